@@ -1,0 +1,44 @@
+# Stampede: the two commands are `make run` and `make test`. Both set up a fresh machine first.
+SWIFT       ?= swift
+ORACLE      := Tests/Oracle/.build/release/hdr-oracle
+RELEASE_BIN := .build/release/stampede
+
+.PHONY: all setup build release test run perf oracle broker clean
+
+all: build
+
+## setup: install system packages, librdkafka >= 2.3, Python test peers and Tansu (idempotent)
+setup:
+	@bash scripts/setup.sh
+
+## build: debug build of everything
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release --product stampede
+
+# The HdrHistogram Swift port, built as a separate package (see Tests/Oracle/Package.swift).
+oracle: setup
+	$(SWIFT) build --package-path Tests/Oracle -c release
+
+## test: the whole suite (unit, interop with Python hdrhistogram, oracle property tests)
+test: setup oracle
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## run: the demo (for now: the versions of Stampede and the libraries it loaded)
+run: release
+	$(RELEASE_BIN) version
+
+## perf: micro-benchmarks in Perf/ (release build), with hdrhistogram-swift as the peer
+perf: setup oracle
+	$(SWIFT) build -c release --product histogram-bench
+	.build/release/histogram-bench --peer $(ORACLE)
+
+## broker: a Tansu Kafka broker on 127.0.0.1:9092 for development (in-memory; Ctrl-C stops it)
+broker: setup
+	.deps/bin/tansu broker --listener-url tcp://127.0.0.1:9092 --advertised-listener-url tcp://127.0.0.1:9092
+
+clean:
+	rm -rf .build Tests/Oracle/.build

@@ -1,0 +1,212 @@
+import Foundation
+
+/// HdrHistogram's V2 encoding, byte for byte as the Java, C and Python implementations write it:
+///
+/// - inner: big-endian header of 40 bytes (cookie 0x1c849313, payload length, normalizing index
+///   offset, significant digits, lowest discernible value, highest trackable value, integer-to-double
+///   ratio) then the counters as ZigZag LEB128-64b9B varints, a run of k > 1 empty counters written
+///   as the single value -k;
+/// - compressed: cookie 0x1c849314, length of the zlib stream, then the zlib-compressed inner form;
+/// - text: base64 of the compressed form (it starts "HISTF").
+extension HDRHistogram {
+    static let encodingCookie: UInt32 = 0x1c84_9313
+    static let compressedEncodingCookie: UInt32 = 0x1c84_9314
+    static let headerSize = 40
+
+    /// The uncompressed V2 encoding.
+    public func encode() -> [UInt8] {
+        // Only counters up to the highest non-empty one are written, as the reference does.
+        var payload: [UInt8] = []
+        _counts.withUnsafeBufferPointer { counts in
+            let relevant = (counts.lastIndex(where: { $0 != 0 }) ?? -1) + 1
+            payload.reserveCapacity(relevant + 16)
+            var i = 0
+            while i < relevant {
+                let count = counts[i]
+                i += 1
+                if count == 0 {
+                    var zeros: Int64 = 1
+                    while i < relevant && counts[i] == 0 { zeros += 1; i += 1 }
+                    ZigZag.append(zeros > 1 ? -zeros : 0, to: &payload)
+                } else {
+                    ZigZag.append(count, to: &payload)
+                }
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(Self.headerSize + payload.count)
+        BigEndian.append(Self.encodingCookie, to: &out)
+        BigEndian.append(UInt32(payload.count), to: &out)
+        BigEndian.append(UInt32(0), to: &out)  // normalizing index offset
+        BigEndian.append(UInt32(layout.significantDigits), to: &out)
+        BigEndian.append(UInt64(layout.lowestDiscernibleValue), to: &out)
+        BigEndian.append(UInt64(layout.highestTrackableValue), to: &out)
+        BigEndian.append((1.0 as Double).bitPattern, to: &out)  // integer-to-double conversion ratio
+        out.append(contentsOf: payload)
+        return out
+    }
+
+    /// The compressed V2 encoding (what .hlog files and Stampede's messages carry, before base64).
+    public func encodeCompressed() -> [UInt8] {
+        // compress2 only fails on allocation failure or bad arguments, neither possible here.
+        let deflated = try! Zlib.compress(encode())
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + deflated.count)
+        BigEndian.append(Self.compressedEncodingCookie, to: &out)
+        BigEndian.append(UInt32(deflated.count), to: &out)
+        out.append(contentsOf: deflated)
+        return out
+    }
+
+    /// Base64 of the compressed encoding ("HISTF...").
+    public func encodeBase64() -> String {
+        Data(encodeCompressed()).base64EncodedString()
+    }
+
+    /// Decodes the base64 text form.
+    /// - Throws: `HistogramError.malformedEncoding` for invalid base64 or any decoding error below.
+    public init(base64: String) throws(HistogramError) {
+        guard let data = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw .malformedEncoding("not valid base64")
+        }
+        try self.init(encoded: [UInt8](data))
+    }
+
+    /// Decodes either the compressed or the uncompressed V2 encoding (told apart by the cookie).
+    /// - Throws: `HistogramError.malformedEncoding` for an unknown cookie, a truncated buffer, a header
+    ///   with an invalid layout, or counters that overrun it; `.compression` for a corrupt zlib stream.
+    public init(encoded bytes: [UInt8]) throws(HistogramError) {
+        var reader = ByteReader(bytes[...])
+        let cookie = try reader.uint32()
+        switch cookie {
+        case Self.compressedEncodingCookie:
+            let length = Int(try reader.uint32())
+            guard length <= reader.remaining else {
+                throw .malformedEncoding("compressed length \(length) exceeds the \(reader.remaining) bytes present")
+            }
+            // Largest possible inner form: header + 9 bytes per counter.
+            let limit = Self.headerSize + 9 * HistogramLayout.maximumCountsLength
+            let inner = try Zlib.decompress(reader.take(length), limit: limit)
+            try self.init(uncompressed: inner)
+        case Self.encodingCookie:
+            try self.init(uncompressed: bytes)
+        default:
+            throw .malformedEncoding(String(format: "unknown cookie 0x%08x (expected V2: 0x1c849313 or 0x1c849314)", cookie))
+        }
+    }
+
+    private init(uncompressed bytes: [UInt8]) throws(HistogramError) {
+        var reader = ByteReader(bytes[...])
+        let cookie = try reader.uint32()
+        guard cookie == Self.encodingCookie else {
+            throw .malformedEncoding(String(format: "inner cookie 0x%08x, expected 0x1c849313", cookie))
+        }
+        let payloadLength = Int(try reader.uint32())
+        let normalizingOffset = try reader.uint32()
+        let digits = Int(try reader.uint32())
+        let lowest = try reader.uint64()
+        let highest = try reader.uint64()
+        _ = try reader.uint64()  // integer-to-double ratio: unused for integer histograms
+        guard normalizingOffset == 0 else {
+            throw .malformedEncoding("normalizing index offset \(normalizingOffset) is not supported")
+        }
+        guard lowest <= UInt64(Int64.max), highest <= UInt64(Int64.max) else {
+            throw .malformedEncoding("header range \(lowest)...\(highest) overflows Int64")
+        }
+        let layout: HistogramLayout
+        do {
+            layout = try HistogramLayout(lowestDiscernibleValue: Int64(lowest),
+                                         highestTrackableValue: Int64(highest), significantDigits: digits)
+        } catch {
+            throw .malformedEncoding("header: \(error)")
+        }
+        guard payloadLength <= reader.remaining else {
+            throw .malformedEncoding("payload length \(payloadLength) exceeds the \(reader.remaining) bytes present")
+        }
+        var payload = ByteReader(reader.take(payloadLength))
+        var counts = [Int64](repeating: 0, count: layout.countsLength)
+        var index = 0
+        while payload.remaining > 0 {
+            let value = try ZigZag.read(&payload)
+            if value < 0 {
+                let zeros = value == Int64.min ? Int64.max : -value
+                guard zeros <= Int64(layout.countsLength - index) else {
+                    throw .malformedEncoding("zero run of \(zeros) overruns \(layout.countsLength) counters")
+                }
+                index += Int(zeros)
+            } else {
+                guard index < layout.countsLength else {
+                    throw .malformedEncoding("more counters than the layout's \(layout.countsLength)")
+                }
+                counts[index] = value
+                index += 1
+            }
+        }
+        var total: Int64 = 0
+        for c in counts {
+            let (sum, overflow) = total.addingReportingOverflow(c)
+            guard !overflow else { throw .malformedEncoding("total count overflows Int64") }
+            total = sum
+        }
+        self.init(layout: layout, counts: counts, clampedCount: 0)
+    }
+}
+
+/// ZigZag LEB128-64b9B: 7 bits per byte with a continuation bit for up to 8 bytes, and a 9th byte
+/// carrying the last 8 bits, so any Int64 fits in 9 bytes.
+enum ZigZag {
+    static func append(_ value: Int64, to out: inout [UInt8]) {
+        var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))
+        for _ in 0..<8 {
+            if v < 0x80 { out.append(UInt8(v)); return }
+            out.append(UInt8(v & 0x7f) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(truncatingIfNeeded: v))
+    }
+
+    static func read(_ reader: inout ByteReader) throws(HistogramError) -> Int64 {
+        var v: UInt64 = 0
+        var shift: UInt64 = 0
+        var done = false
+        for _ in 0..<8 {
+            let b = try reader.byte()
+            v |= UInt64(b & 0x7f) << shift
+            shift += 7
+            if b & 0x80 == 0 { done = true; break }
+        }
+        if !done { v |= UInt64(try reader.byte()) << 56 }
+        return Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1)))
+    }
+}
+
+enum BigEndian {
+    static func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
+        withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
+    }
+}
+
+/// Bounds-checked reads from a byte slice; running past the end is a typed error, never a trap.
+struct ByteReader {
+    private var bytes: ArraySlice<UInt8>
+    init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+    var remaining: Int { bytes.count }
+
+    mutating func byte() throws(HistogramError) -> UInt8 {
+        guard let b = bytes.popFirst() else { throw .malformedEncoding("truncated") }
+        return b
+    }
+    mutating func take(_ n: Int) -> ArraySlice<UInt8> {
+        let slice = bytes.prefix(n)
+        bytes = bytes.dropFirst(n)
+        return slice
+    }
+    mutating func uint32() throws(HistogramError) -> UInt32 {
+        guard bytes.count >= 4 else { throw .malformedEncoding("truncated header") }
+        return take(4).reduce(0) { $0 << 8 | UInt32($1) }
+    }
+    mutating func uint64() throws(HistogramError) -> UInt64 {
+        guard bytes.count >= 8 else { throw .malformedEncoding("truncated header") }
+        return take(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}

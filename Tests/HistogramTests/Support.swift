@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+/// The repository root, found from this file's path (Tests/HistogramTests/Support.swift).
+let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+struct ProcessFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Runs a program with `input` on stdin and returns its stdout; throws with its stderr on failure.
+func run(_ executable: URL, _ arguments: [String], input: Data = Data()) throws -> Data {
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        throw ProcessFailure(description: "\(executable.path) is missing: run `make setup` (or `make test`) first")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = stdout
+    process.standardError = stderr
+    try process.run()
+    // Write and read concurrently so neither side blocks on a full pipe.
+    let writer = Thread {
+        stdin.fileHandleForWriting.write(input)
+        try? stdin.fileHandleForWriting.close()
+    }
+    writer.start()
+    let output = stdout.fileHandleForReading.readDataToEndOfFile()
+    let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw ProcessFailure(description: "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
+    }
+    return output
+}
+
+/// Calls Tests/Interop/hdr_interop.py (the Python `hdrhistogram` package) with a JSON request.
+func python<Answer: Decodable>(_ mode: String, _ request: [String: Any], as: Answer.Type) throws -> Answer {
+    let python = repositoryRoot.appendingPathComponent(".venv/bin/python")
+    let script = repositoryRoot.appendingPathComponent("Tests/Interop/hdr_interop.py").path
+    let body = try JSONSerialization.data(withJSONObject: request)
+    let out = try run(python, [script, mode], input: body)
+    return try JSONDecoder().decode(Answer.self, from: out)
+}
+
+struct PythonStats: Decodable {
+    let total: Int64
+    let min: Int64
+    let max: Int64
+    let mean: Double
+    let stddev: Double
+    let values: [Int64]
+}
+
+/// A deterministic generator (xorshift64*), so a failing property test can be replayed by seed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
+    mutating func next() -> UInt64 {
+        state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+        return state &* 2_685_821_657_736_338_717
+    }
+}
+
+/// Latency-like values: log-uniform from 1 µs to about 10 s, plus a few outliers up to the limit.
+func latencyValues(count: Int, seed: UInt64) -> [Int64] {
+    var rng = SeededGenerator(seed: seed)
+    return (0..<count).map { i in
+        if i % 997 == 0 { return Int64.random(in: 1...3_600_000_000, using: &rng) }
+        return Int64(Foundation.exp(Double.random(in: 0...16, using: &rng)))
+    }
+}

@@ -1,0 +1,70 @@
+"""Bridge to the Python `hdrhistogram` package (HdrHistogram's Python implementation) for Stampede's
+interoperability tests. Reads one JSON request on stdin, writes one JSON answer on stdout.
+
+  decode   {"b64": [...], "percentiles": [...]}       -> stats of each decoded histogram
+  encode   {"values": [...], "percentiles": [...]}    -> base64 of a histogram of those values + stats
+  readlog  {"path": "...", "percentiles": [...]}      -> intervals of an .hlog file and their merged stats
+  writelog {"path": "...", "intervals": [[values]]}   -> writes an .hlog with one interval per list
+"""
+import json
+import sys
+
+from hdrh.histogram import HdrHistogram
+from hdrh.log import HistogramLogReader, HistogramLogWriter
+
+LOWEST, HIGHEST, DIGITS = 1, 3_600_000_000, 3
+
+
+def stats(h, percentiles):
+    return {
+        "total": h.get_total_count(),
+        "min": h.get_min_value(),
+        "max": h.get_max_value(),
+        "mean": h.get_mean_value(),
+        "stddev": h.get_stddev(),
+        "values": [h.get_value_at_percentile(p) for p in percentiles],
+    }
+
+
+def main():
+    mode = sys.argv[1]
+    req = json.load(sys.stdin)
+    ps = req.get("percentiles", [])
+    if mode == "decode":
+        out = [stats(HdrHistogram.decode(b), ps) for b in req["b64"]]
+    elif mode == "encode":
+        h = HdrHistogram(LOWEST, HIGHEST, DIGITS)
+        for v in req["values"]:
+            h.record_value(v)
+        out = {"b64": h.encode().decode("ascii"), **stats(h, ps)}
+    elif mode == "readlog":
+        reader = HistogramLogReader(req["path"], HdrHistogram(LOWEST, HIGHEST, DIGITS))
+        merged = HdrHistogram(LOWEST, HIGHEST, DIGITS)
+        intervals = []
+        while True:
+            h = reader.get_next_interval_histogram()
+            if h is None:
+                break
+            intervals.append(h.get_total_count())
+            merged.add(h)
+        out = {"intervals": intervals, **stats(merged, ps)}
+    elif mode == "writelog":
+        with open(req["path"], "w") as f:
+            writer = HistogramLogWriter(f)
+            writer.output_log_format_version()
+            writer.output_legend()
+            for i, values in enumerate(req["intervals"]):
+                h = HdrHistogram(LOWEST, HIGHEST, DIGITS)
+                for v in values:
+                    h.record_value(v)
+                h.set_start_time_stamp(1_700_000_000_000 + i * 1000)
+                h.set_end_time_stamp(1_700_000_000_000 + (i + 1) * 1000)
+                writer.output_interval_histogram(h)
+        out = {"ok": True}
+    else:
+        sys.exit("unknown mode " + mode)
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
