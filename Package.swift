@@ -18,15 +18,21 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // Linux headers Glibc does not expose (epoll_event, timerfd, eventfd) and a few macro shims.
+        .systemLibrary(name: "CLinux"),
+        // The one compiled C shim: GNU-only calls (thread affinity).
+        .target(name: "CShims"),
 
         // Engine modules.
         .target(name: "Histogram", dependencies: ["CZlib"]),
+        .target(name: "Reactor", dependencies: ["CLinux", "CShims"]),
+        .target(name: "HTTP1"),
 
         // The command-line tool.
         .executableTarget(
             name: "stampede",
             dependencies: [
-                "Histogram", "CRdKafka", "COpenSSL", "CZlib",
+                "Histogram", "Reactor", "HTTP1", "CRdKafka", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -37,5 +43,6 @@ let package = Package(
         .testTarget(
             name: "HistogramTests",
             dependencies: ["Histogram"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
     ]
 )

@@ -1,0 +1,10 @@
+#ifndef STAMPEDE_CSHIMS_H
+#define STAMPEDE_CSHIMS_H
+// GNU-only functions and macros Swift cannot reach through Glibc (CPU_SET, pthread affinity).
+
+/// Pins the calling thread to one CPU. Returns 0 or an errno value.
+int stampede_pin_current_thread(int cpu);
+
+/// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC): one syscall instead of three.
+int stampede_accept_nonblocking(int listener);
+#endif

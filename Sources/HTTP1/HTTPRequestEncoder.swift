@@ -1,0 +1,49 @@
+/// Encodes the one request a load test repeats. Built once; every connection writes the same bytes.
+public enum HTTPRequestEncoder {
+    /// - Parameters:
+    ///   - headers: extra headers as ("Name", "value"); a given Host or User-Agent replaces ours.
+    /// - Throws: `HeaderError` for a header name or value that would break the message (CR, LF,
+    ///   a colon or space in the name).
+    public static func encode(method: String, url: TargetURL, headers: [(String, String)] = [],
+                              body: [UInt8] = []) throws(HeaderError) -> [UInt8] {
+        guard !method.isEmpty, method.utf8.allSatisfy({ isTokenByte($0) }) else {
+            throw HeaderError(header: method, reason: "method must be an HTTP token (e.g. GET, POST)")
+        }
+        for (name, value) in headers {
+            guard !name.isEmpty, name.utf8.allSatisfy({ isTokenByte($0) }) else {
+                throw HeaderError(header: name, reason: "header name must be an HTTP token")
+            }
+            guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+                throw HeaderError(header: name, reason: "header value must not contain CR, LF or NUL")
+            }
+        }
+        let given = Set(headers.map { $0.0.lowercased() })
+        var text = "\(method) \(url.pathAndQuery) HTTP/1.1\r\n"
+        if !given.contains("host") { text += "Host: \(url.hostHeader)\r\n" }
+        if !given.contains("user-agent") { text += "User-Agent: stampede\r\n" }
+        if !given.contains("accept") { text += "Accept: */*\r\n" }
+        for (name, value) in headers where name.lowercased() != "content-length" {
+            text += "\(name): \(value)\r\n"
+        }
+        if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) {
+            text += "Content-Length: \(body.count)\r\n"
+        }
+        text += "\r\n"
+        return Array(text.utf8) + body
+    }
+
+    static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return Array("!#$%&'*+-.^_`|~".utf8).contains(b)
+        }
+    }
+}
+
+public struct HeaderError: Error, Equatable, CustomStringConvertible {
+    public let header: String
+    public let reason: String
+    public var description: String { "invalid header '\(header)': \(reason)" }
+}

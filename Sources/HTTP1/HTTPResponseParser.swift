@@ -1,0 +1,307 @@
+/// An incremental HTTP/1.1 response parser for the load generator's hot path.
+///
+/// It keeps no bytes: feed it whatever `read` returned, in any split, and it advances a small state
+/// machine (status line, headers, then a Content-Length, chunked or read-until-close body), so one
+/// read buffer per thread serves every connection and nothing is allocated per response. It
+/// understands Content-Length, Transfer-Encoding: chunked, Connection: close/keep-alive, HTTP/1.0,
+/// 1xx interim responses, and bodiless responses (HEAD, 204, 304). Header blocks are capped
+/// (`maxHeaderBytes`); bodies are skipped, so an endless body costs time (the caller's timeout),
+/// never memory.
+public struct HTTPResponseParser: Sendable {
+    public enum Outcome: Equatable, Sendable {
+        case needMore
+        /// A whole response: its status, and whether the connection may carry the next request.
+        case complete(status: Int, keepAlive: Bool)
+        case error(HTTPParseError)
+    }
+
+    public let maxHeaderBytes: Int
+
+    private var state: State = .statusH
+    private var status = 0
+    private var minorVersion = 1
+    private var headerBytes = 0
+    private var contentLength: Int64 = -1
+    private var chunked = false
+    private var closeToken = false
+    private var keepAliveToken = false
+    private var remaining: Int64 = 0
+    private var bodiless = false
+    private var header: Header = .other
+    private var nameLength = 0
+    private var candidates: UInt8 = 0
+    private var tokenMatch: (chunked: Int8, close: Int8, keepAlive: Int8) = (0, 0, 0)
+
+    public init(maxHeaderBytes: Int = 64 * 1024) { self.maxHeaderBytes = maxHeaderBytes }
+
+    /// Prepares for the response to a new request. `bodiless` is true for HEAD requests.
+    public mutating func reset(bodiless: Bool = false) {
+        self = HTTPResponseParser(maxHeaderBytes: maxHeaderBytes)
+        self.bodiless = bodiless
+    }
+
+    /// Whether the parser is between messages (nothing of a response seen yet).
+    public var isIdle: Bool { state == .statusH && headerBytes == 0 }
+
+    private enum State: UInt8 {
+        case statusH, statusT1, statusT2, statusP, statusSlash, statusMajor, statusDot, statusMinor
+        case statusSpace, statusCode1, statusCode2, statusCode3, statusReason, statusLF
+        case headerLineStart, headerName, headerValueStart, headerValue, headerLF, headersEndLF
+        case bodyIdentity, bodyUntilClose
+        case chunkSize, chunkExtension, chunkSizeLF, chunkData, chunkDataCR, chunkDataLF
+        case trailerLineStart, trailerLine, trailerLF, finalLF
+        case done, failed
+    }
+
+    private enum Header { case other, contentLength, transferEncoding, connection }
+
+    // Header names we act on, lowercase; a bit each in `candidates`.
+    private static let names: (StaticString, StaticString, StaticString) = ("content-length", "transfer-encoding", "connection")
+    private static let lengths: (Int, Int, Int) = (14, 17, 10)
+
+    /// Consumes bytes up to the end of the current response. Returns how many were used: on
+    /// `.complete`, bytes after that point belong to no request we sent.
+    public mutating func parse(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome) {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            // Bulk paths first: bodies are skipped, not stepped through.
+            switch state {
+            case .bodyIdentity, .chunkData:
+                let take = Int(Swift.min(remaining, Int64(n - i)))
+                remaining -= Int64(take)
+                i += take
+                if remaining == 0 {
+                    if state == .bodyIdentity { return (i, finish()) }
+                    state = .chunkDataCR
+                }
+                continue
+            case .bodyUntilClose:
+                return (n, .needMore)
+            default:
+                break
+            }
+            let b = bytes[i]
+            i += 1
+            if state.rawValue < State.bodyIdentity.rawValue {
+                headerBytes += 1
+                if headerBytes > maxHeaderBytes { return (i, fail(.headersTooLarge(limit: maxHeaderBytes))) }
+            }
+            if let outcome = step(b) { return (i, outcome) }
+        }
+        return (n, .needMore)
+    }
+
+    /// The peer closed the connection: completes a read-until-close body, otherwise an error
+    /// (or `.needMore` if no byte of a response had arrived).
+    public mutating func parseEOF() -> Outcome {
+        switch state {
+        case .bodyUntilClose: state = .done; return .complete(status: status, keepAlive: false)
+        case .statusH where headerBytes == 0: return .error(.truncated)
+        default: return fail(.truncated)
+        }
+    }
+
+    private mutating func fail(_ error: HTTPParseError) -> Outcome {
+        state = .failed
+        return .error(error)
+    }
+
+    private mutating func finish() -> Outcome {
+        state = .done
+        let keepAlive = minorVersion >= 1 ? !closeToken : keepAliveToken && !closeToken
+        return .complete(status: status, keepAlive: keepAlive)
+    }
+
+    @inline(__always)
+    private static func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
+
+    private static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+
+    // One byte of status line, headers or chunk framing. Returns an outcome when the message ends
+    // or fails.
+    private mutating func step(_ b: UInt8) -> Outcome? {
+        switch state {
+        case .statusH: if b == UInt8(ascii: "H") { state = .statusT1 } else { return fail(.invalidStatusLine) }
+        case .statusT1: if b == UInt8(ascii: "T") { state = .statusT2 } else { return fail(.invalidStatusLine) }
+        case .statusT2: if b == UInt8(ascii: "T") { state = .statusP } else { return fail(.invalidStatusLine) }
+        case .statusP: if b == UInt8(ascii: "P") { state = .statusSlash } else { return fail(.invalidStatusLine) }
+        case .statusSlash: if b == UInt8(ascii: "/") { state = .statusMajor } else { return fail(.invalidStatusLine) }
+        case .statusMajor: if b == UInt8(ascii: "1") { state = .statusDot } else { return fail(.invalidStatusLine) }
+        case .statusDot: if b == UInt8(ascii: ".") { state = .statusMinor } else { return fail(.invalidStatusLine) }
+        case .statusMinor:
+            guard Self.isDigit(b) else { return fail(.invalidStatusLine) }
+            minorVersion = Int(b - 48)
+            state = .statusSpace
+        case .statusSpace: if b == UInt8(ascii: " ") { state = .statusCode1 } else { return fail(.invalidStatusLine) }
+        case .statusCode1, .statusCode2, .statusCode3:
+            guard Self.isDigit(b) else { return fail(.invalidStatusLine) }
+            status = status * 10 + Int(b - 48)
+            state = state == .statusCode1 ? .statusCode2 : state == .statusCode2 ? .statusCode3 : .statusReason
+            if state == .statusReason && status < 100 { return fail(.invalidStatusLine) }
+        case .statusReason:
+            if b == 13 { state = .statusLF } else if b == 10 { state = .headerLineStart }
+            else if b < 32 && b != 9 { return fail(.invalidStatusLine) }
+        case .statusLF: if b == 10 { state = .headerLineStart } else { return fail(.invalidStatusLine) }
+
+        case .headerLineStart:
+            if b == 13 { state = .headersEndLF; return nil }
+            if b == 10 { return headersEnded() }
+            guard HTTPRequestEncoder.isTokenByte(b) else { return fail(.invalidHeader) }
+            candidates = 0b111
+            nameLength = 0
+            state = .headerName
+            return matchName(b)
+        case .headerName:
+            if b == UInt8(ascii: ":") {
+                header = .other
+                if candidates & 1 != 0 && nameLength == Self.lengths.0 { header = .contentLength }
+                else if candidates & 2 != 0 && nameLength == Self.lengths.1 { header = .transferEncoding; tokenMatch.chunked = 0; chunked = false }
+                else if candidates & 4 != 0 && nameLength == Self.lengths.2 { header = .connection; tokenMatch.close = 0; tokenMatch.keepAlive = 0 }
+                if header == .contentLength {
+                    if contentLength >= 0 { return fail(.invalidContentLength) }  // repeated: ambiguous framing
+                    contentLength = -2  // digits pending
+                }
+                state = .headerValueStart
+                return nil
+            }
+            guard HTTPRequestEncoder.isTokenByte(b) else { return fail(.invalidHeader) }
+            return matchName(b)
+        case .headerValueStart, .headerValue:
+            if b == 13 || b == 10 {
+                if let error = endValue() { return error }
+                if b == 10 { state = .headerLineStart } else { state = .headerLF }
+                return nil
+            }
+            if state == .headerValueStart && (b == 32 || b == 9) { return nil }
+            state = .headerValue
+            if b < 32 && b != 9 { return fail(.invalidHeader) }
+            return valueByte(b)
+        case .headerLF: if b == 10 { state = .headerLineStart } else { return fail(.invalidHeader) }
+        case .headersEndLF: if b == 10 { return headersEnded() } else { return fail(.invalidHeader) }
+
+        case .chunkSize:
+            if let digit = Self.hexValue(b) {
+                guard remaining < (Int64.max >> 4) else { return fail(.invalidChunk) }
+                remaining = remaining << 4 | Int64(digit)
+                headerBytes += 1  // chunk-size digits count as framing, limited like headers
+                if headerBytes > maxHeaderBytes { return fail(.invalidChunk) }
+            } else if b == UInt8(ascii: ";") || b == 32 || b == 9 {
+                state = .chunkExtension
+            } else if b == 13 {
+                state = .chunkSizeLF
+            } else if b == 10 {
+                return chunkSizeEnded()
+            } else {
+                return fail(.invalidChunk)
+            }
+        case .chunkExtension:
+            if b == 13 { state = .chunkSizeLF } else if b == 10 { return chunkSizeEnded() }
+        case .chunkSizeLF: if b == 10 { return chunkSizeEnded() } else { return fail(.invalidChunk) }
+        case .chunkDataCR:
+            if b == 13 { state = .chunkDataLF } else if b == 10 { startChunk() } else { return fail(.invalidChunk) }
+        case .chunkDataLF: if b == 10 { startChunk() } else { return fail(.invalidChunk) }
+        case .trailerLineStart:
+            if b == 13 { state = .finalLF } else if b == 10 { return finish() } else { state = .trailerLine }
+        case .trailerLine:
+            if b == 13 { state = .trailerLF } else if b == 10 { state = .trailerLineStart }
+        case .trailerLF: if b == 10 { state = .trailerLineStart } else { return fail(.invalidChunk) }
+        case .finalLF: if b == 10 { return finish() } else { return fail(.invalidChunk) }
+
+        case .done: return fail(.unexpectedData)
+        case .failed: return .error(.unexpectedData)
+        case .bodyIdentity, .bodyUntilClose, .chunkData: break  // handled in bulk by parse()
+        }
+        return nil
+    }
+
+    private mutating func matchName(_ b: UInt8) -> Outcome? {
+        let c = Self.lower(b)
+        let pos = nameLength
+        if candidates & 1 != 0 && (pos >= Self.lengths.0 || Self.names.0.utf8Start[pos] != c) { candidates &= ~1 }
+        if candidates & 2 != 0 && (pos >= Self.lengths.1 || Self.names.1.utf8Start[pos] != c) { candidates &= ~2 }
+        if candidates & 4 != 0 && (pos >= Self.lengths.2 || Self.names.2.utf8Start[pos] != c) { candidates &= ~4 }
+        nameLength += 1
+        return nil
+    }
+
+    /// Matches `b` against a comma-separated token list, one target token at a time.
+    @inline(__always)
+    private static func token(_ match: inout Int8, _ b: UInt8, _ target: StaticString, _ length: Int8) {
+        if b == UInt8(ascii: ",") { match = 0; return }
+        if b == 32 || b == 9 { return }
+        if match >= 0 && match < length && target.utf8Start[Int(match)] == b { match += 1 } else { match = -1 }
+    }
+
+    private mutating func valueByte(_ b: UInt8) -> Outcome? {
+        switch header {
+        case .other: break
+        case .contentLength:
+            guard Self.isDigit(b) else { return fail(.invalidContentLength) }
+            let current = contentLength < 0 ? 0 : contentLength
+            guard current < Int64.max / 10 - 9 else { return fail(.invalidContentLength) }
+            contentLength = current * 10 + Int64(b - 48)
+        case .transferEncoding:
+            Self.token(&tokenMatch.chunked, Self.lower(b), "chunked", 7)
+        case .connection:
+            let c = Self.lower(b)
+            Self.token(&tokenMatch.close, c, "close", 5)
+            Self.token(&tokenMatch.keepAlive, c, "keep-alive", 10)
+            if tokenMatch.close == 5 { closeToken = true }
+            if tokenMatch.keepAlive == 10 { keepAliveToken = true }
+        }
+        return nil
+    }
+
+    private mutating func endValue() -> Outcome? {
+        switch header {
+        case .contentLength: if contentLength < 0 { return fail(.invalidContentLength) }
+        case .transferEncoding: chunked = tokenMatch.chunked == 7  // chunked must be the last coding
+        default: break
+        }
+        header = .other
+        return nil
+    }
+
+    private mutating func headersEnded() -> Outcome? {
+        if status < 200 && status != 101 {
+            // Interim response (100 Continue, 103 Early Hints): the real one follows.
+            let keep = (bodiless, maxHeaderBytes, headerBytes)
+            self = HTTPResponseParser(maxHeaderBytes: keep.1)
+            bodiless = keep.0
+            headerBytes = keep.2
+            return nil
+        }
+        if bodiless || status == 204 || status == 304 || status == 101 { return finish() }
+        if chunked { startChunk(); return nil }
+        if contentLength >= 0 {
+            if contentLength == 0 { return finish() }
+            remaining = contentLength
+            state = .bodyIdentity
+            return nil
+        }
+        state = .bodyUntilClose
+        closeToken = true
+        return nil
+    }
+
+    private mutating func startChunk() {
+        remaining = 0
+        state = .chunkSize
+    }
+
+    private mutating func chunkSizeEnded() -> Outcome? {
+        if remaining == 0 { state = .trailerLineStart; return nil }
+        state = .chunkData
+        return nil
+    }
+
+    private static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 48...57: return b - 48
+        case 97...102: return b - 87
+        case 65...70: return b - 55
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Testing
+@testable import HTTP1
+
+/// Feeds `text` to a fresh parser in the given chunk sizes; returns the outcome and the bytes used.
+func feed(_ bytes: [UInt8], splits: [Int]? = nil, bodiless: Bool = false, eof: Bool = false) -> (HTTPResponseParser.Outcome, Int) {
+    var parser = HTTPResponseParser(maxHeaderBytes: 1024)
+    parser.reset(bodiless: bodiless)
+    var offset = 0
+    var cuts = splits ?? [bytes.count]
+    while offset < bytes.count {
+        let size = Swift.max(1, Swift.min(cuts.isEmpty ? bytes.count : cuts.removeFirst(), bytes.count - offset))
+        let (used, outcome) = bytes[offset..<(offset + size)].withUnsafeBytes { parser.parse($0) }
+        offset += used
+        if outcome != .needMore { return (outcome, offset) }
+    }
+    return (eof ? parser.parseEOF() : .needMore, offset)
+}
+
+struct Sample {
+    let text: String
+    let outcome: HTTPResponseParser.Outcome
+    var bodiless = false
+    var eof = false
+}
+
+let validSamples: [Sample] = [
+    Sample(text: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", outcome: .complete(status: 200, keepAlive: true)),
+    Sample(text: "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nServer: x\r\n\r\n", outcome: .complete(status: 404, keepAlive: true)),
+    Sample(text: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-Trailer: y\r\n\r\n",
+           outcome: .complete(status: 200, keepAlive: true)),
+    Sample(text: "HTTP/1.1 503 Busy\r\nConnection: close\r\nContent-Length: 2\r\n\r\nno", outcome: .complete(status: 503, keepAlive: false)),
+    Sample(text: "HTTP/1.1 200 OK\r\nConnection: Keep-Alive, Upgrade\r\nContent-Length: 1\r\n\r\nx", outcome: .complete(status: 200, keepAlive: true)),
+    Sample(text: "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc", outcome: .complete(status: 200, keepAlive: false)),
+    Sample(text: "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc", outcome: .complete(status: 200, keepAlive: true)),
+    Sample(text: "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", outcome: .complete(status: 204, keepAlive: true)),
+    Sample(text: "HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n", outcome: .complete(status: 304, keepAlive: true)),
+    Sample(text: "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", outcome: .complete(status: 200, keepAlive: true), bodiless: true),
+    Sample(text: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok", outcome: .complete(status: 201, keepAlive: true)),
+    Sample(text: "HTTP/1.1 200 OK\r\nServer: old\r\n\r\nbody until the connection closes", outcome: .complete(status: 200, keepAlive: false), eof: true),
+    Sample(text: "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", outcome: .complete(status: 200, keepAlive: true)),
+    Sample(text: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", outcome: .complete(status: 200, keepAlive: true)),
+]
+
+@Suite struct ResponseParserTests {
+    @Test(arguments: validSamples.indices)
+    func parsesWholeByteByByteAndInRandomSplits(index: Int) {
+        let sample = validSamples[index]
+        let bytes = Array(sample.text.utf8)
+        let (whole, used) = feed(bytes, bodiless: sample.bodiless, eof: sample.eof)
+        #expect(whole == sample.outcome, "whole: \(sample.text.debugDescription)")
+        #expect(used == bytes.count)
+        let (single, _) = feed(bytes, splits: Array(repeating: 1, count: bytes.count), bodiless: sample.bodiless, eof: sample.eof)
+        #expect(single == sample.outcome, "byte by byte: \(sample.text.debugDescription)")
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let splits = (0..<bytes.count).map { _ in Int.random(in: 1...12, using: &rng) }
+            #expect(feed(bytes, splits: splits, bodiless: sample.bodiless, eof: sample.eof).0 == sample.outcome)
+        }
+    }
+
+    @Test func reportsBytesAfterTheResponse() {
+        let bytes = Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA".utf8)
+        let (outcome, used) = feed(bytes)
+        #expect(outcome == .complete(status: 200, keepAlive: true))
+        #expect(used == bytes.count - 5)
+    }
+
+    @Test func resetAllowsTheNextResponseOnTheSameConnection() {
+        var parser = HTTPResponseParser()
+        for status in [200, 201, 500] {
+            parser.reset()
+            let bytes = Array("HTTP/1.1 \(status) X\r\nContent-Length: 1\r\n\r\nz".utf8)
+            let (_, outcome) = bytes.withUnsafeBytes { parser.parse($0) }
+            #expect(outcome == .complete(status: status, keepAlive: true))
+        }
+    }
+
+    static let malformed: [(String, HTTPParseError)] = [
+        ("GARBAGE\r\n\r\n", .invalidStatusLine),
+        ("HTTP/2 200 OK\r\n\r\n", .invalidStatusLine),
+        ("HTTP/1.1 2x0 OK\r\n\r\n", .invalidStatusLine),
+        ("HTTP/1.1 099 Low\r\n\r\n", .invalidStatusLine),
+        ("HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", .invalidContentLength),
+        ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx", .invalidContentLength),
+        ("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", .invalidContentLength),
+        ("HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n", .invalidHeader),
+        ("HTTP/1.1 200 OK\r\nX: a\u{01}b\r\n\r\n", .invalidHeader),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", .invalidChunk),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX", .invalidChunk),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\n", .invalidChunk),
+        ("HTTP/1.1 200 OK\r\nX-Huge: " + String(repeating: "a", count: 2000) + "\r\n\r\n", .headersTooLarge(limit: 1024)),
+    ]
+
+    @Test(arguments: malformed.indices)
+    func malformedResponsesAreClassified(index: Int) {
+        let (text, expected) = Self.malformed[index]
+        let bytes = Array(text.utf8)
+        #expect(feed(bytes).0 == .error(expected), "\(text.prefix(60).debugDescription)")
+        #expect(feed(bytes, splits: Array(repeating: 1, count: bytes.count)).0 == .error(expected))
+    }
+
+    @Test func closedMidMessageIsTruncated() {
+        #expect(feed(Array("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".utf8), eof: true).0 == .error(.truncated))
+        #expect(feed(Array("HTTP/1.1 200".utf8), eof: true).0 == .error(.truncated))
+        var idle = HTTPResponseParser()
+        #expect(idle.parseEOF() == .error(.truncated))
+    }
+
+    @Test func randomAndMutatedInputNeverTraps() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3_000 {
+            let bytes = (0..<Int.random(in: 0...200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            _ = feed(bytes, eof: Bool.random(using: &rng))
+        }
+        for sample in validSamples {
+            for _ in 0..<300 {
+                var bytes = Array(sample.text.utf8)
+                for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+                }
+                _ = feed(bytes, splits: [Int.random(in: 1...bytes.count, using: &rng)], eof: true)
+            }
+        }
+    }
+}
