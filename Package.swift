@@ -27,12 +27,15 @@ let package = Package(
         .target(name: "Histogram", dependencies: ["CZlib"]),
         .target(name: "Reactor", dependencies: ["CLinux", "CShims"]),
         .target(name: "HTTP1"),
+        .target(name: "TLS", dependencies: ["COpenSSL"]),
+        .target(name: "HTTPServer", dependencies: ["Reactor", "HTTP1"]),
+        .target(name: "LoadGenerator", dependencies: ["Reactor", "HTTP1", "TLS", "Histogram"]),
 
         // The command-line tool.
         .executableTarget(
             name: "stampede",
             dependencies: [
-                "Histogram", "Reactor", "HTTP1", "CRdKafka", "COpenSSL", "CZlib",
+                "Histogram", "Reactor", "HTTP1", "TLS", "LoadGenerator", "HTTPServer", "CRdKafka", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

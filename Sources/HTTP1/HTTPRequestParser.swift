@@ -176,7 +176,8 @@ public struct HTTPResponse: Sendable {
 }
 
 extension StringProtocol {
-    func trimmingSpaces() -> String {
+    /// The string without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    public func trimmingSpaces() -> String {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
         while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }

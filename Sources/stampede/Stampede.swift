@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Stampede: ParsableCommand {
@@ -10,5 +11,22 @@ struct Stampede: ParsableCommand {
             digits) and merged, never averaged, so percentiles stay exact to histogram precision.
             """,
         version: stampedeVersion,
-        subcommands: [VersionCommand.self])
+        subcommands: [BenchCommand.self, TargetCommand.self, VersionCommand.self])
+
+    /// Usage errors exit 2 (SPEC), not ArgumentParser's 64; the message names the flag.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                let args = CommandLine.arguments.dropFirst()
+                let command = args.first.map { $0.hasPrefix("-") ? "" : " \($0)" } ?? ""
+                let text = "stampede\(command): \(message(for: error))\nRun 'stampede\(command) --help' for usage.\n"
+                FileHandle.standardError.write(Data(text.utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -1,0 +1,178 @@
+import HTTP1
+import Reactor
+
+/// What a server's handler answers: a response now, a response after a delay, or a hand-over of
+/// the connection (e.g. a WebSocket upgrade) after an optional response.
+public enum HTTPServerReply {
+    case respond(HTTPResponse)
+    /// Sends the response at monotonic time `at` (ns); later requests on the connection wait.
+    case respondAt(UInt64, HTTPResponse)
+}
+
+/// Handles requests. Called on the reactor thread.
+public protocol HTTPServerHandler: AnyObject {
+    func handle(_ request: HTTPRequest, now: UInt64) -> HTTPServerReply
+}
+
+/// An HTTP/1.1 server on a `Reactor`: keep-alive, pipelined requests answered in order, bounded
+/// header and body sizes (431/413), partial writes resumed on writability. It owns its listening
+/// socket and every accepted connection.
+public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
+    public let reactor: Reactor
+    public let port: Int
+    private let listener: Int32
+    private let handler: HTTPServerHandler
+    private var handlerID = 0
+    private var timerID = 0
+    private var connections: [Int32: ServerConnection] = [:]
+    private let limits: (headers: Int, body: Int)
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+
+    private final class ServerConnection {
+        let fd: Int32
+        var input: [UInt8] = []
+        var output: [UInt8] = []
+        var outputOffset = 0
+        var parser: HTTPRequestParser
+        var closeAfterWrite = false
+        var waitingUntil: UInt64 = 0
+        var delayed: (response: HTTPResponse, keepAlive: Bool, head: Bool)?
+        var writable = false
+        init(fd: Int32, parser: HTTPRequestParser) { self.fd = fd; self.parser = parser }
+    }
+
+    /// Listens on `host:port` (port 0 picks a free one; see `port`).
+    /// - Throws: `AddressError` or `IOError` naming the address.
+    public init(reactor: Reactor, host: String, port: Int, handler: HTTPServerHandler,
+                maxHeaderBytes: Int = 64 * 1024, maxBodyBytes: Int = 1 << 20) throws {
+        self.reactor = reactor
+        self.handler = handler
+        limits = (maxHeaderBytes, maxBodyBytes)
+        let address = try SocketAddress.resolve(host: host, port: port)[0]
+        listener = try TCPSocket.listen(on: address)
+        self.port = TCPSocket.localPort(listener)
+        handlerID = reactor.addHandler(self)
+        timerID = reactor.addTimerHandler(self)
+        try reactor.register(fd: listener, events: .readable, handler: handlerID, token: -1)
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    public func reactor(_ reactor: Reactor, ready events: IOEvents, fd: Int32, token: Int) {
+        if token == -1 { acceptAll(); return }
+        guard let connection = connections[fd] else { return }
+        if events.contains(.writable) { flush(connection) }
+        if events.contains(.readable) || events.contains(.hangup) || events.contains(.error) { readFrom(connection) }
+    }
+
+    public func reactor(_ reactor: Reactor, timerFired token: Int, now: UInt64) {
+        guard let connection = connections[Int32(token)], let delayed = connection.delayed,
+              now >= connection.waitingUntil else { return }
+        connection.delayed = nil
+        connection.waitingUntil = 0
+        queue(delayed.response, keepAlive: delayed.keepAlive, head: delayed.head, on: connection)
+        processInput(connection)
+    }
+
+    private func acceptAll() {
+        while true {
+            do {
+                guard case .processed(let fd) = try TCPSocket.accept(listener) else { return }
+                let connection = ServerConnection(fd: fd, parser: HTTPRequestParser(maxHeaderBytes: limits.headers, maxBodyBytes: limits.body))
+                connections[fd] = connection
+                try reactor.register(fd: fd, events: .readable, handler: handlerID, token: Int(fd))
+            } catch {
+                // EMFILE and friends: stop accepting for this round; the listener stays readable.
+                return
+            }
+        }
+    }
+
+    private func readFrom(_ connection: ServerConnection) {
+        let result: IOResult<Int>
+        do { result = try TCPSocket.read(connection.fd, into: readBuffer) } catch { close(connection); return }
+        switch result {
+        case .wouldBlock: return
+        case .processed(0): close(connection); return
+        case .processed(let n):
+            connection.input.append(contentsOf: UnsafeRawBufferPointer(rebasing: readBuffer[..<n]))
+            processInput(connection)
+        }
+    }
+
+    /// Answers every complete request in the input, in order, unless one is waiting on a delay.
+    private func processInput(_ connection: ServerConnection) {
+        while connection.delayed == nil && !connection.closeAfterWrite {
+            let request: HTTPRequest?
+            do {
+                request = try connection.parser.parse(&connection.input)
+            } catch {
+                let status: Int
+                switch error {
+                case .headersTooLarge: status = 431
+                case .bodyTooLarge: status = 413
+                case .unsupported: status = 501
+                default: status = 400
+                }
+                let body = Array("{\"error\":\"\(error)\"}".utf8)
+                queue(HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: body),
+                      keepAlive: false, head: false, on: connection)
+                return
+            }
+            guard let request else { return }
+            let now = monotonicNanoseconds()
+            let keepAlive = request.keepAlive
+            let head = request.method == "HEAD"
+            switch handler.handle(request, now: now) {
+            case .respond(let response):
+                queue(response, keepAlive: keepAlive, head: head, on: connection)
+            case .respondAt(let at, let response):
+                if at <= now {
+                    queue(response, keepAlive: keepAlive, head: head, on: connection)
+                } else {
+                    connection.delayed = (response, keepAlive, head)
+                    connection.waitingUntil = at
+                    reactor.schedule(at: at, handler: timerID, token: Int(connection.fd))
+                }
+            }
+        }
+    }
+
+    private func queue(_ response: HTTPResponse, keepAlive: Bool, head: Bool, on connection: ServerConnection) {
+        connection.output += response.encode(keepAlive: keepAlive, omitBody: head)
+        if !keepAlive { connection.closeAfterWrite = true }
+        flush(connection)
+    }
+
+    private func flush(_ connection: ServerConnection) {
+        while connection.outputOffset < connection.output.count {
+            let result: IOResult<Int>
+            do {
+                result = try connection.output.withUnsafeBytes { bytes throws(IOError) in
+                    try TCPSocket.write(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.outputOffset...]))
+                }
+            } catch { close(connection); return }
+            switch result {
+            case .processed(let n): connection.outputOffset += n
+            case .wouldBlock:
+                if !connection.writable {
+                    connection.writable = true
+                    do { try reactor.modify(fd: connection.fd, events: [.readable, .writable]) } catch { close(connection) }
+                }
+                return
+            }
+        }
+        connection.output.removeAll(keepingCapacity: true)
+        connection.outputOffset = 0
+        if connection.writable {
+            connection.writable = false
+            do { try reactor.modify(fd: connection.fd, events: .readable) } catch { close(connection); return }
+        }
+        if connection.closeAfterWrite { close(connection) }
+    }
+
+    private func close(_ connection: ServerConnection) {
+        connections[connection.fd] = nil
+        reactor.close(fd: connection.fd)
+    }
+}

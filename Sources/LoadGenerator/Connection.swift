@@ -1,0 +1,45 @@
+import HTTP1
+import Reactor
+import TLS
+
+/// One client connection's state. Workers keep these in one contiguous array and address them by
+/// index (the reactor token), so nothing is allocated per request and the hot fields sit together.
+struct Connection {
+    enum State: UInt8 {
+        /// No socket; about to connect.
+        case closed
+        case connecting
+        case handshaking
+        /// Writing the request (the first byte went out or is about to).
+        case writing
+        /// Request written; reading the response.
+        case reading
+        /// Tsunami: waiting for the next intended send time (a timer is set).
+        case waiting
+        /// Waiting to reconnect after a failed connect (a timer is set).
+        case backoff
+        /// Done: no more requests from this connection.
+        case retired
+    }
+
+    var fd: Int32 = -1
+    var state: State = .closed
+    var interest: IOEvents = []
+    var tls: TLSStream?
+    /// A TLS session to resume on the next connect; refreshed after each handshake's first response.
+    var session: TLSSavedSession?
+    var saveSession = false
+    var parser = HTTPResponseParser()
+    /// Bytes of the request written so far.
+    var written = 0
+    /// When the request was meant to go out (tsunami schedule) and when it actually did (ns).
+    var intendedAt: UInt64 = 0
+    var sentAt: UInt64 = 0
+    /// Connect, handshake or response deadline (ns); 0 when none is running.
+    var deadline: UInt64 = 0
+    /// Tsunami: the next intended send time (ns).
+    var nextSend: UInt64 = 0
+    /// Bumped whenever a timer for this connection is set, so stale timers are ignored.
+    var timerGeneration = 0
+    var connectFailures = 0
+}

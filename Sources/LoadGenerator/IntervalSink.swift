@@ -1,0 +1,28 @@
+import Histogram
+import Synchronization
+
+/// One worker's figures for one second of the run (the last one may be shorter).
+struct IntervalSample: Sendable {
+    let thread: Int
+    let index: Int
+    let final: Bool
+    let counters: LoadCounters
+    let latency: HDRHistogram
+}
+
+/// Where workers drop their per-second samples for the coordinating thread: a mutex taken once a
+/// second per worker, never on the request path.
+final class IntervalSink: Sendable {
+    private let samples = Mutex<[IntervalSample]>([])
+
+    func push(_ sample: IntervalSample) {
+        samples.withLock { $0.append(sample) }
+    }
+
+    func drain() -> [IntervalSample] {
+        samples.withLock { s in
+            defer { s.removeAll(keepingCapacity: true) }
+            return s
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Histogram
+
+/// Latency summary in microseconds, from a histogram (percentiles to histogram precision).
+public struct LatencySummary: Codable, Sendable, Equatable {
+    public var min: Int64
+    public var mean: Double
+    public var p50: Int64
+    public var p90: Int64
+    public var p99: Int64
+    public var p999: Int64
+    public var max: Int64
+
+    public init(_ h: HDRHistogram) {
+        let p = h.values(atPercentiles: [50, 90, 99, 99.9])
+        min = h.min
+        mean = (h.mean * 10).rounded() / 10
+        p50 = p[0]; p90 = p[1]; p99 = p[2]; p999 = p[3]
+        max = h.max
+    }
+}
+
+/// The report JSON of the SPEC (`bench --json` prints it; the orchestrator stores and serves it).
+/// Field names are the contract; additions are documented in the README.
+public struct LoadReport: Codable, Sendable {
+    public var test_id: String
+    public var mode: String
+    public var target: String
+    public var started_at: String
+    public var duration_s: Double
+    public var drivers: [String]
+    public var requests: Int
+    public var responses: Int
+    public var rps: Double
+    public var errors: ErrorCounts
+    public var latency_us: LatencySummary
+    /// Base64 of the HdrHistogram V2 compressed encoding of the whole-run latency histogram.
+    public var histogram: String
+    public var partial: Bool
+    public var failed_drivers: [String]
+    public var thresholds: ThresholdReport
+    // Additions to the SPEC's fields:
+    /// Tsunami only: service time from the actual send, not corrected for coordinated omission.
+    public var service_time_us: LatencySummary?
+    public var connections: Int?
+    public var threads: Int?
+    public var bytes_read: Int?
+    /// True when the run was stopped early (Ctrl-C).
+    public var interrupted: Bool?
+
+    public init(testID: String, result: LoadResult, drivers: [String] = ["local"], thresholds: [Threshold] = []) {
+        let c = result.counters
+        test_id = testID
+        mode = result.config.mode.rawValue
+        target = result.config.target.description
+        started_at = LoadReport.rfc3339(result.startedAt)
+        duration_s = (result.duration * 1000).rounded() / 1000
+        self.drivers = drivers
+        requests = c.requests
+        responses = c.responses
+        rps = result.duration > 0 ? (Double(c.responses) / result.duration * 10).rounded() / 10 : 0
+        errors = c.errors
+        latency_us = LatencySummary(result.latency)
+        histogram = result.latency.encodeBase64()
+        partial = false
+        failed_drivers = []
+        service_time_us = result.serviceTime.map(LatencySummary.init)
+        connections = result.config.connections
+        threads = result.config.threads
+        bytes_read = c.bytesRead
+        interrupted = result.interrupted ? true : nil
+        self.thresholds = ThresholdReport(evaluating: thresholds, requests: c.requests, responses: c.responses,
+                                          errors: c.errors, rps: rps, latency: latency_us)
+    }
+
+    public static func rfc3339(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+
+    /// Pretty, key-sorted JSON.
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+}

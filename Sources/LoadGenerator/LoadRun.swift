@@ -1,0 +1,184 @@
+import Foundation
+import HTTP1
+import Histogram
+import Reactor
+import Synchronization
+import TLS
+
+/// One second of a run, merged over all threads.
+public struct IntervalReport: Sendable {
+    /// 1-based: second k covers [k-1, k) seconds after the start (the last may be shorter).
+    public let second: Int
+    public let counters: LoadCounters
+    public let latency: HDRHistogram
+}
+
+/// Everything a finished run measured.
+public struct LoadResult: Sendable {
+    public let config: LoadConfig
+    public let startedAt: Date
+    /// Seconds from the start until the last response or failure.
+    public let duration: Double
+    public let counters: LoadCounters
+    /// Latency in µs from the intended send time (tsunami) or the send time (avalanche).
+    public let latency: HDRHistogram
+    /// Tsunami only: service time in µs, from the actual send (not corrected for coordinated omission).
+    public let serviceTime: HDRHistogram?
+    public let intervals: [IntervalReport]
+    /// The first connect or TLS failure, in words, if any happened.
+    public let firstError: String?
+    public let interrupted: Bool
+}
+
+/// Runs a load test: `threads` reactor threads, each with its share of the connections and of the
+/// request budget, merged at the end (counters summed, histograms added).
+public final class LoadRun: Sendable {
+    public let config: LoadConfig
+    private let address: SocketAddress
+    private let request: [UInt8]
+    private let tlsContext: TLSContext?
+    private let remotes = Mutex<[ReactorRemote]>([])
+    private let interruptedFlag = Atomic<Bool>(false)
+
+    /// Validates the configuration, resolves the target and prepares TLS: every error that can be
+    /// known before the first connect is thrown here.
+    public init(config: LoadConfig) throws {
+        try config.validate()
+        self.config = config
+        let addresses = try SocketAddress.resolve(host: config.target.host, port: config.target.port)
+        address = addresses[0]
+        request = try HTTPRequestEncoder.encode(method: config.method, url: config.target,
+                                                headers: config.headers, body: config.body)
+        tlsContext = config.target.isTLS ? try TLSContext(verify: !config.insecure, caFile: config.caFile) : nil
+        let needed = config.connections + 64
+        if raiseOpenFileLimit() < needed {
+            throw ConfigError(field: "connections", reason: "needs \(needed) file descriptors; raise the limit with `ulimit -n`")
+        }
+    }
+
+    /// Asks a running test to stop sending; requests in flight finish (within the timeout).
+    /// Safe from any thread (e.g. a signal handler's queue).
+    public func interrupt() {
+        interruptedFlag.store(true, ordering: .relaxed)
+        for remote in remotes.withLock({ $0 }) { remote.wake() }
+    }
+
+    /// Runs the test on the calling thread's behalf and returns when every worker is done.
+    /// `onInterval` is called on the calling thread once per second with the merged figures.
+    public func run(onInterval: (IntervalReport) -> Void = { _ in }) throws -> LoadResult {
+        let threads = Swift.min(config.threads, config.connections)
+        let sink = IntervalSink()
+        let results = Mutex<[WorkerResult?]>(Array(repeating: nil, count: threads))
+        let done = DispatchGroup()
+        let startedAt = Date()
+        let startAt = monotonicNanoseconds()
+        let budgets = split(total: { if case .requests(let n) = config.stop { return n } else { return Int.max } }(), into: threads)
+        let connectionCounts = split(total: config.connections, into: threads)
+        var offset = 0
+        for t in 0..<threads {
+            let connectionOffset = offset
+            offset += connectionCounts[t]
+            done.enter()
+            let thread = Thread { [self] in
+                defer { done.leave() }
+                let result = self.runWorker(thread: t, connections: connectionCounts[t], connectionOffset: connectionOffset,
+                                            budget: budgets[t], startAt: startAt, sink: sink)
+                results.withLock { $0[t] = result }
+            }
+            thread.name = "stampede-reactor-\(t)"
+            thread.start()
+        }
+
+        // Merge per-second samples as they come: second k is reported once every thread sent it
+        // (or finished before reaching it).
+        var pending: [Int: (count: Int, counters: LoadCounters, latency: HDRHistogram)] = [:]
+        var finishedAt: [Int: Int] = [:]  // thread -> index of its final sample
+        var intervals: [IntervalReport] = []
+        var nextSecond = 1
+        func absorb(_ samples: [IntervalSample]) throws {
+            for s in samples {
+                var entry = pending[s.index] ?? (0, LoadCounters(), HDRHistogram())
+                entry.count += 1
+                entry.counters = entry.counters + s.counters
+                try entry.latency.add(s.latency)
+                pending[s.index] = entry
+                if s.final { finishedAt[s.thread] = s.index }
+            }
+            while let entry = pending[nextSecond] {
+                let expected = (0..<threads).filter { finishedAt[$0].map { $0 >= nextSecond } ?? true }.count
+                guard entry.count >= expected else { break }
+                let report = IntervalReport(second: nextSecond, counters: entry.counters, latency: entry.latency)
+                intervals.append(report)
+                onInterval(report)
+                pending[nextSecond] = nil
+                nextSecond += 1
+            }
+        }
+        while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            try absorb(sink.drain())
+        }
+        try absorb(sink.drain())
+        let end = monotonicNanoseconds()
+
+        var counters = LoadCounters()
+        var latency = HDRHistogram()
+        var service = HDRHistogram()
+        var firstError: String?
+        for case let r? in results.withLock({ $0 }) {
+            if let error = r.setupError { throw error }
+            counters = counters + r.counters
+            try latency.add(r.latency)
+            try service.add(r.serviceTime)
+            firstError = firstError ?? r.firstError
+        }
+        let lastEnd = results.withLock { $0.compactMap { $0?.endedAt }.max() } ?? end
+        return LoadResult(config: config, startedAt: startedAt, duration: Double(lastEnd - startAt) / 1e9,
+                          counters: counters, latency: latency,
+                          serviceTime: config.mode == .tsunami ? service : nil, intervals: intervals,
+                          firstError: firstError, interrupted: interruptedFlag.load(ordering: .relaxed))
+    }
+
+    private struct WorkerResult: @unchecked Sendable {
+        var counters = LoadCounters()
+        var latency = HDRHistogram()
+        var serviceTime = HDRHistogram()
+        var firstError: String?
+        var endedAt: UInt64 = 0
+        var setupError: Error?
+    }
+
+    private func runWorker(thread t: Int, connections: Int, connectionOffset: Int, budget: Int,
+                           startAt: UInt64, sink: IntervalSink) -> WorkerResult {
+        var result = WorkerResult()
+        do {
+            if config.pinThreads {
+                try pinCurrentThread(to: t % ProcessInfo.processInfo.activeProcessorCount)
+            }
+            let reactor = try Reactor()
+            let worker = Worker(reactor: reactor, config: config, address: address, tlsContext: tlsContext,
+                                request: request, connections: connections, connectionOffset: connectionOffset,
+                                budget: budget, startAt: startAt, sink: sink, threadIndex: t)
+            reactor.onWakeup = { [unowned worker, self] in
+                if self.interruptedFlag.load(ordering: .relaxed) { worker.beginStopping() }
+            }
+            remotes.withLock { $0.append(reactor.remote) }
+            if interruptedFlag.load(ordering: .relaxed) { worker.stopping = true }
+            worker.start()
+            try reactor.run()
+            result.counters = worker.counters
+            result.latency = worker.latency
+            result.serviceTime = worker.serviceTime
+            result.firstError = worker.firstError
+        } catch {
+            result.setupError = error
+        }
+        result.endedAt = monotonicNanoseconds()
+        return result
+    }
+}
+
+/// Splits `total` into `parts` shares differing by at most one (Int.max stays Int.max each).
+func split(total: Int, into parts: Int) -> [Int] {
+    if total == Int.max { return Array(repeating: Int.max, count: parts) }
+    return (0..<parts).map { total / parts + ($0 < total % parts ? 1 : 0) }
+}

@@ -1,0 +1,61 @@
+import HTTP1
+
+/// A pass/fail limit on a run: `p99_ms=50` (latency at most 50 ms), `error_rate=0.01` (at most 1 %
+/// of requests failed), `min_rps=1000` (at least 1000 responses per second).
+public struct Threshold: Sendable, Equatable, Codable {
+    public enum Name: String, Sendable, Codable, CaseIterable {
+        case p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate, min_rps
+    }
+    public let name: Name
+    public let value: Double
+
+    public init(name: Name, value: Double) { self.name = name; self.value = value }
+
+    /// Parses `NAME=VALUE`.
+    /// - Throws: `ConfigError` (field `threshold`) naming the valid names or the bad value.
+    public init(parsing text: String) throws(ConfigError) {
+        let parts = text.split(separator: "=", maxSplits: 1)
+        let names = Name.allCases.map(\.rawValue).joined(separator: ", ")
+        guard parts.count == 2, let name = Name(rawValue: String(parts[0]).trimmingSpaces()) else {
+            throw ConfigError(field: "threshold", reason: "expected NAME=VALUE with NAME one of \(names), got '\(text)'")
+        }
+        guard let value = Double(String(parts[1]).trimmingSpaces()), value.isFinite, value >= 0 else {
+            throw ConfigError(field: "threshold", reason: "\(name.rawValue) needs a non-negative number, got '\(parts[1])'")
+        }
+        if name == .error_rate && value > 1 {
+            throw ConfigError(field: "threshold", reason: "error_rate is a fraction in 0...1, got \(value)")
+        }
+        self.init(name: name, value: value)
+    }
+}
+
+/// Each threshold with the measured value and whether it held.
+public struct ThresholdReport: Codable, Sendable {
+    public struct Result: Codable, Sendable {
+        public let name: String
+        public let limit: Double
+        public let actual: Double
+        public let passed: Bool
+    }
+    public var passed: Bool
+    public var results: [Result]
+
+    public init(evaluating thresholds: [Threshold], requests: Int, responses: Int, errors: ErrorCounts,
+                rps: Double, latency: LatencySummary) {
+        results = thresholds.map { t in
+            let actual: Double
+            switch t.name {
+            case .p50_ms: actual = Double(latency.p50) / 1000
+            case .p90_ms: actual = Double(latency.p90) / 1000
+            case .p99_ms: actual = Double(latency.p99) / 1000
+            case .p999_ms: actual = Double(latency.p999) / 1000
+            case .max_ms: actual = Double(latency.max) / 1000
+            case .error_rate: actual = requests > 0 ? Double(errors.total) / Double(requests) : 0
+            case .min_rps: actual = rps
+            }
+            let passed = t.name == .min_rps ? actual >= t.value : actual <= t.value
+            return Result(name: t.name.rawValue, limit: t.value, actual: actual, passed: passed)
+        }
+        passed = results.allSatisfy(\.passed)
+    }
+}

@@ -1,0 +1,181 @@
+import HTTP1
+import Reactor
+import TLS
+
+/// The I/O half of the worker: readiness events, writing the request, reading the response, and
+/// the TLS handshake. Plain TCP and TLS take the same paths through `transportRead`/`transportWrite`.
+extension Worker {
+    func reactor(_ reactor: Reactor, ready events: IOEvents, fd: Int32, token i: Int) {
+        let now = monotonicNanoseconds()
+        switch conns[i].state {
+        case .connecting: connected(i, now: now)
+        case .handshaking: handshake(i, now: now)
+        case .writing: writeRequest(i, now: now)
+        case .reading: readResponse(i, now: now)
+        case .waiting, .backoff, .closed, .retired: readWhileIdle(i, now: now)
+        }
+    }
+
+    enum TransportResult {
+        case bytes(Int)
+        case wantRead
+        case wantWrite
+        case eof
+        case failed(String)
+    }
+
+    @inline(__always)
+    func transportRead(_ i: Int) -> TransportResult {
+        if let tls = conns[i].tls {
+            do {
+                switch try tls.read(into: readBuffer) {
+                case .done(let n): return .bytes(n)
+                case .wantRead: return .wantRead
+                case .wantWrite: return .wantWrite
+                case .closed: return .eof
+                }
+            } catch { return .failed("\(error)") }
+        }
+        do {
+            switch try TCPSocket.read(conns[i].fd, into: readBuffer) {
+            case .processed(0): return .eof
+            case .processed(let n): return .bytes(n)
+            case .wouldBlock: return .wantRead
+            }
+        } catch { return .failed("\(error)") }
+    }
+
+    @inline(__always)
+    func transportWrite(_ i: Int, _ bytes: UnsafeRawBufferPointer) -> TransportResult {
+        if let tls = conns[i].tls {
+            do {
+                switch try tls.write(bytes) {
+                case .done(let n): return .bytes(n)
+                case .wantRead: return .wantRead
+                case .wantWrite: return .wantWrite
+                case .closed: return .eof
+                }
+            } catch { return .failed("\(error)") }
+        }
+        do {
+            switch try TCPSocket.write(conns[i].fd, bytes) {
+            case .processed(let n): return .bytes(n)
+            case .wouldBlock: return .wantWrite
+            }
+        } catch { return .failed("\(error)") }
+    }
+
+    func setInterest(_ i: Int, _ events: IOEvents) {
+        guard conns[i].interest != events, conns[i].fd >= 0 else { return }
+        do {
+            try reactor.modify(fd: conns[i].fd, events: events)
+            conns[i].interest = events
+        } catch {
+            noteFirstError("\(error)")
+            fail(i, .read, now: monotonicNanoseconds())
+        }
+    }
+
+    func handshake(_ i: Int, now: UInt64) {
+        guard let tls = conns[i].tls else { return }
+        do {
+            switch try tls.handshake() {
+            case .done:
+                counters.tlsHandshakes += 1
+                if tls.resumed { counters.tlsResumed += 1 }
+                conns[i].saveSession = true
+                conns[i].deadline = 0
+                setInterest(i, .readable)
+                proceed(i, now: now)
+            case .wantRead: setInterest(i, .readable)
+            case .wantWrite: setInterest(i, .writable)
+            case .closed:
+                noteFirstError("TLS handshake with \(address): connection closed by the server")
+                fail(i, .connect, now: now)
+            }
+        } catch {
+            noteFirstError("\(error) (\(address))")
+            fail(i, .connect, now: now)
+        }
+    }
+
+    func writeRequest(_ i: Int, now: UInt64) {
+        while true {
+            let written = conns[i].written
+            let rest = UnsafeRawBufferPointer(rebasing: request[written...])
+            switch transportWrite(i, rest) {
+            case .bytes(let n):
+                conns[i].written += n
+                if conns[i].written == request.count {
+                    conns[i].state = .reading
+                    setInterest(i, .readable)
+                    return
+                }
+            case .wantWrite: setInterest(i, .writable); return
+            case .wantRead: setInterest(i, .readable); return
+            case .eof, .failed: fail(i, .write, now: now); return
+            }
+        }
+    }
+
+    func readResponse(_ i: Int, now: UInt64) {
+        while true {
+            switch transportRead(i) {
+            case .bytes(let n):
+                counters.bytesRead += n
+                let (used, outcome) = conns[i].parser.parse(UnsafeRawBufferPointer(rebasing: readBuffer[..<n]))
+                switch outcome {
+                case .needMore:
+                    // Level-triggered: the kernel will report the socket again. TLS may hold
+                    // decrypted bytes the socket will not signal, so drain those now.
+                    if let tls = conns[i].tls, tls.pending > 0 { continue }
+                    if conns[i].interest != .readable { setInterest(i, .readable) }
+                    return
+                case .complete(let status, let keepAlive):
+                    if used < n {
+                        // Bytes beyond the response we asked for: the stream can no longer be trusted.
+                        fail(i, .parse, now: now)
+                        return
+                    }
+                    completed(i, status: status, keepAlive: keepAlive, now: monotonicNanoseconds())
+                    return
+                case .error:
+                    fail(i, .parse, now: now)
+                    return
+                }
+            case .wantRead: setInterest(i, .readable); return
+            case .wantWrite: setInterest(i, .writable); return
+            case .eof:
+                if case .complete(let status, _) = conns[i].parser.parseEOF() {
+                    completed(i, status: status, keepAlive: false, now: monotonicNanoseconds())
+                } else {
+                    fail(i, .read, now: now)
+                }
+                return
+            case .failed:
+                fail(i, .read, now: now)
+                return
+            }
+        }
+    }
+
+    /// Readable while no request is in flight: the server closed an idle keep-alive connection
+    /// (normal: reconnect when needed) or sent bytes nobody asked for (a parse error).
+    func readWhileIdle(_ i: Int, now: UInt64) {
+        guard conns[i].fd >= 0 else { return }
+        switch transportRead(i) {
+        case .bytes:
+            let state = conns[i].state
+            counters.errors.parse += 1
+            intervalCounters.errors.parse += 1
+            closeSocket(i)
+            conns[i].state = state
+        case .eof, .failed:
+            let state = conns[i].state
+            closeSocket(i)
+            conns[i].state = state
+        case .wantRead, .wantWrite:
+            return
+        }
+    }
+}

@@ -1,0 +1,306 @@
+import HTTP1
+import Histogram
+import Reactor
+import TLS
+
+/// One reactor thread's share of a load run: its connections, its counters and its histograms
+/// (plain, no atomics: nothing here is shared while the run goes on). Built and used on its thread.
+final class Worker: ReactorHandler, ReactorTimerHandler {
+    let reactor: Reactor
+    let config: LoadConfig
+    let address: SocketAddress
+    let tlsContext: TLSContext?
+    let request: UnsafeRawBufferPointer
+    let readBuffer: UnsafeMutableRawBufferPointer
+    let bodiless: Bool
+    let timeoutNs: UInt64
+    let tickNs: UInt64
+    /// Tsunami: ns between one connection's intended sends.
+    let intervalNs: UInt64?
+    let startAt: UInt64
+    let stopAt: UInt64?
+    let sink: IntervalSink
+    let threadIndex: Int
+
+    var conns: [Connection]
+    var remainingBudget: Int
+    var active: Int
+    var stopping = false
+    var counters = LoadCounters()
+    var intervalCounters = LoadCounters()
+    /// Latency from the intended send time (equal to service time in avalanche).
+    var latency = HDRHistogram()
+    /// Uncorrected service time: from the actual write to the response's end.
+    var serviceTime = HDRHistogram()
+    var intervalLatency = HDRHistogram()
+    var intervalIndex = 0
+    var firstError: String?
+    var handlerID = 0
+    var timerID = 0
+
+    static let tickToken = -1
+    static let intervalToken = -2
+    static let generationBits = 20
+
+    /// - Parameters:
+    ///   - connectionOffset: global index of this worker's first connection (staggers tsunami starts).
+    ///   - budget: requests this worker may send (`Int.max` for a timed run).
+    init(reactor: Reactor, config: LoadConfig, address: SocketAddress, tlsContext: TLSContext?, request: [UInt8],
+         connections: Int, connectionOffset: Int, budget: Int, startAt: UInt64, sink: IntervalSink, threadIndex: Int) {
+        self.reactor = reactor
+        self.config = config
+        self.address = address
+        self.tlsContext = tlsContext
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: request.count, alignment: 16)
+        request.withUnsafeBytes { copy.copyMemory(from: $0) }
+        self.request = UnsafeRawBufferPointer(copy)
+        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 64)
+        bodiless = config.method == "HEAD"
+        timeoutNs = UInt64(config.timeoutMs) * 1_000_000
+        tickNs = Swift.min(Swift.max(timeoutNs / 10, 1_000_000), 100_000_000)
+        intervalNs = config.mode == .tsunami ? config.intervalNs : nil
+        self.startAt = startAt
+        if case .duration(let s) = config.stop { stopAt = startAt + UInt64(s * 1e9) } else { stopAt = nil }
+        self.sink = sink
+        self.threadIndex = threadIndex
+        conns = Array(repeating: Connection(), count: connections)
+        remainingBudget = budget
+        active = connections
+        if let intervalNs {
+            // Spread the connections' schedules evenly over one interval.
+            let total = UInt64(config.connections)
+            for i in conns.indices { conns[i].nextSend = startAt + intervalNs * UInt64(connectionOffset + i) / total }
+        }
+    }
+
+    deinit {
+        request.deallocate()
+        readBuffer.deallocate()
+    }
+
+    /// Registers with the reactor and opens every connection.
+    func start() {
+        handlerID = reactor.addHandler(self)
+        timerID = reactor.addTimerHandler(self)
+        let now = monotonicNanoseconds()
+        reactor.schedule(at: now + tickNs, handler: timerID, token: Self.tickToken)
+        reactor.schedule(at: startAt + 1_000_000_000, handler: timerID, token: Self.intervalToken)
+        if conns.isEmpty || remainingBudget == 0 { finish(); return }
+        for i in conns.indices { startConnect(i, now: now) }
+    }
+
+    // MARK: Lifecycle of one connection
+
+    /// The connection is ready for its next request: send, wait for its slot, connect, or retire.
+    func proceed(_ i: Int, now: UInt64) {
+        if let stopAt, now >= stopAt { beginStopping() }
+        if stopping || remainingBudget == 0 { retire(i); return }
+        if intervalNs != nil && conns[i].nextSend > now {
+            // A slot at or after the end of a timed run is not part of it.
+            if let stopAt, conns[i].nextSend >= stopAt { retire(i); return }
+            conns[i].state = .waiting
+            setTimer(i, at: conns[i].nextSend)
+            return
+        }
+        if conns[i].fd < 0 { startConnect(i, now: now); return }
+        send(i, now: now)
+    }
+
+    func send(_ i: Int, now: UInt64) {
+        remainingBudget -= 1
+        counters.requests += 1
+        intervalCounters.requests += 1
+        conns[i].intendedAt = intervalNs != nil ? conns[i].nextSend : now
+        conns[i].sentAt = now
+        conns[i].deadline = now + timeoutNs
+        conns[i].parser.reset(bodiless: bodiless)
+        conns[i].written = 0
+        conns[i].state = .writing
+        if remainingBudget == 0 { retireAllIdle(except: i) }
+        writeRequest(i, now: now)
+    }
+
+    func startConnect(_ i: Int, now: UInt64) {
+        do {
+            let (fd, inProgress) = try TCPSocket.connect(to: address)
+            conns[i].fd = fd
+            conns[i].state = .connecting
+            conns[i].deadline = now + timeoutNs
+            conns[i].interest = inProgress ? .writable : .readable
+            try reactor.register(fd: fd, events: conns[i].interest, handler: handlerID, token: i)
+            if !inProgress { connected(i, now: now) }
+        } catch {
+            noteFirstError("connect to \(address): \(error)")
+            fail(i, .connect, now: now)
+        }
+    }
+
+    func connected(_ i: Int, now: UInt64) {
+        let err = TCPSocket.pendingError(conns[i].fd)
+        guard err == 0 else {
+            noteFirstError(IOError(errno: err, operation: "connect", context: address.description).description)
+            fail(i, .connect, now: now)
+            return
+        }
+        counters.connects += 1
+        conns[i].connectFailures = 0
+        guard let tlsContext else {
+            conns[i].deadline = 0
+            proceed(i, now: now)
+            return
+        }
+        do {
+            conns[i].tls = try TLSStream(context: tlsContext, fd: conns[i].fd, serverName: config.target.bareHost,
+                                         resume: conns[i].session)
+            conns[i].state = .handshaking
+            handshake(i, now: now)
+        } catch {
+            noteFirstError("\(error)")
+            fail(i, .connect, now: now)
+        }
+    }
+
+    /// A response ended: record it, then go on.
+    func completed(_ i: Int, status: Int, keepAlive: Bool, now: UInt64) {
+        let latencyUs = Int64((now &- conns[i].intendedAt + 500) / 1000)
+        latency.record(latencyUs)
+        intervalLatency.record(latencyUs)
+        if intervalNs != nil { serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
+        counters.responses += 1
+        intervalCounters.responses += 1
+        if status >= 500 { counters.errors.status_5xx += 1; intervalCounters.errors.status_5xx += 1 }
+        else if status >= 400 { counters.errors.status_4xx += 1; intervalCounters.errors.status_4xx += 1 }
+        conns[i].deadline = 0
+        if let intervalNs { conns[i].nextSend += intervalNs }
+        if conns[i].saveSession, let tls = conns[i].tls {
+            // After the first response the server's TLS 1.3 tickets have arrived.
+            conns[i].session = tls.savedSession()
+            conns[i].saveSession = false
+        }
+        if !keepAlive { closeSocket(i) }
+        proceed(i, now: now)
+    }
+
+    enum Failure { case connect, timeout, read, write, parse }
+
+    /// Counts a failure by kind, drops the socket and carries on (reconnecting).
+    func fail(_ i: Int, _ kind: Failure, now: UInt64) {
+        let inFlight = conns[i].state == .writing || conns[i].state == .reading
+        switch kind {
+        case .connect: counters.errors.connect += 1; intervalCounters.errors.connect += 1
+        case .timeout: counters.errors.timeout += 1; intervalCounters.errors.timeout += 1
+        case .read: counters.errors.read += 1; intervalCounters.errors.read += 1
+        case .write: counters.errors.write += 1; intervalCounters.errors.write += 1
+        case .parse: counters.errors.parse += 1; intervalCounters.errors.parse += 1
+        }
+        closeSocket(i)
+        conns[i].deadline = 0
+        if inFlight, let intervalNs { conns[i].nextSend += intervalNs }
+        if kind == .connect {
+            conns[i].connectFailures += 1
+            if counters.connects == 0 && counters.errors.connect >= Swift.max(10, 3 * conns.count) {
+                // Nothing ever connected: the target is unreachable; say so instead of spinning.
+                beginStopping()
+                return
+            }
+            if stopping || remainingBudget == 0 { retire(i); return }
+            conns[i].state = .backoff
+            let backoff = UInt64(Swift.min(conns[i].connectFailures, 50)) * 10_000_000
+            setTimer(i, at: now + backoff)
+            return
+        }
+        conns[i].state = .closed
+        proceed(i, now: now)
+    }
+
+    func closeSocket(_ i: Int) {
+        guard conns[i].fd >= 0 else { return }
+        conns[i].tls = nil
+        reactor.close(fd: conns[i].fd)
+        conns[i].fd = -1
+        conns[i].interest = []
+    }
+
+    func retire(_ i: Int) {
+        guard conns[i].state != .retired else { return }
+        closeSocket(i)
+        conns[i].state = .retired
+        conns[i].deadline = 0
+        active -= 1
+        if active == 0 { finish() }
+    }
+
+    /// Retires every connection with no request in flight (the budget is spent or time is up).
+    func retireAllIdle(except skip: Int = -1) {
+        for j in conns.indices where j != skip {
+            switch conns[j].state {
+            case .writing, .reading, .retired: continue
+            default: retire(j)
+            }
+        }
+    }
+
+    func beginStopping() {
+        guard !stopping else { return }
+        stopping = true
+        retireAllIdle()
+    }
+
+    func finish() {
+        publishInterval(final: true)
+        reactor.stop()
+    }
+
+    func noteFirstError(_ text: String) {
+        if firstError == nil { firstError = text }
+    }
+
+    // MARK: Timers
+
+    func setTimer(_ i: Int, at deadline: UInt64) {
+        conns[i].timerGeneration &+= 1
+        let generation = conns[i].timerGeneration & ((1 << Self.generationBits) - 1)
+        reactor.schedule(at: deadline, handler: timerID, token: i << Self.generationBits | generation)
+    }
+
+    func reactor(_ reactor: Reactor, timerFired token: Int, now: UInt64) {
+        switch token {
+        case Self.tickToken:
+            tick(now: now)
+            if active > 0 { reactor.schedule(at: now + tickNs, handler: timerID, token: Self.tickToken) }
+        case Self.intervalToken:
+            guard active > 0 else { return }
+            publishInterval(final: false)
+            reactor.schedule(at: startAt + UInt64(intervalIndex + 1) * 1_000_000_000, handler: timerID, token: Self.intervalToken)
+        default:
+            let i = token >> Self.generationBits
+            guard i < conns.count,
+                  conns[i].timerGeneration & ((1 << Self.generationBits) - 1) == token & ((1 << Self.generationBits) - 1),
+                  conns[i].state == .waiting || conns[i].state == .backoff else { return }
+            conns[i].state = .closed
+            proceed(i, now: now)
+        }
+    }
+
+    /// Deadlines (connect, handshake, response) and the end of a timed run.
+    func tick(now: UInt64) {
+        if let stopAt, now >= stopAt { beginStopping() }
+        for i in conns.indices where conns[i].deadline != 0 && now >= conns[i].deadline {
+            switch conns[i].state {
+            case .connecting, .handshaking:
+                noteFirstError("connect to \(address): timed out after \(config.timeoutMs) ms")
+                fail(i, .connect, now: now)
+            case .writing, .reading: fail(i, .timeout, now: now)
+            default: conns[i].deadline = 0
+            }
+        }
+    }
+
+    func publishInterval(final: Bool) {
+        intervalIndex += 1
+        sink.push(IntervalSample(thread: threadIndex, index: intervalIndex, final: final,
+                                 counters: intervalCounters, latency: intervalLatency))
+        intervalCounters = LoadCounters()
+        intervalLatency.reset()
+    }
+}

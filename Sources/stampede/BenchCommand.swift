@@ -1,0 +1,147 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Histogram
+import LoadGenerator
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Load one URL from this machine and report latency percentiles, like wrk.",
+        discussion: """
+            Avalanche (the default) keeps every connection busy: the next request leaves as soon \
+            as the previous response ends. Tsunami paces each connection (--delay-ms) or the whole \
+            run (--rate) and measures latency from the time a request was meant to leave, so a \
+            server stall shows up in the percentiles instead of silently slowing the load \
+            (coordinated omission); the uncorrected service time is reported beside it.
+
+            Examples:
+              stampede bench http://127.0.0.1:8080/ --connections 50 --duration 10
+              stampede bench http://127.0.0.1:8080/ --requests 100000 --json > report.json
+              stampede bench https://localhost:8443/ --mode tsunami --rate 2000 --duration 30 --hlog run.hlog
+              stampede bench http://127.0.0.1:8080/api -m POST --body @payload.json --header 'Content-Type: application/json' --threshold p99_ms=50
+
+            Exit codes: 0 success, 1 nothing succeeded (e.g. the target is unreachable), \
+            2 bad flags, 3 a --threshold failed.
+            """)
+
+    @Argument(help: "The http:// or https:// URL to load.")
+    var url: String
+
+    @OptionGroup var load: LoadOptions
+
+    @Option(help: "Reactor threads (each owns its share of the connections).")
+    var threads: Int = 1
+
+    @Flag(help: "Print the report JSON (SPEC format, with the base64 HDR histogram) instead of the summary.")
+    var json = false
+
+    @Option(help: "Write per-second latency histograms to FILE (HdrHistogram log format 1.3).")
+    var hlog: String?
+
+    @Flag(help: "Pin reactor thread i to CPU i.")
+    var pin = false
+
+    func run() throws {
+        var (config, thresholds) = try load.config(url: url, threads: threads)
+        config.pinThreads = pin
+        let run: LoadRun
+        do { run = try LoadRun(config: config) } catch let error as ConfigError {
+            throw ValidationError("--\(error.field): \(error.reason)")
+        } catch {
+            printError("stampede: \(error)")
+            throw ExitCode(1)
+        }
+        var hlogWriter = try hlog.map { try HLogFile(path: $0, startTime: Date()) }
+        let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, config: config)
+        let signals = SignalHandlers { run.interrupt() }
+        if !json { print("Running \(describe(config)) @ \(config.target)\n  \(config.threads) thread(s) and \(config.connections) connection(s)") }
+
+        let result = try run.run { interval in
+            progress.update(interval)
+            hlogWriter?.append(interval)
+        }
+        progress.finish()
+        signals.cancel()
+        try hlogWriter?.close(duration: result.duration)
+
+        let report = LoadReport(testID: "bench-\(Int(result.startedAt.timeIntervalSince1970))", result: result,
+                                thresholds: thresholds)
+        if json { print(report.json()) } else { printSummary(report, result: result) }
+        if result.counters.responses == 0 {
+            printError("stampede: no response was received" + (result.firstError.map { ": \($0)" } ?? ""))
+            throw ExitCode(1)
+        }
+        if !report.thresholds.passed { throw ExitCode(3) }
+    }
+}
+
+func describe(_ config: LoadConfig) -> String {
+    let stop: String
+    switch config.stop {
+    case .requests(let n): stop = "\(n)-request"
+    case .duration(let s): stop = "\(formatSeconds(s))"
+    }
+    switch config.pacing {
+    case .delayMs(let d): return "\(stop) tsunami test (one request per connection every \(d) ms)"
+    case .rate(let r): return "\(stop) tsunami test (\(r) requests/s)"
+    case nil: return "\(stop) avalanche test"
+    }
+}
+
+func formatSeconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s))s" : String(format: "%.2fs", s) }
+
+/// 590us, 1.20ms, 2.80s.
+func formatMicros(_ us: Double) -> String {
+    if us < 1000 { return String(format: "%.0fus", us) }
+    if us < 1_000_000 { return String(format: "%.2fms", us / 1000) }
+    return String(format: "%.2fs", us / 1_000_000)
+}
+
+func formatBytes(_ bytes: Double) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"]
+    var value = bytes
+    var unit = 0
+    while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+    return String(format: "%.2f%@", value, units[unit])
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+func printSummary(_ report: LoadReport, result: LoadResult) {
+    func row(_ name: String, _ s: LatencySummary) -> String {
+        let cells = [Double(s.min), Double(s.p50), Double(s.p90), Double(s.p99), Double(s.p999), Double(s.max), s.mean]
+        return name.padding(toLength: 14, withPad: " ", startingAt: 0)
+            + cells.map { formatMicros($0).leftPadded(to: 10) }.joined()
+    }
+    if report.responses > 0 {
+        print("  " + "".padding(toLength: 14, withPad: " ", startingAt: 0)
+              + ["min", "p50", "p90", "p99", "p99.9", "max", "mean"].map { $0.leftPadded(to: 10) }.joined())
+        print("  " + row("Latency", report.latency_us))
+        if let service = report.service_time_us { print("  " + row("Service time", service)) }
+    }
+    let e = report.errors
+    print("  \(report.requests) requests, \(report.responses) responses in \(String(format: "%.2f", report.duration_s))s, \(formatBytes(Double(report.bytes_read ?? 0))) read")
+    if e.total > 0 {
+        print("  Errors: connect \(e.connect), timeout \(e.timeout), read \(e.read), write \(e.write), parse \(e.parse), 4xx \(e.status_4xx), 5xx \(e.status_5xx)")
+    }
+    if let first = result.firstError { print("  First error: \(first)") }
+    if result.counters.tlsHandshakes > 0 {
+        print("  TLS: \(result.counters.tlsHandshakes) handshakes, \(result.counters.tlsResumed) resumed")
+    }
+    if result.interrupted { print("  Interrupted: stopped early by a signal") }
+    print("Requests/sec: \(String(format: "%10.2f", report.rps))")
+    print("Transfer/sec: \(formatBytes(Double(report.bytes_read ?? 0) / Swift.max(result.duration, 1e-9)).leftPadded(to: 10))")
+    for t in report.thresholds.results {
+        print("Threshold \(t.name) <= \(t.limit)".replacingOccurrences(of: "min_rps <=", with: "min_rps >=")
+              + ": \(t.passed ? "passed" : "FAILED") (actual \(String(format: "%.3f", t.actual)))")
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
