@@ -43,9 +43,10 @@ let package = Package(
         .executableTarget(name: "histogram-bench", dependencies: ["Histogram"],
                           path: "Perf/HistogramBenchmark"),
 
-        .testTarget(
-            name: "HistogramTests",
-            dependencies: ["Histogram"]),
+        // Test helpers shared by the test targets (subprocesses, the Python bridge).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HistogramTests", dependencies: ["Histogram", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "TestSupport"]),
     ]
 )

@@ -45,6 +45,9 @@ public struct LoadReport: Codable, Sendable {
     public var connections: Int?
     public var threads: Int?
     public var bytes_read: Int?
+    /// TLS handshakes, and how many resumed a saved session (https targets only).
+    public var tls_handshakes: Int?
+    public var tls_resumed: Int?
     /// True when the run was stopped early (Ctrl-C).
     public var interrupted: Bool?
 
@@ -68,6 +71,8 @@ public struct LoadReport: Codable, Sendable {
         connections = result.config.connections
         threads = result.config.threads
         bytes_read = c.bytesRead
+        tls_handshakes = result.config.target.isTLS ? c.tlsHandshakes : nil
+        tls_resumed = result.config.target.isTLS ? c.tlsResumed : nil
         interrupted = result.interrupted ? true : nil
         self.thresholds = ThresholdReport(evaluating: thresholds, requests: c.requests, responses: c.responses,
                                           errors: c.errors, rps: rps, latency: latency_us)

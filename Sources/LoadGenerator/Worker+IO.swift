@@ -81,6 +81,7 @@ extension Worker {
         do {
             switch try tls.handshake() {
             case .done:
+                established(i)
                 counters.tlsHandshakes += 1
                 if tls.resumed { counters.tlsResumed += 1 }
                 conns[i].saveSession = true

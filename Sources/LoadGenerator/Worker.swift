@@ -142,9 +142,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             fail(i, .connect, now: now)
             return
         }
-        counters.connects += 1
-        conns[i].connectFailures = 0
         guard let tlsContext else {
+            established(i)
             conns[i].deadline = 0
             proceed(i, now: now)
             return
@@ -158,6 +157,13 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             noteFirstError("\(error)")
             fail(i, .connect, now: now)
         }
+    }
+
+    /// TCP (and TLS) is up. Only now does the target count as reachable: a certificate that fails
+    /// verification must end the run as surely as a refused connect.
+    func established(_ i: Int) {
+        counters.connects += 1
+        conns[i].connectFailures = 0
     }
 
     /// A response ended: record it, then go on.
@@ -177,7 +183,10 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             conns[i].session = tls.savedSession()
             conns[i].saveSession = false
         }
-        if !keepAlive { closeSocket(i) }
+        if !keepAlive {
+            conns[i].tls?.markCleanClose()
+            closeSocket(i)
+        }
         proceed(i, now: now)
     }
 

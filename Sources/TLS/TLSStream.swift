@@ -75,6 +75,12 @@ public final class TLSStream {
         return try progress(rc, "write")
     }
 
+    /// Records that the connection ended cleanly (e.g. after a `Connection: close` response), so
+    /// freeing it does not mark its session unresumable, as OpenSSL does for unfinished sessions.
+    public func markCleanClose() {
+        SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN)
+    }
+
     /// Decrypted bytes OpenSSL holds that the socket will not signal again.
     public var pending: Int { Int(SSL_pending(ssl)) }
 

@@ -7,12 +7,32 @@ interoperability tests. Reads one JSON request on stdin, writes one JSON answer 
   writelog {"path": "...", "intervals": [[values]]}   -> writes an .hlog with one interval per list
 """
 import json
+import math
 import sys
 
 from hdrh.histogram import HdrHistogram
 from hdrh.log import HistogramLogReader, HistogramLogWriter
 
 LOWEST, HIGHEST, DIGITS = 1, 3_600_000_000, 3
+
+
+def value_at_percentile(h, percentile):
+    """HdrHistogram Java's (and hdrhistogram-swift's) rule, which Stampede follows: the highest
+    equivalent value of the counter where the cumulative count reaches ceil(p/100 * N). The Python
+    package's own get_value_at_percentile rounds p/100 * N half-up instead (as HdrHistogram_c
+    does), which differs whenever the fraction is below one half."""
+    total = h.get_total_count()
+    if total == 0:
+        return 0
+    p = min(max(math.nextafter(percentile, -math.inf), 0.0), 100.0)
+    target = max(1, math.ceil(p / 100.0 * total))
+    running = 0
+    for index in range(h.counts_len):
+        running += h.get_count_at_index(index)
+        if running >= target:
+            value = h.get_value_from_index(index)
+            return h.get_highest_equivalent_value(value) if percentile > 0 else h.get_lowest_equivalent_value(value)
+    return 0
 
 
 def stats(h, percentiles):
@@ -22,7 +42,8 @@ def stats(h, percentiles):
         "max": h.get_max_value(),
         "mean": h.get_mean_value(),
         "stddev": h.get_stddev(),
-        "values": [h.get_value_at_percentile(p) for p in percentiles],
+        "values": [value_at_percentile(h, p) for p in percentiles],
+        "native_values": [h.get_value_at_percentile(p) for p in percentiles],
     }
 
 

@@ -1,16 +1,18 @@
 import Foundation
-import Testing
 
-/// The repository root, found from this file's path (Tests/HistogramTests/Support.swift).
-let repositoryRoot = URL(fileURLWithPath: #filePath)
+// Helpers shared by the test targets: subprocesses, the Python interop bridge, seeded randomness.
+
+/// The repository root, found from this file's path (Tests/TestSupport/Support.swift).
+public let repositoryRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-struct ProcessFailure: Error, CustomStringConvertible {
-    let description: String
+public struct ProcessFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Runs a program with `input` on stdin and returns its stdout; throws with its stderr on failure.
-func run(_ executable: URL, _ arguments: [String], input: Data = Data()) throws -> Data {
+public func run(_ executable: URL, _ arguments: [String], input: Data = Data()) throws -> Data {
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
         throw ProcessFailure(description: "\(executable.path) is missing: run `make setup` (or `make test`) first")
     }
@@ -38,7 +40,7 @@ func run(_ executable: URL, _ arguments: [String], input: Data = Data()) throws 
 }
 
 /// Calls Tests/Interop/hdr_interop.py (the Python `hdrhistogram` package) with a JSON request.
-func python<Answer: Decodable>(_ mode: String, _ request: [String: Any], as: Answer.Type) throws -> Answer {
+public func python<Answer: Decodable>(_ mode: String, _ request: [String: Any], as: Answer.Type) throws -> Answer {
     let python = repositoryRoot.appendingPathComponent(".venv/bin/python")
     let script = repositoryRoot.appendingPathComponent("Tests/Interop/hdr_interop.py").path
     let body = try JSONSerialization.data(withJSONObject: request)
@@ -46,27 +48,27 @@ func python<Answer: Decodable>(_ mode: String, _ request: [String: Any], as: Ans
     return try JSONDecoder().decode(Answer.self, from: out)
 }
 
-struct PythonStats: Decodable {
-    let total: Int64
-    let min: Int64
-    let max: Int64
-    let mean: Double
-    let stddev: Double
-    let values: [Int64]
+public struct PythonStats: Decodable {
+    public let total: Int64
+    public let min: Int64
+    public let max: Int64
+    public let mean: Double
+    public let stddev: Double
+    public let values: [Int64]
 }
 
 /// A deterministic generator (xorshift64*), so a failing property test can be replayed by seed.
-struct SeededGenerator: RandomNumberGenerator {
+public struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
-    init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
+    public mutating func next() -> UInt64 {
         state ^= state >> 12; state ^= state << 25; state ^= state >> 27
         return state &* 2_685_821_657_736_338_717
     }
 }
 
 /// Latency-like values: log-uniform from 1 µs to about 10 s, plus a few outliers up to the limit.
-func latencyValues(count: Int, seed: UInt64) -> [Int64] {
+public func latencyValues(count: Int, seed: UInt64) -> [Int64] {
     var rng = SeededGenerator(seed: seed)
     return (0..<count).map { i in
         if i % 997 == 0 { return Int64.random(in: 1...3_600_000_000, using: &rng) }

@@ -1,0 +1,165 @@
+import Foundation
+
+/// The `stampede` binary under test (debug build unless STAMPEDE_BIN says otherwise).
+public let stampedeBinary: URL = {
+    if let path = ProcessInfo.processInfo.environment["STAMPEDE_BIN"] { return URL(fileURLWithPath: path) }
+    return repositoryRoot.appendingPathComponent(".build/debug/stampede")
+}()
+
+/// What a finished command printed and returned.
+public struct CommandResult {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
+/// Runs a command to completion, killing it after `timeout` seconds (every load loop is bounded).
+public func runCommand(_ executable: URL, _ arguments: [String], timeout: Double = 120) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+    let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    killer.cancel()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+                         stderr: String(decoding: stderrData, as: UTF8.self))
+}
+
+/// A loopback port that was free a moment ago.
+public func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// Waits until something accepts TCP connections on 127.0.0.1:`port` (at most `timeout` s).
+public func waitForPort(_ port: Int, timeout: Double = 10) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        close(fd)
+        if rc == 0 { return }
+        usleep(20_000)
+    }
+    throw ProcessFailure(description: "nothing listens on 127.0.0.1:\(port) after \(timeout) s")
+}
+
+/// A server process started for a test and stopped (SIGTERM, then SIGKILL) when done.
+public final class ServerProcess {
+    public let process: Process
+    public let port: Int
+
+    public init(_ executable: URL, _ arguments: [String], port: Int) throws {
+        process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        self.port = port
+        try process.run()
+        do { try waitForPort(port) } catch { stop(); throw error }
+    }
+
+    public func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<100 where process.isRunning { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+/// nginx with one worker, its access log on, a plain and a TLS listener (self-signed certificate
+/// for 127.0.0.1/localhost, generated here), all under a temporary directory.
+public final class Nginx {
+    public let directory: URL
+    public let port: Int
+    public let tlsPort: Int
+    public let certificate: String
+    private let server: ServerProcess
+
+    public init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-nginx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        port = freePort()
+        tlsPort = freePort()
+        let dir = directory.path
+        certificate = "\(dir)/cert.pem"
+        let openssl = try runCommand(URL(fileURLWithPath: "/usr/bin/openssl"), [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout", "\(dir)/key.pem", "-out", certificate])
+        guard openssl.status == 0 else { throw ProcessFailure(description: "openssl: \(openssl.stderr)") }
+        let config = """
+            worker_processes 1;
+            daemon off;
+            pid \(dir)/nginx.pid;
+            error_log \(dir)/error.log warn;
+            events { worker_connections 16384; }
+            http {
+                access_log \(dir)/access.log;
+                client_body_temp_path \(dir)/body;
+                proxy_temp_path \(dir)/proxy;
+                fastcgi_temp_path \(dir)/fastcgi;
+                uwsgi_temp_path \(dir)/uwsgi;
+                scgi_temp_path \(dir)/scgi;
+                keepalive_requests 1000;
+                server {
+                    listen 127.0.0.1:\(port);
+                    listen 127.0.0.1:\(tlsPort) ssl;
+                    ssl_certificate \(certificate);
+                    ssl_certificate_key \(dir)/key.pem;
+                    ssl_session_cache shared:SSL:1m;
+                    location / { return 200 "hello from nginx\\n"; }
+                }
+            }
+            """
+        try config.write(toFile: "\(dir)/nginx.conf", atomically: true, encoding: .utf8)
+        server = try ServerProcess(URL(fileURLWithPath: "/usr/sbin/nginx"),
+                                   ["-p", dir, "-c", "\(dir)/nginx.conf", "-e", "\(dir)/error.log"], port: port)
+        try waitForPort(tlsPort)
+    }
+
+    /// Lines in the access log (one per request nginx answered).
+    public func accessLogLines() throws -> Int {
+        let text = try String(contentsOfFile: directory.appendingPathComponent("access.log").path, encoding: .utf8)
+        return text.split(separator: "\n").count
+    }
+
+    /// Empties the access log (nginx keeps appending to the same open file).
+    public func truncateAccessLog() throws {
+        let handle = try FileHandle(forWritingTo: directory.appendingPathComponent("access.log"))
+        try handle.truncate(atOffset: 0)
+        try handle.close()
+    }
+
+    public func stop() {
+        server.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { stop() }
+}
