@@ -31,10 +31,12 @@ test: setup oracle
 run: release
 	$(RELEASE_BIN) version
 
-## perf: micro-benchmarks in Perf/ (release build), with hdrhistogram-swift as the peer
-perf: setup oracle
+## perf: benchmarks in Perf/ (release builds): the histogram against hdrhistogram-swift, and
+## stampede bench against wrk on the same nginx (see Perf/README.md)
+perf: setup oracle release
 	$(SWIFT) build -c release --product histogram-bench
 	.build/release/histogram-bench --peer $(ORACLE)
+	python3 Perf/http_vs_wrk.py $(RELEASE_BIN)
 
 ## broker: a Tansu Kafka broker on 127.0.0.1:9092 for development (in-memory; Ctrl-C stops it)
 broker: setup

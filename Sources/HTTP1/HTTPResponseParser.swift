@@ -78,6 +78,44 @@ public struct HTTPResponseParser: Sendable {
                 continue
             case .bodyUntilClose:
                 return (n, .needMore)
+            case .statusH where n - i >= 13:
+                // Whole status-line prefix at hand ("HTTP/1.1 200 "): check it in one go.
+                if let next = fastStatusPrefix(bytes, at: i) {
+                    headerBytes += next - i
+                    i = next
+                    continue
+                }
+            case .headerLineStart:
+                // A whole header name at hand: classify it at once instead of byte by byte.
+                var j = i
+                while j < n && HTTPRequestEncoder.isTokenByte(bytes[j]) { j += 1 }
+                if j > i && j < n && bytes[j] == UInt8(ascii: ":") {
+                    headerBytes += j + 1 - i
+                    if headerBytes > maxHeaderBytes { return (j + 1, fail(.headersTooLarge(limit: maxHeaderBytes))) }
+                    if let error = beginValue(Self.classify(bytes, from: i, to: j)) { return (j + 1, error) }
+                    i = j + 1
+                    continue
+                }
+            case .statusReason:
+                let skipped = Self.ordinaryBytes(bytes, from: i)
+                if skipped > 0 {
+                    headerBytes += skipped
+                    if headerBytes > maxHeaderBytes { return (i + skipped, fail(.headersTooLarge(limit: maxHeaderBytes))) }
+                    i += skipped
+                    continue
+                }
+            case .headerValueStart where header == .other, .headerValue where header == .other:
+                // Values of headers we ignore (Date, Server, Content-Type, ...) are most of the
+                // header block: skip them 16 bytes at a time, stopping at the first control byte
+                // (CR, LF, or one that makes the header invalid) for the byte-wise path.
+                let skipped = Self.ordinaryBytes(bytes, from: i)
+                if skipped > 0 {
+                    headerBytes += skipped
+                    if headerBytes > maxHeaderBytes { return (i + skipped, fail(.headersTooLarge(limit: maxHeaderBytes))) }
+                    state = .headerValue
+                    i += skipped
+                    continue
+                }
             default:
                 break
             }
@@ -90,6 +128,23 @@ public struct HTTPResponseParser: Sendable {
             if let outcome = step(b) { return (i, outcome) }
         }
         return (n, .needMore)
+    }
+
+    /// How many bytes from `start` are >= 0x20 (no control characters).
+    @inline(__always)
+    private static func ordinaryBytes(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        let n = bytes.count
+        var j = start
+        if let base = bytes.baseAddress {
+            let space = SIMD16<UInt8>(repeating: 32)
+            while j + 16 <= n {
+                let block = base.loadUnaligned(fromByteOffset: j, as: SIMD16<UInt8>.self)
+                if any(block .< space) { break }
+                j += 16
+            }
+        }
+        while j < n && bytes[j] >= 32 { j += 1 }
+        return j - start
     }
 
     /// The peer closed the connection: completes a read-until-close body, otherwise an error
@@ -154,16 +209,11 @@ public struct HTTPResponseParser: Sendable {
             return matchName(b)
         case .headerName:
             if b == UInt8(ascii: ":") {
-                header = .other
-                if candidates & 1 != 0 && nameLength == Self.lengths.0 { header = .contentLength }
-                else if candidates & 2 != 0 && nameLength == Self.lengths.1 { header = .transferEncoding; tokenMatch.chunked = 0; chunked = false }
-                else if candidates & 4 != 0 && nameLength == Self.lengths.2 { header = .connection; tokenMatch.close = 0; tokenMatch.keepAlive = 0 }
-                if header == .contentLength {
-                    if contentLength >= 0 { return fail(.invalidContentLength) }  // repeated: ambiguous framing
-                    contentLength = -2  // digits pending
-                }
-                state = .headerValueStart
-                return nil
+                var which = Header.other
+                if candidates & 1 != 0 && nameLength == Self.lengths.0 { which = .contentLength }
+                else if candidates & 2 != 0 && nameLength == Self.lengths.1 { which = .transferEncoding }
+                else if candidates & 4 != 0 && nameLength == Self.lengths.2 { which = .connection }
+                return beginValue(which)
             }
             guard HTTPRequestEncoder.isTokenByte(b) else { return fail(.invalidHeader) }
             return matchName(b)
@@ -213,6 +263,52 @@ public struct HTTPResponseParser: Sendable {
         case .bodyIdentity, .bodyUntilClose, .chunkData: break  // handled in bulk by parse()
         }
         return nil
+    }
+
+    /// The name is complete: prepare to read its value.
+    private mutating func beginValue(_ which: Header) -> Outcome? {
+        header = which
+        switch which {
+        case .transferEncoding: tokenMatch.chunked = 0; chunked = false
+        case .connection: tokenMatch.close = 0; tokenMatch.keepAlive = 0
+        case .contentLength:
+            if contentLength >= 0 { return fail(.invalidContentLength) }  // repeated: ambiguous framing
+            contentLength = -2  // digits pending
+        case .other: break
+        }
+        state = .headerValueStart
+        return nil
+    }
+
+    /// Which header the name in `bytes[from..<to]` is (case-insensitive).
+    private static func classify(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Header {
+        func equals(_ name: StaticString) -> Bool {
+            guard to - from == name.utf8CodeUnitCount else { return false }
+            for k in 0..<(to - from) where lower(bytes[from + k]) != name.utf8Start[k] { return false }
+            return true
+        }
+        switch to - from {
+        case lengths.0: return equals(names.0) ? .contentLength : .other
+        case lengths.1: return equals(names.1) ? .transferEncoding : .other
+        case lengths.2: return equals(names.2) ? .connection : .other
+        default: return .other
+        }
+    }
+
+    /// Checks "HTTP/1.x DDD" plus the following space or line end at `i` (13 bytes are there) and
+    /// returns the index after the status code, with the state set to read the reason phrase; nil
+    /// sends the byte-wise path to report the exact error.
+    private mutating func fastStatusPrefix(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int? {
+        guard bytes[i] == UInt8(ascii: "H"), bytes[i + 1] == UInt8(ascii: "T"), bytes[i + 2] == UInt8(ascii: "T"),
+              bytes[i + 3] == UInt8(ascii: "P"), bytes[i + 4] == UInt8(ascii: "/"), bytes[i + 5] == UInt8(ascii: "1"),
+              bytes[i + 6] == UInt8(ascii: "."), Self.isDigit(bytes[i + 7]), bytes[i + 8] == UInt8(ascii: " "),
+              Self.isDigit(bytes[i + 9]), Self.isDigit(bytes[i + 10]), Self.isDigit(bytes[i + 11]) else { return nil }
+        let code = Int(bytes[i + 9] - 48) * 100 + Int(bytes[i + 10] - 48) * 10 + Int(bytes[i + 11] - 48)
+        guard code >= 100 else { return nil }
+        minorVersion = Int(bytes[i + 7] - 48)
+        status = code
+        state = .statusReason
+        return i + 12
     }
 
     private mutating func matchName(_ b: UInt8) -> Outcome? {

@@ -22,7 +22,9 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     let sink: IntervalSink
     let threadIndex: Int
 
-    var conns: [Connection]
+    /// Connections by index, allocated once (a raw buffer: no copy-on-write or exclusivity
+    /// bookkeeping on the per-request path).
+    let conns: UnsafeMutableBufferPointer<Connection>
     var remainingBudget: Int
     var active: Int
     var stopping = false
@@ -63,7 +65,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         if case .duration(let s) = config.stop { stopAt = startAt + UInt64(s * 1e9) } else { stopAt = nil }
         self.sink = sink
         self.threadIndex = threadIndex
-        conns = Array(repeating: Connection(), count: connections)
+        conns = .allocate(capacity: connections)
+        conns.initialize(repeating: Connection())
         remainingBudget = budget
         active = connections
         if let intervalNs {
@@ -74,6 +77,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     }
 
     deinit {
+        conns.deinitialize()
+        conns.deallocate()
         request.deallocate()
         readBuffer.deallocate()
     }
