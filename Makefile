@@ -27,9 +27,9 @@ test: setup oracle
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## run: the demo (for now: the versions of Stampede and the libraries it loaded)
+## run: the demo: a local target, an avalanche and a tsunami test against it (scripts/demo.sh)
 run: release
-	$(RELEASE_BIN) version
+	bash scripts/demo.sh $(RELEASE_BIN)
 
 ## perf: benchmarks in Perf/ (release builds): the histogram against hdrhistogram-swift, and
 ## stampede bench against wrk on the same nginx (see Perf/README.md)

@@ -20,20 +20,23 @@ public struct TLSError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A client SSL_CTX: TLS 1.2+, certificate verification against the system store (or `caFile`)
-/// unless `verify` is false, partial writes allowed (non-blocking sockets), idle buffers released
-/// (10,000 idle TLS connections would otherwise hold 10,000 × 2 × 16 KiB).
+/// unless `verify` is false, partial writes allowed (non-blocking sockets). With
+/// `releaseIdleBuffers`, OpenSSL frees a connection's 2 × 16 KiB record buffers whenever they are
+/// empty: it bounds memory with thousands of connections but costs a malloc/free pair per request.
 ///
 /// Thread-safety: immutable after init; OpenSSL allows `SSL_new` from many threads on one context.
 public final class TLSContext: @unchecked Sendable {
     let ctx: OpaquePointer
     public let verify: Bool
 
-    public init(verify: Bool, caFile: String? = nil) throws(TLSError) {
+    public init(verify: Bool, caFile: String? = nil, releaseIdleBuffers: Bool = false) throws(TLSError) {
         guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw .fromQueue("SSL_CTX_new") }
         self.ctx = ctx
         self.verify = verify
         SSL_CTX_set_min_proto_version_shim(ctx)
-        _ = stampede_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS))
+        var mode = SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
+        if releaseIdleBuffers { mode |= SSL_MODE_RELEASE_BUFFERS }
+        _ = stampede_SSL_CTX_set_mode(ctx, Int(mode))
         _ = stampede_SSL_CTX_set_session_cache_mode(ctx, Int(SSL_SESS_CACHE_CLIENT))
         if verify {
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
