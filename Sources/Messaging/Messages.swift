@@ -1,0 +1,276 @@
+import Foundation
+import LoadGenerator
+
+/// Message schema version. A message with a higher `v` is skipped (logged), never misread.
+public let busMessageVersion = 1
+
+/// What a driver is doing, as heartbeats and the orchestrator's registry say it.
+public enum DriverState: String, Codable, Sendable {
+    case idle, busy, leaving, failed
+}
+
+/// `register` topic: a driver announces itself on start.
+public struct RegisterMessage: Codable, Sendable, Equatable {
+    public var type = "register"
+    public var v = busMessageVersion
+    public var driver_id: String
+    public var host: String
+    public var threads: Int
+    public var version: String
+    public var pid: Int32
+
+    public init(driverID: String, host: String, threads: Int, version: String, pid: Int32) {
+        driver_id = driverID; self.host = host; self.threads = threads; self.version = version; self.pid = pid
+    }
+}
+
+/// `heartbeat` topic: every second from every driver.
+public struct HeartbeatMessage: Codable, Sendable, Equatable {
+    public var type = "heartbeat"
+    public var v = busMessageVersion
+    public var driver_id: String
+    public var state: DriverState
+    public var test_id: String?
+    /// Sender's wall clock, ms since the epoch.
+    public var sent_at_ms: Int64
+
+    public init(driverID: String, state: DriverState, testID: String?, sentAtMs: Int64) {
+        driver_id = driverID; self.state = state; test_id = testID; sent_at_ms = sentAtMs
+    }
+}
+
+/// A test as drivers run it: one driver's share of the load.
+public struct TestSpec: Codable, Sendable, Equatable {
+    public var target: String
+    public var mode: LoadMode
+    public var connections: Int
+    /// Exactly one of `requests` (per driver) and `duration_s`.
+    public var requests: Int?
+    public var duration_s: Double?
+    public var delay_ms: Double?
+    /// Tsunami: this driver's share of the total rate.
+    public var rate: Double?
+    public var timeout_ms: Int
+    public var method: String
+    public var headers: [String: String]
+    public var body: String?
+    public var threads: Int?
+
+    public init(target: String, mode: LoadMode, connections: Int, requests: Int?, duration_s: Double?,
+                delay_ms: Double? = nil, rate: Double? = nil, timeout_ms: Int = 5_000, method: String = "GET",
+                headers: [String: String] = [:], body: String? = nil, threads: Int? = nil) {
+        self.target = target; self.mode = mode; self.connections = connections; self.requests = requests
+        self.duration_s = duration_s; self.delay_ms = delay_ms; self.rate = rate; self.timeout_ms = timeout_ms
+        self.method = method; self.headers = headers; self.body = body; self.threads = threads
+    }
+}
+
+/// `test_config` topic: a test for the listed drivers (nil: every driver that receives it).
+public struct TestConfigMessage: Codable, Sendable, Equatable {
+    public var type = "test_config"
+    public var v = busMessageVersion
+    public var test_id: String
+    public var driver_ids: [String]?
+    public var config: TestSpec
+
+    public init(testID: String, driverIDs: [String]?, config: TestSpec) {
+        test_id = testID; driver_ids = driverIDs; self.config = config
+    }
+}
+
+/// `trigger` topic: start a configured test at `start_at_ms` (wall clock), so drivers begin together.
+public struct TriggerMessage: Codable, Sendable, Equatable {
+    public var type = "trigger"
+    public var v = busMessageVersion
+    public var test_id: String
+    public var driver_ids: [String]?
+    public var start_at_ms: Int64
+
+    public init(testID: String, driverIDs: [String]?, startAtMs: Int64) {
+        test_id = testID; driver_ids = driverIDs; start_at_ms = startAtMs
+    }
+}
+
+/// `trigger` topic: stop a running test now (requests in flight finish).
+public struct StopMessage: Codable, Sendable, Equatable {
+    public var type = "stop"
+    public var v = busMessageVersion
+    public var test_id: String
+
+    public init(testID: String) { test_id = testID }
+}
+
+/// `metrics` topic, keyed by driver id: one second of one driver's test.
+public struct IntervalMessage: Codable, Sendable, Equatable {
+    public var type = "interval"
+    public var v = busMessageVersion
+    public var driver_id: String
+    public var test_id: String
+    /// 1-based second of the test.
+    public var t: Int
+    public var requests: Int
+    public var responses: Int
+    public var errors: ErrorCounts
+    public var bytes_read: Int
+    /// HdrHistogram V2 compressed, base64: this second's latencies in µs.
+    public var histogram: String
+
+    public init(driverID: String, testID: String, t: Int, requests: Int, responses: Int, errors: ErrorCounts,
+                bytesRead: Int, histogram: String) {
+        driver_id = driverID; test_id = testID; self.t = t; self.requests = requests; self.responses = responses
+        self.errors = errors; bytes_read = bytesRead; self.histogram = histogram
+    }
+}
+
+/// `metrics` topic, keyed by driver id: one driver's whole test, sent once at its end.
+public struct FinalMessage: Codable, Sendable, Equatable {
+    public var type = "final"
+    public var v = busMessageVersion
+    public var driver_id: String
+    public var test_id: String
+    public var started_at_ms: Int64
+    public var duration_s: Double
+    public var requests: Int
+    public var responses: Int
+    public var errors: ErrorCounts
+    public var bytes_read: Int
+    public var histogram: String
+    /// Tsunami: the uncorrected service-time histogram.
+    public var service_histogram: String?
+    public var first_error: String?
+    /// True when the driver stopped early (signal or stop message).
+    public var interrupted: Bool
+
+    public init(driverID: String, testID: String, startedAtMs: Int64, durationS: Double, requests: Int,
+                responses: Int, errors: ErrorCounts, bytesRead: Int, histogram: String,
+                serviceHistogram: String?, firstError: String?, interrupted: Bool) {
+        driver_id = driverID; test_id = testID; started_at_ms = startedAtMs; duration_s = durationS
+        self.requests = requests; self.responses = responses; self.errors = errors; bytes_read = bytesRead
+        self.histogram = histogram; service_histogram = serviceHistogram; first_error = firstError
+        self.interrupted = interrupted
+    }
+}
+
+/// Every message on the bus, decoded.
+public enum BusMessage: Sendable, Equatable {
+    case register(RegisterMessage)
+    case heartbeat(HeartbeatMessage)
+    case testConfig(TestConfigMessage)
+    case trigger(TriggerMessage)
+    case stop(StopMessage)
+    case interval(IntervalMessage)
+    case final(FinalMessage)
+
+    /// The topic the message travels on.
+    public var topic: Topic {
+        switch self {
+        case .register: return .register
+        case .heartbeat: return .heartbeat
+        case .testConfig: return .test_config
+        case .trigger, .stop: return .trigger
+        case .interval, .final: return .metrics
+        }
+    }
+
+    /// Partition key: the driver id where one applies (keeps a driver's messages in order).
+    public var key: String? {
+        switch self {
+        case .register(let m): return m.driver_id
+        case .heartbeat(let m): return m.driver_id
+        case .interval(let m): return m.driver_id
+        case .final(let m): return m.driver_id
+        case .testConfig(let m): return m.test_id
+        case .trigger(let m): return m.test_id
+        case .stop(let m): return m.test_id
+        }
+    }
+
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data: Data?
+        switch self {
+        case .register(let m): data = try? encoder.encode(m)
+        case .heartbeat(let m): data = try? encoder.encode(m)
+        case .testConfig(let m): data = try? encoder.encode(m)
+        case .trigger(let m): data = try? encoder.encode(m)
+        case .stop(let m): data = try? encoder.encode(m)
+        case .interval(let m): data = try? encoder.encode(m)
+        case .final(let m): data = try? encoder.encode(m)
+        }
+        // These types hold only strings, numbers and arrays of them: encoding cannot fail.
+        return [UInt8](data!)
+    }
+
+    private struct Envelope: Decodable {
+        let type: String
+        let v: Int
+    }
+
+    /// Decodes a record, or says why it cannot be used.
+    public static func decode(_ record: BusRecord) -> Result<BusMessage, MessageError> {
+        let data = Data(record.payload)
+        let decoder = JSONDecoder()
+        guard let envelope = try? decoder.decode(Envelope.self, from: data) else {
+            return .failure(.malformed(record, reason: "not a JSON object with \"type\" and \"v\""))
+        }
+        guard envelope.v <= busMessageVersion else {
+            return .failure(.newerVersion(record, v: envelope.v))
+        }
+        do {
+            switch envelope.type {
+            case "register": return .success(.register(try decoder.decode(RegisterMessage.self, from: data)))
+            case "heartbeat": return .success(.heartbeat(try decoder.decode(HeartbeatMessage.self, from: data)))
+            case "test_config": return .success(.testConfig(try decoder.decode(TestConfigMessage.self, from: data)))
+            case "trigger": return .success(.trigger(try decoder.decode(TriggerMessage.self, from: data)))
+            case "stop": return .success(.stop(try decoder.decode(StopMessage.self, from: data)))
+            case "interval": return .success(.interval(try decoder.decode(IntervalMessage.self, from: data)))
+            case "final": return .success(.final(try decoder.decode(FinalMessage.self, from: data)))
+            default: return .failure(.unknownType(record, type: envelope.type))
+            }
+        } catch {
+            return .failure(.malformed(record, reason: "\(envelope.type): \(error)"))
+        }
+    }
+}
+
+/// Why a record was skipped. The description names topic, partition and offset.
+public enum MessageError: Error, CustomStringConvertible {
+    case malformed(BusRecord, reason: String)
+    case unknownType(BusRecord, type: String)
+    case newerVersion(BusRecord, v: Int)
+
+    public var description: String {
+        func at(_ r: BusRecord) -> String { "\(r.topic.rawValue)[\(r.partition)]@\(r.offset)" }
+        switch self {
+        case .malformed(let r, let reason): return "skipped malformed message at \(at(r)): \(reason)"
+        case .unknownType(let r, let type): return "skipped message of unknown type '\(type)' at \(at(r))"
+        case .newerVersion(let r, let v): return "skipped message with newer schema v\(v) at \(at(r)) (this build reads v\(busMessageVersion))"
+        }
+    }
+}
+
+extension BusPublisher {
+    /// Encodes and queues a message on its topic with its key.
+    public func publish(_ message: BusMessage) throws(BusError) {
+        try publish(message.topic, key: message.key, payload: message.encoded())
+    }
+}
+
+extension BusSubscription {
+    /// Polls and decodes; records that cannot be used are reported to `skipped` (each once, with
+    /// its offset) and left out.
+    public func pollMessages(timeoutMs: Int, skipped: (MessageError) -> Void = logSkipped) throws(BusError) -> [BusMessage] {
+        try poll(timeoutMs: timeoutMs).compactMap { record in
+            switch BusMessage.decode(record) {
+            case .success(let m): return m
+            case .failure(let error): skipped(error); return nil
+            }
+        }
+    }
+}
+
+/// Default report for skipped records: one line on stderr each.
+public func logSkipped(_ error: MessageError) {
+    FileHandle.standardError.write(Data("stampede: \(error)\n".utf8))
+}

@@ -1,0 +1,166 @@
+import Foundation
+import LoadGenerator
+import Messaging
+import Testing
+import TestSupport
+
+let sampleMessages: [BusMessage] = {
+    var errors = ErrorCounts()
+    errors.timeout = 2
+    let spec = TestSpec(target: "http://127.0.0.1:8080/", mode: .tsunami, connections: 4, requests: 300,
+                        duration_s: nil, delay_ms: 10, headers: ["X-A": "1"])
+    return [
+        .register(RegisterMessage(driverID: "d1", host: "h1", threads: 2, version: "0.1.0", pid: 42)),
+        .heartbeat(HeartbeatMessage(driverID: "d1", state: .busy, testID: "t1", sentAtMs: 1_700_000_000_000)),
+        .testConfig(TestConfigMessage(testID: "t1", driverIDs: ["d1", "d2"], config: spec)),
+        .trigger(TriggerMessage(testID: "t1", driverIDs: nil, startAtMs: 1_700_000_000_500)),
+        .stop(StopMessage(testID: "t1")),
+        .interval(IntervalMessage(driverID: "d1", testID: "t1", t: 3, requests: 10, responses: 9, errors: errors,
+                                  bytesRead: 900, histogram: "HISTFAAAAB94nJNpmSzMwMDAxAABzFCaEUzzTWCxBwATOgHe")),
+        .final(FinalMessage(driverID: "d1", testID: "t1", startedAtMs: 1_700_000_000_500, durationS: 1.5, requests: 300,
+                            responses: 298, errors: errors, bytesRead: 30_000, histogram: "HISTF", serviceHistogram: nil,
+                            firstError: "connect 127.0.0.1:1: Connection refused", interrupted: false)),
+    ]
+}()
+
+/// Reads until `count` messages arrived or `seconds` passed.
+func collect(_ subscription: BusSubscription, count: Int, seconds: Double,
+             skipped: @escaping (MessageError) -> Void = { _ in }) throws -> [BusMessage] {
+    var messages: [BusMessage] = []
+    let deadline = Date().addingTimeInterval(seconds)
+    while messages.count < count && Date() < deadline {
+        messages += try subscription.pollMessages(timeoutMs: 100, skipped: skipped)
+    }
+    return messages
+}
+
+/// The bus against a real broker (Tansu), one broker per test.
+@Suite(.serialized) struct KafkaBusTests {
+    @Test func everyMessageTypeRoundTrips() throws {
+        let broker = try TansuBroker()
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()))
+        let subscription = try bus.subscribe(Topic.allCases, from: .end)
+        let publisher = try bus.makePublisher()
+        for m in sampleMessages { try publisher.publish(m) }
+        #expect(publisher.flush(timeoutMs: 10_000))
+        let received = try collect(subscription, count: sampleMessages.count, seconds: 20)
+        #expect(received.count == sampleMessages.count)
+        for m in sampleMessages { #expect(received.contains(m), "\(m)") }
+        #expect(publisher.delivered == sampleMessages.count && publisher.failed == 0)
+    }
+
+    @Test func tenThousandMetricsFromFourProducersArriveCompleteAndInOrder() throws {
+        let broker = try TansuBroker()
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()))
+        let subscription = try bus.subscribe([.metrics], from: .end)
+        let publishers = try (0..<4).map { _ in try bus.makePublisher() }
+        let histogram = String(repeating: "A", count: 600)  // a metrics-sized payload (~1 KB)
+        let start = Date()
+        DispatchQueue.concurrentPerform(iterations: 4) { p in
+            for t in 1...2_500 {
+                try! publishers[p].publish(.interval(IntervalMessage(driverID: "d\(p)", testID: "t", t: t, requests: t, responses: t,
+                                                                     errors: ErrorCounts(), bytesRead: 0, histogram: histogram)))
+            }
+        }
+        let received = try collect(subscription, count: 10_000, seconds: 90)
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(received.count == 10_000)
+        var lastSeen: [String: Int] = [:]
+        var outOfOrder = 0
+        for case .interval(let m) in received {
+            if m.t != (lastSeen[m.driver_id] ?? 0) + 1 { outOfOrder += 1 }
+            lastSeen[m.driver_id] = m.t
+        }
+        #expect(outOfOrder == 0)
+        #expect(lastSeen == ["d0": 2_500, "d1": 2_500, "d2": 2_500, "d3": 2_500])
+        print("FIGURE kafka throughput: 10000 metrics messages (~1 KB) from 4 producers in \(String(format: "%.2f", elapsed)) s = \(Int(10_000 / elapsed)) msg/s through Tansu")
+    }
+
+    @Test func produceToConsumeLatencyOnLoopback() throws {
+        let broker = try TansuBroker()
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()))
+        let subscription = try bus.subscribe([.heartbeat], from: .end)
+        let publisher = try bus.makePublisher()
+        var latencies: [Double] = []
+        for i in 0..<100 {
+            let sent = Date()
+            try publisher.publish(.heartbeat(HeartbeatMessage(driverID: "d", state: .idle, testID: nil, sentAtMs: Int64(i))))
+            let got = try collect(subscription, count: 1, seconds: 10)
+            #expect(got.count == 1)
+            latencies.append(Date().timeIntervalSince(sent) * 1000)
+        }
+        latencies.sort()
+        print("FIGURE kafka latency produce->consume: p50 \(String(format: "%.1f", latencies[50])) ms, p90 \(String(format: "%.1f", latencies[90])) ms, max \(String(format: "%.1f", latencies[99])) ms")
+        #expect(latencies[50] < 1_000)
+    }
+
+    @Test func aPausedBrokerLosesAndDuplicatesNothingAndNeverBlocksTheProducer() throws {
+        let broker = try TansuBroker()
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()))
+        let subscription = try bus.subscribe([.metrics], from: .end)
+        let publisher = try bus.makePublisher()
+        var slowest = 0.0
+        var sent = 0
+        let start = Date()
+        var paused = false, resumed = false
+        while Date().timeIntervalSince(start) < 8 {
+            let elapsed = Date().timeIntervalSince(start)
+            if !paused && elapsed >= 1 { broker.pause(); paused = true }
+            if !resumed && elapsed >= 6 { broker.resume(); resumed = true }
+            sent += 1
+            let before = Date()
+            try publisher.publish(.interval(IntervalMessage(driverID: "d", testID: "t", t: sent, requests: 0, responses: 0,
+                                                            errors: ErrorCounts(), bytesRead: 0, histogram: "")))
+            slowest = max(slowest, Date().timeIntervalSince(before))
+            usleep(10_000)
+        }
+        #expect(publisher.flush(timeoutMs: 60_000))
+        let received = try collect(subscription, count: sent, seconds: 60)
+        var seen = Set<Int>()
+        var duplicates = 0
+        for case .interval(let m) in received { if !seen.insert(m.t).inserted { duplicates += 1 } }
+        // Read a little longer: a duplicate would arrive after the originals.
+        for case .interval(let m) in try collect(subscription, count: 1, seconds: 2) { if !seen.insert(m.t).inserted { duplicates += 1 } }
+        #expect(seen == Set(1...sent), "missing \(Set(1...sent).subtracting(seen).count) of \(sent)")
+        #expect(duplicates == 0)
+        #expect(slowest < 0.05, "slowest publish call \(slowest) s")
+        print("FIGURE kafka pause: \(sent) messages over 8 s with the broker stopped for 5 s: \(seen.count) delivered, \(duplicates) duplicates, slowest publish \(String(format: "%.2f", slowest * 1000)) ms")
+    }
+
+    @Test func malformedMessagesAreSkippedAndTheConsumerGoesOn() throws {
+        let broker = try TansuBroker()
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()))
+        let subscription = try bus.subscribe([.heartbeat], from: .end)
+        let publisher = try bus.makePublisher()
+        try publisher.publish(.heartbeat, key: "x", payload: Array("not json".utf8))
+        try publisher.publish(.heartbeat, key: "x", payload: Array(#"{"type":"weird","v":1}"#.utf8))
+        try publisher.publish(.heartbeat, key: "x", payload: Array(#"{"type":"heartbeat","v":2,"driver_id":"d"}"#.utf8))
+        try publisher.publish(.heartbeat, key: "x", payload: Array(#"{"type":"heartbeat","v":1}"#.utf8))
+        let good = BusMessage.heartbeat(HeartbeatMessage(driverID: "d", state: .idle, testID: nil, sentAtMs: 5))
+        try publisher.publish(good)
+        var skipped: [String] = []
+        let received = try collect(subscription, count: 1, seconds: 20) { skipped.append("\($0)") }
+        #expect(received == [good])
+        #expect(skipped.count == 4, "\(skipped)")
+        #expect(skipped.allSatisfy { $0.contains("heartbeat[0]@") })
+    }
+}
+
+@Suite struct InMemoryBusTests {
+    @Test func sameSemanticsWithoutABroker() throws {
+        let bus = InMemoryBus()
+        let publisher = try bus.makePublisher()
+        try publisher.publish(sampleMessages[0])  // before anyone subscribed
+        let fromEnd = try bus.subscribe(Topic.allCases, from: .end)
+        let fromStart = try bus.subscribe([.register], from: .beginning)
+        for m in sampleMessages { try publisher.publish(m) }
+        #expect(try collect(fromEnd, count: sampleMessages.count, seconds: 1) == sampleMessages)
+        #expect(try collect(fromStart, count: 2, seconds: 1) == [sampleMessages[0], sampleMessages[0]])
+        #expect(try fromEnd.poll(timeoutMs: 0).isEmpty)
+        // The readiness descriptor fires on publish.
+        try publisher.publish(sampleMessages[1])
+        var fds = pollfd(fd: fromEnd.readinessFD, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&fds, 1, 1000) == 1)
+        #expect(try fromEnd.pollMessages(timeoutMs: 0) == [sampleMessages[1]])
+    }
+}
