@@ -3,7 +3,7 @@ SWIFT       ?= swift
 ORACLE      := Tests/Oracle/.build/release/hdr-oracle
 RELEASE_BIN := .build/release/stampede
 
-.PHONY: all setup build release test run perf oracle broker clean
+.PHONY: all setup build release test run perf oracle broker compose-check clean
 
 all: build
 
@@ -22,10 +22,15 @@ release: setup
 oracle: setup
 	$(SWIFT) build --package-path Tests/Oracle -c release
 
-## test: the whole suite (unit, interop with Python hdrhistogram, oracle property tests)
-test: setup oracle
+## test: the whole suite: unit and in-memory parser tests, interop with Python hdrhistogram, the
+## hdrhistogram-swift oracle, stampede against nginx, the Kafka bus and drivers against Tansu
+test: setup oracle compose-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## compose-check: docker-compose.yml is valid (no Docker engine needed)
+compose-check: setup
+	docker-compose -f docker-compose.yml config -q
 
 ## run: the demo: a local target, an avalanche and a tsunami test against it (scripts/demo.sh)
 run: release

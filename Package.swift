@@ -30,13 +30,14 @@ let package = Package(
         .target(name: "TLS", dependencies: ["COpenSSL"]),
         .target(name: "HTTPServer", dependencies: ["Reactor", "HTTP1"]),
         .target(name: "Messaging", dependencies: ["CRdKafka", "CLinux", "LoadGenerator"]),
+        .target(name: "Driver", dependencies: ["Messaging", "LoadGenerator", "HTTP1", "Histogram"]),
         .target(name: "LoadGenerator", dependencies: ["Reactor", "HTTP1", "TLS", "Histogram"]),
 
         // The command-line tool.
         .executableTarget(
             name: "stampede",
             dependencies: [
-                "Histogram", "Reactor", "HTTP1", "TLS", "LoadGenerator", "HTTPServer", "Messaging", "CRdKafka", "COpenSSL", "CZlib",
+                "Histogram", "Reactor", "HTTP1", "TLS", "LoadGenerator", "HTTPServer", "Messaging", "Driver", "CRdKafka", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -48,6 +49,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HistogramTests", dependencies: ["Histogram", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "DriverTests", dependencies: ["Messaging", "LoadGenerator", "Histogram", "TestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "LoadGenerator", "TestSupport"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "TestSupport"]),
     ]

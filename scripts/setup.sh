@@ -18,7 +18,7 @@ log() { printf '[setup] %s\n' "$*"; }
 
 # --- apt packages --------------------------------------------------------------------------------
 APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev nginx wrk dpkg-dev
-              python3-venv ca-certificates curl procps util-linux)
+              python3-venv ca-certificates curl procps util-linux openssl docker-compose)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -67,7 +67,8 @@ if ! have_rdkafka; then
     dir="$(ls -d librdkafka-*/ 2>/dev/null | head -n1 || true)"
     if [ -z "$dir" ]; then
       log "fetching librdkafka source package"
-      apt-get source -qq librdkafka >/dev/null
+      # Sandbox user root: the _apt user cannot write into this project-local folder.
+      apt-get source -qq -o APT::Sandbox::User=root librdkafka >/dev/null
       dir="$(ls -d librdkafka-*/ | head -n1)"
     fi
     cd "$dir"

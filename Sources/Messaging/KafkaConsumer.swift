@@ -31,7 +31,7 @@ public final class KafkaConsumer: BusSubscription {
             "enable.auto.commit": "false",
             "enable.auto.offset.store": "false",
             "enable.partition.eof": "false",
-            "fetch.wait.max.ms": "50",
+            "fetch.wait.max.ms": "10",
             "socket.keepalive.enable": "true",
         ]
         for (k, v) in extra { properties[k] = v }

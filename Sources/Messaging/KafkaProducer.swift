@@ -25,7 +25,7 @@ public final class KafkaProducer: BusPublisher, @unchecked Sendable {
             "bootstrap.servers": brokers,
             "enable.idempotence": "true",
             "acks": "all",
-            "linger.ms": "5",
+            "linger.ms": "1",
             "message.timeout.ms": "300000",
             "queue.buffering.max.messages": "1000000",
             "socket.keepalive.enable": "true",

@@ -140,6 +140,8 @@ public struct FinalMessage: Codable, Sendable, Equatable {
     public var first_error: String?
     /// True when the driver stopped early (signal or stop message).
     public var interrupted: Bool
+    /// How late (ms, wall clock) the driver actually started after the trigger's `start_at_ms`.
+    public var start_lag_ms: Double?
 
     public init(driverID: String, testID: String, startedAtMs: Int64, durationS: Double, requests: Int,
                 responses: Int, errors: ErrorCounts, bytesRead: Int, histogram: String,

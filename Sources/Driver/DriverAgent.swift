@@ -1,0 +1,167 @@
+import Foundation
+import Histogram
+import LoadGenerator
+import Messaging
+import Synchronization
+
+/// A driver node: registers, heartbeats every second, takes test configs and triggers addressed to
+/// it (or to every driver), runs the load engine at the trigger's start time, and publishes each
+/// second's interval and a final message with its whole-test histogram.
+///
+/// Runs on the calling thread (`run()`); the load itself runs on the engine's reactor threads.
+public final class DriverAgent: @unchecked Sendable {
+    // @unchecked: mutable state is only touched on the agent's own thread, except `current`,
+    // which is guarded by a mutex.
+    public let id: String
+    public let host: String
+    public let threads: Int
+    public let version: String
+    private let bus: Bus
+    private let log: (String) -> Void
+    private var configs: [String: TestSpec] = [:]
+    /// Triggers that arrived before their config: the two travel on different topics, and Kafka
+    /// orders messages within a partition only.
+    private var pendingTriggers: [String: TriggerMessage] = [:]
+    private let current = Mutex<RunningTest?>(nil)
+    private let stopRequested = Atomic<Bool>(false)
+
+    struct RunningTest {
+        let testID: String
+        var run: LoadRun?
+    }
+
+    public init(bus: Bus, id: String, host: String, threads: Int, version: String, log: @escaping (String) -> Void) {
+        self.bus = bus
+        self.id = id
+        self.host = host
+        self.threads = threads
+        self.version = version
+        self.log = log
+    }
+
+    /// Makes `run()` finish: a running test is interrupted (its final message says so), then the
+    /// driver says it is leaving. Safe from any thread.
+    public func requestStop() {
+        stopRequested.store(true, ordering: .relaxed)
+        current.withLock { $0?.run?.interrupt() }
+    }
+
+    /// Serves until `requestStop()`.
+    /// - Throws: `BusError` when the bus cannot be reached at start.
+    public func run() throws {
+        // Subscribe before registering, so nothing sent in answer to the registration is missed.
+        let subscription = try bus.subscribe([.test_config, .trigger], from: .end)
+        defer { subscription.close() }
+        let publisher = try bus.makePublisher()
+        defer { publisher.close() }
+        try publisher.publish(.register(RegisterMessage(driverID: id, host: host, threads: threads, version: version,
+                                                        pid: ProcessInfo.processInfo.processIdentifier)))
+        log("driver \(id) registered")
+        var nextHeartbeat = Date()
+        while !stopRequested.load(ordering: .relaxed) {
+            if Date() >= nextHeartbeat {
+                heartbeat(publisher, state: nil)
+                nextHeartbeat = nextHeartbeat.addingTimeInterval(1)
+                if nextHeartbeat < Date() { nextHeartbeat = Date().addingTimeInterval(1) }
+            }
+            let wait = Swift.max(1, Swift.min(200, Int(nextHeartbeat.timeIntervalSinceNow * 1000)))
+            for message in try subscription.pollMessages(timeoutMs: wait) {
+                handle(message, publisher: publisher)
+            }
+        }
+        // Let a test that was interrupted publish its final message before leaving.
+        let deadline = Date().addingTimeInterval(10)
+        while current.withLock({ $0 != nil }) && Date() < deadline { usleep(20_000) }
+        heartbeat(publisher, state: .leaving)
+        if !publisher.flush(timeoutMs: 10_000) { log("driver \(id): some messages were not delivered before exit") }
+        log("driver \(id) left")
+    }
+
+    private func addressedToMe(_ ids: [String]?) -> Bool { ids == nil || ids!.contains(id) }
+
+    private func handle(_ message: BusMessage, publisher: BusPublisher) {
+        switch message {
+        case .testConfig(let m) where addressedToMe(m.driver_ids):
+            configs[m.test_id] = m.config
+            log("driver \(id): test \(m.test_id) configured (\(m.config.mode.rawValue) \(m.config.target))")
+            if let trigger = pendingTriggers.removeValue(forKey: m.test_id) { handle(.trigger(trigger), publisher: publisher) }
+        case .trigger(let m) where addressedToMe(m.driver_ids):
+            guard let spec = configs[m.test_id] else {
+                pendingTriggers[m.test_id] = m
+                log("driver \(id): trigger for \(m.test_id) arrived before its config; waiting for it")
+                return
+            }
+            let busy = current.withLock { running -> Bool in
+                if running != nil { return true }
+                running = RunningTest(testID: m.test_id, run: nil)
+                return false
+            }
+            guard !busy else { log("driver \(id): busy, trigger for \(m.test_id) ignored"); return }
+            heartbeat(publisher, state: .busy)
+            let thread = Thread { [self] in
+                self.execute(testID: m.test_id, spec: spec, startAtMs: m.start_at_ms, publisher: publisher)
+            }
+            thread.name = "stampede-driver-test"
+            thread.start()
+        case .stop(let m):
+            current.withLock { if $0?.testID == m.test_id { $0?.run?.interrupt() } }
+        default:
+            break
+        }
+    }
+
+    private func heartbeat(_ publisher: BusPublisher, state: DriverState?) {
+        let running = current.withLock { $0?.testID }
+        let message = HeartbeatMessage(driverID: id, state: state ?? (running == nil ? .idle : .busy), testID: running,
+                                       sentAtMs: Int64(Date().timeIntervalSince1970 * 1000))
+        do { try publisher.publish(.heartbeat(message)) } catch { log("driver \(id): heartbeat not queued: \(error)") }
+    }
+
+    /// Runs one test on this thread and publishes its intervals and final message.
+    private func execute(testID: String, spec: TestSpec, startAtMs: Int64, publisher: BusPublisher) {
+        defer { current.withLock { $0 = nil } }
+        func publish(_ message: BusMessage) {
+            do { try publisher.publish(message) } catch { log("driver \(id): \(message.topic.rawValue) message not queued: \(error)") }
+        }
+        func fail(_ reason: String) {
+            log("driver \(id): test \(testID) failed: \(reason)")
+            publish(.final(FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(Date().timeIntervalSince1970 * 1000),
+                                        durationS: 0, requests: 0, responses: 0, errors: ErrorCounts(), bytesRead: 0,
+                                        histogram: HDRHistogram().encodeBase64(), serviceHistogram: nil,
+                                        firstError: reason, interrupted: false)))
+        }
+        let run: LoadRun
+        do {
+            run = try LoadRun(config: try spec.loadConfig(defaultThreads: threads))
+        } catch {
+            fail("\(error)")
+            return
+        }
+        current.withLock { $0?.run = run }
+        // Start together: wait for the trigger's wall-clock start time.
+        let wait = Double(startAtMs) / 1000 - Date().timeIntervalSince1970
+        if wait > 0 { Thread.sleep(forTimeInterval: Swift.min(wait, 60)) }
+        if stopRequested.load(ordering: .relaxed) { run.interrupt() }
+        let startLagMs = Date().timeIntervalSince1970 * 1000 - Double(startAtMs)
+        log("driver \(id): test \(testID) started (\(String(format: "%.1f", startLagMs)) ms after start_at)")
+        do {
+            let result = try run.run { interval in
+                publish(.interval(IntervalMessage(driverID: self.id, testID: testID, t: interval.second,
+                                                  requests: interval.counters.requests, responses: interval.counters.responses,
+                                                  errors: interval.counters.errors, bytesRead: interval.counters.bytesRead,
+                                                  histogram: interval.latency.encodeBase64())))
+            }
+            var final = FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(result.startedAt.timeIntervalSince1970 * 1000),
+                                     durationS: result.duration, requests: result.counters.requests,
+                                     responses: result.counters.responses, errors: result.counters.errors,
+                                     bytesRead: result.counters.bytesRead, histogram: result.latency.encodeBase64(),
+                                     serviceHistogram: result.serviceTime?.encodeBase64(), firstError: result.firstError,
+                                     interrupted: result.interrupted)
+            final.start_lag_ms = startLagMs
+            publish(.final(final))
+            log("driver \(id): test \(testID) done: \(result.counters.requests) requests, \(result.counters.responses) responses")
+        } catch {
+            fail("\(error)")
+        }
+    }
+}

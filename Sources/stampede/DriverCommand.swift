@@ -1,0 +1,56 @@
+import ArgumentParser
+import Driver
+import Foundation
+import Messaging
+
+struct DriverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "driver",
+        abstract: "Run a driver node: take tests from the orchestrator over Kafka, generate the load, report latencies.",
+        discussion: """
+            The driver registers on the `register` topic, heartbeats every second on `heartbeat`, \
+            reads `test_config` and `trigger` (from their end: it only takes tests sent after it \
+            started), starts each test at the trigger's start time, and publishes every second's \
+            counters and HDR histogram, then a final message, on `metrics`. Ctrl-C (or SIGTERM) \
+            interrupts a running test, publishes what it has and leaves.
+
+            Example: stampede driver --brokers 10.0.0.5:9092 --id driver-1 --threads 2
+            """)
+
+    @Option(help: "Kafka bootstrap servers, comma-separated HOST:PORT.")
+    var brokers: String = "127.0.0.1:9092"
+
+    @Option(help: "This driver's id (default: HOSTNAME-PID).")
+    var id: String?
+
+    @Option(help: "Reactor threads for each test (a test config may override).")
+    var threads: Int = 1
+
+    @Option(name: .customLong("topic-prefix"), help: "Prefix of the Kafka topic names.")
+    var topicPrefix: String = "stampede."
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads: must be in 1...256") }
+        guard !brokers.isEmpty else { throw ValidationError("--brokers: must not be empty") }
+        if let id { guard !id.isEmpty, id.count <= 200 else { throw ValidationError("--id: must be 1...200 characters") } }
+    }
+
+    func run() throws {
+        let host = ProcessInfo.processInfo.hostName
+        let name = id ?? "\(host)-\(ProcessInfo.processInfo.processIdentifier)"
+        printError("stampede driver \(name): librdkafka \(librdkafkaRuntimeVersion), brokers \(brokers), topics \(topicPrefix)*")
+        let bus: KafkaBus
+        do { bus = try KafkaBus(brokers: brokers, topics: TopicNames(prefix: topicPrefix)) } catch {
+            printError("stampede driver: cannot use the brokers at \(brokers): \(error)")
+            throw ExitCode(1)
+        }
+        let agent = DriverAgent(bus: bus, id: name, host: host, threads: threads, version: stampedeVersion,
+                                log: { printError("stampede: \($0)") })
+        let signals = SignalHandlers { agent.requestStop() }
+        defer { signals.cancel() }
+        do { try agent.run() } catch {
+            printError("stampede driver: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Histogram
+import LoadGenerator
+import Messaging
+import Testing
+import TestSupport
+
+/// Starts `stampede driver` (no listening port: it is ready once its registration is seen).
+final class DriverProcess {
+    let process = Process()
+
+    init(brokers: String, id: String, prefix: String) throws {
+        process.executableURL = stampedeBinary
+        process.arguments = ["driver", "--brokers", brokers, "--id", id, "--topic-prefix", prefix]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func terminate() -> Int32 {
+        process.terminate()
+        for _ in 0..<500 where process.isRunning { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { _ = terminate() } }
+}
+
+func drain(_ subscription: BusSubscription, seconds: Double, until done: ([BusMessage]) -> Bool) throws -> [BusMessage] {
+    var messages: [BusMessage] = []
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline && !done(messages) {
+        messages += try subscription.pollMessages(timeoutMs: 100)
+    }
+    return messages
+}
+
+@Suite(.serialized) struct DriverProcessTests {
+    @Test func registersHeartbeatsEverySecondAndSaysWhenItLeaves() throws {
+        let broker = try TansuBroker()
+        let prefix = uniqueTopicPrefix()
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: prefix))
+        let watcher = try bus.subscribe([.register, .heartbeat], from: .end)
+        let driver = try DriverProcess(brokers: broker.brokers, id: "d-beat", prefix: prefix)
+        var arrivals: [(Date, HeartbeatMessage)] = []
+        var registered: RegisterMessage?
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline && arrivals.count < 5 {
+            for m in try watcher.pollMessages(timeoutMs: 100) {
+                if case .register(let r) = m { registered = r }
+                if case .heartbeat(let h) = m { arrivals.append((Date(), h)) }
+            }
+        }
+        #expect(registered?.driver_id == "d-beat" && registered?.version == "0.1.0")
+        #expect(arrivals.count >= 5)
+        let sent = arrivals.map { Double($0.1.sent_at_ms) / 1000 }
+        for (a, b) in zip(sent, sent.dropFirst()) { #expect(abs((b - a) - 1) < 0.3, "heartbeat spacing \(b - a) s") }
+        #expect(arrivals.allSatisfy { $0.1.driver_id == "d-beat" && $0.1.state == .idle })
+
+        #expect(driver.terminate() == 0)
+        let leaving = try drain(watcher, seconds: 10) { $0.contains { if case .heartbeat(let h) = $0 { return h.state == .leaving } else { return false } } }
+        #expect(leaving.contains { if case .heartbeat(let h) = $0 { return h.state == .leaving } else { return false } })
+    }
+
+    @Test func runsATriggeredTestAndReportsExactCounts() throws {
+        let broker = try TansuBroker()
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let prefix = uniqueTopicPrefix()
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: prefix))
+        let watcher = try bus.subscribe([.register, .metrics], from: .end)
+        let driver = try DriverProcess(brokers: broker.brokers, id: "d-run", prefix: prefix)
+        defer { _ = driver.terminate() }
+        _ = try drain(watcher, seconds: 20) { $0.contains { if case .register = $0 { return true } else { return false } } }
+
+        let publisher = try bus.makePublisher()
+        let spec = TestSpec(target: "http://127.0.0.1:\(nginx.port)/", mode: .avalanche, connections: 4, requests: 2_000, duration_s: nil)
+        try publisher.publish(.testConfig(TestConfigMessage(testID: "t-run", driverIDs: ["d-run"], config: spec)))
+        let startAt = Int64(Date().timeIntervalSince1970 * 1000) + 1_000
+        try publisher.publish(.trigger(TriggerMessage(testID: "t-run", driverIDs: nil, startAtMs: startAt)))
+        #expect(publisher.flush(timeoutMs: 10_000))
+
+        let messages = try drain(watcher, seconds: 30) { $0.contains { if case .final = $0 { return true } else { return false } } }
+        let finals = messages.compactMap { if case .final(let f) = $0 { return f } else { return nil } }
+        let intervals = messages.compactMap { if case .interval(let i) = $0 { return i } else { return nil } }
+        let final = try #require(finals.first)
+        #expect(final.test_id == "t-run" && final.driver_id == "d-run")
+        #expect(final.requests == 2_000 && final.responses == 2_000)
+        #expect(intervals.map(\.requests).reduce(0, +) == 2_000)
+        #expect(try HDRHistogram(base64: final.histogram).totalCount == 2_000)
+        var merged = HDRHistogram()
+        for i in intervals { try merged.add(try HDRHistogram(base64: i.histogram)) }
+        #expect(merged.totalCount == 2_000)
+        #expect(Double(final.started_at_ms) >= Double(startAt) - 5)
+        #expect((final.start_lag_ms ?? 1e9) < 250, "start lag \(final.start_lag_ms ?? -1) ms")
+        usleep(200_000)
+        #expect(try nginx.accessLogLines() == 2_000)
+    }
+
+    @Test func runsATsunamiAtTheSeedsPace() throws {
+        let broker = try TansuBroker()
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let prefix = uniqueTopicPrefix()
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: prefix))
+        let watcher = try bus.subscribe([.register, .metrics], from: .end)
+        let driver = try DriverProcess(brokers: broker.brokers, id: "d-tsu", prefix: prefix)
+        defer { _ = driver.terminate() }
+        _ = try drain(watcher, seconds: 20) { $0.contains { if case .register = $0 { return true } else { return false } } }
+        let publisher = try bus.makePublisher()
+        // The seed's tsunami: 10 ms between a connection's requests, 300 requests, 2 connections.
+        let spec = TestSpec(target: "http://127.0.0.1:\(nginx.port)/", mode: .tsunami, connections: 2, requests: 300,
+                            duration_s: nil, delay_ms: 10)
+        try publisher.publish(.testConfig(TestConfigMessage(testID: "t-tsu", driverIDs: nil, config: spec)))
+        try publisher.publish(.trigger(TriggerMessage(testID: "t-tsu", driverIDs: nil, startAtMs: Int64(Date().timeIntervalSince1970 * 1000) + 500)))
+        let messages = try drain(watcher, seconds: 30) { $0.contains { if case .final = $0 { return true } else { return false } } }
+        let final = try #require(messages.compactMap { if case .final(let f) = $0 { return f } else { return nil } }.first)
+        #expect(final.requests == 300 && final.responses == 300)
+        #expect(final.duration_s > 1.3 && final.duration_s < 1.9, "duration \(final.duration_s) s")
+    }
+}
