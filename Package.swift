@@ -29,7 +29,10 @@ let package = Package(
         .target(name: "HTTP1"),
         .target(name: "TLS", dependencies: ["COpenSSL"]),
         .target(name: "HTTPServer", dependencies: ["Reactor", "HTTP1"]),
+        .target(name: "WebSocket", dependencies: ["COpenSSL", "HTTP1", "Reactor"]),
         .target(name: "Messaging", dependencies: ["CRdKafka", "CLinux", "LoadGenerator"]),
+        .target(name: "Orchestrator", dependencies: ["Reactor", "HTTP1", "HTTPServer", "WebSocket", "Messaging",
+                                                    "LoadGenerator", "Histogram"]),
         .target(name: "Driver", dependencies: ["Messaging", "LoadGenerator", "HTTP1", "Histogram"]),
         .target(name: "LoadGenerator", dependencies: ["Reactor", "HTTP1", "TLS", "Histogram"]),
 
@@ -37,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "stampede",
             dependencies: [
-                "Histogram", "Reactor", "HTTP1", "TLS", "LoadGenerator", "HTTPServer", "Messaging", "Driver", "CRdKafka", "COpenSSL", "CZlib",
+                "Histogram", "Reactor", "HTTP1", "TLS", "LoadGenerator", "HTTPServer", "Messaging", "Driver", "Orchestrator", "CRdKafka", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -49,6 +52,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HistogramTests", dependencies: ["Histogram", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "OrchestratorTests", dependencies: ["TestSupport"]),
         .testTarget(name: "DriverTests", dependencies: ["Messaging", "LoadGenerator", "Histogram", "TestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "LoadGenerator", "TestSupport"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "TestSupport"]),

@@ -141,7 +141,8 @@ public struct HTTPResponse: Sendable {
     public func encode(keepAlive: Bool, omitBody: Bool = false) -> [UInt8] {
         var text = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
-        text += "Content-Length: \(body.count)\r\n"
+        // 1xx and 204 responses carry no Content-Length (RFC 9110 §8.6).
+        if status >= 200 && status != 204 { text += "Content-Length: \(body.count)\r\n" }
         if !keepAlive { text += "Connection: close\r\n" }
         text += "\r\n"
         var bytes = Array(text.utf8)

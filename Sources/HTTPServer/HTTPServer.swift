@@ -7,6 +7,10 @@ public enum HTTPServerReply {
     case respond(HTTPResponse)
     /// Sends the response at monotonic time `at` (ns); later requests on the connection wait.
     case respondAt(UInt64, HTTPResponse)
+    /// Hands the connection over (a protocol upgrade): the server stops watching the socket and
+    /// calls `takeOver` with it, the encoded `response` still to be written, and any bytes already
+    /// received after the request.
+    case upgrade(HTTPResponse, takeOver: (_ fd: Int32, _ pendingOutput: [UInt8], _ receivedInput: [UInt8]) -> Void)
 }
 
 /// Handles requests. Called on the reactor thread.
@@ -57,6 +61,15 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     }
 
     deinit { readBuffer.deallocate() }
+
+    private var listening = true
+
+    /// Stops accepting new connections (open ones are served on).
+    public func stopListening() {
+        guard listening else { return }
+        listening = false
+        reactor.close(fd: listener)
+    }
 
     public func reactor(_ reactor: Reactor, ready events: IOEvents, fd: Int32, token: Int) {
         if token == -1 { acceptAll(); return }
@@ -126,6 +139,12 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
             switch handler.handle(request, now: now) {
             case .respond(let response):
                 queue(response, keepAlive: keepAlive, head: head, on: connection)
+            case .upgrade(let response, let takeOver):
+                connections[connection.fd] = nil
+                do { try reactor.deregister(fd: connection.fd) } catch { reactor.close(fd: connection.fd); return }
+                takeOver(connection.fd, Array(connection.output[connection.outputOffset...]) + response.encode(keepAlive: true),
+                         connection.input)
+                return
             case .respondAt(let at, let response):
                 if at <= now {
                     queue(response, keepAlive: keepAlive, head: head, on: connection)

@@ -51,31 +51,41 @@ public struct LoadReport: Codable, Sendable {
     /// True when the run was stopped early (Ctrl-C).
     public var interrupted: Bool?
 
+    /// A report from merged figures: `latency` is the merged histogram, counters are sums.
+    public init(testID: String, mode: LoadMode, target: String, startedAt: Date, duration: Double, drivers: [String],
+                counters: LoadCounters, latency: HDRHistogram, serviceTime: HDRHistogram?, partial: Bool = false,
+                failedDrivers: [String] = [], thresholds: [Threshold] = []) {
+        test_id = testID
+        self.mode = mode.rawValue
+        self.target = target
+        started_at = LoadReport.rfc3339(startedAt)
+        duration_s = (duration * 1000).rounded() / 1000
+        self.drivers = drivers
+        requests = counters.requests
+        responses = counters.responses
+        rps = duration > 0 ? (Double(counters.responses) / duration * 10).rounded() / 10 : 0
+        errors = counters.errors
+        latency_us = LatencySummary(latency)
+        histogram = latency.encodeBase64()
+        self.partial = partial
+        failed_drivers = failedDrivers
+        service_time_us = serviceTime.map(LatencySummary.init)
+        bytes_read = counters.bytesRead
+        self.thresholds = ThresholdReport(evaluating: thresholds, requests: counters.requests, responses: counters.responses,
+                                          errors: counters.errors, rps: rps, latency: latency_us)
+    }
+
+    /// The report of a local run (`stampede bench`).
     public init(testID: String, result: LoadResult, drivers: [String] = ["local"], thresholds: [Threshold] = []) {
         let c = result.counters
-        test_id = testID
-        mode = result.config.mode.rawValue
-        target = result.config.target.description
-        started_at = LoadReport.rfc3339(result.startedAt)
-        duration_s = (result.duration * 1000).rounded() / 1000
-        self.drivers = drivers
-        requests = c.requests
-        responses = c.responses
-        rps = result.duration > 0 ? (Double(c.responses) / result.duration * 10).rounded() / 10 : 0
-        errors = c.errors
-        latency_us = LatencySummary(result.latency)
-        histogram = result.latency.encodeBase64()
-        partial = false
-        failed_drivers = []
-        service_time_us = result.serviceTime.map(LatencySummary.init)
+        self.init(testID: testID, mode: result.config.mode, target: result.config.target.description,
+                  startedAt: result.startedAt, duration: result.duration, drivers: drivers, counters: c,
+                  latency: result.latency, serviceTime: result.serviceTime, thresholds: thresholds)
         connections = result.config.connections
         threads = result.config.threads
-        bytes_read = c.bytesRead
+        interrupted = result.interrupted ? true : nil
         tls_handshakes = result.config.target.isTLS ? c.tlsHandshakes : nil
         tls_resumed = result.config.target.isTLS ? c.tlsResumed : nil
-        interrupted = result.interrupted ? true : nil
-        self.thresholds = ThresholdReport(evaluating: thresholds, requests: c.requests, responses: c.responses,
-                                          errors: c.errors, rps: rps, latency: latency_us)
     }
 
     public static func rfc3339(_ date: Date) -> String {

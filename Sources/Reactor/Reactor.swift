@@ -87,6 +87,12 @@ public final class Reactor {
         try epoll.modify(fd, id: slots[Int(fd)].id, events: events)
     }
 
+    /// Stops watching `fd` without closing it (to hand it to another handler).
+    public func deregister(fd: Int32) throws(IOError) {
+        if Int(fd) < slots.count { slots[Int(fd)] = Slot() }
+        try epoll.remove(fd)
+    }
+
     /// Forgets `fd` and closes it (closing removes it from epoll; no extra syscall). Events
     /// already fetched for it are dropped by the registration-id check.
     public func close(fd: Int32) {

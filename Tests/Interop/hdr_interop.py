@@ -3,6 +3,7 @@ interoperability tests. Reads one JSON request on stdin, writes one JSON answer 
 
   decode   {"b64": [...], "percentiles": [...]}       -> stats of each decoded histogram
   encode   {"values": [...], "percentiles": [...]}    -> base64 of a histogram of those values + stats
+  merge    {"b64": [...], "percentiles": [...]}       -> stats of all the histograms added together
   readlog  {"path": "...", "percentiles": [...]}      -> intervals of an .hlog file and their merged stats
   writelog {"path": "...", "intervals": [[values]]}   -> writes an .hlog with one interval per list
 """
@@ -58,6 +59,11 @@ def main():
         for v in req["values"]:
             h.record_value(v)
         out = {"b64": h.encode().decode("ascii"), **stats(h, ps)}
+    elif mode == "merge":
+        merged = HdrHistogram(LOWEST, HIGHEST, DIGITS)
+        for b in req["b64"]:
+            merged.decode_and_add(b)
+        out = stats(merged, ps)
     elif mode == "readlog":
         reader = HistogramLogReader(req["path"], HdrHistogram(LOWEST, HIGHEST, DIGITS))
         merged = HdrHistogram(LOWEST, HIGHEST, DIGITS)

@@ -1,0 +1,71 @@
+import Foundation
+import Messaging
+
+/// What the orchestrator knows of one driver.
+public struct DriverRecord: Sendable {
+    public let id: String
+    public var host: String
+    public var threads: Int
+    public var version: String
+    public var state: DriverState
+    /// Monotonic ns of the last register or heartbeat.
+    public var lastHeard: UInt64
+    public var testID: String?
+
+    func json(now: UInt64) -> [String: Any] {
+        ["id": id, "host": host, "state": state.rawValue, "threads": threads, "version": version,
+         "last_heartbeat_ms_ago": Int((now &- lastHeard) / 1_000_000), "test_id": testID.map { $0 as Any } ?? NSNull()]
+    }
+}
+
+/// Drivers by id, from `register` and `heartbeat`. A driver silent for longer than the timeout is
+/// `failed`; one that says it is leaving is removed.
+struct DriverRegistry {
+    private(set) var drivers: [String: DriverRecord] = [:]
+    let timeoutNs: UInt64
+
+    init(timeoutMs: Int) { timeoutNs = UInt64(timeoutMs) * 1_000_000 }
+
+    /// Applies a message; returns the driver's new state when it changed (to announce it).
+    mutating func apply(_ message: BusMessage, now: UInt64) -> (id: String, state: String)? {
+        switch message {
+        case .register(let m):
+            let before = drivers[m.driver_id]?.state
+            drivers[m.driver_id] = DriverRecord(id: m.driver_id, host: m.host, threads: m.threads, version: m.version,
+                                                state: .idle, lastHeard: now, testID: nil)
+            return before == .idle ? nil : (m.driver_id, DriverState.idle.rawValue)
+        case .heartbeat(let m):
+            if m.state == .leaving {
+                return drivers.removeValue(forKey: m.driver_id) == nil ? nil : (m.driver_id, "left")
+            }
+            var record = drivers[m.driver_id] ?? DriverRecord(id: m.driver_id, host: "unknown", threads: 1, version: "unknown",
+                                                               state: m.state, lastHeard: now, testID: nil)
+            let before = drivers[m.driver_id]?.state
+            record.state = m.state
+            record.lastHeard = now
+            record.testID = m.test_id
+            drivers[m.driver_id] = record
+            return before == m.state ? nil : (m.driver_id, m.state.rawValue)
+        default:
+            return nil
+        }
+    }
+
+    /// Marks silent drivers failed; returns their ids.
+    mutating func expire(now: UInt64) -> [String] {
+        var failed: [String] = []
+        for (id, record) in drivers where record.state != .failed && now &- record.lastHeard > timeoutNs {
+            drivers[id]?.state = .failed
+            failed.append(id)
+        }
+        return failed.sorted()
+    }
+
+    var idle: [String] { drivers.values.filter { $0.state == .idle }.map(\.id).sorted() }
+
+    func count(_ state: DriverState) -> Int { drivers.values.filter { $0.state == state }.count }
+
+    func json(now: UInt64) -> [[String: Any]] {
+        drivers.values.sorted { $0.id < $1.id }.map { $0.json(now: now) }
+    }
+}

@@ -1,0 +1,56 @@
+import LoadGenerator
+import Messaging
+
+/// Prometheus text exposition (format 0.0.4) of the orchestrator's state.
+extension Orchestrator {
+    func prometheusText() -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        }
+        func label(_ s: String) -> String {
+            s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        }
+        family("stampede_drivers", "gauge", "Registered drivers by state.")
+        for state in [DriverState.idle, .busy, .failed] {
+            out += "stampede_drivers{state=\"\(state.rawValue)\"} \(registry.count(state))\n"
+        }
+        family("stampede_tests", "gauge", "Tests by status.")
+        for status in [TestRun.Status.created, .running, .done, .failed] {
+            out += "stampede_tests{status=\"\(status.rawValue)\"} \(tests.values.filter { $0.status == status }.count)\n"
+        }
+        var totals = LoadCounters()
+        var reports: [(String, LoadReport)] = []
+        for id in testOrder {
+            guard let run = tests[id], let report = run.report ?? (run.status == .running ? try? run.buildReport() : nil) else { continue }
+            var c = LoadCounters()
+            c.requests = report.requests; c.responses = report.responses; c.errors = report.errors
+            totals = totals + c
+            reports.append((id, report))
+        }
+        family("stampede_requests_total", "counter", "Requests sent by drivers, all tests.")
+        out += "stampede_requests_total \(totals.requests)\n"
+        family("stampede_responses_total", "counter", "Complete responses of any status, all tests.")
+        out += "stampede_responses_total \(totals.responses)\n"
+        family("stampede_errors_total", "counter", "Failed requests and error statuses by kind, all tests.")
+        let e = totals.errors
+        for (kind, n) in [("connect", e.connect), ("timeout", e.timeout), ("read", e.read), ("write", e.write), ("parse", e.parse),
+                          ("status_4xx", e.status_4xx), ("status_5xx", e.status_5xx)] {
+            out += "stampede_errors_total{kind=\"\(kind)\"} \(n)\n"
+        }
+        family("stampede_test_latency_seconds", "summary", "Latency per test, from the merged HDR histogram.")
+        for (id, r) in reports {
+            let l = r.latency_us
+            for (q, v) in [("0.5", l.p50), ("0.9", l.p90), ("0.99", l.p99), ("0.999", l.p999), ("1", l.max)] {
+                out += "stampede_test_latency_seconds{test_id=\"\(label(id))\",quantile=\"\(q)\"} \(Double(v) / 1e6)\n"
+            }
+            out += "stampede_test_latency_seconds_sum{test_id=\"\(label(id))\"} \(l.mean * Double(r.responses) / 1e6)\n"
+            out += "stampede_test_latency_seconds_count{test_id=\"\(label(id))\"} \(r.responses)\n"
+        }
+        family("stampede_websocket_clients", "gauge", "Connected WebSocket clients.")
+        out += "stampede_websocket_clients \(hub.clientCount)\n"
+        family("stampede_websocket_dropped_total", "counter", "WebSocket clients dropped for being slow or silent.")
+        out += "stampede_websocket_dropped_total \(hub.dropped)\n"
+        return out
+    }
+}

@@ -1,0 +1,247 @@
+import Foundation
+@_exported import class Reactor.ReactorRemote
+import HTTP1
+import HTTPServer
+import Histogram
+import LoadGenerator
+import Messaging
+import Reactor
+import WebSocket
+
+/// Settings of an orchestrator (the `stampede orchestrator` flags).
+public struct OrchestratorOptions: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var reportsDirectory = "./reports"
+    public var allowedOrigins: [String] = []
+    public var token: String?
+    public var heartbeatTimeoutMs = 3_000
+    /// Delay between a trigger and the drivers' common start time.
+    public var startDelayMs = 1_000
+    public init() {}
+}
+
+/// The orchestrator: REST API and WebSocket server on one reactor, fed by the Kafka topics
+/// `register`, `heartbeat` and `metrics` (whose consumer wakes the same reactor through an fd). It
+/// keeps the driver registry, sends tests to drivers, merges their histograms each second and at
+/// the end, and writes the reports.
+public final class Orchestrator: ReactorHandler, ReactorTimerHandler, WebSocketHubDelegate {
+    let options: OrchestratorOptions
+    let reactor: Reactor
+    let bus: Bus
+    let subscription: BusSubscription
+    let publisher: BusPublisher
+    var server: HTTPServer!
+    var hub: WebSocketHub!
+    var registry: DriverRegistry
+    var tests: [String: TestRun] = [:]
+    var testOrder: [String] = []
+    let reports: ReportStore
+    let log: (String) -> Void
+    var timerID = 0
+    var shuttingDown = false
+    var shutdownDeadline: UInt64 = 0
+    let startedAt = Date()
+
+    /// Subscribes to the bus, listens, and is ready for `run()`.
+    /// - Throws: `BusError` when Kafka cannot be used, `IOError`/`AddressError` when the address
+    ///   cannot be listened on.
+    public init(options: OrchestratorOptions, bus: Bus, log: @escaping (String) -> Void) throws {
+        self.options = options
+        self.bus = bus
+        self.log = log
+        registry = DriverRegistry(timeoutMs: options.heartbeatTimeoutMs)
+        reports = ReportStore(directory: URL(fileURLWithPath: options.reportsDirectory, isDirectory: true))
+        reactor = try Reactor()
+        subscription = try bus.subscribe([.register, .heartbeat, .metrics], from: .end)
+        publisher = try bus.makePublisher()
+        server = try HTTPServer(reactor: reactor, host: options.host, port: options.port, handler: self)
+        hub = WebSocketHub(reactor: reactor)
+        hub.delegate = self
+        let kafkaHandler = reactor.addHandler(self)
+        try reactor.register(fd: subscription.readinessFD, events: .readable, handler: kafkaHandler, token: 0)
+        timerID = reactor.addTimerHandler(self)
+        reactor.schedule(at: monotonicNanoseconds() + 250_000_000, handler: timerID, token: 0)
+        reactor.onWakeup = { [unowned self] in self.beginShutdown() }
+        drainBus()  // anything that arrived before the fd was watched
+    }
+
+    /// The port the API listens on (useful with port 0).
+    public var port: Int { server.port }
+
+    /// Runs until shut down.
+    public func run() throws {
+        try reactor.run()
+        subscription.close()
+        _ = publisher.flush(timeoutMs: 5_000)
+        publisher.close()
+    }
+
+    /// Waking it from any thread (SIGINT/SIGTERM) starts a graceful shutdown: stop accepting, tell
+    /// drivers to stop running tests, write the reports, close WebSockets with 1001.
+    public var shutdownHandle: ReactorRemote { reactor.remote }
+
+    // MARK: Kafka
+
+    public func reactor(_ reactor: Reactor, ready events: IOEvents, fd: Int32, token: Int) { drainBus() }
+
+    func drainBus() {
+        while true {
+            let messages: [BusMessage]
+            do { messages = try subscription.pollMessages(timeoutMs: 0) } catch { log("orchestrator: bus: \(error)"); return }
+            if messages.isEmpty { return }
+            for m in messages { handle(m) }
+        }
+    }
+
+    func handle(_ message: BusMessage) {
+        let now = monotonicNanoseconds()
+        switch message {
+        case .register, .heartbeat:
+            if let change = registry.apply(message, now: now) { announceDriver(change.id, state: change.state) }
+        case .interval(let m):
+            guard let run = tests[m.test_id] else { return }
+            do { try run.add(m) } catch { log("orchestrator: interval from \(m.driver_id) for \(m.test_id) skipped: \(error)") }
+        case .final(let m):
+            guard let run = tests[m.test_id] else { return }
+            run.add(m)
+            if run.isComplete { finish(run) }
+        default:
+            break
+        }
+    }
+
+    // MARK: Timers: heartbeats, per-second merges, completion, shutdown
+
+    public func reactor(_ reactor: Reactor, timerFired token: Int, now: UInt64) {
+        for id in registry.expire(now: now) {
+            announceDriver(id, state: DriverState.failed.rawValue)
+            for run in tests.values where run.status == .running && run.assigned.contains(id) && run.finals[id] == nil {
+                run.failedDrivers.insert(id)
+                log("orchestrator: driver \(id) failed during test \(run.id): completing from the survivors")
+            }
+        }
+        for id in testOrder {
+            guard let run = tests[id], run.status == .running else { continue }
+            announceSeconds(run)
+            if run.isComplete || run.live.isEmpty { finish(run) }
+        }
+        if shuttingDown {
+            let running = tests.values.filter { $0.status == .running }
+            if running.isEmpty || now >= shutdownDeadline {
+                for run in running { finish(run) }
+                hub.closeAll(code: 1001, reason: "orchestrator shutting down")
+                reactor.stop()
+                return
+            }
+        }
+        reactor.schedule(at: now + 250_000_000, handler: timerID, token: 0)
+    }
+
+    func beginShutdown() {
+        guard !shuttingDown else { return }
+        shuttingDown = true
+        shutdownDeadline = monotonicNanoseconds() + 10_000_000_000
+        server.stopListening()
+        for run in tests.values where run.status == .running {
+            do { try publisher.publish(.stop(StopMessage(testID: run.id))) } catch { log("orchestrator: stop for \(run.id) not sent: \(error)") }
+        }
+        log("orchestrator: shutting down")
+    }
+
+    // MARK: Tests
+
+    /// Sends a created test to drivers. Returns the HTTP status and body for POST /trigger.
+    func trigger(_ run: TestRun) -> (Int, [String: Any]) {
+        guard run.status == .created else {
+            return (409, ["error": "test \(run.id) was already triggered (status \(run.status.rawValue))", "field": "test_id"])
+        }
+        let idle = registry.idle
+        let wanted = run.definition.drivers ?? idle.count
+        guard !idle.isEmpty, idle.count >= wanted else {
+            return (503, ["error": "\(wanted) idle driver(s) needed, \(idle.count) available", "field": "drivers"])
+        }
+        let chosen = Array(idle.prefix(wanted))
+        let spec = run.definition.spec(driverCount: chosen.count)
+        let startAt = Int64(Date().timeIntervalSince1970 * 1000) + Int64(options.startDelayMs)
+        do {
+            try publisher.publish(.testConfig(TestConfigMessage(testID: run.id, driverIDs: chosen, config: spec)))
+            try publisher.publish(.trigger(TriggerMessage(testID: run.id, driverIDs: chosen, startAtMs: startAt)))
+        } catch {
+            return (503, ["error": "could not send the test to the drivers: \(error)"])
+        }
+        run.assigned = chosen
+        run.startAtMs = startAt
+        run.status = .running
+        for id in chosen { _ = registry.apply(.heartbeat(HeartbeatMessage(driverID: id, state: .busy, testID: run.id, sentAtMs: startAt)),
+                                              now: monotonicNanoseconds()) }
+        log("orchestrator: test \(run.id) triggered on \(chosen.joined(separator: ", "))")
+        return (202, ["test_id": run.id, "status": "running", "drivers": chosen])
+    }
+
+    func announceSeconds(_ run: TestRun) {
+        for (t, s) in run.secondsReady() {
+            let summary = LatencySummary(s.latency)
+            broadcast(["type": "interval", "test_id": run.id, "t": t, "drivers": s.drivers.count,
+                       "requests": s.counters.requests, "responses": s.counters.responses,
+                       "errors": jsonObject(s.counters.errors), "rps": s.counters.responses,
+                       "latency_us": jsonObject(summary), "histogram": s.latency.encodeBase64()])
+        }
+    }
+
+    func finish(_ run: TestRun) {
+        guard run.status == .running else { return }
+        announceSeconds(run)
+        do {
+            let report = try run.buildReport()
+            run.report = report
+            run.status = run.finals.isEmpty ? .failed : .done
+            try reports.write(run, report: report)
+            let lags = run.startLags.values
+            if let low = lags.min(), let high = lags.max() {
+                log(String(format: "orchestrator: test %@ %@: %d responses, start skew across drivers %.1f ms",
+                           run.id, run.status.rawValue, report.responses, high - low))
+            }
+            broadcast(["type": "final", "test_id": run.id, "report": jsonObject(report)])
+        } catch {
+            run.status = .failed
+            log("orchestrator: test \(run.id) could not be reported: \(error)")
+        }
+        for id in run.assigned where registry.drivers[id]?.state == .busy {
+            _ = registry.apply(.heartbeat(HeartbeatMessage(driverID: id, state: .idle, testID: nil, sentAtMs: 0)), now: monotonicNanoseconds())
+        }
+    }
+
+    // MARK: WebSocket
+
+    public func webSocketHub(_ hub: WebSocketHub, didConnect client: Int) {
+        hub.send(jsonText(["type": "snapshot", "drivers": registry.json(now: monotonicNanoseconds()),
+                           "tests": testOrder.compactMap { tests[$0].map(testSummary) }]), to: client)
+    }
+
+    public func webSocketHub(_ hub: WebSocketHub, client: Int, received text: String) {}
+
+    func announceDriver(_ id: String, state: String) {
+        broadcast(["type": "driver", "id": id, "state": state])
+    }
+
+    func broadcast(_ object: [String: Any]) { hub.broadcast(jsonText(object)) }
+
+    func testSummary(_ run: TestRun) -> [String: Any] {
+        var summary: [String: Any] = ["test_id": run.id, "status": run.status.rawValue, "mode": run.definition.mode.rawValue,
+                                      "target": run.definition.target.description, "drivers": run.assigned]
+        if let report = run.report { summary["report"] = jsonObject(report) }
+        return summary
+    }
+}
+
+/// An Encodable value as a JSONSerialization object (to embed in `[String: Any]` documents).
+func jsonObject<T: Encodable>(_ value: T) -> Any {
+    let data = (try? JSONEncoder().encode(value)) ?? Data("null".utf8)
+    return (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) ?? NSNull()
+}
+
+func jsonText(_ object: Any) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+    return String(decoding: data, as: UTF8.self)
+}

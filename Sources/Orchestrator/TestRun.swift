@@ -1,0 +1,109 @@
+import Foundation
+import Histogram
+import LoadGenerator
+import Messaging
+
+/// One second of a test, merged over the drivers that reported it.
+struct MergedSecond {
+    var drivers: Set<String> = []
+    var counters = LoadCounters()
+    var latency = HDRHistogram()
+}
+
+/// A test's life in the orchestrator: its definition, the drivers it went to, every second merged
+/// from their histograms (exact percentiles, never averaged), their final messages, and the
+/// drivers that failed on the way.
+final class TestRun {
+    enum Status: String { case created, running, done, failed }
+
+    let definition: TestDefinition
+    var status: Status = .created
+    var assigned: [String] = []
+    var startAtMs: Int64 = 0
+    var seconds: [Int: MergedSecond] = [:]
+    /// Seconds already sent on /ws.
+    var announced = 0
+    var finals: [String: FinalMessage] = [:]
+    var failedDrivers: Set<String> = []
+    var report: LoadReport?
+
+    init(definition: TestDefinition) { self.definition = definition }
+
+    var id: String { definition.testID }
+
+    func add(_ m: IntervalMessage) throws {
+        guard assigned.contains(m.driver_id) else { return }
+        var s = seconds[m.t] ?? MergedSecond()
+        guard s.drivers.insert(m.driver_id).inserted else { return }  // a redelivered message counts once
+        var c = LoadCounters()
+        c.requests = m.requests; c.responses = m.responses; c.errors = m.errors; c.bytesRead = m.bytes_read
+        s.counters = s.counters + c
+        try s.latency.add(try HDRHistogram(base64: m.histogram))
+        seconds[m.t] = s
+    }
+
+    func add(_ m: FinalMessage) {
+        guard assigned.contains(m.driver_id), !failedDrivers.contains(m.driver_id) else { return }
+        finals[m.driver_id] = m
+    }
+
+    /// Drivers still expected to report.
+    var live: [String] { assigned.filter { !failedDrivers.contains($0) } }
+
+    var isComplete: Bool { status == .running && live.allSatisfy { finals[$0] != nil } }
+
+    /// Seconds every live driver has reported (or that are older than the newest by 2 s), in order.
+    func secondsReady() -> [(Int, MergedSecond)] {
+        let newest = seconds.keys.max() ?? 0
+        var ready: [(Int, MergedSecond)] = []
+        var t = announced + 1
+        while let s = seconds[t] {
+            let everyone = live.allSatisfy { s.drivers.contains($0) || finals[$0] != nil }
+            guard everyone || newest >= t + 2 || isComplete else { break }
+            ready.append((t, s))
+            announced = t
+            t += 1
+        }
+        return ready
+    }
+
+    /// The merged report: from the finals when complete, from the seconds so far while running.
+    func buildReport() throws -> LoadReport {
+        var counters = LoadCounters()
+        var latency = HDRHistogram()
+        var service: HDRHistogram? = definition.mode == .tsunami ? HDRHistogram() : nil
+        let start: Date
+        var duration: Double
+        let finished = live.allSatisfy { finals[$0] != nil } && !finals.isEmpty
+        if finished {
+            let used = finals.values.sorted { $0.driver_id < $1.driver_id }
+            for f in used {
+                var c = LoadCounters()
+                c.requests = f.requests; c.responses = f.responses; c.errors = f.errors; c.bytesRead = f.bytes_read
+                counters = counters + c
+                try latency.add(try HDRHistogram(base64: f.histogram))
+                if let s = f.service_histogram { try service?.add(try HDRHistogram(base64: s)) }
+            }
+            let begin = used.map { Double($0.started_at_ms) / 1000 }.min() ?? Double(startAtMs) / 1000
+            let end = used.map { Double($0.started_at_ms) / 1000 + $0.duration_s }.max() ?? begin
+            start = Date(timeIntervalSince1970: begin)
+            duration = end - begin
+        } else {
+            for s in seconds.values {
+                counters = counters + s.counters
+                try latency.add(s.latency)
+            }
+            start = Date(timeIntervalSince1970: Double(startAtMs) / 1000)
+            duration = Swift.max(0, Date().timeIntervalSince(start))
+        }
+        duration = Swift.max(duration, 0)
+        return LoadReport(testID: id, mode: definition.mode, target: definition.target.description, startedAt: start,
+                          duration: duration, drivers: assigned, counters: counters, latency: latency, serviceTime: service,
+                          partial: !failedDrivers.isEmpty, failedDrivers: failedDrivers.sorted(), thresholds: definition.thresholds)
+    }
+
+    /// Start skew across drivers: how late each started after `start_at_ms`, from the finals.
+    var startLags: [String: Double] {
+        finals.compactMapValues { $0.start_lag_ms }
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Messaging
+import Orchestrator
+
+struct OrchestratorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orchestrator",
+        abstract: "Run the orchestrator: REST API and live WebSocket feed; sends tests to drivers over Kafka and merges their histograms.",
+        discussion: """
+            Create a test with POST /tests, start it with POST /trigger, watch /ws, read \
+            GET /tests/{id}; reports land in --reports-dir/<test_id>/ (report.json, \
+            drivers/<id>.json, latency.hlog). A driver silent for --heartbeat-timeout-ms is marked \
+            failed and its test completes from the others (the report says partial).
+
+            Listening on anything but loopback needs --token (or an explicit --no-auth): a load \
+            tester's control API aims traffic wherever it is told.
+
+            Example:
+              stampede orchestrator --listen 127.0.0.1:8080 --brokers 127.0.0.1:9092
+              curl -X POST localhost:8080/tests -d '{"target":"http://10.0.0.9/","test_type":"AVALANCHE","message_count_per_driver":20000}'
+              curl -X POST localhost:8080/trigger -d '{"test_id":"..."}'
+            """)
+
+    @Option(help: "HOST:PORT for the REST API and /ws.")
+    var listen: String = "127.0.0.1:8080"
+
+    @Option(help: "Kafka bootstrap servers, comma-separated HOST:PORT.")
+    var brokers: String = "127.0.0.1:9092"
+
+    @Option(name: .customLong("reports-dir"), help: "Where reports are written.")
+    var reportsDir: String = "./reports"
+
+    @Option(name: .customLong("allowed-origin"), help: "An origin that gets CORS headers and may open /ws (repeatable).")
+    var allowedOrigins: [String] = []
+
+    @Option(help: "Require 'Authorization: Bearer TOKEN' (or ?token= on /ws) on everything but /ping.")
+    var token: String?
+
+    @Flag(name: .customLong("no-auth"), help: "Allow listening on a non-loopback address without --token.")
+    var noAuth = false
+
+    @Option(name: .customLong("heartbeat-timeout-ms"), help: "A driver silent this long is marked failed.")
+    var heartbeatTimeoutMs: Int = 3_000
+
+    @Option(name: .customLong("topic-prefix"), help: "Prefix of the Kafka topic names.")
+    var topicPrefix: String = "stampede."
+
+    func validate() throws {
+        let (host, _) = try parseListen(listen)
+        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if !loopback && token == nil && !noAuth {
+            throw ValidationError("--listen: \(host) is not a loopback address: give --token (or --no-auth to run without one)")
+        }
+        if let token { guard !token.isEmpty else { throw ValidationError("--token: must not be empty") } }
+        guard (100...3_600_000).contains(heartbeatTimeoutMs) else { throw ValidationError("--heartbeat-timeout-ms: must be in 100...3600000") }
+        for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
+            throw ValidationError("--allowed-origin: '\(origin)' must look like http://host[:port]")
+        }
+    }
+
+    func run() throws {
+        let (host, port) = try parseListen(listen)
+        var options = OrchestratorOptions()
+        options.host = host
+        options.port = port
+        options.reportsDirectory = reportsDir
+        options.allowedOrigins = allowedOrigins
+        options.token = token
+        options.heartbeatTimeoutMs = heartbeatTimeoutMs
+        printError("stampede orchestrator: librdkafka \(librdkafkaRuntimeVersion), brokers \(brokers), topics \(topicPrefix)*")
+        let orchestrator: Orchestrator
+        do {
+            let bus = try KafkaBus(brokers: brokers, topics: TopicNames(prefix: topicPrefix))
+            orchestrator = try Orchestrator(options: options, bus: bus, log: { printError("stampede: \($0)") })
+        } catch {
+            printError("stampede orchestrator: \(error)")
+            throw ExitCode(1)
+        }
+        let shutdown = orchestrator.shutdownHandle
+        let signals = SignalHandlers { shutdown.wake() }
+        defer { signals.cancel() }
+        let shown = host.contains(":") ? "[\(host)]" : host
+        FileHandle.standardOutput.write(Data("stampede orchestrator listening on http://\(shown):\(orchestrator.port)/\n".utf8))
+        try orchestrator.run()
+    }
+}

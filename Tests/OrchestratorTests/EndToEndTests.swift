@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import TestSupport
+
+func websocketClients(_ cluster: Cluster) throws -> Int {
+    let (_, text) = try cluster.api("GET", "/metrics")
+    let line = text.split(separator: "\n").first { $0.hasPrefix("stampede_websocket_clients ") }
+    return Int(line?.split(separator: " ").last ?? "0") ?? 0
+}
+
+/// The whole system with real processes: Tansu, the orchestrator, three drivers, nginx with its
+/// access log on, and a Python `websockets` client.
+@Suite(.serialized) struct EndToEndTests {
+    @Test func seedAvalancheIsExactAndItsPercentilesAreMergedNotAveraged() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 3)
+        defer { cluster.stop() }
+        let ws = try WebSocketListener(url: "ws://127.0.0.1:\(cluster.apiPort)/ws", seconds: 90, untilFinal: "seed-1")
+        try waitUntil(seconds: 15) { try websocketClients(cluster) == 1 }
+
+        let (created, body) = try cluster.json("POST", "/tests", body: """
+            {"test_id": "seed-1", "test_type": "avalanche", "message_count_per_driver": 20000,
+             "target": "http://127.0.0.1:\(nginx.port)/", "connections": 10}
+            """)
+        #expect(created == 201 && body["test_id"] as? String == "seed-1")
+        let (triggered, answer) = try cluster.json("POST", "/trigger", body: #"{"test_id": "seed-1"}"#)
+        #expect(triggered == 202 && answer["status"] as? String == "running")
+        let (again, _) = try cluster.json("POST", "/trigger", body: #"{"test_id": "seed-1"}"#)
+        #expect(again == 409)
+
+        let detail = try cluster.waitForTest("seed-1")
+        #expect(detail["status"] as? String == "done")
+        let report = try #require(detail["report"] as? [String: Any])
+        #expect(report["requests"] as? Int == 60_000 && report["responses"] as? Int == 60_000)
+        #expect(report["partial"] as? Bool == false)
+        usleep(300_000)
+        #expect(try nginx.accessLogLines() == 60_000)
+
+        // The report's percentiles are those of the three drivers' histograms merged (Python).
+        let dir = cluster.reportsDirectory.appendingPathComponent("seed-1")
+        let onDisk = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report.json"))) as! [String: Any]
+        let driverHistograms = try (1...3).map { i -> String in
+            let d = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("drivers/d\(i).json"))) as! [String: Any]
+            return d["histogram"] as! String
+        }
+        let merged = try python("merge", ["b64": driverHistograms, "percentiles": [50.0, 90, 99, 99.9]], as: PythonStats.self)
+        let latency = onDisk["latency_us"] as! [String: Any]
+        #expect(merged.total == 60_000)
+        #expect(merged.values == ["p50", "p90", "p99", "p999"].map { Int64(latency[$0] as! Int) })
+        #expect(merged.max == Int64(latency["max"] as! Int) && merged.min == Int64(latency["min"] as! Int))
+        #expect(abs(merged.mean - (latency["mean"] as! Double)) < 0.1)
+
+        struct Log: Decodable { let intervals: [Int64]; let total: Int64 }
+        let log = try python("readlog", ["path": dir.appendingPathComponent("latency.hlog").path, "percentiles": [50.0]], as: Log.self)
+        #expect(log.total == 60_000 && log.intervals.reduce(0, +) == 60_000)
+
+        let (_, lines) = ws.finish()
+        let messages = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(messages.first?["type"] as? String == "snapshot")
+        let intervals = messages.filter { $0["type"] as? String == "interval" }
+        #expect(!intervals.isEmpty)
+        #expect(intervals.map { $0["requests"] as? Int ?? 0 }.reduce(0, +) == 60_000)
+        let final = messages.first { $0["type"] as? String == "final" }
+        #expect((final?["report"] as? [String: Any])?["responses"] as? Int == 60_000)
+        #expect(cluster.stopOrchestrator() == 0)
+    }
+
+    @Test func seedTsunamiSendsExactlyItsCountAtItsPace() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 3)
+        defer { cluster.stop() }
+        _ = try cluster.json("POST", "/tests", body: """
+            {"test_id": "tsu-1", "test_type": "TSUNAMI", "test_message_delay": 10, "message_count_per_driver": 300,
+             "connections": 2, "target": "http://127.0.0.1:\(nginx.port)/"}
+            """)
+        #expect(try cluster.json("POST", "/trigger", body: #"{"test_id": "tsu-1"}"#).0 == 202)
+        let report = try #require(try cluster.waitForTest("tsu-1")["report"] as? [String: Any])
+        #expect(report["requests"] as? Int == 900 && report["responses"] as? Int == 900)
+        let duration = report["duration_s"] as? Double ?? 0
+        #expect(duration > 1.3 && duration < 2.0, "duration \(duration) s")
+        usleep(300_000)
+        #expect(try nginx.accessLogLines() == 900)
+    }
+
+    @Test func aKilledDriverFailsWithinTheTimeoutAndTheTestCompletesPartial() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 3, heartbeatTimeoutMs: 2_000)
+        defer { cluster.stop() }
+        _ = try cluster.json("POST", "/tests", body: """
+            {"test_id": "kill-1", "test_type": "AVALANCHE", "duration_s": 6, "connections": 4, "target": "http://127.0.0.1:\(nginx.port)/"}
+            """)
+        #expect(try cluster.json("POST", "/trigger", body: #"{"test_id": "kill-1"}"#).0 == 202)
+        sleep(3)
+        let killedAt = Date()
+        cluster.killDriver("d2")
+        var failedAfter = -1.0
+        try waitUntil(seconds: 10) {
+            let (_, text) = try cluster.api("GET", "/drivers")
+            let list = (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]) ?? []
+            if list.contains(where: { $0["id"] as? String == "d2" && $0["state"] as? String == "failed" }) {
+                failedAfter = Date().timeIntervalSince(killedAt)
+                return true
+            }
+            return false
+        }
+        #expect(failedAfter >= 1.5 && failedAfter <= 3.0, "marked failed after \(failedAfter) s")
+        let detail = try cluster.waitForTest("kill-1", seconds: 30)
+        #expect(detail["status"] as? String == "done")
+        let report = try #require(detail["report"] as? [String: Any])
+        #expect(report["partial"] as? Bool == true)
+        #expect(report["failed_drivers"] as? [String] == ["d2"])
+        #expect((report["responses"] as? Int ?? 0) > 0)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// A whole distributed set-up for end-to-end tests: Tansu, one `stampede orchestrator` and N
+/// `stampede driver` processes, on loopback with a topic prefix of their own.
+public final class Cluster {
+    public let broker: TansuBroker
+    public let orchestrator: ServerProcess
+    public var drivers: [String: Process] = [:]
+    public let apiPort: Int
+    public let reportsDirectory: URL
+    public let prefix = uniqueTopicPrefix()
+
+    public init(drivers count: Int, heartbeatTimeoutMs: Int = 3_000, extraArguments: [String] = []) throws {
+        broker = try TansuBroker()
+        apiPort = freePort()
+        reportsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-reports-\(UUID().uuidString)")
+        orchestrator = try ServerProcess(stampedeBinary, ["orchestrator", "--listen", "127.0.0.1:\(apiPort)", "--brokers", broker.brokers,
+                                                          "--reports-dir", reportsDirectory.path, "--topic-prefix", prefix,
+                                                          "--heartbeat-timeout-ms", String(heartbeatTimeoutMs)] + extraArguments,
+                                         port: apiPort)
+        for i in 1...max(count, 1) where count > 0 { try startDriver("d\(i)") }
+        try waitUntil(seconds: 30) { (try? self.idleDrivers()) == count }
+    }
+
+    public func startDriver(_ id: String) throws {
+        let p = Process()
+        p.executableURL = stampedeBinary
+        p.arguments = ["driver", "--brokers", broker.brokers, "--id", id, "--topic-prefix", prefix]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        drivers[id] = p
+    }
+
+    /// Sends SIGKILL to a driver: no final message, no goodbye.
+    public func killDriver(_ id: String) {
+        guard let p = drivers[id] else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+    }
+
+    public func idleDrivers() throws -> Int {
+        let (_, body) = try api("GET", "/drivers")
+        let list = (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]]) ?? []
+        return list.filter { $0["state"] as? String == "idle" }.count
+    }
+
+    /// Calls the REST API with curl; returns status and body.
+    public func api(_ method: String, _ path: String, body: String? = nil, headers: [String] = []) throws -> (Int, String) {
+        var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://127.0.0.1:\(apiPort)\(path)"]
+        if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
+        for h in headers { args += ["-H", h] }
+        let result = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), args, timeout: 30)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = Int(lines.last ?? "") ?? 0
+        return (status, lines.dropLast().joined(separator: "\n"))
+    }
+
+    public func json(_ method: String, _ path: String, body: String? = nil) throws -> (Int, [String: Any]) {
+        let (status, text) = try api(method, path, body: body)
+        return (status, (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:])
+    }
+
+    /// Polls GET /tests/{id} until its status is done or failed (bounded).
+    public func waitForTest(_ id: String, seconds: Double = 90) throws -> [String: Any] {
+        var last: [String: Any] = [:]
+        try waitUntil(seconds: seconds) {
+            last = try self.json("GET", "/tests/\(id)").1
+            return ["done", "failed"].contains(last["status"] as? String ?? "")
+        }
+        return last
+    }
+
+    /// Stops the orchestrator with SIGTERM (graceful) and returns its exit status.
+    public func stopOrchestrator() -> Int32 {
+        orchestrator.process.terminate()
+        orchestrator.process.waitUntilExit()
+        return orchestrator.process.terminationStatus
+    }
+
+    public func stop() {
+        for (_, p) in drivers where p.isRunning { p.terminate() }
+        for (_, p) in drivers { p.waitUntilExit() }
+        orchestrator.stop()
+        broker.stop()
+        try? FileManager.default.removeItem(at: reportsDirectory)
+    }
+
+    deinit { stop() }
+}
+
+/// Polls `condition` every 100 ms until it holds or `seconds` pass.
+public func waitUntil(seconds: Double, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return }
+        usleep(100_000)
+    }
+    throw ProcessFailure(description: "condition not met within \(seconds) s")
+}
+
+/// Runs the Python WebSocket client (Tests/Interop/ws_client.py) in the background.
+public final class WebSocketListener {
+    let process = Process()
+    let output = Pipe()
+
+    public init(url: String, seconds: Double, untilFinal testID: String? = nil, origin: String? = nil) throws {
+        process.executableURL = repositoryRoot.appendingPathComponent(".venv/bin/python")
+        var args = [repositoryRoot.appendingPathComponent("Tests/Interop/ws_client.py").path, url, String(seconds)]
+        if let testID { args += ["--until-final", testID] }
+        if let origin { args += ["--origin", origin] }
+        process.arguments = args
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Waits for the client to finish; returns its exit status and every line it printed.
+    public func finish() -> (Int32, [String]) {
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
+    }
+}
