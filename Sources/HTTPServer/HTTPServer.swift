@@ -120,14 +120,14 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
             do {
                 request = try connection.parser.parse(&connection.input)
             } catch {
-                let status: Int
+                let (status, field): (Int, String)
                 switch error {
-                case .headersTooLarge: status = 431
-                case .bodyTooLarge: status = 413
-                case .unsupported: status = 501
-                default: status = 400
+                case .headersTooLarge: (status, field) = (431, "headers")
+                case .bodyTooLarge: (status, field) = (413, "body")
+                case .unsupported: (status, field) = (501, "headers")
+                default: (status, field) = (400, "request")
                 }
-                let body = Array("{\"error\":\"\(error)\"}".utf8)
+                let body = Array("{\"error\":\"\(error)\",\"field\":\"\(field)\"}".utf8)
                 queue(HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: body),
                       keepAlive: false, head: false, on: connection)
                 return

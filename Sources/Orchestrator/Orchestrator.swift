@@ -18,6 +18,8 @@ public struct OrchestratorOptions: Sendable {
     public var heartbeatTimeoutMs = 3_000
     /// Delay between a trigger and the drivers' common start time.
     public var startDelayMs = 1_000
+    /// A silent /ws client is pinged after this long, and dropped if still silent as long again.
+    public var webSocketPingIntervalMs = 10_000
     public init() {}
 }
 
@@ -56,7 +58,8 @@ public final class Orchestrator: ReactorHandler, ReactorTimerHandler, WebSocketH
         subscription = try bus.subscribe([.register, .heartbeat, .metrics], from: .end)
         publisher = try bus.makePublisher()
         server = try HTTPServer(reactor: reactor, host: options.host, port: options.port, handler: self)
-        hub = WebSocketHub(reactor: reactor)
+        let ping = UInt64(options.webSocketPingIntervalMs) * 1_000_000
+        hub = WebSocketHub(reactor: reactor, pingIntervalNs: ping, pongTimeoutNs: ping)
         hub.delegate = self
         let kafkaHandler = reactor.addHandler(self)
         try reactor.register(fd: subscription.readinessFD, events: .readable, handler: kafkaHandler, token: 0)

@@ -46,6 +46,9 @@ struct OrchestratorCommand: ParsableCommand {
     @Option(name: .customLong("topic-prefix"), help: "Prefix of the Kafka topic names.")
     var topicPrefix: String = "stampede."
 
+    @Option(name: .customLong("ws-ping-interval-ms"), help: "Ping a silent /ws client after this long; drop it if it has not answered this long after.")
+    var wsPingIntervalMs: Int = 10_000
+
     func validate() throws {
         let (host, _) = try parseListen(listen)
         let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
@@ -53,6 +56,7 @@ struct OrchestratorCommand: ParsableCommand {
             throw ValidationError("--listen: \(host) is not a loopback address: give --token (or --no-auth to run without one)")
         }
         if let token { guard !token.isEmpty else { throw ValidationError("--token: must not be empty") } }
+        guard (100...3_600_000).contains(wsPingIntervalMs) else { throw ValidationError("--ws-ping-interval-ms: must be in 100...3600000") }
         guard (100...3_600_000).contains(heartbeatTimeoutMs) else { throw ValidationError("--heartbeat-timeout-ms: must be in 100...3600000") }
         for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
             throw ValidationError("--allowed-origin: '\(origin)' must look like http://host[:port]")
@@ -68,6 +72,7 @@ struct OrchestratorCommand: ParsableCommand {
         options.allowedOrigins = allowedOrigins
         options.token = token
         options.heartbeatTimeoutMs = heartbeatTimeoutMs
+        options.webSocketPingIntervalMs = wsPingIntervalMs
         printError("stampede orchestrator: librdkafka \(librdkafkaRuntimeVersion), brokers \(brokers), topics \(topicPrefix)*")
         let orchestrator: Orchestrator
         do {

@@ -28,6 +28,8 @@ async def main():
                 print(message, flush=True)
                 if until and '"type":"final"' in message and f'"test_id":"{until}"' in message:
                     break
+    except websockets.exceptions.ConnectionClosed as e:
+        print(f"CLOSED {e.rcvd.code if e.rcvd else 'none'}", flush=True)
     except websockets.exceptions.InvalidStatus as e:
         print(f"REFUSED {e.response.status_code}", flush=True)
         sys.exit(3)

@@ -48,7 +48,13 @@ public final class Cluster {
     /// Calls the REST API with curl; returns status and body.
     public func api(_ method: String, _ path: String, body: String? = nil, headers: [String] = []) throws -> (Int, String) {
         var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://127.0.0.1:\(apiPort)\(path)"]
-        if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
+        let bodyFile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-body-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: bodyFile) }
+        if let body {
+            // From a file: a large body would not fit on a command line.
+            try body.write(to: bodyFile, atomically: true, encoding: .utf8)
+            args += ["-H", "Content-Type: application/json", "--data-binary", "@\(bodyFile.path)"]
+        }
         for h in headers { args += ["-H", h] }
         let result = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), args, timeout: 30)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)

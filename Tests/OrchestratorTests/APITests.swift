@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite(.serialized) struct APITests {
+    static let badTests: [(String, Int, String)] = [
+        ("{not json", 400, "body"),
+        ("[1, 2]", 400, "body"),
+        (#"{"message_count_per_driver": 10}"#, 400, "target"),
+        (#"{"target": 5, "message_count_per_driver": 10}"#, 400, "target"),
+        (#"{"target": "ftp://x/", "message_count_per_driver": 10}"#, 400, "target"),
+        (#"{"target": "http://127.0.0.1:1/"}"#, 400, "message_count_per_driver"),
+        (#"{"target": "http://127.0.0.1:1/", "message_count_per_driver": 10, "duration_s": 5}"#, 400, "duration_s"),
+        (#"{"target": "http://127.0.0.1:1/", "message_count_per_driver": "10"}"#, 400, "message_count_per_driver"),
+        (#"{"target": "http://127.0.0.1:1/", "message_count_per_driver": 1.5}"#, 400, "message_count_per_driver"),
+        (#"{"target": "http://127.0.0.1:1/", "message_count_per_driver": 0}"#, 400, "message_count_per_driver"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": -1}"#, 400, "duration_s"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "connections": 0}"#, 400, "connections"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "connections": 100001}"#, 400, "connections"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "test_type": "EARTHQUAKE"}"#, 400, "test_type"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "test_type": "TSUNAMI"}"#, 400, "test_message_delay"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "test_type": "AVALANCHE", "rate": 10}"#, 400, "rate"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "test_type": "TSUNAMI", "rate": 10, "test_message_delay": 5}"#, 400, "rate"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "timeout_ms": 0}"#, 400, "timeout_ms"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "headers": {"X": 1}}"#, 400, "headers"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "headers": "X: 1"}"#, 400, "headers"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "method": "GE T"}"#, 400, "method"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "thresholds": {"p98_ms": 5}}"#, 400, "thresholds"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "test_id": "../etc"}"#, 400, "test_id"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "colour": "red"}"#, 400, "colour"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "drivers": 0}"#, 400, "drivers"),
+    ]
+
+    @Test func badRequestsGetA4xxNamingTheFieldAndTheServerKeepsServing() throws {
+        let cluster = try Cluster(drivers: 0)
+        defer { cluster.stop() }
+        for (body, status, field) in Self.badTests {
+            let (code, answer) = try cluster.json("POST", "/tests", body: body)
+            #expect(code == status, "\(body)")
+            #expect(answer["field"] as? String == field, "\(body): \(answer)")
+            #expect((answer["error"] as? String)?.isEmpty == false)
+        }
+        let huge = "{\"target\": \"" + String(repeating: "a", count: 1_100_000) + "\"}"
+        let (tooBig, bigAnswer) = try cluster.json("POST", "/tests", body: huge)
+        #expect(tooBig == 413 && bigAnswer["field"] as? String == "body")
+        #expect(try cluster.api("GET", "/nowhere").0 == 404)
+        #expect(try cluster.api("DELETE", "/tests").0 == 405)
+        #expect(try cluster.api("GET", "/tests/missing").0 == 404)
+        #expect(try cluster.json("POST", "/trigger", body: #"{"test_id": "missing"}"#).0 == 404)
+        #expect(try cluster.json("POST", "/trigger", body: #"{"id": 1}"#).0 == 400)
+        let (created, _) = try cluster.json("POST", "/tests", body: #"{"test_id": "ok-1", "target": "http://127.0.0.1:1/", "duration_s": 1}"#)
+        #expect(created == 201)
+        #expect(try cluster.json("POST", "/tests", body: #"{"test_id": "ok-1", "target": "http://127.0.0.1:1/", "duration_s": 1}"#).0 == 409)
+        let (noDriver, answer) = try cluster.json("POST", "/trigger", body: #"{"test_id": "ok-1"}"#)
+        #expect(noDriver == 503 && answer["field"] as? String == "drivers")
+        #expect(try cluster.json("GET", "/ping") .1["status"] as? String == "ok")
+    }
+
+    @Test func tokenAndCORSGuardTheAPI() throws {
+        let cluster = try Cluster(drivers: 0, extraArguments: ["--token", "s3cret", "--allowed-origin", "http://good.example"])
+        defer { cluster.stop() }
+        #expect(try cluster.api("GET", "/ping").0 == 200)
+        #expect(try cluster.api("GET", "/drivers").0 == 401)
+        #expect(try cluster.api("GET", "/drivers", headers: ["Authorization: Bearer wrong"]).0 == 401)
+        #expect(try cluster.api("GET", "/drivers", headers: ["Authorization: Bearer s3cret"]).0 == 200)
+        func headers(origin: String) throws -> String {
+            try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-D", "-", "-o", "/dev/null", "-H", "Origin: \(origin)",
+                                                                 "-H", "Authorization: Bearer s3cret", "http://127.0.0.1:\(cluster.apiPort)/drivers"]).stdout
+        }
+        #expect(try headers(origin: "http://good.example").contains("Access-Control-Allow-Origin: http://good.example"))
+        #expect(try !headers(origin: "http://evil.example").contains("Access-Control-Allow-Origin"))
+        let url = "ws://127.0.0.1:\(cluster.apiPort)/ws"
+        #expect(try WebSocketListener(url: url, seconds: 2).finish().0 == 3)
+        let (status, lines) = try WebSocketListener(url: url + "?token=s3cret", seconds: 2).finish()
+        #expect(status == 0 && lines.contains { $0.contains("\"type\":\"snapshot\"") })
+        #expect(try WebSocketListener(url: url + "?token=s3cret", seconds: 2, origin: "http://evil.example").finish().0 == 3)
+    }
+
+    @Test func metricsParseAsPrometheusText() throws {
+        let cluster = try Cluster(drivers: 1)
+        defer { cluster.stop() }
+        let (_, text) = try cluster.api("GET", "/metrics")
+        let script = """
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            names = {f.name: f.type for f in text_string_to_metric_families(sys.stdin.read())}
+            print(",".join(f"{k}={v}" for k, v in sorted(names.items())))
+            """
+        let out = String(decoding: try run(repositoryRoot.appendingPathComponent(".venv/bin/python"), ["-c", script], input: Data(text.utf8)),
+                         as: UTF8.self)
+        #expect(out.contains("stampede_drivers=gauge"))
+        #expect(out.contains("stampede_requests=counter"))
+        #expect(out.contains("stampede_test_latency_seconds=summary"))
+        #expect(text.contains("stampede_drivers{state=\"idle\"} 1"))
+    }
+
+    @Test func twoHundredClientsKeepUpAndASilentOneIsDropped() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 1, extraArguments: ["--ws-ping-interval-ms", "500"])
+        defer { cluster.stop() }
+        let crowd = Process()
+        crowd.executableURL = repositoryRoot.appendingPathComponent(".venv/bin/python")
+        crowd.arguments = [repositoryRoot.appendingPathComponent("Tests/Interop/ws_crowd.py").path,
+                           "ws://127.0.0.1:\(cluster.apiPort)/ws", "200", "40", "crowd-1"]
+        let out = Pipe()
+        crowd.standardOutput = out
+        try crowd.run()
+        try waitUntil(seconds: 30) { try websocketClients(cluster) >= 201 }
+        _ = try cluster.json("POST", "/tests", body: """
+            {"test_id": "crowd-1", "duration_s": 4, "connections": 4, "target": "http://127.0.0.1:\(nginx.port)/"}
+            """)
+        #expect(try cluster.json("POST", "/trigger", body: #"{"test_id": "crowd-1"}"#).0 == 202)
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        crowd.waitUntilExit()
+        let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(summary["connected"] as? Int == 200, "\(summary)")
+        #expect(summary["snapshot"] as? Int == 200)
+        #expect(summary["final"] as? Int == 200)
+        #expect((summary["receivers_per_second"] as? [Int] ?? []).allSatisfy { $0 == 200 }, "\(summary)")
+        #expect((summary["max_spread_s"] as? Double ?? 9) < 1.0, "\(summary)")
+        let (_, metrics) = try cluster.api("GET", "/metrics")
+        #expect(metrics.contains("stampede_websocket_dropped_total 1"), "\(metrics.split(separator: "\n").filter { $0.contains("websocket") })")
+    }
+
+    @Test func sigtermClosesWebSocketsWith1001AndExitsZero() throws {
+        let cluster = try Cluster(drivers: 0)
+        defer { cluster.stop() }
+        let ws = try WebSocketListener(url: "ws://127.0.0.1:\(cluster.apiPort)/ws", seconds: 20)
+        try waitUntil(seconds: 15) { try websocketClients(cluster) == 1 }
+        #expect(cluster.stopOrchestrator() == 0)
+        let (_, lines) = ws.finish()
+        #expect(lines.contains("CLOSED 1001"), "\(lines)")
+    }
+}
