@@ -44,6 +44,9 @@ public final class Orchestrator: ReactorHandler, ReactorTimerHandler, WebSocketH
     var shuttingDown = false
     var shutdownDeadline: UInt64 = 0
     let startedAt = Date()
+    /// Time spent decoding and merging driver histograms, and how many were merged (for /metrics).
+    var mergeNanoseconds: UInt64 = 0
+    var mergedHistograms = 0
 
     /// Subscribes to the bus, listens, and is ready for `run()`.
     /// - Throws: `BusError` when Kafka cannot be used, `IOError`/`AddressError` when the address
@@ -104,7 +107,12 @@ public final class Orchestrator: ReactorHandler, ReactorTimerHandler, WebSocketH
             if let change = registry.apply(message, now: now) { announceDriver(change.id, state: change.state) }
         case .interval(let m):
             guard let run = tests[m.test_id] else { return }
+            let start = monotonicNanoseconds()
             do { try run.add(m) } catch { log("orchestrator: interval from \(m.driver_id) for \(m.test_id) skipped: \(error)") }
+            mergeNanoseconds += monotonicNanoseconds() - start
+            mergedHistograms += 1
+            // Announce a second as soon as every live driver has reported it, not at the next tick.
+            announceSeconds(run)
         case .final(let m):
             guard let run = tests[m.test_id] else { return }
             run.add(m)
@@ -179,7 +187,7 @@ public final class Orchestrator: ReactorHandler, ReactorTimerHandler, WebSocketH
         for id in chosen { _ = registry.apply(.heartbeat(HeartbeatMessage(driverID: id, state: .busy, testID: run.id, sentAtMs: startAt)),
                                               now: monotonicNanoseconds()) }
         log("orchestrator: test \(run.id) triggered on \(chosen.joined(separator: ", "))")
-        return (202, ["test_id": run.id, "status": "running", "drivers": chosen])
+        return (202, ["test_id": run.id, "status": "running", "drivers": chosen, "start_at_ms": startAt])
     }
 
     func announceSeconds(_ run: TestRun) {
