@@ -1,11 +1,11 @@
 import Foundation
-@_exported import class Reactor.ReactorRemote
 import HTTP1
 import HTTPServer
 import Histogram
 import LoadGenerator
 import Messaging
 import Reactor
+import Synchronization
 import WebSocket
 
 /// Settings of an orchestrator (the `stampede orchestrator` flags).
@@ -27,7 +27,10 @@ public struct OrchestratorOptions: Sendable {
 /// `register`, `heartbeat` and `metrics` (whose consumer wakes the same reactor through an fd). It
 /// keeps the driver registry, sends tests to drivers, merges their histograms each second and at
 /// the end, and writes the reports.
-public final class Orchestrator: ReactorHandler, ReactorTimerHandler, WebSocketHubDelegate {
+///
+/// Thread-safety: everything runs on the reactor thread; other threads use `perform`,
+/// `requestShutdown` (both safe anywhere), hence `@unchecked Sendable`.
+public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTimerHandler, WebSocketHubDelegate {
     let options: OrchestratorOptions
     let reactor: Reactor
     let bus: Bus
@@ -44,6 +47,13 @@ public final class Orchestrator: ReactorHandler, ReactorTimerHandler, WebSocketH
     var shuttingDown = false
     var shutdownDeadline: UInt64 = 0
     let startedAt = Date()
+    /// Work handed in from other threads (`perform`), run on the reactor thread.
+    private let inbox = Mutex<[@Sendable () -> Void]>([])
+    private let shutdownRequested = Atomic<Bool>(false)
+    /// Called on the reactor thread for each merged second and each finished test (the embedded
+    /// `stampede run` prints progress from these).
+    public var onSecond: ((String, Int, LoadCounters, HDRHistogram) -> Void)?
+    public var onFinished: ((String, LoadReport?) -> Void)?
     /// Time spent decoding and merging driver histograms, and how many were merged (for /metrics).
     var mergeNanoseconds: UInt64 = 0
     var mergedHistograms = 0
@@ -68,7 +78,10 @@ public final class Orchestrator: ReactorHandler, ReactorTimerHandler, WebSocketH
         try reactor.register(fd: subscription.readinessFD, events: .readable, handler: kafkaHandler, token: 0)
         timerID = reactor.addTimerHandler(self)
         reactor.schedule(at: monotonicNanoseconds() + 250_000_000, handler: timerID, token: 0)
-        reactor.onWakeup = { [unowned self] in self.beginShutdown() }
+        reactor.onWakeup = { [unowned self] in
+            for work in self.inbox.withLock({ q in defer { q.removeAll() }; return q }) { work() }
+            if self.shutdownRequested.load(ordering: .relaxed) { self.beginShutdown() }
+        }
         drainBus()  // anything that arrived before the fd was watched
     }
 
@@ -83,9 +96,38 @@ public final class Orchestrator: ReactorHandler, ReactorTimerHandler, WebSocketH
         publisher.close()
     }
 
-    /// Waking it from any thread (SIGINT/SIGTERM) starts a graceful shutdown: stop accepting, tell
-    /// drivers to stop running tests, write the reports, close WebSockets with 1001.
-    public var shutdownHandle: ReactorRemote { reactor.remote }
+    /// Starts a graceful shutdown from any thread (SIGINT/SIGTERM): stop accepting, tell drivers to
+    /// stop running tests, write the reports, close WebSockets with 1001.
+    public func requestShutdown() {
+        shutdownRequested.store(true, ordering: .relaxed)
+        reactor.remote.wake()
+    }
+
+    /// Runs `work` on the reactor thread soon. Safe from any thread.
+    public func perform(_ work: @escaping @Sendable () -> Void) {
+        inbox.withLock { $0.append(work) }
+        reactor.remote.wake()
+    }
+
+    /// Creates a test from a TestConfig body (as POST /tests). Reactor thread only.
+    public func createTest(json: [UInt8]) throws(FieldError) -> String {
+        let definition = try TestDefinition(json: json) { "t-\(Int(Date().timeIntervalSince1970 * 1000))-\(UInt16.random(in: 0...UInt16.max))" }
+        guard tests[definition.testID] == nil else { throw FieldError("test_id", "a test with id '\(definition.testID)' exists") }
+        let run = TestRun(definition: definition)
+        tests[run.id] = run
+        testOrder.append(run.id)
+        broadcast(["type": "test", "test": testSummary(run)])
+        return run.id
+    }
+
+    /// Triggers a created test (as POST /trigger); returns the HTTP status and answer. Reactor thread only.
+    public func triggerTest(id: String) -> (Int, [String: Any]) {
+        guard let run = tests[id] else { return (404, ["error": "no test with id '\(id)'", "field": "test_id"]) }
+        return trigger(run)
+    }
+
+    /// Idle drivers right now. Reactor thread only.
+    public var idleDriverCount: Int { registry.idle.count }
 
     // MARK: Kafka
 
@@ -192,6 +234,7 @@ public final class Orchestrator: ReactorHandler, ReactorTimerHandler, WebSocketH
 
     func announceSeconds(_ run: TestRun) {
         for (t, s) in run.secondsReady() {
+            onSecond?(run.id, t, s.counters, s.latency)
             let summary = LatencySummary(s.latency)
             broadcast(["type": "interval", "test_id": run.id, "t": t, "drivers": s.drivers.count,
                        "requests": s.counters.requests, "responses": s.counters.responses,
@@ -218,6 +261,7 @@ public final class Orchestrator: ReactorHandler, ReactorTimerHandler, WebSocketH
             run.status = .failed
             log("orchestrator: test \(run.id) could not be reported: \(error)")
         }
+        onFinished?(run.id, run.report)
         for id in run.assigned where registry.drivers[id]?.state == .busy {
             _ = registry.apply(.heartbeat(HeartbeatMessage(driverID: id, state: .idle, testID: nil, sentAtMs: 0)), now: monotonicNanoseconds())
         }

@@ -72,22 +72,11 @@ extension Orchestrator: HTTPServerHandler {
 
     private func createTest(_ request: HTTPRequest) -> HTTPServerReply {
         guard !shuttingDown else { return json(503, ["error": "shutting down"]) }
-        let definition: TestDefinition
         do {
-            definition = try TestDefinition(json: request.body) {
-                "t-\(Int(Date().timeIntervalSince1970 * 1000))-\(UInt16.random(in: 0...UInt16.max))"
-            }
+            return json(201, ["test_id": try createTest(json: request.body)])
         } catch {
-            return json(400, ["error": error.description, "field": error.field])
+            return json(error.reason.hasPrefix("a test with id") ? 409 : 400, ["error": error.description, "field": error.field])
         }
-        guard tests[definition.testID] == nil else {
-            return json(409, ["error": "a test with id '\(definition.testID)' exists", "field": "test_id"])
-        }
-        let run = TestRun(definition: definition)
-        tests[run.id] = run
-        testOrder.append(run.id)
-        broadcast(["type": "test", "test": testSummary(run)])
-        return json(201, ["test_id": run.id])
     }
 
     private func triggerTest(_ request: HTTPRequest) -> HTTPServerReply {
@@ -100,8 +89,7 @@ extension Orchestrator: HTTPServerHandler {
             return json(400, ["error": error.description, "field": error.field])
         }
         guard let id else { return json(400, ["error": "test_id is required", "field": "test_id"]) }
-        guard let run = tests[id] else { return json(404, ["error": "no test with id '\(id)'", "field": "test_id"]) }
-        let (status, answer) = trigger(run)
+        let (status, answer) = triggerTest(id: id)
         return json(status, answer)
     }
 

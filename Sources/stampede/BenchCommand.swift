@@ -67,7 +67,12 @@ struct BenchCommand: ParsableCommand {
 
         let report = LoadReport(testID: "bench-\(Int(result.startedAt.timeIntervalSince1970))", result: result,
                                 thresholds: thresholds)
-        if json { print(report.json()) } else { printSummary(report, result: result) }
+        if json {
+            print(report.json())
+        } else {
+            printSummary(report, firstError: result.firstError, interrupted: result.interrupted,
+                         tls: result.counters.tlsHandshakes > 0 ? (result.counters.tlsHandshakes, result.counters.tlsResumed) : nil)
+        }
         if result.counters.responses == 0 {
             printError("stampede: no response was received" + (result.firstError.map { ": \($0)" } ?? ""))
             throw ExitCode(1)
@@ -110,7 +115,7 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-func printSummary(_ report: LoadReport, result: LoadResult) {
+func printSummary(_ report: LoadReport, firstError: String?, interrupted: Bool, tls: (handshakes: Int, resumed: Int)?) {
     func row(_ name: String, _ s: LatencySummary) -> String {
         let cells = [Double(s.min), Double(s.p50), Double(s.p90), Double(s.p99), Double(s.p999), Double(s.max), s.mean]
         return name.padding(toLength: 14, withPad: " ", startingAt: 0)
@@ -127,13 +132,11 @@ func printSummary(_ report: LoadReport, result: LoadResult) {
     if e.total > 0 {
         print("  Errors: connect \(e.connect), timeout \(e.timeout), read \(e.read), write \(e.write), parse \(e.parse), 4xx \(e.status_4xx), 5xx \(e.status_5xx)")
     }
-    if let first = result.firstError { print("  First error: \(first)") }
-    if result.counters.tlsHandshakes > 0 {
-        print("  TLS: \(result.counters.tlsHandshakes) handshakes, \(result.counters.tlsResumed) resumed")
-    }
-    if result.interrupted { print("  Interrupted: stopped early by a signal") }
+    if let firstError { print("  First error: \(firstError)") }
+    if let tls { print("  TLS: \(tls.handshakes) handshakes, \(tls.resumed) resumed") }
+    if interrupted { print("  Interrupted: stopped early by a signal") }
     print("Requests/sec: \(String(format: "%10.2f", report.rps))")
-    print("Transfer/sec: \(formatBytes(Double(report.bytes_read ?? 0) / Swift.max(result.duration, 1e-9)).leftPadded(to: 10))")
+    print("Transfer/sec: \(formatBytes(Double(report.bytes_read ?? 0) / Swift.max(report.duration_s, 1e-9)).leftPadded(to: 10))")
     for t in report.thresholds.results {
         print("Threshold \(t.name) <= \(t.limit)".replacingOccurrences(of: "min_rps <=", with: "min_rps >=")
               + ": \(t.passed ? "passed" : "FAILED") (actual \(String(format: "%.3f", t.actual)))")

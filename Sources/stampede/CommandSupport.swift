@@ -4,14 +4,17 @@ import Foundation
 import Histogram
 import LoadGenerator
 
-/// A live progress line on stderr when it is a terminal: elapsed, req/s, p99 and errors, once a second.
+/// Progress on stderr once a second: elapsed, req/s, p99 and errors. On a terminal one line is
+/// rewritten in place; otherwise (`plain`) a line per second is printed.
 final class ProgressLine {
     let enabled: Bool
+    let plain: Bool
     let total: String
     private var wrote = false
 
-    init(enabled: Bool, config: LoadConfig) {
+    init(enabled: Bool, plain: Bool = false, config: LoadConfig) {
         self.enabled = enabled
+        self.plain = plain
         switch config.stop {
         case .duration(let s): total = "/\(formatSeconds(s))"
         case .requests(let n): total = " (\(n) requests)"
@@ -19,12 +22,19 @@ final class ProgressLine {
     }
 
     func update(_ interval: IntervalReport) {
-        guard enabled else { return }
-        let c = interval.counters
-        let p99 = interval.latency.totalCount > 0 ? formatMicros(Double(interval.latency.value(atPercentile: 99))) : "-"
-        let line = "[\(interval.second)s\(total)] \(c.responses) req/s  p99 \(p99)  errors \(c.errors.total)"
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
-        wrote = true
+        update(second: interval.second, counters: interval.counters, latency: interval.latency)
+    }
+
+    func update(second: Int, counters c: LoadCounters, latency: HDRHistogram) {
+        guard enabled || plain else { return }
+        let p99 = latency.totalCount > 0 ? formatMicros(Double(latency.value(atPercentile: 99))) : "-"
+        let line = "[\(second)s\(total)] \(c.responses) req/s  p99 \(p99)  errors \(c.errors.total)"
+        if enabled {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+            wrote = true
+        } else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
     }
 
     func finish() {
@@ -48,7 +58,11 @@ struct HLogFile {
     }
 
     mutating func append(_ interval: IntervalReport) {
-        writer.append(interval.latency, start: Double(interval.second - 1), end: Double(interval.second))
+        append(second: interval.second, latency: interval.latency)
+    }
+
+    mutating func append(second: Int, latency: HDRHistogram) {
+        writer.append(latency, start: Double(second - 1), end: Double(second))
         flush()
     }
 

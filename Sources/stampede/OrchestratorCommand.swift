@@ -82,8 +82,7 @@ struct OrchestratorCommand: ParsableCommand {
             printError("stampede orchestrator: \(error)")
             throw ExitCode(1)
         }
-        let shutdown = orchestrator.shutdownHandle
-        let signals = SignalHandlers { shutdown.wake() }
+        let signals = SignalHandlers { orchestrator.requestShutdown() }
         defer { signals.cancel() }
         let shown = host.contains(":") ? "[\(host)]" : host
         FileHandle.standardOutput.write(Data("stampede orchestrator listening on http://\(shown):\(orchestrator.port)/\n".utf8))

@@ -1,0 +1,185 @@
+import ArgumentParser
+import Driver
+import Foundation
+import Histogram
+import LoadGenerator
+import Messaging
+import Orchestrator
+import Synchronization
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a test through the whole system in one process: an orchestrator and N drivers over an in-memory bus (no Kafka).",
+        discussion: """
+            The same code paths as a distributed run: each driver runs its share (--requests and \
+            --connections are per driver; --rate is the total), sends per-second histograms, and \
+            the orchestrator merges them. With --listen the REST API, /ws and the dashboard are \
+            served while the test runs. Progress goes to stderr (one line rewritten on a terminal, a \
+            line per second otherwise); the summary, or --json, to stdout.
+
+            Examples:
+              stampede run http://127.0.0.1:8080/ --drivers 2 --duration 10
+              stampede run http://127.0.0.1:8080/ --mode tsunami --rate 1000 --duration 30 --listen 127.0.0.1:8090
+            """)
+
+    @Argument(help: "The http:// or https:// URL to load.")
+    var url: String
+
+    @OptionGroup var load: LoadOptions
+
+    @Option(help: "Drivers to run (each with its own reactor threads).")
+    var drivers: Int = 2
+
+    @Option(help: "Reactor threads per driver.")
+    var threads: Int = 1
+
+    @Option(help: "HOST:PORT to serve the API, /ws and the dashboard on while the test runs.")
+    var listen: String?
+
+    @Option(name: .customLong("reports-dir"), help: "Where the report files are written.")
+    var reportsDir: String = "./reports"
+
+    @Flag(help: "Print the report JSON instead of the summary.")
+    var json = false
+
+    @Option(help: "Write per-second merged latency histograms to FILE (HdrHistogram log 1.3).")
+    var hlog: String?
+
+    func validate() throws {
+        guard (1...64).contains(drivers) else { throw ValidationError("--drivers: must be in 1...64") }
+        guard (1...64).contains(threads) else { throw ValidationError("--threads: must be in 1...64") }
+    }
+
+    func run() throws {
+        let (config, thresholds) = try load.config(url: url, threads: threads)
+        let (host, port) = try listen.map { try parseListen($0) } ?? ("127.0.0.1", 0)
+        let testID = "run-\(Int(Date().timeIntervalSince1970))"
+        let body = testConfigJSON(config, thresholds: thresholds, testID: testID)
+
+        var options = OrchestratorOptions()
+        options.host = host
+        options.port = port
+        options.reportsDirectory = reportsDir
+        options.startDelayMs = 200
+        let bus = InMemoryBus()
+        let orchestrator: Orchestrator
+        do { orchestrator = try Orchestrator(options: options, bus: bus, log: { _ in }) } catch {
+            printError("stampede run: \(error)")
+            throw ExitCode(1)
+        }
+        let agents = (1...drivers).map { i in
+            DriverAgent(bus: bus, id: "local-\(i)", host: ProcessInfo.processInfo.hostName, threads: threads,
+                        version: stampedeVersion, log: { if $0.contains("failed") { printError("stampede: \($0)") } })
+        }
+        let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, plain: isatty(STDERR_FILENO) != 1, config: config)
+        var hlogFile = try hlog.map { try HLogFile(path: $0, startTime: Date()) }
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = Mutex<LoadReport?>(nil)
+        orchestrator.onSecond = { id, second, counters, latency in
+            guard id == testID else { return }
+            progress.update(second: second, counters: counters, latency: latency)
+            hlogFile?.append(second: second, latency: latency)
+        }
+        orchestrator.onFinished = { id, report in
+            guard id == testID else { return }
+            outcome.withLock { $0 = report }
+            finished.signal()
+        }
+        let threadsDone = DispatchGroup()
+        func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
+            threadsDone.enter()
+            let t = Thread { body(); threadsDone.leave() }
+            t.name = name
+            t.start()
+        }
+        let box = UncheckedSendable(orchestrator)
+        spawn("stampede-orchestrator") { do { try box.value.run() } catch { printError("stampede run: \(error)") } }
+        for agent in agents {
+            spawn("stampede-driver") { do { try agent.run() } catch { printError("stampede run: driver: \(error)") } }
+        }
+        if listen != nil, !json { print("Dashboard and API: http://\(host):\(orchestrator.port)/") }
+        let signals = SignalHandlers { orchestrator.requestShutdown() }
+        defer { signals.cancel() }
+
+        // Once every driver has registered, create and trigger the test on the orchestrator's thread.
+        let step = Handoff()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            orchestrator.perform { step.count = orchestrator.idleDriverCount; step.done.signal() }
+            step.done.wait()
+            if step.count >= drivers { break }
+            usleep(10_000)
+        }
+        orchestrator.perform {
+            do {
+                _ = try orchestrator.createTest(json: body)
+                let (status, answer) = orchestrator.triggerTest(id: testID)
+                if status != 202 { step.error = answer["error"] as? String ?? "trigger failed (\(status))" }
+            } catch {
+                step.error = "\(error)"
+            }
+            step.done.signal()
+        }
+        step.done.wait()
+        if let message = step.error {
+            printError("stampede run: \(message)")
+            orchestrator.requestShutdown()
+            for a in agents { a.requestStop() }
+            threadsDone.wait()
+            throw ExitCode(message.contains("field") ? 2 : 1)
+        }
+        if !json { print("Running \(describe(config)) @ \(config.target)\n  \(drivers) driver(s) × \(config.connections) connection(s), \(threads) thread(s) each") }
+        finished.wait()
+        progress.finish()
+        orchestrator.requestShutdown()
+        for a in agents { a.requestStop() }
+        threadsDone.wait()
+        try hlogFile?.close(duration: 0)
+
+        guard let report = outcome.withLock({ $0 }) else {
+            printError("stampede run: the test produced no report")
+            throw ExitCode(1)
+        }
+        if json { print(report.json()) } else {
+            printSummary(report, firstError: nil, interrupted: false, tls: nil)
+            print("Report: \(reportsDir)/\(testID)/report.json")
+        }
+        if report.responses == 0 { throw ExitCode(1) }
+        if !report.thresholds.passed { throw ExitCode(3) }
+    }
+
+    /// The TestConfig the orchestrator validates, from the CLI flags.
+    private func testConfigJSON(_ config: LoadConfig, thresholds: [Threshold], testID: String) -> [UInt8] {
+        var body: [String: Any] = ["test_id": testID, "test_type": config.mode.rawValue.uppercased(),
+                                   "target": config.target.description, "connections": config.connections,
+                                   "timeout_ms": config.timeoutMs, "method": config.method, "drivers": drivers]
+        switch config.stop {
+        case .requests(let n): body["message_count_per_driver"] = n
+        case .duration(let s): body["duration_s"] = s
+        }
+        switch config.pacing {
+        case .delayMs(let d): body["test_message_delay"] = d
+        case .rate(let r): body["rate"] = r
+        case nil: break
+        }
+        if !config.headers.isEmpty { body["headers"] = Dictionary(config.headers, uniquingKeysWith: { _, last in last }) }
+        if !config.body.isEmpty { body["body"] = String(decoding: config.body, as: UTF8.self) }
+        if !thresholds.isEmpty { body["thresholds"] = Dictionary(thresholds.map { ($0.name.rawValue, $0.value) }, uniquingKeysWith: { _, b in b }) }
+        return [UInt8]((try? JSONSerialization.data(withJSONObject: body)) ?? Data())
+    }
+}
+
+/// Answers from the orchestrator's thread: written there before `done` is signalled, read after
+/// waiting on it (the semaphore orders the accesses).
+final class Handoff: @unchecked Sendable {
+    let done = DispatchSemaphore(value: 0)
+    var count = 0
+    var error: String?
+}
+
+/// Hands a non-Sendable reference to another thread whose use of it is safe by construction.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
