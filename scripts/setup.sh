@@ -18,7 +18,8 @@ log() { printf '[setup] %s\n' "$*"; }
 
 # --- apt packages --------------------------------------------------------------------------------
 APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev nginx wrk dpkg-dev
-              python3-venv ca-certificates curl procps util-linux openssl docker-compose)
+              python3-venv ca-certificates curl procps util-linux openssl docker-compose
+              libjs-chart.js chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

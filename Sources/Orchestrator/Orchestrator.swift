@@ -56,6 +56,8 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     public var onFinished: ((String, LoadReport?) -> Void)?
     /// Time spent decoding and merging driver histograms, and how many were merged (for /metrics).
     var mergeNanoseconds: UInt64 = 0
+    /// Chart.js for the dashboard, loaded on first request (empty when not installed).
+    var chartJS: [UInt8]?
     var mergedHistograms = 0
 
     /// Subscribes to the bus, listens, and is ready for `run()`.
@@ -256,7 +258,11 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
                 log(String(format: "orchestrator: test %@ %@: %d responses, start skew across drivers %.1f ms",
                            run.id, run.status.rawValue, report.responses, high - low))
             }
-            broadcast(["type": "final", "test_id": run.id, "report": jsonObject(report)])
+            // The percentile spectrum lets the dashboard plot the whole distribution without
+            // decoding the histogram in the browser.
+            let latency = (try? HDRHistogram(base64: report.histogram)) ?? HDRHistogram()
+            let spectrum = latency.percentileSpectrum(ticksPerHalfDistance: 5).map { [$0.percentile, Double($0.value)] }
+            broadcast(["type": "final", "test_id": run.id, "report": jsonObject(report), "spectrum": spectrum])
         } catch {
             run.status = .failed
             log("orchestrator: test \(run.id) could not be reported: \(error)")

@@ -27,6 +27,15 @@ extension Orchestrator: HTTPServerHandler {
                 ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
                 ("Access-Control-Allow-Headers", "Authorization, Content-Type"), ("Access-Control-Max-Age", "600")]))
         }
+        if path == "/" || path == "/assets/chart.js" {
+            // The page and its chart library are public: they hold no data (the page asks the API,
+            // with the token from its own ?token= parameter).
+            guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed("GET") }
+            return path == "/" ? .respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8"),
+                                                                            ("Cache-Control", "no-store")],
+                                                       body: Array(DashboardPage.html.utf8)))
+                               : chartLibrary()
+        }
         if path == "/ping" {
             return request.method == "GET" ? json(200, ["status": "ok"]) : methodNotAllowed("GET")
         }
@@ -107,6 +116,19 @@ extension Orchestrator: HTTPServerHandler {
         } catch {
             return json(error.status, ["error": error.reason, "field": "headers"])
         }
+    }
+
+    /// Chart.js from Debian's libjs-chart.js, read once.
+    private func chartLibrary() -> HTTPServerReply {
+        if chartJS == nil {
+            chartJS = ["/usr/share/javascript/chart.js/chart.umd.js", "/usr/share/javascript/chart.js/chart.min.js"]
+                .lazy.compactMap { FileManager.default.contents(atPath: $0) }.first.map { [UInt8]($0) } ?? []
+        }
+        guard let chartJS, !chartJS.isEmpty else {
+            return json(404, ["error": "Chart.js is not installed (apt-get install libjs-chart.js); the dashboard works without charts"])
+        }
+        return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/javascript"), ("Cache-Control", "max-age=3600")],
+                                     body: chartJS))
     }
 
     func testDetail(_ run: TestRun) -> [String: Any] {

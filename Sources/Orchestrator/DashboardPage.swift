@@ -1,0 +1,137 @@
+/// The live dashboard served at GET /. One small page, no build step: Chart.js comes from the
+/// system (Debian's libjs-chart.js) through GET /assets/chart.js; without it the page still shows
+/// every number, just no charts.
+enum DashboardPage {
+    static let html = #"""
+<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Stampede</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+ body{font:14px system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+ header{background:#1d2330;color:#fff;padding:10px 18px;display:flex;gap:18px;align-items:center}
+ header h1{font-size:18px;margin:0} #conn{font-size:12px;padding:2px 8px;border-radius:9px;background:#b33}
+ #conn.up{background:#2a7} main{display:grid;grid-template-columns:1fr 1fr;gap:14px;padding:14px}
+ section{background:#fff;border-radius:6px;padding:12px;box-shadow:0 1px 2px #0002} h2{font-size:15px;margin:0 0 8px}
+ .wide{grid-column:1/3} table{border-collapse:collapse;width:100%} td,th{padding:3px 6px;border-bottom:1px solid #eee;text-align:left}
+ .kpis{display:flex;gap:22px;flex-wrap:wrap} .kpi b{display:block;font-size:22px} .kpi span{color:#667;font-size:12px}
+ form{display:grid;grid-template-columns:repeat(4,1fr);gap:6px} form input,form select{width:100%;box-sizing:border-box}
+ .err{color:#b33} canvas{max-height:230px}
+</style></head><body>
+<header><h1>Stampede</h1><span id="conn">disconnected</span><span id="current">no test running</span></header>
+<main>
+ <section class="wide"><div class="kpis">
+  <div class="kpi"><b id="rps">–</b><span>req/s (last second; whole test when done)</span></div>
+  <div class="kpi"><b id="p50">–</b><span>p50</span></div><div class="kpi"><b id="p90">–</b><span>p90</span></div>
+  <div class="kpi"><b id="p99">–</b><span>p99</span></div><div class="kpi"><b id="max">–</b><span>max</span></div>
+  <div class="kpi"><b id="responses">0</b><span>responses (this test)</span></div>
+  <div class="kpi"><b id="errors">0</b><span>errors (this test)</span></div>
+  <div class="kpi"><b id="status">–</b><span>status</span></div></div></section>
+ <section><h2>Requests and errors per second</h2><canvas id="rateChart"></canvas></section>
+ <section><h2>Latency per second (ms)</h2><canvas id="latencyChart"></canvas></section>
+ <section><h2>Latency by percentile (whole test, merged histogram)</h2><canvas id="spectrumChart"></canvas></section>
+ <section><h2>Drivers</h2><table><thead><tr><th>id</th><th>host</th><th>state</th><th>heartbeat</th></tr></thead><tbody id="drivers"></tbody></table></section>
+ <section class="wide"><h2>New test</h2>
+  <form id="newTest">
+   <label>target<input name="target" value="http://127.0.0.1:8080/" required></label>
+   <label>type<select name="test_type"><option>AVALANCHE</option><option>TSUNAMI</option></select></label>
+   <label>requests per driver<input name="message_count_per_driver" type="number" min="1"></label>
+   <label>or duration (s)<input name="duration_s" type="number" min="0.1" step="any" value="10"></label>
+   <label>connections per driver<input name="connections" type="number" min="1" value="10"></label>
+   <label>delay per connection (ms, tsunami)<input name="test_message_delay" type="number" min="0" step="any"></label>
+   <label>or total rate (req/s, tsunami)<input name="rate" type="number" min="0" step="any"></label>
+   <label>&nbsp;<button>Create and trigger</button></label>
+  </form><div id="formError" class="err"></div></section>
+ <section class="wide"><h2>Tests</h2><table><thead><tr><th>test</th><th>status</th><th>mode</th><th>target</th><th>responses</th><th>p99</th><th>report</th></tr></thead><tbody id="tests"></tbody></table></section>
+</main>
+<script src="/assets/chart.js"></script>
+<script>
+const token = new URLSearchParams(location.search).get("token");
+const auth = token ? {"Authorization": "Bearer " + token} : {};
+const $ = id => document.getElementById(id);
+const fmt = us => us == null ? "–" : us < 1000 ? us + " µs" : us < 1e6 ? (us / 1000).toFixed(2) + " ms" : (us / 1e6).toFixed(2) + " s";
+const state = {drivers: {}, tests: {}, current: null, totals: {responses: 0, errors: 0}};
+const charts = {};
+function chart(id, config) { if (window.Chart) charts[id] = new Chart($(id), config); }
+function line(label, color) { return {label, data: [], borderColor: color, backgroundColor: color, pointRadius: 0, tension: .2}; }
+chart("rateChart", {type: "line", data: {labels: [], datasets: [line("req/s", "#2a7"), line("errors/s", "#b33")]}, options: {animation: false}});
+chart("latencyChart", {type: "line", data: {labels: [], datasets: [line("p50", "#36c"), line("p90", "#3aa"), line("p99", "#e80"), line("max", "#b33")]}, options: {animation: false}});
+chart("spectrumChart", {type: "line", data: {datasets: [line("latency (ms)", "#63c")]},
+  options: {animation: false, parsing: false, scales: {x: {type: "logarithmic", title: {display: true, text: "percentile"},
+   ticks: {callback: v => [1, 2, 10, 100, 1000, 10000, 100000].includes(v) ? parseFloat((100 * (1 - 1 / v)).toFixed(4)) + "%" : ""}},
+   y: {title: {display: true, text: "ms"}}}}});
+function resetCharts() {
+  for (const c of Object.values(charts)) { if (c.data.labels) c.data.labels = []; c.data.datasets.forEach(d => d.data = []); c.update(); }
+  state.totals = {responses: 0, errors: 0};
+}
+function errorsTotal(e) { return Object.values(e || {}).reduce((a, b) => a + b, 0); }
+function renderDrivers() {
+  $("drivers").innerHTML = Object.values(state.drivers).sort((a, b) => a.id.localeCompare(b.id)).map(d =>
+    `<tr><td>${d.id}</td><td>${d.host || ""}</td><td>${d.state}</td><td>${d.last_heartbeat_ms_ago ?? ""}${d.last_heartbeat_ms_ago != null ? " ms ago" : ""}</td></tr>`).join("");
+}
+function renderTests() {
+  $("tests").innerHTML = Object.values(state.tests).reverse().map(t => `<tr><td>${t.test_id}</td><td>${t.status}</td><td>${t.mode || ""}</td><td>${t.target || ""}</td>
+    <td>${t.report ? t.report.responses : ""}</td><td>${t.report ? fmt(t.report.latency_us.p99) : ""}</td>
+    <td><a href="/tests/${encodeURIComponent(t.test_id)}${token ? "?token=" + encodeURIComponent(token) : ""}">JSON</a></td></tr>`).join("");
+}
+function onInterval(m) {
+  if (state.current !== m.test_id) { state.current = m.test_id; resetCharts(); }
+  state.totals.responses += m.responses; state.totals.errors += errorsTotal(m.errors);
+  $("current").textContent = "test " + m.test_id + ", second " + m.t;
+  $("rps").textContent = m.rps; $("p50").textContent = fmt(m.latency_us.p50); $("p90").textContent = fmt(m.latency_us.p90);
+  $("p99").textContent = fmt(m.latency_us.p99); $("max").textContent = fmt(m.latency_us.max);
+  $("responses").textContent = state.totals.responses; $("errors").textContent = state.totals.errors; $("status").textContent = "running";
+  if (charts.rateChart) { const c = charts.rateChart; c.data.labels.push(m.t); c.data.datasets[0].data.push(m.rps); c.data.datasets[1].data.push(errorsTotal(m.errors)); c.update(); }
+  if (charts.latencyChart) { const c = charts.latencyChart; c.data.labels.push(m.t);
+    ["p50", "p90", "p99", "max"].forEach((k, i) => c.data.datasets[i].data.push(m.latency_us[k] / 1000)); c.update(); }
+}
+function onFinal(m) {
+  state.tests[m.test_id] = Object.assign(state.tests[m.test_id] || {test_id: m.test_id}, {status: "done", report: m.report});
+  if (state.current === m.test_id || !state.current) {
+    state.current = m.test_id;
+    $("responses").textContent = m.report.responses; $("errors").textContent = errorsTotal(m.report.errors);
+    $("rps").textContent = m.report.rps;
+    $("p50").textContent = fmt(m.report.latency_us.p50); $("p90").textContent = fmt(m.report.latency_us.p90);
+    $("p99").textContent = fmt(m.report.latency_us.p99); $("max").textContent = fmt(m.report.latency_us.max);
+    $("status").textContent = m.report.partial ? "done (partial)" : "done";
+    $("current").textContent = "test " + m.test_id + " finished";
+    if (charts.spectrumChart && m.spectrum) { charts.spectrumChart.data.datasets[0].data = m.spectrum.filter(p => p[0] < 100)
+      .map(p => ({x: 1 / (1 - p[0] / 100), y: p[1] / 1000})); charts.spectrumChart.update(); }
+  }
+  renderTests();
+}
+let delay = 500;
+function connect() {
+  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws" + (token ? "?token=" + encodeURIComponent(token) : ""));
+  ws.onopen = () => { $("conn").textContent = "live"; $("conn").className = "up"; delay = 500; };
+  ws.onclose = () => { $("conn").textContent = "reconnecting…"; $("conn").className = ""; setTimeout(connect, delay); delay = Math.min(delay * 2, 8000); };
+  ws.onmessage = ev => {
+    const m = JSON.parse(ev.data);
+    if (m.type === "snapshot") {
+      state.drivers = Object.fromEntries(m.drivers.map(d => [d.id, d])); state.tests = Object.fromEntries(m.tests.map(t => [t.test_id, t]));
+      renderDrivers(); renderTests();
+    } else if (m.type === "driver") {
+      if (m.state === "left") delete state.drivers[m.id]; else state.drivers[m.id] = Object.assign(state.drivers[m.id] || {id: m.id}, {state: m.state});
+      renderDrivers();
+    } else if (m.type === "test") { state.tests[m.test.test_id] = m.test; renderTests(); }
+    else if (m.type === "interval") onInterval(m);
+    else if (m.type === "final") onFinal(m);
+  };
+}
+setInterval(async () => {  // heartbeat ages, from the API
+  try { const r = await fetch("/drivers", {headers: auth}); if (r.ok) { for (const d of await r.json()) state.drivers[d.id] = d; renderDrivers(); } } catch (e) {}
+}, 2000);
+$("newTest").onsubmit = async ev => {
+  ev.preventDefault(); $("formError").textContent = "";
+  const body = {};
+  for (const [k, v] of new FormData(ev.target)) if (v !== "") body[k] = ["target", "test_type"].includes(k) ? v : Number(v);
+  if (body.message_count_per_driver) delete body.duration_s;
+  const post = (path, b) => fetch(path, {method: "POST", headers: Object.assign({"Content-Type": "application/json"}, auth), body: JSON.stringify(b)});
+  let r = await post("/tests", body), a = await r.json();
+  if (!r.ok) { $("formError").textContent = a.error + (a.field ? " (" + a.field + ")" : ""); return; }
+  r = await post("/trigger", {test_id: a.test_id}); const t = await r.json();
+  if (!r.ok) $("formError").textContent = t.error;
+};
+connect();
+</script></body></html>
+"""#
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The dashboard in a real browser (headless Chromium) during a real run.
+@Suite(.serialized) struct DashboardTests {
+    @Test func numbersOnThePageChangeAndMatchTheAPI() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 1)
+        defer { cluster.stop() }
+        let devtools = freePort()
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-chromium-\(UUID().uuidString)")
+        let chromium = Process()
+        chromium.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        chromium.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1100",
+                              "--remote-debugging-port=\(devtools)", "--user-data-dir=\(profile.path)",
+                              "http://127.0.0.1:\(cluster.apiPort)/"]
+        chromium.standardOutput = FileHandle.nullDevice
+        chromium.standardError = FileHandle.nullDevice
+        try chromium.run()
+        defer {
+            chromium.terminate()
+            chromium.waitUntilExit()
+            try? FileManager.default.removeItem(at: profile)
+        }
+        let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-dashboard.png").path
+        let out = try runCommand(repositoryRoot.appendingPathComponent(".venv/bin/python"),
+                                 [repositoryRoot.appendingPathComponent("Tests/Interop/cdp_dashboard.py").path, String(devtools),
+                                  "http://127.0.0.1:\(cluster.apiPort)", "http://127.0.0.1:\(nginx.port)/", screenshot], timeout: 90)
+        #expect(out.status == 0, "\(out.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        let samples = result["samples"] as? [[String: Any]] ?? []
+        let report = result["report"] as? [String: Any] ?? [:]
+        #expect(samples.first?["conn"] as? String == "live")
+        #expect(samples.first?["drivers"] as? Int == 1)
+        #expect(samples.first?["charts"] as? Bool == true)
+        // While the test ran, the page's running total grew more than once.
+        let running = samples.filter { $0["status"] as? String == "running" }.compactMap { Int($0["responses"] as? String ?? "") }
+        #expect(Set(running).count >= 2, "\(samples)")
+        #expect(running == running.sorted())
+        let last = try #require(samples.last)
+        #expect(last["status"] as? String == "done")
+        #expect(Int(last["responses"] as? String ?? "") == report["responses"] as? Int)
+        let p99 = (report["latency_us"] as? [String: Any])?["p99"] as? Int ?? -1
+        let shown = p99 < 1000 ? "\(p99) µs" : p99 < 1_000_000 ? String(format: "%.2f ms", Double(p99) / 1000) : String(format: "%.2f s", Double(p99) / 1e6)
+        #expect(last["p99"] as? String == shown)
+    }
+}
