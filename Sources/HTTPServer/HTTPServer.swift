@@ -35,13 +35,11 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     private final class ServerConnection {
         let fd: Int32
         var input: [UInt8] = []
-        var output: [UInt8] = []
-        var outputOffset = 0
+        var output = OutboundBuffer()
         var parser: HTTPRequestParser
         var closeAfterWrite = false
         var waitingUntil: UInt64 = 0
         var delayed: (response: HTTPResponse, keepAlive: Bool, head: Bool)?
-        var writable = false
         init(fd: Int32, parser: HTTPRequestParser) { self.fd = fd; self.parser = parser }
     }
 
@@ -142,8 +140,7 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
             case .upgrade(let response, let takeOver):
                 connections[connection.fd] = nil
                 do { try reactor.deregister(fd: connection.fd) } catch { reactor.close(fd: connection.fd); return }
-                takeOver(connection.fd, Array(connection.output[connection.outputOffset...]) + response.encode(keepAlive: true),
-                         connection.input)
+                takeOver(connection.fd, connection.output.unsent + response.encode(keepAlive: true), connection.input)
                 return
             case .respondAt(let at, let response):
                 if at <= now {
@@ -158,34 +155,17 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     }
 
     private func queue(_ response: HTTPResponse, keepAlive: Bool, head: Bool, on connection: ServerConnection) {
-        connection.output += response.encode(keepAlive: keepAlive, omitBody: head)
+        connection.output.append(response.encode(keepAlive: keepAlive, omitBody: head))
         if !keepAlive { connection.closeAfterWrite = true }
         flush(connection)
     }
 
     private func flush(_ connection: ServerConnection) {
-        while connection.outputOffset < connection.output.count {
-            let result: IOResult<Int>
-            do {
-                result = try connection.output.withUnsafeBytes { bytes throws(IOError) in
-                    try TCPSocket.write(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.outputOffset...]))
-                }
-            } catch { close(connection); return }
-            switch result {
-            case .processed(let n): connection.outputOffset += n
-            case .wouldBlock:
-                if !connection.writable {
-                    connection.writable = true
-                    do { try reactor.modify(fd: connection.fd, events: [.readable, .writable]) } catch { close(connection) }
-                }
-                return
-            }
-        }
-        connection.output.removeAll(keepingCapacity: true)
-        connection.outputOffset = 0
-        if connection.writable {
-            connection.writable = false
-            do { try reactor.modify(fd: connection.fd, events: .readable) } catch { close(connection); return }
+        do {
+            guard try connection.output.flush(fd: connection.fd, reactor: reactor) == .done else { return }
+        } catch {
+            close(connection)
+            return
         }
         if connection.closeAfterWrite { close(connection) }
     }

@@ -24,18 +24,22 @@ extension Worker {
         case failed(String)
     }
 
+    /// TLS steps in the transport's terms.
+    @inline(__always)
+    private func transportResult(_ step: () throws(TLSError) -> TLSProgress) -> TransportResult {
+        do {
+            switch try step() {
+            case .done(let n): return .bytes(n)
+            case .wantRead: return .wantRead
+            case .wantWrite: return .wantWrite
+            case .closed: return .eof
+            }
+        } catch { return .failed("\(error)") }
+    }
+
     @inline(__always)
     func transportRead(_ i: Int) -> TransportResult {
-        if let tls = conns[i].tls {
-            do {
-                switch try tls.read(into: readBuffer) {
-                case .done(let n): return .bytes(n)
-                case .wantRead: return .wantRead
-                case .wantWrite: return .wantWrite
-                case .closed: return .eof
-                }
-            } catch { return .failed("\(error)") }
-        }
+        if let tls = conns[i].tls { return transportResult { () throws(TLSError) in try tls.read(into: readBuffer) } }
         do {
             switch try TCPSocket.read(conns[i].fd, into: readBuffer) {
             case .processed(0): return .eof
@@ -47,16 +51,7 @@ extension Worker {
 
     @inline(__always)
     func transportWrite(_ i: Int, _ bytes: UnsafeRawBufferPointer) -> TransportResult {
-        if let tls = conns[i].tls {
-            do {
-                switch try tls.write(bytes) {
-                case .done(let n): return .bytes(n)
-                case .wantRead: return .wantRead
-                case .wantWrite: return .wantWrite
-                case .closed: return .eof
-                }
-            } catch { return .failed("\(error)") }
-        }
+        if let tls = conns[i].tls { return transportResult { () throws(TLSError) in try tls.write(bytes) } }
         do {
             switch try TCPSocket.write(conns[i].fd, bytes) {
             case .processed(let n): return .bytes(n)

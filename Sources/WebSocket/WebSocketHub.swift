@@ -28,15 +28,13 @@ public final class WebSocketHub: ReactorHandler, ReactorTimerHandler {
     private final class Client {
         let fd: Int32
         var input: [UInt8]
-        var output: [UInt8] = []
-        var outputOffset = 0
+        var output = OutboundBuffer()
         var parser = WebSocketParser(maxFrameBytes: 64 * 1024, maxMessageBytes: 1 << 20)
         var lastHeard: UInt64
         var pingSentAt: UInt64 = 0
         var closing = false
-        var writable = false
         init(fd: Int32, input: [UInt8], now: UInt64) { self.fd = fd; self.input = input; lastHeard = now }
-        var queued: Int { output.count - outputOffset }
+        var queued: Int { output.pending }
     }
 
     public init(reactor: Reactor, maxQueuedBytes: Int = 4 << 20, pingIntervalNs: UInt64 = 10_000_000_000,
@@ -154,37 +152,16 @@ public final class WebSocketHub: ReactorHandler, ReactorTimerHandler {
             drop(client)
             return
         }
-        if client.outputOffset > 0 && client.outputOffset == client.output.count {
-            client.output.removeAll(keepingCapacity: true)
-            client.outputOffset = 0
-        }
-        client.output += frame
+        client.output.append(frame)
         flush(client)
     }
 
     private func flush(_ client: Client) {
-        while client.queued > 0 {
-            let result: IOResult<Int>
-            do {
-                result = try client.output.withUnsafeBytes { bytes throws(IOError) in
-                    try TCPSocket.write(client.fd, UnsafeRawBufferPointer(rebasing: bytes[client.outputOffset...]))
-                }
-            } catch { drop(client); return }
-            switch result {
-            case .processed(let n): client.outputOffset += n
-            case .wouldBlock:
-                if !client.writable {
-                    client.writable = true
-                    do { try reactor.modify(fd: client.fd, events: [.readable, .writable]) } catch { drop(client) }
-                }
-                return
-            }
-        }
-        client.output.removeAll(keepingCapacity: true)
-        client.outputOffset = 0
-        if client.writable {
-            client.writable = false
-            do { try reactor.modify(fd: client.fd, events: .readable) } catch { drop(client); return }
+        do {
+            guard try client.output.flush(fd: client.fd, reactor: reactor) == .done else { return }
+        } catch {
+            drop(client)
+            return
         }
         if client.closing { drop(client) }
     }

@@ -37,6 +37,31 @@ func drain(_ subscription: BusSubscription, seconds: Double, until done: ([BusMe
     return messages
 }
 
+/// A broker, nginx, a watcher on `register` and `metrics`, and one driver process that has registered.
+struct RegisteredDriver {
+    let broker: TansuBroker
+    let nginx: Nginx
+    let bus: KafkaBus
+    let watcher: BusSubscription
+    let driver: DriverProcess
+
+    init(id: String) throws {
+        broker = try TansuBroker()
+        nginx = try Nginx()
+        let prefix = uniqueTopicPrefix()
+        bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: prefix))
+        watcher = try bus.subscribe([.register, .metrics], from: .end)
+        driver = try DriverProcess(brokers: broker.brokers, id: id, prefix: prefix)
+        _ = try drain(watcher, seconds: 20) { $0.contains { if case .register = $0 { return true } else { return false } } }
+    }
+
+    func stop() {
+        _ = driver.terminate()
+        nginx.stop()
+        broker.stop()
+    }
+}
+
 @Suite(.serialized) struct DriverProcessTests {
     @Test func registersHeartbeatsEverySecondAndSaysWhenItLeaves() throws {
         let broker = try TansuBroker()
@@ -65,15 +90,9 @@ func drain(_ subscription: BusSubscription, seconds: Double, until done: ([BusMe
     }
 
     @Test func runsATriggeredTestAndReportsExactCounts() throws {
-        let broker = try TansuBroker()
-        let nginx = try Nginx()
-        defer { nginx.stop() }
-        let prefix = uniqueTopicPrefix()
-        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: prefix))
-        let watcher = try bus.subscribe([.register, .metrics], from: .end)
-        let driver = try DriverProcess(brokers: broker.brokers, id: "d-run", prefix: prefix)
-        defer { _ = driver.terminate() }
-        _ = try drain(watcher, seconds: 20) { $0.contains { if case .register = $0 { return true } else { return false } } }
+        let setup = try RegisteredDriver(id: "d-run")
+        defer { setup.stop() }
+        let (bus, nginx, watcher) = (setup.bus, setup.nginx, setup.watcher)
 
         let publisher = try bus.makePublisher()
         let spec = TestSpec(target: "http://127.0.0.1:\(nginx.port)/", mode: .avalanche, connections: 4, requests: 2_000, duration_s: nil)
@@ -100,15 +119,9 @@ func drain(_ subscription: BusSubscription, seconds: Double, until done: ([BusMe
     }
 
     @Test func runsATsunamiAtTheSeedsPace() throws {
-        let broker = try TansuBroker()
-        let nginx = try Nginx()
-        defer { nginx.stop() }
-        let prefix = uniqueTopicPrefix()
-        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: prefix))
-        let watcher = try bus.subscribe([.register, .metrics], from: .end)
-        let driver = try DriverProcess(brokers: broker.brokers, id: "d-tsu", prefix: prefix)
-        defer { _ = driver.terminate() }
-        _ = try drain(watcher, seconds: 20) { $0.contains { if case .register = $0 { return true } else { return false } } }
+        let setup = try RegisteredDriver(id: "d-tsu")
+        defer { setup.stop() }
+        let (bus, nginx, watcher) = (setup.bus, setup.nginx, setup.watcher)
         let publisher = try bus.makePublisher()
         // The seed's tsunami: 10 ms between a connection's requests, 300 requests, 2 connections.
         let spec = TestSpec(target: "http://127.0.0.1:\(nginx.port)/", mode: .tsunami, connections: 2, requests: 300,
