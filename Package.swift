@@ -44,6 +44,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // libFuzzer harnesses (`make fuzz`); a corpus replayer when built normally.
+        .executableTarget(name: "stampede-fuzz", dependencies: ["HTTP1", "Histogram", "WebSocket"],
+                          path: "Fuzz/Harness"),
+
         // Benchmarks (run by `make perf`, release build).
         .executableTarget(name: "histogram-bench", dependencies: ["Histogram"],
                           path: "Perf/HistogramBenchmark"),
