@@ -51,10 +51,12 @@ struct DriverRegistry {
         }
     }
 
-    /// Marks silent drivers failed; returns their ids.
-    mutating func expire(now: UInt64) -> [String] {
+    /// Marks drivers failed that have been silent for the timeout, counting silence only from
+    /// `heardSince` (when the bus last came back: heartbeats held up in a stalled broker are not a
+    /// driver's fault); returns their ids.
+    mutating func expire(now: UInt64, heardSince: UInt64 = 0) -> [String] {
         var failed: [String] = []
-        for (id, record) in drivers where record.state != .failed && now &- record.lastHeard > timeoutNs {
+        for (id, record) in drivers where record.state != .failed && now &- Swift.max(record.lastHeard, heardSince) > timeoutNs {
             drivers[id]?.state = .failed
             failed.append(id)
         }

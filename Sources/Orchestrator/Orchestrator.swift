@@ -56,6 +56,13 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     public var onFinished: ((String, LoadReport?) -> Void)?
     /// Time spent decoding and merging driver histograms, and how many were merged (for /metrics).
     var mergeNanoseconds: UInt64 = 0
+    /// Bus liveness: the orchestrator sends itself a probe on the heartbeat topic every 250 ms. While
+    /// its probes do not come back the bus (not the drivers) is stalled, so no driver is failed for
+    /// silence; once they do, drivers get a full timeout from that moment.
+    let probeID = "orchestrator-probe-\(UUID().uuidString.prefix(8))"
+    var lastProbeSeen: UInt64 = monotonicNanoseconds()
+    var busRecoveredAt: UInt64 = 0
+    var busStalled = false
     /// Chart.js for the dashboard, loaded on first request (empty when not installed).
     var chartJS: [UInt8]?
     var mergedHistograms = 0
@@ -147,6 +154,15 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     func handle(_ message: BusMessage) {
         let now = monotonicNanoseconds()
         switch message {
+        case .heartbeat(let m) where m.driver_id == probeID:
+            lastProbeSeen = now
+            if busStalled {
+                busStalled = false
+                busRecoveredAt = now
+                log("orchestrator: the bus delivers again; drivers get a full heartbeat timeout from now")
+            }
+        case .heartbeat(let m) where m.driver_id.hasPrefix("orchestrator-probe-"):
+            break  // another orchestrator's probe
         case .register, .heartbeat:
             if let change = registry.apply(message, now: now) { announceDriver(change.id, state: change.state) }
         case .interval(let m):
@@ -169,7 +185,15 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     // MARK: Timers: heartbeats, per-second merges, completion, shutdown
 
     public func reactor(_ reactor: Reactor, timerFired token: Int, now: UInt64) {
-        for id in registry.expire(now: now) {
+        do {
+            try publisher.publish(.heartbeat(HeartbeatMessage(driverID: probeID, state: .idle, testID: nil,
+                                                              sentAtMs: Int64(Date().timeIntervalSince1970 * 1000))))
+        } catch { log("orchestrator: bus probe not queued: \(error)") }
+        if !busStalled && now &- lastProbeSeen > 1_000_000_000 {
+            busStalled = true
+            log("orchestrator: the bus is not delivering (own probe silent for 1 s); driver failure detection paused")
+        }
+        for id in busStalled ? [] : registry.expire(now: now, heardSince: busRecoveredAt) {
             announceDriver(id, state: DriverState.failed.rawValue)
             for run in tests.values where run.status == .running && run.assigned.contains(id) && run.finals[id] == nil {
                 run.failedDrivers.insert(id)

@@ -114,4 +114,34 @@ func websocketClients(_ cluster: Cluster) throws -> Int {
         #expect(report["failed_drivers"] as? [String] == ["d2"])
         #expect((report["responses"] as? Int ?? 0) > 0)
     }
+
+    @Test func aBrokerPausedMidTestLosesNoMetricsAndFailsNoDriver() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 2)
+        defer { cluster.stop() }
+        _ = try cluster.json("POST", "/tests", body: """
+            {"test_id": "pause-1", "test_type": "TSUNAMI", "rate": 400, "duration_s": 8, "connections": 2,
+             "target": "http://127.0.0.1:\(nginx.port)/"}
+            """)
+        #expect(try cluster.json("POST", "/trigger", body: #"{"test_id": "pause-1"}"#).0 == 202)
+        sleep(3)
+        cluster.broker.pause()
+        sleep(5)
+        cluster.broker.resume()
+        let detail = try cluster.waitForTest("pause-1", seconds: 60)
+        #expect(detail["status"] as? String == "done")
+        let report = try #require(detail["report"] as? [String: Any])
+        #expect(report["partial"] as? Bool == false, "\(report["failed_drivers"] ?? "")")
+        let requests = report["requests"] as? Int ?? 0
+        #expect(abs(requests - 3_200) <= 40, "requests \(requests)")
+        #expect(report["responses"] as? Int == requests)
+        usleep(300_000)
+        #expect(try nginx.accessLogLines() == requests)
+        // Every second of both drivers arrived: the per-second log adds up to the whole test.
+        struct Log: Decodable { let intervals: [Int64]; let total: Int64 }
+        let hlog = cluster.reportsDirectory.appendingPathComponent("pause-1/latency.hlog").path
+        let log = try python("readlog", ["path": hlog, "percentiles": [50.0]], as: Log.self)
+        #expect(log.total == Int64(requests) && log.intervals.count >= 8)
+    }
 }
