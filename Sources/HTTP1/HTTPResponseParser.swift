@@ -29,6 +29,7 @@ public struct HTTPResponseParser: Sendable {
     private var bodiless = false
     private var header: Header = .other
     private var nameLength = 0
+    private var chunkLineBytes = 0
     private var candidates: UInt8 = 0
     private var tokenMatch: (chunked: Int8, close: Int8, keepAlive: Int8) = (0, 0, 0)
 
@@ -234,8 +235,6 @@ public struct HTTPResponseParser: Sendable {
             if let digit = Self.hexValue(b) {
                 guard remaining < (Int64.max >> 4) else { return fail(.invalidChunk) }
                 remaining = remaining << 4 | Int64(digit)
-                headerBytes += 1  // chunk-size digits count as framing, limited like headers
-                if headerBytes > maxHeaderBytes { return fail(.invalidChunk) }
             } else if b == UInt8(ascii: ";") || b == 32 || b == 9 {
                 state = .chunkExtension
             } else if b == 13 {
@@ -246,6 +245,9 @@ public struct HTTPResponseParser: Sendable {
                 return fail(.invalidChunk)
             }
         case .chunkExtension:
+            // One chunk-size line (with its extensions) may not exceed the header limit.
+            chunkLineBytes += 1
+            if chunkLineBytes > maxHeaderBytes { return fail(.invalidChunk) }
             if b == 13 { state = .chunkSizeLF } else if b == 10 { return chunkSizeEnded() }
         case .chunkSizeLF: if b == 10 { return chunkSizeEnded() } else { return fail(.invalidChunk) }
         case .chunkDataCR:
@@ -383,6 +385,7 @@ public struct HTTPResponseParser: Sendable {
 
     private mutating func startChunk() {
         remaining = 0
+        chunkLineBytes = 0
         state = .chunkSize
     }
 

@@ -99,6 +99,15 @@ let validSamples: [Sample] = [
         #expect(feed(bytes, splits: Array(repeating: 1, count: bytes.count)).0 == .error(expected))
     }
 
+    @Test func manyChunksAreFineButOneEndlessChunkLineIsNot() {
+        var text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        for _ in 0..<2_000 { text += "4;ext=1\r\nabcd\r\n" }  // framing bytes far beyond the header limit in total
+        text += "0\r\n\r\n"
+        #expect(feed(Array(text.utf8)).0 == .complete(status: 200, keepAlive: true))
+        let endless = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;" + String(repeating: "e", count: 2_000)
+        #expect(feed(Array(endless.utf8)).0 == .error(.invalidChunk))
+    }
+
     @Test func closedMidMessageIsTruncated() {
         #expect(feed(Array("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".utf8), eof: true).0 == .error(.truncated))
         #expect(feed(Array("HTTP/1.1 200".utf8), eof: true).0 == .error(.truncated))

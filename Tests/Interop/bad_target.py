@@ -1,0 +1,63 @@
+"""A misbehaving HTTP server for Stampede's hardening tests.
+
+  bad_target.py MODE PORT
+
+Modes: close-mid-response, garbage-status, huge-headers, endless-chunked, never-answers, reset,
+slow-trickle. Reads each request's head, then misbehaves as named. Prints "ready" when listening.
+"""
+import asyncio
+import socket
+import struct
+import sys
+
+MODE, PORT = sys.argv[1], int(sys.argv[2])
+
+
+async def handle(reader, writer):
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head:
+                return
+            if MODE == "close-mid-response":
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part of it")
+                await writer.drain()
+                writer.close()
+                return
+            if MODE == "garbage-status":
+                writer.write(b"HTTZ/9 okay\r\n\r\n")
+            elif MODE == "huge-headers":
+                writer.write(b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 100_000 + b"\r\nContent-Length: 0\r\n\r\n")
+            elif MODE == "endless-chunked":
+                writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                chunk = b"4000\r\n" + b"x" * 0x4000 + b"\r\n"
+                while True:  # never ends; the client's timeout must
+                    writer.write(chunk)
+                    await writer.drain()
+            elif MODE == "never-answers":
+                await asyncio.sleep(3600)
+            elif MODE == "reset":
+                sock = writer.get_extra_info("socket")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                writer.transport.abort()
+                return
+            elif MODE == "slow-trickle":
+                for b in b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n" + b"y" * 40:
+                    writer.write(bytes([b]))
+                    await writer.drain()
+                    await asyncio.sleep(0.05)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", PORT)
+    print("ready", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+asyncio.run(main())
