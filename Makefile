@@ -3,7 +3,7 @@ SWIFT       ?= swift
 ORACLE      := Tests/Oracle/.build/release/hdr-oracle
 RELEASE_BIN := .build/release/stampede
 
-.PHONY: all setup build release test run perf oracle broker compose-check fuzz clean
+.PHONY: all setup build release test run perf oracle broker compose-check fuzz soak clean
 
 all: build
 
@@ -73,3 +73,8 @@ fuzz: setup
 	    -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
 	    -artifact_prefix=.build-fuzz/artifacts/$$t- 2>&1 | grep -E '^(#|stat::|==|SUMMARY|Done)' | tail -6 || exit 1; \
 	done
+
+## soak: a 30-minute tsunami through the full distributed system; fails if any process's RSS grows
+## by more than 20 % or its file descriptors by more than 16 (SOAK_SECONDS, SOAK_RATE to change it)
+soak: setup release
+	.venv/bin/python Perf/soak.py $(RELEASE_BIN)

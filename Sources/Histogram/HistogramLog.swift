@@ -40,10 +40,14 @@ public struct HistogramLogWriter {
 
     /// Appends an interval line; `start` and `end` are seconds since `startTime`.
     public mutating func append(_ histogram: HDRHistogram, start: Double, end: Double, tag: String? = nil) {
+        append(encoded: histogram.encodeBase64(), max: histogram.max, start: start, end: end, tag: tag)
+    }
+
+    /// Appends an interval already encoded (base64 V2 compressed) with its max value.
+    public mutating func append(encoded: String, max: Int64, start: Double, end: Double, tag: String? = nil) {
         let prefix = tag.map { "Tag=\($0)," } ?? ""
-        text += prefix + String(format: "%.3f,%.3f,%.3f,", start, end - start,
-                                Double(histogram.max) / maxValueUnitRatio)
-        text += histogram.encodeBase64() + "\n"
+        text += prefix + String(format: "%.3f,%.3f,%.3f,", start, end - start, Double(max) / maxValueUnitRatio)
+        text += encoded + "\n"
     }
 }
 

@@ -20,8 +20,9 @@ struct ReportStore {
             try atomicWrite([UInt8](try encoder.encode(final)), to: drivers.appendingPathComponent("\(safe(id)).json"))
         }
         var log = HistogramLogWriter(startTime: Date(timeIntervalSince1970: Double(run.startAtMs) / 1000))
-        for t in run.seconds.keys.sorted() {
-            log.append(run.seconds[t]!.latency, start: Double(t - 1), end: Double(t))
+        for t in run.compactSeconds.keys.sorted() {
+            let second = run.compactSeconds[t]!
+            log.append(encoded: second.encoded, max: second.max, start: Double(t - 1), end: Double(t))
         }
         try atomicWrite(Array(log.text.utf8), to: base.appendingPathComponent("latency.hlog"))
     }

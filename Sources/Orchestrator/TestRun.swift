@@ -20,11 +20,18 @@ final class TestRun {
     var status: Status = .created
     var assigned: [String] = []
     var startAtMs: Int64 = 0
+    /// Seconds still being merged (a full histogram each).
     var seconds: [Int: MergedSecond] = [:]
+    /// Seconds already announced, kept compact (encoded) for `latency.hlog`: a long test would
+    /// otherwise hold 184 KiB per second.
+    var compactSeconds: [Int: (encoded: String, max: Int64)] = [:]
+    /// Everything merged so far, for live figures while the test runs.
+    var soFar = MergedSecond()
     /// Seconds already sent on /ws.
     var announced = 0
     var finals: [String: FinalMessage] = [:]
     var failedDrivers: Set<String> = []
+    private var seenIntervals: Set<String> = []
     var report: LoadReport?
 
     init(definition: TestDefinition) { self.definition = definition }
@@ -33,12 +40,23 @@ final class TestRun {
 
     func add(_ m: IntervalMessage) throws {
         guard assigned.contains(m.driver_id) else { return }
-        var s = seconds[m.t] ?? MergedSecond()
-        guard s.drivers.insert(m.driver_id).inserted else { return }  // a redelivered message counts once
+        guard seenIntervals.insert("\(m.driver_id)/\(m.t)").inserted else { return }  // a redelivered message counts once
+        let histogram = try HDRHistogram(base64: m.histogram)
         var c = LoadCounters()
         c.requests = m.requests; c.responses = m.responses; c.errors = m.errors; c.bytesRead = m.bytes_read
+        soFar.counters = soFar.counters + c
+        try soFar.latency.add(histogram)
+        if let late = compactSeconds[m.t] {
+            // A driver's second that arrived after the second was announced: fold it into the log.
+            var merged = try HDRHistogram(base64: late.encoded)
+            try merged.add(histogram)
+            compactSeconds[m.t] = (merged.encodeBase64(), merged.max)
+            return
+        }
+        var s = seconds[m.t] ?? MergedSecond()
+        s.drivers.insert(m.driver_id)
         s.counters = s.counters + c
-        try s.latency.add(try HDRHistogram(base64: m.histogram))
+        try s.latency.add(histogram)
         seconds[m.t] = s
     }
 
@@ -61,6 +79,8 @@ final class TestRun {
             let everyone = live.allSatisfy { s.drivers.contains($0) || finals[$0] != nil }
             guard everyone || newest >= t + 2 || isComplete else { break }
             ready.append((t, s))
+            compactSeconds[t] = (s.latency.encodeBase64(), s.latency.max)
+            seconds[t] = nil
             announced = t
             t += 1
         }
@@ -89,10 +109,8 @@ final class TestRun {
             start = Date(timeIntervalSince1970: begin)
             duration = end - begin
         } else {
-            for s in seconds.values {
-                counters = counters + s.counters
-                try latency.add(s.latency)
-            }
+            counters = soFar.counters
+            latency = soFar.latency
             start = Date(timeIntervalSince1970: Double(startAtMs) / 1000)
             duration = Swift.max(0, Date().timeIntervalSince(start))
         }
