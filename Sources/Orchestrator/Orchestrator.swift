@@ -18,6 +18,8 @@ public struct OrchestratorOptions: Sendable {
     public var heartbeatTimeoutMs = 3_000
     /// Delay between a trigger and the drivers' common start time.
     public var startDelayMs = 1_000
+    /// Targets tests may aim at (empty: any).
+    public var allowedTargets = try! TargetAllowList([])
     /// A silent /ws client is pinged after this long, and dropped if still silent as long again.
     public var webSocketPingIntervalMs = 10_000
     public init() {}
@@ -121,6 +123,9 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     /// Creates a test from a TestConfig body (as POST /tests). Reactor thread only.
     public func createTest(json: [UInt8]) throws(FieldError) -> String {
         let definition = try TestDefinition(json: json) { "t-\(Int(Date().timeIntervalSince1970 * 1000))-\(UInt16.random(in: 0...UInt16.max))" }
+        guard options.allowedTargets.allows(definition.target.bareHost) else {
+            throw FieldError("target", "host \(definition.target.bareHost) is not in this orchestrator's --allow-target list")
+        }
         guard tests[definition.testID] == nil else { throw FieldError("test_id", "a test with id '\(definition.testID)' exists") }
         let run = TestRun(definition: definition)
         tests[run.id] = run

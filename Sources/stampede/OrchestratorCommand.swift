@@ -34,6 +34,9 @@ struct OrchestratorCommand: ParsableCommand {
     @Option(name: .customLong("allowed-origin"), help: "An origin that gets CORS headers and may open /ws (repeatable).")
     var allowedOrigins: [String] = []
 
+    @Option(name: .customLong("allow-target"), help: "Only let tests aim at this host, IP address or CIDR block (repeatable; default: anywhere).")
+    var allowTargets: [String] = []
+
     @Option(help: "Require 'Authorization: Bearer TOKEN' (or ?token= on /ws) on everything but /ping.")
     var token: String?
 
@@ -58,6 +61,7 @@ struct OrchestratorCommand: ParsableCommand {
         if let token { guard !token.isEmpty else { throw ValidationError("--token: must not be empty") } }
         guard (100...3_600_000).contains(wsPingIntervalMs) else { throw ValidationError("--ws-ping-interval-ms: must be in 100...3600000") }
         guard (100...3_600_000).contains(heartbeatTimeoutMs) else { throw ValidationError("--heartbeat-timeout-ms: must be in 100...3600000") }
+        do { _ = try TargetAllowList(allowTargets) } catch { throw ValidationError("--allow-target: \(error.reason)") }
         for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
             throw ValidationError("--allowed-origin: '\(origin)' must look like http://host[:port]")
         }
@@ -73,6 +77,7 @@ struct OrchestratorCommand: ParsableCommand {
         options.token = token
         options.heartbeatTimeoutMs = heartbeatTimeoutMs
         options.webSocketPingIntervalMs = wsPingIntervalMs
+        options.allowedTargets = try TargetAllowList(allowTargets)
         printError("stampede orchestrator: librdkafka \(librdkafkaRuntimeVersion), brokers \(brokers), topics \(topicPrefix)*")
         let orchestrator: Orchestrator
         do {

@@ -76,6 +76,19 @@ import TestSupport
         #expect(try WebSocketListener(url: url + "?token=s3cret", seconds: 2, origin: "http://evil.example").finish().0 == 3)
     }
 
+    @Test func allowTargetKeepsTestsOnApprovedTargets() throws {
+        let cluster = try Cluster(drivers: 0, extraArguments: ["--allow-target", "127.0.0.0/8", "--allow-target", "Target.Example"])
+        defer { cluster.stop() }
+        for (target, status) in [("http://127.0.0.9:8080/", 201), ("http://target.example/", 201), ("http://10.1.2.3/", 400),
+                                 ("http://[::1]/", 400), ("http://other.example/", 400)] {
+            let (code, answer) = try cluster.json("POST", "/tests", body: "{\"target\": \"\(target)\", \"duration_s\": 1}")
+            #expect(code == status, "\(target)")
+            if status == 400 { #expect(answer["field"] as? String == "target") }
+        }
+        let bad = try runCommand(stampedeBinary, ["orchestrator", "--allow-target", "10.0.0.0/99"])
+        #expect(bad.status == 2 && bad.stderr.contains("--allow-target"))
+    }
+
     @Test func metricsParseAsPrometheusText() throws {
         let cluster = try Cluster(drivers: 1)
         defer { cluster.stop() }
@@ -121,6 +134,24 @@ import TestSupport
         #expect((summary["max_spread_s"] as? Double ?? 9) < 1.0, "\(summary)")
         let (_, metrics) = try cluster.api("GET", "/metrics")
         #expect(metrics.contains("stampede_websocket_dropped_total 1"), "\(metrics.split(separator: "\n").filter { $0.contains("websocket") })")
+    }
+
+    @Test func abusiveWebSocketClientsAreClosedWithTheRFCsCodes() throws {
+        let cluster = try Cluster(drivers: 0)
+        defer { cluster.stop() }
+        let out = try run(repositoryRoot.appendingPathComponent(".venv/bin/python"),
+                          [repositoryRoot.appendingPathComponent("Tests/Interop/ws_abuse.py").path, "127.0.0.1", String(cluster.apiPort)])
+        let codes = try #require(try JSONSerialization.jsonObject(with: out) as? [String: Any])
+        #expect(codes["unmasked"] as? Int == 1002)
+        #expect(codes["bad-utf8"] as? Int == 1007)
+        #expect(codes["oversized-frame"] as? Int == 1009)
+        #expect(codes["fragmented-ping"] as? Int == 1002)
+        #expect(codes["invalid-close-code"] as? Int == 1002)
+        #expect(codes["reserved-opcode"] as? Int == 1002)
+        // The server is unaffected: the API answers and a well-behaved client gets its snapshot.
+        #expect(try cluster.api("GET", "/ping").0 == 200)
+        let (status, lines) = try WebSocketListener(url: "ws://127.0.0.1:\(cluster.apiPort)/ws", seconds: 2).finish()
+        #expect(status == 0 && lines.contains { $0.contains("\"type\":\"snapshot\"") })
     }
 
     @Test func sigtermClosesWebSocketsWith1001AndExitsZero() throws {
