@@ -61,6 +61,8 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     deinit { readBuffer.deallocate() }
 
     private var listening = true
+    /// Failed accepts (descriptor exhaustion and the like); each pauses accepting for 100 ms.
+    public private(set) var acceptErrors = 0
 
     /// Stops accepting new connections (open ones are served on).
     public func stopListening() {
@@ -77,6 +79,11 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     }
 
     public func reactor(_ reactor: Reactor, timerFired token: Int, now: UInt64) {
+        if token == -1 {
+            // The accept pause is over.
+            if listening { do { try reactor.modify(fd: listener, events: .readable) } catch { acceptErrors += 1 } }
+            return
+        }
         guard let connection = connections[Int32(token)], let delayed = connection.delayed,
               now >= connection.waitingUntil else { return }
         connection.delayed = nil
@@ -89,11 +96,23 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
         while true {
             do {
                 guard case .processed(let fd) = try TCPSocket.accept(listener) else { return }
-                let connection = ServerConnection(fd: fd, parser: HTTPRequestParser(maxHeaderBytes: limits.headers, maxBodyBytes: limits.body))
-                connections[fd] = connection
-                try reactor.register(fd: fd, events: .readable, handler: handlerID, token: Int(fd))
+                do {
+                    try reactor.register(fd: fd, events: .readable, handler: handlerID, token: Int(fd))
+                } catch {
+                    reactor.close(fd: fd)
+                    throw error
+                }
+                connections[fd] = ServerConnection(fd: fd, parser: HTTPRequestParser(maxHeaderBytes: limits.headers,
+                                                                                     maxBodyBytes: limits.body))
             } catch {
-                // EMFILE and friends: stop accepting for this round; the listener stays readable.
+                // Out of descriptors (EMFILE/ENFILE) or similar: the pending connection stays queued
+                // and the level-triggered listener would wake us at once, forever. Stop watching it
+                // for 100 ms instead of spinning.
+                acceptErrors += 1
+                if listening {
+                    do { try reactor.modify(fd: listener, events: []) } catch { acceptErrors += 1 }
+                    reactor.schedule(at: monotonicNanoseconds() + 100_000_000, handler: timerID, token: -1)
+                }
                 return
             }
         }
