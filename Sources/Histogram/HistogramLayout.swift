@@ -106,15 +106,22 @@ public struct HistogramLayout: Sendable, Hashable, CustomStringConvertible {
         let bucketIndex = leadingZeroCountBase - (value | subBucketMask).leadingZeroBitCount
         let subBucketIndex = Int(truncatingIfNeeded: value >> (bucketIndex + unitMagnitude))
         let adjustedBucket = subBucketIndex >= subBucketCount ? bucketIndex + 1 : bucketIndex
-        return Int64(1) << (unitMagnitude + adjustedBucket)
+        let shift = unitMagnitude + adjustedBucket
+        // Layouts reaching Int64.max have a top bucket 2^63 wide: saturate rather than wrap.
+        return shift >= 63 ? Int64.max : Int64(1) << shift
     }
 
     public func lowestEquivalentValue(_ value: Int64) -> Int64 { self.value(atIndex: index(of: value)) }
+
+    /// The largest value recorded at the same index as `value` (saturating at Int64.max).
     public func highestEquivalentValue(_ value: Int64) -> Int64 {
-        lowestEquivalentValue(value) + sizeOfEquivalentRange(value) - 1
+        let (sum, overflow) = lowestEquivalentValue(value).addingReportingOverflow(sizeOfEquivalentRange(value) - 1)
+        return overflow ? Int64.max : sum
     }
+
     public func medianEquivalentValue(_ value: Int64) -> Int64 {
-        lowestEquivalentValue(value) + sizeOfEquivalentRange(value) >> 1
+        let (sum, overflow) = lowestEquivalentValue(value).addingReportingOverflow(sizeOfEquivalentRange(value) >> 1)
+        return overflow ? Int64.max : sum
     }
     public func valuesAreEquivalent(_ a: Int64, _ b: Int64) -> Bool {
         lowestEquivalentValue(a) == lowestEquivalentValue(b)

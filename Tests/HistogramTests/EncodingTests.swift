@@ -56,6 +56,23 @@ import TestSupport
         }
     }
 
+    /// Found by `make fuzz`: a header with a layout near Int64.max made `max` overflow. Queries on
+    /// any decodable histogram must not trap.
+    @Test func extremeLayoutsFromTheFuzzerDoNotTrap() throws {
+        let url = repositoryRoot.appendingPathComponent("Fuzz/corpus/histogram/regression-overflow")
+        let bytes = [UInt8](try Data(contentsOf: url))
+        if let h = try? HDRHistogram(encoded: bytes) {
+            _ = (h.max, h.min, h.mean, h.standardDeviation, h.values(atPercentiles: [50, 99.9]), h.percentileSpectrum())
+            _ = try HDRHistogram(encoded: h.encodeCompressed())
+        }
+        let widest = try HistogramLayout(lowestDiscernibleValue: 1 << 40, highestTrackableValue: Int64.max, significantDigits: 1)
+        var h = HDRHistogram(layout: widest)
+        h.record(Int64.max)
+        #expect(h.max == Int64.max)
+        #expect(h.value(atPercentile: 100) == Int64.max)
+        #expect(h.mean > 0)
+    }
+
     /// Ours → Python: the Python `hdrhistogram` package decodes what we encode, and finds the same
     /// counts and percentiles as when it records the same values itself.
     @Test func pythonDecodesOurEncoding() throws {
