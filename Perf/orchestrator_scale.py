@@ -14,46 +14,18 @@ Usage: Perf/orchestrator_scale.py STAMPEDE_BINARY
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import websockets
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster import api, free_port, wait_port  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DRIVERS, CLIENTS, SECONDS = 20, 200, 10
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"nothing listens on {port}")
-
-
-def api(port, method, path, body=None):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                 data=json.dumps(body).encode() if body is not None else None)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def cpu_seconds(pid):
@@ -63,7 +35,7 @@ def cpu_seconds(pid):
 
 def metric(port, name):
     _, text = api(port, "GET", "/metrics")
-    for line in text.splitlines():
+    for line in str(text).splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])
     return 0.0
@@ -108,7 +80,7 @@ def main():
             procs.append(subprocess.Popen([binary, "driver", "--brokers", f"127.0.0.1:{broker}", "--id", f"d{i:02}"],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         deadline = time.time() + 60
-        while time.time() < deadline and sum(d["state"] == "idle" for d in json.loads(api(apiport, "GET", "/drivers")[1])) < DRIVERS:
+        while time.time() < deadline and sum(d["state"] == "idle" for d in api(apiport, "GET", "/drivers")[1]) < DRIVERS:
             time.sleep(0.2)
         api(apiport, "POST", "/tests", {"test_id": "scale", "test_type": "TSUNAMI", "rate": 2000, "duration_s": SECONDS,
                                          "connections": 5, "target": f"http://127.0.0.1:{target}/"})
@@ -117,13 +89,13 @@ def main():
         def start():
             marks["cpu0"], marks["merge0"] = cpu_seconds(orch.pid), metric(apiport, "stampede_merge_seconds_total")
             status, body = api(apiport, "POST", "/trigger", {"test_id": "scale"})
-            marks["start_at"] = json.loads(body)["start_at_ms"] / 1000
+            marks["start_at"] = body["start_at_ms"] / 1000
 
         asyncio.run(crowd(f"ws://127.0.0.1:{apiport}/ws", "scale", start, arrivals))
         cpu = cpu_seconds(orch.pid) - marks["cpu0"]
         merge = metric(apiport, "stampede_merge_seconds_total") - marks["merge0"]
         merged = metric(apiport, "stampede_merged_histograms_total")
-        report = json.loads(api(apiport, "GET", "/tests/scale")[1])["report"]
+        report = api(apiport, "GET", "/tests/scale")[1]["report"]
         lags = sorted(at - (marks["start_at"] + t) for t, at in arrivals)
         by_t = {}
         for t, at in arrivals:

@@ -8,43 +8,18 @@ req/s for SOAK_SECONDS (default 1800 = 30 min) through the REST API; samples eve
 
 Usage: Perf/soak.py STAMPEDE_BINARY
 """
-import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster import api, free_port, wait_port  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECONDS = int(os.environ.get("SOAK_SECONDS", "1800"))
 RATE = int(os.environ.get("SOAK_RATE", "1000"))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port):
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"nothing listens on {port}")
-
-
-def api(port, method, path, body=None):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                 data=json.dumps(body).encode() if body is not None else None)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
 
 
 def sample(pid):
@@ -71,7 +46,7 @@ def main():
             procs[d] = subprocess.Popen([binary, "driver", "--brokers", f"127.0.0.1:{broker}", "--id", d],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(300):
-            if sum(d["state"] == "idle" for d in api(apiport, "GET", "/drivers")) == 2:
+            if sum(d["state"] == "idle" for d in api(apiport, "GET", "/drivers")[1]) == 2:
                 break
             time.sleep(0.2)
         api(apiport, "POST", "/tests", {"test_id": "soak", "test_type": "TSUNAMI", "rate": RATE, "duration_s": SECONDS,
@@ -83,7 +58,7 @@ def main():
         print(f"soak: {SECONDS} s tsunami at {RATE} req/s; first sample after {warm} s", flush=True)
         last_print = time.time()
         while True:
-            t = api(apiport, "GET", "/tests/soak")
+            t = api(apiport, "GET", "/tests/soak")[1]
             if t["status"] in ("done", "failed"):
                 break
             if time.time() - last_print >= 300:
