@@ -170,7 +170,7 @@ public final class LoadRun: Sendable {
             if interruptedFlag.load(ordering: .relaxed) { worker.stopping = true }
             worker.start()
             try reactor.run()
-            result.counters = worker.counters
+            result.counters = worker.totals
             result.latency = worker.latency
             result.serviceTime = worker.serviceTime
             result.firstError = worker.firstError

@@ -77,8 +77,8 @@ extension Worker {
             switch try tls.handshake() {
             case .done:
                 established(i)
-                counters.tlsHandshakes += 1
-                if tls.resumed { counters.tlsResumed += 1 }
+                intervalCounters.tlsHandshakes += 1
+                if tls.resumed { intervalCounters.tlsResumed += 1 }
                 conns[i].saveSession = true
                 conns[i].deadline = 0
                 setInterest(i, .readable)
@@ -118,7 +118,7 @@ extension Worker {
         while true {
             switch transportRead(i) {
             case .bytes(let n):
-                counters.bytesRead += n
+                intervalCounters.bytesRead += n
                 let (used, outcome) = conns[i].parser.parse(UnsafeRawBufferPointer(rebasing: readBuffer[..<n]))
                 switch outcome {
                 case .needMore:
@@ -162,7 +162,6 @@ extension Worker {
         switch transportRead(i) {
         case .bytes:
             let state = conns[i].state
-            counters.errors.parse += 1
             intervalCounters.errors.parse += 1
             closeSocket(i)
             conns[i].state = state

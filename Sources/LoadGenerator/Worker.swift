@@ -28,8 +28,12 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     var remainingBudget: Int
     var active: Int
     var stopping = false
+    /// Counters of the seconds already published; the current second counts in
+    /// `intervalCounters` and is folded in when it is published.
     var counters = LoadCounters()
     var intervalCounters = LoadCounters()
+    /// Everything counted so far.
+    var totals: LoadCounters { counters + intervalCounters }
     /// Latency from the intended send time (equal to service time in avalanche).
     var latency = HDRHistogram()
     /// Uncorrected service time: from the actual write to the response's end.
@@ -113,7 +117,6 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
 
     func send(_ i: Int, now: UInt64) {
         remainingBudget -= 1
-        counters.requests += 1
         intervalCounters.requests += 1
         conns[i].intendedAt = intervalNs != nil ? conns[i].nextSend : now
         conns[i].sentAt = now
@@ -167,7 +170,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// TCP (and TLS) is up. Only now does the target count as reachable: a certificate that fails
     /// verification must end the run as surely as a refused connect.
     func established(_ i: Int) {
-        counters.connects += 1
+        intervalCounters.connects += 1
         conns[i].connectFailures = 0
     }
 
@@ -177,10 +180,9 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         latency.record(latencyUs)
         intervalLatency.record(latencyUs)
         if intervalNs != nil { serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
-        counters.responses += 1
         intervalCounters.responses += 1
-        if status >= 500 { counters.errors.status_5xx += 1; intervalCounters.errors.status_5xx += 1 }
-        else if status >= 400 { counters.errors.status_4xx += 1; intervalCounters.errors.status_4xx += 1 }
+        if status >= 500 { intervalCounters.errors.status_5xx += 1 }
+        else if status >= 400 { intervalCounters.errors.status_4xx += 1 }
         conns[i].deadline = 0
         if let intervalNs { conns[i].nextSend += intervalNs }
         if conns[i].saveSession, let tls = conns[i].tls {
@@ -201,18 +203,19 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func fail(_ i: Int, _ kind: Failure, now: UInt64) {
         let inFlight = conns[i].state == .writing || conns[i].state == .reading
         switch kind {
-        case .connect: counters.errors.connect += 1; intervalCounters.errors.connect += 1
-        case .timeout: counters.errors.timeout += 1; intervalCounters.errors.timeout += 1
-        case .read: counters.errors.read += 1; intervalCounters.errors.read += 1
-        case .write: counters.errors.write += 1; intervalCounters.errors.write += 1
-        case .parse: counters.errors.parse += 1; intervalCounters.errors.parse += 1
+        case .connect: intervalCounters.errors.connect += 1
+        case .timeout: intervalCounters.errors.timeout += 1
+        case .read: intervalCounters.errors.read += 1
+        case .write: intervalCounters.errors.write += 1
+        case .parse: intervalCounters.errors.parse += 1
         }
         closeSocket(i)
         conns[i].deadline = 0
         if inFlight, let intervalNs { conns[i].nextSend += intervalNs }
         if kind == .connect {
             conns[i].connectFailures += 1
-            if counters.connects == 0 && counters.errors.connect >= Swift.max(10, 3 * conns.count) {
+            let totals = totals
+            if totals.connects == 0 && totals.errors.connect >= Swift.max(10, 3 * conns.count) {
                 // Nothing ever connected: the target is unreachable; say so instead of spinning.
                 beginStopping()
                 return
@@ -314,6 +317,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         intervalIndex += 1
         sink.push(IntervalSample(thread: threadIndex, index: intervalIndex, final: final,
                                  counters: intervalCounters, latency: intervalLatency))
+        counters = counters + intervalCounters
         intervalCounters = LoadCounters()
         intervalLatency.reset()
     }
