@@ -38,6 +38,14 @@ public struct LoadCounters: Sendable, Equatable {
 
     public init() {}
 
+    /// Counters as a report or a bus message carries them.
+    public init(requests: Int, responses: Int, errors: ErrorCounts, bytesRead: Int = 0) {
+        self.requests = requests
+        self.responses = responses
+        self.errors = errors
+        self.bytesRead = bytesRead
+    }
+
     public static func + (a: LoadCounters, b: LoadCounters) -> LoadCounters {
         var r = a
         r.requests += b.requests; r.responses += b.responses; r.bytesRead += b.bytesRead

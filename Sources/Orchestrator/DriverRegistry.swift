@@ -51,6 +51,13 @@ struct DriverRegistry {
         }
     }
 
+    /// Records what the orchestrator itself just did to a driver (sent it a test, saw it finish)
+    /// until its next heartbeat says so. Not a sign of life: `lastHeard` is left alone.
+    mutating func mark(_ id: String, state: DriverState, testID: String?) {
+        drivers[id]?.state = state
+        drivers[id]?.testID = testID
+    }
+
     /// Marks drivers failed that have been silent for the timeout, counting silence only from
     /// `heardSince` (when the bus last came back: heartbeats held up in a stalled broker are not a
     /// driver's fault); returns their ids.

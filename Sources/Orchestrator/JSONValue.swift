@@ -36,11 +36,17 @@ public enum JSONValue: Decodable, Equatable, Sendable {
     }
 }
 
-/// A request field that is wrong: answered as 400 `{"error": reason, "field": field}`.
+/// A request field that is wrong: answered as `status` (400 unless it conflicts with existing
+/// state, 409) with `{"error": reason, "field": field}`.
 public struct FieldError: Error, Equatable, CustomStringConvertible {
     public let field: String
     public let reason: String
-    public init(_ field: String, _ reason: String) { self.field = field; self.reason = reason }
+    public let status: Int
+    public init(_ field: String, _ reason: String, status: Int = 400) {
+        self.field = field
+        self.reason = reason
+        self.status = status
+    }
     public var description: String { "\(field): \(reason)" }
 }
 

@@ -22,10 +22,9 @@ extension Orchestrator {
         var totals = LoadCounters()
         var reports: [(String, LoadReport)] = []
         for id in testOrder {
-            guard let run = tests[id], let report = run.report ?? (run.status == .running ? try? run.buildReport() : nil) else { continue }
-            var c = LoadCounters()
-            c.requests = report.requests; c.responses = report.responses; c.errors = report.errors
-            totals = totals + c
+            guard let run = tests[id], let report = run.report ?? (run.status == .running ? try? run.buildReport().report : nil)
+            else { continue }
+            totals = totals + LoadCounters(requests: report.requests, responses: report.responses, errors: report.errors)
             reports.append((id, report))
         }
         family("stampede_requests_total", "counter", "Requests sent by drivers, all tests.")

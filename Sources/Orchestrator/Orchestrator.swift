@@ -48,7 +48,6 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     var timerID = 0
     var shuttingDown = false
     var shutdownDeadline: UInt64 = 0
-    let startedAt = Date()
     /// Work handed in from other threads (`perform`), run on the reactor thread.
     private let inbox = Mutex<[@Sendable () -> Void]>([])
     private let shutdownRequested = Atomic<Bool>(false)
@@ -126,7 +125,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         guard options.allowedTargets.allows(definition.target.bareHost) else {
             throw FieldError("target", "host \(definition.target.bareHost) is not in this orchestrator's --allow-target list")
         }
-        guard tests[definition.testID] == nil else { throw FieldError("test_id", "a test with id '\(definition.testID)' exists") }
+        guard tests[definition.testID] == nil else { throw FieldError("test_id", "a test with id '\(definition.testID)' exists", status: 409) }
         let run = TestRun(definition: definition)
         tests[run.id] = run
         testOrder.append(run.id)
@@ -257,8 +256,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         run.assigned = chosen
         run.startAtMs = startAt
         run.status = .running
-        for id in chosen { _ = registry.apply(.heartbeat(HeartbeatMessage(driverID: id, state: .busy, testID: run.id, sentAtMs: startAt)),
-                                              now: monotonicNanoseconds()) }
+        for id in chosen { registry.mark(id, state: .busy, testID: run.id) }
         log("orchestrator: test \(run.id) triggered on \(chosen.joined(separator: ", "))")
         return (202, ["test_id": run.id, "status": "running", "drivers": chosen, "start_at_ms": startAt])
     }
@@ -278,7 +276,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         guard run.status == .running else { return }
         announceSeconds(run)
         do {
-            let report = try run.buildReport()
+            let (report, latency) = try run.buildReport()
             run.report = report
             run.status = run.finals.isEmpty ? .failed : .done
             try reports.write(run, report: report)
@@ -289,7 +287,6 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
             }
             // The percentile spectrum lets the dashboard plot the whole distribution without
             // decoding the histogram in the browser.
-            let latency = (try? HDRHistogram(base64: report.histogram)) ?? HDRHistogram()
             let spectrum = latency.percentileSpectrum(ticksPerHalfDistance: 5).map { [$0.percentile, Double($0.value)] }
             broadcast(["type": "final", "test_id": run.id, "report": jsonObject(report), "spectrum": spectrum])
         } catch {
@@ -298,7 +295,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         }
         onFinished?(run.id, run.report)
         for id in run.assigned where registry.drivers[id]?.state == .busy {
-            _ = registry.apply(.heartbeat(HeartbeatMessage(driverID: id, state: .idle, testID: nil, sentAtMs: 0)), now: monotonicNanoseconds())
+            registry.mark(id, state: .idle, testID: nil)
         }
     }
 

@@ -84,7 +84,7 @@ extension Orchestrator: HTTPServerHandler {
         do {
             return json(201, ["test_id": try createTest(json: request.body)])
         } catch {
-            return json(error.reason.hasPrefix("a test with id") ? 409 : 400, ["error": error.description, "field": error.field])
+            return json(error.status, ["error": error.description, "field": error.field])
         }
     }
 
@@ -134,7 +134,7 @@ extension Orchestrator: HTTPServerHandler {
     func testDetail(_ run: TestRun) -> [String: Any] {
         var detail = testSummary(run)
         if case .object = run.definition.original { detail["config"] = run.definition.original.foundationObject }
-        if run.report == nil && run.status == .running, let live = try? run.buildReport() {
+        if run.report == nil && run.status == .running, let live = try? run.buildReport().report {
             detail["report"] = jsonObject(live)
             detail["live"] = true
         }

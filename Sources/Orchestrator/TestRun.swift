@@ -42,8 +42,7 @@ final class TestRun {
         guard assigned.contains(m.driver_id) else { return }
         guard seenIntervals.insert("\(m.driver_id)/\(m.t)").inserted else { return }  // a redelivered message counts once
         let histogram = try HDRHistogram(base64: m.histogram)
-        var c = LoadCounters()
-        c.requests = m.requests; c.responses = m.responses; c.errors = m.errors; c.bytesRead = m.bytes_read
+        let c = LoadCounters(requests: m.requests, responses: m.responses, errors: m.errors, bytesRead: m.bytes_read)
         soFar.counters = soFar.counters + c
         try soFar.latency.add(histogram)
         if let late = compactSeconds[m.t] {
@@ -87,8 +86,9 @@ final class TestRun {
         return ready
     }
 
-    /// The merged report: from the finals when complete, from the seconds so far while running.
-    func buildReport() throws -> LoadReport {
+    /// The merged report, with the merged latency histogram it was computed from: from the finals
+    /// when complete, from the seconds so far while running.
+    func buildReport() throws -> (report: LoadReport, latency: HDRHistogram) {
         var counters = LoadCounters()
         var latency = HDRHistogram()
         var service: HDRHistogram? = definition.mode == .tsunami ? HDRHistogram() : nil
@@ -98,9 +98,8 @@ final class TestRun {
         if finished {
             let used = finals.values.sorted { $0.driver_id < $1.driver_id }
             for f in used {
-                var c = LoadCounters()
-                c.requests = f.requests; c.responses = f.responses; c.errors = f.errors; c.bytesRead = f.bytes_read
-                counters = counters + c
+                counters = counters + LoadCounters(requests: f.requests, responses: f.responses, errors: f.errors,
+                                                   bytesRead: f.bytes_read)
                 try latency.add(try HDRHistogram(base64: f.histogram))
                 if let s = f.service_histogram { try service?.add(try HDRHistogram(base64: s)) }
             }
@@ -115,9 +114,11 @@ final class TestRun {
             duration = Swift.max(0, Date().timeIntervalSince(start))
         }
         duration = Swift.max(duration, 0)
-        return LoadReport(testID: id, mode: definition.mode, target: definition.target.description, startedAt: start,
-                          duration: duration, drivers: assigned, counters: counters, latency: latency, serviceTime: service,
-                          partial: !failedDrivers.isEmpty, failedDrivers: failedDrivers.sorted(), thresholds: definition.thresholds)
+        let report = LoadReport(testID: id, mode: definition.mode, target: definition.target.description, startedAt: start,
+                                duration: duration, drivers: assigned, counters: counters, latency: latency, serviceTime: service,
+                                partial: !failedDrivers.isEmpty, failedDrivers: failedDrivers.sorted(),
+                                thresholds: definition.thresholds)
+        return (report, latency)
     }
 
     /// Start skew across drivers: how late each started after `start_at_ms`, from the finals.
