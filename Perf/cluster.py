@@ -1,6 +1,7 @@
 """Helpers shared by the Perf/ scripts that start the distributed system on loopback."""
 import json
 import socket
+import subprocess
 import sys
 import time
 import urllib.error
@@ -39,3 +40,14 @@ def api(port, method, path, body=None):
         return status, json.loads(text)
     except ValueError:
         return status, text
+
+
+def stop_all(procs):
+    """SIGTERM every process (last started first), then SIGKILL whatever is still up after 15 s."""
+    for p in reversed(procs):
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()

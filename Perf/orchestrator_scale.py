@@ -22,7 +22,7 @@ import time
 import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import api, free_port, wait_port  # noqa: E402
+from cluster import api, free_port, stop_all, wait_port  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DRIVERS, CLIENTS, SECONDS = 20, 200, 10
@@ -111,13 +111,7 @@ def main():
         print(f"  /ws lag after the end of each second: median {lags[len(lags) // 2] * 1000:.0f} ms, "
               f"max {lags[-1] * 1000:.0f} ms over {len(arrivals)} deliveries; spread across clients max {spread * 1000:.0f} ms")
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
 
 
 if __name__ == "__main__":

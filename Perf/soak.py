@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import api, free_port, wait_port  # noqa: E402
+from cluster import api, free_port, stop_all, wait_port  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECONDS = int(os.environ.get("SOAK_SECONDS", "1800"))
@@ -80,13 +80,7 @@ def main():
                 failed = True
         sys.exit(1 if failed else 0)
     finally:
-        for p in procs.values():
-            p.terminate()
-        for p in procs.values():
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(list(procs.values()))
 
 
 if __name__ == "__main__":

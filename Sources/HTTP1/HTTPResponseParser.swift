@@ -41,9 +41,6 @@ public struct HTTPResponseParser: Sendable {
         self.bodiless = bodiless
     }
 
-    /// Whether the parser is between messages (nothing of a response seen yet).
-    public var isIdle: Bool { state == .statusH && headerBytes == 0 }
-
     private enum State: UInt8 {
         case statusH, statusT1, statusT2, statusP, statusSlash, statusMajor, statusDot, statusMinor
         case statusSpace, statusCode1, statusCode2, statusCode3, statusReason, statusLF

@@ -51,7 +51,6 @@ public final class WebSocketHub: ReactorHandler, ReactorTimerHandler {
     deinit { readBuffer.deallocate() }
 
     public var clientCount: Int { clients.count }
-    public var clientIDs: [Int] { clients.keys.map { Int($0) } }
 
     /// Takes over an upgraded connection (see `HTTPServerReply.upgrade`).
     public func adopt(fd: Int32, pendingOutput: [UInt8], receivedInput: [UInt8]) {

@@ -63,7 +63,7 @@ struct BenchCommand: ParsableCommand {
         }
         progress.finish()
         signals.cancel()
-        try hlogWriter?.close(duration: result.duration)
+        try hlogWriter?.close()
 
         let report = LoadReport(testID: "bench-\(Int(result.startedAt.timeIntervalSince1970))", result: result,
                                 thresholds: thresholds)

@@ -72,7 +72,7 @@ struct HLogFile {
         written = bytes.count
     }
 
-    func close(duration: Double) throws {
+    func close() throws {
         try handle.close()
     }
 }

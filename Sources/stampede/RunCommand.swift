@@ -135,7 +135,7 @@ struct RunCommand: ParsableCommand {
         orchestrator.requestShutdown()
         for a in agents { a.requestStop() }
         threadsDone.wait()
-        try hlogFile?.close(duration: 0)
+        try hlogFile?.close()
 
         guard let report = outcome.withLock({ $0 }) else {
             printError("stampede run: the test produced no report")
