@@ -22,6 +22,10 @@ public enum StartPosition: Sendable {
     case end
     /// Everything still held.
     case beginning
+    /// The first message at or after a wall-clock time (ms since the epoch), by the broker's
+    /// message timestamps; from the beginning where the broker cannot look times up. An
+    /// orchestrator restarted mid-test reads the test's metrics again this way.
+    case time(msSinceEpoch: Int64)
 }
 
 /// Sends messages. Implementations never block the caller: messages are queued and delivered in

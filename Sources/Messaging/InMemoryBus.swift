@@ -81,7 +81,8 @@ final class InMemorySubscription: BusSubscription {
         self.bus = bus
         self.topics = topics
         readinessFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
-        for t in topics { offsets[t] = start == .end ? bus.endOffset(t) : 0 }
+        let fromEnd = if case .end = start { true } else { false }
+        for t in topics { offsets[t] = fromEnd ? bus.endOffset(t) : 0 }
         bus.register(self, topics: Set(topics))
     }
 

@@ -52,4 +52,17 @@ enum KafkaAdmin {
         guard t.err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .from("metadata \(topic)", t.err) }
         return (0..<Int(t.partition_cnt)).map { t.partitions[$0].id }
     }
+
+    /// Names of the topics of `names` the broker does not know; nil when the broker cannot be asked.
+    static func missingTopics(_ rk: OpaquePointer, names: TopicNames, timeoutMs: Int) -> [String]? {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(rk, 1, nil, &metadata, Int32(timeoutMs))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md = metadata else { return nil }
+        defer { rd_kafka_metadata_destroy(md) }
+        var present: Set<String> = []
+        for i in 0..<Int(md.pointee.topic_cnt) where md.pointee.topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            present.insert(String(cString: md.pointee.topics[i].topic))
+        }
+        return Topic.allCases.map(names.name).filter { !present.contains($0) }
+    }
 }

@@ -2,10 +2,15 @@
 public final class KafkaBus: Bus {
     public let brokers: String
     public let topics: TopicNames
+    private let clients = KafkaClientRegistry()
+    private let keeper: KafkaTopicKeeper?
 
     /// Connects, and creates the five topics when they are missing.
+    /// - Parameter keepTopicsLog: when given, the bus also recovers when the broker later loses the
+    ///   topics (restarted with empty storage): see `KafkaTopicKeeper`; the closure hears about it.
     /// - Throws: `BusError` when the brokers cannot be reached or refuse to create the topics.
-    public init(brokers: String, topics: TopicNames = TopicNames(), createTopics: Bool = true) throws(BusError) {
+    public init(brokers: String, topics: TopicNames = TopicNames(), createTopics: Bool = true,
+                keepTopicsLog: (@Sendable (String) -> Void)? = nil) throws(BusError) {
         self.brokers = brokers
         self.topics = topics
         if createTopics {
@@ -13,13 +18,18 @@ public final class KafkaBus: Bus {
             try admin.createTopics()
             admin.close()
         }
+        keeper = keepTopicsLog.map { [clients] log in KafkaTopicKeeper(brokers: brokers, names: topics, clients: clients, log: log) }
     }
 
     public func makePublisher() throws(BusError) -> BusPublisher {
-        try KafkaProducer(brokers: brokers, topics: topics)
+        let producer = try KafkaProducer(brokers: brokers, topics: topics, lossSignal: keeper == nil ? nil : clients.lossSignal)
+        clients.add(producer)
+        return producer
     }
 
     public func subscribe(_ wanted: [Topic], from start: StartPosition) throws(BusError) -> BusSubscription {
-        try KafkaConsumer(brokers: brokers, topics: topics, subscribe: wanted, from: start)
+        let consumer = try KafkaConsumer(brokers: brokers, topics: topics, subscribe: wanted, from: start)
+        clients.add(consumer)
+        return consumer
     }
 }

@@ -1,6 +1,7 @@
 import CLinux
 import CRdKafka
 import Foundation
+import Synchronization
 
 /// Reads every partition of a set of topics by direct assignment: no consumer group, so no
 /// rebalance to wait for (Tansu's group join alone takes ~20 s), and broadcast topics reach every
@@ -11,19 +12,122 @@ import Foundation
 /// (`rd_kafka_queue_io_event_enable`), so a reactor can watch `readinessFD` and drain with
 /// `poll(timeoutMs: 0)` without ever blocking on Kafka.
 ///
-/// Thread-safety: use from one thread at a time.
-public final class KafkaConsumer: BusSubscription {
-    private let rk: OpaquePointer
-    private let queue: OpaquePointer
+/// Broker loss: when the broker goes away the topic keeper `suspend`s this consumer (its
+/// librdkafka client is destroyed: librdkafka 2.8 corrupts its metadata cache and crashes when a
+/// broker comes back without the topics it had cached, librdkafka #4964, #4898, whose maintainers
+/// advise restarting the clients) and `resume`s it with a fresh client once the topics exist:
+/// where each partition's log still holds the next offset it would have read, from there; where
+/// the log is new (shorter), from its beginning.
+///
+/// Thread-safety: `poll` from one thread at a time; `suspend`/`resume` from the keeper thread.
+public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
+    private let client: Mutex<ConsumerClient?>
+    private let brokers: String
     private let names: TopicNames
+    private let wanted: [Topic]
+    private let extra: [String: String]
     public let readinessFD: Int32
-    private var isClosed = false
-    /// Logged once per (topic, partition, offset) kind of problem, not per message.
+    private let isClosed = Atomic<Bool>(false)
+    /// Logged once per kind of problem, not per message.
     private var reportedErrors: Set<Int32> = []
+    /// The next offset to read, per topic name and partition (where to resume after a suspend).
+    private let positions: Mutex<[String: [Int32: Int64]]>
 
     init(brokers: String, topics: TopicNames, subscribe wanted: [Topic], from start: StartPosition,
          extra: [String: String] = [:]) throws(BusError) {
+        self.brokers = brokers
         names = topics
+        self.wanted = wanted
+        self.extra = extra
+        readinessFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        do throws(BusError) {
+            let first = try ConsumerClient(brokers: brokers, names: topics, wanted: wanted, from: start,
+                                           resumeAt: [:], readinessFD: readinessFD, extra: extra)
+            positions = Mutex(first.startPositions)
+            client = Mutex(first)
+        } catch {
+            Glibc.close(readinessFD)
+            throw error
+        }
+    }
+
+    public func poll(timeoutMs: Int) throws(BusError) -> [BusRecord] {
+        guard !isClosed.load(ordering: .relaxed) else { throw .closed }
+        var value: UInt64 = 0
+        _ = read(readinessFD, &value, 8)  // re-armed by librdkafka when the queue fills again
+        var records: [BusRecord] = []
+        var errors: [rd_kafka_resp_err_t] = []
+        let suspended = client.withLock { client -> Bool in
+            guard let client else { return true }
+            var wait = Int32(timeoutMs)
+            while let message = rd_kafka_consumer_poll(client.rk, wait) {
+                defer { rd_kafka_message_destroy(message) }
+                wait = 0
+                let m = message.pointee
+                guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF { errors.append(m.err) }
+                    continue
+                }
+                guard let rkt = m.rkt, let topic = names.topic(named: String(cString: rd_kafka_topic_name(rkt))) else { continue }
+                let payload = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
+                let key = m.key.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: m.key_len), as: UTF8.self) }
+                records.append(BusRecord(topic: topic, partition: m.partition, offset: m.offset, key: key, payload: payload))
+                if records.count >= 10_000 { break }
+            }
+            return false
+        }
+        if !records.isEmpty {
+            positions.withLock { p in
+                for r in records { p[names.name(r.topic), default: [:]][r.partition] = r.offset + 1 }
+            }
+        }
+        for err in errors where reportedErrors.insert(err.rawValue).inserted {
+            FileHandle.standardError.write(Data("stampede: Kafka consumer: \(String(cString: rd_kafka_err2str(err)))\n".utf8))
+        }
+        // While suspended (topics being re-created) nothing can arrive; don't spin the caller.
+        if suspended && timeoutMs > 0 { usleep(UInt32(Swift.min(timeoutMs, 200)) * 1000) }
+        return records
+    }
+
+    /// Destroys the librdkafka client (the broker went away; see the type's comment).
+    func suspend() {
+        client.withLock { $0 = nil }
+    }
+
+    /// After `suspend`, reads on with a fresh client (see the type's comment).
+    /// - Throws: `BusError` when the topics cannot be read yet (the keeper tries again).
+    func resume() throws(BusError) {
+        guard !isClosed.load(ordering: .relaxed) else { return }
+        let fresh = try ConsumerClient(brokers: brokers, names: names, wanted: wanted, from: .beginning,
+                                       resumeAt: positions.withLock { $0 }, readinessFD: readinessFD, extra: extra)
+        client.withLock { $0 = fresh }
+        var one: UInt64 = 1
+        _ = write(readinessFD, &one, 8)  // let the owner poll now
+    }
+
+    var isSuspended: Bool { client.withLock { $0 == nil } }
+
+    public func close() {
+        guard !isClosed.exchange(true, ordering: .relaxed) else { return }
+        client.withLock { $0 = nil }
+        Glibc.close(readinessFD)
+    }
+
+    deinit { close() }
+}
+
+/// One librdkafka consumer with its queue and partition assignment; destroyed with the value.
+/// @unchecked Sendable: used only under its owner's mutex.
+final class ConsumerClient: @unchecked Sendable {
+    let rk: OpaquePointer
+    private let queue: OpaquePointer
+    /// The offsets assigned, where concrete (for resuming later).
+    private(set) var startPositions: [String: [Int32: Int64]] = [:]
+
+    /// - Parameter resumeAt: next offsets per topic and partition; each is used where the
+    ///   partition's log still holds it, else the partition is read from its beginning.
+    init(brokers: String, names: TopicNames, wanted: [Topic], from start: StartPosition,
+         resumeAt: [String: [Int32: Int64]], readinessFD: Int32, extra: [String: String]) throws(BusError) {
         var properties = [
             "bootstrap.servers": brokers,
             // Required to create the consumer queue; never joined (we assign, not subscribe).
@@ -32,6 +136,9 @@ public final class KafkaConsumer: BusSubscription {
             "enable.auto.offset.store": "false",
             "enable.partition.eof": "false",
             "fetch.wait.max.ms": "10",
+            "reconnect.backoff.max.ms": "1000",
+            // A partition whose log restarted is read from its new beginning, not skipped.
+            "auto.offset.reset": "earliest",
             "socket.keepalive.enable": "true",
         ]
         for (k, v) in extra { properties[k] = v }
@@ -43,68 +150,82 @@ public final class KafkaConsumer: BusSubscription {
             throw .client("no consumer queue")
         }
         queue = q
-        readinessFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         var one: UInt64 = 1
         withUnsafeBytes(of: &one) { rd_kafka_queue_io_event_enable(queue, readinessFD, $0.baseAddress, 8) }
-
         do throws(BusError) {
-            let list = rd_kafka_topic_partition_list_new(8)
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            for topic in wanted {
-                let name = names.name(topic)
-                for partition in try KafkaAdmin.partitions(rk, topic: name, timeoutMs: 10_000) {
-                    var offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
-                    if case .end = start {
-                        var low: Int64 = 0, high: Int64 = 0
-                        let err = rd_kafka_query_watermark_offsets(rk, name, partition, &low, &high, 10_000)
-                        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw BusError.from("watermarks \(name)/\(partition)", err) }
-                        offset = high
-                    }
-                    rd_kafka_topic_partition_list_add(list, name, partition)?.pointee.offset = offset
-                }
-            }
-            let err = rd_kafka_assign(rk, list)
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw BusError.from("assign", err) }
+            try assign(names: names, wanted: wanted, from: start, resumeAt: resumeAt)
         } catch {
-            close()
+            destroy()
             throw error
         }
     }
 
-    public func poll(timeoutMs: Int) throws(BusError) -> [BusRecord] {
-        guard !isClosed else { throw .closed }
-        var value: UInt64 = 0
-        _ = read(readinessFD, &value, 8)  // re-armed by librdkafka when the queue fills again
-        var records: [BusRecord] = []
-        var wait = Int32(timeoutMs)
-        while let message = rd_kafka_consumer_poll(rk, wait) {
-            defer { rd_kafka_message_destroy(message) }
-            wait = 0
-            let m = message.pointee
-            guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF && reportedErrors.insert(m.err.rawValue).inserted {
-                    FileHandle.standardError.write(Data("stampede: Kafka consumer: \(String(cString: rd_kafka_err2str(m.err)))\n".utf8))
+    private func assign(names: TopicNames, wanted: [Topic], from start: StartPosition,
+                        resumeAt: [String: [Int32: Int64]]) throws(BusError) {
+        guard let list = rd_kafka_topic_partition_list_new(8) else { throw BusError.client("rd_kafka_topic_partition_list_new failed") }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in wanted {
+            let name = names.name(topic)
+            for partition in try KafkaAdmin.partitions(rk, topic: name, timeoutMs: 10_000) {
+                var offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+                let next = resumeAt[name]?[partition]
+                let fromEnd = if case .end = start { true } else { false }
+                if next != nil || fromEnd {
+                    var low: Int64 = 0, high: Int64 = 0
+                    let err = rd_kafka_query_watermark_offsets(rk, name, partition, &low, &high, 10_000)
+                    guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw BusError.from("watermarks \(name)/\(partition)", err) }
+                    if let next {
+                        offset = next <= high && next >= low ? next : low  // a shorter log is a new one
+                    } else {
+                        offset = high
+                    }
+                    startPositions[name, default: [:]][partition] = offset
                 }
-                continue
+                rd_kafka_topic_partition_list_add(list, name, partition)?.pointee.offset = offset
             }
-            guard let rkt = m.rkt, let topic = names.topic(named: String(cString: rd_kafka_topic_name(rkt))) else { continue }
-            let payload = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
-            let key = m.key.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: m.key_len), as: UTF8.self) }
-            records.append(BusRecord(topic: topic, partition: m.partition, offset: m.offset, key: key, payload: payload))
-            if records.count >= 10_000 { break }
         }
-        return records
+        if case .time(let ms) = start { resolveTimes(list, ms) }
+        let err = rd_kafka_assign(rk, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw BusError.from("assign", err) }
     }
 
-    public func close() {
-        guard !isClosed else { return }
-        isClosed = true
+    /// Replaces each partition's offset by the first offset at or after `ms`; keeps "beginning"
+    /// where the broker has no answer (or no time index at all).
+    private func resolveTimes(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, _ ms: Int64) {
+        guard let query = rd_kafka_topic_partition_list_copy(list) else { return }
+        defer { rd_kafka_topic_partition_list_destroy(query) }
+        for i in 0..<Int(query.pointee.cnt) { query.pointee.elems[i].offset = ms }
+        let err = rd_kafka_offsets_for_times(rk, query, 10_000)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            FileHandle.standardError.write(Data("stampede: Kafka offsets for time \(ms): \(String(cString: rd_kafka_err2str(err))); reading from the beginning\n".utf8))
+            return
+        }
+        for i in 0..<Int(query.pointee.cnt) {
+            let e = query.pointee.elems[i]
+            guard e.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            if e.offset >= 0 {
+                list.pointee.elems[i].offset = e.offset
+            } else {
+                // No message at or after the time yet: from the current end (resolved now, so
+                // nothing produced from here on is missed).
+                var low: Int64 = 0, high: Int64 = 0
+                if rd_kafka_query_watermark_offsets(rk, e.topic, e.partition, &low, &high, 10_000) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    list.pointee.elems[i].offset = high
+                }
+            }
+        }
+    }
+
+    private var destroyed = false
+
+    private func destroy() {
+        guard !destroyed else { return }
+        destroyed = true
         rd_kafka_queue_io_event_enable(queue, -1, nil, 0)
         rd_kafka_queue_destroy(queue)
         _ = rd_kafka_consumer_close(rk)
         rd_kafka_destroy(rk)
-        Glibc.close(readinessFD)
     }
 
-    deinit { close() }
+    deinit { destroy() }
 }

@@ -2,25 +2,46 @@ import CRdKafka
 import Foundation
 import Synchronization
 
-/// Delivery outcomes, counted by librdkafka's delivery-report callback.
+/// Delivery outcomes, counted by librdkafka's delivery-report callback, and the messages rescued
+/// from a client that is being replaced.
 final class DeliveryCounters: Sendable {
     let delivered = Atomic<Int>(0)
     let failed = Atomic<Int>(0)
     let lastError = Mutex<String?>(nil)
+    /// While set, purged messages are kept (to be produced again) instead of counted as failed.
+    let salvaging = Atomic<Bool>(false)
+    let salvaged = Mutex<[SalvagedMessage]>([])
+    /// Told when every broker connection is down.
+    let lossSignal: BrokerLossSignal?
+
+    init(lossSignal: BrokerLossSignal?) { self.lossSignal = lossSignal }
+}
+
+struct SalvagedMessage: Sendable {
+    let topic: String
+    let key: [UInt8]?
+    let payload: [UInt8]
 }
 
 /// An idempotent producer (acks=all, retries, no duplicates on retry). `publish` only enqueues;
 /// a poller thread serves delivery reports, so no caller ever waits on the broker.
+///
+/// Topic loss: `replaceClient()` (called by the topic keeper when the broker lost its topics)
+/// purges the undelivered messages from the current librdkafka client, destroys it, and produces
+/// them again, in order, through a fresh one (librdkafka 2.8 must not see a cached topic come back
+/// with a new topic id; see `KafkaConsumer`).
 public final class KafkaProducer: BusPublisher, @unchecked Sendable {
-    // @unchecked: `rk` is thread-safe per librdkafka's documentation; topic handles are guarded.
-    private let rk: OpaquePointer
+    // @unchecked: the client is guarded by `client`; librdkafka handles are thread-safe.
+    private let slot: ProducerSlot
     private let names: TopicNames
-    private let counters = DeliveryCounters()
-    private let topicHandles = Mutex<[Topic: OpaquePointer]>([:])
+    private let counters: DeliveryCounters
     private let poller = PollerState()
+    private let makeClient: @Sendable () throws(BusError) -> ProducerClient
 
-    init(brokers: String, topics: TopicNames, extra: [String: String] = [:]) throws(BusError) {
+    /// - Parameter lossSignal: raised when every broker connection is down (see `KafkaTopicKeeper`).
+    init(brokers: String, topics: TopicNames, extra: [String: String] = [:], lossSignal: BrokerLossSignal? = nil) throws(BusError) {
         names = topics
+        counters = DeliveryCounters(lossSignal: lossSignal)
         var properties = [
             "bootstrap.servers": brokers,
             "enable.idempotence": "true",
@@ -28,27 +49,30 @@ public final class KafkaProducer: BusPublisher, @unchecked Sendable {
             "linger.ms": "1",
             "message.timeout.ms": "300000",
             "queue.buffering.max.messages": "1000000",
+            "reconnect.backoff.max.ms": "1000",
+            // Topics are created by us, with their partition counts; and an old client that
+            // auto-created a lost topic would see it come back with a new id (see above).
+            "allow.auto.create.topics": "false",
             "socket.keepalive.enable": "true",
         ]
         for (k, v) in extra { properties[k] = v }
-        let conf = try KafkaConfiguration(properties)
-        rd_kafka_conf_set_dr_msg_cb(conf.pointer) { _, message, opaque in
-            guard let message, let opaque else { return }
-            let counters = Unmanaged<DeliveryCounters>.fromOpaque(opaque).takeUnretainedValue()
-            if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                counters.delivered.wrappingAdd(1, ordering: .relaxed)
-            } else {
-                counters.failed.wrappingAdd(1, ordering: .relaxed)
-                let text = String(cString: rd_kafka_err2str(message.pointee.err))
-                counters.lastError.withLock { $0 = text }
+        let counters = self.counters
+        let settings = properties
+        makeClient = { () throws(BusError) -> ProducerClient in try ProducerClient(properties: settings, counters: counters) }
+        slot = ProducerSlot(try makeClient())
+        let thread = Thread { [poller, slot, counters, makeClient] in
+            // Serves delivery reports (the callback only touches `counters`), and replaces the
+            // client when asked: only this thread polls, so the old one is never polled after
+            // it is destroyed.
+            while !poller.closed.load(ordering: .relaxed) {
+                if poller.replaceRequested.exchange(false, ordering: .relaxed) {
+                    Self.replace(slot, counters: counters, makeClient: makeClient)
+                    poller.replaced.signal()
+                    continue
+                }
+                let rk = slot.client.withLock { UncheckedBox($0.rk) }
+                rd_kafka_poll(rk.value, 100)
             }
-        }
-        rd_kafka_conf_set_opaque(conf.pointer, Unmanaged.passUnretained(counters).toOpaque())
-        rk = try conf.makeClient(RD_KAFKA_PRODUCER)
-        let handle = UncheckedBox(rk)
-        let thread = Thread { [poller] in
-            // Serves delivery reports; the callback only touches `counters`.
-            while !poller.closed.load(ordering: .relaxed) { rd_kafka_poll(handle.value, 100) }
             poller.done.signal()
         }
         thread.name = "stampede-kafka-producer"
@@ -61,43 +85,60 @@ public final class KafkaProducer: BusPublisher, @unchecked Sendable {
     public var lastDeliveryError: String? { counters.lastError.withLock { $0 } }
 
     /// Messages queued but not yet acknowledged.
-    public var outstanding: Int { Int(rd_kafka_outq_len(rk)) }
+    public var outstanding: Int { slot.client.withLock { Int(rd_kafka_outq_len($0.rk)) } }
 
     public func publish(_ topic: Topic, key: String?, payload: [UInt8]) throws(BusError) {
         guard !poller.closed.load(ordering: .relaxed) else { throw .closed }
-        let rkt = try handle(for: topic)
-        let keyBytes = key.map { Array($0.utf8) } ?? []
-        let rc = payload.withUnsafeBytes { p in
-            keyBytes.withUnsafeBytes { k in
-                rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                                 UnsafeMutableRawPointer(mutating: p.baseAddress), p.count,
-                                 key == nil ? nil : k.baseAddress, key == nil ? 0 : k.count, nil)
-            }
+        let name = names.name(topic)
+        let err: rd_kafka_resp_err_t? = slot.client.withLock { client in
+            client.produce(topic: name, key: key.map { Array($0.utf8) }, payload: payload)
         }
-        guard rc != 0 else { return }
-        let err = rd_kafka_last_error()
-        if err == RD_KAFKA_RESP_ERR__QUEUE_FULL { throw .queueFull(topic: names.name(topic)) }
-        throw .from("produce to \(names.name(topic))", err)
+        guard let err else { return }
+        if err == RD_KAFKA_RESP_ERR__QUEUE_FULL { throw .queueFull(topic: name) }
+        throw .from("produce to \(name)", err)
     }
 
-    private func handle(for topic: Topic) throws(BusError) -> OpaquePointer {
-        let result: OpaquePointer? = topicHandles.withLock { handles in
-            if let h = handles[topic] { return h }
-            guard let h = rd_kafka_topic_new(rk, names.name(topic), nil) else { return nil }
-            handles[topic] = h
-            return h
+    /// Replaces the librdkafka client, keeping every undelivered message (see the type's
+    /// comment). Blocks until done; publishers wait meanwhile.
+    func replaceClient() {
+        guard !poller.closed.load(ordering: .relaxed) else { return }
+        poller.replaceRequested.store(true, ordering: .relaxed)
+        poller.replaced.wait()
+    }
+
+    /// Runs on the poller thread.
+    private static func replace(_ slot: ProducerSlot, counters: DeliveryCounters,
+                                makeClient: () throws(BusError) -> ProducerClient) {
+        slot.client.withLock { current in
+            counters.salvaging.store(true, ordering: .relaxed)
+            rd_kafka_purge(current.rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+            // Purged messages come back through the delivery-report callback.
+            let deadline = Date().addingTimeInterval(5)
+            while rd_kafka_outq_len(current.rk) > 0 && Date() < deadline { rd_kafka_poll(current.rk, 50) }
+            counters.salvaging.store(false, ordering: .relaxed)
+            let fresh: ProducerClient
+            do { fresh = try makeClient() } catch {
+                FileHandle.standardError.write(Data("stampede: Kafka producer could not be re-created: \(error); keeping the old one\n".utf8))
+                return
+            }
+            current = fresh
+            for m in counters.salvaged.withLock({ list in defer { list.removeAll() }; return list }) {
+                if let err = current.produce(topic: m.topic, key: m.key, payload: m.payload) {
+                    counters.failed.wrappingAdd(1, ordering: .relaxed)
+                    counters.lastError.withLock { $0 = String(cString: rd_kafka_err2str(err)) }
+                }
+            }
         }
-        guard let result else { throw .from("topic_new \(names.name(topic))", rd_kafka_last_error()) }
-        return result
     }
 
     public func flush(timeoutMs: Int) -> Bool {
-        rd_kafka_flush(rk, Int32(timeoutMs)) == RD_KAFKA_RESP_ERR_NO_ERROR
+        slot.client.withLock { rd_kafka_flush($0.rk, Int32(timeoutMs)) == RD_KAFKA_RESP_ERR_NO_ERROR }
     }
 
     /// Creates the topics that are missing (already existing ones are fine).
     func createTopics(timeoutMs: Int = 10_000) throws(BusError) {
-        try KafkaAdmin.createTopics(rk, names: names, timeoutMs: timeoutMs)
+        let rk = slot.client.withLock { UncheckedBox($0.rk) }
+        try KafkaAdmin.createTopics(rk.value, names: names, timeoutMs: timeoutMs)
     }
 
     public func close() {
@@ -107,16 +148,83 @@ public final class KafkaProducer: BusPublisher, @unchecked Sendable {
 
     deinit {
         close()
-        _ = rd_kafka_flush(rk, 5_000)
-        for (_, h) in topicHandles.withLock({ $0 }) { rd_kafka_topic_destroy(h) }
+        slot.client.withLock { _ = rd_kafka_flush($0.rk, 5_000) }
+    }
+}
+
+/// One librdkafka producer and its topic handles; destroyed with the value.
+/// @unchecked Sendable: used only under its owner's mutex (librdkafka handles are thread-safe).
+final class ProducerClient: @unchecked Sendable {
+    let rk: OpaquePointer
+    private var topicHandles: [String: OpaquePointer] = [:]
+
+    init(properties: [String: String], counters: DeliveryCounters) throws(BusError) {
+        let conf = try KafkaConfiguration(properties)
+        rd_kafka_conf_set_dr_msg_cb(conf.pointer) { _, message, opaque in
+            guard let message, let opaque else { return }
+            let counters = Unmanaged<DeliveryCounters>.fromOpaque(opaque).takeUnretainedValue()
+            let m = message.pointee
+            if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                counters.delivered.wrappingAdd(1, ordering: .relaxed)
+            } else if counters.salvaging.load(ordering: .relaxed),
+                      m.err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m.err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT, let rkt = m.rkt {
+                let payload = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
+                let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
+                let kept = SalvagedMessage(topic: String(cString: rd_kafka_topic_name(rkt)), key: key, payload: payload)
+                counters.salvaged.withLock { $0.append(kept) }
+            } else {
+                counters.failed.wrappingAdd(1, ordering: .relaxed)
+                let text = String(cString: rd_kafka_err2str(m.err))
+                counters.lastError.withLock { $0 = text }
+            }
+        }
+        rd_kafka_conf_set_error_cb(conf.pointer) { _, err, _, opaque in
+            guard err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN.rawValue, let opaque else { return }
+            Unmanaged<DeliveryCounters>.fromOpaque(opaque).takeUnretainedValue().lossSignal?.raise()
+        }
+        rd_kafka_conf_set_opaque(conf.pointer, Unmanaged.passUnretained(counters).toOpaque())
+        rk = try conf.makeClient(RD_KAFKA_PRODUCER)
+    }
+
+    /// Queues one message; nil on success, else librdkafka's error.
+    func produce(topic: String, key: [UInt8]?, payload: [UInt8]) -> rd_kafka_resp_err_t? {
+        let rkt: OpaquePointer
+        if let h = topicHandles[topic] {
+            rkt = h
+        } else {
+            guard let h = rd_kafka_topic_new(rk, topic, nil) else { return rd_kafka_last_error() }
+            topicHandles[topic] = h
+            rkt = h
+        }
+        let keyBytes = key ?? []
+        let rc = payload.withUnsafeBytes { p in
+            keyBytes.withUnsafeBytes { k in
+                rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                                 UnsafeMutableRawPointer(mutating: p.baseAddress), p.count,
+                                 key == nil ? nil : k.baseAddress, key == nil ? 0 : k.count, nil)
+            }
+        }
+        return rc == 0 ? nil : rd_kafka_last_error()
+    }
+
+    deinit {
+        for (_, h) in topicHandles { rd_kafka_topic_destroy(h) }
         rd_kafka_destroy(rk)
     }
 }
 
-/// The poller thread's stop flag and its "I have stopped" signal.
+/// The current client, shared with the poller thread.
+final class ProducerSlot: @unchecked Sendable {
+    let client: Mutex<ProducerClient>
+    init(_ client: sending ProducerClient) { self.client = Mutex(client) }
+}
+
+/// The poller thread's stop flag, its "I have stopped" signal, and client replacement requests.
 final class PollerState: Sendable {
     let closed = Atomic<Bool>(false)
     let done = DispatchSemaphore(value: 0)
+    let replaceRequested = Atomic<Bool>(false)
+    let replaced = DispatchSemaphore(value: 0)
 }
 
 /// Carries a pointer into a thread's closure (librdkafka handles are thread-safe).

@@ -40,7 +40,10 @@ struct DriverCommand: ParsableCommand {
         let name = id ?? "\(host)-\(ProcessInfo.processInfo.processIdentifier)"
         printError("stampede driver \(name): librdkafka \(librdkafkaRuntimeVersion), brokers \(brokers), topics \(topicPrefix)*")
         let bus: KafkaBus
-        do { bus = try KafkaBus(brokers: brokers, topics: TopicNames(prefix: topicPrefix)) } catch {
+        do {
+            bus = try KafkaBus(brokers: brokers, topics: TopicNames(prefix: topicPrefix),
+                               keepTopicsLog: { printError("stampede: \($0)") })
+        } catch {
             printError("stampede driver: cannot use the brokers at \(brokers): \(error)")
             throw ExitCode(1)
         }

@@ -81,7 +81,8 @@ struct OrchestratorCommand: ParsableCommand {
         printError("stampede orchestrator: librdkafka \(librdkafkaRuntimeVersion), brokers \(brokers), topics \(topicPrefix)*")
         let orchestrator: Orchestrator
         do {
-            let bus = try KafkaBus(brokers: brokers, topics: TopicNames(prefix: topicPrefix))
+            let bus = try KafkaBus(brokers: brokers, topics: TopicNames(prefix: topicPrefix),
+                                   keepTopicsLog: { printError("stampede: \($0)") })
             orchestrator = try Orchestrator(options: options, bus: bus, log: { printError("stampede: \($0)") })
         } catch {
             printError("stampede orchestrator: \(error)")

@@ -1,0 +1,127 @@
+import CRdKafka
+import Foundation
+import Synchronization
+
+/// Recovers from a broker that lost the topics (a restart with empty storage: Tansu's in-memory
+/// default). Without it every producer would retry into a missing topic until its messages time
+/// out, and a test in flight could never complete.
+///
+/// Every `intervalMs` a fresh client asks the broker's metadata (fresh, so its cache never holds
+/// an old topic id). When topics are missing:
+/// 1. every producer of this process moves its undelivered messages to a fresh librdkafka client
+///    and every consumer drops its client: librdkafka 2.8 corrupts its metadata cache when a cached
+///    topic comes back with a new id (librdkafka #4964; its maintainers: restart the clients);
+/// 2. after `settleMs` (longer than the interval, so every other process sharing the broker has
+///    noticed and done step 1 too) it creates whatever is still missing;
+/// 3. consumers read the new topics from their beginnings, so nothing sent after the re-creation
+///    is skipped. Messages the broker held and nobody had read yet are gone with its storage.
+final class KafkaTopicKeeper: Sendable {
+    private let state = KeeperState()
+    private let loss: BrokerLossSignal
+
+    init(brokers: String, names: TopicNames, clients: KafkaClientRegistry, intervalMs: Int = 1_000, settleMs: Int = 2_000,
+         log: @escaping @Sendable (String) -> Void) {
+        let state = self.state
+        let loss = clients.lossSignal
+        self.loss = loss
+        let thread = Thread {
+            defer { state.done.signal() }
+            var replaced = false
+            var missingSince: Date?
+            func replaceClients() {
+                for p in clients.producers { p.replaceClient() }
+                for c in clients.consumers { c.suspend() }
+                replaced = true
+            }
+            while true {
+                _ = loss.wake.wait(timeout: .now() + .milliseconds(intervalMs))
+                if state.stop.load(ordering: .relaxed) { return }
+                if loss.lost.exchange(false, ordering: .relaxed) && !replaced {
+                    log("Kafka broker connection lost: replacing this process's Kafka clients; they resume when the broker is back")
+                    replaceClients()
+                }
+                // nil: the broker cannot be asked (down); nothing to do until it is back.
+                guard let missing = KafkaTopicKeeper.missingTopics(brokers: brokers, names: names) else { continue }
+                if !missing.isEmpty {
+                    if !replaced {
+                        log("Kafka topics \(missing.joined(separator: ", ")) are gone: replacing this process's Kafka clients")
+                        replaceClients()
+                    }
+                    // Let every other process sharing the broker notice and replace its clients
+                    // before the topics exist again.
+                    let since = missingSince ?? Date()
+                    missingSince = since
+                    if Date().timeIntervalSince(since) * 1000 < Double(settleMs) { continue }
+                    do throws(BusError) {
+                        try KafkaTopicKeeper.create(brokers: brokers, names: names)
+                        log("Kafka topics \(missing.joined(separator: ", ")) were missing (broker restarted without its storage?): created them again")
+                    } catch {
+                        log("Kafka topics \(missing.joined(separator: ", ")) could not be created (trying again): \(error)")
+                        continue
+                    }
+                }
+                missingSince = nil
+                guard replaced else { continue }
+                var waiting = 0
+                for c in clients.consumers where c.isSuspended {
+                    do { try c.resume() } catch { waiting += 1 }
+                }
+                if waiting == 0 {
+                    replaced = false
+                    log("Kafka broker back: consumers resumed")
+                }
+            }
+        }
+        thread.name = "stampede-kafka-topics"
+        thread.start()
+    }
+
+    /// Topics of `names` the broker does not know; nil when the broker cannot be asked. A fresh
+    /// client each time, so no metadata is cached across a broker restart.
+    private static func missingTopics(brokers: String, names: TopicNames) -> [String]? {
+        guard let conf = try? KafkaConfiguration(["bootstrap.servers": brokers, "log_level": "0"]),
+              let rk = try? conf.makeClient(RD_KAFKA_PRODUCER) else { return nil }
+        defer { rd_kafka_destroy(rk) }
+        return KafkaAdmin.missingTopics(rk, names: names, timeoutMs: 2_000)
+    }
+
+    private static func create(brokers: String, names: TopicNames) throws(BusError) {
+        let conf = try KafkaConfiguration(["bootstrap.servers": brokers, "log_level": "0"])
+        let rk = try conf.makeClient(RD_KAFKA_PRODUCER)
+        defer { rd_kafka_destroy(rk) }
+        try KafkaAdmin.createTopics(rk, names: names, timeoutMs: 5_000)
+    }
+
+    deinit {
+        state.stop.store(true, ordering: .relaxed)
+        loss.wake.signal()
+        state.done.wait()
+    }
+}
+
+private final class KeeperState: Sendable {
+    let stop = Atomic<Bool>(false)
+    let done = DispatchSemaphore(value: 0)
+}
+
+/// Raised by a producer's error callback when every broker connection is down; wakes the keeper.
+final class BrokerLossSignal: Sendable {
+    let lost = Atomic<Bool>(false)
+    let wake = DispatchSemaphore(value: 0)
+
+    func raise() {
+        if !lost.exchange(true, ordering: .relaxed) { wake.signal() }
+    }
+}
+
+/// The producers and consumers a `KafkaBus` made, held weakly (their owners decide their lives).
+final class KafkaClientRegistry: Sendable {
+    let lossSignal = BrokerLossSignal()
+    private struct Weak<T: AnyObject>: @unchecked Sendable { weak var value: T? }
+    private let entries = Mutex<(producers: [Weak<KafkaProducer>], consumers: [Weak<KafkaConsumer>])>(([], []))
+
+    func add(_ p: KafkaProducer) { entries.withLock { $0.producers = $0.producers.filter { $0.value != nil } + [Weak(value: p)] } }
+    func add(_ c: KafkaConsumer) { entries.withLock { $0.consumers = $0.consumers.filter { $0.value != nil } + [Weak(value: c)] } }
+    var producers: [KafkaProducer] { entries.withLock { $0.producers.compactMap(\.value) } }
+    var consumers: [KafkaConsumer] { entries.withLock { $0.consumers.compactMap(\.value) } }
+}
