@@ -50,6 +50,8 @@ public struct LoadReport: Codable, Sendable {
     public var tls_resumed: Int?
     /// True when the run was stopped early (Ctrl-C).
     public var interrupted: Bool?
+    /// Why a distributed test could not complete (its figures are what arrived before).
+    public var error: String?
 
     /// A report from merged figures: `latency` is the merged histogram, counters are sums.
     public init(testID: String, mode: LoadMode, target: String, startedAt: Date, duration: Double, drivers: [String],

@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 
 /// Topic administration through an existing client handle.
 enum KafkaAdmin {
@@ -53,16 +54,35 @@ enum KafkaAdmin {
         return (0..<Int(t.partition_cnt)).map { t.partitions[$0].id }
     }
 
-    /// Names of the topics of `names` the broker does not know; nil when the broker cannot be asked.
-    static func missingTopics(_ rk: OpaquePointer, names: TopicNames, timeoutMs: Int) -> [String]? {
-        var metadata: UnsafePointer<rd_kafka_metadata>?
-        let err = rd_kafka_metadata(rk, 1, nil, &metadata, Int32(timeoutMs))
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md = metadata else { return nil }
-        defer { rd_kafka_metadata_destroy(md) }
-        var present: Set<String> = []
-        for i in 0..<Int(md.pointee.topic_cnt) where md.pointee.topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            present.insert(String(cString: md.pointee.topics[i].topic))
+    /// Each topic of `names` with its topic id (base64), or nil where the broker does not know
+    /// it; nil as a whole when the broker cannot be asked. Ids tell a re-created topic (a new log)
+    /// from the one we were reading.
+    static func topicIDs(_ rk: OpaquePointer, names: TopicNames, timeoutMs: Int) -> [String: String?]? {
+        let wanted = Topic.allCases.map(names.name)
+        let cStrings = wanted.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        let collection = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer {
+            rd_kafka_TopicCollection_of_topic_names(UnsafeMutablePointer(mutating: $0.baseAddress), $0.count)
         }
-        return Topic.allCases.map(names.name).filter { !present.contains($0) }
+        defer { rd_kafka_TopicCollection_destroy(collection) }
+        guard let queue = rd_kafka_queue_new(rk) else { return nil }
+        defer { rd_kafka_queue_destroy(queue) }
+        rd_kafka_DescribeTopics(rk, collection, nil, queue)
+        guard let event = rd_kafka_queue_poll(queue, Int32(timeoutMs)) else { return nil }
+        defer { rd_kafka_event_destroy(event) }
+        guard rd_kafka_event_error(event) == RD_KAFKA_RESP_ERR_NO_ERROR,
+              let result = rd_kafka_event_DescribeTopics_result(event) else { return nil }
+        var count = 0
+        guard let topics = rd_kafka_DescribeTopics_result_topics(result, &count) else { return nil }
+        var ids: [String: String?] = Dictionary(uniqueKeysWithValues: wanted.map { ($0, nil) })
+        for i in 0..<count {
+            guard let t = topics[i] else { continue }
+            let name = String(cString: rd_kafka_TopicDescription_name(t))
+            let error = rd_kafka_TopicDescription_error(t)
+            guard error == nil || rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  let id = rd_kafka_TopicDescription_topic_id(t) else { continue }
+            ids[name] = String(cString: rd_kafka_Uuid_base64str(id))
+        }
+        return ids
     }
 }

@@ -16,8 +16,8 @@ import Synchronization
 /// librdkafka client is destroyed: librdkafka 2.8 corrupts its metadata cache and crashes when a
 /// broker comes back without the topics it had cached, librdkafka #4964, #4898, whose maintainers
 /// advise restarting the clients) and `resume`s it with a fresh client once the topics exist:
-/// where each partition's log still holds the next offset it would have read, from there; where
-/// the log is new (shorter), from its beginning.
+/// from the next offset it would have read, or from the beginning of a topic that was re-created
+/// (a new topic id) or whose log no longer holds that offset.
 ///
 /// Thread-safety: `poll` from one thread at a time; `suspend`/`resume` from the keeper thread.
 public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
@@ -94,12 +94,14 @@ public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
         client.withLock { $0 = nil }
     }
 
-    /// After `suspend`, reads on with a fresh client (see the type's comment).
+    /// After `suspend`, reads on with a fresh client (see the type's comment); topics named in
+    /// `newLogs` were re-created and are read from their beginnings.
     /// - Throws: `BusError` when the topics cannot be read yet (the keeper tries again).
-    func resume() throws(BusError) {
+    func resume(newLogs: Set<String>) throws(BusError) {
         guard !isClosed.load(ordering: .relaxed) else { return }
+        let resumeAt = positions.withLock { p in p.filter { !newLogs.contains($0.key) } }
         let fresh = try ConsumerClient(brokers: brokers, names: names, wanted: wanted, from: .beginning,
-                                       resumeAt: positions.withLock { $0 }, readinessFD: readinessFD, extra: extra)
+                                       resumeAt: resumeAt, readinessFD: readinessFD, extra: extra)
         client.withLock { $0 = fresh }
         var one: UInt64 = 1
         _ = write(readinessFD, &one, 8)  // let the owner poll now

@@ -28,6 +28,9 @@ final class KafkaTopicKeeper: Sendable {
             defer { state.done.signal() }
             var replaced = false
             var missingSince: Date?
+            var knownIDs: [String: String] = [:]
+            /// Topics whose log is new since the clients were replaced: read from the beginning.
+            var newLogs: Set<String> = []
             func replaceClients() {
                 for p in clients.producers { p.replaceClient() }
                 for c in clients.consumers { c.suspend() }
@@ -41,8 +44,14 @@ final class KafkaTopicKeeper: Sendable {
                     replaceClients()
                 }
                 // nil: the broker cannot be asked (down); nothing to do until it is back.
-                guard let missing = KafkaTopicKeeper.missingTopics(brokers: brokers, names: names) else { continue }
+                guard let ids = KafkaTopicKeeper.topicIDs(brokers: brokers, names: names) else { continue }
+                let missing = ids.filter { $0.value == nil }.keys.sorted()
+                for case let (name, id?) in ids {
+                    if let known = knownIDs[name], known != id { newLogs.insert(name) }
+                    knownIDs[name] = id
+                }
                 if !missing.isEmpty {
+                    newLogs.formUnion(missing)
                     if !replaced {
                         log("Kafka topics \(missing.joined(separator: ", ")) are gone: replacing this process's Kafka clients")
                         replaceClients()
@@ -64,10 +73,11 @@ final class KafkaTopicKeeper: Sendable {
                 guard replaced else { continue }
                 var waiting = 0
                 for c in clients.consumers where c.isSuspended {
-                    do { try c.resume() } catch { waiting += 1 }
+                    do { try c.resume(newLogs: newLogs) } catch { waiting += 1 }
                 }
                 if waiting == 0 {
                     replaced = false
+                    newLogs = []
                     log("Kafka broker back: consumers resumed")
                 }
             }
@@ -76,13 +86,13 @@ final class KafkaTopicKeeper: Sendable {
         thread.start()
     }
 
-    /// Topics of `names` the broker does not know; nil when the broker cannot be asked. A fresh
-    /// client each time, so no metadata is cached across a broker restart.
-    private static func missingTopics(brokers: String, names: TopicNames) -> [String]? {
+    /// Topic ids (nil: missing); nil when the broker cannot be asked. A fresh client each time,
+    /// so no metadata is cached across a broker restart.
+    private static func topicIDs(brokers: String, names: TopicNames) -> [String: String?]? {
         guard let conf = try? KafkaConfiguration(["bootstrap.servers": brokers, "log_level": "0"]),
               let rk = try? conf.makeClient(RD_KAFKA_PRODUCER) else { return nil }
         defer { rd_kafka_destroy(rk) }
-        return KafkaAdmin.missingTopics(rk, names: names, timeoutMs: 2_000)
+        return KafkaAdmin.topicIDs(rk, names: names, timeoutMs: 2_000)
     }
 
     private static func create(brokers: String, names: TopicNames) throws(BusError) {

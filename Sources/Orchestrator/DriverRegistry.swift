@@ -58,6 +58,13 @@ struct DriverRegistry {
         drivers[id]?.testID = testID
     }
 
+    /// A driver a restored test is waiting for, not heard from yet by this orchestrator: busy, and
+    /// failed if it stays silent for the timeout from `now`.
+    mutating func expect(_ id: String, testID: String, now: UInt64) {
+        guard drivers[id] == nil else { return }
+        drivers[id] = DriverRecord(id: id, host: "unknown", threads: 1, version: "unknown", state: .busy, lastHeard: now, testID: testID)
+    }
+
     /// Marks drivers failed that have been silent for the timeout, counting silence only from
     /// `heardSince` (when the bus last came back: heartbeats held up in a stalled broker are not a
     /// driver's fault); returns their ids.

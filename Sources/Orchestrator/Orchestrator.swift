@@ -16,6 +16,10 @@ public struct OrchestratorOptions: Sendable {
     public var allowedOrigins: [String] = []
     public var token: String?
     public var heartbeatTimeoutMs = 3_000
+    /// A running test fails when the bus has delivered nothing (not even our own probe) this long.
+    public var busTimeoutMs = 60_000
+    /// For messages only (the bus is handed in ready).
+    public var brokers = ""
     /// Delay between a trigger and the drivers' common start time.
     public var startDelayMs = 1_000
     /// Targets tests may aim at (empty: any).
@@ -36,7 +40,10 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     let options: OrchestratorOptions
     let reactor: Reactor
     let bus: Bus
+    /// `register` and `heartbeat` from their ends; `metrics` from its end, or from shortly before
+    /// the oldest trigger of a test still running when this orchestrator (re)started.
     let subscription: BusSubscription
+    let metricsSubscription: BusSubscription
     let publisher: BusPublisher
     var server: HTTPServer!
     var hub: WebSocketHub!
@@ -78,7 +85,19 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         registry = DriverRegistry(timeoutMs: options.heartbeatTimeoutMs)
         reports = ReportStore(directory: URL(fileURLWithPath: options.reportsDirectory, isDirectory: true))
         reactor = try Reactor()
-        subscription = try bus.subscribe([.register, .heartbeat, .metrics], from: .end)
+        let restored = reports.loadTests { path, why in log("orchestrator: \(path) skipped: \(why)") }
+        let now = monotonicNanoseconds()
+        for run in restored {
+            tests[run.id] = run
+            testOrder.append(run.id)
+            guard run.status == .running else { continue }
+            // Its drivers get a full heartbeat timeout to show they are alive.
+            for id in run.live where run.finals[id] == nil { registry.expect(id, testID: run.id, now: now) }
+            log("orchestrator: test \(run.id) was running when the last orchestrator stopped: reading its metrics again")
+        }
+        let resumeFrom = restored.filter { $0.status == .running }.compactMap(\.triggeredAtMs).min()
+        subscription = try bus.subscribe([.register, .heartbeat], from: .end)
+        metricsSubscription = try bus.subscribe([.metrics], from: resumeFrom.map { .time(msSinceEpoch: $0 - 10_000) } ?? .end)
         publisher = try bus.makePublisher()
         server = try HTTPServer(reactor: reactor, host: options.host, port: options.port, handler: self)
         let ping = UInt64(options.webSocketPingIntervalMs) * 1_000_000
@@ -86,6 +105,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         hub.delegate = self
         let kafkaHandler = reactor.addHandler(self)
         try reactor.register(fd: subscription.readinessFD, events: .readable, handler: kafkaHandler, token: 0)
+        try reactor.register(fd: metricsSubscription.readinessFD, events: .readable, handler: kafkaHandler, token: 1)
         timerID = reactor.addTimerHandler(self)
         reactor.schedule(at: monotonicNanoseconds() + 250_000_000, handler: timerID, token: 0)
         reactor.onWakeup = { [unowned self] in
@@ -102,6 +122,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     public func run() throws {
         try reactor.run()
         subscription.close()
+        metricsSubscription.close()
         _ = publisher.flush(timeoutMs: 5_000)
         publisher.close()
     }
@@ -129,6 +150,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         let run = TestRun(definition: definition)
         tests[run.id] = run
         testOrder.append(run.id)
+        saveState(run)
         broadcast(["type": "test", "test": testSummary(run)])
         return run.id
     }
@@ -147,12 +169,19 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     public func reactor(_ reactor: Reactor, ready events: IOEvents, fd: Int32, token: Int) { drainBus() }
 
     func drainBus() {
-        while true {
-            let messages: [BusMessage]
-            do { messages = try subscription.pollMessages(timeoutMs: 0) } catch { log("orchestrator: bus: \(error)"); return }
-            if messages.isEmpty { return }
-            for m in messages { handle(m) }
+        for source in [subscription, metricsSubscription] {
+            while true {
+                let messages: [BusMessage]
+                do { messages = try source.pollMessages(timeoutMs: 0) } catch { log("orchestrator: bus: \(error)"); break }
+                if messages.isEmpty { break }
+                for m in messages { handle(m) }
+            }
         }
+    }
+
+    /// Writes a test's state file; a failure is logged (the test goes on, a restart would miss it).
+    func saveState(_ run: TestRun) {
+        do { try reports.saveState(run) } catch { log("orchestrator: state of test \(run.id) not saved: \(error)") }
     }
 
     func handle(_ message: BusMessage) {
@@ -196,6 +225,14 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         if !busStalled && now &- lastProbeSeen > 1_000_000_000 {
             busStalled = true
             log("orchestrator: the bus is not delivering (own probe silent for 1 s); driver failure detection paused")
+        }
+        if busStalled && now &- lastProbeSeen > UInt64(options.busTimeoutMs) * 1_000_000 {
+            for id in testOrder {
+                guard let run = tests[id], run.status == .running else { continue }
+                run.error = "the Kafka bus\(options.brokers.isEmpty ? "" : " (brokers \(options.brokers))") has delivered nothing for \(options.busTimeoutMs / 1000) s: the test cannot complete; the report holds what arrived before"
+                log("orchestrator: test \(run.id) failed: \(run.error!)")
+                finish(run)
+            }
         }
         for id in busStalled ? [] : registry.expire(now: now, heardSince: busRecoveredAt) {
             announceDriver(id, state: DriverState.failed.rawValue)
@@ -255,7 +292,9 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         }
         run.assigned = chosen
         run.startAtMs = startAt
+        run.triggeredAtMs = Int64(Date().timeIntervalSince1970 * 1000)
         run.status = .running
+        saveState(run)
         for id in chosen { registry.mark(id, state: .busy, testID: run.id) }
         log("orchestrator: test \(run.id) triggered on \(chosen.joined(separator: ", "))")
         return (202, ["test_id": run.id, "status": "running", "drivers": chosen, "start_at_ms": startAt])
@@ -278,7 +317,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         do {
             let (report, latency) = try run.buildReport()
             run.report = report
-            run.status = run.finals.isEmpty ? .failed : .done
+            run.status = run.finals.isEmpty || run.error != nil ? .failed : .done
             try reports.write(run, report: report)
             let lags = run.startLags.values
             if let low = lags.min(), let high = lags.max() {
@@ -293,6 +332,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
             run.status = .failed
             log("orchestrator: test \(run.id) could not be reported: \(error)")
         }
+        saveState(run)
         onFinished?(run.id, run.report)
         for id in run.assigned where registry.drivers[id]?.state == .busy {
             registry.mark(id, state: .idle, testID: nil)
@@ -318,6 +358,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         var summary: [String: Any] = ["test_id": run.id, "status": run.status.rawValue, "mode": run.definition.mode.rawValue,
                                       "target": run.definition.target.description, "drivers": run.assigned]
         if let report = run.report { summary["report"] = jsonObject(report) }
+        if let error = run.error { summary["error"] = error }
         return summary
     }
 }

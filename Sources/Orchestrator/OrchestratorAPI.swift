@@ -173,4 +173,7 @@ extension JSONValue {
         case .object(let o): return o.mapValues(\.foundationObject)
         }
     }
+
+    /// As JSON text.
+    var text: String { jsonText(foundationObject) }
 }

@@ -4,10 +4,68 @@ import LoadGenerator
 import Messaging
 
 /// Writes a finished test's files under `<reports-dir>/<test_id>/`: `report.json`,
-/// `drivers/<driver_id>.json` and `latency.hlog`. Each file is written to a temporary name and
-/// renamed, so a reader never sees half a report.
+/// `drivers/<driver_id>.json` and `latency.hlog`; and each test's state, `test.json`, from its
+/// creation on, so a restarted orchestrator knows every test and picks up the running ones. Each
+/// file is written to a temporary name and renamed, so a reader never sees half a file.
 struct ReportStore {
     let directory: URL
+
+    /// `test.json`: what a restarted orchestrator needs to rebuild a test.
+    struct TestState: Codable {
+        var test_id: String
+        /// The TestConfig as received (validated again on restore).
+        var config: String
+        var status: String
+        var created_at_ms: Int64
+        var drivers: [String]
+        var start_at_ms: Int64
+        var triggered_at_ms: Int64?
+        var failed_drivers: [String]
+        var error: String?
+    }
+
+    func saveState(_ run: TestRun) throws {
+        let base = directory.appendingPathComponent(run.id, isDirectory: true)
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        let state = TestState(test_id: run.id, config: run.definition.original.text, status: run.status.rawValue,
+                              created_at_ms: run.createdAtMs, drivers: run.assigned, start_at_ms: run.startAtMs,
+                              triggered_at_ms: run.triggeredAtMs, failed_drivers: run.failedDrivers.sorted(), error: run.error)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try atomicWrite([UInt8](try encoder.encode(state)), to: base.appendingPathComponent("test.json"))
+    }
+
+    /// Every test found under the directory, oldest first; what cannot be read is reported to
+    /// `skipped` (path and reason) and left out.
+    func loadTests(skipped: (String, String) -> Void) -> [TestRun] {
+        let entries = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
+        var runs: [TestRun] = []
+        for base in entries {
+            let file = base.appendingPathComponent("test.json")
+            guard let data = FileManager.default.contents(atPath: file.path) else { continue }
+            do {
+                let state = try JSONDecoder().decode(TestState.self, from: data)
+                let definition: TestDefinition
+                do { definition = try TestDefinition(json: Array(state.config.utf8)) { state.test_id } } catch {
+                    throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "config: \(error)"])
+                }
+                let run = TestRun(definition: definition, createdAtMs: state.created_at_ms)
+                run.status = TestRun.Status(rawValue: state.status) ?? .failed
+                run.assigned = state.drivers
+                run.startAtMs = state.start_at_ms
+                run.triggeredAtMs = state.triggered_at_ms
+                run.failedDrivers = Set(state.failed_drivers)
+                run.error = state.error
+                if let report = FileManager.default.contents(atPath: base.appendingPathComponent("report.json").path) {
+                    run.report = try JSONDecoder().decode(LoadReport.self, from: report)
+                }
+                runs.append(run)
+            } catch {
+                skipped(file.path, "\(error)")
+            }
+        }
+        return runs.sorted { ($0.createdAtMs, $0.id) < ($1.createdAtMs, $1.id) }
+    }
 
     func write(_ run: TestRun, report: LoadReport) throws {
         let base = directory.appendingPathComponent(run.id, isDirectory: true)
@@ -33,7 +91,7 @@ struct ReportStore {
         return mapped.hasPrefix(".") ? "_" + mapped.dropFirst() : mapped
     }
 
-    private func atomicWrite(_ bytes: [UInt8], to url: URL) throws {
+    func atomicWrite(_ bytes: [UInt8], to url: URL) throws {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         try Data(bytes).write(to: temporary)
         if rename(temporary.path, url.path) != 0 {

@@ -33,8 +33,17 @@ final class TestRun {
     var failedDrivers: Set<String> = []
     private var seenIntervals: Set<String> = []
     var report: LoadReport?
+    /// Why the test could not complete (it then ends `failed`, its report partial).
+    var error: String?
 
-    init(definition: TestDefinition) { self.definition = definition }
+    let createdAtMs: Int64
+    /// Wall clock of the trigger (a restarted orchestrator reads the metrics topic from shortly before).
+    var triggeredAtMs: Int64?
+
+    init(definition: TestDefinition, createdAtMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) {
+        self.definition = definition
+        self.createdAtMs = createdAtMs
+    }
 
     var id: String { definition.testID }
 
@@ -116,9 +125,11 @@ final class TestRun {
         duration = Swift.max(duration, 0)
         let report = LoadReport(testID: id, mode: definition.mode, target: definition.target.description, startedAt: start,
                                 duration: duration, drivers: assigned, counters: counters, latency: latency, serviceTime: service,
-                                partial: !failedDrivers.isEmpty, failedDrivers: failedDrivers.sorted(),
+                                partial: !failedDrivers.isEmpty || error != nil, failedDrivers: failedDrivers.sorted(),
                                 thresholds: definition.thresholds)
-        return (report, latency)
+        var withError = report
+        withError.error = error
+        return (withError, latency)
     }
 
     /// Start skew across drivers: how late each started after `start_at_ms`, from the finals.

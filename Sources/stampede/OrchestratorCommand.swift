@@ -11,7 +11,9 @@ struct OrchestratorCommand: ParsableCommand {
             Create a test with POST /tests, start it with POST /trigger, watch /ws, read \
             GET /tests/{id}; reports land in --reports-dir/<test_id>/ (report.json, \
             drivers/<id>.json, latency.hlog). A driver silent for --heartbeat-timeout-ms is marked \
-            failed and its test completes from the others (the report says partial).
+            failed and its test completes from the others (the report says partial). Kafka outages are \
+            ridden out (clients reconnect; topics lost by a broker restart are re-created); a test \
+            fails with a partial report when nothing has come through for --bus-timeout-ms.
 
             Listening on anything but loopback needs --token (or an explicit --no-auth): a load \
             tester's control API aims traffic wherever it is told.
@@ -46,6 +48,9 @@ struct OrchestratorCommand: ParsableCommand {
     @Option(name: .customLong("heartbeat-timeout-ms"), help: "A driver silent this long is marked failed.")
     var heartbeatTimeoutMs: Int = 3_000
 
+    @Option(name: .customLong("bus-timeout-ms"), help: "A running test fails, with a partial report saying why, when Kafka has delivered nothing for this long.")
+    var busTimeoutMs: Int = 60_000
+
     @Option(name: .customLong("topic-prefix"), help: "Prefix of the Kafka topic names.")
     var topicPrefix: String = "stampede."
 
@@ -61,6 +66,7 @@ struct OrchestratorCommand: ParsableCommand {
         if let token { guard !token.isEmpty else { throw ValidationError("--token: must not be empty") } }
         guard (100...3_600_000).contains(wsPingIntervalMs) else { throw ValidationError("--ws-ping-interval-ms: must be in 100...3600000") }
         guard (100...3_600_000).contains(heartbeatTimeoutMs) else { throw ValidationError("--heartbeat-timeout-ms: must be in 100...3600000") }
+        guard (1_000...86_400_000).contains(busTimeoutMs) else { throw ValidationError("--bus-timeout-ms: must be in 1000...86400000") }
         do { _ = try TargetAllowList(allowTargets) } catch { throw ValidationError("--allow-target: \(error.reason)") }
         for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
             throw ValidationError("--allowed-origin: '\(origin)' must look like http://host[:port]")
@@ -76,6 +82,8 @@ struct OrchestratorCommand: ParsableCommand {
         options.allowedOrigins = allowedOrigins
         options.token = token
         options.heartbeatTimeoutMs = heartbeatTimeoutMs
+        options.busTimeoutMs = busTimeoutMs
+        options.brokers = brokers
         options.webSocketPingIntervalMs = wsPingIntervalMs
         options.allowedTargets = try TargetAllowList(allowTargets)
         printError("stampede orchestrator: librdkafka \(librdkafkaRuntimeVersion), brokers \(brokers), topics \(topicPrefix)*")

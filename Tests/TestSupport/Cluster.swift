@@ -4,7 +4,8 @@ import Foundation
 /// `stampede driver` processes, on loopback with a topic prefix of their own.
 public final class Cluster {
     public let broker: TansuBroker
-    public let orchestrator: ServerProcess
+    public private(set) var orchestrator: ServerProcess
+    private let orchestratorArguments: [String]
     public var drivers: [String: Process] = [:]
     public let apiPort: Int
     public let reportsDirectory: URL
@@ -14,10 +15,10 @@ public final class Cluster {
         broker = try TansuBroker()
         apiPort = freePort()
         reportsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-reports-\(UUID().uuidString)")
-        orchestrator = try ServerProcess(stampedeBinary, ["orchestrator", "--listen", "127.0.0.1:\(apiPort)", "--brokers", broker.brokers,
-                                                          "--reports-dir", reportsDirectory.path, "--topic-prefix", prefix,
-                                                          "--heartbeat-timeout-ms", String(heartbeatTimeoutMs)] + extraArguments,
-                                         port: apiPort)
+        orchestratorArguments = ["orchestrator", "--listen", "127.0.0.1:\(apiPort)", "--brokers", broker.brokers,
+                                 "--reports-dir", reportsDirectory.path, "--topic-prefix", prefix,
+                                 "--heartbeat-timeout-ms", String(heartbeatTimeoutMs)] + extraArguments
+        orchestrator = try ServerProcess(stampedeBinary, orchestratorArguments, port: apiPort)
         for i in 1...max(count, 1) where count > 0 { try startDriver("d\(i)") }
         try waitUntil(seconds: 30) { (try? self.idleDrivers()) == count }
     }
@@ -75,6 +76,17 @@ public final class Cluster {
             return ["done", "failed"].contains(last["status"] as? String ?? "")
         }
         return last
+    }
+
+    /// SIGKILL to the orchestrator: no goodbye, no report.
+    public func killOrchestrator() {
+        kill(orchestrator.process.processIdentifier, SIGKILL)
+        orchestrator.process.waitUntilExit()
+    }
+
+    /// Starts a new orchestrator with the same arguments (same reports directory and topics).
+    public func restartOrchestrator() throws {
+        orchestrator = try ServerProcess(stampedeBinary, orchestratorArguments, port: apiPort)
     }
 
     /// Stops the orchestrator with SIGTERM (graceful) and returns its exit status.

