@@ -18,10 +18,14 @@ public final class DriverAgent: @unchecked Sendable {
     public let version: String
     private let bus: Bus
     private let log: (String) -> Void
+    /// Configs by `test_id#part`, until their trigger comes.
     private var configs: [String: TestSpec] = [:]
     /// Triggers that arrived before their config: the two travel on different topics, and Kafka
     /// orders messages within a partition only.
     private var pendingTriggers: [String: TriggerMessage] = [:]
+    /// Triggered work waiting for the current run to end (a part handed over from a failed driver
+    /// arrives while this driver still runs its own share).
+    private var queued: [(trigger: TriggerMessage, spec: TestSpec)] = []
     private let current = Mutex<RunningTest?>(nil)
     private let stopRequested = Atomic<Bool>(false)
 
@@ -68,6 +72,7 @@ public final class DriverAgent: @unchecked Sendable {
             for message in try subscription.pollMessages(timeoutMs: wait) {
                 handle(message, publisher: publisher)
             }
+            startNextIfIdle(publisher)
         }
         // Let a test that was interrupted publish its final message before leaving.
         let deadline = Date().addingTimeInterval(10)
@@ -79,35 +84,51 @@ public final class DriverAgent: @unchecked Sendable {
 
     private func addressedToMe(_ ids: [String]?) -> Bool { ids == nil || ids!.contains(id) }
 
+    private static func key(_ testID: String, _ part: Int?) -> String { "\(testID)#\(part ?? 1)" }
+
     private func handle(_ message: BusMessage, publisher: BusPublisher) {
         switch message {
         case .testConfig(let m) where addressedToMe(m.driver_ids):
-            configs[m.test_id] = m.config
-            log("driver \(id): test \(m.test_id) configured (\(m.config.mode.rawValue) \(m.config.target))")
-            if let trigger = pendingTriggers.removeValue(forKey: m.test_id) { handle(.trigger(trigger), publisher: publisher) }
+            let key = Self.key(m.test_id, m.part)
+            configs[key] = m.config
+            log("driver \(id): test \(m.test_id)\(m.part.map { " part \($0)" } ?? "") configured (\(m.config.mode.rawValue) \(m.config.target)\(m.config.requests.map { ", \($0) requests" } ?? ""))")
+            if let trigger = pendingTriggers.removeValue(forKey: key) { handle(.trigger(trigger), publisher: publisher) }
         case .trigger(let m) where addressedToMe(m.driver_ids):
-            guard let spec = configs[m.test_id] else {
-                pendingTriggers[m.test_id] = m
+            let key = Self.key(m.test_id, m.part)
+            guard let spec = configs.removeValue(forKey: key) else {
+                pendingTriggers[key] = m
                 log("driver \(id): trigger for \(m.test_id) arrived before its config; waiting for it")
                 return
             }
-            let busy = current.withLock { running -> Bool in
-                if running != nil { return true }
-                running = RunningTest(testID: m.test_id, run: nil)
-                return false
+            queued.append((m, spec))
+            if let running = current.withLock({ $0?.testID }) {
+                log("driver \(id): \(m.test_id)\(m.part.map { " part \($0)" } ?? "") queued until \(running) ends")
             }
-            guard !busy else { log("driver \(id): busy, trigger for \(m.test_id) ignored"); return }
-            heartbeat(publisher, state: .busy)
-            let thread = Thread { [self] in
-                self.execute(testID: m.test_id, spec: spec, startAtMs: m.start_at_ms, publisher: publisher)
-            }
-            thread.name = "stampede-driver-test"
-            thread.start()
         case .stop(let m):
+            queued.removeAll { $0.trigger.test_id == m.test_id }
             current.withLock { if $0?.testID == m.test_id { $0?.run?.interrupt() } }
         default:
             break
         }
+    }
+
+    /// Starts the oldest queued work when nothing runs.
+    private func startNextIfIdle(_ publisher: BusPublisher) {
+        guard let next = queued.first else { return }
+        let busy = current.withLock { running -> Bool in
+            if running != nil { return true }
+            running = RunningTest(testID: next.trigger.test_id, run: nil)
+            return false
+        }
+        guard !busy else { return }
+        queued.removeFirst()
+        heartbeat(publisher, state: .busy)
+        let thread = Thread { [self] in
+            self.execute(testID: next.trigger.test_id, part: next.trigger.part, spec: next.spec,
+                         startAtMs: next.trigger.start_at_ms, publisher: publisher)
+        }
+        thread.name = "stampede-driver-test"
+        thread.start()
     }
 
     private func heartbeat(_ publisher: BusPublisher, state: DriverState?) {
@@ -118,17 +139,19 @@ public final class DriverAgent: @unchecked Sendable {
     }
 
     /// Runs one test on this thread and publishes its intervals and final message.
-    private func execute(testID: String, spec: TestSpec, startAtMs: Int64, publisher: BusPublisher) {
+    private func execute(testID: String, part: Int?, spec: TestSpec, startAtMs: Int64, publisher: BusPublisher) {
         defer { current.withLock { $0 = nil } }
         func publish(_ message: BusMessage) {
             do { try publisher.publish(message) } catch { log("driver \(id): \(message.topic.rawValue) message not queued: \(error)") }
         }
         func fail(_ reason: String) {
             log("driver \(id): test \(testID) failed: \(reason)")
-            publish(.final(FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(Date().timeIntervalSince1970 * 1000),
-                                        durationS: 0, requests: 0, responses: 0, errors: ErrorCounts(), bytesRead: 0,
-                                        histogram: HDRHistogram().encodeBase64(), serviceHistogram: nil,
-                                        firstError: reason, interrupted: false)))
+            var final = FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(Date().timeIntervalSince1970 * 1000),
+                                     durationS: 0, requests: 0, responses: 0, errors: ErrorCounts(), bytesRead: 0,
+                                     histogram: HDRHistogram().encodeBase64(), serviceHistogram: nil,
+                                     firstError: reason, interrupted: false)
+            final.part = part
+            publish(.final(final))
         }
         let run: LoadRun
         do {
@@ -149,7 +172,7 @@ public final class DriverAgent: @unchecked Sendable {
                 publish(.interval(IntervalMessage(driverID: self.id, testID: testID, t: interval.second,
                                                   requests: interval.counters.requests, responses: interval.counters.responses,
                                                   errors: interval.counters.errors, bytesRead: interval.counters.bytesRead,
-                                                  histogram: interval.latency.encodeBase64())))
+                                                  histogram: interval.latency.encodeBase64(), part: part)))
             }
             var final = FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(result.startedAt.timeIntervalSince1970 * 1000),
                                      durationS: result.duration, requests: result.counters.requests,
@@ -158,6 +181,7 @@ public final class DriverAgent: @unchecked Sendable {
                                      serviceHistogram: result.serviceTime?.encodeBase64(), firstError: result.firstError,
                                      interrupted: result.interrupted)
             final.start_lag_ms = startLagMs
+            final.part = part
             publish(.final(final))
             log("driver \(id): test \(testID) done: \(result.counters.requests) requests, \(result.counters.responses) responses")
         } catch {

@@ -53,4 +53,6 @@ public struct LoadCounters: Sendable, Equatable {
         r.connects += b.connects
         return r
     }
+
+    public static func += (a: inout LoadCounters, b: LoadCounters) { a = a + b }
 }

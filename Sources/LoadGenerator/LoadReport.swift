@@ -20,6 +20,18 @@ public struct LatencySummary: Codable, Sendable, Equatable {
     }
 }
 
+/// A failed driver's unsent requests and the survivors that sent them instead.
+public struct Redistribution: Codable, Sendable, Equatable {
+    public var from: String
+    public var requests: Int
+    /// Survivor id → requests it took.
+    public var to: [String: Int]
+
+    public init(from: String, requests: Int, to: [String: Int]) {
+        self.from = from; self.requests = requests; self.to = to
+    }
+}
+
 /// The report JSON of the SPEC (`bench --json` prints it; the orchestrator stores and serves it).
 /// Field names are the contract; additions are documented in the README.
 public struct LoadReport: Codable, Sendable {
@@ -52,6 +64,8 @@ public struct LoadReport: Codable, Sendable {
     public var interrupted: Bool?
     /// Why a distributed test could not complete (its figures are what arrived before).
     public var error: String?
+    /// Count-based distributed tests: requests a failed driver had not sent, handed to survivors.
+    public var redistributed: [Redistribution]?
 
     /// A report from merged figures: `latency` is the merged histogram, counters are sums.
     public init(testID: String, mode: LoadMode, target: String, startedAt: Date, duration: Double, drivers: [String],

@@ -72,9 +72,12 @@ public struct TestConfigMessage: Codable, Sendable, Equatable {
     public var test_id: String
     public var driver_ids: [String]?
     public var config: TestSpec
+    /// nil: the test's own share. 2, 3, …: extra work for the same test (a failed driver's unsent
+    /// requests handed to a survivor), run after the driver's current work.
+    public var part: Int?
 
-    public init(testID: String, driverIDs: [String]?, config: TestSpec) {
-        test_id = testID; driver_ids = driverIDs; self.config = config
+    public init(testID: String, driverIDs: [String]?, config: TestSpec, part: Int? = nil) {
+        test_id = testID; driver_ids = driverIDs; self.config = config; self.part = part
     }
 }
 
@@ -85,9 +88,11 @@ public struct TriggerMessage: Codable, Sendable, Equatable {
     public var test_id: String
     public var driver_ids: [String]?
     public var start_at_ms: Int64
+    /// As in `TestConfigMessage`.
+    public var part: Int?
 
-    public init(testID: String, driverIDs: [String]?, startAtMs: Int64) {
-        test_id = testID; driver_ids = driverIDs; start_at_ms = startAtMs
+    public init(testID: String, driverIDs: [String]?, startAtMs: Int64, part: Int? = nil) {
+        test_id = testID; driver_ids = driverIDs; start_at_ms = startAtMs; self.part = part
     }
 }
 
@@ -114,11 +119,14 @@ public struct IntervalMessage: Codable, Sendable, Equatable {
     public var bytes_read: Int
     /// HdrHistogram V2 compressed, base64: this second's latencies in µs.
     public var histogram: String
+    /// The part of the test this second belongs to (nil: the driver's own share; `t` counts from
+    /// the part's start).
+    public var part: Int?
 
     public init(driverID: String, testID: String, t: Int, requests: Int, responses: Int, errors: ErrorCounts,
-                bytesRead: Int, histogram: String) {
+                bytesRead: Int, histogram: String, part: Int? = nil) {
         driver_id = driverID; test_id = testID; self.t = t; self.requests = requests; self.responses = responses
-        self.errors = errors; bytes_read = bytesRead; self.histogram = histogram
+        self.errors = errors; bytes_read = bytesRead; self.histogram = histogram; self.part = part
     }
 }
 
@@ -142,6 +150,8 @@ public struct FinalMessage: Codable, Sendable, Equatable {
     public var interrupted: Bool
     /// How late (ms, wall clock) the driver actually started after the trigger's `start_at_ms`.
     public var start_lag_ms: Double?
+    /// The part of the test (nil: the driver's own share).
+    public var part: Int?
 
     public init(driverID: String, testID: String, startedAtMs: Int64, durationS: Double, requests: Int,
                 responses: Int, errors: ErrorCounts, bytesRead: Int, histogram: String,

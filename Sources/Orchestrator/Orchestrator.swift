@@ -92,7 +92,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
             testOrder.append(run.id)
             guard run.status == .running else { continue }
             // Its drivers get a full heartbeat timeout to show they are alive.
-            for id in run.live where run.finals[id] == nil { registry.expect(id, testID: run.id, now: now) }
+            for share in run.pending { registry.expect(share.driver, testID: run.id, now: now) }
             log("orchestrator: test \(run.id) was running when the last orchestrator stopped: reading its metrics again")
         }
         let resumeFrom = restored.filter { $0.status == .running }.compactMap(\.triggeredAtMs).min()
@@ -236,9 +236,11 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         }
         for id in busStalled ? [] : registry.expire(now: now, heardSince: busRecoveredAt) {
             announceDriver(id, state: DriverState.failed.rawValue)
-            for run in tests.values where run.status == .running && run.assigned.contains(id) && run.finals[id] == nil {
+            for run in tests.values where run.status == .running && run.pending.contains(where: { $0.driver == id }) {
                 run.failedDrivers.insert(id)
                 log("orchestrator: driver \(id) failed during test \(run.id): completing from the survivors")
+                redistribute(run, from: id)
+                saveState(run)
             }
         }
         for id in testOrder {
@@ -290,8 +292,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         } catch {
             return (503, ["error": "could not send the test to the drivers: \(error)"])
         }
-        run.assigned = chosen
-        run.startAtMs = startAt
+        run.start(drivers: chosen, startAtMs: startAt)
         run.triggeredAtMs = Int64(Date().timeIntervalSince1970 * 1000)
         run.status = .running
         saveState(run)

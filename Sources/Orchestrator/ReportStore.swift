@@ -22,6 +22,16 @@ struct ReportStore {
         var triggered_at_ms: Int64?
         var failed_drivers: [String]
         var error: String?
+        /// Every driver's share: part 1 its own, later parts handed over from failed drivers.
+        var shares: [StoredShare]?
+        var redistributed: [Redistribution]?
+    }
+
+    struct StoredShare: Codable {
+        var driver: String
+        var part: Int
+        var requests: Int?
+        var start_at_ms: Int64
     }
 
     func saveState(_ run: TestRun) throws {
@@ -29,7 +39,11 @@ struct ReportStore {
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         let state = TestState(test_id: run.id, config: run.definition.original.text, status: run.status.rawValue,
                               created_at_ms: run.createdAtMs, drivers: run.assigned, start_at_ms: run.startAtMs,
-                              triggered_at_ms: run.triggeredAtMs, failed_drivers: run.failedDrivers.sorted(), error: run.error)
+                              triggered_at_ms: run.triggeredAtMs, failed_drivers: run.failedDrivers.sorted(), error: run.error,
+                              shares: run.shares.sorted { $0.key < $1.key }.map {
+                                  StoredShare(driver: $0.key.driver, part: $0.key.part, requests: $0.value.requests, start_at_ms: $0.value.startAtMs)
+                              },
+                              redistributed: run.redistributed)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try atomicWrite([UInt8](try encoder.encode(state)), to: base.appendingPathComponent("test.json"))
@@ -51,8 +65,11 @@ struct ReportStore {
                 }
                 let run = TestRun(definition: definition, createdAtMs: state.created_at_ms)
                 run.status = TestRun.Status(rawValue: state.status) ?? .failed
-                run.assigned = state.drivers
-                run.startAtMs = state.start_at_ms
+                run.start(drivers: state.drivers, startAtMs: state.start_at_ms)
+                for share in state.shares ?? [] {
+                    run.shares[Share(driver: share.driver, part: share.part)] = ShareWork(requests: share.requests, startAtMs: share.start_at_ms)
+                }
+                run.redistributed = state.redistributed ?? []
                 run.triggeredAtMs = state.triggered_at_ms
                 run.failedDrivers = Set(state.failed_drivers)
                 run.error = state.error
@@ -74,8 +91,9 @@ struct ReportStore {
         try atomicWrite(Array(report.json().utf8), to: base.appendingPathComponent("report.json"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        for (id, final) in run.finals {
-            try atomicWrite([UInt8](try encoder.encode(final)), to: drivers.appendingPathComponent("\(safe(id)).json"))
+        for (share, final) in run.finals {
+            let name = share.part == 1 ? safe(share.driver) : "\(safe(share.driver)).part\(share.part)"
+            try atomicWrite([UInt8](try encoder.encode(final)), to: drivers.appendingPathComponent("\(name).json"))
         }
         var log = HistogramLogWriter(startTime: Date(timeIntervalSince1970: Double(run.startAtMs) / 1000))
         for t in run.compactSeconds.keys.sorted() {

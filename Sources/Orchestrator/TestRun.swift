@@ -10,9 +10,25 @@ struct MergedSecond {
     var latency = HDRHistogram()
 }
 
+/// One driver's piece of a test: part 1 is its own share; parts 2, 3, … are a failed driver's
+/// unsent requests handed to it.
+struct Share: Hashable, Comparable {
+    let driver: String
+    let part: Int
+
+    static func < (a: Share, b: Share) -> Bool { (a.driver, a.part) < (b.driver, b.part) }
+}
+
+/// What a share was asked to do.
+struct ShareWork {
+    /// Requests (count-based tests), nil for duration-based ones.
+    let requests: Int?
+    let startAtMs: Int64
+}
+
 /// A test's life in the orchestrator: its definition, the drivers it went to, every second merged
-/// from their histograms (exact percentiles, never averaged), their final messages, and the
-/// drivers that failed on the way.
+/// from their histograms (exact percentiles, never averaged), their final messages, the drivers
+/// that failed on the way and where their unsent requests went.
 final class TestRun {
     enum Status: String { case created, running, done, failed }
 
@@ -20,6 +36,13 @@ final class TestRun {
     var status: Status = .created
     var assigned: [String] = []
     var startAtMs: Int64 = 0
+    var shares: [Share: ShareWork] = [:]
+    var finals: [Share: FinalMessage] = [:]
+    /// Requests each share reported in its intervals so far, and everything a share reported
+    /// (kept so a failed driver's reported seconds stay in the report).
+    var reported: [Share: (counters: LoadCounters, latency: HDRHistogram)] = [:]
+    var failedDrivers: Set<String> = []
+    var redistributed: [Redistribution] = []
     /// Seconds still being merged (a full histogram each).
     var seconds: [Int: MergedSecond] = [:]
     /// Seconds already announced, kept compact (encoded) for `latency.hlog`: a long test would
@@ -29,13 +52,10 @@ final class TestRun {
     var soFar = MergedSecond()
     /// Seconds already sent on /ws.
     var announced = 0
-    var finals: [String: FinalMessage] = [:]
-    var failedDrivers: Set<String> = []
     private var seenIntervals: Set<String> = []
     var report: LoadReport?
     /// Why the test could not complete (it then ends `failed`, its report partial).
     var error: String?
-
     let createdAtMs: Int64
     /// Wall clock of the trigger (a restarted orchestrator reads the metrics topic from shortly before).
     var triggeredAtMs: Int64?
@@ -47,44 +67,75 @@ final class TestRun {
 
     var id: String { definition.testID }
 
+    /// Records the drivers a test was sent to, each with its own share.
+    func start(drivers: [String], startAtMs: Int64) {
+        assigned = drivers
+        self.startAtMs = startAtMs
+        for d in drivers { shares[Share(driver: d, part: 1)] = ShareWork(requests: definition.requestsPerDriver, startAtMs: startAtMs) }
+    }
+
+    /// The next part number for handed-over work.
+    var nextPart: Int { (shares.keys.map(\.part).max() ?? 1) + 1 }
+
     func add(_ m: IntervalMessage) throws {
-        guard assigned.contains(m.driver_id) else { return }
-        guard seenIntervals.insert("\(m.driver_id)/\(m.t)").inserted else { return }  // a redelivered message counts once
+        let share = Share(driver: m.driver_id, part: m.part ?? 1)
+        // A failed driver's unsent requests were handed over when it failed: whatever it says
+        // later would count twice.
+        guard let work = shares[share], !failedDrivers.contains(m.driver_id) else { return }
+        guard seenIntervals.insert("\(m.driver_id)/\(share.part)/\(m.t)").inserted else { return }  // a redelivered message counts once
         let histogram = try HDRHistogram(base64: m.histogram)
         let c = LoadCounters(requests: m.requests, responses: m.responses, errors: m.errors, bytesRead: m.bytes_read)
+        // In place: a copy would duplicate a whole histogram per message.
+        reported[share, default: (LoadCounters(), HDRHistogram())].counters += c
+        try reported[share, default: (LoadCounters(), HDRHistogram())].latency.add(histogram)
         soFar.counters = soFar.counters + c
         try soFar.latency.add(histogram)
-        if let late = compactSeconds[m.t] {
+        // A handed-over part's seconds count from its own start: place them on the test's clock.
+        let t = m.t + Int((Double(work.startAtMs - startAtMs) / 1000).rounded())
+        if let late = compactSeconds[t] {
             // A driver's second that arrived after the second was announced: fold it into the log.
             var merged = try HDRHistogram(base64: late.encoded)
             try merged.add(histogram)
-            compactSeconds[m.t] = (merged.encodeBase64(), merged.max)
+            compactSeconds[t] = (merged.encodeBase64(), merged.max)
             return
         }
-        var s = seconds[m.t] ?? MergedSecond()
+        var s = seconds[t] ?? MergedSecond()
         s.drivers.insert(m.driver_id)
         s.counters = s.counters + c
         try s.latency.add(histogram)
-        seconds[m.t] = s
+        seconds[t] = s
     }
 
     func add(_ m: FinalMessage) {
-        guard assigned.contains(m.driver_id), !failedDrivers.contains(m.driver_id) else { return }
-        finals[m.driver_id] = m
+        let share = Share(driver: m.driver_id, part: m.part ?? 1)
+        guard shares[share] != nil, !failedDrivers.contains(m.driver_id) else { return }
+        finals[share] = m
     }
 
-    /// Drivers still expected to report.
+    /// Drivers not failed.
     var live: [String] { assigned.filter { !failedDrivers.contains($0) } }
 
-    var isComplete: Bool { status == .running && live.allSatisfy { finals[$0] != nil } }
+    /// Shares of live drivers still without a final message.
+    var pending: [Share] { shares.keys.filter { !failedDrivers.contains($0.driver) && finals[$0] == nil }.sorted() }
+
+    var isComplete: Bool { status == .running && pending.isEmpty }
+
+    /// A failed driver's shares without a final, each with the requests it had not reported sending.
+    func unsent(by driver: String) -> [(share: Share, requests: Int)] {
+        shares.compactMap { share, work in
+            guard share.driver == driver, finals[share] == nil, let requests = work.requests else { return nil }
+            return (share, Swift.max(0, requests - (reported[share]?.counters.requests ?? 0)))
+        }.sorted { $0.share < $1.share }
+    }
 
     /// Seconds every live driver has reported (or that are older than the newest by 2 s), in order.
     func secondsReady() -> [(Int, MergedSecond)] {
         let newest = seconds.keys.max() ?? 0
+        let working = Set(pending.map(\.driver))
         var ready: [(Int, MergedSecond)] = []
         var t = announced + 1
         while let s = seconds[t] {
-            let everyone = live.allSatisfy { s.drivers.contains($0) || finals[$0] != nil }
+            let everyone = working.allSatisfy { s.drivers.contains($0) }
             guard everyone || newest >= t + 2 || isComplete else { break }
             ready.append((t, s))
             compactSeconds[t] = (s.latency.encodeBase64(), s.latency.max)
@@ -96,21 +147,26 @@ final class TestRun {
     }
 
     /// The merged report, with the merged latency histogram it was computed from: from the finals
-    /// when complete, from the seconds so far while running.
+    /// (and a failed driver's reported seconds) when complete, from the seconds so far while running.
     func buildReport() throws -> (report: LoadReport, latency: HDRHistogram) {
         var counters = LoadCounters()
         var latency = HDRHistogram()
         var service: HDRHistogram? = definition.mode == .tsunami ? HDRHistogram() : nil
         let start: Date
         var duration: Double
-        let finished = live.allSatisfy { finals[$0] != nil } && !finals.isEmpty
+        let finished = pending.isEmpty && !finals.isEmpty
         if finished {
-            let used = finals.values.sorted { $0.driver_id < $1.driver_id }
+            let used = finals.keys.sorted().map { finals[$0]! }
             for f in used {
                 counters = counters + LoadCounters(requests: f.requests, responses: f.responses, errors: f.errors,
                                                    bytesRead: f.bytes_read)
                 try latency.add(try HDRHistogram(base64: f.histogram))
                 if let s = f.service_histogram { try service?.add(try HDRHistogram(base64: s)) }
+            }
+            // What failed drivers reported before they went silent is measured, and stays.
+            for (share, r) in reported.sorted(by: { $0.key < $1.key }) where failedDrivers.contains(share.driver) && finals[share] == nil {
+                counters = counters + r.counters
+                try latency.add(r.latency)
             }
             let begin = used.map { Double($0.started_at_ms) / 1000 }.min() ?? Double(startAtMs) / 1000
             let end = used.map { Double($0.started_at_ms) / 1000 + $0.duration_s }.max() ?? begin
@@ -123,17 +179,19 @@ final class TestRun {
             duration = Swift.max(0, Date().timeIntervalSince(start))
         }
         duration = Swift.max(duration, 0)
-        let report = LoadReport(testID: id, mode: definition.mode, target: definition.target.description, startedAt: start,
+        var report = LoadReport(testID: id, mode: definition.mode, target: definition.target.description, startedAt: start,
                                 duration: duration, drivers: assigned, counters: counters, latency: latency, serviceTime: service,
                                 partial: !failedDrivers.isEmpty || error != nil, failedDrivers: failedDrivers.sorted(),
                                 thresholds: definition.thresholds)
-        var withError = report
-        withError.error = error
-        return (withError, latency)
+        report.error = error
+        report.redistributed = redistributed.isEmpty ? nil : redistributed
+        return (report, latency)
     }
 
-    /// Start skew across drivers: how late each started after `start_at_ms`, from the finals.
+    /// Start skew across drivers: how late each started after `start_at_ms`, from their own shares' finals.
     var startLags: [String: Double] {
-        finals.compactMapValues { $0.start_lag_ms }
+        var lags: [String: Double] = [:]
+        for (share, f) in finals where share.part == 1 { lags[share.driver] = f.start_lag_ms }
+        return lags
     }
 }

@@ -103,3 +103,45 @@ extension FaultTests {
         try waitUntil(seconds: 10) { try cluster.idleDrivers() == 2 }
     }
 }
+
+extension FaultTests {
+    @Test func aDriverKilledInACountBasedTestHasItsUnsentShareSentBySurvivors() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 3, heartbeatTimeoutMs: 2_000)
+        defer { cluster.stop() }
+        // 100 req/s per driver, 600 each: 6 s of work per driver.
+        _ = try cluster.json("POST", "/tests", body: """
+            {"test_id": "handover-1", "test_type": "TSUNAMI", "rate": 300, "message_count_per_driver": 600, "connections": 2,
+             "target": "http://127.0.0.1:\(nginx.port)/"}
+            """)
+        #expect(try cluster.json("POST", "/trigger", body: #"{"test_id": "handover-1"}"#).0 == 202)
+        sleep(3)
+        cluster.killDriver("d2")
+        let detail = try cluster.waitForTest("handover-1", seconds: 40)
+        #expect(detail["status"] as? String == "done")
+        let report = try #require(detail["report"] as? [String: Any])
+        #expect(report["partial"] as? Bool == true)
+        #expect(report["failed_drivers"] as? [String] == ["d2"])
+        // The full count: what d2 reported before it died plus what the survivors sent for it.
+        #expect(report["requests"] as? Int == 1_800)
+        // d2's requests still in flight when it died (at most its 2 connections) have no response.
+        let responses = report["responses"] as? Int ?? 0
+        #expect(responses >= 1_798 && responses <= 1_800, "responses \(responses)")
+        let handovers = try #require(report["redistributed"] as? [[String: Any]])
+        #expect(handovers.count == 1)
+        let handover = try #require(handovers.first)
+        #expect(handover["from"] as? String == "d2")
+        let to = handover["to"] as? [String: Int] ?? [:]
+        #expect(Set(to.keys) == ["d1", "d3"], "\(to)")
+        let moved = handover["requests"] as? Int ?? 0
+        #expect(to.values.reduce(0, +) == moved && moved > 100 && moved < 500, "moved \(moved)")
+        // The target saw the full count, plus at most d2's last unreported second (100 req/s).
+        usleep(300_000)
+        let lines = try nginx.accessLogLines()
+        #expect(lines >= 1_800 && lines <= 1_800 + 110, "nginx saw \(lines)")
+        let part2 = cluster.reportsDirectory.appendingPathComponent("handover-1/drivers/d1.part2.json").path
+        let part3 = cluster.reportsDirectory.appendingPathComponent("handover-1/drivers/d3.part3.json").path
+        #expect(FileManager.default.fileExists(atPath: part2) || FileManager.default.fileExists(atPath: part3))
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import LoadGenerator
+import Messaging
+
+extension Orchestrator {
+    /// A count-based test still sends its full count when a driver dies: the requests the failed
+    /// driver had not reported sending are split over the surviving drivers of the test, each of
+    /// which runs its part after its own share (a new `part` of the same test on the bus). The
+    /// report lists every hand-over under `redistributed`. What the failed driver sent in its last,
+    /// unreported second cannot be known: the target may see up to that many requests more.
+    func redistribute(_ run: TestRun, from failed: String) {
+        guard run.definition.requestsPerDriver != nil else { return }  // duration-based: nothing to make up
+        let survivors = run.live
+        for (share, unsent) in run.unsent(by: failed) where unsent > 0 {
+            guard !survivors.isEmpty else {
+                log("orchestrator: test \(run.id): \(unsent) requests of \(failed) cannot be handed over: no driver of the test is left")
+                continue
+            }
+            var given: [String: Int] = [:]
+            for (i, survivor) in survivors.enumerated() {
+                let requests = unsent / survivors.count + (i < unsent % survivors.count ? 1 : 0)
+                guard requests > 0 else { continue }
+                if send(run, part: run.nextPart, requests: requests, to: survivor) { given[survivor] = requests }
+            }
+            run.redistributed.append(Redistribution(from: failed, requests: given.values.reduce(0, +), to: given))
+            log("orchestrator: test \(run.id): \(unsent) unsent requests of \(failed) (part \(share.part)) handed to "
+                + given.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
+        }
+    }
+
+    /// Sends one extra part of a test to one driver; false (logged) when it could not be queued.
+    private func send(_ run: TestRun, part: Int, requests: Int, to driver: String) -> Bool {
+        var spec = run.definition.spec(driverCount: run.assigned.count)
+        spec.requests = requests
+        spec.connections = min(spec.connections, requests)
+        let startAt = Int64(Date().timeIntervalSince1970 * 1000)
+        do {
+            try publisher.publish(.testConfig(TestConfigMessage(testID: run.id, driverIDs: [driver], config: spec, part: part)))
+            try publisher.publish(.trigger(TriggerMessage(testID: run.id, driverIDs: [driver], startAtMs: startAt, part: part)))
+        } catch {
+            log("orchestrator: test \(run.id) part \(part) not sent to \(driver): \(error)")
+            return false
+        }
+        run.shares[Share(driver: driver, part: part)] = ShareWork(requests: requests, startAtMs: startAt)
+        return true
+    }
+}
