@@ -85,15 +85,17 @@ function onInterval(m) {
     ["p50", "p90", "p99", "max"].forEach((k, i) => c.data.datasets[i].data.push(m.latency_us[k] / 1000)); c.update(); }
 }
 function onFinal(m) {
-  state.tests[m.test_id] = Object.assign(state.tests[m.test_id] || {test_id: m.test_id}, {status: "done", report: m.report});
+  state.tests[m.test_id] = Object.assign(state.tests[m.test_id] || {test_id: m.test_id}, {status: m.report.error ? "failed" : "done", report: m.report});
   if (state.current === m.test_id || !state.current) {
     state.current = m.test_id;
     $("responses").textContent = m.report.responses; $("errors").textContent = errorsTotal(m.report.errors);
     $("rps").textContent = m.report.rps;
     $("p50").textContent = fmt(m.report.latency_us.p50); $("p90").textContent = fmt(m.report.latency_us.p90);
     $("p99").textContent = fmt(m.report.latency_us.p99); $("max").textContent = fmt(m.report.latency_us.max);
-    $("status").textContent = m.report.partial ? "done (partial)" : "done";
-    $("current").textContent = "test " + m.test_id + " finished";
+    $("status").textContent = m.report.error ? "failed" : m.report.partial ? "done (partial)" : "done";
+    $("current").textContent = "test " + m.test_id + (m.report.error ? " failed: " + m.report.error : " finished")
+      + (m.report.redistributed ? " (" + m.report.redistributed.map(r => r.requests + " requests of " + r.from + " sent by "
+      + Object.keys(r.to).join(", ")).join("; ") + ")" : "");
     if (charts.spectrumChart && m.spectrum) { charts.spectrumChart.data.datasets[0].data = m.spectrum.filter(p => p[0] < 100)
       .map(p => ({x: 1 / (1 - p[0] / 100), y: p[1] / 1000})); charts.spectrumChart.update(); }
   }
