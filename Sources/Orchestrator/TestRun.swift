@@ -38,8 +38,8 @@ final class TestRun {
     var startAtMs: Int64 = 0
     var shares: [Share: ShareWork] = [:]
     var finals: [Share: FinalMessage] = [:]
-    /// Requests each share reported in its intervals so far, and everything a share reported
-    /// (kept so a failed driver's reported seconds stay in the report).
+    /// Everything each share reported in its intervals so far: live figures, and a failed
+    /// driver's reported seconds in the final report.
     var reported: [Share: (counters: LoadCounters, latency: HDRHistogram)] = [:]
     var failedDrivers: Set<String> = []
     var redistributed: [Redistribution] = []
@@ -48,8 +48,6 @@ final class TestRun {
     /// Seconds already announced, kept compact (encoded) for `latency.hlog`: a long test would
     /// otherwise hold 184 KiB per second.
     var compactSeconds: [Int: (encoded: String, max: Int64)] = [:]
-    /// Everything merged so far, for live figures while the test runs.
-    var soFar = MergedSecond()
     /// Seconds already sent on /ws.
     var announced = 0
     private var seenIntervals: Set<String> = []
@@ -88,8 +86,6 @@ final class TestRun {
         // In place: a copy would duplicate a whole histogram per message.
         reported[share, default: (LoadCounters(), HDRHistogram())].counters += c
         try reported[share, default: (LoadCounters(), HDRHistogram())].latency.add(histogram)
-        soFar.counters = soFar.counters + c
-        try soFar.latency.add(histogram)
         // A handed-over part's seconds count from its own start: place them on the test's clock.
         let t = m.t + Int((Double(work.startAtMs - startAtMs) / 1000).rounded())
         if let late = compactSeconds[t] {
@@ -173,8 +169,12 @@ final class TestRun {
             start = Date(timeIntervalSince1970: begin)
             duration = end - begin
         } else {
-            counters = soFar.counters
-            latency = soFar.latency
+            // Live figures: merged on demand from each share's seconds so far (cheaper than
+            // keeping one more running total on every interval message).
+            for (_, r) in reported.sorted(by: { $0.key < $1.key }) {
+                counters += r.counters
+                try latency.add(r.latency)
+            }
             start = Date(timeIntervalSince1970: Double(startAtMs) / 1000)
             duration = Swift.max(0, Date().timeIntervalSince(start))
         }
