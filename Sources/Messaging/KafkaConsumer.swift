@@ -91,7 +91,9 @@ public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
 
     /// Destroys the librdkafka client (the broker went away; see the type's comment).
     func suspend() {
-        client.withLock { $0 = nil }
+        // Destroyed outside the lock: closing a client can take a while.
+        let old = client.withLock { c -> ConsumerClient? in defer { c = nil }; return c }
+        _ = old
     }
 
     /// After `suspend`, reads on with a fresh client (see the type's comment); topics named in
@@ -111,7 +113,7 @@ public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
 
     public func close() {
         guard !isClosed.exchange(true, ordering: .relaxed) else { return }
-        client.withLock { $0 = nil }
+        suspend()
         Glibc.close(readinessFD)
     }
 

@@ -18,6 +18,8 @@ final class DeliveryCounters: Sendable {
 }
 
 struct SalvagedMessage: Sendable {
+    /// Produce order (the client's sequence number): purged messages come back out of order.
+    let sequence: UInt
     let topic: String
     let key: [UInt8]?
     let payload: [UInt8]
@@ -109,7 +111,9 @@ public final class KafkaProducer: BusPublisher, @unchecked Sendable {
     /// Runs on the poller thread.
     private static func replace(_ slot: ProducerSlot, counters: DeliveryCounters,
                                 makeClient: () throws(BusError) -> ProducerClient) {
-        slot.client.withLock { current in
+        // Publishers wait while the messages move (so none overtakes them); the old client is
+        // destroyed after, outside the lock: its threads may sit in a reconnect backoff.
+        let old: ProducerClient? = slot.client.withLock { current -> ProducerClient? in
             counters.salvaging.store(true, ordering: .relaxed)
             rd_kafka_purge(current.rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
             // Purged messages come back through the delivery-report callback.
@@ -119,16 +123,20 @@ public final class KafkaProducer: BusPublisher, @unchecked Sendable {
             let fresh: ProducerClient
             do { fresh = try makeClient() } catch {
                 FileHandle.standardError.write(Data("stampede: Kafka producer could not be re-created: \(error); keeping the old one\n".utf8))
-                return
+                return nil
             }
+            let replaced = current
             current = fresh
-            for m in counters.salvaged.withLock({ list in defer { list.removeAll() }; return list }) {
+            let salvaged = counters.salvaged.withLock { list in defer { list.removeAll() }; return list }
+            for m in salvaged.sorted(by: { $0.sequence < $1.sequence }) {
                 if let err = current.produce(topic: m.topic, key: m.key, payload: m.payload) {
                     counters.failed.wrappingAdd(1, ordering: .relaxed)
                     counters.lastError.withLock { $0 = String(cString: rd_kafka_err2str(err)) }
                 }
             }
+            return replaced
         }
+        _ = old
     }
 
     public func flush(timeoutMs: Int) -> Bool {
@@ -157,6 +165,8 @@ public final class KafkaProducer: BusPublisher, @unchecked Sendable {
 final class ProducerClient: @unchecked Sendable {
     let rk: OpaquePointer
     private var topicHandles: [String: OpaquePointer] = [:]
+    /// Numbers messages in produce order (carried as librdkafka's per-message opaque).
+    private var sequence: UInt = 0
 
     init(properties: [String: String], counters: DeliveryCounters) throws(BusError) {
         let conf = try KafkaConfiguration(properties)
@@ -170,7 +180,8 @@ final class ProducerClient: @unchecked Sendable {
                       m.err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m.err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT, let rkt = m.rkt {
                 let payload = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
                 let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
-                let kept = SalvagedMessage(topic: String(cString: rd_kafka_topic_name(rkt)), key: key, payload: payload)
+                let kept = SalvagedMessage(sequence: UInt(bitPattern: m._private), topic: String(cString: rd_kafka_topic_name(rkt)),
+                                           key: key, payload: payload)
                 counters.salvaged.withLock { $0.append(kept) }
             } else {
                 counters.failed.wrappingAdd(1, ordering: .relaxed)
@@ -197,11 +208,13 @@ final class ProducerClient: @unchecked Sendable {
             rkt = h
         }
         let keyBytes = key ?? []
+        sequence += 1
+        let opaque = UnsafeMutableRawPointer(bitPattern: sequence)
         let rc = payload.withUnsafeBytes { p in
             keyBytes.withUnsafeBytes { k in
                 rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
                                  UnsafeMutableRawPointer(mutating: p.baseAddress), p.count,
-                                 key == nil ? nil : k.baseAddress, key == nil ? 0 : k.count, nil)
+                                 key == nil ? nil : k.baseAddress, key == nil ? 0 : k.count, opaque)
             }
         }
         return rc == 0 ? nil : rd_kafka_last_error()

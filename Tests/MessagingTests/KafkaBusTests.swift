@@ -127,6 +127,45 @@ func collect(_ subscription: BusSubscription, count: Int, seconds: Double,
         print("FIGURE kafka pause: \(sent) messages over 8 s with the broker stopped for 5 s: \(seen.count) delivered, \(duplicates) duplicates, slowest publish \(String(format: "%.2f", slowest * 1000)) ms")
     }
 
+    @Test func aBrokerRestartedEmptyIsFollowedAndNothingSentSinceIsLost() throws {
+        let broker = try TansuBroker()
+        let repairs = LogLines()
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()),
+                               keepTopicsLog: { repairs.append($0) })
+        let subscription = try bus.subscribe([.metrics], from: .end)
+        let publisher = try bus.makePublisher()
+        var sent = 0
+        var slowest = 0.0
+        var firstAfterKill = 0
+        var received: [Int] = []
+        let start = Date()
+        var killed = false, restarted = false
+        while Date().timeIntervalSince(start) < 10 {
+            let elapsed = Date().timeIntervalSince(start)
+            if !killed && elapsed >= 2 { broker.kill(); killed = true; firstAfterKill = sent + 1 }
+            if !restarted && elapsed >= 4 { try broker.start(); restarted = true }
+            sent += 1
+            let before = Date()
+            try publisher.publish(.interval(IntervalMessage(driverID: "d", testID: "t", t: sent, requests: 0, responses: 0,
+                                                            errors: ErrorCounts(), bytesRead: 0, histogram: "")))
+            slowest = max(slowest, Date().timeIntervalSince(before))
+            for case .interval(let m) in try subscription.pollMessages(timeoutMs: 0) { received.append(m.t) }
+            usleep(10_000)
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while received.last != sent && Date() < deadline {
+            for case .interval(let m) in try subscription.pollMessages(timeoutMs: 100) { received.append(m.t) }
+        }
+        // Once each, in order; everything published from the moment the broker died on arrived
+        // (queued while it was down, moved to a fresh client, delivered to the re-created topic).
+        #expect(received == received.sorted() && Set(received).count == received.count, "out of order or duplicated")
+        let missing = Set(firstAfterKill...sent).subtracting(received)
+        #expect(missing.isEmpty, "\(missing.count) of the messages sent since the kill are missing")
+        #expect(slowest < 0.5, "slowest publish \(slowest) s")
+        #expect(repairs.lines.contains { $0.contains("created them again") }, "\(repairs.lines)")
+        print("FIGURE kafka broker restart: \(sent) messages over 10 s, broker killed at 2 s and restarted empty at 4 s: \(received.count) received, \(sent - firstAfterKill + 1 - missing.count) of \(sent - firstAfterKill + 1) sent since the kill, slowest publish \(String(format: "%.1f", slowest * 1000)) ms")
+    }
+
     @Test func malformedMessagesAreSkippedAndTheConsumerGoesOn() throws {
         let broker = try TansuBroker()
         let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()))
@@ -163,4 +202,12 @@ func collect(_ subscription: BusSubscription, count: Int, seconds: Double,
         #expect(poll(&fds, 1, 1000) == 1)
         #expect(try fromEnd.pollMessages(timeoutMs: 0) == [sampleMessages[1]])
     }
+}
+
+/// Lines a closure was given, from any thread.
+final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func append(_ line: String) { lock.lock(); stored.append(line); lock.unlock() }
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
 }
