@@ -77,6 +77,13 @@ public final class DriverAgent: @unchecked Sendable {
         // Let a test that was interrupted publish its final message before leaving.
         let deadline = Date().addingTimeInterval(10)
         while current.withLock({ $0 != nil }) && Date() < deadline { usleep(20_000) }
+        // Work that never started still gets its final message, so no test waits for it.
+        for (trigger, _) in queued {
+            let final = emptyFinal(testID: trigger.test_id, part: trigger.part, reason: "driver stopped before this work started",
+                                   interrupted: true)
+            do { try publisher.publish(.final(final)) } catch { log("driver \(id): final for queued \(trigger.test_id) not queued: \(error)") }
+        }
+        queued.removeAll()
         heartbeat(publisher, state: .leaving)
         if !publisher.flush(timeoutMs: 10_000) { log("driver \(id): some messages were not delivered before exit") }
         log("driver \(id) left")
@@ -138,6 +145,16 @@ public final class DriverAgent: @unchecked Sendable {
         do { try publisher.publish(.heartbeat(message)) } catch { log("driver \(id): heartbeat not queued: \(error)") }
     }
 
+    /// The final message of work that sent nothing (it failed to start, or never started).
+    private func emptyFinal(testID: String, part: Int?, reason: String, interrupted: Bool) -> FinalMessage {
+        var final = FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(Date().timeIntervalSince1970 * 1000),
+                                 durationS: 0, requests: 0, responses: 0, errors: ErrorCounts(), bytesRead: 0,
+                                 histogram: HDRHistogram().encodeBase64(), serviceHistogram: nil,
+                                 firstError: reason, interrupted: interrupted)
+        final.part = part
+        return final
+    }
+
     /// Runs one test on this thread and publishes its intervals and final message.
     private func execute(testID: String, part: Int?, spec: TestSpec, startAtMs: Int64, publisher: BusPublisher) {
         defer { current.withLock { $0 = nil } }
@@ -146,12 +163,7 @@ public final class DriverAgent: @unchecked Sendable {
         }
         func fail(_ reason: String) {
             log("driver \(id): test \(testID) failed: \(reason)")
-            var final = FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(Date().timeIntervalSince1970 * 1000),
-                                     durationS: 0, requests: 0, responses: 0, errors: ErrorCounts(), bytesRead: 0,
-                                     histogram: HDRHistogram().encodeBase64(), serviceHistogram: nil,
-                                     firstError: reason, interrupted: false)
-            final.part = part
-            publish(.final(final))
+            publish(.final(emptyFinal(testID: testID, part: part, reason: reason, interrupted: false)))
         }
         let run: LoadRun
         do {
