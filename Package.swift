@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "HistogramTests", dependencies: ["Histogram", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP1"]),
-        .testTarget(name: "OrchestratorTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Messaging", "Histogram", "LoadGenerator", "TestSupport"]),
         .testTarget(name: "DriverTests", dependencies: ["Messaging", "LoadGenerator", "Histogram", "TestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "LoadGenerator", "TestSupport"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "TestSupport"]),

@@ -1,0 +1,67 @@
+import Foundation
+import Histogram
+import LoadGenerator
+import Messaging
+@testable import Orchestrator
+import Testing
+
+/// A test's bookkeeping in the orchestrator, fed with messages directly: shares, failed drivers,
+/// handed-over parts, redelivered messages.
+@Suite struct TestRunTests {
+    func definition(_ json: String) throws -> TestDefinition {
+        try TestDefinition(json: Array(json.utf8)) { "generated" }
+    }
+
+    func histogram(_ values: [Int64]) -> String {
+        var h = HDRHistogram()
+        for v in values { h.record(v) }
+        return h.encodeBase64()
+    }
+
+    func interval(_ driver: String, t: Int, requests: Int, part: Int? = nil) -> IntervalMessage {
+        IntervalMessage(driverID: driver, testID: "r", t: t, requests: requests, responses: requests, errors: ErrorCounts(),
+                        bytesRead: 0, histogram: histogram(Array(repeating: 1_000, count: requests)), part: part)
+    }
+
+    func final(_ driver: String, requests: Int, part: Int? = nil) -> FinalMessage {
+        var f = FinalMessage(driverID: driver, testID: "r", startedAtMs: 1_000, durationS: 1, requests: requests, responses: requests,
+                             errors: ErrorCounts(), bytesRead: 0, histogram: histogram(Array(repeating: 2_000, count: requests)),
+                             serviceHistogram: nil, firstError: nil, interrupted: false)
+        f.part = part
+        return f
+    }
+
+    @Test func aFailedDriversUnsentRequestsAreWhatItDidNotReport() throws {
+        let run = TestRun(definition: try definition(#"{"test_id": "r", "target": "http://127.0.0.1/", "message_count_per_driver": 100}"#))
+        run.start(drivers: ["d1", "d2", "d3"], startAtMs: 1_000)
+        try run.add(interval("d2", t: 1, requests: 30))
+        try run.add(interval("d2", t: 2, requests: 10))
+        try run.add(interval("d2", t: 2, requests: 10))  // redelivered: counts once
+        run.failedDrivers.insert("d2")
+        #expect(run.unsent(by: "d2").map(\.requests) == [60])
+        try run.add(interval("d2", t: 3, requests: 25))  // from a driver already failed: ignored
+        #expect(run.unsent(by: "d2").map(\.requests) == [60])
+        // Handed over as part 2 to d1 and part 3 to d3.
+        run.shares[Share(driver: "d1", part: 2)] = ShareWork(requests: 30, startAtMs: 3_000)
+        run.shares[Share(driver: "d3", part: 3)] = ShareWork(requests: 30, startAtMs: 3_000)
+        run.status = .running
+        run.add(final("d1", requests: 100))
+        run.add(final("d3", requests: 100))
+        run.add(final("d1", requests: 30, part: 2))
+        #expect(!run.isComplete && run.pending == [Share(driver: "d3", part: 3)])
+        run.add(final("d3", requests: 30, part: 3))
+        #expect(run.isComplete)
+        let (report, latency) = try run.buildReport()
+        // The full count: the survivors' shares, the parts they took over, and what d2 reported.
+        #expect(report.requests == 300 && latency.totalCount == 300)
+        #expect(report.partial && report.failed_drivers == ["d2"])
+    }
+
+    @Test func handedOverSecondsLandOnTheTestsClock() throws {
+        let run = TestRun(definition: try definition(#"{"test_id": "r", "target": "http://127.0.0.1/", "message_count_per_driver": 100}"#))
+        run.start(drivers: ["d1"], startAtMs: 10_000)
+        run.shares[Share(driver: "d1", part: 2)] = ShareWork(requests: 10, startAtMs: 15_000)
+        try run.add(interval("d1", t: 1, requests: 10, part: 2))
+        #expect(run.seconds[6]?.counters.requests == 10)
+    }
+}
