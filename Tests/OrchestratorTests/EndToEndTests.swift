@@ -139,9 +139,7 @@ func websocketClients(_ cluster: Cluster) throws -> Int {
         usleep(300_000)
         #expect(try nginx.accessLogLines() == requests)
         // Every second of both drivers arrived: the per-second log adds up to the whole test.
-        struct Log: Decodable { let intervals: [Int64]; let total: Int64 }
-        let hlog = cluster.reportsDirectory.appendingPathComponent("pause-1/latency.hlog").path
-        let log = try python("readlog", ["path": hlog, "percentiles": [50.0]], as: Log.self)
+        let log = try cluster.latencyLog("pause-1")
         #expect(log.total == Int64(requests) && log.intervals.count >= 8)
     }
 }

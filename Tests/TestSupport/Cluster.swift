@@ -68,6 +68,31 @@ public final class Cluster {
         return (status, (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:])
     }
 
+    /// Creates a test from a TestConfig body (`test_id` set to `id`) and triggers it; returns the
+    /// trigger's HTTP status.
+    public func startTest(_ id: String, _ config: String) throws -> Int {
+        let (created, answer) = try json("POST", "/tests", body: "{\"test_id\": \"\(id)\", " + config.dropFirst())
+        guard created == 201 else { throw ProcessFailure(description: "POST /tests: \(created) \(answer)") }
+        return try json("POST", "/trigger", body: "{\"test_id\": \"\(id)\"}").0
+    }
+
+    /// Waits for a test to end; returns its status and report.
+    public func finishedTest(_ id: String, seconds: Double = 90) throws -> (status: String, report: [String: Any], detail: [String: Any]) {
+        let detail = try waitForTest(id, seconds: seconds)
+        return (detail["status"] as? String ?? "", detail["report"] as? [String: Any] ?? [:], detail)
+    }
+
+    /// A finished test's `latency.hlog`, read with Python's hdrhistogram: requests per second, total.
+    public struct LatencyLog: Decodable {
+        public let intervals: [Int64]
+        public let total: Int64
+    }
+
+    public func latencyLog(_ id: String) throws -> LatencyLog {
+        let path = reportsDirectory.appendingPathComponent("\(id)/latency.hlog").path
+        return try python("readlog", ["path": path, "percentiles": [50.0]], as: LatencyLog.self)
+    }
+
     /// Polls GET /tests/{id} until its status is done or failed (bounded).
     public func waitForTest(_ id: String, seconds: Double = 90) throws -> [String: Any] {
         var last: [String: Any] = [:]
