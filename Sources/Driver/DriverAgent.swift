@@ -26,6 +26,9 @@ public final class DriverAgent: @unchecked Sendable {
     /// Triggered work waiting for the current run to end (a part handed over from a failed driver
     /// arrives while this driver still runs its own share).
     private var queued: [(trigger: TriggerMessage, spec: TestSpec)] = []
+    /// Work already taken (`test_id#part`): a trigger delivered twice (a producer that resent it
+    /// after a broker failure) must not run a test twice.
+    private var taken: Set<String> = []
     private let current = Mutex<RunningTest?>(nil)
     private let stopRequested = Atomic<Bool>(false)
 
@@ -97,16 +100,19 @@ public final class DriverAgent: @unchecked Sendable {
         switch message {
         case .testConfig(let m) where addressedToMe(m.driver_ids):
             let key = Self.key(m.test_id, m.part)
+            guard !taken.contains(key) else { return }  // delivered again after its trigger
             configs[key] = m.config
             log("driver \(id): test \(m.test_id)\(m.part.map { " part \($0)" } ?? "") configured (\(m.config.mode.rawValue) \(m.config.target)\(m.config.requests.map { ", \($0) requests" } ?? ""))")
             if let trigger = pendingTriggers.removeValue(forKey: key) { handle(.trigger(trigger), publisher: publisher) }
         case .trigger(let m) where addressedToMe(m.driver_ids):
             let key = Self.key(m.test_id, m.part)
+            guard !taken.contains(key) else { log("driver \(id): trigger for \(key) delivered again; ignored"); return }
             guard let spec = configs.removeValue(forKey: key) else {
                 pendingTriggers[key] = m
                 log("driver \(id): trigger for \(m.test_id) arrived before its config; waiting for it")
                 return
             }
+            taken.insert(key)
             queued.append((m, spec))
             if let running = current.withLock({ $0?.testID }) {
                 log("driver \(id): \(m.test_id)\(m.part.map { " part \($0)" } ?? "") queued until \(running) ends")
