@@ -2,25 +2,28 @@ import CRdKafka
 import Foundation
 import Synchronization
 
-/// Recovers from a broker that lost the topics (a restart with empty storage: Tansu's in-memory
-/// default). Without it every producer would retry into a missing topic until its messages time
-/// out, and a test in flight could never complete.
+/// Keeps a process's Kafka clients working across a broker restart, including one that comes
+/// back without its topics (Tansu's in-memory storage, a wiped Kafka). Without it librdkafka 2.8
+/// corrupts its metadata cache, and crashes, when a broker comes back without topics it had cached
+/// or with them re-created under new topic ids (librdkafka #4964, #4898; its maintainers: restart
+/// the clients); and producers would retry into missing topics until their messages time out.
 ///
-/// Every `intervalMs` a fresh client asks the broker's metadata (fresh, so its cache never holds
-/// an old topic id). When topics are missing:
-/// 1. every producer of this process moves its undelivered messages to a fresh librdkafka client
-///    and every consumer drops its client: librdkafka 2.8 corrupts its metadata cache when a cached
-///    topic comes back with a new id (librdkafka #4964; its maintainers: restart the clients);
-/// 2. after `settleMs` (longer than the interval, so every other process sharing the broker has
-///    noticed and done step 1 too) it creates whatever is still missing;
-/// 3. consumers read the new topics from their beginnings, so nothing sent after the re-creation
-///    is skipped. Messages the broker held and nobody had read yet are gone with its storage.
+/// 1. When a producer reports every broker down (or topics go missing), every producer of this
+///    process moves its undelivered messages, in order, to a fresh librdkafka client, and every
+///    consumer drops its client.
+/// 2. A fresh client (no cache) asks the broker for the topics and their ids, every `intervalMs`
+///    while recovering and every `healthyIntervalMs` otherwise. Topics still missing `settleMs`
+///    after they were first seen missing are created: by then every other process sharing the
+///    broker has lost its connection too and done step 1.
+/// 3. Consumers resume with fresh clients: at the offsets they would have read next, or from the
+///    beginning of a topic whose id changed. Messages the old broker held that nobody had read are
+///    gone with its storage.
 final class KafkaTopicKeeper: Sendable {
     private let state = KeeperState()
     private let loss: BrokerLossSignal
 
-    init(brokers: String, names: TopicNames, clients: KafkaClientRegistry, intervalMs: Int = 1_000, settleMs: Int = 2_000,
-         log: @escaping @Sendable (String) -> Void) {
+    init(brokers: String, names: TopicNames, clients: KafkaClientRegistry, intervalMs: Int = 1_000,
+         healthyIntervalMs: Int = 5_000, settleMs: Int = 2_000, log: @escaping @Sendable (String) -> Void) {
         let state = self.state
         let loss = clients.lossSignal
         self.loss = loss
@@ -37,7 +40,8 @@ final class KafkaTopicKeeper: Sendable {
                 replaced = true
             }
             while true {
-                _ = loss.wake.wait(timeout: .now() + .milliseconds(intervalMs))
+                let recovering = replaced || missingSince != nil
+                _ = loss.wake.wait(timeout: .now() + .milliseconds(recovering ? intervalMs : healthyIntervalMs))
                 if state.stop.load(ordering: .relaxed) { return }
                 if loss.lost.exchange(false, ordering: .relaxed) && !replaced {
                     log("Kafka broker connection lost: replacing this process's Kafka clients; they resume when the broker is back")
