@@ -32,6 +32,8 @@ public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
     private var reportedErrors: Set<Int32> = []
     /// The next offset to read, per topic name and partition (where to resume after a suspend).
     private let positions: Mutex<[String: [Int32: Int64]]>
+    /// Held by `resume` and `close`, which both touch `readinessFD`'s life.
+    private let lifecycle = NSLock()
 
     init(brokers: String, topics: TopicNames, subscribe wanted: [Topic], from start: StartPosition,
          extra: [String: String] = [:]) throws(BusError) {
@@ -100,6 +102,9 @@ public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
     /// `newLogs` were re-created and are read from their beginnings.
     /// - Throws: `BusError` when the topics cannot be read yet (the keeper tries again).
     func resume(newLogs: Set<String>) throws(BusError) {
+        // The fresh client writes to `readinessFD`: `close` must not close it meanwhile.
+        lifecycle.lock()
+        defer { lifecycle.unlock() }
         guard !isClosed.load(ordering: .relaxed) else { return }
         let resumeAt = positions.withLock { p in p.filter { !newLogs.contains($0.key) } }
         let fresh = try ConsumerClient(brokers: brokers, names: names, wanted: wanted, from: .beginning,
@@ -113,6 +118,8 @@ public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
 
     public func close() {
         guard !isClosed.exchange(true, ordering: .relaxed) else { return }
+        lifecycle.lock()
+        defer { lifecycle.unlock() }
         suspend()
         Glibc.close(readinessFD)
     }

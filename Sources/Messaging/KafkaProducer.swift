@@ -28,12 +28,12 @@ struct SalvagedMessage: Sendable {
 /// An idempotent producer (acks=all, retries, no duplicates on retry). `publish` only enqueues;
 /// a poller thread serves delivery reports, so no caller ever waits on the broker.
 ///
-/// Topic loss: `replaceClient()` (called by the topic keeper when the broker lost its topics)
-/// purges the undelivered messages from the current librdkafka client, destroys it, and produces
-/// them again, in order, through a fresh one (librdkafka 2.8 must not see a cached topic come back
-/// with a new topic id; see `KafkaConsumer`).
+/// Broker loss: `replaceClient()` (called by the topic keeper when every broker connection is
+/// down, or topics went missing) purges the undelivered messages from the current librdkafka
+/// client, destroys it, and produces them again, in order, through a fresh one (librdkafka 2.8
+/// must not see cached topics come back empty or under new ids; see `KafkaTopicKeeper`).
 public final class KafkaProducer: BusPublisher, @unchecked Sendable {
-    // @unchecked: the client is guarded by `client`; librdkafka handles are thread-safe.
+    // @unchecked: the client is guarded by `slot`; librdkafka handles are thread-safe.
     private let slot: ProducerSlot
     private let names: TopicNames
     private let counters: DeliveryCounters
@@ -105,7 +105,8 @@ public final class KafkaProducer: BusPublisher, @unchecked Sendable {
     func replaceClient() {
         guard !poller.closed.load(ordering: .relaxed) else { return }
         poller.replaceRequested.store(true, ordering: .relaxed)
-        poller.replaced.wait()
+        // Bounded: a producer closed meanwhile has no poller left to answer.
+        _ = poller.replaced.wait(timeout: .now() + .seconds(30))
     }
 
     /// Runs on the poller thread.

@@ -30,7 +30,7 @@ public struct OrchestratorOptions: Sendable {
 }
 
 /// The orchestrator: REST API and WebSocket server on one reactor, fed by the Kafka topics
-/// `register`, `heartbeat` and `metrics` (whose consumer wakes the same reactor through an fd). It
+/// `register`, `heartbeat` and `metrics` (whose consumers wake the same reactor through fds). It
 /// keeps the driver registry, sends tests to drivers, merges their histograms each second and at
 /// the end, and writes the reports.
 ///

@@ -112,7 +112,8 @@ import TestSupport
         let to = handover["to"] as? [String: Int] ?? [:]
         #expect(Set(to.keys) == ["d1", "d3"], "\(to)")
         let moved = handover["requests"] as? Int ?? 0
-        #expect(to.values.reduce(0, +) == moved && moved > 100 && moved < 500, "moved \(moved)")
+        // d2 ran ~2 s of its 6 before the kill; how many of those seconds it reported is a race.
+        #expect(to.values.reduce(0, +) == moved && moved > 0 && moved < 600, "moved \(moved)")
         // The target saw the full count, plus at most d2's last unreported second (100 req/s).
         usleep(300_000)
         let lines = try nginx.accessLogLines()
