@@ -80,13 +80,7 @@ public final class DriverAgent: @unchecked Sendable {
         // Let a test that was interrupted publish its final message before leaving.
         let deadline = Date().addingTimeInterval(10)
         while current.withLock({ $0 != nil }) && Date() < deadline { usleep(20_000) }
-        // Work that never started still gets its final message, so no test waits for it.
-        for (trigger, _) in queued {
-            let final = emptyFinal(testID: trigger.test_id, part: trigger.part, reason: "driver stopped before this work started",
-                                   interrupted: true)
-            do { try publisher.publish(.final(final)) } catch { log("driver \(id): final for queued \(trigger.test_id) not queued: \(error)") }
-        }
-        queued.removeAll()
+        dropQueued(publisher, reason: "driver stopped before this work started") { _ in true }
         heartbeat(publisher, state: .leaving)
         if !publisher.flush(timeoutMs: 10_000) { log("driver \(id): some messages were not delivered before exit") }
         log("driver \(id) left")
@@ -118,11 +112,21 @@ public final class DriverAgent: @unchecked Sendable {
                 log("driver \(id): \(m.test_id)\(m.part.map { " part \($0)" } ?? "") queued until \(running) ends")
             }
         case .stop(let m):
-            queued.removeAll { $0.trigger.test_id == m.test_id }
+            dropQueued(publisher, reason: "stopped before this work started") { $0 == m.test_id }
             current.withLock { if $0?.testID == m.test_id { $0?.run?.interrupt() } }
         default:
             break
         }
+    }
+
+    /// Drops queued work of the tests `matching` selects; each gets an interrupted final message,
+    /// so no test waits for work that will never run.
+    private func dropQueued(_ publisher: BusPublisher, reason: String, matching: (String) -> Bool) {
+        for (trigger, _) in queued where matching(trigger.test_id) {
+            let final = emptyFinal(testID: trigger.test_id, part: trigger.part, reason: reason, interrupted: true)
+            do { try publisher.publish(.final(final)) } catch { log("driver \(id): final for queued \(trigger.test_id) not queued: \(error)") }
+        }
+        queued.removeAll { matching($0.trigger.test_id) }
     }
 
     /// Starts the oldest queued work when nothing runs.
