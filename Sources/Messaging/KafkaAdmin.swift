@@ -1,8 +1,20 @@
 import CRdKafka
 import Foundation
 
-/// Topic administration through an existing client handle.
+/// Topic administration through a client handle.
 enum KafkaAdmin {
+    /// Runs `body` with a short-lived client of its own: no metadata cached from before (see
+    /// `KafkaTopicKeeper`), nothing left running after. `quiet` silences librdkafka's log lines
+    /// (for checks repeated while a broker is down).
+    static func withClient<T>(brokers: String, quiet: Bool = false,
+                              _ body: (OpaquePointer) throws(BusError) -> T) throws(BusError) -> T {
+        var properties = ["bootstrap.servers": brokers]
+        if quiet { properties["log_level"] = "0" }
+        let rk = try KafkaConfiguration(properties).makeClient(RD_KAFKA_PRODUCER)
+        defer { rd_kafka_destroy(rk) }
+        return try body(rk)
+    }
+
     /// Creates every topic of `names` that does not exist yet; "already exists" is success.
     static func createTopics(_ rk: OpaquePointer, names: TopicNames, timeoutMs: Int) throws(BusError) {
         var error = [CChar](repeating: 0, count: 512)

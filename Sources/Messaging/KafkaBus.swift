@@ -14,9 +14,9 @@ public final class KafkaBus: Bus {
         self.brokers = brokers
         self.topics = topics
         if createTopics {
-            let admin = try KafkaProducer(brokers: brokers, topics: topics)
-            try admin.createTopics()
-            admin.close()
+            try KafkaAdmin.withClient(brokers: brokers) { rk throws(BusError) in
+                try KafkaAdmin.createTopics(rk, names: topics, timeoutMs: 10_000)
+            }
         }
         keeper = keepTopicsLog.map { [clients] log in KafkaTopicKeeper(brokers: brokers, names: topics, clients: clients, log: log) }
     }

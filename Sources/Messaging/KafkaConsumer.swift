@@ -182,9 +182,7 @@ final class ConsumerClient: @unchecked Sendable {
                 let next = resumeAt[name]?[partition]
                 let fromEnd = if case .end = start { true } else { false }
                 if next != nil || fromEnd {
-                    var low: Int64 = 0, high: Int64 = 0
-                    let err = rd_kafka_query_watermark_offsets(rk, name, partition, &low, &high, 10_000)
-                    guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw BusError.from("watermarks \(name)/\(partition)", err) }
+                    let (low, high) = try watermarks(name, partition)
                     if let next {
                         offset = next <= high && next >= low ? next : low  // a shorter log is a new one
                     } else {
@@ -198,6 +196,14 @@ final class ConsumerClient: @unchecked Sendable {
         if case .time(let ms) = start { resolveTimes(list, ms) }
         let err = rd_kafka_assign(rk, list)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw BusError.from("assign", err) }
+    }
+
+    /// A partition's first and next offsets, from the broker.
+    private func watermarks(_ topic: String, _ partition: Int32) throws(BusError) -> (low: Int64, high: Int64) {
+        var low: Int64 = 0, high: Int64 = 0
+        let err = rd_kafka_query_watermark_offsets(rk, topic, partition, &low, &high, 10_000)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw BusError.from("watermarks \(topic)/\(partition)", err) }
+        return (low, high)
     }
 
     /// Replaces each partition's offset by the first offset at or after `ms`; keeps "beginning"
@@ -219,8 +225,7 @@ final class ConsumerClient: @unchecked Sendable {
             } else {
                 // No message at or after the time yet: from the current end (resolved now, so
                 // nothing produced from here on is missed).
-                var low: Int64 = 0, high: Int64 = 0
-                if rd_kafka_query_watermark_offsets(rk, e.topic, e.partition, &low, &high, 10_000) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                if let (_, high) = try? watermarks(String(cString: e.topic), e.partition) {
                     list.pointee.elems[i].offset = high
                 }
             }

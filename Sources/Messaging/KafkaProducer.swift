@@ -144,12 +144,6 @@ public final class KafkaProducer: BusPublisher, @unchecked Sendable {
         slot.client.withLock { rd_kafka_flush($0.rk, Int32(timeoutMs)) == RD_KAFKA_RESP_ERR_NO_ERROR }
     }
 
-    /// Creates the topics that are missing (already existing ones are fine).
-    func createTopics(timeoutMs: Int = 10_000) throws(BusError) {
-        let rk = slot.client.withLock { UncheckedBox($0.rk) }
-        try KafkaAdmin.createTopics(rk.value, names: names, timeoutMs: timeoutMs)
-    }
-
     public func close() {
         guard !poller.closed.exchange(true, ordering: .relaxed) else { return }
         poller.done.wait()

@@ -93,17 +93,13 @@ final class KafkaTopicKeeper: Sendable {
     /// Topic ids (nil: missing); nil when the broker cannot be asked. A fresh client each time,
     /// so no metadata is cached across a broker restart.
     private static func topicIDs(brokers: String, names: TopicNames) -> [String: String?]? {
-        guard let conf = try? KafkaConfiguration(["bootstrap.servers": brokers, "log_level": "0"]),
-              let rk = try? conf.makeClient(RD_KAFKA_PRODUCER) else { return nil }
-        defer { rd_kafka_destroy(rk) }
-        return KafkaAdmin.topicIDs(rk, names: names, timeoutMs: 2_000)
+        (try? KafkaAdmin.withClient(brokers: brokers, quiet: true) { KafkaAdmin.topicIDs($0, names: names, timeoutMs: 2_000) }) ?? nil
     }
 
     private static func create(brokers: String, names: TopicNames) throws(BusError) {
-        let conf = try KafkaConfiguration(["bootstrap.servers": brokers, "log_level": "0"])
-        let rk = try conf.makeClient(RD_KAFKA_PRODUCER)
-        defer { rd_kafka_destroy(rk) }
-        try KafkaAdmin.createTopics(rk, names: names, timeoutMs: 5_000)
+        try KafkaAdmin.withClient(brokers: brokers, quiet: true) { rk throws(BusError) in
+            try KafkaAdmin.createTopics(rk, names: names, timeoutMs: 5_000)
+        }
     }
 
     deinit {
