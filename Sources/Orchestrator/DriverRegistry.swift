@@ -12,6 +12,11 @@ public struct DriverRecord: Sendable {
     public var lastHeard: UInt64
     public var testID: String?
 
+    /// A driver known only from a heartbeat or a restored test, not from its registration.
+    static func unregistered(_ id: String, state: DriverState, now: UInt64, testID: String?) -> DriverRecord {
+        DriverRecord(id: id, host: "unknown", threads: 1, version: "unknown", state: state, lastHeard: now, testID: testID)
+    }
+
     func json(now: UInt64) -> [String: Any] {
         ["id": id, "host": host, "state": state.rawValue, "threads": threads, "version": version,
          "last_heartbeat_ms_ago": Int((now &- lastHeard) / 1_000_000), "test_id": testID.map { $0 as Any } ?? NSNull()]
@@ -38,8 +43,7 @@ struct DriverRegistry {
             if m.state == .leaving {
                 return drivers.removeValue(forKey: m.driver_id) == nil ? nil : (m.driver_id, "left")
             }
-            var record = drivers[m.driver_id] ?? DriverRecord(id: m.driver_id, host: "unknown", threads: 1, version: "unknown",
-                                                               state: m.state, lastHeard: now, testID: nil)
+            var record = drivers[m.driver_id] ?? .unregistered(m.driver_id, state: m.state, now: now, testID: nil)
             let before = drivers[m.driver_id]?.state
             record.state = m.state
             record.lastHeard = now
@@ -62,7 +66,7 @@ struct DriverRegistry {
     /// failed if it stays silent for the timeout from `now`.
     mutating func expect(_ id: String, testID: String, now: UInt64) {
         guard drivers[id] == nil else { return }
-        drivers[id] = DriverRecord(id: id, host: "unknown", threads: 1, version: "unknown", state: .busy, lastHeard: now, testID: testID)
+        drivers[id] = .unregistered(id, state: .busy, now: now, testID: testID)
     }
 
     /// Marks drivers failed that have been silent for the timeout, counting silence only from

@@ -35,8 +35,7 @@ extension Orchestrator {
         spec.connections = min(spec.connections, requests)
         let startAt = Int64(Date().timeIntervalSince1970 * 1000)
         do {
-            try publisher.publish(.testConfig(TestConfigMessage(testID: run.id, driverIDs: [driver], config: spec, part: part)))
-            try publisher.publish(.trigger(TriggerMessage(testID: run.id, driverIDs: [driver], startAtMs: startAt, part: part)))
+            try sendWork(run.id, spec: spec, to: [driver], startAtMs: startAt, part: part)
         } catch {
             log("orchestrator: test \(run.id) part \(part) not sent to \(driver): \(error)")
             return false

@@ -287,8 +287,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         let spec = run.definition.spec(driverCount: chosen.count)
         let startAt = Int64(Date().timeIntervalSince1970 * 1000) + Int64(options.startDelayMs)
         do {
-            try publisher.publish(.testConfig(TestConfigMessage(testID: run.id, driverIDs: chosen, config: spec)))
-            try publisher.publish(.trigger(TriggerMessage(testID: run.id, driverIDs: chosen, startAtMs: startAt)))
+            try sendWork(run.id, spec: spec, to: chosen, startAtMs: startAt, part: nil)
         } catch {
             return (503, ["error": "could not send the test to the drivers: \(error)"])
         }
@@ -299,6 +298,12 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         for id in chosen { registry.mark(id, state: .busy, testID: run.id) }
         log("orchestrator: test \(run.id) triggered on \(chosen.joined(separator: ", "))")
         return (202, ["test_id": run.id, "status": "running", "drivers": chosen, "start_at_ms": startAt])
+    }
+
+    /// Queues a test's config and its trigger for `drivers` (`part`: see `TestConfigMessage`).
+    func sendWork(_ testID: String, spec: TestSpec, to drivers: [String], startAtMs: Int64, part: Int?) throws(BusError) {
+        try publisher.publish(.testConfig(TestConfigMessage(testID: testID, driverIDs: drivers, config: spec, part: part)))
+        try publisher.publish(.trigger(TriggerMessage(testID: testID, driverIDs: drivers, startAtMs: startAtMs, part: part)))
     }
 
     func announceSeconds(_ run: TestRun) {

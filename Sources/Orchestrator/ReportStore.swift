@@ -23,8 +23,8 @@ struct ReportStore {
         var failed_drivers: [String]
         var error: String?
         /// Every driver's share: part 1 its own, later parts handed over from failed drivers.
-        var shares: [StoredShare]?
-        var redistributed: [Redistribution]?
+        var shares: [StoredShare]
+        var redistributed: [Redistribution]
     }
 
     struct StoredShare: Codable {
@@ -65,11 +65,12 @@ struct ReportStore {
                 }
                 let run = TestRun(definition: definition, createdAtMs: state.created_at_ms)
                 run.status = TestRun.Status(rawValue: state.status) ?? .failed
-                run.start(drivers: state.drivers, startAtMs: state.start_at_ms)
-                for share in state.shares ?? [] {
+                run.assigned = state.drivers
+                run.startAtMs = state.start_at_ms
+                for share in state.shares {
                     run.shares[Share(driver: share.driver, part: share.part)] = ShareWork(requests: share.requests, startAtMs: share.start_at_ms)
                 }
-                run.redistributed = state.redistributed ?? []
+                run.redistributed = state.redistributed
                 run.triggeredAtMs = state.triggered_at_ms
                 run.failedDrivers = Set(state.failed_drivers)
                 run.error = state.error
