@@ -67,17 +67,18 @@ echo "Dashboard: http://127.0.0.1:$API_PORT/   (live while the demo runs)"
 echo
 
 STAMP="$(date +%s)"
+# demo_test ID FIELDS: creates test ID (TestConfig FIELDS plus the target), triggers it, waits, shows it.
+demo_test() {
+  api POST /tests "{\"test_id\":\"$1\",$2,\"target\":\"http://127.0.0.1:$TARGET_PORT/\"}" >/dev/null
+  api POST /trigger "{\"test_id\":\"$1\"}" >/dev/null
+  wait_done "$1"
+  show "$1"
+}
 echo "== avalanche: 2 drivers x 20 connections, 20,000 requests each =="
-api POST /tests "{\"test_id\":\"demo-avalanche-$STAMP\",\"test_type\":\"AVALANCHE\",\"message_count_per_driver\":20000,\"connections\":20,\"target\":\"http://127.0.0.1:$TARGET_PORT/\"}" >/dev/null
-api POST /trigger "{\"test_id\":\"demo-avalanche-$STAMP\"}" >/dev/null
-wait_done "demo-avalanche-$STAMP"
-show "demo-avalanche-$STAMP"
+demo_test "demo-avalanche-$STAMP" '"test_type":"AVALANCHE","message_count_per_driver":20000,"connections":20'
 echo
 echo "== tsunami: 1,000 requests/s in total for 5 s; latency from the intended send time =="
-api POST /tests "{\"test_id\":\"demo-tsunami-$STAMP\",\"test_type\":\"TSUNAMI\",\"rate\":1000,\"duration_s\":5,\"connections\":10,\"target\":\"http://127.0.0.1:$TARGET_PORT/\"}" >/dev/null
-api POST /trigger "{\"test_id\":\"demo-tsunami-$STAMP\"}" >/dev/null
-wait_done "demo-tsunami-$STAMP"
-show "demo-tsunami-$STAMP"
+demo_test "demo-tsunami-$STAMP" '"test_type":"TSUNAMI","rate":1000,"duration_s":5,"connections":10'
 echo
 echo "Report files: $REPORTS/demo-*-$STAMP/ (report.json, drivers/<id>.json, latency.hlog)"
 echo "Logs: $LOGS"
