@@ -23,6 +23,12 @@ let package = Package(
         // The one compiled C shim: GNU-only calls (thread affinity).
         .target(name: "CShims"),
 
+        // The model: load spec and its one validator, counters, reports, thresholds. Plain data;
+        // HTTP1 only for parsing URLs and checking headers as the encoder will.
+        .target(name: "StampedeModel", dependencies: ["Histogram", "HTTP1"]),
+        // The wire: bus messages, TestConfig as posted, WebSocket events (JSON shapes of the model).
+        .target(name: "StampedeWire", dependencies: ["StampedeModel", "Messaging", "HTTP1"]),
+
         // Engine modules.
         .target(name: "Histogram", dependencies: ["CZlib"]),
         .target(name: "Reactor", dependencies: ["CLinux", "CShims"]),
@@ -30,17 +36,19 @@ let package = Package(
         .target(name: "TLS", dependencies: ["COpenSSL"]),
         .target(name: "HTTPServer", dependencies: ["Reactor", "HTTP1"]),
         .target(name: "WebSocket", dependencies: ["COpenSSL", "HTTP1", "Reactor"]),
-        .target(name: "Messaging", dependencies: ["CRdKafka", "CLinux", "LoadGenerator"]),
+        .target(name: "Messaging", dependencies: ["CRdKafka", "CLinux"]),
         .target(name: "Orchestrator", dependencies: ["Reactor", "HTTP1", "HTTPServer", "WebSocket", "Messaging",
-                                                    "LoadGenerator", "Histogram"]),
-        .target(name: "Driver", dependencies: ["Messaging", "LoadGenerator", "HTTP1", "Histogram"]),
-        .target(name: "LoadGenerator", dependencies: ["Reactor", "HTTP1", "TLS", "Histogram"]),
+                                                    "StampedeModel", "StampedeWire", "Histogram"]),
+        // The one place wire types meet the engine.
+        .target(name: "Driver", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "LoadGenerator", "Histogram"]),
+        .target(name: "LoadGenerator", dependencies: ["Reactor", "HTTP1", "TLS", "Histogram", "StampedeModel"]),
 
         // The command-line tool.
         .executableTarget(
             name: "stampede",
             dependencies: [
-                "Histogram", "Reactor", "HTTP1", "TLS", "LoadGenerator", "HTTPServer", "Messaging", "Driver", "Orchestrator", "CRdKafka", "COpenSSL", "CZlib",
+                "Histogram", "Reactor", "HTTP1", "TLS", "LoadGenerator", "HTTPServer", "Messaging", "Driver", "Orchestrator",
+                "StampedeModel", "StampedeWire", "CRdKafka", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -57,9 +65,11 @@ let package = Package(
         .testTarget(name: "HistogramTests", dependencies: ["Histogram", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP1"]),
-        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Messaging", "Histogram", "LoadGenerator", "TestSupport"]),
-        .testTarget(name: "DriverTests", dependencies: ["Messaging", "LoadGenerator", "Histogram", "TestSupport"]),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "LoadGenerator", "TestSupport"]),
+        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Messaging", "Histogram", "StampedeModel",
+                                                           "StampedeWire", "TestSupport"]),
+        .testTarget(name: "DriverTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "Histogram", "TestSupport"]),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "TestSupport"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "TestSupport"]),
+        .testTarget(name: "StampedeModelTests", dependencies: ["StampedeModel", "StampedeWire", "TestSupport"]),
     ]
 )

@@ -1,6 +1,8 @@
 import Foundation
 import Histogram
 import LoadGenerator
+import StampedeModel
+import StampedeWire
 import Messaging
 import Synchronization
 
@@ -177,7 +179,10 @@ public final class DriverAgent: @unchecked Sendable {
         }
         let run: LoadRun
         do {
-            run = try LoadRun(config: try spec.loadConfig(defaultThreads: threads))
+            run = try LoadRun(config: try spec.loadSpec(defaultThreads: threads))
+        } catch let error as ConfigError {
+            fail("\(TestSpec.field(error.setting)): \(error.reason)")
+            return
         } catch {
             fail("\(error)")
             return

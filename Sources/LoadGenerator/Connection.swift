@@ -1,3 +1,4 @@
+import StampedeModel
 import HTTP1
 import Reactor
 import TLS

@@ -1,3 +1,4 @@
+import StampedeModel
 import Histogram
 import Synchronization
 

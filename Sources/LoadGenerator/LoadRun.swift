@@ -1,3 +1,4 @@
+import StampedeModel
 import Foundation
 import HTTP1
 import Histogram
@@ -15,7 +16,7 @@ public struct IntervalReport: Sendable {
 
 /// Everything a finished run measured.
 public struct LoadResult: Sendable {
-    public let config: LoadConfig
+    public let config: LoadSpec
     public let startedAt: Date
     /// Seconds from the start until the last response or failure.
     public let duration: Double
@@ -35,7 +36,7 @@ public struct LoadResult: Sendable {
 /// Runs a load test: `threads` reactor threads, each with its share of the connections and of the
 /// request budget, merged at the end (counters summed, histograms added).
 public final class LoadRun: Sendable {
-    public let config: LoadConfig
+    public let config: LoadSpec
     private let address: SocketAddress
     private let request: [UInt8]
     private let tlsContext: TLSContext?
@@ -44,7 +45,7 @@ public final class LoadRun: Sendable {
 
     /// Validates the configuration, resolves the target and prepares TLS: every error that can be
     /// known before the first connect is thrown here.
-    public init(config: LoadConfig) throws {
+    public init(config: LoadSpec) throws {
         try config.validate()
         self.config = config
         let addresses = try SocketAddress.resolve(host: config.target.host, port: config.target.port)
@@ -57,7 +58,7 @@ public final class LoadRun: Sendable {
             : nil
         let needed = config.connections + 64
         if raiseOpenFileLimit() < needed {
-            throw ConfigError(field: "connections", reason: "needs \(needed) file descriptors; raise the limit with `ulimit -n`")
+            throw ConfigError(.connections, "needs \(needed) file descriptors; raise the limit with `ulimit -n`")
         }
     }
 

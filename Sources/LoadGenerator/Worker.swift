@@ -1,3 +1,4 @@
+import StampedeModel
 import HTTP1
 import Histogram
 import Reactor
@@ -7,7 +8,7 @@ import TLS
 /// (plain, no atomics: nothing here is shared while the run goes on). Built and used on its thread.
 final class Worker: ReactorHandler, ReactorTimerHandler {
     let reactor: Reactor
-    let config: LoadConfig
+    let config: LoadSpec
     let address: SocketAddress
     let tlsContext: TLSContext?
     let request: UnsafeRawBufferPointer
@@ -51,7 +52,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// - Parameters:
     ///   - connectionOffset: global index of this worker's first connection (staggers tsunami starts).
     ///   - budget: requests this worker may send (`Int.max` for a timed run).
-    init(reactor: Reactor, config: LoadConfig, address: SocketAddress, tlsContext: TLSContext?, request: [UInt8],
+    init(reactor: Reactor, config: LoadSpec, address: SocketAddress, tlsContext: TLSContext?, request: [UInt8],
          connections: Int, connectionOffset: Int, budget: Int, startAt: UInt64, sink: IntervalSink, threadIndex: Int) {
         self.reactor = reactor
         self.config = config

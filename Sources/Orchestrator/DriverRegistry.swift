@@ -1,5 +1,6 @@
 import Foundation
 import Messaging
+import StampedeWire
 
 /// What the orchestrator knows of one driver.
 public struct DriverRecord: Sendable {

@@ -1,4 +1,5 @@
-import LoadGenerator
+import StampedeModel
+import StampedeWire
 import Messaging
 
 /// Prometheus text exposition (format 0.0.4) of the orchestrator's state.

@@ -1,5 +1,6 @@
 import Foundation
-import LoadGenerator
+import StampedeModel
+import StampedeWire
 import Messaging
 
 extension Orchestrator {

@@ -2,7 +2,8 @@ import Foundation
 import HTTP1
 import HTTPServer
 import Histogram
-import LoadGenerator
+import StampedeModel
+import StampedeWire
 import Messaging
 import Reactor
 import Synchronization
@@ -142,7 +143,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
 
     /// Creates a test from a TestConfig body (as POST /tests). Reactor thread only.
     public func createTest(json: [UInt8]) throws(FieldError) -> String {
-        let definition = try TestDefinition(json: json) { "t-\(Int(Date().timeIntervalSince1970 * 1000))-\(UInt16.random(in: 0...UInt16.max))" }
+        let definition = try TestConfig(json: json) { "t-\(Int(Date().timeIntervalSince1970 * 1000))-\(UInt16.random(in: 0...UInt16.max))" }
         guard options.allowedTargets.allows(definition.target.bareHost) else {
             throw FieldError("target", "host \(definition.target.bareHost) is not in this orchestrator's --allow-target list")
         }

@@ -1,11 +1,12 @@
 import Foundation
 import HTTP1
 import HTTPServer
-import LoadGenerator
+import StampedeModel
+import StampedeWire
 import Reactor
 import WebSocket
 
-/// The REST API of the SPEC, answered on the reactor thread. Errors are
+/// The REST API (docs/rest-api.md), answered on the reactor thread. Errors are
 /// `{"error": "...", "field": "..."}` with a 4xx/5xx status.
 extension Orchestrator: HTTPServerHandler {
     public func handle(_ request: HTTPRequest, now: UInt64) -> HTTPServerReply {
@@ -173,7 +174,4 @@ extension JSONValue {
         case .object(let o): return o.mapValues(\.foundationObject)
         }
     }
-
-    /// As JSON text.
-    var text: String { jsonText(foundationObject) }
 }

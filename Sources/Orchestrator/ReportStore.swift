@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
-import LoadGenerator
+import StampedeModel
+import StampedeWire
 import Messaging
 
 /// Writes a finished test's files under `<reports-dir>/<test_id>/`: `report.json`,
@@ -59,8 +60,8 @@ struct ReportStore {
             guard let data = FileManager.default.contents(atPath: file.path) else { continue }
             do {
                 let state = try JSONDecoder().decode(TestState.self, from: data)
-                let definition: TestDefinition
-                do { definition = try TestDefinition(json: Array(state.config.utf8)) { state.test_id } } catch {
+                let definition: TestConfig
+                do { definition = try TestConfig(json: Array(state.config.utf8)) { state.test_id } } catch {
                     throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "config: \(error)"])
                 }
                 let run = TestRun(definition: definition, createdAtMs: state.created_at_ms)

@@ -1,4 +1,5 @@
 import Glibc
+import StampedeWire
 
 /// `--allow-target`: the hosts and networks an orchestrator may aim drivers at. Entries are host
 /// names (matched exactly, case-insensitively; never resolved, since DNS answers can change), IP

@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
-import LoadGenerator
+import StampedeModel
+import StampedeWire
 import Messaging
 
 /// One second of a test, merged over the drivers that reported it.
@@ -32,7 +33,7 @@ struct ShareWork {
 final class TestRun {
     enum Status: String { case created, running, done, failed }
 
-    let definition: TestDefinition
+    let definition: TestConfig
     var status: Status = .created
     var assigned: [String] = []
     var startAtMs: Int64 = 0
@@ -58,7 +59,7 @@ final class TestRun {
     /// Wall clock of the trigger (a restarted orchestrator reads the metrics topic from shortly before).
     var triggeredAtMs: Int64?
 
-    init(definition: TestDefinition, createdAtMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) {
+    init(definition: TestConfig, createdAtMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) {
         self.definition = definition
         self.createdAtMs = createdAtMs
     }

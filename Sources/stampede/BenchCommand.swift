@@ -3,6 +3,8 @@ import Dispatch
 import Foundation
 import Histogram
 import LoadGenerator
+import StampedeModel
+import StampedeWire
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,7 +35,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Reactor threads (each owns its share of the connections).")
     var threads: Int = 1
 
-    @Flag(help: "Print the report JSON (SPEC format, with the base64 HDR histogram) instead of the summary.")
+    @Flag(help: "Print the report JSON (see docs/reports.md; with the base64 HDR histogram) instead of the summary.")
     var json = false
 
     @Option(help: "Write per-second latency histograms to FILE (HdrHistogram log format 1.3).")
@@ -42,12 +44,19 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Pin reactor thread i to CPU i.")
     var pin = false
 
+    @Flag(name: .customLong("dry-run"), help: "Check the flags and print the test as a TestConfig (JSON for POST /tests), then exit.")
+    var dryRun = false
+
     func run() throws {
-        var (config, thresholds) = try load.config(url: url, threads: threads)
+        var (config, thresholds) = try load.spec(url: url, threads: threads, defaultConnections: LoadSpec.benchConnections)
         config.pinThreads = pin
+        if dryRun {
+            print(TestConfig.json(testID: "bench", load: config, drivers: nil, thresholds: thresholds).text)
+            return
+        }
         let run: LoadRun
         do { run = try LoadRun(config: config) } catch let error as ConfigError {
-            throw ValidationError("--\(error.field): \(error.reason)")
+            throw ValidationError("\(LoadOptions.flag(error.setting)): \(error.reason)")
         } catch {
             printError("stampede: \(error)")
             throw ExitCode(1)
@@ -81,7 +90,7 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-func describe(_ config: LoadConfig) -> String {
+func describe(_ config: LoadSpec) -> String {
     let stop: String
     switch config.stop {
     case .requests(let n): stop = "\(n)-request"

@@ -3,6 +3,8 @@ import Dispatch
 import Foundation
 import Histogram
 import LoadGenerator
+import StampedeModel
+import StampedeWire
 
 /// Progress on stderr once a second: elapsed, req/s, p99 and errors. On a terminal one line is
 /// rewritten in place; otherwise (`plain`) a line per second is printed.
@@ -12,7 +14,7 @@ final class ProgressLine {
     let total: String
     private var wrote = false
 
-    init(enabled: Bool, plain: Bool = false, config: LoadConfig) {
+    init(enabled: Bool, plain: Bool = false, config: LoadSpec) {
         self.enabled = enabled
         self.plain = plain
         switch config.stop {

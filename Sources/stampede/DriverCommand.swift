@@ -2,6 +2,7 @@ import ArgumentParser
 import Driver
 import Foundation
 import Messaging
+import StampedeModel
 
 struct DriverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,7 +31,7 @@ struct DriverCommand: ParsableCommand {
     var topicPrefix: String = "stampede."
 
     func validate() throws {
-        guard (1...256).contains(threads) else { throw ValidationError("--threads: must be in 1...256") }
+        guard LoadSpec.threadsRange.contains(threads) else { throw ValidationError("--threads: must be in 1...256, got \(threads)") }
         guard !brokers.isEmpty else { throw ValidationError("--brokers: must not be empty") }
         if let id { guard !id.isEmpty, id.count <= 200 else { throw ValidationError("--id: must be 1...200 characters") } }
     }

@@ -1,30 +1,33 @@
 import ArgumentParser
 import Foundation
 import HTTP1
-import LoadGenerator
+import StampedeModel
 
-/// The load flags shared by `bench` and `run` (SPEC "Load flags").
+/// The load flags shared by `bench` and `run`: the CLI adapter of `LoadSpec`. Numbers are parsed
+/// unconditionally, so `--duration -5` reaches the validator (and is refused as negative) instead
+/// of being mistaken for a flag.
 struct LoadOptions: ParsableArguments {
     @Option(help: "Load shape: avalanche (closed loop, as fast as the connections allow) or tsunami (paced; needs --delay-ms or --rate).")
     var mode: LoadMode = .avalanche
 
-    @Option(name: .long, help: "Concurrent connections (1...100000).")
-    var connections: Int = 50
+    @Option(name: .long, parsing: .unconditional,
+            help: "Concurrent connections, 1...100000 (default: 50 for bench; 10 per driver for run, as for a TestConfig).")
+    var connections: Int?
 
-    @Option(help: "Send exactly this many requests, then stop (exclusive with --duration).")
+    @Option(parsing: .unconditional, help: "Send exactly this many requests, then stop (exclusive with --duration; per driver for run).")
     var requests: Int?
 
-    @Option(help: "Stop sending after this many seconds (default 10 when --requests is not given).")
+    @Option(parsing: .unconditional, help: "Stop sending after this many seconds (default 10 when --requests is not given).")
     var duration: Double?
 
-    @Option(name: .customLong("delay-ms"), help: "Tsunami: milliseconds between one connection's consecutive sends.")
+    @Option(name: .customLong("delay-ms"), parsing: .unconditional, help: "Tsunami: milliseconds between one connection's consecutive sends.")
     var delayMs: Double?
 
-    @Option(help: "Tsunami: total requests per second, spread over the connections (alternative to --delay-ms).")
+    @Option(parsing: .unconditional, help: "Tsunami: total requests per second, spread over the connections (alternative to --delay-ms).")
     var rate: Double?
 
-    @Option(name: .customLong("timeout-ms"), help: "Per-request (and connect) timeout in milliseconds.")
-    var timeoutMs: Int = 5_000
+    @Option(name: .customLong("timeout-ms"), parsing: .unconditional, help: "Per-request (and connect) timeout in milliseconds.")
+    var timeoutMs: Int = LoadSpec.defaultTimeoutMs
 
     @Option(help: "HTTP method.")
     var method: String = "GET"
@@ -44,36 +47,50 @@ struct LoadOptions: ParsableArguments {
     @Option(name: .customLong("threshold"), help: "Pass/fail limit NAME=VALUE (repeatable): p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate, min_rps. A failed one exits 3.")
     var thresholds: [String] = []
 
-    /// Builds and checks the configuration; errors name the flag.
-    func config(url: String, threads: Int) throws -> (LoadConfig, [Threshold]) {
-        let target: TargetURL
-        do { target = try TargetURL(parsing: url) } catch { throw ValidationError("URL: \(error)") }
-        var config = LoadConfig(target: target)
-        config.mode = mode
-        config.connections = connections
-        config.threads = threads
-        config.timeoutMs = timeoutMs
-        config.method = method.uppercased()
-        config.insecure = insecure
-        config.caFile = cacert
+    /// The flag that sets a setting, as an error names it.
+    static func flag(_ setting: LoadSetting) -> String {
+        switch setting {
+        case .target: return "URL"
+        case .delay: return "--delay-ms"
+        case .timeout: return "--timeout-ms"
+        case .headers: return "--header"
+        case .thresholds: return "--threshold"
+        default: return "--\(setting.rawValue)"
+        }
+    }
+
+    /// Builds and checks the spec; errors name the flag.
+    /// - Parameter defaultConnections: the command's default (`bench`: the total; `run`: per driver).
+    func spec(url: String, threads: Int, defaultConnections: Int) throws -> (LoadSpec, [Threshold]) {
+        func checked<T>(_ body: () throws(ConfigError) -> T) throws -> T {
+            do { return try body() } catch { throw ValidationError("\(Self.flag(error.setting)): \(error.reason)") }
+        }
+        var spec = LoadSpec(target: try checked { () throws(ConfigError) in try LoadSpec.target(url) })
+        spec.mode = mode
+        spec.connections = connections ?? defaultConnections
+        spec.threads = threads
+        spec.timeoutMs = timeoutMs
+        spec.method = method.uppercased()
+        spec.insecure = insecure
+        spec.caFile = cacert
         switch (requests, duration) {
         case (.some, .some): throw ValidationError("--requests and --duration are exclusive: give one")
-        case (.some(let n), nil): config.stop = .requests(n)
-        case (nil, .some(let s)): config.stop = .duration(s)
-        case (nil, nil): config.stop = .duration(10)
+        case (.some(let n), nil): spec.stop = .requests(n)
+        case (nil, .some(let s)): spec.stop = .duration(s)
+        case (nil, nil): spec.stop = .duration(LoadSpec.defaultDurationS)
         }
         switch (delayMs, rate) {
         case (.some, .some): throw ValidationError("--delay-ms and --rate are exclusive: give one")
-        case (.some(let d), nil): config.pacing = .delayMs(d)
-        case (nil, .some(let r)): config.pacing = .rate(r)
-        case (nil, nil): config.pacing = nil
+        case (.some(let d), nil): spec.pacing = .delayMs(d)
+        case (nil, .some(let r)): spec.pacing = .rate(r)
+        case (nil, nil): spec.pacing = nil
         }
         for header in headers {
             guard let colon = header.firstIndex(of: ":") else {
                 throw ValidationError("--header: expected 'Name: value', got '\(header)'")
             }
-            config.headers.append((String(header[..<colon]).trimmingSpaces(),
-                                   String(header[header.index(after: colon)...]).trimmingSpaces()))
+            spec.headers.append((String(header[..<colon]).trimmingSpaces(),
+                                 String(header[header.index(after: colon)...]).trimmingSpaces()))
         }
         if let body {
             if body.hasPrefix("@") {
@@ -81,22 +98,15 @@ struct LoadOptions: ParsableArguments {
                 guard let data = FileManager.default.contents(atPath: path) else {
                     throw ValidationError("--body: cannot read file '\(path)'")
                 }
-                config.body = [UInt8](data)
+                spec.body = [UInt8](data)
             } else {
-                config.body = Array(body.utf8)
+                spec.body = Array(body.utf8)
             }
         }
-        do { try config.validate() } catch { throw ValidationError("--\(error.field): \(error.reason)") }
-        do {
-            _ = try HTTPRequestEncoder.encode(method: config.method, url: target, headers: config.headers)
-        } catch {
-            throw ValidationError(error.header == config.method ? "--method: \(error.reason)" : "--header: \(error)")
-        }
-        var parsed: [Threshold] = []
-        for t in thresholds {
-            do { parsed.append(try Threshold(parsing: t)) } catch { throw ValidationError("--threshold: \(error.reason)") }
-        }
-        return (config, parsed)
+        let built = spec
+        try checked { () throws(ConfigError) in try built.validate() }
+        let parsed = try thresholds.map { text in try checked { () throws(ConfigError) in try Threshold(parsing: text) } }
+        return (spec, parsed)
     }
 }
 

@@ -3,6 +3,8 @@ import Driver
 import Foundation
 import Histogram
 import LoadGenerator
+import StampedeModel
+import StampedeWire
 import Messaging
 import Orchestrator
 import Synchronization
@@ -46,16 +48,20 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Write per-second merged latency histograms to FILE (HdrHistogram log 1.3).")
     var hlog: String?
 
+    @Flag(name: .customLong("dry-run"), help: "Check the flags and print the TestConfig this run would post (JSON for POST /tests), then exit.")
+    var dryRun = false
+
     func validate() throws {
-        guard (1...64).contains(drivers) else { throw ValidationError("--drivers: must be in 1...64") }
-        guard (1...64).contains(threads) else { throw ValidationError("--threads: must be in 1...64") }
+        guard (1...64).contains(drivers) else { throw ValidationError("--drivers: must be in 1...64, got \(drivers)") }
     }
 
     func run() throws {
-        let (config, thresholds) = try load.config(url: url, threads: threads)
+        let (config, thresholds) = try load.spec(url: url, threads: threads, defaultConnections: LoadSpec.defaultConnections)
         let (host, port) = try listen.map { try parseListen($0) } ?? ("127.0.0.1", 0)
         let testID = "run-\(Int(Date().timeIntervalSince1970))"
-        let body = testConfigJSON(config, thresholds: thresholds, testID: testID)
+        let testConfig = TestConfig.json(testID: testID, load: config, drivers: drivers, thresholds: thresholds).text
+        if dryRun { print(testConfig); return }
+        let body = Array(testConfig.utf8)
 
         var options = OrchestratorOptions()
         options.host = host
@@ -147,26 +153,6 @@ struct RunCommand: ParsableCommand {
         }
         if report.responses == 0 { throw ExitCode(1) }
         if !report.thresholds.passed { throw ExitCode(3) }
-    }
-
-    /// The TestConfig the orchestrator validates, from the CLI flags.
-    private func testConfigJSON(_ config: LoadConfig, thresholds: [Threshold], testID: String) -> [UInt8] {
-        var body: [String: Any] = ["test_id": testID, "test_type": config.mode.rawValue.uppercased(),
-                                   "target": config.target.description, "connections": config.connections,
-                                   "timeout_ms": config.timeoutMs, "method": config.method, "drivers": drivers]
-        switch config.stop {
-        case .requests(let n): body["message_count_per_driver"] = n
-        case .duration(let s): body["duration_s"] = s
-        }
-        switch config.pacing {
-        case .delayMs(let d): body["test_message_delay"] = d
-        case .rate(let r): body["rate"] = r
-        case nil: break
-        }
-        if !config.headers.isEmpty { body["headers"] = Dictionary(config.headers, uniquingKeysWith: { _, last in last }) }
-        if !config.body.isEmpty { body["body"] = String(decoding: config.body, as: UTF8.self) }
-        if !thresholds.isEmpty { body["thresholds"] = Dictionary(thresholds.map { ($0.name.rawValue, $0.value) }, uniquingKeysWith: { _, b in b }) }
-        return [UInt8]((try? JSONSerialization.data(withJSONObject: body)) ?? Data())
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
-import LoadGenerator
+import StampedeModel
+import StampedeWire
 import Messaging
 import Testing
 import TestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
-import LoadGenerator
+import StampedeModel
+import StampedeWire
 import Messaging
 @testable import Orchestrator
 import Testing
@@ -8,8 +9,8 @@ import Testing
 /// A test's bookkeeping in the orchestrator, fed with messages directly: shares, failed drivers,
 /// handed-over parts, redelivered messages.
 @Suite struct TestRunTests {
-    func definition(_ json: String) throws -> TestDefinition {
-        try TestDefinition(json: Array(json.utf8)) { "generated" }
+    func definition(_ json: String) throws -> TestConfig {
+        try TestConfig(json: Array(json.utf8)) { "generated" }
     }
 
     func histogram(_ values: [Int64]) -> String {

@@ -1,5 +1,6 @@
 import Foundation
-import LoadGenerator
+import Messaging
+import StampedeModel
 
 /// Message schema version. A message with a higher `v` is skipped (logged), never misread.
 public let busMessageVersion = 1
@@ -36,32 +37,6 @@ public struct HeartbeatMessage: Codable, Sendable, Equatable {
 
     public init(driverID: String, state: DriverState, testID: String?, sentAtMs: Int64) {
         driver_id = driverID; self.state = state; test_id = testID; sent_at_ms = sentAtMs
-    }
-}
-
-/// A test as drivers run it: one driver's share of the load.
-public struct TestSpec: Codable, Sendable, Equatable {
-    public var target: String
-    public var mode: LoadMode
-    public var connections: Int
-    /// Exactly one of `requests` (per driver) and `duration_s`.
-    public var requests: Int?
-    public var duration_s: Double?
-    public var delay_ms: Double?
-    /// Tsunami: this driver's share of the total rate.
-    public var rate: Double?
-    public var timeout_ms: Int
-    public var method: String
-    public var headers: [String: String]
-    public var body: String?
-    public var threads: Int?
-
-    public init(target: String, mode: LoadMode, connections: Int, requests: Int?, duration_s: Double?,
-                delay_ms: Double? = nil, rate: Double? = nil, timeout_ms: Int = 5_000, method: String = "GET",
-                headers: [String: String] = [:], body: String? = nil, threads: Int? = nil) {
-        self.target = target; self.mode = mode; self.connections = connections; self.requests = requests
-        self.duration_s = duration_s; self.delay_ms = delay_ms; self.rate = rate; self.timeout_ms = timeout_ms
-        self.method = method; self.headers = headers; self.body = body; self.threads = threads
     }
 }
 

@@ -24,7 +24,7 @@ public enum JSONValue: Decodable, Equatable, Sendable {
         try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
     }
 
-    var kind: String {
+    public var kind: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -50,13 +50,14 @@ public struct FieldError: Error, Equatable, CustomStringConvertible {
     public var description: String { "\(field): \(reason)" }
 }
 
-/// Typed reads from a JSON object, each failure naming the field.
-struct FieldReader {
-    let object: [String: JSONValue]
+/// Typed reads from a JSON object, each failure naming the field. Ranges are the validator's
+/// business (`LoadSpec.validate()`); this checks kinds only.
+public struct FieldReader {
+    public let object: [String: JSONValue]
 
-    func has(_ key: String) -> Bool { if case .some(let v) = object[key], v != .null { return true } else { return false } }
+    public init(object: [String: JSONValue]) { self.object = object }
 
-    func string(_ key: String) throws(FieldError) -> String? {
+    public func string(_ key: String) throws(FieldError) -> String? {
         switch object[key] {
         case nil, .null?: return nil
         case .string(let s)?: return s
@@ -64,29 +65,50 @@ struct FieldReader {
         }
     }
 
-    func number(_ key: String, in range: ClosedRange<Double>) throws(FieldError) -> Double? {
+    public func number(_ key: String) throws(FieldError) -> Double? {
         switch object[key] {
         case nil, .null?: return nil
-        case .number(let n)?:
-            guard range.contains(n) else { throw FieldError(key, "must be in \(fmt(range.lowerBound))...\(fmt(range.upperBound)), got \(fmt(n))") }
-            return n
+        case .number(let n)?: return n
         case let v?: throw FieldError(key, "must be a number, not \(v.kind)")
         }
     }
 
-    func integer(_ key: String, in range: ClosedRange<Int>) throws(FieldError) -> Int? {
-        guard let n = try number(key, in: Double(range.lowerBound)...Double(range.upperBound)) else { return nil }
+    public func integer(_ key: String) throws(FieldError) -> Int? {
+        guard let n = try number(key) else { return nil }
         guard n == n.rounded() else { throw FieldError(key, "must be an integer, got \(n)") }
+        // Beyond 2^53 a double no longer holds every integer (and Int(n) would trap past Int.max).
+        guard abs(n) <= 9_007_199_254_740_992 else { throw FieldError(key, "is out of range, got \(n)") }
         return Int(n)
     }
 
-    func object(_ key: String) throws(FieldError) -> [String: JSONValue]? {
+    public func object(_ key: String) throws(FieldError) -> [String: JSONValue]? {
         switch object[key] {
         case nil, .null?: return nil
         case .object(let o)?: return o
         case let v?: throw FieldError(key, "must be an object, not \(v.kind)")
         }
     }
+}
 
-    private func fmt(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d) }
+extension JSONValue: Encodable {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n):
+            if n == n.rounded() && abs(n) < 1e15 { try c.encode(Int64(n)) } else { try c.encode(n) }
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    /// As compact JSON text with sorted keys.
+    public var text: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // A JSONValue holds only JSON kinds (numbers came from JSON, so they are finite): encoding cannot fail.
+        return String(decoding: (try? encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
+    }
 }

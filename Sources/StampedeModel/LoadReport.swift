@@ -32,8 +32,8 @@ public struct Redistribution: Codable, Sendable, Equatable {
     }
 }
 
-/// The report JSON of the SPEC (`bench --json` prints it; the orchestrator stores and serves it).
-/// Field names are the contract; additions are documented in the README.
+/// The report JSON (`bench --json` prints it; the orchestrator stores and serves it). Field
+/// names are the contract documented in docs/reports.md.
 public struct LoadReport: Codable, Sendable {
     public var test_id: String
     public var mode: String
@@ -51,7 +51,6 @@ public struct LoadReport: Codable, Sendable {
     public var partial: Bool
     public var failed_drivers: [String]
     public var thresholds: ThresholdReport
-    // Additions to the SPEC's fields:
     /// Tsunami only: service time from the actual send, not corrected for coordinated omission.
     public var service_time_us: LatencySummary?
     public var connections: Int?
@@ -89,19 +88,6 @@ public struct LoadReport: Codable, Sendable {
         bytes_read = counters.bytesRead
         self.thresholds = ThresholdReport(evaluating: thresholds, requests: counters.requests, responses: counters.responses,
                                           errors: counters.errors, rps: rps, latency: latency_us)
-    }
-
-    /// The report of a local run (`stampede bench`).
-    public init(testID: String, result: LoadResult, drivers: [String] = ["local"], thresholds: [Threshold] = []) {
-        let c = result.counters
-        self.init(testID: testID, mode: result.config.mode, target: result.config.target.description,
-                  startedAt: result.startedAt, duration: result.duration, drivers: drivers, counters: c,
-                  latency: result.latency, serviceTime: result.serviceTime, thresholds: thresholds)
-        connections = result.config.connections
-        threads = result.config.threads
-        interrupted = result.interrupted ? true : nil
-        tls_handshakes = result.config.target.isTLS ? c.tlsHandshakes : nil
-        tls_resumed = result.config.target.isTLS ? c.tlsResumed : nil
     }
 
     public static func rfc3339(_ date: Date) -> String {

@@ -12,18 +12,18 @@ public struct Threshold: Sendable, Equatable, Codable {
     public init(name: Name, value: Double) { self.name = name; self.value = value }
 
     /// Parses `NAME=VALUE`.
-    /// - Throws: `ConfigError` (field `threshold`) naming the valid names or the bad value.
+    /// - Throws: `ConfigError` (setting `thresholds`) naming the valid names or the bad value.
     public init(parsing text: String) throws(ConfigError) {
         let parts = text.split(separator: "=", maxSplits: 1)
         let names = Name.allCases.map(\.rawValue).joined(separator: ", ")
         guard parts.count == 2, let name = Name(rawValue: String(parts[0]).trimmingSpaces()) else {
-            throw ConfigError(field: "threshold", reason: "expected NAME=VALUE with NAME one of \(names), got '\(text)'")
+            throw ConfigError(.thresholds, "expected NAME=VALUE with NAME one of \(names), got '\(text)'")
         }
         guard let value = Double(String(parts[1]).trimmingSpaces()), value.isFinite, value >= 0 else {
-            throw ConfigError(field: "threshold", reason: "\(name.rawValue) needs a non-negative number, got '\(parts[1])'")
+            throw ConfigError(.thresholds, "\(name.rawValue) needs a non-negative number, got '\(parts[1])'")
         }
         if name == .error_rate && value > 1 {
-            throw ConfigError(field: "threshold", reason: "error_rate is a fraction in 0...1, got \(value)")
+            throw ConfigError(.thresholds, "error_rate is a fraction in 0...1, got \(value)")
         }
         self.init(name: name, value: value)
     }

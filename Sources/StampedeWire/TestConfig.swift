@@ -1,0 +1,132 @@
+import HTTP1
+import StampedeModel
+
+/// A test as posted to `POST /tests` (the REST adapter of `LoadSpec`): the original system's
+/// fields `test_id`, `test_type`, `test_message_delay` and `message_count_per_driver`, and
+/// Stampede's own (docs/rest-api.md). Type checks happen here; ranges and combinations in
+/// `LoadSpec.validate()`, whose errors are reported under the REST field names.
+public struct TestConfig: Sendable {
+    public var testID: String
+    /// One driver's load; `rate` (tsunami) is the total over all drivers (see `spec(driverCount:)`).
+    public var load: LoadSpec
+    /// How many drivers to use; nil: every idle one.
+    public var drivers: Int?
+    public var thresholds: [Threshold]
+    /// The request body as received, echoed in GET /tests/{id}.
+    public var original: JSONValue
+
+    public var mode: LoadMode { load.mode }
+    public var target: TargetURL { load.target }
+    /// Requests per driver (count-based tests), nil for duration-based ones.
+    public var requestsPerDriver: Int? { if case .requests(let n) = load.stop { return n } else { return nil } }
+
+    public static let knownFields: Set<String> = [
+        "test_id", "test_type", "test_message_delay", "message_count_per_driver", "target", "connections",
+        "duration_s", "rate", "method", "headers", "body", "timeout_ms", "drivers", "thresholds"]
+
+    /// The REST field that carries a setting.
+    public static func field(_ setting: LoadSetting) -> String {
+        switch setting {
+        case .mode: return "test_type"
+        case .requests: return "message_count_per_driver"
+        case .duration: return "duration_s"
+        case .delay: return "test_message_delay"
+        case .timeout: return "timeout_ms"
+        default: return setting.rawValue
+        }
+    }
+
+    /// Validates a TestConfig body.
+    /// - Throws: `FieldError` naming the first field that is wrong (or "body" for broken JSON).
+    public init(json bytes: [UInt8], generatedID: () -> String) throws(FieldError) {
+        guard let value = JSONValue.parse(bytes) else { throw FieldError("body", "not valid JSON") }
+        guard case .object(let object) = value else { throw FieldError("body", "must be a JSON object") }
+        if let unknown = object.keys.sorted().first(where: { !Self.knownFields.contains($0) }) {
+            throw FieldError(unknown, "unknown field (known: \(Self.knownFields.sorted().joined(separator: ", ")))")
+        }
+        let r = FieldReader(object: object)
+        original = value
+        testID = try r.string("test_id") ?? generatedID()
+        guard (1...64).contains(testID.count),
+              testID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }), testID.first != "." else {
+            throw FieldError("test_id", "must be 1-64 characters of A-Z a-z 0-9 - _ . (not starting with .)")
+        }
+        func checked<T>(_ body: () throws(ConfigError) -> T) throws(FieldError) -> T {
+            do { return try body() } catch { throw FieldError(Self.field(error.setting), error.reason) }
+        }
+        guard let targetText = try r.string("target") else { throw FieldError("target", "is required (an http or https URL)") }
+        load = LoadSpec(target: try checked { () throws(ConfigError) in try LoadSpec.target(targetText) })
+        switch try r.string("test_type")?.uppercased() {
+        case nil, "AVALANCHE"?: load.mode = .avalanche
+        case "TSUNAMI"?: load.mode = .tsunami
+        case let other?: throw FieldError("test_type", "must be AVALANCHE or TSUNAMI, got '\(other)'")
+        }
+        load.connections = try r.integer("connections") ?? LoadSpec.defaultConnections
+        switch (try r.integer("message_count_per_driver"), try r.number("duration_s")) {
+        case (.some(let n), nil): load.stop = .requests(n)
+        case (nil, .some(let s)): load.stop = .duration(s)
+        case (.some, .some): throw FieldError("duration_s", "give exactly one of message_count_per_driver and duration_s")
+        case (nil, nil): throw FieldError("message_count_per_driver", "give exactly one of message_count_per_driver and duration_s")
+        }
+        // The original system sends test_message_delay 0 with every test: 0 means "not paced".
+        let delay = try r.number("test_message_delay").flatMap { $0 == 0 ? nil : $0 }
+        switch (delay, try r.number("rate")) {
+        case (.some, .some): throw FieldError("rate", "give test_message_delay or rate, not both")
+        case (.some(let d), nil): load.pacing = .delayMs(d)
+        case (nil, .some(let rate)): load.pacing = .rate(rate)
+        case (nil, nil): load.pacing = nil
+        }
+        load.timeoutMs = try r.integer("timeout_ms") ?? LoadSpec.defaultTimeoutMs
+        load.method = (try r.string("method") ?? "GET").uppercased()
+        var headers: [(String, String)] = []
+        for (name, value) in (try r.object("headers") ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard case .string(let s) = value else { throw FieldError("headers", "value of '\(name)' must be a string") }
+            headers.append((name, s))
+        }
+        load.headers = headers
+        load.body = (try r.string("body")).map { Array($0.utf8) } ?? []
+        let spec = load
+        try checked { () throws(ConfigError) in try spec.validate() }
+        drivers = try r.integer("drivers")
+        if let drivers, !(1...10_000).contains(drivers) { throw FieldError("drivers", "must be in 1...10000, got \(drivers)") }
+        var thresholds: [Threshold] = []
+        for (name, value) in (try r.object("thresholds") ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard case .number(let n) = value else { throw FieldError("thresholds", "'\(name)' must be a number") }
+            thresholds.append(try checked { () throws(ConfigError) in try Threshold(parsing: "\(name)=\(n)") })
+        }
+        self.thresholds = thresholds
+    }
+
+    /// The TestConfig body that describes `load` (what `stampede run` posts to its orchestrator).
+    public static func json(testID: String, load: LoadSpec, drivers: Int?, thresholds: [Threshold]) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "test_id": .string(testID), "test_type": .string(load.mode.rawValue.uppercased()),
+            "target": .string(load.target.description), "connections": .number(Double(load.connections)),
+            "timeout_ms": .number(Double(load.timeoutMs)), "method": .string(load.method)]
+        switch load.stop {
+        case .requests(let n): o["message_count_per_driver"] = .number(Double(n))
+        case .duration(let s): o["duration_s"] = .number(s)
+        }
+        switch load.pacing {
+        case .delayMs(let d): o["test_message_delay"] = .number(d)
+        case .rate(let r): o["rate"] = .number(r)
+        case nil: break
+        }
+        if let drivers { o["drivers"] = .number(Double(drivers)) }
+        if !load.headers.isEmpty {
+            o["headers"] = .object(Dictionary(load.headers.map { ($0.0, JSONValue.string($0.1)) }, uniquingKeysWith: { _, last in last }))
+        }
+        if !load.body.isEmpty { o["body"] = .string(String(decoding: load.body, as: UTF8.self)) }
+        if !thresholds.isEmpty {
+            o["thresholds"] = .object(Dictionary(thresholds.map { ($0.name.rawValue, JSONValue.number($0.value)) }, uniquingKeysWith: { _, b in b }))
+        }
+        return .object(o)
+    }
+
+    /// One driver's share: connections and count per driver as given, the total rate split evenly.
+    public func spec(driverCount: Int) -> TestSpec {
+        var share = load
+        if case .rate(let r) = share.pacing { share.pacing = .rate(r / Double(driverCount)) }
+        return TestSpec(share)
+    }
+}

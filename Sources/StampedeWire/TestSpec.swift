@@ -1,0 +1,84 @@
+import HTTP1
+import StampedeModel
+
+/// A test as drivers receive it on the `test_config` topic: one driver's share of the load. The
+/// bus adapter of `LoadSpec`: field names are the bus contract (docs/kafka.md).
+public struct TestSpec: Codable, Sendable, Equatable {
+    public var target: String
+    public var mode: LoadMode
+    public var connections: Int
+    /// Exactly one of `requests` (per driver) and `duration_s`.
+    public var requests: Int?
+    public var duration_s: Double?
+    public var delay_ms: Double?
+    /// Tsunami: this driver's share of the total rate.
+    public var rate: Double?
+    public var timeout_ms: Int
+    public var method: String
+    public var headers: [String: String]
+    public var body: String?
+    public var threads: Int?
+
+    public init(target: String, mode: LoadMode, connections: Int, requests: Int?, duration_s: Double?,
+                delay_ms: Double? = nil, rate: Double? = nil, timeout_ms: Int = LoadSpec.defaultTimeoutMs, method: String = "GET",
+                headers: [String: String] = [:], body: String? = nil, threads: Int? = nil) {
+        self.target = target; self.mode = mode; self.connections = connections; self.requests = requests
+        self.duration_s = duration_s; self.delay_ms = delay_ms; self.rate = rate; self.timeout_ms = timeout_ms
+        self.method = method; self.headers = headers; self.body = body; self.threads = threads
+    }
+
+    /// The bus form of a load spec (threads are the driver's own unless `threads` is given).
+    public init(_ spec: LoadSpec, threads: Int? = nil) {
+        var requests: Int?, duration: Double?, delay: Double?, rate: Double?
+        switch spec.stop {
+        case .requests(let n): requests = n
+        case .duration(let s): duration = s
+        }
+        switch spec.pacing {
+        case .delayMs(let d): delay = d
+        case .rate(let r): rate = r
+        case nil: break
+        }
+        self.init(target: spec.target.description, mode: spec.mode, connections: spec.connections, requests: requests,
+                  duration_s: duration, delay_ms: delay, rate: rate, timeout_ms: spec.timeoutMs, method: spec.method,
+                  headers: Dictionary(spec.headers, uniquingKeysWith: { _, last in last }),
+                  body: spec.body.isEmpty ? nil : String(decoding: spec.body, as: UTF8.self), threads: threads)
+    }
+
+    /// The bus field that carries a setting.
+    public static func field(_ setting: LoadSetting) -> String {
+        switch setting {
+        case .duration: return "duration_s"
+        case .delay: return "delay_ms"
+        case .timeout: return "timeout_ms"
+        default: return setting.rawValue
+        }
+    }
+
+    /// The load spec this message describes, validated.
+    /// - Throws: `ConfigError`; `TestSpec.field(error.setting)` names the bus field.
+    public func loadSpec(defaultThreads: Int) throws(ConfigError) -> LoadSpec {
+        var spec = LoadSpec(target: try LoadSpec.target(target))
+        spec.mode = mode
+        spec.connections = connections
+        spec.threads = threads ?? defaultThreads
+        spec.timeoutMs = timeout_ms
+        spec.method = method.uppercased()
+        spec.headers = headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        spec.body = body.map { Array($0.utf8) } ?? []
+        switch (requests, duration_s) {
+        case (.some(let n), nil): spec.stop = .requests(n)
+        case (nil, .some(let s)): spec.stop = .duration(s)
+        case (.some, .some): throw ConfigError(.duration, "give requests or duration_s, not both")
+        case (nil, nil): throw ConfigError(.requests, "give requests or duration_s")
+        }
+        switch (delay_ms, rate) {
+        case (.some(let d), nil): spec.pacing = .delayMs(d)
+        case (nil, .some(let r)): spec.pacing = .rate(r)
+        case (nil, nil): spec.pacing = nil
+        case (.some, .some): throw ConfigError(.rate, "give delay_ms or rate, not both")
+        }
+        try spec.validate()
+        return spec
+    }
+}
