@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // C libraries, reached through thin system-library targets (module map + shim header).
@@ -27,7 +28,7 @@ let package = Package(
         // HTTP1 only for parsing URLs and checking headers as the encoder will.
         .target(name: "StampedeModel", dependencies: ["Histogram", "HTTP1"]),
         // The wire: bus messages, TestConfig as posted, WebSocket events (JSON shapes of the model).
-        .target(name: "StampedeWire", dependencies: ["StampedeModel", "Messaging", "HTTP1"]),
+        .target(name: "StampedeWire", dependencies: ["StampedeModel", "Messaging", "HTTP1", .product(name: "Logging", package: "swift-log")]),
 
         // Engine modules.
         .target(name: "Histogram", dependencies: ["CZlib"]),
@@ -36,11 +37,13 @@ let package = Package(
         .target(name: "TLS", dependencies: ["COpenSSL"]),
         .target(name: "HTTPServer", dependencies: ["Reactor", "HTTP1"]),
         .target(name: "WebSocket", dependencies: ["COpenSSL", "HTTP1", "Reactor"]),
-        .target(name: "Messaging", dependencies: ["CRdKafka", "CLinux"]),
+        .target(name: "Messaging", dependencies: ["CRdKafka", "CLinux", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Orchestrator", dependencies: ["Reactor", "HTTP1", "HTTPServer", "WebSocket", "Messaging",
-                                                    "StampedeModel", "StampedeWire", "Histogram"]),
+                                                    "StampedeModel", "StampedeWire", "Histogram",
+                                                    .product(name: "Logging", package: "swift-log")]),
         // The one place wire types meet the engine.
-        .target(name: "Driver", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "LoadGenerator", "Histogram"]),
+        .target(name: "Driver", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "LoadGenerator", "Histogram",
+                                              .product(name: "Logging", package: "swift-log")]),
         .target(name: "LoadGenerator", dependencies: ["Reactor", "HTTP1", "TLS", "Histogram", "StampedeModel"]),
 
         // The command-line tool.
@@ -50,6 +53,7 @@ let package = Package(
                 "Histogram", "Reactor", "HTTP1", "TLS", "LoadGenerator", "HTTPServer", "Messaging", "Driver", "Orchestrator",
                 "StampedeModel", "StampedeWire", "CRdKafka", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // libFuzzer harnesses (`make fuzz`); a corpus replayer when built normally.
@@ -65,7 +69,7 @@ let package = Package(
         .testTarget(name: "HistogramTests", dependencies: ["Histogram", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP1"]),
-        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Messaging", "Histogram", "StampedeModel",
+        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Messaging", "Histogram", "StampedeModel", .product(name: "Logging", package: "swift-log"),
                                                            "StampedeWire", "TestSupport"]),
         .testTarget(name: "DriverTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "Histogram", "TestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "TestSupport"]),

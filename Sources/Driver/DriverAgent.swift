@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import Logging
 import LoadGenerator
 import StampedeModel
 import StampedeWire
@@ -19,7 +20,7 @@ public final class DriverAgent: @unchecked Sendable {
     public let threads: Int
     public let version: String
     private let bus: Bus
-    private let log: (String) -> Void
+    private let log: Logger
     /// Configs by `test_id#part`, until their trigger comes.
     private var configs: [String: TestSpec] = [:]
     /// Triggers that arrived before their config: the two travel on different topics, and Kafka
@@ -39,12 +40,14 @@ public final class DriverAgent: @unchecked Sendable {
         var run: LoadRun?
     }
 
-    public init(bus: Bus, id: String, host: String, threads: Int, version: String, log: @escaping (String) -> Void) {
+    public init(bus: Bus, id: String, host: String, threads: Int, version: String) {
         self.bus = bus
         self.id = id
         self.host = host
         self.threads = threads
         self.version = version
+        var log = Logger(label: "stampede.driver")
+        log[metadataKey: "driver_id"] = "\(id)"
         self.log = log
     }
 
@@ -65,7 +68,7 @@ public final class DriverAgent: @unchecked Sendable {
         defer { publisher.close() }
         try publisher.publish(.register(RegisterMessage(driverID: id, host: host, threads: threads, version: version,
                                                         pid: ProcessInfo.processInfo.processIdentifier)))
-        log("driver \(id) registered")
+        log.info("registered")
         var nextHeartbeat = Date()
         while !stopRequested.load(ordering: .relaxed) {
             if Date() >= nextHeartbeat {
@@ -84,8 +87,8 @@ public final class DriverAgent: @unchecked Sendable {
         while current.withLock({ $0 != nil }) && Date() < deadline { usleep(20_000) }
         dropQueued(publisher, reason: "driver stopped before this work started") { _ in true }
         heartbeat(publisher, state: .leaving)
-        if !publisher.flush(timeoutMs: 10_000) { log("driver \(id): some messages were not delivered before exit") }
-        log("driver \(id) left")
+        if !publisher.flush(timeoutMs: 10_000) { log.error("some messages were not delivered before exit") }
+        log.info("left")
     }
 
     private func addressedToMe(_ ids: [String]?) -> Bool { ids == nil || ids!.contains(id) }
@@ -98,20 +101,21 @@ public final class DriverAgent: @unchecked Sendable {
             let key = Self.key(m.test_id, m.part)
             guard !taken.contains(key) else { return }  // delivered again after its trigger
             configs[key] = m.config
-            log("driver \(id): test \(m.test_id)\(m.part.map { " part \($0)" } ?? "") configured (\(m.config.mode.rawValue) \(m.config.target)\(m.config.requests.map { ", \($0) requests" } ?? ""))")
+            log.info("test configured", metadata: ["test_id": "\(m.test_id)", "part": "\(m.part ?? 1)", "mode": "\(m.config.mode.rawValue)",
+                                                  "target": "\(m.config.target)", "requests": "\(m.config.requests.map(String.init) ?? "-")"])
             if let trigger = pendingTriggers.removeValue(forKey: key) { handle(.trigger(trigger), publisher: publisher) }
         case .trigger(let m) where addressedToMe(m.driver_ids):
             let key = Self.key(m.test_id, m.part)
-            guard !taken.contains(key) else { log("driver \(id): trigger for \(key) delivered again; ignored"); return }
+            guard !taken.contains(key) else { log.notice("trigger delivered again; ignored", metadata: ["work": "\(key)"]); return }
             guard let spec = configs.removeValue(forKey: key) else {
                 pendingTriggers[key] = m
-                log("driver \(id): trigger for \(m.test_id) arrived before its config; waiting for it")
+                log.info("trigger arrived before its config; waiting for it", metadata: ["test_id": "\(m.test_id)"])
                 return
             }
             taken.insert(key)
             queued.append((m, spec))
             if let running = current.withLock({ $0?.testID }) {
-                log("driver \(id): \(m.test_id)\(m.part.map { " part \($0)" } ?? "") queued until \(running) ends")
+                log.info("work queued until the running test ends", metadata: ["test_id": "\(m.test_id)", "part": "\(m.part ?? 1)", "running": "\(running)"])
             }
         case .stop(let m):
             dropQueued(publisher, reason: "stopped before this work started") { $0 == m.test_id }
@@ -126,7 +130,7 @@ public final class DriverAgent: @unchecked Sendable {
     private func dropQueued(_ publisher: BusPublisher, reason: String, matching: (String) -> Bool) {
         for (trigger, _) in queued where matching(trigger.test_id) {
             let final = emptyFinal(testID: trigger.test_id, part: trigger.part, reason: reason, interrupted: true)
-            do { try publisher.publish(.final(final)) } catch { log("driver \(id): final for queued \(trigger.test_id) not queued: \(error)") }
+            do { try publisher.publish(.final(final)) } catch { log.error("final for queued work not queued", metadata: ["test_id": "\(trigger.test_id)", "error": "\(error)"]) }
         }
         queued.removeAll { matching($0.trigger.test_id) }
     }
@@ -154,7 +158,7 @@ public final class DriverAgent: @unchecked Sendable {
         let running = current.withLock { $0?.testID }
         let message = HeartbeatMessage(driverID: id, state: state ?? (running == nil ? .idle : .busy), testID: running,
                                        sentAtMs: Int64(Date().timeIntervalSince1970 * 1000))
-        do { try publisher.publish(.heartbeat(message)) } catch { log("driver \(id): heartbeat not queued: \(error)") }
+        do { try publisher.publish(.heartbeat(message)) } catch { log.warning("heartbeat not queued", metadata: ["error": "\(error)"]) }
     }
 
     /// The final message of work that sent nothing (it failed to start, or never started).
@@ -171,10 +175,10 @@ public final class DriverAgent: @unchecked Sendable {
     private func execute(testID: String, part: Int?, spec: TestSpec, startAtMs: Int64, publisher: BusPublisher) {
         defer { current.withLock { $0 = nil } }
         func publish(_ message: BusMessage) {
-            do { try publisher.publish(message) } catch { log("driver \(id): \(message.topic.rawValue) message not queued: \(error)") }
+            do { try publisher.publish(message) } catch { log.error("message not queued", metadata: ["topic": "\(message.topic.rawValue)", "error": "\(error)"]) }
         }
         func fail(_ reason: String) {
-            log("driver \(id): test \(testID) failed: \(reason)")
+            log.error("test failed", metadata: ["test_id": "\(testID)", "error": "\(reason)"])
             publish(.final(emptyFinal(testID: testID, part: part, reason: reason, interrupted: false)))
         }
         let run: LoadRun
@@ -193,7 +197,7 @@ public final class DriverAgent: @unchecked Sendable {
         if wait > 0 { Thread.sleep(forTimeInterval: Swift.min(wait, 60)) }
         if stopRequested.load(ordering: .relaxed) { run.interrupt() }
         let startLagMs = Date().timeIntervalSince1970 * 1000 - Double(startAtMs)
-        log("driver \(id): test \(testID) started (\(String(format: "%.1f", startLagMs)) ms after start_at)")
+        log.info("test started", metadata: ["test_id": "\(testID)", "start_lag_ms": "\(String(format: "%.1f", startLagMs))"])
         do {
             let result = try run.run { interval in
                 publish(.interval(IntervalMessage(driverID: self.id, testID: testID, t: interval.second,
@@ -210,7 +214,7 @@ public final class DriverAgent: @unchecked Sendable {
             final.start_lag_ms = startLagMs
             final.part = part
             publish(.final(final))
-            log("driver \(id): test \(testID) done: \(result.counters.requests) requests, \(result.counters.responses) responses")
+            log.info("test done", metadata: ["test_id": "\(testID)", "requests": "\(result.counters.requests)", "responses": "\(result.counters.responses)"])
         } catch {
             fail("\(error)")
         }

@@ -6,11 +6,13 @@ public final class KafkaBus: Bus {
     private let keeper: KafkaTopicKeeper?
 
     /// Connects, and creates the five topics when they are missing.
-    /// - Parameter keepTopicsLog: when given, the bus also recovers when the broker later loses the
-    ///   topics (restarted with empty storage): see `KafkaTopicKeeper`; the closure hears about it.
+    /// - Parameters:
+    ///   - keepTopics: the bus also recovers when the broker later loses the topics (restarted with
+    ///     empty storage): see `KafkaTopicKeeper`. What it does is logged.
+    ///   - onTopicRepair: also hears each of those log lines (tests watch the repairs).
     /// - Throws: `BusError` when the brokers cannot be reached or refuse to create the topics.
     public init(brokers: String, topics: TopicNames = TopicNames(), createTopics: Bool = true,
-                keepTopicsLog: (@Sendable (String) -> Void)? = nil) throws(BusError) {
+                keepTopics: Bool = false, onTopicRepair: (@Sendable (String) -> Void)? = nil) throws(BusError) {
         self.brokers = brokers
         self.topics = topics
         if createTopics {
@@ -18,7 +20,7 @@ public final class KafkaBus: Bus {
                 try KafkaAdmin.createTopics(rk, names: topics, timeoutMs: 10_000)
             }
         }
-        keeper = keepTopicsLog.map { [clients] log in KafkaTopicKeeper(brokers: brokers, names: topics, clients: clients, log: log) }
+        keeper = keepTopics ? KafkaTopicKeeper(brokers: brokers, names: topics, clients: clients, onRepair: onTopicRepair ?? { _ in }) : nil
     }
 
     public func makePublisher() throws(BusError) -> BusPublisher {

@@ -1,4 +1,8 @@
 import CRdKafka
+import Logging
+
+/// librdkafka's own log lines, routed into the process's logging (it would print to stderr).
+let kafkaLog = Logger(label: "stampede.kafka")
 
 /// Owns an rd_kafka_conf_t until a client takes it: `rd_kafka_new` takes ownership on success,
 /// which `consume()` expresses by ending this value's life (it is ~Copyable, so the pointer is
@@ -8,6 +12,12 @@ struct KafkaConfiguration: ~Copyable {
 
     init(_ properties: [String: String]) throws(BusError) {
         conf = rd_kafka_conf_new()
+        rd_kafka_conf_set_log_cb(conf) { _, level, facility, message in
+            // syslog levels: 0 emerg … 7 debug.
+            let mapped: Logger.Level = switch level { case ...2: .critical; case 3: .error; case 4: .warning; case 5: .notice; case 6: .info; default: .debug }
+            kafkaLog.log(level: mapped, "\(message.map { String(cString: $0) } ?? "")",
+                         metadata: ["facility": "\(facility.map { String(cString: $0) } ?? "")"])
+        }
         for (key, value) in properties.sorted(by: { $0.key < $1.key }) { try set(key, value) }
     }
 

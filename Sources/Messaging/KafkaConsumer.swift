@@ -1,6 +1,7 @@
 import CLinux
 import CRdKafka
 import Foundation
+import Logging
 import Synchronization
 
 /// Reads every partition of a set of topics by direct assignment: no consumer group, so no
@@ -84,7 +85,7 @@ public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
             }
         }
         for err in errors where reportedErrors.insert(err.rawValue).inserted {
-            FileHandle.standardError.write(Data("stampede: Kafka consumer: \(String(cString: rd_kafka_err2str(err)))\n".utf8))
+            kafkaLog.error("Kafka consumer error", metadata: ["error": "\(String(cString: rd_kafka_err2str(err)))"])
         }
         // While suspended (topics being re-created) nothing can arrive; don't spin the caller.
         if suspended && timeoutMs > 0 { usleep(UInt32(Swift.min(timeoutMs, 200)) * 1000) }
@@ -214,7 +215,7 @@ final class ConsumerClient: @unchecked Sendable {
         for i in 0..<Int(query.pointee.cnt) { query.pointee.elems[i].offset = ms }
         let err = rd_kafka_offsets_for_times(rk, query, 10_000)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            FileHandle.standardError.write(Data("stampede: Kafka offsets for time \(ms): \(String(cString: rd_kafka_err2str(err))); reading from the beginning\n".utf8))
+            kafkaLog.warning("Kafka offsets for a time not found; reading from the beginning", metadata: ["time_ms": "\(ms)", "error": "\(String(cString: rd_kafka_err2str(err)))"])
             return
         }
         for i in 0..<Int(query.pointee.cnt) {

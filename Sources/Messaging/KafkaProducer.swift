@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Logging
 import Synchronization
 
 /// Delivery outcomes, counted by librdkafka's delivery-report callback, and the messages rescued
@@ -123,7 +124,7 @@ public final class KafkaProducer: BusPublisher, @unchecked Sendable {
             counters.salvaging.store(false, ordering: .relaxed)
             let fresh: ProducerClient
             do { fresh = try makeClient() } catch {
-                FileHandle.standardError.write(Data("stampede: Kafka producer could not be re-created: \(error); keeping the old one\n".utf8))
+                kafkaLog.error("Kafka producer could not be re-created; keeping the old one", metadata: ["error": "\(error)"])
                 return nil
             }
             let replaced = current

@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Logging
 import Synchronization
 
 /// Keeps a process's Kafka clients working across a broker restart, including one that comes
@@ -23,9 +24,13 @@ final class KafkaTopicKeeper: Sendable {
     private let loss: BrokerLossSignal
 
     init(brokers: String, names: TopicNames, clients: KafkaClientRegistry, intervalMs: Int = 1_000,
-         healthyIntervalMs: Int = 5_000, settleMs: Int = 2_000, log: @escaping @Sendable (String) -> Void) {
+         healthyIntervalMs: Int = 5_000, settleMs: Int = 2_000, onRepair: @escaping @Sendable (String) -> Void) {
         let state = self.state
         let loss = clients.lossSignal
+        @Sendable func log(_ line: String) {
+            kafkaLog.warning("\(line)")
+            onRepair(line)
+        }
         self.loss = loss
         let thread = Thread {
             defer { state.done.signal() }

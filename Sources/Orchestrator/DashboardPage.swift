@@ -2,6 +2,9 @@
 /// system (Debian's libjs-chart.js) through GET /assets/chart.js; without it the page still shows
 /// every number, just no charts.
 enum DashboardPage {
+    /// The tab icon (browsers ask for /favicon.ico on every page; a 404 there is a console error).
+    static let icon = ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f6feb"/><path d="M2 12l3-5 3 3 3-6 3 8" stroke="#fff" stroke-width="1.6" fill="none"/></svg>"##
+
     static let html = #"""
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Stampede</title>

@@ -1,4 +1,3 @@
-import Foundation
 import Messaging
 import StampedeWire
 
@@ -18,9 +17,9 @@ public struct DriverRecord: Sendable {
         DriverRecord(id: id, host: "unknown", threads: 1, version: "unknown", state: state, lastHeard: now, testID: testID)
     }
 
-    func json(now: UInt64) -> [String: Any] {
-        ["id": id, "host": host, "state": state.rawValue, "threads": threads, "version": version,
-         "last_heartbeat_ms_ago": Int((now &- lastHeard) / 1_000_000), "test_id": testID.map { $0 as Any } ?? NSNull()]
+    func info(now: UInt64) -> DriverInfo {
+        DriverInfo(id: id, host: host, state: state.rawValue, threads: threads, version: version,
+                   lastHeartbeatMsAgo: Int((now &- lastHeard) / 1_000_000), testID: testID)
     }
 }
 
@@ -86,7 +85,7 @@ struct DriverRegistry {
 
     func count(_ state: DriverState) -> Int { drivers.values.filter { $0.state == state }.count }
 
-    func json(now: UInt64) -> [[String: Any]] {
-        drivers.values.sorted { $0.id < $1.id }.map { $0.json(now: now) }
+    func infos(now: UInt64) -> [DriverInfo] {
+        drivers.values.sorted { $0.id < $1.id }.map { $0.info(now: now) }
     }
 }

@@ -1,6 +1,6 @@
+import Messaging
 import StampedeModel
 import StampedeWire
-import Messaging
 
 /// Prometheus text exposition (format 0.0.4) of the orchestrator's state.
 extension Orchestrator {
@@ -18,15 +18,15 @@ extension Orchestrator {
         }
         family("stampede_tests", "gauge", "Tests by status.")
         for status in [TestRun.Status.created, .running, .done, .failed] {
-            out += "stampede_tests{status=\"\(status.rawValue)\"} \(tests.values.filter { $0.status == status }.count)\n"
+            out += "stampede_tests{status=\"\(status.rawValue)\"} \(book.all.filter { $0.status == status }.count)\n"
         }
         var totals = LoadCounters()
         var reports: [(String, LoadReport)] = []
-        for id in testOrder {
-            guard let run = tests[id], let report = run.report ?? (run.status == .running ? try? run.buildReport().report : nil)
+        for run in book.all {
+            guard let report = run.report ?? (run.status == .running ? try? run.buildReport(nowMs: clock.wallMs()).report : nil)
             else { continue }
             totals = totals + LoadCounters(requests: report.requests, responses: report.responses, errors: report.errors)
-            reports.append((id, report))
+            reports.append((run.id, report))
         }
         family("stampede_requests_total", "counter", "Requests sent by drivers, all tests.")
         out += "stampede_requests_total \(totals.requests)\n"
@@ -48,9 +48,9 @@ extension Orchestrator {
             out += "stampede_test_latency_seconds_count{test_id=\"\(label(id))\"} \(r.responses)\n"
         }
         family("stampede_merge_seconds_total", "counter", "Time spent decoding and merging drivers' interval histograms.")
-        out += "stampede_merge_seconds_total \(Double(mergeNanoseconds) / 1e9)\n"
+        out += "stampede_merge_seconds_total \(Double(book.mergeNanoseconds) / 1e9)\n"
         family("stampede_merged_histograms_total", "counter", "Interval histograms merged.")
-        out += "stampede_merged_histograms_total \(mergedHistograms)\n"
+        out += "stampede_merged_histograms_total \(book.mergedHistograms)\n"
         family("stampede_websocket_clients", "gauge", "Connected WebSocket clients.")
         out += "stampede_websocket_clients \(hub.clientCount)\n"
         family("stampede_websocket_dropped_total", "counter", "WebSocket clients dropped for being slow or silent.")

@@ -1,11 +1,11 @@
 import Foundation
-import HTTP1
 import HTTPServer
 import Histogram
-import StampedeModel
-import StampedeWire
+import Logging
 import Messaging
 import Reactor
+import StampedeModel
+import StampedeWire
 import Synchronization
 import WebSocket
 
@@ -31,14 +31,15 @@ public struct OrchestratorOptions: Sendable {
 }
 
 /// The orchestrator: REST API and WebSocket server on one reactor, fed by the Kafka topics
-/// `register`, `heartbeat` and `metrics` (whose consumers wake the same reactor through fds). It
-/// keeps the driver registry, sends tests to drivers, merges their histograms each second and at
-/// the end, and writes the reports.
+/// `register`, `heartbeat` and `metrics` (whose consumers wake the same reactor through fds). Its
+/// parts: the driver registry, bus liveness, the test book (tests from creation to report), the
+/// live feed (/ws) and the HTTP adapter (`OrchestratorAPI.swift`).
 ///
-/// Thread-safety: everything runs on the reactor thread; other threads use `perform`,
+/// Thread-safety: everything runs on the reactor thread; other threads use `perform` and
 /// `requestShutdown` (both safe anywhere), hence `@unchecked Sendable`.
 public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTimerHandler, WebSocketHubDelegate {
     let options: OrchestratorOptions
+    let clock: OrchestratorClock
     let reactor: Reactor
     let bus: Bus
     /// `register` and `heartbeat` from their ends; `metrics` from its end, or from shortly before
@@ -49,66 +50,65 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     var server: HTTPServer!
     var hub: WebSocketHub!
     var registry: DriverRegistry
-    var tests: [String: TestRun] = [:]
-    var testOrder: [String] = []
-    let reports: ReportStore
-    let log: (String) -> Void
+    let book: TestBook
+    var liveness: BusLiveness
+    let log = Logger(label: "stampede.orchestrator")
     var timerID = 0
     var shuttingDown = false
     var shutdownDeadline: UInt64 = 0
     /// Work handed in from other threads (`perform`), run on the reactor thread.
     private let inbox = Mutex<[@Sendable () -> Void]>([])
     private let shutdownRequested = Atomic<Bool>(false)
-    /// Called on the reactor thread for each merged second and each finished test (the embedded
-    /// `stampede run` prints progress from these).
-    public var onSecond: ((String, Int, LoadCounters, HDRHistogram) -> Void)?
-    public var onFinished: ((String, LoadReport?) -> Void)?
-    /// Time spent decoding and merging driver histograms, and how many were merged (for /metrics).
-    var mergeNanoseconds: UInt64 = 0
-    /// Bus liveness: the orchestrator sends itself a probe on the heartbeat topic every 250 ms. While
-    /// its probes do not come back the bus (not the drivers) is stalled, so no driver is failed for
-    /// silence; once they do, drivers get a full timeout from that moment.
-    let probeID = "orchestrator-probe-\(UUID().uuidString.prefix(8))"
-    var lastProbeSeen: UInt64 = monotonicNanoseconds()
-    var busRecoveredAt: UInt64 = 0
-    var busStalled = false
     /// Chart.js for the dashboard, loaded on first request (empty when not installed).
     var chartJS: [UInt8]?
-    var mergedHistograms = 0
+
+    /// Called on the reactor thread for each merged second and each finished test (the embedded
+    /// `stampede run` prints progress from these).
+    public var onSecond: ((String, Int, LoadCounters, HDRHistogram) -> Void)? {
+        get { book.onSecond }
+        set { book.onSecond = newValue }
+    }
+    public var onFinished: ((String, LoadReport?) -> Void)?
 
     /// Subscribes to the bus, listens, and is ready for `run()`.
     /// - Throws: `BusError` when Kafka cannot be used, `IOError`/`AddressError` when the address
     ///   cannot be listened on.
-    public init(options: OrchestratorOptions, bus: Bus, log: @escaping (String) -> Void) throws {
+    public init(options: OrchestratorOptions, bus: Bus, clock: OrchestratorClock = SystemClock()) throws {
         self.options = options
         self.bus = bus
-        self.log = log
+        self.clock = clock
         registry = DriverRegistry(timeoutMs: options.heartbeatTimeoutMs)
-        reports = ReportStore(directory: URL(fileURLWithPath: options.reportsDirectory, isDirectory: true))
+        liveness = BusLiveness(probeID: BusLiveness.probePrefix + UUID().uuidString.prefix(8), now: clock.monotonicNs())
+        let reports = ReportStore(directory: URL(fileURLWithPath: options.reportsDirectory, isDirectory: true))
         reactor = try Reactor()
-        let restored = reports.loadTests { path, why in log("orchestrator: \(path) skipped: \(why)") }
-        let now = monotonicNanoseconds()
-        for run in restored {
-            tests[run.id] = run
-            testOrder.append(run.id)
-            guard run.status == .running else { continue }
-            // Its drivers get a full heartbeat timeout to show they are alive.
-            for share in run.pending { registry.expect(share.driver, testID: run.id, now: now) }
-            log("orchestrator: test \(run.id) was running when the last orchestrator stopped: reading its metrics again")
-        }
+        let log = self.log
+        let restored = reports.loadTests { path, why in log.warning("test state skipped", metadata: ["path": "\(path)", "error": "\(why)"]) }
         let resumeFrom = restored.filter { $0.status == .running }.compactMap(\.triggeredAtMs).min()
         subscription = try bus.subscribe([.register, .heartbeat], from: .end)
         metricsSubscription = try bus.subscribe([.metrics], from: resumeFrom.map { .time(msSinceEpoch: $0 - 10_000) } ?? .end)
         publisher = try bus.makePublisher()
+        book = TestBook(clock: clock, publisher: publisher, reports: reports, log: log, startDelayMs: options.startDelayMs,
+                        allowedTargets: options.allowedTargets)
+        book.restore(restored)
+        for run in book.running {
+            // Its drivers get a full heartbeat timeout to show they are alive.
+            for share in run.pending { registry.expect(share.driver, testID: run.id, now: clock.monotonicNs()) }
+            log.notice("test was running when the last orchestrator stopped: reading its metrics again", metadata: ["test_id": "\(run.id)"])
+        }
         server = try HTTPServer(reactor: reactor, host: options.host, port: options.port, handler: self)
         let ping = UInt64(options.webSocketPingIntervalMs) * 1_000_000
         hub = WebSocketHub(reactor: reactor, pingIntervalNs: ping, pongTimeoutNs: ping)
         hub.delegate = self
+        book.onEvent = { [unowned self] event in self.hub.broadcast(event.json) }
+        book.onFinished = { [unowned self] run in
+            for id in run.assigned where self.registry.drivers[id]?.state == .busy { self.registry.mark(id, state: .idle, testID: nil) }
+            self.onFinished?(run.id, run.report)
+        }
         let kafkaHandler = reactor.addHandler(self)
         try reactor.register(fd: subscription.readinessFD, events: .readable, handler: kafkaHandler, token: 0)
         try reactor.register(fd: metricsSubscription.readinessFD, events: .readable, handler: kafkaHandler, token: 1)
         timerID = reactor.addTimerHandler(self)
-        reactor.schedule(at: monotonicNanoseconds() + 250_000_000, handler: timerID, token: 0)
+        reactor.schedule(at: clock.monotonicNs() + 250_000_000, handler: timerID, token: 0)
         reactor.onWakeup = { [unowned self] in
             for work in self.inbox.withLock({ q in defer { q.removeAll() }; return q }) { work() }
             if self.shutdownRequested.load(ordering: .relaxed) { self.beginShutdown() }
@@ -142,24 +142,18 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     }
 
     /// Creates a test from a TestConfig body (as POST /tests). Reactor thread only.
-    public func createTest(json: [UInt8]) throws(FieldError) -> String {
-        let definition = try TestConfig(json: json) { "t-\(Int(Date().timeIntervalSince1970 * 1000))-\(UInt16.random(in: 0...UInt16.max))" }
-        guard options.allowedTargets.allows(definition.target.bareHost) else {
-            throw FieldError("target", "host \(definition.target.bareHost) is not in this orchestrator's --allow-target list")
-        }
-        guard tests[definition.testID] == nil else { throw FieldError("test_id", "a test with id '\(definition.testID)' exists", status: 409) }
-        let run = TestRun(definition: definition)
-        tests[run.id] = run
-        testOrder.append(run.id)
-        saveState(run)
-        broadcast(["type": "test", "test": testSummary(run)])
-        return run.id
+    public func createTest(json: [UInt8]) throws(TestBookError) -> String {
+        guard !shuttingDown else { throw .shuttingDown }
+        return try book.create(json: json).id
     }
 
-    /// Triggers a created test (as POST /trigger); returns the HTTP status and answer. Reactor thread only.
-    public func triggerTest(id: String) -> (Int, [String: Any]) {
-        guard let run = tests[id] else { return (404, ["error": "no test with id '\(id)'", "field": "test_id"]) }
-        return trigger(run)
+    /// Triggers a created test on idle drivers (as POST /trigger); returns them and the common
+    /// start time. Reactor thread only.
+    public func triggerTest(id: String) throws(TestBookError) -> (drivers: [String], startAtMs: Int64) {
+        guard !shuttingDown else { throw .shuttingDown }
+        let (run, chosen) = try book.trigger(id: id, idle: registry.idle)
+        for driver in chosen { registry.mark(driver, state: .busy, testID: run.id) }
+        return (chosen, run.startAtMs)
     }
 
     /// Idle drivers right now. Reactor thread only.
@@ -173,86 +167,56 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         for source in [subscription, metricsSubscription] {
             while true {
                 let messages: [BusMessage]
-                do { messages = try source.pollMessages(timeoutMs: 0) } catch { log("orchestrator: bus: \(error)"); break }
+                do { messages = try source.pollMessages(timeoutMs: 0) } catch {
+                    log.error("bus poll failed", metadata: ["error": "\(error)"])
+                    break
+                }
                 if messages.isEmpty { break }
                 for m in messages { handle(m) }
             }
         }
     }
 
-    /// Writes a test's state file; a failure is logged (the test goes on, a restart would miss it).
-    func saveState(_ run: TestRun) {
-        do { try reports.saveState(run) } catch { log("orchestrator: state of test \(run.id) not saved: \(error)") }
-    }
-
     func handle(_ message: BusMessage) {
-        let now = monotonicNanoseconds()
+        let now = clock.monotonicNs()
         switch message {
-        case .heartbeat(let m) where m.driver_id == probeID:
-            lastProbeSeen = now
-            if busStalled {
-                busStalled = false
-                busRecoveredAt = now
-                log("orchestrator: the bus delivers again; drivers get a full heartbeat timeout from now")
-            }
-        case .heartbeat(let m) where m.driver_id.hasPrefix("orchestrator-probe-"):
+        case .heartbeat(let m) where m.driver_id == liveness.probeID:
+            if liveness.probeArrived(now: now) { log.notice("the bus delivers again; drivers get a full heartbeat timeout from now") }
+        case .heartbeat(let m) where m.driver_id.hasPrefix(BusLiveness.probePrefix):
             break  // another orchestrator's probe
         case .register, .heartbeat:
-            if let change = registry.apply(message, now: now) { announceDriver(change.id, state: change.state) }
+            if let change = registry.apply(message, now: now) { book.onEvent(.driver(id: change.id, state: change.state)) }
         case .interval(let m):
-            guard let run = tests[m.test_id] else { return }
-            let start = monotonicNanoseconds()
-            do { try run.add(m) } catch { log("orchestrator: interval from \(m.driver_id) for \(m.test_id) skipped: \(error)") }
-            mergeNanoseconds += monotonicNanoseconds() - start
-            mergedHistograms += 1
-            // Announce a second as soon as every live driver has reported it, not at the next tick.
-            announceSeconds(run)
+            book.add(m)
         case .final(let m):
-            guard let run = tests[m.test_id] else { return }
-            run.add(m)
-            if run.isComplete { finish(run) }
+            book.add(m)
         default:
             break
         }
     }
 
-    // MARK: Timers: heartbeats, per-second merges, completion, shutdown
+    // MARK: Timers: bus probe, driver timeouts, per-second merges, completion, shutdown
 
     public func reactor(_ reactor: Reactor, timerFired token: Int, now: UInt64) {
         do {
-            try publisher.publish(.heartbeat(HeartbeatMessage(driverID: probeID, state: .idle, testID: nil,
-                                                              sentAtMs: Int64(Date().timeIntervalSince1970 * 1000))))
-        } catch { log("orchestrator: bus probe not queued: \(error)") }
-        if !busStalled && now &- lastProbeSeen > 1_000_000_000 {
-            busStalled = true
-            log("orchestrator: the bus is not delivering (own probe silent for 1 s); driver failure detection paused")
+            try publisher.publish(.heartbeat(HeartbeatMessage(driverID: liveness.probeID, state: .idle, testID: nil,
+                                                              sentAtMs: clock.wallMs())))
+        } catch { log.warning("bus probe not queued", metadata: ["error": "\(error)"]) }
+        if liveness.check(now: now) {
+            log.warning("the bus is not delivering (own probe silent for 1 s); driver failure detection paused")
         }
-        if busStalled && now &- lastProbeSeen > UInt64(options.busTimeoutMs) * 1_000_000 {
-            for id in testOrder {
-                guard let run = tests[id], run.status == .running else { continue }
-                run.error = "the Kafka bus\(options.brokers.isEmpty ? "" : " (brokers \(options.brokers))") has delivered nothing for \(options.busTimeoutMs / 1000) s: the test cannot complete; the report holds what arrived before"
-                log("orchestrator: test \(run.id) failed: \(run.error!)")
-                finish(run)
-            }
+        if liveness.silentLongerThan(ms: options.busTimeoutMs, now: now) {
+            book.failRunning("the Kafka bus\(options.brokers.isEmpty ? "" : " (brokers \(options.brokers))") has delivered nothing for \(options.busTimeoutMs / 1000) s: the test cannot complete; the report holds what arrived before")
         }
-        for id in busStalled ? [] : registry.expire(now: now, heardSince: busRecoveredAt) {
-            announceDriver(id, state: DriverState.failed.rawValue)
-            for run in tests.values where run.status == .running && run.pending.contains(where: { $0.driver == id }) {
-                run.failedDrivers.insert(id)
-                log("orchestrator: driver \(id) failed during test \(run.id): completing from the survivors")
-                redistribute(run, from: id)
-                saveState(run)
-            }
+        for id in liveness.stalled ? [] : registry.expire(now: now, heardSince: liveness.recoveredAt) {
+            book.onEvent(.driver(id: id, state: DriverState.failed.rawValue))
+            book.driverFailed(id)
         }
-        for id in testOrder {
-            guard let run = tests[id], run.status == .running else { continue }
-            announceSeconds(run)
-            if run.isComplete || run.live.isEmpty { finish(run) }
-        }
+        book.tick()
         if shuttingDown {
-            let running = tests.values.filter { $0.status == .running }
+            let running = book.running
             if running.isEmpty || now >= shutdownDeadline {
-                for run in running { finish(run) }
+                for run in running { book.finish(run) }
                 hub.closeAll(code: 1001, reason: "orchestrator shutting down")
                 reactor.stop()
                 return
@@ -264,119 +228,21 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     func beginShutdown() {
         guard !shuttingDown else { return }
         shuttingDown = true
-        shutdownDeadline = monotonicNanoseconds() + 10_000_000_000
+        shutdownDeadline = clock.monotonicNs() + 10_000_000_000
         server.stopListening()
-        for run in tests.values where run.status == .running {
-            do { try publisher.publish(.stop(StopMessage(testID: run.id))) } catch { log("orchestrator: stop for \(run.id) not sent: \(error)") }
-        }
-        log("orchestrator: shutting down")
-    }
-
-    // MARK: Tests
-
-    /// Sends a created test to drivers. Returns the HTTP status and body for POST /trigger.
-    func trigger(_ run: TestRun) -> (Int, [String: Any]) {
-        guard run.status == .created else {
-            return (409, ["error": "test \(run.id) was already triggered (status \(run.status.rawValue))", "field": "test_id"])
-        }
-        let idle = registry.idle
-        let wanted = run.definition.drivers ?? idle.count
-        guard !idle.isEmpty, idle.count >= wanted else {
-            return (503, ["error": "\(wanted) idle driver(s) needed, \(idle.count) available", "field": "drivers"])
-        }
-        let chosen = Array(idle.prefix(wanted))
-        let spec = run.definition.spec(driverCount: chosen.count)
-        let startAt = Int64(Date().timeIntervalSince1970 * 1000) + Int64(options.startDelayMs)
-        do {
-            try sendWork(run.id, spec: spec, to: chosen, startAtMs: startAt, part: nil)
-        } catch {
-            return (503, ["error": "could not send the test to the drivers: \(error)"])
-        }
-        run.start(drivers: chosen, startAtMs: startAt)
-        run.triggeredAtMs = Int64(Date().timeIntervalSince1970 * 1000)
-        run.status = .running
-        saveState(run)
-        for id in chosen { registry.mark(id, state: .busy, testID: run.id) }
-        log("orchestrator: test \(run.id) triggered on \(chosen.joined(separator: ", "))")
-        return (202, ["test_id": run.id, "status": "running", "drivers": chosen, "start_at_ms": startAt])
-    }
-
-    /// Queues a test's config and its trigger for `drivers` (`part`: see `TestConfigMessage`).
-    func sendWork(_ testID: String, spec: TestSpec, to drivers: [String], startAtMs: Int64, part: Int?) throws(BusError) {
-        try publisher.publish(.testConfig(TestConfigMessage(testID: testID, driverIDs: drivers, config: spec, part: part)))
-        try publisher.publish(.trigger(TriggerMessage(testID: testID, driverIDs: drivers, startAtMs: startAtMs, part: part)))
-    }
-
-    func announceSeconds(_ run: TestRun) {
-        for (t, s) in run.secondsReady() {
-            onSecond?(run.id, t, s.counters, s.latency)
-            let summary = LatencySummary(s.latency)
-            broadcast(["type": "interval", "test_id": run.id, "t": t, "drivers": s.drivers.count,
-                       "requests": s.counters.requests, "responses": s.counters.responses,
-                       "errors": jsonObject(s.counters.errors), "rps": s.counters.responses,
-                       "latency_us": jsonObject(summary), "histogram": s.latency.encodeBase64()])
-        }
-    }
-
-    func finish(_ run: TestRun) {
-        guard run.status == .running else { return }
-        announceSeconds(run)
-        do {
-            let (report, latency) = try run.buildReport()
-            run.report = report
-            run.status = run.finals.isEmpty || run.error != nil ? .failed : .done
-            try reports.write(run, report: report)
-            let lags = run.startLags.values
-            if let low = lags.min(), let high = lags.max() {
-                log(String(format: "orchestrator: test %@ %@: %d responses, start skew across drivers %.1f ms",
-                           run.id, run.status.rawValue, report.responses, high - low))
+        for run in book.running {
+            do { try publisher.publish(.stop(StopMessage(testID: run.id))) } catch {
+                log.error("stop not sent", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
             }
-            // The percentile spectrum lets the dashboard plot the whole distribution without
-            // decoding the histogram in the browser.
-            let spectrum = latency.percentileSpectrum(ticksPerHalfDistance: 5).map { [$0.percentile, Double($0.value)] }
-            broadcast(["type": "final", "test_id": run.id, "report": jsonObject(report), "spectrum": spectrum])
-        } catch {
-            run.status = .failed
-            log("orchestrator: test \(run.id) could not be reported: \(error)")
         }
-        saveState(run)
-        onFinished?(run.id, run.report)
-        for id in run.assigned where registry.drivers[id]?.state == .busy {
-            registry.mark(id, state: .idle, testID: nil)
-        }
+        log.notice("shutting down")
     }
 
     // MARK: WebSocket
 
     public func webSocketHub(_ hub: WebSocketHub, didConnect client: Int) {
-        hub.send(jsonText(["type": "snapshot", "drivers": registry.json(now: monotonicNanoseconds()),
-                           "tests": testOrder.compactMap { tests[$0].map(testSummary) }]), to: client)
+        hub.send(LiveEvent.snapshot(drivers: registry.infos(now: clock.monotonicNs()), tests: book.all.map(\.summary)).json, to: client)
     }
 
     public func webSocketHub(_ hub: WebSocketHub, client: Int, received text: String) {}
-
-    func announceDriver(_ id: String, state: String) {
-        broadcast(["type": "driver", "id": id, "state": state])
-    }
-
-    func broadcast(_ object: [String: Any]) { hub.broadcast(jsonText(object)) }
-
-    func testSummary(_ run: TestRun) -> [String: Any] {
-        var summary: [String: Any] = ["test_id": run.id, "status": run.status.rawValue, "mode": run.definition.mode.rawValue,
-                                      "target": run.definition.target.description, "drivers": run.assigned]
-        if let report = run.report { summary["report"] = jsonObject(report) }
-        if let error = run.error { summary["error"] = error }
-        return summary
-    }
-}
-
-/// An Encodable value as a JSONSerialization object (to embed in `[String: Any]` documents).
-func jsonObject<T: Encodable>(_ value: T) -> Any {
-    let data = (try? JSONEncoder().encode(value)) ?? Data("null".utf8)
-    return (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) ?? NSNull()
-}
-
-func jsonText(_ object: Any) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-    return String(decoding: data, as: UTF8.self)
 }

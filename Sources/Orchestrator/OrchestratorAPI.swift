@@ -1,14 +1,19 @@
 import Foundation
 import HTTP1
 import HTTPServer
-import StampedeModel
-import StampedeWire
 import Reactor
+import StampedeWire
 import WebSocket
 
-/// The REST API (docs/rest-api.md), answered on the reactor thread. Errors are
+/// The REST API (docs/rest-api.md), answered on the reactor thread: maps requests to the test
+/// book and the registry, and their results and typed errors to statuses. Errors are
 /// `{"error": "...", "field": "..."}` with a 4xx/5xx status.
 extension Orchestrator: HTTPServerHandler {
+    struct ErrorBody: Encodable {
+        let error: String
+        let field: String?
+    }
+
     public func handle(_ request: HTTPRequest, now: UInt64) -> HTTPServerReply {
         let origin = request.header("origin")
         let cors = origin.flatMap { options.allowedOrigins.contains($0) ? $0 : nil }
@@ -28,15 +33,7 @@ extension Orchestrator: HTTPServerHandler {
                 ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
                 ("Access-Control-Allow-Headers", "Authorization, Content-Type"), ("Access-Control-Max-Age", "600")]))
         }
-        if path == "/" || path == "/assets/chart.js" {
-            // The page and its chart library are public: they hold no data (the page asks the API,
-            // with the token from its own ?token= parameter).
-            guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed("GET") }
-            return path == "/" ? .respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8"),
-                                                                            ("Cache-Control", "no-store")],
-                                                       body: Array(DashboardPage.html.utf8)))
-                               : chartLibrary()
-        }
+        if let page = publicPage(request) { return page }
         if path == "/ping" {
             return request.method == "GET" ? json(200, ["status": "ok"]) : methodNotAllowed("GET")
         }
@@ -44,20 +41,21 @@ extension Orchestrator: HTTPServerHandler {
         switch segments {
         case ["tests"]:
             switch request.method {
-            case "POST": return createTest(request)
-            case "GET": return json(200, testOrder.compactMap { tests[$0].map(testSummary) })
+            case "POST":
+                do { return json(201, ["test_id": try createTest(json: request.body)]) } catch { return failure(error) }
+            case "GET": return json(200, book.all.map(\.summary))
             default: return methodNotAllowed("GET, POST")
             }
         case let s where s.count == 2 && s[0] == "tests":
             guard request.method == "GET" else { return methodNotAllowed("GET") }
-            guard let run = tests[s[1]] else { return json(404, ["error": "no test with id '\(s[1])'", "field": "test_id"]) }
-            return json(200, testDetail(run))
+            guard let run = book[s[1]] else { return failure(.notFound(testID: s[1])) }
+            return json(200, book.detail(run))
         case ["trigger"]:
             guard request.method == "POST" else { return methodNotAllowed("POST") }
-            return triggerTest(request)
+            return trigger(request)
         case ["drivers"]:
             guard request.method == "GET" else { return methodNotAllowed("GET") }
-            return json(200, registry.json(now: monotonicNanoseconds()))
+            return json(200, registry.infos(now: clock.monotonicNs()))
         case ["metrics"]:
             guard request.method == "GET" else { return methodNotAllowed("GET") }
             return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
@@ -66,7 +64,24 @@ extension Orchestrator: HTTPServerHandler {
             guard request.method == "GET" else { return methodNotAllowed("GET") }
             return upgrade(request)
         default:
-            return json(404, ["error": "no such endpoint: \(request.method) \(path)", "field": "path"])
+            return error(404, "no such endpoint: \(request.method) \(path)", field: "path")
+        }
+    }
+
+    /// The dashboard, its chart library and its icon: public, they hold no data (the page asks the
+    /// API, with the token from its own ?token= parameter).
+    private func publicPage(_ request: HTTPRequest) -> HTTPServerReply? {
+        guard ["/", "/assets/chart.js", "/favicon.ico"].contains(request.path) else { return nil }
+        guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed("GET") }
+        switch request.path {
+        case "/":
+            return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")],
+                                         body: Array(DashboardPage.html.utf8)))
+        case "/favicon.ico":
+            return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "image/svg+xml"), ("Cache-Control", "max-age=86400")],
+                                         body: Array(DashboardPage.icon.utf8)))
+        default:
+            return chartLibrary()
         }
     }
 
@@ -77,37 +92,41 @@ extension Orchestrator: HTTPServerHandler {
         if let header = request.header("authorization"), constantTimeEquals(header, "Bearer \(token)") { return nil }
         if request.path == "/ws", let given = request.query["token"], constantTimeEquals(given, token) { return nil }
         return .respond(HTTPResponse(status: 401, headers: [("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer")],
-                                     body: Array(jsonText(["error": "missing or wrong bearer token", "field": "Authorization"]).utf8)))
+                                     body: Array(encodeJSON(ErrorBody(error: "missing or wrong bearer token", field: "Authorization")).utf8)))
     }
 
-    private func createTest(_ request: HTTPRequest) -> HTTPServerReply {
-        guard !shuttingDown else { return json(503, ["error": "shutting down"]) }
-        do {
-            return json(201, ["test_id": try createTest(json: request.body)])
-        } catch {
-            return json(error.status, ["error": error.description, "field": error.field])
-        }
-    }
-
-    private func triggerTest(_ request: HTTPRequest) -> HTTPServerReply {
-        guard !shuttingDown else { return json(503, ["error": "shutting down"]) }
+    private func trigger(_ request: HTTPRequest) -> HTTPServerReply {
         guard let body = JSONValue.parse(request.body), case .object(let object) = body else {
-            return json(400, ["error": "body must be a JSON object {\"test_id\": \"...\"}", "field": "body"])
+            return error(400, "body must be a JSON object {\"test_id\": \"...\"}", field: "body")
         }
         let id: String?
-        do { id = try FieldReader(object: object).string("test_id") } catch {
-            return json(400, ["error": error.description, "field": error.field])
+        do { id = try FieldReader(object: object).string("test_id") } catch { return self.error(400, error.description, field: error.field) }
+        guard let id else { return error(400, "test_id is required", field: "test_id") }
+        struct Triggered: Encodable { let test_id: String; let status = "running"; let drivers: [String]; let start_at_ms: Int64 }
+        do {
+            let (drivers, startAt) = try triggerTest(id: id)
+            return json(202, Triggered(test_id: id, drivers: drivers, start_at_ms: startAt))
+        } catch { return failure(error) }
+    }
+
+    /// A test book refusal as a status and an error body naming the field.
+    private func failure(_ e: TestBookError) -> HTTPServerReply {
+        switch e {
+        case .invalid(let f): return error(f.status, f.description, field: f.field)
+        case .targetNotAllowed: return error(400, e.description, field: "target")
+        case .exists: return error(409, e.description, field: "test_id")
+        case .notFound: return error(404, e.description, field: "test_id")
+        case .alreadyTriggered: return error(409, e.description, field: "test_id")
+        case .notEnoughDrivers: return error(503, e.description, field: "drivers")
+        case .notSent, .shuttingDown: return error(503, e.description, field: nil)
         }
-        guard let id else { return json(400, ["error": "test_id is required", "field": "test_id"]) }
-        let (status, answer) = triggerTest(id: id)
-        return json(status, answer)
     }
 
     private func upgrade(_ request: HTTPRequest) -> HTTPServerReply {
         // Refuse cross-site pages (WebSockets are not covered by CORS): same host, or an allowed origin.
         if let origin = request.header("origin"), !options.allowedOrigins.contains(origin),
            !["http://", "https://"].contains(where: { origin == $0 + (request.header("host") ?? "") }) {
-            return json(403, ["error": "origin \(origin) is not allowed (see --allowed-origin)", "field": "Origin"])
+            return error(403, "origin \(origin) is not allowed (see --allowed-origin)", field: "Origin")
         }
         do {
             let response = try WebSocketHandshake.accept(request)
@@ -115,7 +134,7 @@ extension Orchestrator: HTTPServerHandler {
                 self.hub.adopt(fd: fd, pendingOutput: output, receivedInput: input)
             }
         } catch {
-            return json(error.status, ["error": error.reason, "field": "headers"])
+            return self.error(error.status, error.reason, field: "headers")
         }
     }
 
@@ -126,30 +145,23 @@ extension Orchestrator: HTTPServerHandler {
                 .lazy.compactMap { FileManager.default.contents(atPath: $0) }.first.map { [UInt8]($0) } ?? []
         }
         guard let chartJS, !chartJS.isEmpty else {
-            return json(404, ["error": "Chart.js is not installed (apt-get install libjs-chart.js); the dashboard works without charts"])
+            return error(404, "Chart.js is not installed (apt-get install libjs-chart.js); the dashboard works without charts", field: nil)
         }
         return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/javascript"), ("Cache-Control", "max-age=3600")],
                                      body: chartJS))
     }
 
-    func testDetail(_ run: TestRun) -> [String: Any] {
-        var detail = testSummary(run)
-        if case .object = run.definition.original { detail["config"] = run.definition.original.foundationObject }
-        if run.report == nil && run.status == .running, let live = try? run.buildReport().report {
-            detail["report"] = jsonObject(live)
-            detail["live"] = true
-        }
-        if !run.failedDrivers.isEmpty { detail["failed_drivers"] = run.failedDrivers.sorted() }
-        return detail
+    private func json<T: Encodable>(_ status: Int, _ value: T) -> HTTPServerReply {
+        .respond(HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(encodeJSON(value).utf8)))
     }
 
-    private func json(_ status: Int, _ object: Any) -> HTTPServerReply {
-        .respond(HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(jsonText(object).utf8)))
+    private func error(_ status: Int, _ message: String, field: String?) -> HTTPServerReply {
+        json(status, ErrorBody(error: message, field: field))
     }
 
     private func methodNotAllowed(_ allow: String) -> HTTPServerReply {
         .respond(HTTPResponse(status: 405, headers: [("Content-Type", "application/json"), ("Allow", allow)],
-                              body: Array(jsonText(["error": "method not allowed (allowed: \(allow))", "field": "method"]).utf8)))
+                              body: Array(encodeJSON(ErrorBody(error: "method not allowed (allowed: \(allow))", field: "method")).utf8)))
     }
 }
 
@@ -160,18 +172,4 @@ func constantTimeEquals(_ a: String, _ b: String) -> Bool {
     var diff: UInt8 = 0
     for i in x.indices { diff |= x[i] ^ y[i] }
     return diff == 0
-}
-
-extension JSONValue {
-    /// As a JSONSerialization object.
-    var foundationObject: Any {
-        switch self {
-        case .null: return NSNull()
-        case .bool(let b): return b
-        case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? Int(n) as Any : n
-        case .string(let s): return s
-        case .array(let a): return a.map(\.foundationObject)
-        case .object(let o): return o.mapValues(\.foundationObject)
-        }
-    }
 }

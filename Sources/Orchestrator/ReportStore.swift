@@ -64,7 +64,7 @@ struct ReportStore {
                 do { definition = try TestConfig(json: Array(state.config.utf8)) { state.test_id } } catch {
                     throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "config: \(error)"])
                 }
-                let run = TestRun(definition: definition, createdAtMs: state.created_at_ms)
+                let run = TestRun(createdAtMs: state.created_at_ms, definition: definition)
                 run.status = TestRun.Status(rawValue: state.status) ?? .failed
                 run.assigned = state.drivers
                 run.startAtMs = state.start_at_ms

@@ -59,7 +59,7 @@ final class TestRun {
     /// Wall clock of the trigger (a restarted orchestrator reads the metrics topic from shortly before).
     var triggeredAtMs: Int64?
 
-    init(definition: TestConfig, createdAtMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) {
+    init(createdAtMs: Int64, definition: TestConfig) {
         self.definition = definition
         self.createdAtMs = createdAtMs
     }
@@ -145,7 +145,8 @@ final class TestRun {
 
     /// The merged report, with the merged latency histogram it was computed from: from the finals
     /// (and a failed driver's reported seconds) when complete, from the seconds so far while running.
-    func buildReport() throws -> (report: LoadReport, latency: HDRHistogram) {
+    /// `nowMs`: the wall clock, for the duration of a test still running.
+    func buildReport(nowMs: Int64) throws -> (report: LoadReport, latency: HDRHistogram) {
         var counters = LoadCounters()
         var latency = HDRHistogram()
         var service: HDRHistogram? = definition.mode == .tsunami ? HDRHistogram() : nil
@@ -177,7 +178,7 @@ final class TestRun {
                 try latency.add(r.latency)
             }
             start = Date(timeIntervalSince1970: Double(startAtMs) / 1000)
-            duration = Swift.max(0, Date().timeIntervalSince(start))
+            duration = Swift.max(0, Double(nowMs - startAtMs) / 1000)
         }
         duration = Swift.max(duration, 0)
         var report = LoadReport(testID: id, mode: definition.mode, target: definition.target.description, startedAt: start,

@@ -1,5 +1,15 @@
 import CLinux
+import Glibc
 
 /// CLOCK_MONOTONIC in nanoseconds (vDSO, no syscall): the only clock latencies are measured with.
 @inline(__always)
 public func monotonicNanoseconds() -> UInt64 { stampede_monotonic_ns() }
+
+/// Wall-clock milliseconds since the Unix epoch (CLOCK_REALTIME): for times that cross machines
+/// (a trigger's start time, a report's start), never for measuring durations.
+@inline(__always)
+public func wallClockMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000 + Int64(ts.tv_nsec) / 1_000_000
+}

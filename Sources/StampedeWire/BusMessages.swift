@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Messaging
 import StampedeModel
 
@@ -257,7 +258,9 @@ extension BusSubscription {
     }
 }
 
-/// Default report for skipped records: one line on stderr each.
+private let busLog = Logger(label: "stampede.bus")
+
+/// Default report for skipped records: a warning each.
 public func logSkipped(_ error: MessageError) {
-    FileHandle.standardError.write(Data("stampede: \(error)\n".utf8))
+    busLog.warning("\(error)")
 }

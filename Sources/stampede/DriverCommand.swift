@@ -1,6 +1,7 @@
 import ArgumentParser
 import Driver
 import Foundation
+import Logging
 import Messaging
 import StampedeModel
 
@@ -36,20 +37,23 @@ struct DriverCommand: ParsableCommand {
         if let id { guard !id.isEmpty, id.count <= 200 else { throw ValidationError("--id: must be 1...200 characters") } }
     }
 
+    @OptionGroup var logging: LogOptions
+
     func run() throws {
+        logging.bootstrap()
         let host = ProcessInfo.processInfo.hostName
         let name = id ?? "\(host)-\(ProcessInfo.processInfo.processIdentifier)"
-        printError("stampede driver \(name): librdkafka \(librdkafkaRuntimeVersion), brokers \(brokers), topics \(topicPrefix)*")
+        Logger(label: "stampede.driver").notice("starting", metadata: [
+            "driver_id": "\(name)", "librdkafka": "\(librdkafkaRuntimeVersion)", "brokers": "\(brokers)", "topics": "\(topicPrefix)*"])
         let bus: KafkaBus
         do {
             bus = try KafkaBus(brokers: brokers, topics: TopicNames(prefix: topicPrefix),
-                               keepTopicsLog: { printError("stampede: \($0)") })
+                               keepTopics: true)
         } catch {
             printError("stampede driver: cannot use the brokers at \(brokers): \(error)")
             throw ExitCode(1)
         }
-        let agent = DriverAgent(bus: bus, id: name, host: host, threads: threads, version: stampedeVersion,
-                                log: { printError("stampede: \($0)") })
+        let agent = DriverAgent(bus: bus, id: name, host: host, threads: threads, version: stampedeVersion)
         let signals = SignalHandlers { agent.requestStop() }
         defer { signals.cancel() }
         do { try agent.run() } catch {

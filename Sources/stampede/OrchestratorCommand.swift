@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Messaging
 import Orchestrator
 
@@ -73,7 +74,10 @@ struct OrchestratorCommand: ParsableCommand {
         }
     }
 
+    @OptionGroup var logging: LogOptions
+
     func run() throws {
+        logging.bootstrap()
         let (host, port) = try parseListen(listen)
         var options = OrchestratorOptions()
         options.host = host
@@ -86,12 +90,13 @@ struct OrchestratorCommand: ParsableCommand {
         options.brokers = brokers
         options.webSocketPingIntervalMs = wsPingIntervalMs
         options.allowedTargets = try TargetAllowList(allowTargets)
-        printError("stampede orchestrator: librdkafka \(librdkafkaRuntimeVersion), brokers \(brokers), topics \(topicPrefix)*")
+        Logger(label: "stampede.orchestrator").notice("starting", metadata: [
+            "librdkafka": "\(librdkafkaRuntimeVersion)", "brokers": "\(brokers)", "topics": "\(topicPrefix)*"])
         let orchestrator: Orchestrator
         do {
             let bus = try KafkaBus(brokers: brokers, topics: TopicNames(prefix: topicPrefix),
-                                   keepTopicsLog: { printError("stampede: \($0)") })
-            orchestrator = try Orchestrator(options: options, bus: bus, log: { printError("stampede: \($0)") })
+                                   keepTopics: true)
+            orchestrator = try Orchestrator(options: options, bus: bus)
         } catch {
             printError("stampede orchestrator: \(error)")
             throw ExitCode(1)

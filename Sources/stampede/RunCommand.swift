@@ -55,7 +55,11 @@ struct RunCommand: ParsableCommand {
         guard (1...64).contains(drivers) else { throw ValidationError("--drivers: must be in 1...64, got \(drivers)") }
     }
 
+    @OptionGroup var logging: LogOptions
+
     func run() throws {
+        // The summary and progress lines are the output; log lines only for what went wrong.
+        logging.bootstrap(defaultLevel: .warning)
         let (config, thresholds) = try load.spec(url: url, threads: threads, defaultConnections: LoadSpec.defaultConnections)
         let (host, port) = try listen.map { try parseListen($0) } ?? ("127.0.0.1", 0)
         let testID = "run-\(Int(Date().timeIntervalSince1970))"
@@ -70,13 +74,12 @@ struct RunCommand: ParsableCommand {
         options.startDelayMs = 200
         let bus = InMemoryBus()
         let orchestrator: Orchestrator
-        do { orchestrator = try Orchestrator(options: options, bus: bus, log: { _ in }) } catch {
+        do { orchestrator = try Orchestrator(options: options, bus: bus) } catch {
             printError("stampede run: \(error)")
             throw ExitCode(1)
         }
         let agents = (1...drivers).map { i in
-            DriverAgent(bus: bus, id: "local-\(i)", host: ProcessInfo.processInfo.hostName, threads: threads,
-                        version: stampedeVersion, log: { if $0.contains("failed") { printError("stampede: \($0)") } })
+            DriverAgent(bus: bus, id: "local-\(i)", host: ProcessInfo.processInfo.hostName, threads: threads, version: stampedeVersion)
         }
         let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, plain: isatty(STDERR_FILENO) != 1, config: config)
         var hlogFile = try hlog.map { try HLogFile(path: $0, startTime: Date()) }
@@ -118,22 +121,22 @@ struct RunCommand: ParsableCommand {
             usleep(10_000)
         }
         orchestrator.perform {
-            do {
+            do throws(TestBookError) {
                 _ = try orchestrator.createTest(json: body)
-                let (status, answer) = orchestrator.triggerTest(id: testID)
-                if status != 202 { step.error = answer["error"] as? String ?? "trigger failed (\(status))" }
+                _ = try orchestrator.triggerTest(id: testID)
             } catch {
-                step.error = "\(error)"
+                step.error = error
             }
             step.done.signal()
         }
         step.done.wait()
-        if let message = step.error {
-            printError("stampede run: \(message)")
+        if let error = step.error {
+            printError("stampede run: \(error)")
             orchestrator.requestShutdown()
             for a in agents { a.requestStop() }
             threadsDone.wait()
-            throw ExitCode(message.contains("field") ? 2 : 1)
+            if case .invalid = error { throw ExitCode(2) }
+            throw ExitCode(1)
         }
         if !json { print("Running \(describe(config)) @ \(config.target)\n  \(drivers) driver(s) × \(config.connections) connection(s), \(threads) thread(s) each") }
         finished.wait()
@@ -161,7 +164,7 @@ struct RunCommand: ParsableCommand {
 final class Handoff: @unchecked Sendable {
     let done = DispatchSemaphore(value: 0)
     var count = 0
-    var error: String?
+    var error: TestBookError?
 }
 
 /// Hands a non-Sendable reference to another thread whose use of it is safe by construction.

@@ -132,7 +132,7 @@ func collect(_ subscription: BusSubscription, count: Int, seconds: Double,
         let broker = try TansuBroker()
         let repairs = LogLines()
         let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()),
-                               keepTopicsLog: { repairs.append($0) })
+                               keepTopics: true, onTopicRepair: { repairs.append($0) })
         let subscription = try bus.subscribe([.metrics], from: .end)
         let publisher = try bus.makePublisher()
         var sent = 0

@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func aFailedDriversUnsentRequestsAreWhatItDidNotReport() throws {
-        let run = TestRun(definition: try definition(#"{"test_id": "r", "target": "http://127.0.0.1/", "message_count_per_driver": 100}"#))
+        let run = TestRun(createdAtMs: 0, definition: try definition(#"{"test_id": "r", "target": "http://127.0.0.1/", "message_count_per_driver": 100}"#))
         run.start(drivers: ["d1", "d2", "d3"], startAtMs: 1_000)
         try run.add(interval("d2", t: 1, requests: 30))
         try run.add(interval("d2", t: 2, requests: 10))
@@ -52,14 +52,14 @@ import Testing
         #expect(!run.isComplete && run.pending == [Share(driver: "d3", part: 3)])
         run.add(final("d3", requests: 30, part: 3))
         #expect(run.isComplete)
-        let (report, latency) = try run.buildReport()
+        let (report, latency) = try run.buildReport(nowMs: 0)
         // The full count: the survivors' shares, the parts they took over, and what d2 reported.
         #expect(report.requests == 300 && latency.totalCount == 300)
         #expect(report.partial && report.failed_drivers == ["d2"])
     }
 
     @Test func handedOverSecondsLandOnTheTestsClock() throws {
-        let run = TestRun(definition: try definition(#"{"test_id": "r", "target": "http://127.0.0.1/", "message_count_per_driver": 100}"#))
+        let run = TestRun(createdAtMs: 0, definition: try definition(#"{"test_id": "r", "target": "http://127.0.0.1/", "message_count_per_driver": 100}"#))
         run.start(drivers: ["d1"], startAtMs: 10_000)
         run.shares[Share(driver: "d1", part: 2)] = ShareWork(requests: 10, startAtMs: 15_000)
         try run.add(interval("d1", t: 1, requests: 10, part: 2))

@@ -1,9 +1,8 @@
 import Foundation
 import StampedeModel
 import StampedeWire
-import Messaging
 
-extension Orchestrator {
+extension TestBook {
     /// A count-based test still sends its full count when a driver dies: the requests the failed
     /// driver had not reported sending are split over the surviving drivers of the test, each of
     /// which runs its part after its own share (a new `part` of the same test on the bus). The
@@ -14,7 +13,8 @@ extension Orchestrator {
         let survivors = run.live
         for (share, unsent) in run.unsent(by: failed) where unsent > 0 {
             guard !survivors.isEmpty else {
-                log("orchestrator: test \(run.id): \(unsent) requests of \(failed) cannot be handed over: no driver of the test is left")
+                log.error("unsent requests cannot be handed over: no driver of the test is left",
+                          metadata: ["test_id": "\(run.id)", "driver_id": "\(failed)", "requests": "\(unsent)"])
                 continue
             }
             var given: [String: Int] = [:]
@@ -24,8 +24,9 @@ extension Orchestrator {
                 if send(run, part: run.nextPart, requests: requests, to: survivor) { given[survivor] = requests }
             }
             run.redistributed.append(Redistribution(from: failed, requests: given.values.reduce(0, +), to: given))
-            log("orchestrator: test \(run.id): \(unsent) unsent requests of \(failed) (part \(share.part)) handed to "
-                + given.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
+            log.warning("unsent requests handed over", metadata: [
+                "test_id": "\(run.id)", "driver_id": "\(failed)", "part": "\(share.part)", "requests": "\(unsent)",
+                "to": "\(given.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))"])
         }
     }
 
@@ -34,11 +35,11 @@ extension Orchestrator {
         var spec = run.definition.spec(driverCount: run.assigned.count)
         spec.requests = requests
         spec.connections = min(spec.connections, requests)
-        let startAt = Int64(Date().timeIntervalSince1970 * 1000)
+        let startAt = clock.wallMs()
         do {
             try sendWork(run.id, spec: spec, to: [driver], startAtMs: startAt, part: part)
         } catch {
-            log("orchestrator: test \(run.id) part \(part) not sent to \(driver): \(error)")
+            log.error("part not sent", metadata: ["test_id": "\(run.id)", "part": "\(part)", "driver_id": "\(driver)", "error": "\(error)"])
             return false
         }
         run.shares[Share(driver: driver, part: part)] = ShareWork(requests: requests, startAtMs: startAt)

@@ -1,0 +1,18 @@
+import Reactor
+
+/// The two clocks the orchestrator reads: monotonic for timeouts and merge timing, wall for times
+/// shared with drivers (start times, reports). Injected so the test book can be tested without
+/// waiting.
+public protocol OrchestratorClock: Sendable {
+    /// Monotonic nanoseconds.
+    func monotonicNs() -> UInt64
+    /// Wall-clock milliseconds since the epoch.
+    func wallMs() -> Int64
+}
+
+/// The machine's clocks.
+public struct SystemClock: OrchestratorClock {
+    public init() {}
+    public func monotonicNs() -> UInt64 { monotonicNanoseconds() }
+    public func wallMs() -> Int64 { wallClockMilliseconds() }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import Histogram
+import Logging
+import Messaging
+import StampedeModel
+import StampedeWire
+
+/// Why the test book refused a request. The HTTP adapter maps each to a status.
+public enum TestBookError: Error, Equatable, CustomStringConvertible {
+    /// The TestConfig is wrong (400 naming the field).
+    case invalid(FieldError)
+    /// The target's host is not on the `--allow-target` list.
+    case targetNotAllowed(host: String)
+    case exists(testID: String)
+    case notFound(testID: String)
+    case alreadyTriggered(testID: String, status: String)
+    case notEnoughDrivers(wanted: Int, idle: Int)
+    /// The bus did not take the test's messages.
+    case notSent(String)
+    case shuttingDown
+
+    public var description: String {
+        switch self {
+        case .invalid(let e): return e.description
+        case .targetNotAllowed(let host): return "host \(host) is not in this orchestrator's --allow-target list"
+        case .exists(let id): return "a test with id '\(id)' exists"
+        case .notFound(let id): return "no test with id '\(id)'"
+        case .alreadyTriggered(let id, let status): return "test \(id) was already triggered (status \(status))"
+        case .notEnoughDrivers(let wanted, let idle): return "\(wanted) idle driver(s) needed, \(idle) available"
+        case .notSent(let why): return "could not send the test to the drivers: \(why)"
+        case .shuttingDown: return "shutting down"
+        }
+    }
+}
+
+/// Every test of the orchestrator, from creation to report: validates and creates, sends work to
+/// drivers, merges what they report second by second (exact percentiles, never averaged), hands a
+/// failed driver's unsent requests to survivors, finishes and writes the reports. Speaks no HTTP:
+/// results are values and typed errors; what users watch goes to `onEvent`.
+///
+/// Thread-safety: none; the orchestrator calls it on its reactor thread only.
+final class TestBook {
+    let clock: OrchestratorClock
+    let publisher: BusPublisher
+    let reports: ReportStore
+    let log: Logger
+    /// Delay between a trigger and the drivers' common start time.
+    let startDelayMs: Int
+    let allowedTargets: TargetAllowList
+    private(set) var tests: [String: TestRun] = [:]
+    private(set) var order: [String] = []
+    /// What users watch: the /ws feed.
+    var onEvent: (LiveEvent) -> Void = { _ in }
+    /// Each merged second and each finished test (the embedded `stampede run` prints progress).
+    var onSecond: ((String, Int, LoadCounters, HDRHistogram) -> Void)?
+    var onFinished: ((TestRun) -> Void)?
+    /// Time spent decoding and merging driver histograms, and how many were merged (for /metrics).
+    private(set) var mergeNanoseconds: UInt64 = 0
+    private(set) var mergedHistograms = 0
+
+    init(clock: OrchestratorClock, publisher: BusPublisher, reports: ReportStore, log: Logger, startDelayMs: Int,
+         allowedTargets: TargetAllowList) {
+        self.clock = clock
+        self.publisher = publisher
+        self.reports = reports
+        self.log = log
+        self.startDelayMs = startDelayMs
+        self.allowedTargets = allowedTargets
+    }
+
+    /// Tests in creation order.
+    var all: [TestRun] { order.compactMap { tests[$0] } }
+    var running: [TestRun] { all.filter { $0.status == .running } }
+    subscript(id: String) -> TestRun? { tests[id] }
+
+    /// Takes back tests read from the reports directory (a restarted orchestrator).
+    func restore(_ runs: [TestRun]) {
+        for run in runs where tests[run.id] == nil {
+            tests[run.id] = run
+            order.append(run.id)
+        }
+    }
+
+    /// Validates a TestConfig body and creates the test.
+    func create(json: [UInt8]) throws(TestBookError) -> TestRun {
+        let config: TestConfig
+        do {
+            config = try TestConfig(json: json) { "t-\(self.clock.wallMs())-\(UInt16.random(in: 0...UInt16.max))" }
+        } catch { throw .invalid(error) }
+        guard allowedTargets.allows(config.target.bareHost) else { throw .targetNotAllowed(host: config.target.bareHost) }
+        guard tests[config.testID] == nil else { throw .exists(testID: config.testID) }
+        let run = TestRun(createdAtMs: clock.wallMs(), definition: config)
+        tests[run.id] = run
+        order.append(run.id)
+        save(run)
+        onEvent(.test(run.summary))
+        return run
+    }
+
+    /// Sends a created test to drivers chosen from `idle` (sorted ids); returns the chosen ones.
+    func trigger(id: String, idle: [String]) throws(TestBookError) -> (run: TestRun, drivers: [String]) {
+        guard let run = tests[id] else { throw .notFound(testID: id) }
+        guard run.status == .created else { throw .alreadyTriggered(testID: id, status: run.status.rawValue) }
+        let wanted = run.definition.drivers ?? idle.count
+        guard !idle.isEmpty, idle.count >= wanted else { throw .notEnoughDrivers(wanted: Swift.max(wanted, 1), idle: idle.count) }
+        let chosen = Array(idle.prefix(wanted))
+        let startAt = clock.wallMs() + Int64(startDelayMs)
+        do {
+            try sendWork(run.id, spec: run.definition.spec(driverCount: chosen.count), to: chosen, startAtMs: startAt, part: nil)
+        } catch { throw .notSent("\(error)") }
+        run.start(drivers: chosen, startAtMs: startAt)
+        run.triggeredAtMs = clock.wallMs()
+        run.status = .running
+        save(run)
+        log.info("test triggered", metadata: ["test_id": "\(run.id)", "drivers": "\(chosen.joined(separator: ","))"])
+        return (run, chosen)
+    }
+
+    /// Queues a test's config and its trigger for `drivers` (`part`: see `TestConfigMessage`).
+    func sendWork(_ testID: String, spec: TestSpec, to drivers: [String], startAtMs: Int64, part: Int?) throws(BusError) {
+        try publisher.publish(.testConfig(TestConfigMessage(testID: testID, driverIDs: drivers, config: spec, part: part)))
+        try publisher.publish(.trigger(TriggerMessage(testID: testID, driverIDs: drivers, startAtMs: startAtMs, part: part)))
+    }
+
+    /// One second of one driver: merged, and announced as soon as every live driver sent it.
+    func add(_ m: IntervalMessage) {
+        guard let run = tests[m.test_id] else { return }
+        let start = clock.monotonicNs()
+        do { try run.add(m) } catch {
+            log.warning("interval skipped", metadata: ["driver_id": "\(m.driver_id)", "test_id": "\(m.test_id)", "error": "\(error)"])
+        }
+        mergeNanoseconds += clock.monotonicNs() &- start
+        mergedHistograms += 1
+        announceSeconds(run)
+    }
+
+    /// One driver's end of its share; the test finishes when every share has ended.
+    func add(_ m: FinalMessage) {
+        guard let run = tests[m.test_id] else { return }
+        run.add(m)
+        if run.isComplete { finish(run) }
+    }
+
+    /// A driver went silent: the running tests it worked on complete from the survivors.
+    func driverFailed(_ id: String) {
+        for run in running where run.pending.contains(where: { $0.driver == id }) {
+            run.failedDrivers.insert(id)
+            log.warning("driver failed during test: completing from the survivors", metadata: ["driver_id": "\(id)", "test_id": "\(run.id)"])
+            redistribute(run, from: id)
+            save(run)
+        }
+    }
+
+    /// Announces the seconds that are ready and finishes tests with nothing left to wait for.
+    func tick() {
+        for run in running {
+            announceSeconds(run)
+            if run.isComplete || run.live.isEmpty { finish(run) }
+        }
+    }
+
+    /// Ends every running test with `error` (their reports hold what arrived before).
+    func failRunning(_ error: String) {
+        for run in running {
+            run.error = error
+            log.error("test failed", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
+            finish(run)
+        }
+    }
+
+    func announceSeconds(_ run: TestRun) {
+        for (t, s) in run.secondsReady() {
+            onSecond?(run.id, t, s.counters, s.latency)
+            onEvent(.interval(.init(testID: run.id, t: t, drivers: s.drivers.count, counters: s.counters,
+                                    latency: LatencySummary(s.latency), histogram: s.latency.encodeBase64())))
+        }
+    }
+
+    func finish(_ run: TestRun) {
+        guard run.status == .running else { return }
+        announceSeconds(run)
+        do {
+            let (report, latency) = try run.buildReport(nowMs: clock.wallMs())
+            run.report = report
+            run.status = run.finals.isEmpty || run.error != nil ? .failed : .done
+            try reports.write(run, report: report)
+            let lags = run.startLags.values
+            log.info("test ended", metadata: ["test_id": "\(run.id)", "status": "\(run.status.rawValue)", "responses": "\(report.responses)",
+                                              "start_skew_ms": "\(lags.isEmpty ? "-" : String(format: "%.1f", lags.max()! - lags.min()!))"])
+            let spectrum = latency.percentileSpectrum(ticksPerHalfDistance: 5).map { [$0.percentile, Double($0.value)] }
+            onEvent(.final(testID: run.id, report: report, spectrum: spectrum))
+        } catch {
+            run.status = .failed
+            log.error("test could not be reported", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
+        }
+        save(run)
+        onFinished?(run)
+    }
+
+    /// Writes a test's state file; a failure is logged (the test goes on, a restart would miss it).
+    func save(_ run: TestRun) {
+        do { try reports.saveState(run) } catch {
+            log.error("test state not saved", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
+        }
+    }
+
+    /// `GET /tests/{id}`: with the figures so far while the test runs.
+    func detail(_ run: TestRun) -> TestDetail {
+        var summary = run.summary
+        var live: Bool?
+        if run.report == nil && run.status == .running, let report = try? run.buildReport(nowMs: clock.wallMs()).report {
+            summary.report = report
+            live = true
+        }
+        return TestDetail(summary: summary, config: run.definition.original, live: live,
+                          failedDrivers: run.failedDrivers.isEmpty ? nil : run.failedDrivers.sorted())
+    }
+}
+
+extension TestRun {
+    var summary: TestSummary {
+        TestSummary(testID: id, status: status.rawValue, mode: definition.mode, target: definition.target.description,
+                    drivers: assigned, report: report, error: error)
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import StampedeModel
+
+/// A driver as `GET /drivers`, the /ws snapshot and the dashboard show it.
+public struct DriverInfo: Codable, Sendable, Equatable {
+    public var id: String
+    public var host: String
+    public var state: String
+    public var threads: Int
+    public var version: String
+    public var last_heartbeat_ms_ago: Int
+    public var test_id: String?
+
+    public init(id: String, host: String, state: String, threads: Int, version: String, lastHeartbeatMsAgo: Int, testID: String?) {
+        self.id = id; self.host = host; self.state = state; self.threads = threads; self.version = version
+        last_heartbeat_ms_ago = lastHeartbeatMsAgo; test_id = testID
+    }
+
+    // Encoded by hand so an absent test id is an explicit null, as clients have always read it.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id); try c.encode(host, forKey: .host); try c.encode(state, forKey: .state)
+        try c.encode(threads, forKey: .threads); try c.encode(version, forKey: .version)
+        try c.encode(last_heartbeat_ms_ago, forKey: .last_heartbeat_ms_ago); try c.encode(test_id, forKey: .test_id)
+    }
+}
+
+/// A test as `GET /tests` lists it and the /ws feed announces it.
+public struct TestSummary: Codable, Sendable {
+    public var test_id: String
+    public var status: String
+    public var mode: String
+    public var target: String
+    public var drivers: [String]
+    public var report: LoadReport?
+    public var error: String?
+
+    public init(testID: String, status: String, mode: LoadMode, target: String, drivers: [String], report: LoadReport?, error: String?) {
+        test_id = testID; self.status = status; self.mode = mode.rawValue; self.target = target; self.drivers = drivers
+        self.report = report; self.error = error
+    }
+}
+
+/// `GET /tests/{id}`: the summary, the TestConfig as posted, live figures while running.
+public struct TestDetail: Encodable, Sendable {
+    public var summary: TestSummary
+    public var config: JSONValue
+    /// True while `report` holds the figures so far of a running test.
+    public var live: Bool?
+    public var failed_drivers: [String]?
+
+    public init(summary: TestSummary, config: JSONValue, live: Bool?, failedDrivers: [String]?) {
+        self.summary = summary; self.config = config; self.live = live; failed_drivers = failedDrivers
+    }
+
+    private enum Keys: String, CodingKey { case config, live, failed_drivers }
+
+    public func encode(to encoder: Encoder) throws {
+        try summary.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(config, forKey: .config)
+        try c.encodeIfPresent(live, forKey: .live)
+        try c.encodeIfPresent(failed_drivers, forKey: .failed_drivers)
+    }
+}
+
+/// Everything the /ws feed sends, one JSON text frame each (docs/websocket.md).
+public enum LiveEvent: Sendable {
+    /// On connect: every driver and test, so a reconnecting client recovers its state.
+    case snapshot(drivers: [DriverInfo], tests: [TestSummary])
+    /// A test was created.
+    case test(TestSummary)
+    /// One merged second of a running test.
+    case interval(IntervalEvent)
+    /// A driver changed state (`left` when it said goodbye).
+    case driver(id: String, state: String)
+    /// A test ended: its report, and its percentile spectrum as `[percentile, µs]` pairs so the
+    /// dashboard can plot the distribution without decoding the histogram.
+    case final(testID: String, report: LoadReport, spectrum: [[Double]])
+
+    public struct IntervalEvent: Codable, Sendable {
+        public var type = "interval"
+        public var test_id: String
+        /// 1-based second since the test's start.
+        public var t: Int
+        /// Drivers that reported this second.
+        public var drivers: Int
+        public var requests: Int
+        public var responses: Int
+        public var errors: ErrorCounts
+        public var rps: Int
+        public var latency_us: LatencySummary
+        /// The merged histogram of this second, HdrHistogram V2 compressed, base64.
+        public var histogram: String
+
+        public init(testID: String, t: Int, drivers: Int, counters: LoadCounters, latency: LatencySummary, histogram: String) {
+            test_id = testID; self.t = t; self.drivers = drivers; requests = counters.requests; responses = counters.responses
+            errors = counters.errors; rps = counters.responses; latency_us = latency; self.histogram = histogram
+        }
+    }
+
+    private struct Snapshot: Encodable { let type = "snapshot"; let drivers: [DriverInfo]; let tests: [TestSummary] }
+    private struct Test: Encodable { let type = "test"; let test: TestSummary }
+    private struct Driver: Encodable { let type = "driver"; let id: String; let state: String }
+    private struct Final: Encodable { let type = "final"; let test_id: String; let report: LoadReport; let spectrum: [[Double]] }
+
+    /// The frame's JSON text (keys sorted).
+    public var json: String {
+        switch self {
+        case .snapshot(let drivers, let tests): return encodeJSON(Snapshot(drivers: drivers, tests: tests))
+        case .test(let summary): return encodeJSON(Test(test: summary))
+        case .interval(let event): return encodeJSON(event)
+        case .driver(let id, let state): return encodeJSON(Driver(id: id, state: state))
+        case .final(let testID, let report, let spectrum): return encodeJSON(Final(test_id: testID, report: report, spectrum: spectrum))
+        }
+    }
+}
+
+/// Compact JSON with sorted keys. The wire types hold strings, integers, finite doubles and
+/// collections of them, so encoding cannot fail; a failure would be a programming error.
+public func encodeJSON<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
+        preconditionFailure("\(T.self) did not encode: \(error)")
+    }
+}

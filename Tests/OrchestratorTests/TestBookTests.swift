@@ -1,0 +1,123 @@
+import Foundation
+import Histogram
+import Logging
+import Messaging
+@testable import Orchestrator
+import StampedeModel
+import StampedeWire
+import Synchronization
+import Testing
+
+/// Live events as the feed would send them.
+final class EventLog: Sendable {
+    let lines = Mutex<[String]>([])
+    func withLock<T>(_ body: (inout [String]) -> T) -> T { lines.withLock { body(&$0) } }
+}
+
+/// A clock the test sets: the test book's timing without waiting.
+final class ManualClock: OrchestratorClock {
+    let now = Mutex<(mono: UInt64, wall: Int64)>((1_000_000_000, 1_700_000_000_000))
+    func monotonicNs() -> UInt64 { now.withLock { $0.mono } }
+    func wallMs() -> Int64 { now.withLock { $0.wall } }
+    func advance(ms: Int64) { now.withLock { $0.mono += UInt64(ms) * 1_000_000; $0.wall += ms } }
+}
+
+/// The test book in process, with a manual clock, the in-memory bus and a scratch reports
+/// directory: typed errors, what it sends to drivers, what it announces, what it writes.
+@Suite struct TestBookTests {
+    let clock = ManualClock()
+    let bus = InMemoryBus()
+    let reports = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-book-\(UUID().uuidString)")
+    let book: TestBook
+    let sent: BusSubscription
+    let events = EventLog()
+
+    init() throws {
+        sent = try bus.subscribe([.test_config, .trigger], from: .end)
+        book = TestBook(clock: clock, publisher: try bus.makePublisher(), reports: ReportStore(directory: reports),
+                        log: Logger(label: "test"), startDelayMs: 1_000, allowedTargets: try TargetAllowList(["127.0.0.1"]))
+        book.onEvent = { [events] e in events.withLock { $0.append(e.json) } }
+    }
+
+    func create(_ json: String) throws(TestBookError) -> TestRun { try book.create(json: Array(json.utf8)) }
+
+    func histogram(_ values: [Int64]) -> String {
+        var h = HDRHistogram()
+        for v in values { h.record(v) }
+        return h.encodeBase64()
+    }
+
+    @Test func refusalsAreTyped() throws {
+        #expect(throws: TestBookError.invalid(FieldError("connections", "must be in 1...100000, got 0"))) {
+            _ = try create(#"{"target": "http://127.0.0.1/", "duration_s": 1, "connections": 0}"#)
+        }
+        #expect(throws: TestBookError.targetNotAllowed(host: "10.1.2.3")) {
+            _ = try create(#"{"target": "http://10.1.2.3/", "duration_s": 1}"#)
+        }
+        _ = try create(#"{"test_id": "a", "target": "http://127.0.0.1/", "duration_s": 1, "drivers": 2}"#)
+        #expect(throws: TestBookError.exists(testID: "a")) { _ = try create(#"{"test_id": "a", "target": "http://127.0.0.1/", "duration_s": 1}"#) }
+        #expect(throws: TestBookError.notFound(testID: "b")) { _ = try book.trigger(id: "b", idle: ["d1"]) }
+        #expect(throws: TestBookError.notEnoughDrivers(wanted: 2, idle: 1)) { _ = try book.trigger(id: "a", idle: ["d1"]) }
+        #expect(throws: TestBookError.notEnoughDrivers(wanted: 1, idle: 0)) {
+            _ = try create(#"{"test_id": "c", "target": "http://127.0.0.1/", "duration_s": 1}"#)
+            _ = try book.trigger(id: "c", idle: [])
+        }
+        _ = try book.trigger(id: "a", idle: ["d1", "d2", "d3"])
+        #expect(throws: TestBookError.alreadyTriggered(testID: "a", status: "running")) { _ = try book.trigger(id: "a", idle: ["d3"]) }
+    }
+
+    @Test func aTriggerSendsEachDriverItsShareToStartTogether() throws {
+        _ = try create(#"{"test_id": "t", "test_type": "tsunami", "rate": 300, "target": "http://127.0.0.1/", "message_count_per_driver": 50}"#)
+        let (run, chosen) = try book.trigger(id: "t", idle: ["d1", "d2", "d3"])
+        #expect(chosen == ["d1", "d2", "d3"])
+        #expect(run.startAtMs == clock.wallMs() + 1_000)
+        let messages = try sent.pollMessages(timeoutMs: 100)
+        guard messages.count == 2, case .testConfig(let config) = messages[0], case .trigger(let trigger) = messages[1] else {
+            Issue.record("expected a config and a trigger, got \(messages)")
+            return
+        }
+        #expect(config.driver_ids == chosen && trigger.driver_ids == chosen && trigger.start_at_ms == run.startAtMs)
+        // The total rate is split over the drivers; the count is per driver.
+        #expect(config.config.rate == 100 && config.config.requests == 50)
+        #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("t/test.json").path))
+    }
+
+    @Test func secondsAreAnnouncedWhenEveryDriverSentThemAndTheReportIsMerged() throws {
+        _ = try create(#"{"test_id": "m", "target": "http://127.0.0.1/", "message_count_per_driver": 3}"#)
+        let (run, _) = try book.trigger(id: "m", idle: ["d1", "d2"])
+        func interval(_ d: String, _ values: [Int64]) -> IntervalMessage {
+            IntervalMessage(driverID: d, testID: "m", t: 1, requests: values.count, responses: values.count, errors: ErrorCounts(),
+                            bytesRead: 0, histogram: histogram(values))
+        }
+        book.add(interval("d1", [100, 200, 300]))
+        #expect(events.withLock { $0.filter { $0.contains(#""type":"interval""#) } }.isEmpty)
+        clock.advance(ms: 1_500)
+        #expect(book.detail(run).summary.report?.duration_s == 0.5)  // live: from the start time to the clock
+        book.add(interval("d2", [1_000, 2_000, 3_000]))
+        let intervals = events.withLock { $0.filter { $0.contains(#""type":"interval""#) } }
+        #expect(intervals.count == 1 && intervals[0].contains(#""drivers":2"#) && intervals[0].contains(#""requests":6"#))
+        for (d, values) in [("d1", [Int64(100), 200, 300]), ("d2", [1_000, 2_000, 3_000])] {
+            book.add(FinalMessage(driverID: d, testID: "m", startedAtMs: run.startAtMs, durationS: 1, requests: 3, responses: 3,
+                                  errors: ErrorCounts(), bytesRead: 0, histogram: histogram(values), serviceHistogram: nil,
+                                  firstError: nil, interrupted: false))
+        }
+        #expect(run.status == .done)
+        let report = try #require(run.report)
+        // Merged, not averaged: the median of all six values, the max of both.
+        #expect(report.requests == 6 && report.latency_us.p50 == 300 && report.latency_us.max == 3_001)
+        #expect(events.withLock { $0.last?.contains(#""type":"final""#) } == true)
+        #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("m/report.json").path))
+    }
+
+    @Test func aFailedDriversUnsentRequestsGoToTheSurvivorsOnTheClock() throws {
+        _ = try create(#"{"test_id": "f", "target": "http://127.0.0.1/", "message_count_per_driver": 100}"#)
+        let (run, _) = try book.trigger(id: "f", idle: ["d1", "d2"])
+        _ = try sent.pollMessages(timeoutMs: 100)
+        clock.advance(ms: 2_000)
+        book.driverFailed("d2")
+        #expect(run.failedDrivers == ["d2"] && run.redistributed.first?.to == ["d1": 100])
+        let messages = try sent.pollMessages(timeoutMs: 100)
+        guard case .trigger(let part)? = messages.last else { Issue.record("no part sent: \(messages)"); return }
+        #expect(part.part == 2 && part.driver_ids == ["d1"] && part.start_at_ms == clock.wallMs())
+    }
+}
