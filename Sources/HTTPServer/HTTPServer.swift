@@ -33,14 +33,14 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     private final class ServerConnection {
-        let fd: Int32
-        var input: [UInt8] = []
-        var output = OutboundBuffer()
+        let io: BufferedConnection
         var parser: HTTPRequestParser
-        var closeAfterWrite = false
         var waitingUntil: UInt64 = 0
         var delayed: (response: HTTPResponse, keepAlive: Bool, head: Bool)?
-        init(fd: Int32, parser: HTTPRequestParser) { self.fd = fd; self.parser = parser }
+        /// Set while lingering after an early answer: closed at this time at the latest.
+        var lingerUntil: UInt64 = 0
+        init(fd: Int32, parser: HTTPRequestParser) { io = BufferedConnection(fd: fd); self.parser = parser }
+        var fd: Int32 { io.fd }
     }
 
     /// Listens on `host:port` (port 0 picks a free one; see `port`).
@@ -84,8 +84,12 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
             if listening { do { try reactor.modify(fd: listener, events: .readable) } catch { acceptErrors += 1 } }
             return
         }
-        guard let connection = connections[Int32(token)], let delayed = connection.delayed,
-              now >= connection.waitingUntil else { return }
+        guard let connection = connections[Int32(token)] else { return }
+        if connection.io.isLingering {
+            if now >= connection.lingerUntil { close(connection) }
+            return
+        }
+        guard let delayed = connection.delayed, now >= connection.waitingUntil else { return }
         connection.delayed = nil
         connection.waitingUntil = 0
         queue(delayed.response, keepAlive: delayed.keepAlive, head: delayed.head, on: connection)
@@ -119,23 +123,19 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     }
 
     private func readFrom(_ connection: ServerConnection) {
-        let result: IOResult<Int>
-        do { result = try TCPSocket.read(connection.fd, into: readBuffer) } catch { close(connection); return }
-        switch result {
+        switch connection.io.read(using: readBuffer) {
         case .wouldBlock: return
-        case .processed(0): close(connection); return
-        case .processed(let n):
-            connection.input.append(contentsOf: UnsafeRawBufferPointer(rebasing: readBuffer[..<n]))
-            processInput(connection)
+        case .closed: close(connection)
+        case .received: processInput(connection)
         }
     }
 
     /// Answers every complete request in the input, in order, unless one is waiting on a delay.
     private func processInput(_ connection: ServerConnection) {
-        while connection.delayed == nil && !connection.closeAfterWrite {
+        while connection.delayed == nil && !connection.io.closeAfterWrite {
             let request: HTTPRequest?
             do {
-                request = try connection.parser.parse(&connection.input)
+                request = try connection.parser.parse(&connection.io.input)
             } catch {
                 let (status, field): (Int, String)
                 switch error {
@@ -145,6 +145,8 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
                 default: (status, field) = (400, "request")
                 }
                 let body = Array("{\"error\":\"\(error)\",\"field\":\"\(field)\"}".utf8)
+                // The rest of the request is still coming: linger, so the client reads this answer.
+                connection.io.closeWhenWritten(linger: true)
                 queue(HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: body),
                       keepAlive: false, head: false, on: connection)
                 return
@@ -159,7 +161,7 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
             case .upgrade(let response, let takeOver):
                 connections[connection.fd] = nil
                 do { try reactor.deregister(fd: connection.fd) } catch { reactor.close(fd: connection.fd); return }
-                takeOver(connection.fd, connection.output.unsent + response.encode(keepAlive: true), connection.input)
+                takeOver(connection.fd, connection.io.output.unsent + response.encode(keepAlive: true), connection.io.input)
                 return
             case .respondAt(let at, let response):
                 if at <= now {
@@ -174,19 +176,22 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     }
 
     private func queue(_ response: HTTPResponse, keepAlive: Bool, head: Bool, on connection: ServerConnection) {
-        connection.output.append(response.encode(keepAlive: keepAlive, omitBody: head))
-        if !keepAlive { connection.closeAfterWrite = true }
-        flush(connection)
+        if !keepAlive && !connection.io.closeAfterWrite { connection.io.closeWhenWritten() }
+        handle(connection.io.send(response.encode(keepAlive: keepAlive, omitBody: head), reactor: reactor), of: connection)
     }
 
     private func flush(_ connection: ServerConnection) {
-        do {
-            guard try connection.output.flush(fd: connection.fd, reactor: reactor) == .done else { return }
-        } catch {
-            close(connection)
-            return
+        handle(connection.io.flush(reactor: reactor), of: connection)
+    }
+
+    private func handle(_ outcome: BufferedConnection.WriteOutcome, of connection: ServerConnection) {
+        switch outcome {
+        case .idle, .pending: break
+        case .close: close(connection)
+        case .lingering:
+            connection.lingerUntil = monotonicNanoseconds() + BufferedConnection.lingerNs
+            reactor.schedule(at: connection.lingerUntil, handler: timerID, token: Int(connection.fd))
         }
-        if connection.closeAfterWrite { close(connection) }
     }
 
     private func close(_ connection: ServerConnection) {

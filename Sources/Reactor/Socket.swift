@@ -138,6 +138,11 @@ public enum TCPSocket {
         try syscall("read") { CLinux.read(fd, buffer.baseAddress, buffer.count) }
     }
 
+    /// shutdown(2) of the sending side: the peer reads end-of-file after what was written.
+    public static func shutdownWrite(_ fd: Int32) throws(IOError) {
+        _ = try syscallChecked("shutdown") { CLinux.shutdown(fd, Int32(SHUT_WR)) }
+    }
+
     /// write(2): bytes written or `.wouldBlock`.
     @inline(__always)
     public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(IOError) -> IOResult<Int> {

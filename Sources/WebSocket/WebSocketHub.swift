@@ -26,15 +26,15 @@ public final class WebSocketHub: ReactorHandler, ReactorTimerHandler {
     public private(set) var dropped = 0
 
     private final class Client {
-        let fd: Int32
-        var input: [UInt8]
-        var output = OutboundBuffer()
+        let io: BufferedConnection
         var parser = WebSocketParser(maxFrameBytes: 64 * 1024, maxMessageBytes: 1 << 20)
         var lastHeard: UInt64
         var pingSentAt: UInt64 = 0
-        var closing = false
-        init(fd: Int32, input: [UInt8], now: UInt64) { self.fd = fd; self.input = input; lastHeard = now }
-        var queued: Int { output.pending }
+        /// Our close frame is queued: the connection ends once it is written.
+        var closing: Bool { io.closeAfterWrite }
+        init(fd: Int32, input: [UInt8], now: UInt64) { io = BufferedConnection(fd: fd, input: input); lastHeard = now }
+        var fd: Int32 { io.fd }
+        var queued: Int { io.pending }
     }
 
     public init(reactor: Reactor, maxQueuedBytes: Int = 4 << 20, pingIntervalNs: UInt64 = 10_000_000_000,
@@ -63,7 +63,7 @@ public final class WebSocketHub: ReactorHandler, ReactorTimerHandler {
         }
         enqueue(pendingOutput, to: client)
         delegate?.webSocketHub(self, didConnect: Int(fd))
-        if !client.input.isEmpty { process(client) }
+        if !client.io.input.isEmpty { process(client) }
     }
 
     /// Queues a text message for one client (dropping it if its queue is full).
@@ -104,13 +104,10 @@ public final class WebSocketHub: ReactorHandler, ReactorTimerHandler {
     }
 
     private func read(_ client: Client) {
-        let result: IOResult<Int>
-        do { result = try TCPSocket.read(client.fd, into: readBuffer) } catch { drop(client); return }
-        switch result {
+        switch client.io.read(using: readBuffer) {
         case .wouldBlock: return
-        case .processed(0): drop(client)
-        case .processed(let n):
-            client.input.append(contentsOf: UnsafeRawBufferPointer(rebasing: readBuffer[..<n]))
+        case .closed: drop(client)
+        case .received:
             client.lastHeard = monotonicNanoseconds()
             process(client)
         }
@@ -119,7 +116,7 @@ public final class WebSocketHub: ReactorHandler, ReactorTimerHandler {
     private func process(_ client: Client) {
         while clients[client.fd] != nil {
             let event: WebSocketEvent?
-            do { event = try client.parser.next(&client.input) } catch {
+            do { event = try client.parser.next(&client.io.input) } catch {
                 startClose(client, code: error.closeCode, reason: "\(error)")
                 return
             }
@@ -139,10 +136,9 @@ public final class WebSocketHub: ReactorHandler, ReactorTimerHandler {
 
     private func startClose(_ client: Client, code: UInt16, reason: String) {
         guard !client.closing else { return }
-        enqueue(WebSocketFrameEncoder.close(code: code, reason: reason), to: client, evenIfFull: true)
-        client.closing = true
         // Close once the frame is out; a peer that never reads is dropped by the ping timer.
-        if client.queued == 0 { drop(client) }
+        client.io.closeWhenWritten()
+        enqueue(WebSocketFrameEncoder.close(code: code, reason: reason), to: client, evenIfFull: true)
     }
 
     private func enqueue(_ frame: [UInt8], to client: Client, evenIfFull: Bool = false) {
@@ -151,18 +147,11 @@ public final class WebSocketHub: ReactorHandler, ReactorTimerHandler {
             drop(client)
             return
         }
-        client.output.append(frame)
-        flush(client)
+        if client.io.send(frame, reactor: reactor) == .close { drop(client) }
     }
 
     private func flush(_ client: Client) {
-        do {
-            guard try client.output.flush(fd: client.fd, reactor: reactor) == .done else { return }
-        } catch {
-            drop(client)
-            return
-        }
-        if client.closing { drop(client) }
+        if client.io.flush(reactor: reactor) == .close { drop(client) }
     }
 
     private func drop(_ client: Client) {

@@ -43,6 +43,16 @@ import TestSupport
         let huge = "{\"target\": \"" + String(repeating: "a", count: 1_100_000) + "\"}"
         let (tooBig, bigAnswer) = try cluster.json("POST", "/tests", body: huge)
         #expect(tooBig == 413 && bigAnswer["field"] as? String == "body")
+        // urllib sends the whole 2 MiB before reading: without a lingering close it gets a reset.
+        let tries = try runCommand(repositoryRoot.appendingPathComponent(".venv/bin/python"),
+                                   [repositoryRoot.appendingPathComponent("Tests/Interop/post_big.py").path,
+                                    "http://127.0.0.1:\(cluster.apiPort)/tests", "5", String(2 << 20)], timeout: 120)
+        let answers = try #require(try JSONSerialization.jsonObject(with: Data(tries.stdout.utf8)) as? [[String: Any]], "\(tries.stderr)")
+        #expect(answers.count == 5)
+        for answer in answers {
+            #expect(answer["status"] as? Int == 413, "\(answer)")
+            #expect((answer["body"] as? [String: Any])?["field"] as? String == "body", "\(answer)")
+        }
         #expect(try cluster.api("GET", "/nowhere").0 == 404)
         #expect(try cluster.api("DELETE", "/tests").0 == 405)
         #expect(try cluster.api("GET", "/tests/missing").0 == 404)
