@@ -6,11 +6,11 @@ public enum HTTPRequestEncoder {
     ///   a colon or space in the name).
     public static func encode(method: String, url: TargetURL, headers: [(String, String)] = [],
                               body: [UInt8] = []) throws(HeaderError) -> [UInt8] {
-        guard !method.isEmpty, method.utf8.allSatisfy({ isTokenByte($0) }) else {
+        guard !method.isEmpty, method.utf8.allSatisfy({ HTTPBytes.isToken($0) }) else {
             throw HeaderError(header: method, reason: "method must be an HTTP token (e.g. GET, POST)")
         }
         for (name, value) in headers {
-            guard !name.isEmpty, name.utf8.allSatisfy({ isTokenByte($0) }) else {
+            guard !name.isEmpty, name.utf8.allSatisfy({ HTTPBytes.isToken($0) }) else {
                 throw HeaderError(header: name, reason: "header name must be an HTTP token")
             }
             guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
@@ -30,20 +30,6 @@ public enum HTTPRequestEncoder {
         }
         text += "\r\n"
         return Array(text.utf8) + body
-    }
-
-    /// RFC 9110 tchar. A switch, not a lookup in a collection: this runs for every header-name byte.
-    @inline(__always)
-    static func isTokenByte(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
     }
 }
 

@@ -99,7 +99,7 @@ public struct HTTPRequestParser: Sendable {
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let requestLine = lines.first else { throw .invalidRequestLine }
         let parts = requestLine.split(separator: 32, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(HTTPRequestEncoder.isTokenByte),
+        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(HTTPBytes.isToken),
               let first = parts[1].first, first == UInt8(ascii: "/") || first == UInt8(ascii: "*"),
               !parts[1].contains(where: { $0 < 33 || $0 > 126 }) else { throw .invalidRequestLine }
         let version = parts[2]
@@ -111,7 +111,7 @@ public struct HTTPRequestParser: Sendable {
         var sawLength = false
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
-                  line[..<colon].allSatisfy(HTTPRequestEncoder.isTokenByte),
+                  line[..<colon].allSatisfy(HTTPBytes.isToken),
                   !line.contains(where: { $0 < 32 && $0 != 9 }) else { throw .invalidHeader }
             let name = String(decoding: line[..<colon], as: UTF8.self)
             let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingSpaces()

@@ -86,7 +86,7 @@ public struct HTTPResponseParser: Sendable {
             case .headerLineStart:
                 // A whole header name at hand: classify it at once instead of byte by byte.
                 var j = i
-                while j < n && HTTPRequestEncoder.isTokenByte(bytes[j]) { j += 1 }
+                while j < n && HTTPBytes.isToken(bytes[j]) { j += 1 }
                 if j > i && j < n && bytes[j] == UInt8(ascii: ":") {
                     headerBytes += j + 1 - i
                     if headerBytes > maxHeaderBytes { return (j + 1, fail(.headersTooLarge(limit: maxHeaderBytes))) }
@@ -166,11 +166,6 @@ public struct HTTPResponseParser: Sendable {
         return .complete(status: status, keepAlive: keepAlive)
     }
 
-    @inline(__always)
-    private static func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
-
-    private static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
-
     // One byte of status line, headers or chunk framing. Returns an outcome when the message ends
     // or fails.
     private mutating func step(_ b: UInt8) -> Outcome? {
@@ -183,12 +178,12 @@ public struct HTTPResponseParser: Sendable {
         case .statusMajor: if b == UInt8(ascii: "1") { state = .statusDot } else { return fail(.invalidStatusLine) }
         case .statusDot: if b == UInt8(ascii: ".") { state = .statusMinor } else { return fail(.invalidStatusLine) }
         case .statusMinor:
-            guard Self.isDigit(b) else { return fail(.invalidStatusLine) }
+            guard HTTPBytes.isDigit(b) else { return fail(.invalidStatusLine) }
             minorVersion = Int(b - 48)
             state = .statusSpace
         case .statusSpace: if b == UInt8(ascii: " ") { state = .statusCode1 } else { return fail(.invalidStatusLine) }
         case .statusCode1, .statusCode2, .statusCode3:
-            guard Self.isDigit(b) else { return fail(.invalidStatusLine) }
+            guard HTTPBytes.isDigit(b) else { return fail(.invalidStatusLine) }
             status = status * 10 + Int(b - 48)
             state = state == .statusCode1 ? .statusCode2 : state == .statusCode2 ? .statusCode3 : .statusReason
             if state == .statusReason && status < 100 { return fail(.invalidStatusLine) }
@@ -200,7 +195,7 @@ public struct HTTPResponseParser: Sendable {
         case .headerLineStart:
             if b == 13 { state = .headersEndLF; return nil }
             if b == 10 { return headersEnded() }
-            guard HTTPRequestEncoder.isTokenByte(b) else { return fail(.invalidHeader) }
+            guard HTTPBytes.isToken(b) else { return fail(.invalidHeader) }
             candidates = 0b111
             nameLength = 0
             state = .headerName
@@ -213,7 +208,7 @@ public struct HTTPResponseParser: Sendable {
                 else if candidates & 4 != 0 && nameLength == Self.lengths.2 { which = .connection }
                 return beginValue(which)
             }
-            guard HTTPRequestEncoder.isTokenByte(b) else { return fail(.invalidHeader) }
+            guard HTTPBytes.isToken(b) else { return fail(.invalidHeader) }
             return matchName(b)
         case .headerValueStart, .headerValue:
             if b == 13 || b == 10 {
@@ -229,7 +224,7 @@ public struct HTTPResponseParser: Sendable {
         case .headersEndLF: if b == 10 { return headersEnded() } else { return fail(.invalidHeader) }
 
         case .chunkSize:
-            if let digit = Self.hexValue(b) {
+            if let digit = HTTPBytes.hexValue(b) {
                 guard remaining < (Int64.max >> 4) else { return fail(.invalidChunk) }
                 remaining = remaining << 4 | Int64(digit)
             } else if b == UInt8(ascii: ";") || b == 32 || b == 9 {
@@ -283,7 +278,7 @@ public struct HTTPResponseParser: Sendable {
     private static func classify(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Header {
         func equals(_ name: StaticString) -> Bool {
             guard to - from == name.utf8CodeUnitCount else { return false }
-            for k in 0..<(to - from) where lower(bytes[from + k]) != name.utf8Start[k] { return false }
+            for k in 0..<(to - from) where HTTPBytes.lower(bytes[from + k]) != name.utf8Start[k] { return false }
             return true
         }
         switch to - from {
@@ -300,8 +295,8 @@ public struct HTTPResponseParser: Sendable {
     private mutating func fastStatusPrefix(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int? {
         guard bytes[i] == UInt8(ascii: "H"), bytes[i + 1] == UInt8(ascii: "T"), bytes[i + 2] == UInt8(ascii: "T"),
               bytes[i + 3] == UInt8(ascii: "P"), bytes[i + 4] == UInt8(ascii: "/"), bytes[i + 5] == UInt8(ascii: "1"),
-              bytes[i + 6] == UInt8(ascii: "."), Self.isDigit(bytes[i + 7]), bytes[i + 8] == UInt8(ascii: " "),
-              Self.isDigit(bytes[i + 9]), Self.isDigit(bytes[i + 10]), Self.isDigit(bytes[i + 11]) else { return nil }
+              bytes[i + 6] == UInt8(ascii: "."), HTTPBytes.isDigit(bytes[i + 7]), bytes[i + 8] == UInt8(ascii: " "),
+              HTTPBytes.isDigit(bytes[i + 9]), HTTPBytes.isDigit(bytes[i + 10]), HTTPBytes.isDigit(bytes[i + 11]) else { return nil }
         let code = Int(bytes[i + 9] - 48) * 100 + Int(bytes[i + 10] - 48) * 10 + Int(bytes[i + 11] - 48)
         guard code >= 100 else { return nil }
         minorVersion = Int(bytes[i + 7] - 48)
@@ -311,7 +306,7 @@ public struct HTTPResponseParser: Sendable {
     }
 
     private mutating func matchName(_ b: UInt8) -> Outcome? {
-        let c = Self.lower(b)
+        let c = HTTPBytes.lower(b)
         let pos = nameLength
         if candidates & 1 != 0 && (pos >= Self.lengths.0 || Self.names.0.utf8Start[pos] != c) { candidates &= ~1 }
         if candidates & 2 != 0 && (pos >= Self.lengths.1 || Self.names.1.utf8Start[pos] != c) { candidates &= ~2 }
@@ -332,14 +327,14 @@ public struct HTTPResponseParser: Sendable {
         switch header {
         case .other: break
         case .contentLength:
-            guard Self.isDigit(b) else { return fail(.invalidContentLength) }
+            guard HTTPBytes.isDigit(b) else { return fail(.invalidContentLength) }
             let current = contentLength < 0 ? 0 : contentLength
             guard current < Int64.max / 10 - 9 else { return fail(.invalidContentLength) }
             contentLength = current * 10 + Int64(b - 48)
         case .transferEncoding:
-            Self.token(&tokenMatch.chunked, Self.lower(b), "chunked", 7)
+            Self.token(&tokenMatch.chunked, HTTPBytes.lower(b), "chunked", 7)
         case .connection:
-            let c = Self.lower(b)
+            let c = HTTPBytes.lower(b)
             Self.token(&tokenMatch.close, c, "close", 5)
             Self.token(&tokenMatch.keepAlive, c, "keep-alive", 10)
             if tokenMatch.close == 5 { closeToken = true }
@@ -390,14 +385,5 @@ public struct HTTPResponseParser: Sendable {
         if remaining == 0 { state = .trailerLineStart; return nil }
         state = .chunkData
         return nil
-    }
-
-    private static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case 48...57: return b - 48
-        case 97...102: return b - 87
-        case 65...70: return b - 55
-        default: return nil
-        }
     }
 }
