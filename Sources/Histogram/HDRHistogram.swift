@@ -18,7 +18,7 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
     /// How many recorded values were outside `0...highestTrackableValue` and clamped into it.
     public var clampedCount: Int64 { _clampedCount }
 
-    /// An empty histogram with the given layout (default: the latency layout of the SPEC).
+    /// An empty histogram with the given layout (default: Stampede's latency layout).
     public init(layout: HistogramLayout = .latency) {
         self.layout = layout
         self._counts = Array(repeating: 0, count: layout.countsLength)

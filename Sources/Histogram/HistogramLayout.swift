@@ -23,7 +23,7 @@ public struct HistogramLayout: Sendable, Hashable, CustomStringConvertible {
     @usableFromInline let subBucketMask: Int64
     @usableFromInline let leadingZeroCountBase: Int
 
-    /// Stampede's latency layout (SPEC): microseconds, 1 µs .. 3,600,000,000 µs (1 h), 3 digits.
+    /// Stampede's latency layout (docs/reports.md): microseconds, 1 µs .. 3,600,000,000 µs (1 h), 3 digits.
     public static let latency = try! HistogramLayout(
         lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, significantDigits: 3)
 

@@ -1,4 +1,4 @@
-/// The five topics of the SPEC, named after a configurable prefix (default "stampede.").
+/// The five topics (docs/kafka.md), named after a configurable prefix (default "stampede.").
 public enum Topic: String, CaseIterable, Sendable, Codable {
     case register, heartbeat, test_config, trigger, metrics
 }

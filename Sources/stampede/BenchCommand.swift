@@ -19,9 +19,11 @@ struct BenchCommand: ParsableCommand {
 
             Examples:
               stampede bench http://127.0.0.1:8080/ --connections 50 --duration 10
+              stampede bench http://127.0.0.1:8080/ -t 2 -c 100 -d 30s
               stampede bench http://127.0.0.1:8080/ --requests 100000 --json > report.json
               stampede bench https://localhost:8443/ --mode tsunami --rate 2000 --duration 30 --hlog run.hlog
-              stampede bench http://127.0.0.1:8080/api -m POST --body @payload.json --header 'Content-Type: application/json' --threshold p99_ms=50
+              stampede bench http://127.0.0.1:8080/api -m POST --body @payload.json -H 'Content-Type: application/json' --threshold p99_ms=50
+              stampede bench http://127.0.0.1:8080/ --mode tsunami -R 500 -d 1m --dry-run
 
             Exit codes: 0 success, 1 nothing succeeded (e.g. the target is unreachable), \
             2 bad flags, 3 a --threshold failed.
@@ -32,7 +34,7 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var load: LoadOptions
 
-    @Option(help: "Reactor threads (each owns its share of the connections).")
+    @Option(name: [.customShort("t"), .long], help: "Reactor threads (each owns its share of the connections).")
     var threads: Int = 1
 
     @Flag(help: "Print the report JSON (see docs/reports.md; with the base64 HDR histogram) instead of the summary.")

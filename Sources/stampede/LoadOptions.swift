@@ -10,29 +10,31 @@ struct LoadOptions: ParsableArguments {
     @Option(help: "Load shape: avalanche (closed loop, as fast as the connections allow) or tsunami (paced; needs --delay-ms or --rate).")
     var mode: LoadMode = .avalanche
 
-    @Option(name: .long, parsing: .unconditional,
+    @Option(name: [.customShort("c"), .long], parsing: .unconditional,
             help: "Concurrent connections, 1...100000 (default: 50 for bench; 10 per driver for run, as for a TestConfig).")
     var connections: Int?
 
     @Option(parsing: .unconditional, help: "Send exactly this many requests, then stop (exclusive with --duration; per driver for run).")
     var requests: Int?
 
-    @Option(parsing: .unconditional, help: "Stop sending after this many seconds (default 10 when --requests is not given).")
-    var duration: Double?
+    @Option(name: [.customShort("d"), .long], parsing: .unconditional,
+            help: "Stop sending after this long: seconds, or with a unit as wrk takes it (500ms, 10s, 2m, 1h; default 10s when --requests is not given).")
+    var duration: Seconds?
 
     @Option(name: .customLong("delay-ms"), parsing: .unconditional, help: "Tsunami: milliseconds between one connection's consecutive sends.")
     var delayMs: Double?
 
-    @Option(parsing: .unconditional, help: "Tsunami: total requests per second, spread over the connections (alternative to --delay-ms).")
+    @Option(name: [.customShort("R"), .long], parsing: .unconditional,
+            help: "Tsunami: total requests per second, spread over the connections (alternative to --delay-ms; -R as in wrk2).")
     var rate: Double?
 
     @Option(name: .customLong("timeout-ms"), parsing: .unconditional, help: "Per-request (and connect) timeout in milliseconds.")
     var timeoutMs: Int = LoadSpec.defaultTimeoutMs
 
-    @Option(help: "HTTP method.")
+    @Option(name: [.customShort("m"), .long], help: "HTTP method.")
     var method: String = "GET"
 
-    @Option(name: .customLong("header"), help: "Extra request header 'Name: value' (repeatable).")
+    @Option(name: [.customShort("H"), .customLong("header")], help: "Extra request header 'Name: value' (repeatable).")
     var headers: [String] = []
 
     @Option(help: "Request body: literal text, or @FILE to read it from a file.")
@@ -76,7 +78,7 @@ struct LoadOptions: ParsableArguments {
         switch (requests, duration) {
         case (.some, .some): throw ValidationError("--requests and --duration are exclusive: give one")
         case (.some(let n), nil): spec.stop = .requests(n)
-        case (nil, .some(let s)): spec.stop = .duration(s)
+        case (nil, .some(let s)): spec.stop = .duration(s.value)
         case (nil, nil): spec.stop = .duration(LoadSpec.defaultDurationS)
         }
         switch (delayMs, rate) {
@@ -111,6 +113,19 @@ struct LoadOptions: ParsableArguments {
 }
 
 extension LoadMode: ExpressibleByArgument {}
+
+/// A duration flag: plain seconds (`30`, `0.5`) or with a unit as wrk takes it (`500ms`, `10s`,
+/// `2m`, `1h`). A negative value parses, so the validator can say what is wrong with it.
+struct Seconds: ExpressibleByArgument, Equatable {
+    let value: Double
+
+    init?(argument: String) {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3_600)]
+        let unit = units.first { argument.hasSuffix($0.0) && Double(argument.dropLast($0.0.count)) != nil }
+        guard let number = Double(unit.map { String(argument.dropLast($0.0.count)) } ?? argument), number.isFinite else { return nil }
+        value = number * (unit?.1 ?? 1)
+    }
+}
 
 /// Parses HOST:PORT (IPv6 as [::1]:8080).
 func parseListen(_ text: String, flag: String = "--listen") throws -> (host: String, port: Int) {

@@ -33,7 +33,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Drivers to run (each with its own reactor threads).")
     var drivers: Int = 2
 
-    @Option(help: "Reactor threads per driver.")
+    @Option(name: [.customShort("t"), .long], help: "Reactor threads per driver.")
     var threads: Int = 1
 
     @Option(help: "HOST:PORT to serve the API, /ws and the dashboard on while the test runs.")

@@ -13,7 +13,7 @@ struct Stampede: ParsableCommand {
         version: stampedeVersion,
         subcommands: [BenchCommand.self, RunCommand.self, TargetCommand.self, OrchestratorCommand.self, DriverCommand.self, VersionCommand.self])
 
-    /// Usage errors exit 2 (SPEC), not ArgumentParser's 64; the message names the flag.
+    /// Usage errors exit 2 (docs/cli.md), not ArgumentParser's 64; the message names the flag.
     static func main() {
         do {
             var command = try parseAsRoot()

@@ -124,7 +124,7 @@ struct RegisteredDriver {
         defer { setup.stop() }
         let (bus, nginx, watcher) = (setup.bus, setup.nginx, setup.watcher)
         let publisher = try bus.makePublisher()
-        // The seed's tsunami: 10 ms between a connection's requests, 300 requests, 2 connections.
+        // The original system's tsunami: 10 ms between a connection's requests, 300 requests, 2 connections.
         let spec = TestSpec(target: "http://127.0.0.1:\(nginx.port)/", mode: .tsunami, connections: 2, requests: 300,
                             duration_s: nil, delay_ms: 10)
         try publisher.publish(.testConfig(TestConfigMessage(testID: "t-tsu", driverIDs: nil, config: spec)))

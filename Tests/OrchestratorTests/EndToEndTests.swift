@@ -11,25 +11,25 @@ func websocketClients(_ cluster: Cluster) throws -> Int {
 /// The whole system with real processes: Tansu, the orchestrator, three drivers, nginx with its
 /// access log on, and a Python `websockets` client.
 @Suite(.serialized) struct EndToEndTests {
-    @Test func seedAvalancheIsExactAndItsPercentilesAreMergedNotAveraged() throws {
+    @Test func originalAvalancheIsExactAndItsPercentilesAreMergedNotAveraged() throws {
         let nginx = try Nginx()
         defer { nginx.stop() }
         let cluster = try Cluster(drivers: 3)
         defer { cluster.stop() }
-        let ws = try WebSocketListener(url: "ws://127.0.0.1:\(cluster.apiPort)/ws", seconds: 90, untilFinal: "seed-1")
+        let ws = try WebSocketListener(url: "ws://127.0.0.1:\(cluster.apiPort)/ws", seconds: 90, untilFinal: "classic-1")
         try waitUntil(seconds: 15) { try websocketClients(cluster) == 1 }
 
         let (created, body) = try cluster.json("POST", "/tests", body: """
-            {"test_id": "seed-1", "test_type": "avalanche", "message_count_per_driver": 20000,
+            {"test_id": "classic-1", "test_type": "avalanche", "message_count_per_driver": 20000,
              "target": "http://127.0.0.1:\(nginx.port)/", "connections": 10}
             """)
-        #expect(created == 201 && body["test_id"] as? String == "seed-1")
-        let (triggered, answer) = try cluster.json("POST", "/trigger", body: #"{"test_id": "seed-1"}"#)
+        #expect(created == 201 && body["test_id"] as? String == "classic-1")
+        let (triggered, answer) = try cluster.json("POST", "/trigger", body: #"{"test_id": "classic-1"}"#)
         #expect(triggered == 202 && answer["status"] as? String == "running")
-        let (again, _) = try cluster.json("POST", "/trigger", body: #"{"test_id": "seed-1"}"#)
+        let (again, _) = try cluster.json("POST", "/trigger", body: #"{"test_id": "classic-1"}"#)
         #expect(again == 409)
 
-        let detail = try cluster.waitForTest("seed-1")
+        let detail = try cluster.waitForTest("classic-1")
         #expect(detail["status"] as? String == "done")
         let report = try #require(detail["report"] as? [String: Any])
         #expect(report["requests"] as? Int == 60_000 && report["responses"] as? Int == 60_000)
@@ -38,7 +38,7 @@ func websocketClients(_ cluster: Cluster) throws -> Int {
         #expect(try nginx.accessLogLines() == 60_000)
 
         // The report's percentiles are those of the three drivers' histograms merged (Python).
-        let dir = cluster.reportsDirectory.appendingPathComponent("seed-1")
+        let dir = cluster.reportsDirectory.appendingPathComponent("classic-1")
         let onDisk = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report.json"))) as! [String: Any]
         let driverHistograms = try (1...3).map { i -> String in
             let d = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("drivers/d\(i).json"))) as! [String: Any]
@@ -66,7 +66,7 @@ func websocketClients(_ cluster: Cluster) throws -> Int {
         #expect(cluster.stopOrchestrator() == 0)
     }
 
-    @Test func seedTsunamiSendsExactlyItsCountAtItsPace() throws {
+    @Test func originalTsunamiSendsExactlyItsCountAtItsPace() throws {
         let nginx = try Nginx()
         defer { nginx.stop() }
         let cluster = try Cluster(drivers: 3)
