@@ -75,5 +75,6 @@ let package = Package(
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "TestSupport"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "TestSupport"]),
         .testTarget(name: "StampedeModelTests", dependencies: ["StampedeModel", "StampedeWire", "TestSupport"]),
+        .testTarget(name: "DocsTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -21,8 +21,10 @@ struct BenchCommand: ParsableCommand {
               stampede bench http://127.0.0.1:8080/ --connections 50 --duration 10
               stampede bench http://127.0.0.1:8080/ -t 2 -c 100 -d 30s
               stampede bench http://127.0.0.1:8080/ --requests 100000 --json > report.json
-              stampede bench https://localhost:8443/ --mode tsunami --rate 2000 --duration 30 --hlog run.hlog
-              stampede bench http://127.0.0.1:8080/api -m POST --body @payload.json -H 'Content-Type: application/json' --threshold p99_ms=50
+              stampede bench https://localhost:8443/ --mode tsunami -R 2000 -d 30s \\
+                  --hlog run.hlog
+              stampede bench http://127.0.0.1:8080/api -m POST --body @payload.json \\
+                  -H 'Content-Type: application/json' --threshold p99_ms=50
               stampede bench http://127.0.0.1:8080/ --mode tsunami -R 500 -d 1m --dry-run
 
             Exit codes: 0 success, 1 nothing succeeded (e.g. the target is unreachable), \

@@ -22,7 +22,9 @@ struct RunCommand: ParsableCommand {
 
             Examples:
               stampede run http://127.0.0.1:8080/ --drivers 2 --duration 10
-              stampede run http://127.0.0.1:8080/ --mode tsunami --rate 1000 --duration 30 --listen 127.0.0.1:8090
+              stampede run http://127.0.0.1:8080/ --mode tsunami -R 1000 -d 30s \\
+                  --listen 127.0.0.1:8090
+              stampede run http://127.0.0.1:8080/ -c 20 --requests 5000 --dry-run
             """)
 
     @Argument(help: "The http:// or https:// URL to load.")
