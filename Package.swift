@@ -67,8 +67,8 @@ let package = Package(
         // Test helpers shared by the test targets (subprocesses, the Python bridge).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HistogramTests", dependencies: ["Histogram", "TestSupport"]),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
-        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP1"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP1", "TestSupport"]),
         .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Messaging", "Histogram", "StampedeModel", .product(name: "Logging", package: "swift-log"),
                                                            "StampedeWire", "TestSupport"]),
         .testTarget(name: "DriverTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "Histogram", "TestSupport"]),

@@ -1,5 +1,6 @@
 import HTTP1
 import Testing
+import TestSupport
 @testable import WebSocket
 
 func masked(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
@@ -76,12 +77,43 @@ func masked(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true) -> 
         }
     }
 
-    @Test func randomBytesNeverTrap() {
-        var rng = SystemRandomNumberGenerator()
-        for _ in 0..<5_000 {
-            var parser = WebSocketParser(maxFrameBytes: 4096)
-            var buffer = (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            _ = try? parser.next(&buffer)
+    /// Everything a parser makes of `bytes` delivered in pieces of the given sizes: its events, and
+    /// the error that stopped it.
+    func parseAll(_ bytes: [UInt8], pieces: [Int]) -> ([WebSocketEvent], WebSocketError?) {
+        var parser = WebSocketParser(maxFrameBytes: 4096)
+        var buffer: [UInt8] = []
+        var events: [WebSocketEvent] = []
+        var offset = 0
+        var sizes = pieces
+        while offset < bytes.count {
+            let n = Swift.min(Swift.max(sizes.isEmpty ? bytes.count : sizes.removeFirst(), 1), bytes.count - offset)
+            buffer += bytes[offset..<(offset + n)]
+            offset += n
+            do {
+                while let event = try parser.next(&buffer) { events.append(event) }
+            } catch { return (events, error) }
         }
+        return (events, nil)
+    }
+
+    /// Random bytes and mutated valid frames (seeded, so a failure replays): the parser never
+    /// traps, and makes the same events and error of them whether they come whole or byte by byte.
+    @Test(arguments: [UInt64(21), 22, 23])
+    func randomBytesParseTheSameInAnySplit(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        let valid = masked(.text, Array("hello".utf8)) + masked(.ping, [1, 2]) + masked(.binary, [9, 8, 7], fin: false)
+            + masked(.continuation, [6]) + masked(.close, [0x03, 0xE8])
+        for round in 0..<3_000 {
+            var bytes = (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            if round % 2 == 1 {
+                bytes = valid
+                for _ in 0..<Int.random(in: 1...3, using: &rng) { bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
+            }
+            let whole = parseAll(bytes, pieces: [bytes.count])
+            let single = parseAll(bytes, pieces: Array(repeating: 1, count: bytes.count))
+            #expect(whole.0 == single.0 && whole.1 == single.1, "seed \(seed) round \(round): \(bytes)")
+        }
+        let clean = parseAll(valid, pieces: [3, 1, 7])
+        #expect(clean.1 == nil && clean.0.count == 4, "\(clean)")
     }
 }
