@@ -43,6 +43,8 @@ run: release
 perf: setup oracle release
 	$(SWIFT) build -c release --product histogram-bench
 	.build/release/histogram-bench --peer $(ORACLE)
+	$(SWIFT) build -c release --product kafka-bench
+	.build/release/kafka-bench .deps/bin/tansu
 	python3 Perf/http_vs_wrk.py $(RELEASE_BIN)
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN)
 

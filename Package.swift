@@ -63,9 +63,11 @@ let package = Package(
         // Benchmarks (run by `make perf`, release build).
         .executableTarget(name: "histogram-bench", dependencies: ["Histogram"],
                           path: "Perf/HistogramBenchmark"),
+        .executableTarget(name: "kafka-bench", dependencies: ["Messaging", "StampedeWire"],
+                          path: "Perf/KafkaBenchmark"),
 
         // Test helpers shared by the test targets (subprocesses, the Python bridge).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Messaging", "StampedeWire"], path: "Tests/TestSupport"),
         .testTarget(name: "HistogramTests", dependencies: ["Histogram", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP1", "TestSupport"]),

@@ -6,38 +6,6 @@ import Messaging
 import Testing
 import TestSupport
 
-/// Starts `stampede driver` (no listening port: it is ready once its registration is seen).
-final class DriverProcess {
-    let process = Process()
-
-    init(brokers: String, id: String, prefix: String) throws {
-        process.executableURL = stampedeBinary
-        process.arguments = ["driver", "--brokers", brokers, "--id", id, "--topic-prefix", prefix]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-    }
-
-    func terminate() -> Int32 {
-        process.terminate()
-        for _ in 0..<500 where process.isRunning { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    deinit { if process.isRunning { _ = terminate() } }
-}
-
-func drain(_ subscription: BusSubscription, seconds: Double, until done: ([BusMessage]) -> Bool) throws -> [BusMessage] {
-    var messages: [BusMessage] = []
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline && !done(messages) {
-        messages += try subscription.pollMessages(timeoutMs: 100)
-    }
-    return messages
-}
-
 /// A broker, nginx, a watcher on `register` and `metrics`, and one driver process that has registered.
 struct RegisteredDriver {
     let broker: TansuBroker
@@ -53,7 +21,7 @@ struct RegisteredDriver {
         bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: prefix))
         watcher = try bus.subscribe([.register, .metrics], from: .end)
         driver = try DriverProcess(brokers: broker.brokers, id: id, prefix: prefix)
-        _ = try drain(watcher, seconds: 20) { $0.contains { if case .register = $0 { return true } else { return false } } }
+        _ = try collect(watcher, seconds: 20) { $0.contains { if case .register = $0 { return true } else { return false } } }
     }
 
     func stop() {
@@ -86,7 +54,7 @@ struct RegisteredDriver {
         #expect(arrivals.allSatisfy { $0.1.driver_id == "d-beat" && $0.1.state == .idle })
 
         #expect(driver.terminate() == 0)
-        let leaving = try drain(watcher, seconds: 10) { $0.contains { if case .heartbeat(let h) = $0 { return h.state == .leaving } else { return false } } }
+        let leaving = try collect(watcher, seconds: 10) { $0.contains { if case .heartbeat(let h) = $0 { return h.state == .leaving } else { return false } } }
         #expect(leaving.contains { if case .heartbeat(let h) = $0 { return h.state == .leaving } else { return false } })
     }
 
@@ -102,7 +70,7 @@ struct RegisteredDriver {
         try publisher.publish(.trigger(TriggerMessage(testID: "t-run", driverIDs: nil, startAtMs: startAt)))
         #expect(publisher.flush(timeoutMs: 10_000))
 
-        let messages = try drain(watcher, seconds: 30) { $0.contains { if case .final = $0 { return true } else { return false } } }
+        let messages = try collect(watcher, seconds: 30) { $0.contains { if case .final = $0 { return true } else { return false } } }
         let finals = messages.compactMap { if case .final(let f) = $0 { return f } else { return nil } }
         let intervals = messages.compactMap { if case .interval(let i) = $0 { return i } else { return nil } }
         let final = try #require(finals.first)
@@ -115,8 +83,7 @@ struct RegisteredDriver {
         #expect(merged.totalCount == 2_000)
         #expect(Double(final.started_at_ms) >= Double(startAt) - 5)
         #expect((final.start_lag_ms ?? 1e9) < 250, "start lag \(final.start_lag_ms ?? -1) ms")
-        usleep(200_000)
-        #expect(try nginx.accessLogLines() == 2_000)
+        #expect(try nginx.accessLogLines(expecting: 2_000) == 2_000)
     }
 
     @Test func runsATsunamiAtTheSeedsPace() throws {
@@ -129,7 +96,7 @@ struct RegisteredDriver {
                             duration_s: nil, delay_ms: 10)
         try publisher.publish(.testConfig(TestConfigMessage(testID: "t-tsu", driverIDs: nil, config: spec)))
         try publisher.publish(.trigger(TriggerMessage(testID: "t-tsu", driverIDs: nil, startAtMs: Int64(Date().timeIntervalSince1970 * 1000) + 500)))
-        let messages = try drain(watcher, seconds: 30) { $0.contains { if case .final = $0 { return true } else { return false } } }
+        let messages = try collect(watcher, seconds: 30) { $0.contains { if case .final = $0 { return true } else { return false } } }
         let final = try #require(messages.compactMap { if case .final(let f) = $0 { return f } else { return nil } }.first)
         #expect(final.requests == 300 && final.responses == 300)
         #expect(final.duration_s > 1.3 && final.duration_s < 1.9, "duration \(final.duration_s) s")

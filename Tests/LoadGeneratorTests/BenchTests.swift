@@ -40,8 +40,7 @@ func bench(_ arguments: [String], timeout: Double = 180) throws -> (CommandResul
         #expect(r.requests == 100_000)
         #expect(r.responses == 100_000)
         #expect(r.errors.connect + r.errors.read + r.errors.write + r.errors.parse + r.errors.timeout == 0)
-        usleep(200_000)  // let nginx finish writing its log
-        #expect(try nginx.accessLogLines() == 100_000)
+        #expect(try nginx.accessLogLines(expecting: 100_000) == 100_000)
     }
 
     @Test func fewerRequestsThanConnectionsSendsExactlyThat() throws {
@@ -50,8 +49,7 @@ func bench(_ arguments: [String], timeout: Double = 180) throws -> (CommandResul
         let (run, report) = try bench(["http://127.0.0.1:\(nginx.port)/", "--requests", "7", "--connections", "50", "--threads", "2", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(report?.requests == 7 && report?.responses == 7)
-        usleep(200_000)
-        #expect(try nginx.accessLogLines() == 7)
+        #expect(try nginx.accessLogLines(expecting: 7) == 7)
     }
 
     @Test func sendsExactlyTheRequestedCountOverVerifiedTLS() throws {
@@ -65,8 +63,7 @@ func bench(_ arguments: [String], timeout: Double = 180) throws -> (CommandResul
         // nginx closes a connection every 1000 requests: reconnects resume the TLS session.
         #expect((r.tls_handshakes ?? 0) >= 100)
         #expect((r.tls_resumed ?? 0) > (r.tls_handshakes ?? 0) / 2, "handshakes \(r.tls_handshakes ?? 0), resumed \(r.tls_resumed ?? 0)")
-        usleep(200_000)
-        #expect(try nginx.accessLogLines() == 100_000)
+        #expect(try nginx.accessLogLines(expecting: 100_000) == 100_000)
     }
 
     @Test func refusesAnUnverifiedCertificateUnlessInsecure() throws {

@@ -34,8 +34,7 @@ func websocketClients(_ cluster: Cluster) throws -> Int {
         let report = try #require(detail["report"] as? [String: Any])
         #expect(report["requests"] as? Int == 60_000 && report["responses"] as? Int == 60_000)
         #expect(report["partial"] as? Bool == false)
-        usleep(300_000)
-        #expect(try nginx.accessLogLines() == 60_000)
+        #expect(try nginx.accessLogLines(expecting: 60_000) == 60_000)
 
         // The report's percentiles are those of the three drivers' histograms merged (Python).
         let dir = cluster.reportsDirectory.appendingPathComponent("classic-1")
@@ -80,8 +79,7 @@ func websocketClients(_ cluster: Cluster) throws -> Int {
         #expect(report["requests"] as? Int == 900 && report["responses"] as? Int == 900)
         let duration = report["duration_s"] as? Double ?? 0
         #expect(duration > 1.3 && duration < 2.0, "duration \(duration) s")
-        usleep(300_000)
-        #expect(try nginx.accessLogLines() == 900)
+        #expect(try nginx.accessLogLines(expecting: 900) == 900)
     }
 
     @Test func aKilledDriverFailsWithinTheTimeoutAndTheTestCompletesPartial() throws {
@@ -93,7 +91,7 @@ func websocketClients(_ cluster: Cluster) throws -> Int {
             {"test_id": "kill-1", "test_type": "AVALANCHE", "duration_s": 6, "connections": 4, "target": "http://127.0.0.1:\(nginx.port)/"}
             """)
         #expect(try cluster.json("POST", "/trigger", body: #"{"test_id": "kill-1"}"#).0 == 202)
-        sleep(3)
+        try cluster.waitForProgress("kill-1", seconds: 3)
         let killedAt = Date()
         cluster.killDriver("d2")
         var failedAfter = -1.0
@@ -125,9 +123,9 @@ func websocketClients(_ cluster: Cluster) throws -> Int {
              "target": "http://127.0.0.1:\(nginx.port)/"}
             """)
         #expect(try cluster.json("POST", "/trigger", body: #"{"test_id": "pause-1"}"#).0 == 202)
-        sleep(3)
+        try cluster.waitForProgress("pause-1", seconds: 3)
         cluster.broker.pause()
-        sleep(5)
+        sleep(5)  // the fault: 5 s without a broker
         cluster.broker.resume()
         let detail = try cluster.waitForTest("pause-1", seconds: 60)
         #expect(detail["status"] as? String == "done")
@@ -136,8 +134,7 @@ func websocketClients(_ cluster: Cluster) throws -> Int {
         let requests = report["requests"] as? Int ?? 0
         #expect(abs(requests - 3_200) <= 40, "requests \(requests)")
         #expect(report["responses"] as? Int == requests)
-        usleep(300_000)
-        #expect(try nginx.accessLogLines() == requests)
+        #expect(try nginx.accessLogLines(expecting: requests) == requests)
         // Every second of both drivers arrived: the per-second log adds up to the whole test.
         let log = try cluster.latencyLog("pause-1")
         #expect(log.total == Int64(requests) && log.intervals.count >= 8)

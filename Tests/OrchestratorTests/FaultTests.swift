@@ -15,8 +15,7 @@ import TestSupport
         let requests = report["requests"] as? Int ?? 0
         #expect(abs(requests - expected) <= expected / 100, "requests \(requests)")
         #expect(report["responses"] as? Int == requests)
-        usleep(300_000)
-        #expect(try nginx.accessLogLines() == requests)
+        #expect(try nginx.accessLogLines(expecting: requests) == requests)
         let log = try cluster.latencyLog(id)
         #expect(log.total == Int64(requests) && log.intervals.count >= seconds, "\(log.intervals)")
     }
@@ -29,9 +28,9 @@ import TestSupport
         #expect(try cluster.startTest("restart-1", """
             {"test_type": "TSUNAMI", "rate": 400, "duration_s": 10, "connections": 2, "target": "http://127.0.0.1:\(nginx.port)/"}
             """) == 202)
-        sleep(3)
+        try cluster.waitForProgress("restart-1", seconds: 3)
         cluster.broker.kill()  // in-memory storage: the topics and their messages are gone
-        sleep(3)
+        sleep(3)  // the fault: 3 s without a broker
         try cluster.broker.start()
         // Every second of both drivers arrives, including those sent while the broker was away.
         try expectWhole(cluster, nginx, "restart-1", requests: 4_000, seconds: 10)
@@ -51,7 +50,7 @@ import TestSupport
         #expect(try cluster.startTest("gone-1", """
             {"test_type": "TSUNAMI", "rate": 100, "duration_s": 30, "connections": 1, "target": "http://127.0.0.1:\(nginx.port)/"}
             """) == 202)
-        sleep(3)
+        try cluster.waitForProgress("gone-1", seconds: 3)
         let killedAt = Date()
         cluster.broker.kill()
         let (status, report, detail) = try cluster.finishedTest("gone-1", seconds: 20)
@@ -74,9 +73,9 @@ import TestSupport
         #expect(try cluster.startTest("crash-1", """
             {"test_type": "TSUNAMI", "rate": 200, "duration_s": 6, "connections": 2, "target": "http://127.0.0.1:\(nginx.port)/"}
             """) == 202)
-        sleep(3)
+        try cluster.waitForProgress("crash-1", seconds: 3)
         cluster.killOrchestrator()
-        sleep(6)  // the drivers finish meanwhile; their intervals and finals wait in Kafka
+        sleep(6)  // the fault: 6 s without an orchestrator; the drivers finish meanwhile, their messages wait in Kafka
         try cluster.restartOrchestrator()
         try expectWhole(cluster, nginx, "crash-1", requests: 1_200, seconds: 6)
         // The restarted orchestrator knows the test list and its drivers again.
@@ -94,7 +93,7 @@ import TestSupport
             {"test_type": "TSUNAMI", "rate": 300, "message_count_per_driver": 600, "connections": 2,
              "target": "http://127.0.0.1:\(nginx.port)/"}
             """) == 202)
-        sleep(3)
+        try cluster.waitForProgress("handover-1", seconds: 3, requests: 600)
         cluster.killDriver("d2")
         let (status, report, _) = try cluster.finishedTest("handover-1", seconds: 40)
         #expect(status == "done")
@@ -115,8 +114,7 @@ import TestSupport
         // d2 ran ~2 s of its 6 before the kill; how many of those seconds it reported is a race.
         #expect(to.values.reduce(0, +) == moved && moved > 0 && moved < 600, "moved \(moved)")
         // The target saw the full count, plus at most d2's last unreported second (100 req/s).
-        usleep(300_000)
-        let lines = try nginx.accessLogLines()
+        let lines = try nginx.accessLogLines(expecting: 1_800)
         #expect(lines >= 1_800 && lines <= 1_800 + 110, "nginx saw \(lines)")
         let drivers = cluster.reportsDirectory.appendingPathComponent("handover-1/drivers")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: drivers.path)) ?? []

@@ -6,7 +6,7 @@ public final class Cluster {
     public let broker: TansuBroker
     public private(set) var orchestrator: ServerProcess
     private let orchestratorArguments: [String]
-    public var drivers: [String: Process] = [:]
+    public var drivers: [String: DriverProcess] = [:]
     public let apiPort: Int
     public let reportsDirectory: URL
     public let prefix = uniqueTopicPrefix()
@@ -24,20 +24,12 @@ public final class Cluster {
     }
 
     public func startDriver(_ id: String) throws {
-        let p = Process()
-        p.executableURL = stampedeBinary
-        p.arguments = ["driver", "--brokers", broker.brokers, "--id", id, "--topic-prefix", prefix]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        drivers[id] = p
+        drivers[id] = try DriverProcess(brokers: broker.brokers, id: id, prefix: prefix)
     }
 
     /// Sends SIGKILL to a driver: no final message, no goodbye.
     public func killDriver(_ id: String) {
-        guard let p = drivers[id] else { return }
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        drivers[id]?.kill9()
     }
 
     public func idleDrivers() throws -> Int {
@@ -93,6 +85,17 @@ public final class Cluster {
         return try python("readlog", ["path": path, "percentiles": [50.0]], as: LatencyLog.self)
     }
 
+    /// Waits until a running test's live report shows it `seconds` into its run with at least
+    /// `requests` requests reported (so a fault lands mid-test, whatever the start-up took).
+    public func waitForProgress(_ id: String, seconds: Double, requests: Int = 1, timeout: Double = 30) throws {
+        try waitUntil(seconds: timeout) {
+            let (_, detail) = try self.json("GET", "/tests/\(id)")
+            let report = detail["report"] as? [String: Any] ?? [:]
+            return detail["status"] as? String == "running" && (report["duration_s"] as? Double ?? 0) >= seconds
+                && (report["requests"] as? Int ?? 0) >= requests
+        }
+    }
+
     /// Polls GET /tests/{id} until its status is done or failed (bounded).
     public func waitForTest(_ id: String, seconds: Double = 90) throws -> [String: Any] {
         var last: [String: Any] = [:]
@@ -122,8 +125,8 @@ public final class Cluster {
     }
 
     public func stop() {
-        for (_, p) in drivers where p.isRunning { p.terminate() }
-        for (_, p) in drivers { p.waitUntilExit() }
+        for (_, p) in drivers where p.isRunning { p.process.terminate() }
+        for (_, p) in drivers { p.terminate() }
         orchestrator.stop()
         broker.stop()
         try? FileManager.default.removeItem(at: reportsDirectory)

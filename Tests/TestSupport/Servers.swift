@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The `stampede` binary under test (debug build unless STAMPEDE_BIN says otherwise).
 public let stampedeBinary: URL = {
@@ -13,24 +14,38 @@ public struct CommandResult {
     public let stderr: String
 }
 
-/// Runs a command to completion, killing it after `timeout` seconds (every load loop is bounded).
-public func runCommand(_ executable: URL, _ arguments: [String], timeout: Double = 120) throws -> CommandResult {
+/// Runs a command to completion with `input` on its stdin, killing it after `timeout` seconds
+/// (every load loop is bounded). Output is read while it runs, so no pipe fills up.
+public func runCommand(_ executable: URL, _ arguments: [String], input: Data? = nil, timeout: Double = 120) throws -> CommandResult {
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        throw ProcessFailure(description: "\(executable.path) is missing: run `make setup` (or `make test`) first")
+    }
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
-    let out = Pipe(), err = Pipe()
+    let out = Pipe(), err = Pipe(), stdin = Pipe()
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    process.standardInput = input == nil ? FileHandle.nullDevice : stdin
     try process.run()
+    if let input {
+        let writer = Thread {
+            stdin.fileHandleForWriting.write(input)
+            try? stdin.fileHandleForWriting.close()
+        }
+        writer.start()
+    }
     let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
     DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+    let stderrData = Mutex(Data())
+    let stderrDone = DispatchSemaphore(value: 0)
+    Thread { stderrData.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile() }; stderrDone.signal() }.start()
     let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-    let stderrData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     killer.cancel()
+    stderrDone.wait()
     return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-                         stderr: String(decoding: stderrData, as: UTF8.self))
+                         stderr: String(decoding: stderrData.withLock { $0 }, as: UTF8.self))
 }
 
 /// A loopback port that was free a moment ago.
@@ -143,10 +158,26 @@ public final class Nginx {
         try waitForPort(tlsPort)
     }
 
-    /// Lines in the access log (one per request nginx answered).
+    /// Lines in the access log (one per request nginx answered), now.
     public func accessLogLines() throws -> Int {
         let text = try String(contentsOfFile: directory.appendingPathComponent("access.log").path, encoding: .utf8)
         return text.split(separator: "\n").count
+    }
+
+    /// Lines in the access log once it has caught up: nginx writes a request's line after sending
+    /// its response, so the client can finish first. Waits (bounded by `seconds`) until there are at
+    /// least `expected` lines and the count holds for 100 ms (so an excess shows too), then
+    /// returns the count.
+    public func accessLogLines(expecting expected: Int, seconds: Double = 5) throws -> Int {
+        let deadline = Date().addingTimeInterval(seconds)
+        var count = try accessLogLines()
+        while Date() < deadline {
+            usleep(100_000)
+            let now = try accessLogLines()
+            if now >= expected && now == count { return now }
+            count = now
+        }
+        return count
     }
 
     /// Empties the access log (nginx keeps appending to the same open file).

@@ -13,30 +13,11 @@ public struct ProcessFailure: Error, CustomStringConvertible {
 
 /// Runs a program with `input` on stdin and returns its stdout; throws with its stderr on failure.
 public func run(_ executable: URL, _ arguments: [String], input: Data = Data()) throws -> Data {
-    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-        throw ProcessFailure(description: "\(executable.path) is missing: run `make setup` (or `make test`) first")
+    let result = try runCommand(executable, arguments, input: input)
+    guard result.status == 0 else {
+        throw ProcessFailure(description: "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
     }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    process.standardError = stderr
-    try process.run()
-    // Write and read concurrently so neither side blocks on a full pipe.
-    let writer = Thread {
-        stdin.fileHandleForWriting.write(input)
-        try? stdin.fileHandleForWriting.close()
-    }
-    writer.start()
-    let output = stdout.fileHandleForReading.readDataToEndOfFile()
-    let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw ProcessFailure(description: "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
-    }
-    return output
+    return Data(result.stdout.utf8)
 }
 
 /// Calls Tests/Interop/hdr_interop.py (the Python `hdrhistogram` package) with a JSON request.

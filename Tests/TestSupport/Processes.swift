@@ -1,0 +1,55 @@
+import Foundation
+import Messaging
+import StampedeWire
+
+/// A `stampede driver` process (no listening port: it is ready once its registration is seen).
+public final class DriverProcess {
+    public let id: String
+    public let process = Process()
+
+    public init(brokers: String, id: String, prefix: String, extraArguments: [String] = []) throws {
+        self.id = id
+        process.executableURL = stampedeBinary
+        process.arguments = ["driver", "--brokers", brokers, "--id", id, "--topic-prefix", prefix] + extraArguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// SIGTERM (the driver interrupts its test, reports and leaves), SIGKILL after 10 s; the exit status.
+    @discardableResult
+    public func terminate() -> Int32 {
+        if process.isRunning { process.terminate() }
+        for _ in 0..<500 where process.isRunning { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// SIGKILL: no final message, no goodbye.
+    public func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { if process.isRunning { terminate() } }
+}
+
+/// Reads a subscription until `done` holds for what arrived, or `seconds` pass (bounded).
+public func collect(_ subscription: BusSubscription, seconds: Double, skipped: @escaping (MessageError) -> Void = { _ in },
+                    until done: ([BusMessage]) -> Bool) throws -> [BusMessage] {
+    var messages: [BusMessage] = []
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline && !done(messages) {
+        messages += try subscription.pollMessages(timeoutMs: 100, skipped: skipped)
+    }
+    return messages
+}
+
+/// Reads until `count` messages arrived or `seconds` passed.
+public func collect(_ subscription: BusSubscription, count: Int, seconds: Double,
+                    skipped: @escaping (MessageError) -> Void = { _ in }) throws -> [BusMessage] {
+    try collect(subscription, seconds: seconds, skipped: skipped) { $0.count >= count }
+}
