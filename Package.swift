@@ -42,7 +42,7 @@ let package = Package(
                                                     "StampedeModel", "StampedeWire", "Histogram",
                                                     .product(name: "Logging", package: "swift-log")]),
         // The one place wire types meet the engine.
-        .target(name: "Driver", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "LoadGenerator", "Histogram",
+        .target(name: "Driver", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "LoadGenerator", "Histogram", "Reactor",
                                               .product(name: "Logging", package: "swift-log")]),
         .target(name: "LoadGenerator", dependencies: ["Reactor", "HTTP1", "TLS", "Histogram", "StampedeModel"]),
 

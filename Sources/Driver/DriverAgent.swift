@@ -1,10 +1,11 @@
 import Foundation
 import Histogram
-import Logging
 import LoadGenerator
+import Logging
+import Messaging
+import Reactor
 import StampedeModel
 import StampedeWire
-import Messaging
 import Synchronization
 
 /// A driver node: registers, heartbeats every second, takes test configs and triggers addressed to
@@ -157,13 +158,13 @@ public final class DriverAgent: @unchecked Sendable {
     private func heartbeat(_ publisher: BusPublisher, state: DriverState?) {
         let running = current.withLock { $0?.testID }
         let message = HeartbeatMessage(driverID: id, state: state ?? (running == nil ? .idle : .busy), testID: running,
-                                       sentAtMs: Int64(Date().timeIntervalSince1970 * 1000))
+                                       sentAtMs: wallClockMilliseconds())
         do { try publisher.publish(.heartbeat(message)) } catch { log.warning("heartbeat not queued", metadata: ["error": "\(error)"]) }
     }
 
     /// The final message of work that sent nothing (it failed to start, or never started).
     private func emptyFinal(testID: String, part: Int?, reason: String, interrupted: Bool) -> FinalMessage {
-        var final = FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(Date().timeIntervalSince1970 * 1000),
+        var final = FinalMessage(driverID: id, testID: testID, startedAtMs: wallClockMilliseconds(),
                                  durationS: 0, requests: 0, responses: 0, errors: ErrorCounts(), bytesRead: 0,
                                  histogram: HDRHistogram().encodeBase64(), serviceHistogram: nil,
                                  firstError: reason, interrupted: interrupted)
@@ -193,14 +194,14 @@ public final class DriverAgent: @unchecked Sendable {
         }
         current.withLock { $0?.run = run }
         // Start together: wait for the trigger's wall-clock start time.
-        let wait = Double(startAtMs) / 1000 - Date().timeIntervalSince1970
+        let wait = Double(startAtMs - wallClockMilliseconds()) / 1000
         if wait > 0 { Thread.sleep(forTimeInterval: Swift.min(wait, 60)) }
         if stopRequested.load(ordering: .relaxed) { run.interrupt() }
-        let startLagMs = Date().timeIntervalSince1970 * 1000 - Double(startAtMs)
+        let startLagMs = Date().timeIntervalSince1970 * 1000 - Double(startAtMs)  // sub-millisecond: skew across drivers is that small
         log.info("test started", metadata: ["test_id": "\(testID)", "start_lag_ms": "\(String(format: "%.1f", startLagMs))"])
         do {
             let result = try run.run { interval in
-                publish(.interval(IntervalMessage(driverID: self.id, testID: testID, t: interval.second,
+                publish(.interval(IntervalMessage(driverID: self.id, testID: testID, t: interval.t,
                                                   requests: interval.counters.requests, responses: interval.counters.responses,
                                                   errors: interval.counters.errors, bytesRead: interval.counters.bytesRead,
                                                   histogram: interval.latency.encodeBase64(), part: part)))

@@ -1,6 +1,6 @@
-import StampedeModel
 import HTTP1
 import Reactor
+import StampedeModel
 import TLS
 
 /// One client connection's state. Workers keep these in one contiguous array and address them by

@@ -1,5 +1,5 @@
-import StampedeModel
 import Histogram
+import StampedeModel
 import Synchronization
 
 /// One worker's figures for one second of the run (the last one may be shorter).

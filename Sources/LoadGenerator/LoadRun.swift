@@ -1,15 +1,15 @@
-import StampedeModel
 import Foundation
-import HTTP1
 import Histogram
+import HTTP1
 import Reactor
+import StampedeModel
 import Synchronization
 import TLS
 
 /// One second of a run, merged over all threads.
 public struct IntervalReport: Sendable {
     /// 1-based: second k covers [k-1, k) seconds after the start (the last may be shorter).
-    public let second: Int
+    public let t: Int
     public let counters: LoadCounters
     public let latency: HDRHistogram
 }
@@ -113,7 +113,7 @@ public final class LoadRun: Sendable {
             while let entry = pending[nextSecond] {
                 let expected = (0..<threads).filter { finishedAt[$0].map { $0 >= nextSecond } ?? true }.count
                 guard entry.count >= expected else { break }
-                let report = IntervalReport(second: nextSecond, counters: entry.counters, latency: entry.latency)
+                let report = IntervalReport(t: nextSecond, counters: entry.counters, latency: entry.latency)
                 intervalCount += 1
                 onInterval(report)
                 pending[nextSecond] = nil

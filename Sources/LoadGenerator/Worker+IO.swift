@@ -1,6 +1,6 @@
-import StampedeModel
 import HTTP1
 import Reactor
+import StampedeModel
 import TLS
 
 /// The I/O half of the worker: readiness events, writing the request, reading the response, and

@@ -1,7 +1,7 @@
-import StampedeModel
-import HTTP1
 import Histogram
+import HTTP1
 import Reactor
+import StampedeModel
 import TLS
 
 /// One reactor thread's share of a load run: its connections, its counters and its histograms

@@ -1,6 +1,6 @@
 import Foundation
-import HTTPServer
 import Histogram
+import HTTPServer
 import Logging
 import Messaging
 import Reactor
@@ -64,9 +64,9 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
 
     /// Called on the reactor thread for each merged second and each finished test (the embedded
     /// `stampede run` prints progress from these).
-    public var onSecond: ((String, Int, LoadCounters, HDRHistogram) -> Void)? {
-        get { book.onSecond }
-        set { book.onSecond = newValue }
+    public var onInterval: ((String, Int, LoadCounters, HDRHistogram) -> Void)? {
+        get { book.onInterval }
+        set { book.onInterval = newValue }
     }
     public var onFinished: ((String, LoadReport?) -> Void)?
 
@@ -145,6 +145,12 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     public func createTest(json: [UInt8]) throws(TestBookError) -> String {
         guard !shuttingDown else { throw .shuttingDown }
         return try book.create(json: json).id
+    }
+
+    /// Creates a test from a validated config (`stampede run`). Reactor thread only.
+    public func createTest(_ config: TestConfig) throws(TestBookError) -> String {
+        guard !shuttingDown else { throw .shuttingDown }
+        return try book.create(config).id
     }
 
     /// Triggers a created test on idle drivers (as POST /trigger); returns them and the common

@@ -1,8 +1,8 @@
 import Foundation
 import Histogram
+import Messaging
 import StampedeModel
 import StampedeWire
-import Messaging
 
 /// Writes a finished test's files under `<reports-dir>/<test_id>/`: `report.json`,
 /// `drivers/<driver_id>.json` and `latency.hlog`; and each test's state, `test.json`, from its
@@ -98,8 +98,8 @@ struct ReportStore {
             try atomicWrite([UInt8](try encoder.encode(final)), to: drivers.appendingPathComponent("\(name).json"))
         }
         var log = HistogramLogWriter(startTime: Date(timeIntervalSince1970: Double(run.startAtMs) / 1000))
-        for t in run.compactSeconds.keys.sorted() {
-            let second = run.compactSeconds[t]!
+        for t in run.compactIntervals.keys.sorted() {
+            let second = run.compactIntervals[t]!
             log.append(encoded: second.encoded, max: second.max, start: Double(t - 1), end: Double(t))
         }
         try atomicWrite(Array(log.text.utf8), to: base.appendingPathComponent("latency.hlog"))

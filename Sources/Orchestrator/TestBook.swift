@@ -52,7 +52,7 @@ final class TestBook {
     /// What users watch: the /ws feed.
     var onEvent: (LiveEvent) -> Void = { _ in }
     /// Each merged second and each finished test (the embedded `stampede run` prints progress).
-    var onSecond: ((String, Int, LoadCounters, HDRHistogram) -> Void)?
+    var onInterval: ((String, Int, LoadCounters, HDRHistogram) -> Void)?
     var onFinished: ((TestRun) -> Void)?
     /// Time spent decoding and merging driver histograms, and how many were merged (for /metrics).
     private(set) var mergeNanoseconds: UInt64 = 0
@@ -87,6 +87,11 @@ final class TestBook {
         do {
             config = try TestConfig(json: json) { "t-\(self.clock.wallMs())-\(UInt16.random(in: 0...UInt16.max))" }
         } catch { throw .invalid(error) }
+        return try create(config)
+    }
+
+    /// Creates a test from a validated config.
+    func create(_ config: TestConfig) throws(TestBookError) -> TestRun {
         guard allowedTargets.allows(config.target.bareHost) else { throw .targetNotAllowed(host: config.target.bareHost) }
         guard tests[config.testID] == nil else { throw .exists(testID: config.testID) }
         let run = TestRun(createdAtMs: clock.wallMs(), definition: config)
@@ -131,7 +136,7 @@ final class TestBook {
         }
         mergeNanoseconds += clock.monotonicNs() &- start
         mergedHistograms += 1
-        announceSeconds(run)
+        announceIntervals(run)
     }
 
     /// One driver's end of its share; the test finishes when every share has ended.
@@ -151,10 +156,10 @@ final class TestBook {
         }
     }
 
-    /// Announces the seconds that are ready and finishes tests with nothing left to wait for.
+    /// Announces the intervals that are ready and finishes tests with nothing left to wait for.
     func tick() {
         for run in running {
-            announceSeconds(run)
+            announceIntervals(run)
             if run.isComplete || run.live.isEmpty { finish(run) }
         }
     }
@@ -168,9 +173,9 @@ final class TestBook {
         }
     }
 
-    func announceSeconds(_ run: TestRun) {
-        for (t, s) in run.secondsReady() {
-            onSecond?(run.id, t, s.counters, s.latency)
+    func announceIntervals(_ run: TestRun) {
+        for (t, s) in run.intervalsReady() {
+            onInterval?(run.id, t, s.counters, s.latency)
             onEvent(.interval(.init(testID: run.id, t: t, drivers: s.drivers.count, counters: s.counters,
                                     latency: LatencySummary(s.latency), histogram: s.latency.encodeBase64())))
         }
@@ -178,7 +183,7 @@ final class TestBook {
 
     func finish(_ run: TestRun) {
         guard run.status == .running else { return }
-        announceSeconds(run)
+        announceIntervals(run)
         do {
             let (report, latency) = try run.buildReport(nowMs: clock.wallMs())
             run.report = report

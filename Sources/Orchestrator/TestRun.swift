@@ -1,11 +1,11 @@
 import Foundation
 import Histogram
+import Messaging
 import StampedeModel
 import StampedeWire
-import Messaging
 
-/// One second of a test, merged over the drivers that reported it.
-struct MergedSecond {
+/// One interval (a second) of a test, merged over the drivers that reported it.
+struct MergedInterval {
     var drivers: Set<String> = []
     var counters = LoadCounters()
     var latency = HDRHistogram()
@@ -27,7 +27,7 @@ struct ShareWork {
     let startAtMs: Int64
 }
 
-/// A test's life in the orchestrator: its definition, the drivers it went to, every second merged
+/// A test's life in the orchestrator: its definition, the drivers it went to, every interval merged
 /// from their histograms (exact percentiles, never averaged), their final messages, the drivers
 /// that failed on the way and where their unsent requests went.
 final class TestRun {
@@ -40,16 +40,16 @@ final class TestRun {
     var shares: [Share: ShareWork] = [:]
     var finals: [Share: FinalMessage] = [:]
     /// Everything each share reported in its intervals so far: live figures, and a failed
-    /// driver's reported seconds in the final report.
+    /// driver's reported intervals in the final report.
     var reported: [Share: (counters: LoadCounters, latency: HDRHistogram)] = [:]
     var failedDrivers: Set<String> = []
     var redistributed: [Redistribution] = []
-    /// Seconds still being merged (a full histogram each).
-    var seconds: [Int: MergedSecond] = [:]
-    /// Seconds already announced, kept compact (encoded) for `latency.hlog`: a long test would
-    /// otherwise hold 184 KiB per second.
-    var compactSeconds: [Int: (encoded: String, max: Int64)] = [:]
-    /// Seconds already sent on /ws.
+    /// Intervals still being merged (a full histogram each).
+    var intervals: [Int: MergedInterval] = [:]
+    /// Intervals already announced, kept compact (encoded) for `latency.hlog`: a long test would
+    /// otherwise hold 184 KiB per interval.
+    var compactIntervals: [Int: (encoded: String, max: Int64)] = [:]
+    /// Intervals already sent on /ws.
     var announced = 0
     private var seenIntervals: Set<String> = []
     var report: LoadReport?
@@ -87,20 +87,20 @@ final class TestRun {
         // In place: a copy would duplicate a whole histogram per message.
         reported[share, default: (LoadCounters(), HDRHistogram())].counters += c
         try reported[share, default: (LoadCounters(), HDRHistogram())].latency.add(histogram)
-        // A handed-over part's seconds count from its own start: place them on the test's clock.
+        // A handed-over part's intervals count from its own start: place them on the test's clock.
         let t = m.t + Int((Double(work.startAtMs - startAtMs) / 1000).rounded())
-        if let late = compactSeconds[t] {
-            // A driver's second that arrived after the second was announced: fold it into the log.
+        if let late = compactIntervals[t] {
+            // A driver's interval that arrived after it was announced: fold it into the log.
             var merged = try HDRHistogram(base64: late.encoded)
             try merged.add(histogram)
-            compactSeconds[t] = (merged.encodeBase64(), merged.max)
+            compactIntervals[t] = (merged.encodeBase64(), merged.max)
             return
         }
-        var s = seconds[t] ?? MergedSecond()
+        var s = intervals[t] ?? MergedInterval()
         s.drivers.insert(m.driver_id)
         s.counters = s.counters + c
         try s.latency.add(histogram)
-        seconds[t] = s
+        intervals[t] = s
     }
 
     func add(_ m: FinalMessage) {
@@ -125,18 +125,18 @@ final class TestRun {
         }.sorted { $0.share < $1.share }
     }
 
-    /// Seconds every live driver has reported (or that are older than the newest by 2 s), in order.
-    func secondsReady() -> [(Int, MergedSecond)] {
-        let newest = seconds.keys.max() ?? 0
+    /// Intervals every live driver has reported (or that are older than the newest by 2 s), in order.
+    func intervalsReady() -> [(Int, MergedInterval)] {
+        let newest = intervals.keys.max() ?? 0
         let working = Set(pending.map(\.driver))
-        var ready: [(Int, MergedSecond)] = []
+        var ready: [(Int, MergedInterval)] = []
         var t = announced + 1
-        while let s = seconds[t] {
+        while let s = intervals[t] {
             let everyone = working.allSatisfy { s.drivers.contains($0) }
             guard everyone || newest >= t + 2 || isComplete else { break }
             ready.append((t, s))
-            compactSeconds[t] = (s.latency.encodeBase64(), s.latency.max)
-            seconds[t] = nil
+            compactIntervals[t] = (s.latency.encodeBase64(), s.latency.max)
+            intervals[t] = nil
             announced = t
             t += 1
         }
@@ -144,7 +144,7 @@ final class TestRun {
     }
 
     /// The merged report, with the merged latency histogram it was computed from: from the finals
-    /// (and a failed driver's reported seconds) when complete, from the seconds so far while running.
+    /// (and a failed driver's reported intervals) when complete, from the intervals so far while running.
     /// `nowMs`: the wall clock, for the duration of a test still running.
     func buildReport(nowMs: Int64) throws -> (report: LoadReport, latency: HDRHistogram) {
         var counters = LoadCounters()
@@ -171,7 +171,7 @@ final class TestRun {
             start = Date(timeIntervalSince1970: begin)
             duration = end - begin
         } else {
-            // Live figures: merged on demand from each share's seconds so far (cheaper than
+            // Live figures: merged on demand from each share's intervals so far (cheaper than
             // keeping one more running total on every interval message).
             for (_, r) in reported.sorted(by: { $0.key < $1.key }) {
                 counters += r.counters

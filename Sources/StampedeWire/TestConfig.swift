@@ -97,7 +97,19 @@ public struct TestConfig: Sendable {
         self.thresholds = thresholds
     }
 
-    /// The TestConfig body that describes `load` (what `stampede run` posts to its orchestrator).
+    /// A test from an already validated spec (`stampede run`): no JSON round trip. `original` is
+    /// the body that describes it, for GET /tests/{id} and the state file.
+    /// - Throws: `FieldError` when the spec does not validate (it always should, from the CLI).
+    public init(testID: String, load: LoadSpec, drivers: Int?, thresholds: [Threshold]) throws(FieldError) {
+        do { try load.validate() } catch { throw FieldError(Self.field(error.setting), error.reason) }
+        self.testID = testID
+        self.load = load
+        self.drivers = drivers
+        self.thresholds = thresholds
+        original = Self.json(testID: testID, load: load, drivers: drivers, thresholds: thresholds)
+    }
+
+    /// The TestConfig body that describes `load` (`--dry-run` prints it).
     public static func json(testID: String, load: LoadSpec, drivers: Int?, thresholds: [Threshold]) -> JSONValue {
         var o: [String: JSONValue] = [
             "test_id": .string(testID), "test_type": .string(load.mode.rawValue.uppercased()),

@@ -24,13 +24,13 @@ final class ProgressLine {
     }
 
     func update(_ interval: IntervalReport) {
-        update(second: interval.second, counters: interval.counters, latency: interval.latency)
+        update(t: interval.t, counters: interval.counters, latency: interval.latency)
     }
 
-    func update(second: Int, counters c: LoadCounters, latency: HDRHistogram) {
+    func update(t: Int, counters c: LoadCounters, latency: HDRHistogram) {
         guard enabled || plain else { return }
         let p99 = latency.totalCount > 0 ? formatMicros(Double(latency.value(atPercentile: 99))) : "-"
-        let line = "[\(second)s\(total)] \(c.responses) req/s  p99 \(p99)  errors \(c.errors.total)"
+        let line = "[\(t)s\(total)] \(c.responses) req/s  p99 \(p99)  errors \(c.errors.total)"
         if enabled {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
             wrote = true
@@ -60,11 +60,11 @@ struct HLogFile {
     }
 
     mutating func append(_ interval: IntervalReport) {
-        append(second: interval.second, latency: interval.latency)
+        append(t: interval.t, latency: interval.latency)
     }
 
-    mutating func append(second: Int, latency: HDRHistogram) {
-        writer.append(latency, start: Double(second - 1), end: Double(second))
+    mutating func append(t: Int, latency: HDRHistogram) {
+        writer.append(latency, start: Double(t - 1), end: Double(t))
         flush()
     }
 

@@ -3,10 +3,10 @@ import Driver
 import Foundation
 import Histogram
 import LoadGenerator
-import StampedeModel
-import StampedeWire
 import Messaging
 import Orchestrator
+import StampedeModel
+import StampedeWire
 import Synchronization
 
 struct RunCommand: ParsableCommand {
@@ -65,9 +65,11 @@ struct RunCommand: ParsableCommand {
         let (config, thresholds) = try load.spec(url: url, threads: threads, defaultConnections: LoadSpec.defaultConnections)
         let (host, port) = try listen.map { try parseListen($0) } ?? ("127.0.0.1", 0)
         let testID = "run-\(Int(Date().timeIntervalSince1970))"
-        let testConfig = TestConfig.json(testID: testID, load: config, drivers: drivers, thresholds: thresholds).text
-        if dryRun { print(testConfig); return }
-        let body = Array(testConfig.utf8)
+        let testConfig: TestConfig
+        do { testConfig = try TestConfig(testID: testID, load: config, drivers: drivers, thresholds: thresholds) } catch {
+            throw ValidationError(error.description)
+        }
+        if dryRun { print(testConfig.original.text); return }
 
         var options = OrchestratorOptions()
         options.host = host
@@ -87,10 +89,10 @@ struct RunCommand: ParsableCommand {
         var hlogFile = try hlog.map { try HLogFile(path: $0, startTime: Date()) }
         let finished = DispatchSemaphore(value: 0)
         let outcome = Mutex<LoadReport?>(nil)
-        orchestrator.onSecond = { id, second, counters, latency in
+        orchestrator.onInterval = { id, t, counters, latency in
             guard id == testID else { return }
-            progress.update(second: second, counters: counters, latency: latency)
-            hlogFile?.append(second: second, latency: latency)
+            progress.update(t: t, counters: counters, latency: latency)
+            hlogFile?.append(t: t, latency: latency)
         }
         orchestrator.onFinished = { id, report in
             guard id == testID else { return }
@@ -124,7 +126,7 @@ struct RunCommand: ParsableCommand {
         }
         orchestrator.perform {
             do throws(TestBookError) {
-                _ = try orchestrator.createTest(json: body)
+                _ = try orchestrator.createTest(testConfig)
                 _ = try orchestrator.triggerTest(id: testID)
             } catch {
                 step.error = error

@@ -1,8 +1,8 @@
 import Foundation
 import Histogram
+import Messaging
 import StampedeModel
 import StampedeWire
-import Messaging
 import Testing
 import TestSupport
 

@@ -1,6 +1,6 @@
+@testable import HTTP1
 import Testing
 import TestSupport
-@testable import HTTP1
 
 /// Feeds `text` to a fresh parser in the given chunk sizes; returns the outcome and the bytes used.
 func feed(_ bytes: [UInt8], splits: [Int]? = nil, bodiless: Bool = false, eof: Bool = false) -> (HTTPResponseParser.Outcome, Int) {

@@ -1,7 +1,7 @@
 import Foundation
+import Messaging
 import StampedeModel
 import StampedeWire
-import Messaging
 import Testing
 import TestSupport
 

@@ -1,9 +1,9 @@
 import Foundation
 import Histogram
-import StampedeModel
-import StampedeWire
 import Messaging
 @testable import Orchestrator
+import StampedeModel
+import StampedeWire
 import Testing
 
 /// A test's bookkeeping in the orchestrator, fed with messages directly: shares, failed drivers,
@@ -63,6 +63,6 @@ import Testing
         run.start(drivers: ["d1"], startAtMs: 10_000)
         run.shares[Share(driver: "d1", part: 2)] = ShareWork(requests: 10, startAtMs: 15_000)
         try run.add(interval("d1", t: 1, requests: 10, part: 2))
-        #expect(run.seconds[6]?.counters.requests == 10)
+        #expect(run.intervals[6]?.counters.requests == 10)
     }
 }
