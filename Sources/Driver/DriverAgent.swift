@@ -204,7 +204,8 @@ public final class DriverAgent: @unchecked Sendable {
                 publish(.interval(IntervalMessage(driverID: self.id, testID: testID, t: interval.t,
                                                   requests: interval.counters.requests, responses: interval.counters.responses,
                                                   errors: interval.counters.errors, bytesRead: interval.counters.bytesRead,
-                                                  histogram: interval.latency.encodeBase64(), part: part)))
+                                                  histogram: interval.latency.encodeBase64(), part: part,
+                                                  retriedStale: interval.counters.retriedStale)))
             }
             var final = FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(result.startedAt.timeIntervalSince1970 * 1000),
                                      durationS: result.duration, requests: result.counters.requests,
@@ -213,6 +214,7 @@ public final class DriverAgent: @unchecked Sendable {
                                      serviceHistogram: result.serviceTime?.encodeBase64(), firstError: result.firstError,
                                      interrupted: result.interrupted)
             final.start_lag_ms = startLagMs
+            final.retried_stale = result.counters.retriedStale > 0 ? result.counters.retriedStale : nil
             final.part = part
             publish(.final(final))
             log.info("test done", metadata: ["test_id": "\(testID)", "requests": "\(result.counters.requests)", "responses": "\(result.counters.responses)"])

@@ -43,4 +43,11 @@ struct Connection {
     /// Bumped whenever a timer for this connection is set, so stale timers are ignored.
     var timerGeneration = 0
     var connectFailures = 0
+    /// The socket has carried a whole response and stayed open: a close before the next response's
+    /// first byte may be the server timing the idle connection out as the request went out.
+    var reused = false
+    /// A byte of the current response has arrived.
+    var responseStarted = false
+    /// The current request is being resent on a fresh connection after a stale keep-alive close.
+    var retrying = false
 }

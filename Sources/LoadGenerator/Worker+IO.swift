@@ -87,12 +87,14 @@ extension Worker {
             case .wantRead: setInterest(i, .readable)
             case .wantWrite: setInterest(i, .writable)
             case .closed:
-                noteFirstError("TLS handshake with \(address): connection closed by the server")
-                fail(i, .connect, now: now)
+                noteFirstError("TLS handshake with \(address): connection closed by the server (is it speaking plain HTTP?)")
+                fail(i, .tls, now: now)
             }
         } catch {
-            noteFirstError("\(error) (\(address))")
-            fail(i, .connect, now: now)
+            // "wrong version number": the first bytes back were not a TLS record, e.g. an HTTP answer.
+            let hint = error.detail.contains("wrong version number") ? " (the server answered without TLS: is it plain HTTP?)" : ""
+            noteFirstError("TLS handshake with \(address): \(error.detail)\(hint)")
+            fail(i, .tls, now: now)
         }
     }
 
@@ -110,7 +112,9 @@ extension Worker {
                 }
             case .wantWrite: setInterest(i, .writable); return
             case .wantRead: setInterest(i, .readable); return
-            case .eof, .failed: fail(i, .write, now: now); return
+            case .eof, .failed:
+                if canRetryStale(i) { retryStale(i, now: now) } else { fail(i, .write, now: now) }
+                return
             }
         }
     }
@@ -120,6 +124,7 @@ extension Worker {
             switch transportRead(i) {
             case .bytes(let n):
                 intervalCounters.bytesRead += n
+                conns[i].responseStarted = true
                 let (used, outcome) = conns[i].parser.parse(UnsafeRawBufferPointer(rebasing: readBuffer[..<n]))
                 switch outcome {
                 case .needMore:
@@ -145,12 +150,14 @@ extension Worker {
             case .eof:
                 if case .complete(let status, _) = conns[i].parser.parseEOF() {
                     completed(i, status: status, keepAlive: false, now: monotonicNanoseconds())
+                } else if canRetryStale(i) {
+                    retryStale(i, now: now)
                 } else {
                     fail(i, .read, now: now)
                 }
                 return
             case .failed:
-                fail(i, .read, now: now)
+                if canRetryStale(i) { retryStale(i, now: now) } else { fail(i, .read, now: now) }
                 return
             }
         }

@@ -14,6 +14,9 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     let request: UnsafeRawBufferPointer
     let readBuffer: UnsafeMutableRawBufferPointer
     let bodiless: Bool
+    /// Idempotent methods (RFC 9110 §9.2.2) are resent once after a stale keep-alive close, as
+    /// browsers, curl and Go's client do.
+    let retriesStale: Bool
     let timeoutNs: UInt64
     let tickNs: UInt64
     /// Tsunami: ns between one connection's intended sends.
@@ -63,6 +66,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         self.request = UnsafeRawBufferPointer(copy)
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 64)
         bodiless = config.method == "HEAD"
+        retriesStale = ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"].contains(config.method)
         timeoutNs = UInt64(config.timeoutMs) * 1_000_000
         tickNs = Swift.min(Swift.max(timeoutNs / 10, 1_000_000), 100_000_000)
         intervalNs = config.mode == .tsunami ? config.intervalNs : nil
@@ -103,6 +107,11 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
 
     /// The connection is ready for its next request: send, wait for its slot, connect, or retire.
     func proceed(_ i: Int, now: UInt64) {
+        // A resent request is still in flight: it finishes whatever the budget or the clock say.
+        if conns[i].retrying {
+            if conns[i].fd < 0 { startConnect(i, now: now) } else { resend(i, now: now) }
+            return
+        }
         if let stopAt, now >= stopAt { beginStopping() }
         if stopping || remainingBudget == 0 { retire(i); return }
         if intervalNs != nil && conns[i].nextSend > now {
@@ -124,8 +133,37 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         conns[i].deadline = now + timeoutNs
         conns[i].parser.reset(bodiless: bodiless)
         conns[i].written = 0
+        conns[i].responseStarted = false
         conns[i].state = .writing
         if remainingBudget == 0 { retireAllIdle(except: i) }
+        writeRequest(i, now: now)
+    }
+
+    /// Whether a request that lost its connection can be resent: idempotent, on a reused
+    /// connection, before any byte of its response, and not resent already.
+    func canRetryStale(_ i: Int) -> Bool {
+        retriesStale && conns[i].reused && !conns[i].responseStarted && !conns[i].retrying
+    }
+
+    /// The server closed a reused connection as the request went out: reconnect and send the same
+    /// request again. It is one request (counted once), timed from its original intended send.
+    func retryStale(_ i: Int, now: UInt64) {
+        intervalCounters.retriedStale += 1
+        closeSocket(i)
+        conns[i].retrying = true
+        conns[i].state = .closed
+        startConnect(i, now: now)
+    }
+
+    /// Writes the request again on the fresh connection (`retrying`): no new budget or count; its
+    /// service time keeps the first send, so the reconnect the user waited for is in it.
+    func resend(_ i: Int, now: UInt64) {
+        conns[i].retrying = false
+        conns[i].deadline = now + timeoutNs
+        conns[i].parser.reset(bodiless: bodiless)
+        conns[i].written = 0
+        conns[i].responseStarted = false
+        conns[i].state = .writing
         writeRequest(i, now: now)
     }
 
@@ -164,7 +202,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             handshake(i, now: now)
         } catch {
             noteFirstError("\(error)")
-            fail(i, .connect, now: now)
+            fail(i, .tls, now: now)
         }
     }
 
@@ -185,6 +223,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         if status >= 500 { intervalCounters.errors.status_5xx += 1 }
         else if status >= 400 { intervalCounters.errors.status_4xx += 1 }
         conns[i].deadline = 0
+        conns[i].reused = keepAlive
         if let intervalNs { conns[i].nextSend += intervalNs }
         if conns[i].saveSession, let tls = conns[i].tls {
             // After the first response the server's TLS 1.3 tickets have arrived.
@@ -198,13 +237,16 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         proceed(i, now: now)
     }
 
-    enum Failure { case connect, timeout, read, write, parse }
+    enum Failure { case connect, tls, timeout, read, write, parse }
 
-    /// Counts a failure by kind, drops the socket and carries on (reconnecting).
+    /// Counts a failure by kind, drops the socket and carries on (reconnecting). A resent
+    /// request whose new connection fails is lost with it: that failure is its error.
     func fail(_ i: Int, _ kind: Failure, now: UInt64) {
-        let inFlight = conns[i].state == .writing || conns[i].state == .reading
+        let inFlight = conns[i].state == .writing || conns[i].state == .reading || conns[i].retrying
+        conns[i].retrying = false
         switch kind {
         case .connect: intervalCounters.errors.connect += 1
+        case .tls: intervalCounters.errors.tls += 1
         case .timeout: intervalCounters.errors.timeout += 1
         case .read: intervalCounters.errors.read += 1
         case .write: intervalCounters.errors.write += 1
@@ -213,11 +255,17 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         closeSocket(i)
         conns[i].deadline = 0
         if inFlight, let intervalNs { conns[i].nextSend += intervalNs }
-        if kind == .connect {
+        if kind == .connect || kind == .tls {
             conns[i].connectFailures += 1
             let totals = totals
             if totals.connects == 0 && totals.errors.connect >= Swift.max(10, 3 * conns.count) {
                 // Nothing ever connected: the target is unreachable; say so instead of spinning.
+                beginStopping()
+                return
+            }
+            if totals.tlsHandshakes == 0 && totals.errors.tls >= conns.count {
+                // Every connection failed its handshake and none ever succeeded: a wrong scheme or
+                // certificate will not fix itself; end the run with the reason.
                 beginStopping()
                 return
             }
@@ -237,6 +285,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         reactor.close(fd: conns[i].fd)
         conns[i].fd = -1
         conns[i].interest = []
+        conns[i].reused = false
     }
 
     func retire(_ i: Int) {
@@ -250,7 +299,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
 
     /// Retires every connection with no request in flight (the budget is spent or time is up).
     func retireAllIdle(except skip: Int = -1) {
-        for j in conns.indices where j != skip {
+        for j in conns.indices where j != skip && !conns[j].retrying {
             switch conns[j].state {
             case .writing, .reading, .retired: continue
             default: retire(j)
@@ -305,9 +354,12 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         if let stopAt, now >= stopAt { beginStopping() }
         for i in conns.indices where conns[i].deadline != 0 && now >= conns[i].deadline {
             switch conns[i].state {
-            case .connecting, .handshaking:
+            case .connecting:
                 noteFirstError("connect to \(address): timed out after \(config.timeoutMs) ms")
                 fail(i, .connect, now: now)
+            case .handshaking:
+                noteFirstError("TLS handshake with \(address) timed out after \(config.timeoutMs) ms (is the server speaking plain HTTP?)")
+                fail(i, .tls, now: now)
             case .writing, .reading: fail(i, .timeout, now: now)
             default: conns[i].deadline = 0
             }

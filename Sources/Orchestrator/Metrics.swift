@@ -34,7 +34,7 @@ extension Orchestrator {
         out += "stampede_responses_total \(totals.responses)\n"
         family("stampede_errors_total", "counter", "Failed requests and error statuses by kind, all tests.")
         let e = totals.errors
-        for (kind, n) in [("connect", e.connect), ("timeout", e.timeout), ("read", e.read), ("write", e.write), ("parse", e.parse),
+        for (kind, n) in [("connect", e.connect), ("tls", e.tls), ("timeout", e.timeout), ("read", e.read), ("write", e.write), ("parse", e.parse),
                           ("status_4xx", e.status_4xx), ("status_5xx", e.status_5xx)] {
             out += "stampede_errors_total{kind=\"\(kind)\"} \(n)\n"
         }

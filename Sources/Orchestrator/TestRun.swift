@@ -83,7 +83,8 @@ final class TestRun {
         guard let work = shares[share], !failedDrivers.contains(m.driver_id) else { return }
         guard seenIntervals.insert("\(m.driver_id)/\(share.part)/\(m.t)").inserted else { return }  // a redelivered message counts once
         let histogram = try HDRHistogram(base64: m.histogram)
-        let c = LoadCounters(requests: m.requests, responses: m.responses, errors: m.errors, bytesRead: m.bytes_read)
+        let c = LoadCounters(requests: m.requests, responses: m.responses, errors: m.errors, bytesRead: m.bytes_read,
+                             retriedStale: m.retried_stale ?? 0)
         // In place: a copy would duplicate a whole histogram per message.
         reported[share, default: (LoadCounters(), HDRHistogram())].counters += c
         try reported[share, default: (LoadCounters(), HDRHistogram())].latency.add(histogram)
@@ -157,7 +158,7 @@ final class TestRun {
             let used = finals.keys.sorted().map { finals[$0]! }
             for f in used {
                 counters = counters + LoadCounters(requests: f.requests, responses: f.responses, errors: f.errors,
-                                                   bytesRead: f.bytes_read)
+                                                   bytesRead: f.bytes_read, retriedStale: f.retried_stale ?? 0)
                 try latency.add(try HDRHistogram(base64: f.histogram))
                 if let s = f.service_histogram { try service?.add(try HDRHistogram(base64: s)) }
             }

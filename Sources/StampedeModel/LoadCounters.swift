@@ -1,6 +1,10 @@
 /// Errors by kind, as the report's `errors` object names them.
 public struct ErrorCounts: Sendable, Equatable, Codable {
+    /// TCP connect failed (refused, unreachable, timed out).
     public var connect = 0
+    /// The TLS handshake failed (a certificate that does not verify, a server that does not speak
+    /// TLS) or did not finish in time.
+    public var tls = 0
     public var timeout = 0
     public var read = 0
     public var write = 0
@@ -10,16 +14,27 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
 
     public init() {}
 
-    public var total: Int { connect + timeout + read + write + parse + status_4xx + status_5xx }
+    public var total: Int { connect + tls + timeout + read + write + parse + status_4xx + status_5xx }
 
     /// Errors where no usable response came back (status errors are responses).
-    public var transport: Int { connect + timeout + read + write + parse }
+    public var transport: Int { connect + tls + timeout + read + write + parse }
 
     public static func + (a: ErrorCounts, b: ErrorCounts) -> ErrorCounts {
         var r = a
-        r.connect += b.connect; r.timeout += b.timeout; r.read += b.read; r.write += b.write
+        r.connect += b.connect; r.tls += b.tls; r.timeout += b.timeout; r.read += b.read; r.write += b.write
         r.parse += b.parse; r.status_4xx += b.status_4xx; r.status_5xx += b.status_5xx
         return r
+    }
+
+    private enum CodingKeys: String, CodingKey { case connect, tls, timeout, read, write, parse, status_4xx, status_5xx }
+
+    /// A kind missing from the message counts 0: reports and messages written before a kind was
+    /// added still read.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func count(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        connect = try count(.connect); tls = try count(.tls); timeout = try count(.timeout); read = try count(.read)
+        write = try count(.write); parse = try count(.parse); status_4xx = try count(.status_4xx); status_5xx = try count(.status_5xx)
     }
 }
 
@@ -35,22 +50,26 @@ public struct LoadCounters: Sendable, Equatable {
     public var tlsResumed = 0
     public var tlsHandshakes = 0
     public var connects = 0
+    /// Idempotent requests resent once because a reused keep-alive connection closed before any
+    /// byte of the response (the server timed it out as the request went out). Not errors.
+    public var retriedStale = 0
 
     public init() {}
 
     /// Counters as a report or a bus message carries them.
-    public init(requests: Int, responses: Int, errors: ErrorCounts, bytesRead: Int = 0) {
+    public init(requests: Int, responses: Int, errors: ErrorCounts, bytesRead: Int = 0, retriedStale: Int = 0) {
         self.requests = requests
         self.responses = responses
         self.errors = errors
         self.bytesRead = bytesRead
+        self.retriedStale = retriedStale
     }
 
     public static func + (a: LoadCounters, b: LoadCounters) -> LoadCounters {
         var r = a
         r.requests += b.requests; r.responses += b.responses; r.bytesRead += b.bytesRead
         r.errors = a.errors + b.errors; r.tlsResumed += b.tlsResumed; r.tlsHandshakes += b.tlsHandshakes
-        r.connects += b.connects
+        r.connects += b.connects; r.retriedStale += b.retriedStale
         return r
     }
 

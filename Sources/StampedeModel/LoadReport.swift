@@ -56,6 +56,9 @@ public struct LoadReport: Codable, Sendable {
     public var connections: Int?
     public var threads: Int?
     public var bytes_read: Int?
+    /// Requests resent once on a fresh connection because a reused one closed before any byte of
+    /// the response (idempotent methods only; not errors, not extra requests).
+    public var retried_stale: Int?
     /// TLS handshakes, and how many resumed a saved session (https targets only).
     public var tls_handshakes: Int?
     public var tls_resumed: Int?
@@ -86,6 +89,7 @@ public struct LoadReport: Codable, Sendable {
         failed_drivers = failedDrivers
         service_time_us = serviceTime.map(LatencySummary.init)
         bytes_read = counters.bytesRead
+        retried_stale = counters.retriedStale
         self.thresholds = ThresholdReport(evaluating: thresholds, requests: counters.requests, responses: counters.responses,
                                           errors: counters.errors, rps: rps, latency: latency_us)
     }

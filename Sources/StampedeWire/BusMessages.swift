@@ -95,14 +95,17 @@ public struct IntervalMessage: Codable, Sendable, Equatable {
     public var bytes_read: Int
     /// HdrHistogram V2 compressed, base64: this second's latencies in µs.
     public var histogram: String
+    /// Requests resent on a fresh connection after a stale keep-alive close (absent: none).
+    public var retried_stale: Int?
     /// The part of the test this second belongs to (nil: the driver's own share; `t` counts from
     /// the part's start).
     public var part: Int?
 
     public init(driverID: String, testID: String, t: Int, requests: Int, responses: Int, errors: ErrorCounts,
-                bytesRead: Int, histogram: String, part: Int? = nil) {
+                bytesRead: Int, histogram: String, part: Int? = nil, retriedStale: Int = 0) {
         driver_id = driverID; test_id = testID; self.t = t; self.requests = requests; self.responses = responses
         self.errors = errors; bytes_read = bytesRead; self.histogram = histogram; self.part = part
+        retried_stale = retriedStale > 0 ? retriedStale : nil
     }
 }
 
@@ -119,6 +122,8 @@ public struct FinalMessage: Codable, Sendable, Equatable {
     public var errors: ErrorCounts
     public var bytes_read: Int
     public var histogram: String
+    /// Requests resent on a fresh connection after a stale keep-alive close (absent: none).
+    public var retried_stale: Int?
     /// Tsunami: the uncorrected service-time histogram.
     public var service_histogram: String?
     public var first_error: String?

@@ -143,7 +143,10 @@ func printSummary(_ report: LoadReport, firstError: String?, interrupted: Bool, 
     let e = report.errors
     print("  \(report.requests) requests, \(report.responses) responses in \(String(format: "%.2f", report.duration_s))s, \(formatBytes(Double(report.bytes_read ?? 0))) read")
     if e.total > 0 {
-        print("  Errors: connect \(e.connect), timeout \(e.timeout), read \(e.read), write \(e.write), parse \(e.parse), 4xx \(e.status_4xx), 5xx \(e.status_5xx)")
+        print("  Errors: connect \(e.connect), tls \(e.tls), timeout \(e.timeout), read \(e.read), write \(e.write), parse \(e.parse), 4xx \(e.status_4xx), 5xx \(e.status_5xx)")
+    }
+    if let stale = report.retried_stale, stale > 0 {
+        print("  Retried: \(stale) request(s) resent once after the server closed an idle keep-alive connection")
     }
     if let firstError { print("  First error: \(firstError)") }
     if let tls { print("  TLS: \(tls.handshakes) handshakes, \(tls.resumed) resumed") }

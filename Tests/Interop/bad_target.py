@@ -3,7 +3,11 @@
   bad_target.py MODE PORT
 
 Modes: close-mid-response, garbage-status, huge-headers, endless-chunked, never-answers, reset,
-slow-trickle. Reads each request's head, then misbehaves as named. Prints "ready" when listening.
+slow-trickle, close-when-reused. Reads each request's head, then misbehaves as named. Prints
+"ready" when listening.
+
+close-when-reused answers a connection's first request (keep-alive) and closes the connection on
+its second without answering: the stale keep-alive race, every time.
 """
 import asyncio
 import socket
@@ -14,12 +18,18 @@ MODE, PORT = sys.argv[1], int(sys.argv[2])
 
 
 async def handle(reader, writer):
+    answered = 0
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             if not head:
                 return
-            if MODE == "close-mid-response":
+            if MODE == "close-when-reused":
+                if answered:
+                    return
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                answered += 1
+            elif MODE == "close-mid-response":
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part of it")
                 await writer.drain()
                 writer.close()

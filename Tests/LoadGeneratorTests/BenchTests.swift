@@ -5,7 +5,7 @@ import TestSupport
 
 /// The parts of the report JSON these tests read.
 struct Report: Decodable {
-    struct Errors: Decodable { let connect, timeout, read, write, parse, status_4xx, status_5xx: Int }
+    struct Errors: Decodable { let connect, tls, timeout, read, write, parse, status_4xx, status_5xx: Int }
     struct Latency: Decodable { let min, p50, p90, p99, p999, max: Int64; let mean: Double }
     struct Thresholds: Decodable { let passed: Bool }
     let mode: String
@@ -20,6 +20,7 @@ struct Report: Decodable {
     let thresholds: Thresholds
     let tls_handshakes: Int?
     let tls_resumed: Int?
+    let retried_stale: Int?
 }
 
 func bench(_ arguments: [String], timeout: Double = 180) throws -> (CommandResult, Report?) {

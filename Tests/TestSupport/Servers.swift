@@ -116,7 +116,8 @@ public final class Nginx {
     public let certificate: String
     private let server: ServerProcess
 
-    public init() throws {
+    /// - Parameter httpSettings: extra directives for the `http` block (e.g. `keepalive_timeout 1s;`).
+    public init(httpSettings: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-nginx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = freePort()
@@ -142,6 +143,7 @@ public final class Nginx {
                 uwsgi_temp_path \(dir)/uwsgi;
                 scgi_temp_path \(dir)/scgi;
                 keepalive_requests 1000;
+                \(httpSettings)
                 server {
                     listen 127.0.0.1:\(port);
                     listen 127.0.0.1:\(tlsPort) ssl;
