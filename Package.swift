@@ -28,7 +28,7 @@ let package = Package(
         // HTTP1 only for parsing URLs and checking headers as the encoder will.
         .target(name: "StampedeModel", dependencies: ["Histogram", "HTTP1"]),
         // The wire: bus messages, TestConfig as posted, WebSocket events (JSON shapes of the model).
-        .target(name: "StampedeWire", dependencies: ["StampedeModel", "Messaging", "HTTP1", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "StampedeWire", dependencies: ["StampedeModel", "Messaging", "HTTP1", "Histogram", .product(name: "Logging", package: "swift-log")]),
 
         // Engine modules.
         .target(name: "Histogram", dependencies: ["CZlib"]),

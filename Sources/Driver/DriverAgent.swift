@@ -101,7 +101,13 @@ public final class DriverAgent: @unchecked Sendable {
         case .testConfig(let m) where addressedToMe(m.driver_ids):
             let key = Self.key(m.test_id, m.part)
             guard !taken.contains(key) else { return }  // delivered again after its trigger
-            configs[key] = m.config
+            var config = m.config
+            if config.shard == nil, let ids = m.driver_ids, let index = ids.firstIndex(of: id) {
+                // Sequence numbers and data rows are dealt out by place among the test's drivers.
+                config.shard = index
+                config.shards = ids.count
+            }
+            configs[key] = config
             log.info("test configured", metadata: ["test_id": "\(m.test_id)", "part": "\(m.part ?? 1)", "mode": "\(m.config.mode.rawValue)",
                                                   "target": "\(m.config.target)", "requests": "\(m.config.requests.map(String.init) ?? "-")"])
             if let trigger = pendingTriggers.removeValue(forKey: key) { handle(.trigger(trigger), publisher: publisher) }
@@ -184,9 +190,9 @@ public final class DriverAgent: @unchecked Sendable {
         }
         let run: LoadRun
         do {
-            run = try LoadRun(config: try spec.loadSpec(defaultThreads: threads))
+            run = try LoadRun(config: try spec.loadSpec(defaultThreads: threads, driverName: id))
         } catch let error as ConfigError {
-            fail("\(TestSpec.field(error.setting)): \(error.reason)")
+            fail("\(TestSpec.field(error)): \(error.reason)")
             return
         } catch {
             fail("\(error)")
@@ -201,11 +207,14 @@ public final class DriverAgent: @unchecked Sendable {
         log.info("test started", metadata: ["test_id": "\(testID)", "start_lag_ms": "\(String(format: "%.1f", startLagMs))"])
         do {
             let result = try run.run { interval in
-                publish(.interval(IntervalMessage(driverID: self.id, testID: testID, t: interval.t,
-                                                  requests: interval.counters.requests, responses: interval.counters.responses,
-                                                  errors: interval.counters.errors, bytesRead: interval.counters.bytesRead,
-                                                  histogram: interval.latency.encodeBase64(), part: part,
-                                                  retriedStale: interval.counters.retriedStale)))
+                var message = IntervalMessage(driverID: self.id, testID: testID, t: interval.t,
+                                              requests: interval.counters.requests, responses: interval.counters.responses,
+                                              errors: interval.counters.errors, bytesRead: interval.counters.bytesRead,
+                                              histogram: interval.latency.encodeBase64(), part: part,
+                                              retriedStale: interval.counters.retriedStale)
+                message.status_codes = interval.counters.statusCodes
+                message.by_name = NameShare.byName(interval.byName)
+                publish(.interval(message))
             }
             var final = FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(result.startedAt.timeIntervalSince1970 * 1000),
                                      durationS: result.duration, requests: result.counters.requests,
@@ -215,6 +224,8 @@ public final class DriverAgent: @unchecked Sendable {
                                      interrupted: result.interrupted)
             final.start_lag_ms = startLagMs
             final.retried_stale = result.counters.retriedStale > 0 ? result.counters.retriedStale : nil
+            final.status_codes = result.counters.statusCodes
+            final.by_name = NameShare.byName(result.byName)
             final.part = part
             publish(.final(final))
             log.info("test done", metadata: ["test_id": "\(testID)", "requests": "\(result.counters.requests)", "responses": "\(result.counters.responses)"])

@@ -1,10 +1,10 @@
 /// Byte classes of HTTP/1.1 syntax (RFC 9110, RFC 9112), shared by the request encoder and both
 /// parsers. Switches and arithmetic, not lookups in a collection: they run for every byte on the
 /// load generator's hot path.
-enum HTTPBytes {
+public enum HTTPBytes {
     /// RFC 9110 tchar: the bytes of methods and header names.
     @inline(__always)
-    static func isToken(_ b: UInt8) -> Bool {
+    public static func isToken(_ b: UInt8) -> Bool {
         switch b {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
              UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),

@@ -1,4 +1,5 @@
-/// Encodes the one request a load test repeats. Built once; every connection writes the same bytes.
+/// Encodes a request a load test repeats. Built once; every connection writes the same bytes
+/// (requests with templates are assembled from the same pieces per request: `RequestProgram`).
 public enum HTTPRequestEncoder {
     /// - Parameters:
     ///   - headers: extra headers as ("Name", "value"); a given Host or User-Agent replaces ours.
@@ -17,19 +18,31 @@ public enum HTTPRequestEncoder {
                 throw HeaderError(header: name, reason: "header value must not contain CR, LF or NUL")
             }
         }
-        let given = Set(headers.map { $0.0.lowercased() })
         var text = "\(method) \(url.pathAndQuery) HTTP/1.1\r\n"
-        if !given.contains("host") { text += "Host: \(url.hostHeader)\r\n" }
-        if !given.contains("user-agent") { text += "User-Agent: stampede\r\n" }
-        if !given.contains("accept") { text += "Accept: */*\r\n" }
+        text += defaultHeaders(given: headers.map(\.0), hostHeader: url.hostHeader)
         for (name, value) in headers where name.lowercased() != "content-length" {
             text += "\(name): \(value)\r\n"
         }
-        if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) {
+        if needsContentLength(method: method, bodyCount: body.count) {
             text += "Content-Length: \(body.count)\r\n"
         }
         text += "\r\n"
         return Array(text.utf8) + body
+    }
+
+    /// Host, User-Agent and Accept lines, each unless the caller gives its own.
+    public static func defaultHeaders(given names: [String], hostHeader: String) -> String {
+        let given = Set(names.map { $0.lowercased() })
+        var text = ""
+        if !given.contains("host") { text += "Host: \(hostHeader)\r\n" }
+        if !given.contains("user-agent") { text += "User-Agent: stampede\r\n" }
+        if !given.contains("accept") { text += "Accept: */*\r\n" }
+        return text
+    }
+
+    /// A body, or a method whose requests carry one, gets a Content-Length (we set it; a given one is dropped).
+    public static func needsContentLength(method: String, bodyCount: Int) -> Bool {
+        bodyCount > 0 || ["POST", "PUT", "PATCH"].contains(method)
     }
 }
 

@@ -16,6 +16,10 @@ public struct HTTPResponseParser: Sendable {
     }
 
     public let maxHeaderBytes: Int
+    /// Runs over the body bytes as they are skipped (`expect_body`); nil: bodies are not looked at.
+    public private(set) var bodyScanner: SubstringScanner?
+    /// Whether the body contained the scanner's bytes (true when there is no scanner).
+    public var bodyMatched: Bool { bodyScanner?.found ?? true }
 
     private var state: State = .statusH
     private var status = 0
@@ -35,10 +39,12 @@ public struct HTTPResponseParser: Sendable {
 
     public init(maxHeaderBytes: Int = 64 * 1024) { self.maxHeaderBytes = maxHeaderBytes }
 
-    /// Prepares for the response to a new request. `bodiless` is true for HEAD requests.
-    public mutating func reset(bodiless: Bool = false) {
+    /// Prepares for the response to a new request. `bodiless` is true for HEAD requests;
+    /// `bodyScanner` looks for a substring in the body.
+    public mutating func reset(bodiless: Bool = false, bodyScanner: SubstringScanner? = nil) {
         self = HTTPResponseParser(maxHeaderBytes: maxHeaderBytes)
         self.bodiless = bodiless
+        self.bodyScanner = bodyScanner
     }
 
     private enum State: UInt8 {
@@ -67,6 +73,7 @@ public struct HTTPResponseParser: Sendable {
             switch state {
             case .bodyIdentity, .chunkData:
                 let take = Int(Swift.min(remaining, Int64(n - i)))
+                if bodyScanner != nil { bodyScanner!.scan(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + take)])) }
                 remaining -= Int64(take)
                 i += take
                 if remaining == 0 {
@@ -75,6 +82,7 @@ public struct HTTPResponseParser: Sendable {
                 }
                 continue
             case .bodyUntilClose:
+                if bodyScanner != nil { bodyScanner!.scan(UnsafeRawBufferPointer(rebasing: bytes[i..<n])) }
                 return (n, .needMore)
             case .statusH where n - i >= 13:
                 // Whole status-line prefix at hand ("HTTP/1.1 200 "): check it in one go.
@@ -356,10 +364,11 @@ public struct HTTPResponseParser: Sendable {
     private mutating func headersEnded() -> Outcome? {
         if status < 200 && status != 101 {
             // Interim response (100 Continue, 103 Early Hints): the real one follows.
-            let keep = (bodiless, maxHeaderBytes, headerBytes)
+            let keep = (bodiless, maxHeaderBytes, headerBytes, bodyScanner)
             self = HTTPResponseParser(maxHeaderBytes: keep.1)
             bodiless = keep.0
             headerBytes = keep.2
+            bodyScanner = keep.3
             return nil
         }
         if bodiless || status == 204 || status == 304 || status == 101 { return finish() }

@@ -23,6 +23,9 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(scheme.rawValue)://\(hostHeader)\(pathAndQuery)" }
 
+    /// Scheme, host and port, as `http://host:port`.
+    public var origin: String { "\(scheme.rawValue)://\(hostHeader)" }
+
     /// Parses `http://host[:port][/path][?query]` or https.
     /// - Throws: `URLError` saying what is wrong (scheme, host, port).
     public init(parsing text: String) throws(URLError) {

@@ -43,6 +43,12 @@ public struct HistogramLogWriter {
         append(encoded: histogram.encodeBase64(), max: histogram.max, start: start, end: end, tag: tag)
     }
 
+    /// A name as a tag readers accept: HdrHistogram's readers split lines on commas and
+    /// whitespace, so those become `_` ("GET /items" is tagged `GET_/items`).
+    public static func tag(_ name: String) -> String {
+        String(name.map { $0 == "," || $0.isWhitespace ? "_" : $0 })
+    }
+
     /// Appends an interval already encoded (base64 V2 compressed) with its max value.
     public mutating func append(encoded: String, max: Int64, start: Double, end: Double, tag: String? = nil) {
         let prefix = tag.map { "Tag=\($0)," } ?? ""

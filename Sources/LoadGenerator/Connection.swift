@@ -31,6 +31,13 @@ struct Connection {
     var session: TLSSavedSession?
     var saveSession = false
     var parser = HTTPResponseParser()
+    /// The request being sent (an index into the workload's programs) and its bytes.
+    var current = 0
+    var outgoing = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// Where a templated request is rendered; owned by the connection, freed by its worker.
+    var render = RenderBuffer()
+    /// `order: sequence`: the next request of this connection's journey.
+    var journey = 0
     /// Bytes of the request written so far.
     var written = 0
     /// When the request was meant to go out (tsunami schedule) and when it actually did (ns).

@@ -9,6 +9,8 @@ struct IntervalSample: Sendable {
     let final: Bool
     let counters: LoadCounters
     let latency: HDRHistogram
+    /// A list of requests: the same per name.
+    let byName: [NamedFigures]
 }
 
 /// Where workers drop their per-second samples for the coordinating thread: a mutex taken once a

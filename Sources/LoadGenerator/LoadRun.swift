@@ -12,6 +12,8 @@ public struct IntervalReport: Sendable {
     public let t: Int
     public let counters: LoadCounters
     public let latency: HDRHistogram
+    /// A list of requests: the same per name (names in the order of the list).
+    public let byName: [NamedFigures]
 }
 
 /// Everything a finished run measured.
@@ -31,6 +33,10 @@ public struct LoadResult: Sendable {
     /// The first connect or TLS failure, in words, if any happened.
     public let firstError: String?
     public let interrupted: Bool
+    /// A list of requests: the whole run's figures per name.
+    public let byName: [NamedFigures]
+    /// The seed of the random mix and templates (given, or drawn at start).
+    public let seed: UInt64
 }
 
 /// Runs a load test: `threads` reactor threads, each with its share of the connections and of the
@@ -38,7 +44,7 @@ public struct LoadResult: Sendable {
 public final class LoadRun: Sendable {
     public let config: LoadSpec
     private let address: SocketAddress
-    private let request: [UInt8]
+    private let workload: Workload
     private let tlsContext: TLSContext?
     private let remotes = Mutex<[ReactorRemote]>([])
     private let interruptedFlag = Atomic<Bool>(false)
@@ -50,8 +56,7 @@ public final class LoadRun: Sendable {
         self.config = config
         let addresses = try SocketAddress.resolve(host: config.target.host, port: config.target.port)
         address = addresses[0]
-        request = try HTTPRequestEncoder.encode(method: config.method, url: config.target,
-                                                headers: config.headers, body: config.body)
+        workload = try Workload(config)
         // Past 1,000 connections memory matters more than a malloc per request.
         tlsContext = config.target.isTLS
             ? try TLSContext(verify: !config.insecure, caFile: config.caFile, releaseIdleBuffers: config.connections > 1_000)
@@ -97,23 +102,24 @@ public final class LoadRun: Sendable {
 
         // Merge per-second samples as they come: second k is reported once every thread sent it
         // (or finished before reaching it).
-        var pending: [Int: (count: Int, counters: LoadCounters, latency: HDRHistogram)] = [:]
+        var pending: [Int: (count: Int, counters: LoadCounters, latency: HDRHistogram, byName: [NamedFigures])] = [:]
         var finishedAt: [Int: Int] = [:]  // thread -> index of its final sample
         var intervalCount = 0
         var nextSecond = 1
         func absorb(_ samples: [IntervalSample]) throws {
             for s in samples {
-                var entry = pending[s.index] ?? (0, LoadCounters(), HDRHistogram())
+                var entry = pending[s.index] ?? (0, LoadCounters(), HDRHistogram(), [])
                 entry.count += 1
                 entry.counters = entry.counters + s.counters
                 try entry.latency.add(s.latency)
+                try merge(s.byName, into: &entry.byName)
                 pending[s.index] = entry
                 if s.final { finishedAt[s.thread] = s.index }
             }
             while let entry = pending[nextSecond] {
                 let expected = (0..<threads).filter { finishedAt[$0].map { $0 >= nextSecond } ?? true }.count
                 guard entry.count >= expected else { break }
-                let report = IntervalReport(t: nextSecond, counters: entry.counters, latency: entry.latency)
+                let report = IntervalReport(t: nextSecond, counters: entry.counters, latency: entry.latency, byName: entry.byName)
                 intervalCount += 1
                 onInterval(report)
                 pending[nextSecond] = nil
@@ -130,9 +136,11 @@ public final class LoadRun: Sendable {
         var latency = HDRHistogram()
         var service = HDRHistogram()
         var firstError: String?
+        var byName: [NamedFigures] = []
         for case let r? in results.withLock({ $0 }) {
             if let error = r.setupError { throw error }
             counters = counters + r.counters
+            try merge(r.byName, into: &byName)
             try latency.add(r.latency)
             try service.add(r.serviceTime)
             firstError = firstError ?? r.firstError
@@ -141,13 +149,15 @@ public final class LoadRun: Sendable {
         return LoadResult(config: config, startedAt: startedAt, duration: Double(lastEnd - startAt) / 1e9,
                           counters: counters, latency: latency,
                           serviceTime: config.mode == .tsunami ? service : nil, intervalCount: intervalCount,
-                          firstError: firstError, interrupted: interruptedFlag.load(ordering: .relaxed))
+                          firstError: firstError, interrupted: interruptedFlag.load(ordering: .relaxed),
+                          byName: byName, seed: workload.seed)
     }
 
     private struct WorkerResult: @unchecked Sendable {
         var counters = LoadCounters()
         var latency = HDRHistogram()
         var serviceTime = HDRHistogram()
+        var byName: [NamedFigures] = []
         var firstError: String?
         var endedAt: UInt64 = 0
         var setupError: Error?
@@ -162,7 +172,7 @@ public final class LoadRun: Sendable {
             }
             let reactor = try Reactor()
             let worker = Worker(reactor: reactor, config: config, address: address, tlsContext: tlsContext,
-                                request: request, connections: connections, connectionOffset: connectionOffset,
+                                workload: workload, connections: connections, connectionOffset: connectionOffset,
                                 budget: budget, startAt: startAt, sink: sink, threadIndex: t)
             reactor.onWakeup = { [unowned worker, self] in
                 if self.interruptedFlag.load(ordering: .relaxed) { worker.beginStopping() }
@@ -174,6 +184,7 @@ public final class LoadRun: Sendable {
             result.counters = worker.totals
             result.latency = worker.latency
             result.serviceTime = worker.serviceTime
+            result.byName = worker.nameTotals
             result.firstError = worker.firstError
         } catch {
             result.setupError = error
@@ -181,6 +192,12 @@ public final class LoadRun: Sendable {
         result.endedAt = monotonicNanoseconds()
         return result
     }
+}
+
+/// Adds per-name figures into `total` (same names, same order; empty `total` takes `part`).
+func merge(_ part: [NamedFigures], into total: inout [NamedFigures]) throws {
+    if total.isEmpty { total = part; return }
+    for k in part.indices { try total[k].add(part[k]) }
 }
 
 /// Splits `total` into `parts` shares differing by at most one (Int.max stays Int.max each).

@@ -101,6 +101,7 @@ extension Worker {
     func writeRequest(_ i: Int, now: UInt64) {
         while true {
             let written = conns[i].written
+            let request = conns[i].outgoing
             let rest = UnsafeRawBufferPointer(rebasing: request[written...])
             switch transportWrite(i, rest) {
             case .bytes(let n):

@@ -11,12 +11,13 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     let config: LoadSpec
     let address: SocketAddress
     let tlsContext: TLSContext?
-    let request: UnsafeRawBufferPointer
+    let workload: Workload
     let readBuffer: UnsafeMutableRawBufferPointer
-    let bodiless: Bool
-    /// Idempotent methods (RFC 9110 §9.2.2) are resent once after a stale keep-alive close, as
-    /// browsers, curl and Go's client do.
-    let retriesStale: Bool
+    /// Global index of this worker's first connection (`{{conn}}`, tsunami staggering).
+    let connectionOffset: Int
+    var random: SplitMix64
+    /// Holds a templated body while its length is measured.
+    var scratch = RenderBuffer()
     let timeoutNs: UInt64
     let tickNs: UInt64
     /// Tsunami: ns between one connection's intended sends.
@@ -43,6 +44,9 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// Uncorrected service time: from the actual write to the response's end.
     var serviceTime = HDRHistogram()
     var intervalLatency = HDRHistogram()
+    /// A list of requests: the current second's figures and the published ones, per name.
+    var nameInterval: [NamedFigures]
+    var nameTotals: [NamedFigures]
     var intervalIndex = 0
     var firstError: String?
     var handlerID = 0
@@ -55,18 +59,19 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// - Parameters:
     ///   - connectionOffset: global index of this worker's first connection (staggers tsunami starts).
     ///   - budget: requests this worker may send (`Int.max` for a timed run).
-    init(reactor: Reactor, config: LoadSpec, address: SocketAddress, tlsContext: TLSContext?, request: [UInt8],
+    init(reactor: Reactor, config: LoadSpec, address: SocketAddress, tlsContext: TLSContext?, workload: Workload,
          connections: Int, connectionOffset: Int, budget: Int, startAt: UInt64, sink: IntervalSink, threadIndex: Int) {
         self.reactor = reactor
         self.config = config
         self.address = address
         self.tlsContext = tlsContext
-        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: request.count, alignment: 16)
-        request.withUnsafeBytes { copy.copyMemory(from: $0) }
-        self.request = UnsafeRawBufferPointer(copy)
+        self.workload = workload
+        self.connectionOffset = connectionOffset
+        random = workload.random(thread: threadIndex)
+        let names = workload.tracksNames ? workload.names.map { NamedFigures(name: $0) } : []
+        nameInterval = names
+        nameTotals = names
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 64)
-        bodiless = config.method == "HEAD"
-        retriesStale = ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"].contains(config.method)
         timeoutNs = UInt64(config.timeoutMs) * 1_000_000
         tickNs = Swift.min(Swift.max(timeoutNs / 10, 1_000_000), 100_000_000)
         intervalNs = config.mode == .tsunami ? config.intervalNs : nil
@@ -86,9 +91,10 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     }
 
     deinit {
+        for i in conns.indices { conns[i].render.free() }
+        scratch.free()
         conns.deinitialize()
         conns.deallocate()
-        request.deallocate()
         readBuffer.deallocate()
     }
 
@@ -131,7 +137,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         conns[i].intendedAt = intervalNs != nil ? conns[i].nextSend : now
         conns[i].sentAt = now
         conns[i].deadline = now + timeoutNs
-        conns[i].parser.reset(bodiless: bodiless)
+        prepareRequest(i)
         conns[i].written = 0
         conns[i].responseStarted = false
         conns[i].state = .writing
@@ -142,7 +148,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// Whether a request that lost its connection can be resent: idempotent, on a reused
     /// connection, before any byte of its response, and not resent already.
     func canRetryStale(_ i: Int) -> Bool {
-        retriesStale && conns[i].reused && !conns[i].responseStarted && !conns[i].retrying
+        workload.programs[conns[i].current].idempotent && conns[i].reused && !conns[i].responseStarted && !conns[i].retrying
     }
 
     /// The server closed a reused connection as the request went out: reconnect and send the same
@@ -160,7 +166,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func resend(_ i: Int, now: UInt64) {
         conns[i].retrying = false
         conns[i].deadline = now + timeoutNs
-        conns[i].parser.reset(bodiless: bodiless)
+        resetParser(i)
         conns[i].written = 0
         conns[i].responseStarted = false
         conns[i].state = .writing
@@ -219,9 +225,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         latency.record(latencyUs)
         intervalLatency.record(latencyUs)
         if intervalNs != nil { serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
-        intervalCounters.responses += 1
-        if status >= 500 { intervalCounters.errors.status_5xx += 1 }
-        else if status >= 400 { intervalCounters.errors.status_4xx += 1 }
+        recordResponse(i, status: status, latencyUs: latencyUs)
         conns[i].deadline = 0
         conns[i].reused = keepAlive
         if let intervalNs { conns[i].nextSend += intervalNs }
@@ -252,6 +256,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         case .write: intervalCounters.errors.write += 1
         case .parse: intervalCounters.errors.parse += 1
         }
+        if inFlight { recordFailureByName(i, kind) }
         closeSocket(i)
         conns[i].deadline = 0
         if inFlight, let intervalNs { conns[i].nextSend += intervalNs }
@@ -369,7 +374,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func publishInterval(final: Bool) {
         intervalIndex += 1
         sink.push(IntervalSample(thread: threadIndex, index: intervalIndex, final: final,
-                                 counters: intervalCounters, latency: intervalLatency))
+                                 counters: intervalCounters, latency: intervalLatency, byName: takeNameInterval()))
         counters = counters + intervalCounters
         intervalCounters = LoadCounters()
         intervalLatency.reset()

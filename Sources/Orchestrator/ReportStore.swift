@@ -101,6 +101,11 @@ struct ReportStore {
         for t in run.compactIntervals.keys.sorted() {
             let second = run.compactIntervals[t]!
             log.append(encoded: second.encoded, max: second.max, start: Double(t - 1), end: Double(t))
+            // A list of requests: one tagged line per name beside the untagged total.
+            for name in second.byName.keys.sorted() {
+                let named = second.byName[name]!
+                log.append(encoded: named.encoded, max: named.max, start: Double(t - 1), end: Double(t), tag: HistogramLogWriter.tag(name))
+            }
         }
         try atomicWrite(Array(log.text.utf8), to: base.appendingPathComponent("latency.hlog"))
     }

@@ -9,6 +9,23 @@ struct MergedInterval {
     var drivers: Set<String> = []
     var counters = LoadCounters()
     var latency = HDRHistogram()
+    /// A list of requests: the same per name.
+    var byName: [String: NamedFigures] = [:]
+}
+
+/// An announced interval, kept encoded for `latency.hlog`: the total and each name.
+struct CompactInterval {
+    var encoded: String
+    var max: Int64
+    var byName: [String: (encoded: String, max: Int64)]
+}
+
+/// Adds a driver's per-name figures (`by_name` of a message) into merged ones.
+func absorb(_ shares: [String: NameShare]?, into merged: inout [String: NamedFigures]) throws {
+    for (name, share) in shares ?? [:] {
+        let figures = try share.figures(name: name)
+        if merged[name] == nil { merged[name] = figures } else { try merged[name]!.add(figures) }
+    }
 }
 
 /// One driver's piece of a test: part 1 is its own share; parts 2, 3, … are a failed driver's
@@ -41,14 +58,14 @@ final class TestRun {
     var finals: [Share: FinalMessage] = [:]
     /// Everything each share reported in its intervals so far: live figures, and a failed
     /// driver's reported intervals in the final report.
-    var reported: [Share: (counters: LoadCounters, latency: HDRHistogram)] = [:]
+    var reported: [Share: (counters: LoadCounters, latency: HDRHistogram, byName: [String: NamedFigures])] = [:]
     var failedDrivers: Set<String> = []
     var redistributed: [Redistribution] = []
     /// Intervals still being merged (a full histogram each).
     var intervals: [Int: MergedInterval] = [:]
     /// Intervals already announced, kept compact (encoded) for `latency.hlog`: a long test would
     /// otherwise hold 184 KiB per interval.
-    var compactIntervals: [Int: (encoded: String, max: Int64)] = [:]
+    var compactIntervals: [Int: CompactInterval] = [:]
     /// Intervals already sent on /ws.
     var announced = 0
     private var seenIntervals: Set<String> = []
@@ -84,23 +101,32 @@ final class TestRun {
         guard seenIntervals.insert("\(m.driver_id)/\(share.part)/\(m.t)").inserted else { return }  // a redelivered message counts once
         let histogram = try HDRHistogram(base64: m.histogram)
         let c = LoadCounters(requests: m.requests, responses: m.responses, errors: m.errors, bytesRead: m.bytes_read,
-                             retriedStale: m.retried_stale ?? 0)
+                             retriedStale: m.retried_stale ?? 0, statusCodes: m.status_codes ?? StatusCodeCounts())
         // In place: a copy would duplicate a whole histogram per message.
-        reported[share, default: (LoadCounters(), HDRHistogram())].counters += c
-        try reported[share, default: (LoadCounters(), HDRHistogram())].latency.add(histogram)
+        reported[share, default: (LoadCounters(), HDRHistogram(), [:])].counters += c
+        try reported[share, default: (LoadCounters(), HDRHistogram(), [:])].latency.add(histogram)
+        try absorb(m.by_name, into: &reported[share, default: (LoadCounters(), HDRHistogram(), [:])].byName)
         // A handed-over part's intervals count from its own start: place them on the test's clock.
         let t = m.t + Int((Double(work.startAtMs - startAtMs) / 1000).rounded())
-        if let late = compactIntervals[t] {
+        if var late = compactIntervals[t] {
             // A driver's interval that arrived after it was announced: fold it into the log.
             var merged = try HDRHistogram(base64: late.encoded)
             try merged.add(histogram)
-            compactIntervals[t] = (merged.encodeBase64(), merged.max)
+            late.encoded = merged.encodeBase64()
+            late.max = merged.max
+            for (name, share) in m.by_name ?? [:] {
+                var named = try HDRHistogram(base64: share.histogram)
+                if let before = late.byName[name] { try named.add(try HDRHistogram(base64: before.encoded)) }
+                late.byName[name] = (named.encodeBase64(), named.max)
+            }
+            compactIntervals[t] = late
             return
         }
         var s = intervals[t] ?? MergedInterval()
         s.drivers.insert(m.driver_id)
         s.counters = s.counters + c
         try s.latency.add(histogram)
+        try absorb(m.by_name, into: &s.byName)
         intervals[t] = s
     }
 
@@ -136,7 +162,8 @@ final class TestRun {
             let everyone = working.allSatisfy { s.drivers.contains($0) }
             guard everyone || newest >= t + 2 || isComplete else { break }
             ready.append((t, s))
-            compactIntervals[t] = (s.latency.encodeBase64(), s.latency.max)
+            compactIntervals[t] = CompactInterval(encoded: s.latency.encodeBase64(), max: s.latency.max,
+                                                  byName: s.byName.mapValues { ($0.latency.encodeBase64(), $0.latency.max) })
             intervals[t] = nil
             announced = t
             t += 1
@@ -151,6 +178,7 @@ final class TestRun {
         var counters = LoadCounters()
         var latency = HDRHistogram()
         var service: HDRHistogram? = definition.mode == .tsunami ? HDRHistogram() : nil
+        var byName: [String: NamedFigures] = [:]
         let start: Date
         var duration: Double
         let finished = pending.isEmpty && !finals.isEmpty
@@ -158,14 +186,19 @@ final class TestRun {
             let used = finals.keys.sorted().map { finals[$0]! }
             for f in used {
                 counters = counters + LoadCounters(requests: f.requests, responses: f.responses, errors: f.errors,
-                                                   bytesRead: f.bytes_read, retriedStale: f.retried_stale ?? 0)
+                                                   bytesRead: f.bytes_read, retriedStale: f.retried_stale ?? 0,
+                                                   statusCodes: f.status_codes ?? StatusCodeCounts())
                 try latency.add(try HDRHistogram(base64: f.histogram))
+                try absorb(f.by_name, into: &byName)
                 if let s = f.service_histogram { try service?.add(try HDRHistogram(base64: s)) }
             }
             // What failed drivers reported before they went silent is measured, and stays.
             for (share, r) in reported.sorted(by: { $0.key < $1.key }) where failedDrivers.contains(share.driver) && finals[share] == nil {
                 counters = counters + r.counters
                 try latency.add(r.latency)
+                for (_, f) in r.byName.sorted(by: { $0.key < $1.key }) {
+                    if byName[f.name] == nil { byName[f.name] = f } else { try byName[f.name]!.add(f) }
+                }
             }
             let begin = used.map { Double($0.started_at_ms) / 1000 }.min() ?? Double(startAtMs) / 1000
             let end = used.map { Double($0.started_at_ms) / 1000 + $0.duration_s }.max() ?? begin
@@ -177,17 +210,23 @@ final class TestRun {
             for (_, r) in reported.sorted(by: { $0.key < $1.key }) {
                 counters += r.counters
                 try latency.add(r.latency)
+                for (_, f) in r.byName.sorted(by: { $0.key < $1.key }) {
+                    if byName[f.name] == nil { byName[f.name] = f } else { try byName[f.name]!.add(f) }
+                }
             }
             start = Date(timeIntervalSince1970: Double(startAtMs) / 1000)
             duration = Swift.max(0, Double(nowMs - startAtMs) / 1000)
         }
         duration = Swift.max(duration, 0)
-        var report = LoadReport(testID: id, mode: definition.mode, target: definition.target.description, startedAt: start,
+        let target = definition.load.listForm ? definition.target.origin : definition.target.description
+        var report = LoadReport(testID: id, mode: definition.mode, target: target, startedAt: start,
                                 duration: duration, drivers: assigned, counters: counters, latency: latency, serviceTime: service,
                                 partial: !failedDrivers.isEmpty || error != nil, failedDrivers: failedDrivers.sorted(),
                                 thresholds: definition.thresholds)
         report.error = error
         report.redistributed = redistributed.isEmpty ? nil : redistributed
+        report.setByName(byName.keys.sorted().map { byName[$0]! })
+        report.seed = definition.load.seed
         return (report, latency)
     }
 

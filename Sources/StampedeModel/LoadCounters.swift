@@ -11,10 +11,12 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
     public var parse = 0
     public var status_4xx = 0
     public var status_5xx = 0
+    /// Responses that failed a check: a status outside `expect_status`, a body without `expect_body`.
+    public var check = 0
 
     public init() {}
 
-    public var total: Int { connect + tls + timeout + read + write + parse + status_4xx + status_5xx }
+    public var total: Int { connect + tls + timeout + read + write + parse + status_4xx + status_5xx + check }
 
     /// Errors where no usable response came back (status errors are responses).
     public var transport: Int { connect + tls + timeout + read + write + parse }
@@ -22,11 +24,11 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
     public static func + (a: ErrorCounts, b: ErrorCounts) -> ErrorCounts {
         var r = a
         r.connect += b.connect; r.tls += b.tls; r.timeout += b.timeout; r.read += b.read; r.write += b.write
-        r.parse += b.parse; r.status_4xx += b.status_4xx; r.status_5xx += b.status_5xx
+        r.parse += b.parse; r.status_4xx += b.status_4xx; r.status_5xx += b.status_5xx; r.check += b.check
         return r
     }
 
-    private enum CodingKeys: String, CodingKey { case connect, tls, timeout, read, write, parse, status_4xx, status_5xx }
+    private enum CodingKeys: String, CodingKey { case connect, tls, timeout, read, write, parse, status_4xx, status_5xx, check }
 
     /// A kind missing from the message counts 0: reports and messages written before a kind was
     /// added still read.
@@ -35,6 +37,7 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
         func count(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
         connect = try count(.connect); tls = try count(.tls); timeout = try count(.timeout); read = try count(.read)
         write = try count(.write); parse = try count(.parse); status_4xx = try count(.status_4xx); status_5xx = try count(.status_5xx)
+        check = try count(.check)
     }
 }
 
@@ -53,11 +56,14 @@ public struct LoadCounters: Sendable, Equatable {
     /// Idempotent requests resent once because a reused keep-alive connection closed before any
     /// byte of the response (the server timed it out as the request went out). Not errors.
     public var retriedStale = 0
+    public var statusCodes = StatusCodeCounts()
 
     public init() {}
 
     /// Counters as a report or a bus message carries them.
-    public init(requests: Int, responses: Int, errors: ErrorCounts, bytesRead: Int = 0, retriedStale: Int = 0) {
+    public init(requests: Int, responses: Int, errors: ErrorCounts, bytesRead: Int = 0, retriedStale: Int = 0,
+                statusCodes: StatusCodeCounts = StatusCodeCounts()) {
+        self.statusCodes = statusCodes
         self.requests = requests
         self.responses = responses
         self.errors = errors
@@ -70,8 +76,50 @@ public struct LoadCounters: Sendable, Equatable {
         r.requests += b.requests; r.responses += b.responses; r.bytesRead += b.bytesRead
         r.errors = a.errors + b.errors; r.tlsResumed += b.tlsResumed; r.tlsHandshakes += b.tlsHandshakes
         r.connects += b.connects; r.retriedStale += b.retriedStale
+        r.statusCodes += b.statusCodes
         return r
     }
 
     public static func += (a: inout LoadCounters, b: LoadCounters) { a = a + b }
+}
+
+/// Responses by status code (100...599), as the report's `status_codes` names them: `{"200": n}`.
+/// Storage appears with the first response, so empty counters cost nothing to copy or add.
+public struct StatusCodeCounts: Sendable, Equatable, Codable {
+    private var counts: [Int] = []
+
+    public init() {}
+
+    public init(_ byCode: [String: Int]) {
+        for (code, n) in byCode { if let c = Int(code) { add(c, n) } }
+    }
+
+    @inline(__always)
+    public mutating func record(_ status: Int) { add(status, 1) }
+
+    public mutating func add(_ status: Int, _ n: Int) {
+        guard (100...599).contains(status), n != 0 else { return }
+        if counts.isEmpty { counts = Array(repeating: 0, count: 500) }
+        counts[status - 100] += n
+    }
+
+    public func count(_ status: Int) -> Int { (100...599).contains(status) && !counts.isEmpty ? counts[status - 100] : 0 }
+
+    public var isEmpty: Bool { counts.allSatisfy { $0 == 0 } }
+
+    /// Status text → count, codes with a count only.
+    public var byCode: [String: Int] {
+        var out: [String: Int] = [:]
+        for (k, n) in counts.enumerated() where n > 0 { out[String(k + 100)] = n }
+        return out
+    }
+
+    public static func += (a: inout StatusCodeCounts, b: StatusCodeCounts) {
+        guard !b.counts.isEmpty else { return }
+        if a.counts.isEmpty { a.counts = b.counts; return }
+        for k in b.counts.indices { a.counts[k] += b.counts[k] }
+    }
+
+    public init(from decoder: Decoder) throws { self.init(try [String: Int](from: decoder)) }
+    public func encode(to encoder: Encoder) throws { try byCode.encode(to: encoder) }
 }

@@ -45,6 +45,8 @@ public struct LoadReport: Codable, Sendable {
     public var responses: Int
     public var rps: Double
     public var errors: ErrorCounts
+    /// Responses by status code.
+    public var status_codes: StatusCodeCounts
     public var latency_us: LatencySummary
     /// Base64 of the HdrHistogram V2 compressed encoding of the whole-run latency histogram.
     public var histogram: String
@@ -68,6 +70,10 @@ public struct LoadReport: Codable, Sendable {
     public var error: String?
     /// Count-based distributed tests: requests a failed driver had not sent, handed to survivors.
     public var redistributed: [Redistribution]?
+    /// A list of requests: the figures of each name, exact and merged like the whole.
+    public var by_name: [String: NameReport]?
+    /// The seed of the random mix and templates (list form, or templates in the short form).
+    public var seed: UInt64?
 
     /// A report from merged figures: `latency` is the merged histogram, counters are sums.
     public init(testID: String, mode: LoadMode, target: String, startedAt: Date, duration: Double, drivers: [String],
@@ -83,6 +89,7 @@ public struct LoadReport: Codable, Sendable {
         responses = counters.responses
         rps = duration > 0 ? (Double(counters.responses) / duration * 10).rounded() / 10 : 0
         errors = counters.errors
+        status_codes = counters.statusCodes
         latency_us = LatencySummary(latency)
         histogram = latency.encodeBase64()
         self.partial = partial
@@ -92,6 +99,11 @@ public struct LoadReport: Codable, Sendable {
         retried_stale = counters.retriedStale
         self.thresholds = ThresholdReport(evaluating: thresholds, requests: counters.requests, responses: counters.responses,
                                           errors: counters.errors, rps: rps, latency: latency_us)
+    }
+
+    /// Sets `by_name` from per-name figures (nil when there are none).
+    public mutating func setByName(_ figures: [NamedFigures]) {
+        by_name = figures.isEmpty ? nil : Dictionary(figures.map { ($0.name, NameReport($0)) }, uniquingKeysWith: { a, _ in a })
     }
 
     public static func rfc3339(_ date: Date) -> String {
@@ -105,5 +117,41 @@ public struct LoadReport: Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+}
+
+/// One name's counters and latency histogram (a list of requests reports one per name).
+public struct NamedFigures: Sendable {
+    public let name: String
+    public var counters: LoadCounters
+    public var latency: HDRHistogram
+
+    public init(name: String, counters: LoadCounters = LoadCounters(), latency: HDRHistogram = HDRHistogram()) {
+        self.name = name; self.counters = counters; self.latency = latency
+    }
+
+    /// Adds another share of the same name (another thread, driver or second).
+    public mutating func add(_ other: NamedFigures) throws {
+        counters += other.counters
+        try latency.add(other.latency)
+    }
+}
+
+/// A name's entry in `by_name`.
+public struct NameReport: Codable, Sendable {
+    public var requests: Int
+    public var responses: Int
+    public var errors: ErrorCounts
+    public var status_codes: StatusCodeCounts
+    public var latency_us: LatencySummary
+    public var histogram: String
+
+    public init(_ f: NamedFigures) {
+        requests = f.counters.requests
+        responses = f.counters.responses
+        errors = f.counters.errors
+        status_codes = f.counters.statusCodes
+        latency_us = LatencySummary(f.latency)
+        histogram = f.latency.encodeBase64()
     }
 }

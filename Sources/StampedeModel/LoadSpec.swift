@@ -28,6 +28,9 @@ public enum Pacing: Sendable, Equatable {
 /// map a setting to their own name when they report an error.
 public enum LoadSetting: String, Sendable, CaseIterable {
     case target, mode, connections, threads, requests, duration, delay, rate, timeout, method, headers, body, thresholds
+    /// The list of requests (REST `requests`, CLI `--targets`); an error names the entry and its part.
+    case requestList = "request_list"
+    case order, seed, data
 }
 
 /// A setting with a bad value. `setting` is the adapter-neutral name; each adapter reports it
@@ -35,8 +38,32 @@ public enum LoadSetting: String, Sendable, CaseIterable {
 public struct ConfigError: Error, Equatable, CustomStringConvertible {
     public let setting: LoadSetting
     public let reason: String
-    public init(_ setting: LoadSetting, _ reason: String) { self.setting = setting; self.reason = reason }
-    public var description: String { "\(setting.rawValue): \(reason)" }
+    /// For `requestList`: the entry (0-based) and its part (`url`, `weight`, ...).
+    public let entry: Int?
+    public let part: String?
+    public init(_ setting: LoadSetting, _ reason: String, entry: Int? = nil, part: String? = nil) {
+        self.setting = setting; self.reason = reason; self.entry = entry; self.part = part
+    }
+    /// The failing entry and part as a suffix of the adapter's field name: `[2].url`.
+    public var entryPath: String {
+        guard let entry else { return "" }
+        return "[\(entry)]" + (part.map { ".\($0)" } ?? "")
+    }
+    public var description: String { "\(setting.rawValue)\(entryPath): \(reason)" }
+}
+
+/// A driver's place among the drivers of a test: `{{seq}}` and data rows are dealt out by it, so
+/// no two drivers use the same number (or, until the data wraps, the same row).
+public struct Shard: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+    /// The driver's first sequence number counts from here (a part handed over from a failed driver
+    /// goes on where it stopped).
+    public var start: Int
+    public init(index: Int = 0, count: Int = 1, start: Int = 0) { self.index = index; self.count = count; self.start = start }
+
+    /// The test-wide sequence number of this driver's `n`-th request (0-based).
+    public func sequence(_ n: Int) -> Int { index + count * (start + n) }
 }
 
 /// Everything a load run needs, as every entry point (CLI, REST, bus) builds it. The defaults
@@ -56,16 +83,26 @@ public struct LoadSpec: Sendable {
     public static let maxDelayMs = 3_600_000.0
     public static let maxRate = 10_000_000.0
 
-    public var target: TargetURL
+    /// The origin (and, for the short form, the URL) every request goes to.
+    public private(set) var target: TargetURL
+    /// What is sent: one request (the short form: `target`, `method`, `headers`, `body`) or a list.
+    public var requests: [RequestSpec]
+    /// True when the requests came as a list (`requests`, `--targets`): results are then also
+    /// reported per name, and errors name the entry.
+    public var listForm = false
+    public var order: RequestOrder = .random
+    /// Seeds the random mix and the random templates; nil: drawn at start (and reported).
+    public var seed: UInt64?
+    public var data: CSVData?
+    public var shard = Shard()
+    /// What `{{driver}}` renders to.
+    public var driverName = "local"
     public var mode: LoadMode = .avalanche
     public var connections: Int = LoadSpec.defaultConnections
     public var threads: Int = 1
     public var stop: StopCondition = .duration(LoadSpec.defaultDurationS)
     public var pacing: Pacing?
     public var timeoutMs: Int = LoadSpec.defaultTimeoutMs
-    public var method: String = "GET"
-    public var headers: [(String, String)] = []
-    public var body: [UInt8] = []
     /// Skip TLS certificate verification.
     public var insecure = false
     /// Verify TLS against this CA bundle instead of the system store.
@@ -73,7 +110,37 @@ public struct LoadSpec: Sendable {
     /// Pin reactor thread i to CPU i (mod the CPU count).
     public var pinThreads = false
 
-    public init(target: TargetURL) { self.target = target }
+    /// The short form: one request to `target`.
+    public init(target: TargetURL) {
+        self.target = target
+        requests = [RequestSpec(url: target.description)]
+    }
+
+    /// The list form. The first request's origin is the test's.
+    /// - Throws: `ConfigError` when the list is empty or the first URL does not parse.
+    public init(requests: [RequestSpec]) throws(ConfigError) {
+        guard let first = requests.first else { throw ConfigError(.requestList, "needs at least one request") }
+        let text = (try? Template(parsing: first.url, columns: [])).map { $0.sample(row: nil) } ?? first.url
+        do { target = try TargetURL(parsing: text) } catch {
+            throw ConfigError(.requestList, error.reason, entry: 0, part: "url")
+        }
+        self.requests = requests
+        listForm = true
+    }
+
+    /// The short form's method, headers and body (the first request's).
+    public var method: String {
+        get { requests[0].method }
+        set { requests[0].method = newValue }
+    }
+    public var headers: [(String, String)] {
+        get { requests[0].headers }
+        set { requests[0].headers = newValue }
+    }
+    public var body: [UInt8] {
+        get { requests[0].body }
+        set { requests[0].body = newValue }
+    }
 
     /// Parses a target URL, failing as the `target` setting.
     public static func target(_ text: String) throws(ConfigError) -> TargetURL {
@@ -103,13 +170,7 @@ public struct LoadSpec: Sendable {
             guard r > 0 && r <= Self.maxRate else { throw ConfigError(.rate, "must be in (0, 10000000] requests/s, got \(r)") }
         case (.avalanche, nil): break
         }
-        // The encoder's own checks, so nothing passes here that it would refuse later.
-        do { _ = try HTTPRequestEncoder.encode(method: method, url: target) } catch {
-            throw ConfigError(.method, "must be an HTTP method token such as GET or POST, got '\(method)'")
-        }
-        do { _ = try HTTPRequestEncoder.encode(method: method, url: target, headers: headers) } catch {
-            throw ConfigError(.headers, error.description)
-        }
+        _ = try compiled()
     }
 
     /// Nanoseconds between one connection's consecutive intended sends (tsunami).

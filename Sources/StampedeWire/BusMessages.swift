@@ -1,4 +1,5 @@
 import Foundation
+import Histogram
 import Logging
 import Messaging
 import StampedeModel
@@ -97,6 +98,10 @@ public struct IntervalMessage: Codable, Sendable, Equatable {
     public var histogram: String
     /// Requests resent on a fresh connection after a stale keep-alive close (absent: none).
     public var retried_stale: Int?
+    /// Responses by status code (absent: none, or a driver from before status codes were sent).
+    public var status_codes: StatusCodeCounts?
+    /// A list of requests: the same figures per name.
+    public var by_name: [String: NameShare]?
     /// The part of the test this second belongs to (nil: the driver's own share; `t` counts from
     /// the part's start).
     public var part: Int?
@@ -124,6 +129,8 @@ public struct FinalMessage: Codable, Sendable, Equatable {
     public var histogram: String
     /// Requests resent on a fresh connection after a stale keep-alive close (absent: none).
     public var retried_stale: Int?
+    public var status_codes: StatusCodeCounts?
+    public var by_name: [String: NameShare]?
     /// Tsunami: the uncorrected service-time histogram.
     public var service_histogram: String?
     public var first_error: String?
@@ -268,4 +275,33 @@ private let busLog = Logger(label: "stampede.bus")
 /// Default report for skipped records: a warning each.
 public func logSkipped(_ error: MessageError) {
     busLog.warning("\(error)")
+}
+
+/// One name's figures from one driver (a second, or the whole test), as `by_name` carries them.
+public struct NameShare: Codable, Sendable, Equatable {
+    public var requests: Int
+    public var responses: Int
+    public var errors: ErrorCounts
+    public var status_codes: StatusCodeCounts
+    /// HdrHistogram V2 compressed, base64 (µs).
+    public var histogram: String
+
+    public init(_ f: NamedFigures) {
+        requests = f.counters.requests
+        responses = f.counters.responses
+        errors = f.counters.errors
+        status_codes = f.counters.statusCodes
+        histogram = f.latency.encodeBase64()
+    }
+
+    /// Back to figures (the histogram decoded).
+    public func figures(name: String) throws -> NamedFigures {
+        NamedFigures(name: name, counters: LoadCounters(requests: requests, responses: responses, errors: errors, statusCodes: status_codes),
+                     latency: try HDRHistogram(base64: histogram))
+    }
+
+    /// `by_name` from per-name figures (nil when there are none).
+    public static func byName(_ figures: [NamedFigures]) -> [String: NameShare]? {
+        figures.isEmpty ? nil : Dictionary(figures.map { ($0.name, NameShare($0)) }, uniquingKeysWith: { a, _ in a })
+    }
 }

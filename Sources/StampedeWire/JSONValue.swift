@@ -54,14 +54,19 @@ public struct FieldError: Error, Equatable, CustomStringConvertible {
 /// business (`LoadSpec.validate()`); this checks kinds only.
 public struct FieldReader {
     public let object: [String: JSONValue]
+    /// Prefix of the field names errors carry (`requests[2]` for an entry of a list).
+    public let path: String
 
-    public init(object: [String: JSONValue]) { self.object = object }
+    public init(object: [String: JSONValue], path: String = "") { self.object = object; self.path = path }
+
+    /// The field's name as an error reports it.
+    public func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     public func string(_ key: String) throws(FieldError) -> String? {
         switch object[key] {
         case nil, .null?: return nil
         case .string(let s)?: return s
-        case let v?: throw FieldError(key, "must be a string, not \(v.kind)")
+        case let v?: throw FieldError(name(key), "must be a string, not \(v.kind)")
         }
     }
 
@@ -69,15 +74,15 @@ public struct FieldReader {
         switch object[key] {
         case nil, .null?: return nil
         case .number(let n)?: return n
-        case let v?: throw FieldError(key, "must be a number, not \(v.kind)")
+        case let v?: throw FieldError(name(key), "must be a number, not \(v.kind)")
         }
     }
 
     public func integer(_ key: String) throws(FieldError) -> Int? {
         guard let n = try number(key) else { return nil }
-        guard n == n.rounded() else { throw FieldError(key, "must be an integer, got \(n)") }
+        guard n == n.rounded() else { throw FieldError(name(key), "must be an integer, got \(n)") }
         // Beyond 2^53 a double no longer holds every integer (and Int(n) would trap past Int.max).
-        guard abs(n) <= 9_007_199_254_740_992 else { throw FieldError(key, "is out of range, got \(n)") }
+        guard abs(n) <= 9_007_199_254_740_992 else { throw FieldError(name(key), "is out of range, got \(n)") }
         return Int(n)
     }
 
@@ -85,7 +90,15 @@ public struct FieldReader {
         switch object[key] {
         case nil, .null?: return nil
         case .object(let o)?: return o
-        case let v?: throw FieldError(key, "must be an object, not \(v.kind)")
+        case let v?: throw FieldError(name(key), "must be an object, not \(v.kind)")
+        }
+    }
+
+    public func array(_ key: String) throws(FieldError) -> [JSONValue]? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .array(let a)?: return a
+        case let v?: throw FieldError(name(key), "must be an array, not \(v.kind)")
         }
     }
 }

@@ -92,10 +92,16 @@ public enum LiveEvent: Sendable {
         public var latency_us: LatencySummary
         /// The merged histogram of this second, HdrHistogram V2 compressed, base64.
         public var histogram: String
+        public var status_codes: StatusCodeCounts
+        /// A list of requests: this second per name (with each name's histogram).
+        public var by_name: [String: NameReport]?
 
-        public init(testID: String, t: Int, drivers: Int, counters: LoadCounters, latency: LatencySummary, histogram: String) {
+        public init(testID: String, t: Int, drivers: Int, counters: LoadCounters, latency: LatencySummary, histogram: String,
+                    byName: [NamedFigures] = []) {
             test_id = testID; self.t = t; self.drivers = drivers; requests = counters.requests; responses = counters.responses
             errors = counters.errors; rps = counters.responses; latency_us = latency; self.histogram = histogram
+            status_codes = counters.statusCodes
+            by_name = byName.isEmpty ? nil : Dictionary(byName.map { ($0.name, NameReport($0)) }, uniquingKeysWith: { a, _ in a })
         }
     }
 

@@ -22,7 +22,8 @@ public struct TestConfig: Sendable {
 
     public static let knownFields: Set<String> = [
         "test_id", "test_type", "test_message_delay", "message_count_per_driver", "target", "connections",
-        "duration_s", "rate", "method", "headers", "body", "timeout_ms", "drivers", "thresholds"]
+        "duration_s", "rate", "method", "headers", "body", "timeout_ms", "drivers", "thresholds",
+        "requests", "order", "seed", "data"]
 
     /// The REST field that carries a setting.
     public static func field(_ setting: LoadSetting) -> String {
@@ -32,9 +33,13 @@ public struct TestConfig: Sendable {
         case .duration: return "duration_s"
         case .delay: return "test_message_delay"
         case .timeout: return "timeout_ms"
+        case .requestList: return "requests"
         default: return setting.rawValue
         }
     }
+
+    /// The REST field of a config error, with the failing entry (`requests[1].url`).
+    public static func field(_ error: ConfigError) -> String { field(error.setting) + error.entryPath }
 
     /// Validates a TestConfig body.
     /// - Throws: `FieldError` naming the first field that is wrong (or "body" for broken JSON).
@@ -52,10 +57,29 @@ public struct TestConfig: Sendable {
             throw FieldError("test_id", "must be 1-64 characters of A-Z a-z 0-9 - _ . (not starting with .)")
         }
         func checked<T>(_ body: () throws(ConfigError) -> T) throws(FieldError) -> T {
-            do { return try body() } catch { throw FieldError(Self.field(error.setting), error.reason) }
+            do { return try body() } catch { throw FieldError(Self.field(error), error.reason) }
         }
-        guard let targetText = try r.string("target") else { throw FieldError("target", "is required (an http or https URL)") }
-        load = LoadSpec(target: try checked { () throws(ConfigError) in try LoadSpec.target(targetText) })
+        switch (try r.string("target"), object["requests"]) {
+        case (.some, .some): throw FieldError("requests", "give target or requests, not both")
+        case (nil, nil): throw FieldError("target", "is required (an http or https URL), or give requests (a list)")
+        case (.some(let targetText), nil):
+            load = LoadSpec(target: try checked { () throws(ConfigError) in try LoadSpec.target(targetText) })
+            load.method = (try r.string("method") ?? "GET").uppercased()
+            var headers: [(String, String)] = []
+            for (name, value) in (try r.object("headers") ?? [:]).sorted(by: { $0.key < $1.key }) {
+                guard case .string(let s) = value else { throw FieldError("headers", "value of '\(name)' must be a string") }
+                headers.append((name, s))
+            }
+            load.headers = headers
+            load.body = (try r.string("body")).map { Array($0.utf8) } ?? []
+        case (nil, .some(let list)):
+            for single in ["method", "headers", "body"] where object[single] != nil {
+                throw FieldError(single, "with requests, give \(single) in each request")
+            }
+            let requests = try RequestList.parse(list, field: "requests")
+            load = try checked { () throws(ConfigError) in try LoadSpec(requests: requests) }
+        }
+        try Self.readWorkload(r, into: &load)
         switch try r.string("test_type")?.uppercased() {
         case nil, "AVALANCHE"?: load.mode = .avalanche
         case "TSUNAMI"?: load.mode = .tsunami
@@ -77,14 +101,8 @@ public struct TestConfig: Sendable {
         case (nil, nil): load.pacing = nil
         }
         load.timeoutMs = try r.integer("timeout_ms") ?? LoadSpec.defaultTimeoutMs
-        load.method = (try r.string("method") ?? "GET").uppercased()
-        var headers: [(String, String)] = []
-        for (name, value) in (try r.object("headers") ?? [:]).sorted(by: { $0.key < $1.key }) {
-            guard case .string(let s) = value else { throw FieldError("headers", "value of '\(name)' must be a string") }
-            headers.append((name, s))
-        }
-        load.headers = headers
-        load.body = (try r.string("body")).map { Array($0.utf8) } ?? []
+        // One seed for the whole test, so the report can give it and a rerun can repeat it.
+        if load.seed == nil { load.seed = UInt64.random(in: 0...(1 << 53)) }
         let spec = load
         try checked { () throws(ConfigError) in try spec.validate() }
         drivers = try r.integer("drivers")
@@ -101,8 +119,10 @@ public struct TestConfig: Sendable {
     /// the body that describes it, for GET /tests/{id} and the state file.
     /// - Throws: `FieldError` when the spec does not validate (it always should, from the CLI).
     public init(testID: String, load: LoadSpec, drivers: Int?, thresholds: [Threshold]) throws(FieldError) {
-        do { try load.validate() } catch { throw FieldError(Self.field(error.setting), error.reason) }
+        do { try load.validate() } catch { throw FieldError(Self.field(error), error.reason) }
         self.testID = testID
+        var load = load
+        if load.seed == nil { load.seed = UInt64.random(in: 0...(1 << 53)) }
         self.load = load
         self.drivers = drivers
         self.thresholds = thresholds
@@ -113,8 +133,20 @@ public struct TestConfig: Sendable {
     public static func json(testID: String, load: LoadSpec, drivers: Int?, thresholds: [Threshold]) -> JSONValue {
         var o: [String: JSONValue] = [
             "test_id": .string(testID), "test_type": .string(load.mode.rawValue.uppercased()),
-            "target": .string(load.target.description), "connections": .number(Double(load.connections)),
-            "timeout_ms": .number(Double(load.timeoutMs)), "method": .string(load.method)]
+            "connections": .number(Double(load.connections)), "timeout_ms": .number(Double(load.timeoutMs))]
+        if load.listForm {
+            o["requests"] = RequestList.json(load.requests)
+        } else {
+            o["target"] = .string(load.target.description)
+            o["method"] = .string(load.method)
+            if !load.headers.isEmpty {
+                o["headers"] = .object(Dictionary(load.headers.map { ($0.0, JSONValue.string($0.1)) }, uniquingKeysWith: { _, last in last }))
+            }
+            if !load.body.isEmpty { o["body"] = .string(String(decoding: load.body, as: UTF8.self)) }
+        }
+        if load.order != .random { o["order"] = .string(load.order.rawValue) }
+        if let seed = load.seed { o["seed"] = .number(Double(seed)) }
+        if let data = load.data { o["data"] = .object(["csv": .string(data.text)]) }
         switch load.stop {
         case .requests(let n): o["message_count_per_driver"] = .number(Double(n))
         case .duration(let s): o["duration_s"] = .number(s)
@@ -125,14 +157,32 @@ public struct TestConfig: Sendable {
         case nil: break
         }
         if let drivers { o["drivers"] = .number(Double(drivers)) }
-        if !load.headers.isEmpty {
-            o["headers"] = .object(Dictionary(load.headers.map { ($0.0, JSONValue.string($0.1)) }, uniquingKeysWith: { _, last in last }))
-        }
-        if !load.body.isEmpty { o["body"] = .string(String(decoding: load.body, as: UTF8.self)) }
         if !thresholds.isEmpty {
             o["thresholds"] = .object(Dictionary(thresholds.map { ($0.name.rawValue, JSONValue.number($0.value)) }, uniquingKeysWith: { _, b in b }))
         }
         return .object(o)
+    }
+
+    /// `order`, `seed` and `data`: the workload settings of either form.
+    static func readWorkload(_ r: FieldReader, into load: inout LoadSpec) throws(FieldError) {
+        switch try r.string("order") {
+        case nil: load.order = .random
+        case let text?:
+            guard let order = RequestOrder(rawValue: text.lowercased()) else {
+                throw FieldError("order", "must be random or sequence, got '\(text)'")
+            }
+            load.order = order
+        }
+        if let seed = try r.integer("seed") {
+            guard seed >= 0 else { throw FieldError("seed", "must be a non-negative integer, got \(seed)") }
+            load.seed = UInt64(seed)
+        }
+        if let data = try r.object("data") {
+            let d = FieldReader(object: data, path: "data")
+            if let unknown = data.keys.sorted().first(where: { $0 != "csv" }) { throw FieldError(d.name(unknown), "unknown field (known: csv)") }
+            guard let csv = try d.string("csv") else { throw FieldError(d.name("csv"), "is required (the CSV text, header line first)") }
+            do { load.data = try CSVData(parsing: csv) } catch { throw FieldError(d.name("csv"), error.reason) }
+        }
     }
 
     /// One driver's share: connections and count per driver as given, the total rate split evenly.

@@ -18,6 +18,18 @@ public struct TestSpec: Codable, Sendable, Equatable {
     public var headers: [String: String]
     public var body: String?
     public var threads: Int?
+    /// A list of requests, in the JSON form `POST /tests` takes (`requests` there); replaces
+    /// target, method, headers and body.
+    public var request_list: JSONValue?
+    public var order: RequestOrder?
+    public var seed: UInt64?
+    /// The CSV data `{{row.COLUMN}}` reads.
+    public var data_csv: String?
+    /// This part's place among the test's drivers and where its sequence starts (a part handed
+    /// over from a failed driver); nil: the driver's position in the message's `driver_ids`.
+    public var shard: Int?
+    public var shards: Int?
+    public var seq_start: Int?
 
     public init(target: String, mode: LoadMode, connections: Int, requests: Int?, duration_s: Double?,
                 delay_ms: Double? = nil, rate: Double? = nil, timeout_ms: Int = LoadSpec.defaultTimeoutMs, method: String = "GET",
@@ -39,10 +51,17 @@ public struct TestSpec: Codable, Sendable, Equatable {
         case .rate(let r): rate = r
         case nil: break
         }
-        self.init(target: spec.target.description, mode: spec.mode, connections: spec.connections, requests: requests,
+        self.init(target: spec.listForm ? spec.target.origin : spec.target.description, mode: spec.mode, connections: spec.connections, requests: requests,
                   duration_s: duration, delay_ms: delay, rate: rate, timeout_ms: spec.timeoutMs, method: spec.method,
                   headers: Dictionary(spec.headers, uniquingKeysWith: { _, last in last }),
                   body: spec.body.isEmpty ? nil : String(decoding: spec.body, as: UTF8.self), threads: threads)
+        if spec.listForm {
+            request_list = RequestList.json(spec.requests)
+            self.method = "GET"; self.headers = [:]; self.body = nil
+        }
+        order = spec.order == .random ? nil : spec.order
+        seed = spec.seed
+        data_csv = spec.data?.text
     }
 
     /// The bus field that carries a setting.
@@ -55,17 +74,40 @@ public struct TestSpec: Codable, Sendable, Equatable {
         }
     }
 
+    /// The bus field of a config error, with the failing entry (`request_list[1].url`).
+    public static func field(_ error: ConfigError) -> String { field(error.setting) + error.entryPath }
+
     /// The load spec this message describes, validated.
-    /// - Throws: `ConfigError`; `TestSpec.field(error.setting)` names the bus field.
-    public func loadSpec(defaultThreads: Int) throws(ConfigError) -> LoadSpec {
-        var spec = LoadSpec(target: try LoadSpec.target(target))
+    /// - Parameters:
+    ///   - shard: the driver's place among the test's drivers, unless the message gives one.
+    ///   - driverName: what `{{driver}}` renders to.
+    /// - Throws: `ConfigError`; `TestSpec.field(error)` names the bus field.
+    public func loadSpec(defaultThreads: Int, shard: Shard = Shard(), driverName: String = "local") throws(ConfigError) -> LoadSpec {
+        var spec: LoadSpec
+        if let request_list {
+            let requests: [RequestSpec]
+            do { requests = try RequestList.parse(request_list, field: "request_list") } catch {
+                throw ConfigError(.requestList, "\(error.field): \(error.reason)")
+            }
+            spec = try LoadSpec(requests: requests)
+        } else {
+            spec = LoadSpec(target: try LoadSpec.target(target))
+            spec.method = method.uppercased()
+            spec.headers = headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            spec.body = body.map { Array($0.utf8) } ?? []
+        }
+        spec.order = order ?? .random
+        spec.seed = seed
+        if let data_csv {
+            do { spec.data = try CSVData(parsing: data_csv) } catch { throw ConfigError(.data, error.reason) }
+        }
+        spec.shard = shard
+        if let index = self.shard, let count = shards { spec.shard = Shard(index: index, count: count, start: seq_start ?? 0) }
+        spec.driverName = driverName
         spec.mode = mode
         spec.connections = connections
         spec.threads = threads ?? defaultThreads
         spec.timeoutMs = timeout_ms
-        spec.method = method.uppercased()
-        spec.headers = headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        spec.body = body.map { Array($0.utf8) } ?? []
         switch (requests, duration_s) {
         case (.some(let n), nil): spec.stop = .requests(n)
         case (nil, .some(let s)): spec.stop = .duration(s)

@@ -31,8 +31,8 @@ struct BenchCommand: ParsableCommand {
             2 bad flags, 3 a --threshold failed.
             """)
 
-    @Argument(help: "The http:// or https:// URL to load.")
-    var url: String
+    @Argument(help: "The http:// or https:// URL to load (or give --targets).")
+    var url: String?
 
     @OptionGroup var load: LoadOptions
 
@@ -68,7 +68,7 @@ struct BenchCommand: ParsableCommand {
         var hlogWriter = try hlog.map { try HLogFile(path: $0, startTime: Date()) }
         let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, config: config)
         let signals = SignalHandlers { run.interrupt() }
-        if !json { print("Running \(describe(config)) @ \(config.target)\n  \(config.threads) thread(s) and \(config.connections) connection(s)") }
+        if !json { print("Running \(describe(config)) @ \(where_(config))\n  \(config.threads) thread(s) and \(config.connections) connection(s)") }
 
         let result = try run.run { interval in
             progress.update(interval)
@@ -107,6 +107,11 @@ func describe(_ config: LoadSpec) -> String {
     }
 }
 
+/// The URL, or for a list of requests the origin and how many.
+func where_(_ config: LoadSpec) -> String {
+    config.listForm ? "\(config.target.origin) (\(config.requests.count) requests, \(config.order.rawValue) order, seed \(config.seed.map(String.init) ?? "drawn"))" : config.target.description
+}
+
 func formatSeconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s))s" : String(format: "%.2fs", s) }
 
 /// 590us, 1.20ms, 2.80s.
@@ -143,8 +148,11 @@ func printSummary(_ report: LoadReport, firstError: String?, interrupted: Bool, 
     let e = report.errors
     print("  \(report.requests) requests, \(report.responses) responses in \(String(format: "%.2f", report.duration_s))s, \(formatBytes(Double(report.bytes_read ?? 0))) read")
     if e.total > 0 {
-        print("  Errors: connect \(e.connect), tls \(e.tls), timeout \(e.timeout), read \(e.read), write \(e.write), parse \(e.parse), 4xx \(e.status_4xx), 5xx \(e.status_5xx)")
+        print("  Errors: connect \(e.connect), tls \(e.tls), timeout \(e.timeout), read \(e.read), write \(e.write), parse \(e.parse), 4xx \(e.status_4xx), 5xx \(e.status_5xx), check \(e.check)")
     }
+    let codes = report.status_codes.byCode.sorted { $0.key < $1.key }
+    if !codes.isEmpty { print("  Status codes: " + codes.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
+    if let byName = report.by_name { printByName(byName) }
     if let stale = report.retried_stale, stale > 0 {
         print("  Retried: \(stale) request(s) resent once after the server closed an idle keep-alive connection")
     }
@@ -156,6 +164,21 @@ func printSummary(_ report: LoadReport, firstError: String?, interrupted: Bool, 
     for t in report.thresholds.results {
         print("Threshold \(t.name) <= \(t.limit)".replacingOccurrences(of: "min_rps <=", with: "min_rps >=")
               + ": \(t.passed ? "passed" : "FAILED") (actual \(String(format: "%.3f", t.actual)))")
+    }
+}
+
+/// One line per name: counts, errors, latency percentiles.
+func printByName(_ byName: [String: NameReport]) {
+    let width = Swift.min(40, Swift.max(4, byName.keys.map(\.count).max() ?? 4)) + 2
+    print("  " + "Name".padding(toLength: width, withPad: " ", startingAt: 0)
+          + ["requests", "responses", "errors", "p50", "p90", "p99", "max"].map { $0.leftPadded(to: 10) }.joined())
+    for name in byName.keys.sorted() {
+        let r = byName[name]!
+        let counts = [r.requests, r.responses, r.errors.total].map { String($0).leftPadded(to: 10) }.joined()
+        let latency = r.responses > 0
+            ? [r.latency_us.p50, r.latency_us.p90, r.latency_us.p99, r.latency_us.max].map { formatMicros(Double($0)).leftPadded(to: 10) }.joined()
+            : ""
+        print("  " + String(name.prefix(40)).padding(toLength: width, withPad: " ", startingAt: 0) + counts + latency)
     }
 }
 

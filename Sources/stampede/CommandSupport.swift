@@ -60,11 +60,13 @@ struct HLogFile {
     }
 
     mutating func append(_ interval: IntervalReport) {
-        append(t: interval.t, latency: interval.latency)
+        append(t: interval.t, latency: interval.latency, byName: interval.byName)
     }
 
-    mutating func append(t: Int, latency: HDRHistogram) {
+    /// The second's total, then one tagged line per name (a list of requests).
+    mutating func append(t: Int, latency: HDRHistogram, byName: [NamedFigures] = []) {
         writer.append(latency, start: Double(t - 1), end: Double(t))
+        for f in byName { writer.append(f.latency, start: Double(t - 1), end: Double(t), tag: HistogramLogWriter.tag(f.name)) }
         flush()
     }
 

@@ -31,8 +31,8 @@ struct LoadOptions: ParsableArguments {
     @Option(name: .customLong("timeout-ms"), parsing: .unconditional, help: "Per-request (and connect) timeout in milliseconds.")
     var timeoutMs: Int = LoadSpec.defaultTimeoutMs
 
-    @Option(name: [.customShort("m"), .long], help: "HTTP method.")
-    var method: String = "GET"
+    @Option(name: [.customShort("m"), .long], help: "HTTP method (default: GET).")
+    var method: String?
 
     @Option(name: [.customShort("H"), .customLong("header")], help: "Extra request header 'Name: value' (repeatable).")
     var headers: [String] = []
@@ -46,6 +46,18 @@ struct LoadOptions: ParsableArguments {
     @Option(help: "Verify TLS against this CA bundle (PEM) instead of the system store.")
     var cacert: String?
 
+    @Option(help: ArgumentHelp("Send a mix of requests instead of one URL: a JSON list (see docs/workload.md) or Vegeta's target format ('METHOD URL', header lines, '@bodyfile', a blank line between targets).", valueName: "file"))
+    var targets: String?
+
+    @Option(help: ArgumentHelp("CSV file (header line first) whose rows {{row.COLUMN}} reads, one row per request, dealt out across drivers.", valueName: "file.csv"))
+    var data: String?
+
+    @Option(help: "Random order of the mix: random (by weight, the default) or sequence (the listed order, per connection).")
+    var order: RequestOrder?
+
+    @Option(parsing: .unconditional, help: "Seed of the random mix and of {{rand_int}}/{{uuid}}, to repeat a run (default: drawn, and reported).")
+    var seed: UInt64?
+
     @Option(name: .customLong("threshold"), help: "Pass/fail limit NAME=VALUE (repeatable): p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate, min_rps. A failed one exits 3.")
     var thresholds: [String] = []
 
@@ -57,22 +69,46 @@ struct LoadOptions: ParsableArguments {
         case .timeout: return "--timeout-ms"
         case .headers: return "--header"
         case .thresholds: return "--threshold"
+        case .requestList: return "--targets"
         default: return "--\(setting.rawValue)"
         }
     }
 
     /// Builds and checks the spec; errors name the flag.
     /// - Parameter defaultConnections: the command's default (`bench`: the total; `run`: per driver).
-    func spec(url: String, threads: Int, defaultConnections: Int) throws -> (LoadSpec, [Threshold]) {
+    func spec(url: String?, threads: Int, defaultConnections: Int) throws -> (LoadSpec, [Threshold]) {
+        let file = try targets.map { try TargetsFile(path: $0) }
         func checked<T>(_ body: () throws(ConfigError) -> T) throws -> T {
-            do { return try body() } catch { throw ValidationError("\(Self.flag(error.setting)): \(error.reason)") }
+            do { return try body() } catch {
+                if error.setting == .requestList, let file { throw ValidationError(file.describe(error)) }
+                throw ValidationError("\(Self.flag(error.setting)): \(error.reason)")
+            }
         }
-        var spec = LoadSpec(target: try checked { () throws(ConfigError) in try LoadSpec.target(url) })
+        var spec: LoadSpec
+        switch (url, file) {
+        case (.some, .some): throw ValidationError("give a URL or --targets FILE, not both")
+        case (nil, nil): throw ValidationError("give the URL to load (or --targets FILE for a mix of requests)")
+        case (.some(let url), nil):
+            spec = LoadSpec(target: try checked { () throws(ConfigError) in try LoadSpec.target(url) })
+            spec.method = (method ?? "GET").uppercased()
+        case (nil, .some(let file)):
+            if method != nil { throw ValidationError("--method: with --targets, the file gives each request's method") }
+            if !headers.isEmpty { throw ValidationError("--header: with --targets, the file gives each request's headers") }
+            if body != nil { throw ValidationError("--body: with --targets, the file gives each request's body") }
+            spec = try checked { () throws(ConfigError) in try LoadSpec(requests: file.requests) }
+        }
+        spec.order = order ?? .random
+        spec.seed = seed
+        if let data {
+            guard let bytes = FileManager.default.contents(atPath: data), let text = String(data: bytes, encoding: .utf8) else {
+                throw ValidationError("--data: cannot read '\(data)' as UTF-8 text")
+            }
+            do { spec.data = try CSVData(parsing: text) } catch { throw ValidationError("--data \(data): \(error.reason)") }
+        }
         spec.mode = mode
         spec.connections = connections ?? defaultConnections
         spec.threads = threads
         spec.timeoutMs = timeoutMs
-        spec.method = method.uppercased()
         spec.insecure = insecure
         spec.caFile = cacert
         switch (requests, duration) {
@@ -113,6 +149,7 @@ struct LoadOptions: ParsableArguments {
 }
 
 extension LoadMode: ExpressibleByArgument {}
+extension RequestOrder: ExpressibleByArgument {}
 
 /// A duration flag: plain seconds (`30`, `0.5`) or with a unit as wrk takes it (`500ms`, `10s`,
 /// `2m`, `1h`). A negative value parses, so the validator can say what is wrong with it.

@@ -27,8 +27,8 @@ struct RunCommand: ParsableCommand {
               stampede run http://127.0.0.1:8080/ -c 20 --requests 5000 --dry-run
             """)
 
-    @Argument(help: "The http:// or https:// URL to load.")
-    var url: String
+    @Argument(help: "The http:// or https:// URL to load (or give --targets).")
+    var url: String?
 
     @OptionGroup var load: LoadOptions
 
@@ -89,10 +89,10 @@ struct RunCommand: ParsableCommand {
         var hlogFile = try hlog.map { try HLogFile(path: $0, startTime: Date()) }
         let finished = DispatchSemaphore(value: 0)
         let outcome = Mutex<LoadReport?>(nil)
-        orchestrator.onInterval = { id, t, counters, latency in
+        orchestrator.onInterval = { id, t, counters, latency, byName in
             guard id == testID else { return }
             progress.update(t: t, counters: counters, latency: latency)
-            hlogFile?.append(t: t, latency: latency)
+            hlogFile?.append(t: t, latency: latency, byName: byName)
         }
         orchestrator.onFinished = { id, report in
             guard id == testID else { return }
@@ -142,7 +142,7 @@ struct RunCommand: ParsableCommand {
             if case .invalid = error { throw ExitCode(2) }
             throw ExitCode(1)
         }
-        if !json { print("Running \(describe(config)) @ \(config.target)\n  \(drivers) driver(s) × \(config.connections) connection(s), \(threads) thread(s) each") }
+        if !json { print("Running \(describe(config)) @ \(where_(config))\n  \(drivers) driver(s) × \(config.connections) connection(s), \(threads) thread(s) each") }
         finished.wait()
         progress.finish()
         orchestrator.requestShutdown()

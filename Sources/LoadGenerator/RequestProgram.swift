@@ -1,0 +1,162 @@
+import HTTP1
+import StampedeModel
+
+/// One request of a test as workers send it: the whole message encoded once when nothing in it
+/// varies, or pieces (literal bytes and template fields, merged and parsed before the run) that a
+/// worker renders per request into the connection's buffer. Shared read-only by all workers.
+final class RequestProgram: @unchecked Sendable {
+    /// Where this request's results are counted (requests may share a name).
+    let nameIndex: Int
+    /// HEAD: the response has no body whatever its headers say.
+    let bodiless: Bool
+    /// May be resent after a stale keep-alive close.
+    let idempotent: Bool
+    let expectStatus: [StatusPattern]
+    let expectBody: SubstringScanner?
+    /// The whole request, when nothing in it is a template.
+    let fixed: UnsafeRawBufferPointer?
+    /// Otherwise the head (the whole message when the body is fixed), and a templated body
+    /// whose Content-Length is written per request.
+    let head: [Template.Part]
+    let body: [Template.Part]?
+    let needsSequence: Bool
+
+    init(_ request: CompiledRequest, nameIndex: Int) throws {
+        let spec = request.spec
+        self.nameIndex = nameIndex
+        bodiless = spec.method == "HEAD"
+        idempotent = spec.isIdempotent
+        expectStatus = spec.expectStatus
+        expectBody = spec.expectBody.map { SubstringScanner(Array($0.utf8)) }
+        let literal = request.path.isLiteral && request.body.isLiteral && request.headers.allSatisfy { $0.1.isLiteral }
+        if literal {
+            let bytes = try HTTPRequestEncoder.encode(method: spec.method, url: request.origin, headers: spec.headers, body: spec.body)
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
+            bytes.withUnsafeBytes { copy.copyMemory(from: $0) }
+            fixed = UnsafeRawBufferPointer(copy)
+            head = []
+            body = nil
+            needsSequence = false
+            return
+        }
+        fixed = nil
+        var parts: [Template.Part] = [.literal(Array("\(spec.method) ".utf8))]
+        parts += request.path.parts
+        parts.append(.literal(Array(" HTTP/1.1\r\n".utf8)))
+        parts.append(.literal(Array(HTTPRequestEncoder.defaultHeaders(given: spec.headers.map(\.0),
+                                                                      hostHeader: request.origin.hostHeader).utf8)))
+        for (name, value) in request.headers where name.lowercased() != "content-length" {
+            parts.append(.literal(Array("\(name): ".utf8)))
+            parts += value.parts
+            parts.append(.literal([13, 10]))
+        }
+        if request.body.isLiteral {
+            let bytes = request.body.parts.reduce(into: [UInt8]()) { if case .literal(let b) = $1 { $0 += b } }
+            if HTTPRequestEncoder.needsContentLength(method: spec.method, bodyCount: bytes.count) {
+                parts.append(.literal(Array("Content-Length: \(bytes.count)\r\n".utf8)))
+            }
+            parts.append(.literal([13, 10] + bytes))
+            body = nil
+        } else {
+            body = request.body.parts
+        }
+        head = Self.merged(parts)
+        needsSequence = request.path.needsSequence || request.body.needsSequence || request.headers.contains { $0.1.needsSequence }
+    }
+
+    deinit { fixed?.deallocate() }
+
+    /// Adjacent literals joined: fewer pieces to walk per request.
+    private static func merged(_ parts: [Template.Part]) -> [Template.Part] {
+        var out: [Template.Part] = []
+        for part in parts {
+            if case .literal(let b) = part, case .literal(let a)? = out.last {
+                out[out.count - 1] = .literal(a + b)
+            } else if case .literal(let b) = part, b.isEmpty {
+                continue
+            } else {
+                out.append(part)
+            }
+        }
+        return out
+    }
+}
+
+/// What a template field renders to for one request.
+struct RenderValues {
+    var sequence: Int
+    var connection: Int
+    let driver: [UInt8]
+    /// Data rows, each column's bytes.
+    let rows: [[[UInt8]]]
+}
+
+extension RequestProgram {
+    /// Writes the request into `out` (cleared first); `scratch` holds a templated body while its
+    /// length is measured.
+    func render(into out: inout RenderBuffer, scratch: inout RenderBuffer, values: RenderValues, random: inout SplitMix64) {
+        out.removeAll()
+        Self.render(head, into: &out, values: values, random: &random)
+        guard let body else { return }
+        scratch.removeAll()
+        Self.render(body, into: &scratch, values: values, random: &random)
+        out.append(Self.contentLengthPrefix)
+        out.append(decimal: Int64(scratch.count))
+        out.append(byte: 13); out.append(byte: 10); out.append(byte: 13); out.append(byte: 10)
+        out.append(scratch.bytes)
+    }
+
+    private static let contentLengthPrefix: [UInt8] = Array("Content-Length: ".utf8)
+
+    private static func render(_ parts: [Template.Part], into out: inout RenderBuffer, values: RenderValues, random: inout SplitMix64) {
+        for part in parts {
+            switch part {
+            case .literal(let bytes): out.append(bytes)
+            case .seq: out.append(decimal: Int64(values.sequence))
+            case .conn: out.append(decimal: Int64(values.connection))
+            case .driver: out.append(values.driver)
+            case .randInt(let lo, let hi):
+                let span = UInt64(bitPattern: hi &- lo) &+ 1
+                let offset = span == 0 ? random.next() : random.next(below: span)
+                out.append(decimal: lo &+ Int64(bitPattern: offset))
+            case .uuid: out.appendUUID(&random)
+            case .row(let column):
+                let rows = values.rows
+                out.append(rows[values.sequence % rows.count][column])
+            }
+        }
+    }
+}
+
+/// Picks the next request of a random mix in O(1) whatever the number of requests: Vose's alias
+/// method (one uniform index, one biased coin).
+struct WeightedPicker: Sendable {
+    private let probability: [Double]
+    private let alias: [Int]
+
+    init(weights: [Double]) {
+        let n = weights.count
+        let total = weights.reduce(0, +)
+        var scaled = weights.map { $0 * Double(n) / total }
+        var probability = [Double](repeating: 1, count: n)
+        var alias = Array(0..<n)
+        var small = scaled.indices.filter { scaled[$0] < 1 }
+        var large = scaled.indices.filter { scaled[$0] >= 1 }
+        while let s = small.popLast(), let l = large.popLast() {
+            probability[s] = scaled[s]
+            alias[s] = l
+            scaled[l] -= 1 - scaled[s]
+            if scaled[l] < 1 { small.append(l) } else { large.append(l) }
+        }
+        self.probability = probability
+        self.alias = alias
+    }
+
+    @inline(__always)
+    func pick(_ random: inout SplitMix64) -> Int {
+        let n = probability.count
+        if n == 1 { return 0 }
+        let i = Int(random.next(below: UInt64(n)))
+        return random.nextUnit() < probability[i] ? i : alias[i]
+    }
+}

@@ -1,0 +1,96 @@
+import HTTP1
+
+extension LoadSpec {
+    public static let maxRequestEntries = 1_000
+
+    /// Every request checked and its templates parsed: what the load generator encodes. The
+    /// encoder's own checks run on a sample rendering, so nothing passes here that it would refuse.
+    /// - Throws: `ConfigError` naming the entry and part (list form) or the short form's setting.
+    public func compiled() throws(ConfigError) -> [CompiledRequest] {
+        guard !requests.isEmpty else { throw ConfigError(.requestList, "needs at least one request") }
+        guard requests.count <= Self.maxRequestEntries else {
+            throw ConfigError(.requestList, "at most \(Self.maxRequestEntries) requests, got \(requests.count)")
+        }
+        let columns = data?.columns ?? []
+        var out: [CompiledRequest] = []
+        for (k, r) in requests.enumerated() {
+            func failure(_ part: String, _ reason: String) -> ConfigError {
+                if listForm { return ConfigError(.requestList, reason, entry: k, part: part) }
+                switch part {
+                case "url": return ConfigError(.target, reason)
+                case "method": return ConfigError(.method, reason)
+                case "headers": return ConfigError(.headers, reason)
+                case "body": return ConfigError(.body, reason)
+                default: return ConfigError(.requestList, reason, entry: k, part: part)
+                }
+            }
+            if let name = r.name, name.isEmpty || name.count > 200 || name.contains(where: { $0.isNewline }) {
+                throw failure("name", "must be 1-200 characters on one line")
+            }
+            guard r.weight.isFinite, r.weight > 0, r.weight <= 1e9 else { throw failure("weight", "must be a number > 0, got \(r.weight)") }
+            guard !r.method.isEmpty, r.method.utf8.allSatisfy({ HTTPBytes.isToken($0) }) else {
+                throw failure("method", "must be an HTTP method token such as GET or POST, got '\(r.method)'")
+            }
+            if let expect = r.expectBody, expect.isEmpty { throw failure("expect_body", "must not be empty") }
+
+            // URL: the origin literal, templates only in the path and query.
+            let url: Template
+            do { url = try Template(parsing: r.url, columns: columns) } catch { throw failure("url", error.reason) }
+            guard let schemeEnd = r.url.range(of: "://") else { throw failure("url", "expected http://host[:port]/path or https://...") }
+            let rest = r.url[schemeEnd.upperBound...]
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+            guard !rest[..<authorityEnd].contains("{{") else {
+                throw failure("url", "templates may appear in the path and query only: the scheme, host and port are fixed per test")
+            }
+            let origin: TargetURL
+            do { origin = try TargetURL(parsing: url.sample(row: data?.rows.first)) } catch { throw failure("url", error.reason) }
+            if origin.scheme != target.scheme || origin.host != target.host || origin.port != target.port {
+                throw failure("url", "every request must go to \(target.origin) (the first request's origin); several origins in one test are not supported")
+            }
+            var pathText = String(rest[authorityEnd...])
+            if let hash = pathText.firstIndex(of: "#") { pathText = String(pathText[..<hash]) }
+            if pathText.isEmpty || pathText.hasPrefix("?") { pathText = "/" + pathText }
+            let path: Template
+            do { path = try Template(parsing: pathText, columns: columns) } catch { throw failure("url", error.reason) }
+            try checkColumns(path.columns, part: "url", failure: failure) { value in
+                value.utf8.allSatisfy { $0 > 32 && $0 < 127 }
+            }
+
+            // Headers: names as given, values may be templates; checked as the encoder will.
+            var headers: [(String, Template)] = []
+            var sampled: [(String, String)] = []
+            for (name, value) in r.headers {
+                let t: Template
+                do { t = try Template(parsing: value, columns: columns) } catch { throw failure("headers", "\(name): \(error.reason)") }
+                try checkColumns(t.columns, part: "headers", failure: failure) { value in
+                    !value.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
+                }
+                headers.append((name, t))
+                sampled.append((name, t.sample(row: data?.rows.first)))
+            }
+            do { _ = try HTTPRequestEncoder.encode(method: r.method, url: origin, headers: sampled) } catch {
+                throw failure("headers", error.description)
+            }
+
+            // Body: a template when it is text with a field in it; bytes otherwise.
+            var body = Template(literal: r.body)
+            if r.body.contains(UInt8(ascii: "{")), let text = String(validating: r.body, as: UTF8.self), text.contains("{{") {
+                do { body = try Template(parsing: text, columns: columns) } catch { throw failure("body", error.reason) }
+            }
+            out.append(CompiledRequest(spec: r, origin: origin, path: path, headers: headers, body: body))
+        }
+        return out
+    }
+
+    /// Data values a template puts where they must keep the message well-formed.
+    private func checkColumns(_ used: [Int], part: String, failure: (String, String) -> ConfigError,
+                              valid: (String) -> Bool) throws(ConfigError) {
+        guard let data else { return }
+        for c in Set(used).sorted() {
+            if let bad = data.rows.firstIndex(where: { !valid($0[c]) }) {
+                let where_ = part == "url" ? "in a URL (percent-encode it: printable ASCII, no spaces)" : "in a header (no line breaks)"
+                throw failure(part, "data column '\(data.columns[c])', row \(bad + 1) ('\(data.rows[bad][c].prefix(40))') cannot go \(where_)")
+            }
+        }
+    }
+}
