@@ -46,6 +46,7 @@ perf: setup oracle release
 	$(SWIFT) build -c release --product kafka-bench
 	.build/release/kafka-bench .deps/bin/tansu
 	python3 Perf/http_vs_wrk.py $(RELEASE_BIN)
+	python3 Perf/workload_mix.py $(RELEASE_BIN)
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN)
 
 ## broker: a Tansu Kafka broker on 127.0.0.1:9092 for development (in-memory; Ctrl-C stops it)

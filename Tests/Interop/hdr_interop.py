@@ -68,13 +68,18 @@ def main():
         reader = HistogramLogReader(req["path"], HdrHistogram(LOWEST, HIGHEST, DIGITS))
         merged = HdrHistogram(LOWEST, HIGHEST, DIGITS)
         intervals = []
+        tags = {}
         while True:
             h = reader.get_next_interval_histogram()
             if h is None:
                 break
+            if h.get_tag():
+                # A tagged line (one name of a request mix): counted per tag, not in the total.
+                tags[h.get_tag()] = tags.get(h.get_tag(), 0) + h.get_total_count()
+                continue
             intervals.append(h.get_total_count())
             merged.add(h)
-        out = {"intervals": intervals, **stats(merged, ps)}
+        out = {"intervals": intervals, "tags": tags, **stats(merged, ps)}
     elif mode == "writelog":
         with open(req["path"], "w") as f:
             writer = HistogramLogWriter(f)

@@ -116,8 +116,11 @@ public final class Nginx {
     public let certificate: String
     private let server: ServerProcess
 
-    /// - Parameter httpSettings: extra directives for the `http` block (e.g. `keepalive_timeout 1s;`).
-    public init(httpSettings: String = "") throws {
+    /// - Parameters:
+    ///   - httpSettings: extra directives for the `http` block (e.g. `keepalive_timeout 1s;`).
+    ///   - locations: extra `location` blocks, before the catch-all `location /` (200, a fixed body).
+    ///   - logFormat: the access log's line format (nginx variables); nil: nginx's combined format.
+    public init(httpSettings: String = "", locations: String = "", logFormat: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-nginx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = freePort()
@@ -136,7 +139,8 @@ public final class Nginx {
             error_log \(dir)/error.log warn;
             events { worker_connections 16384; }
             http {
-                access_log \(dir)/access.log;
+                \(logFormat.map { "log_format stampede '\($0)';" } ?? "")
+                access_log \(dir)/access.log\(logFormat == nil ? "" : " stampede");
                 client_body_temp_path \(dir)/body;
                 proxy_temp_path \(dir)/proxy;
                 fastcgi_temp_path \(dir)/fastcgi;
@@ -150,6 +154,7 @@ public final class Nginx {
                     ssl_certificate \(certificate);
                     ssl_certificate_key \(dir)/key.pem;
                     ssl_session_cache shared:SSL:1m;
+                    \(locations)
                     location / { return 200 "hello from nginx\\n"; }
                 }
             }
@@ -158,6 +163,13 @@ public final class Nginx {
         server = try ServerProcess(URL(fileURLWithPath: "/usr/sbin/nginx"),
                                    ["-p", dir, "-c", "\(dir)/nginx.conf", "-e", "\(dir)/error.log"], port: port)
         try waitForPort(tlsPort)
+    }
+
+    /// The access log's lines, once it holds at least `expected` (see `accessLogLines(expecting:)`).
+    public func accessLog(expecting expected: Int, seconds: Double = 5) throws -> [String] {
+        _ = try accessLogLines(expecting: expected, seconds: seconds)
+        let text = try String(contentsOfFile: directory.appendingPathComponent("access.log").path, encoding: .utf8)
+        return text.split(separator: "\n").map(String.init)
     }
 
     /// Lines in the access log (one per request nginx answered), now.

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""make perf: what a request mix and templates cost, as ratios to the single-URL run.
+
+nginx (1 worker on CPU 0, access log off) answers three paths. `stampede bench` (on CPU 1, 50
+connections) takes turns, for ROUNDS rounds of SECONDS each, at:
+  - single:    one URL (the baseline, encoded once);
+  - mix:       three named requests weighted 1:2:7 (--targets), results per name;
+  - templated: one URL with {{seq}} in it, rendered per request.
+For each: req/s and client CPU seconds (user+sys, from wait4) per 100k requests, medians over
+rounds, and the ratio to single measured in the same run. Goal: >= 0.95x req/s, <= 1.05x CPU.
+
+Usage: Perf/workload_mix.py STAMPEDE_BINARY [--rounds N] [--seconds S]
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+NGINX_CONF = """
+worker_processes 1;
+worker_cpu_affinity 01;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location / {{ return 200 "hello from nginx\\n"; }}
+    }}
+}}
+"""
+
+
+def raise_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def bench(binary, args, seconds):
+    """Runs one bench; returns (rps, cpu seconds per 100k responses)."""
+    argv = ["taskset", "-c", "1", binary, "bench", *args, "--connections", "50", "--duration", str(seconds), "--json"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=raise_nofile)
+    out, err = proc.communicate(timeout=seconds + 60)
+    if proc.returncode != 0:
+        sys.exit(f"bench failed ({proc.returncode}): {err.decode().strip()[:500]}")
+    report = json.loads(out)
+    return report["rps"], report["responses"]
+
+
+def measured(binary, args, seconds):
+    """bench with the child's CPU time taken from RUSAGE_CHILDREN around it."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rps, responses = bench(binary, args, seconds)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return rps, cpu / responses * 100_000
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=5)
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="stampede-mix-")
+    port = 18191
+    with open(f"{work}/nginx.conf", "w") as f:
+        f.write(NGINX_CONF.format(dir=work, port=port))
+    base = f"http://127.0.0.1:{port}"
+    with open(f"{work}/mix.json", "w") as f:
+        json.dump([{"name": "home", "url": f"{base}/", "weight": 1},
+                   {"name": "items", "url": f"{base}/items", "weight": 2},
+                   {"name": "item", "url": f"{base}/items/42", "weight": 7}], f)
+    shapes = {
+        "single": [f"{base}/"],
+        "mix": ["--targets", f"{work}/mix.json"],
+        "templated": [f"{base}/items/{{{{seq}}}}"],
+    }
+    nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
+    nginx = subprocess.Popen([nginx_bin, "-p", work, "-c", f"{work}/nginx.conf", "-e", f"{work}/error.log"],
+                             preexec_fn=raise_nofile)
+    time.sleep(1)
+    try:
+        samples = {name: [] for name in shapes}
+        for r in range(args.rounds):
+            for name, shape in shapes.items():
+                samples[name].append(measured(args.binary, shape, args.seconds))
+            print(f"  round {r + 1}: " + ", ".join(f"{n} {samples[n][-1][0]:.0f} req/s" for n in shapes), file=sys.stderr)
+        med = {n: (statistics.median(s[0] for s in v), statistics.median(s[1] for s in v)) for n, v in samples.items()}
+        single_rps, single_cpu = med["single"]
+        print(f"\nrequest mix and templates vs one URL, nginx 1 worker on CPU 0, stampede on CPU 1, 50 connections, "
+              f"{args.rounds} rounds x {args.seconds} s, medians")
+        print(f"{'':10} {'req/s':>10} {'ratio':>7}   {'CPU-s/100k':>11} {'ratio':>7}   goal: >= 0.95x req/s, <= 1.05x CPU")
+        for name, (rps, cpu) in med.items():
+            print(f"{name:10} {rps:10.0f} {rps / single_rps:7.3f}   {cpu:11.3f} {cpu / single_cpu:7.3f}")
+    finally:
+        nginx.terminate()
+        nginx.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
