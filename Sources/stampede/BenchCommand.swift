@@ -9,7 +9,7 @@ import StampedeWire
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Load one URL from this machine and report latency percentiles, like wrk.",
+        abstract: "Load a URL (or a mix of requests) from this machine and report latency percentiles, like wrk.",
         discussion: """
             Avalanche (the default) keeps every connection busy: the next request leaves as soon \
             as the previous response ends. Tsunami paces each connection (--delay-ms) or the whole \
@@ -26,6 +26,14 @@ struct BenchCommand: ParsableCommand {
               stampede bench http://127.0.0.1:8080/api -m POST --body @payload.json \\
                   -H 'Content-Type: application/json' --threshold p99_ms=50
               stampede bench http://127.0.0.1:8080/ --mode tsunami -R 500 -d 1m --dry-run
+              stampede bench --targets mix.json --data users.csv -c 50 -d 30s --seed 7
+              stampede bench 'http://127.0.0.1:8080/items/{{seq}}' --requests 1000
+
+            --targets FILE sends a mix of requests instead of one URL: a JSON list \
+            ([{"name": "home", "url": "http://h/", "weight": 7, "expect_status": [200]}, ...]) or \
+            Vegeta's target format. URLs, header values and bodies may hold templates: {{seq}}, \
+            {{driver}}, {{conn}}, {{rand_int:LO:HI}}, {{uuid}}, {{row.COLUMN}} (from --data). \
+            See docs/workload.md.
 
             Exit codes: 0 success, 1 nothing succeeded (e.g. the target is unreachable), \
             2 bad flags, 3 a --threshold failed.
@@ -109,7 +117,7 @@ func describe(_ config: LoadSpec) -> String {
 
 /// The URL, or for a list of requests the origin and how many.
 func where_(_ config: LoadSpec) -> String {
-    config.listForm ? "\(config.target.origin) (\(config.requests.count) requests, \(config.order.rawValue) order, seed \(config.seed.map(String.init) ?? "drawn"))" : config.target.description
+    config.listForm ? "\(config.target.origin) (\(config.requests.count) requests, \(config.order.rawValue) order)" : config.target.description
 }
 
 func formatSeconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s))s" : String(format: "%.2fs", s) }
@@ -152,7 +160,10 @@ func printSummary(_ report: LoadReport, firstError: String?, interrupted: Bool, 
     }
     let codes = report.status_codes.byCode.sorted { $0.key < $1.key }
     if !codes.isEmpty { print("  Status codes: " + codes.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
-    if let byName = report.by_name { printByName(byName) }
+    if let byName = report.by_name {
+        printByName(byName)
+        if let seed = report.seed { print("  Seed: \(seed) (--seed \(seed) repeats the draw)") }
+    }
     if let stale = report.retried_stale, stale > 0 {
         print("  Retried: \(stale) request(s) resent once after the server closed an idle keep-alive connection")
     }

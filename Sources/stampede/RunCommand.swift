@@ -25,6 +25,7 @@ struct RunCommand: ParsableCommand {
               stampede run http://127.0.0.1:8080/ --mode tsunami -R 1000 -d 30s \\
                   --listen 127.0.0.1:8090
               stampede run http://127.0.0.1:8080/ -c 20 --requests 5000 --dry-run
+              stampede run --targets targets.txt --drivers 2 --order sequence -d 1m
             """)
 
     @Argument(help: "The http:// or https:// URL to load (or give --targets).")

@@ -88,13 +88,19 @@ import TestSupport
             examples += found
         }
         let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
-            + Self.doc("cli.md")
+            + Self.doc("cli.md") + Self.doc("workload.md")
         examples += Self.examples(in: readme, commands: ["bench", "run"])
         #expect(examples.count >= 6, "\(examples)")
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-examples-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         try Data(#"{"item": 1}"#.utf8).write(to: scratch.appendingPathComponent("payload.json"))
+        // The files the workload examples name: a JSON list, a Vegeta file, CSV data.
+        try Data(#"[{"name": "home", "url": "http://127.0.0.1:8080/", "weight": 3}, {"url": "http://127.0.0.1:8080/items/{{seq}}"}]"#.utf8)
+            .write(to: scratch.appendingPathComponent("mix.json"))
+        try Data("GET http://127.0.0.1:8080/\nX-Test: 1\n\nPOST http://127.0.0.1:8080/orders\n@payload.json\n".utf8)
+            .write(to: scratch.appendingPathComponent("targets.txt"))
+        try Data("id,name\n1,ann\n2,bob\n".utf8).write(to: scratch.appendingPathComponent("users.csv"))
         for example in examples {
             // Drop a trailing comment or redirection: the flags are what is checked.
             var line = example
@@ -102,7 +108,7 @@ import TestSupport
             let command = "cd '\(scratch.path)' && '\(stampedeBinary.path)' \(line.dropFirst("stampede ".count)) --dry-run"
             let result = try runCommand(URL(fileURLWithPath: "/bin/sh"), ["-c", command], timeout: 30)
             #expect(result.status == 0, "\(example): \(result.stderr)")
-            #expect(result.stdout.contains(#""target":"#), "\(example): \(result.stdout)")
+            #expect(result.stdout.contains(#""target":"#) || result.stdout.contains(#""requests":"#), "\(example): \(result.stdout)")
         }
     }
 }
