@@ -18,10 +18,15 @@ extension TestBook {
                 continue
             }
             var given: [String: Int] = [:]
+            // {{seq}} and data rows go on where the failed driver stopped: its place among the
+            // drivers, from the count it reported, each survivor after the one before.
+            var seqStart = (run.shares[share]?.requests ?? unsent) - unsent
             for (i, survivor) in survivors.enumerated() {
                 let requests = unsent / survivors.count + (i < unsent % survivors.count ? 1 : 0)
                 guard requests > 0 else { continue }
-                if send(run, part: run.nextPart, requests: requests, to: survivor) { given[survivor] = requests }
+                let place = (index: run.assigned.firstIndex(of: failed) ?? 0, count: run.assigned.count, start: seqStart)
+                if send(run, part: run.nextPart, requests: requests, to: survivor, place: place) { given[survivor] = requests }
+                seqStart += requests
             }
             run.redistributed.append(Redistribution(from: failed, requests: given.values.reduce(0, +), to: given))
             log.warning("unsent requests handed over", metadata: [
@@ -31,9 +36,13 @@ extension TestBook {
     }
 
     /// Sends one extra part of a test to one driver; false (logged) when it could not be queued.
-    private func send(_ run: TestRun, part: Int, requests: Int, to driver: String) -> Bool {
+    private func send(_ run: TestRun, part: Int, requests: Int, to driver: String,
+                      place: (index: Int, count: Int, start: Int)) -> Bool {
         var spec = run.definition.spec(driverCount: run.assigned.count)
         spec.requests = requests
+        spec.shard = place.index
+        spec.shards = place.count
+        spec.seq_start = place.start
         spec.connections = min(spec.connections, requests)
         let startAt = clock.wallMs()
         do {

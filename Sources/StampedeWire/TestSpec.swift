@@ -102,7 +102,12 @@ public struct TestSpec: Codable, Sendable, Equatable {
             do { spec.data = try CSVData(parsing: data_csv) } catch { throw ConfigError(.data, error.reason) }
         }
         spec.shard = shard
-        if let index = self.shard, let count = shards { spec.shard = Shard(index: index, count: count, start: seq_start ?? 0) }
+        if let index = self.shard, let count = shards {
+            guard count >= 1, (0..<count).contains(index), (seq_start ?? 0) >= 0 else {
+                throw ConfigError(.requestList, "shard \(index) of \(count) (from \(seq_start ?? 0)) is not a place among the drivers")
+            }
+            spec.shard = Shard(index: index, count: count, start: seq_start ?? 0)
+        }
         spec.driverName = driverName
         spec.mode = mode
         spec.connections = connections
