@@ -226,6 +226,7 @@ public final class DriverAgent: @unchecked Sendable {
             final.retried_stale = result.counters.retriedStale > 0 ? result.counters.retriedStale : nil
             final.status_codes = result.counters.statusCodes
             final.by_name = NameShare.byName(result.byName)
+            final.sockets = result.sockets
             final.part = part
             publish(.final(final))
             log.info("test done", metadata: ["test_id": "\(testID)", "requests": "\(result.counters.requests)", "responses": "\(result.counters.responses)"])

@@ -26,6 +26,9 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
     /// Scheme, host and port, as `http://host:port`.
     public var origin: String { "\(scheme.rawValue)://\(hostHeader)" }
 
+    /// Whether two URLs share scheme, host and port (and so a connection).
+    public func sameOrigin(_ other: TargetURL) -> Bool { scheme == other.scheme && host == other.host && port == other.port }
+
     /// Parses `http://host[:port][/path][?query]` or https.
     /// - Throws: `URLError` saying what is wrong (scheme, host, port).
     public init(parsing text: String) throws(URLError) {

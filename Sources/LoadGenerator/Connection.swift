@@ -31,8 +31,14 @@ struct Connection {
     var session: TLSSavedSession?
     var saveSession = false
     var parser = HTTPResponseParser()
-    /// The request being sent (an index into the workload's programs) and its bytes.
+    /// The request being sent (an index into the workload's programs) and its bytes. `chosen`:
+    /// the next request is picked (its origin's socket is the active one) but not sent yet.
     var current = 0
+    var chosen = false
+    /// The origin of the active socket (`fd`), and the connection's sockets to its other origins,
+    /// kept alive while idle (one entry per origin; empty when the test has one origin).
+    var origin = 0
+    var parked: [ParkedSocket] = []
     var outgoing = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Where a templated request is rendered; owned by the connection, freed by its worker.
     var render = RenderBuffer()
@@ -57,4 +63,15 @@ struct Connection {
     var responseStarted = false
     /// The current request is being resent on a fresh connection after a stale keep-alive close.
     var retrying = false
+}
+
+/// A connection's idle socket to one origin while it talks to another, with what belongs to that
+/// origin: the TLS stream and the session to resume.
+struct ParkedSocket {
+    var fd: Int32 = -1
+    var tls: TLSStream?
+    var reused = false
+    var interest: IOEvents = []
+    var session: TLSSavedSession?
+    var saveSession = false
 }

@@ -9,10 +9,13 @@ extension LoadReport {
                   startedAt: result.startedAt, duration: result.duration, drivers: drivers, counters: c,
                   latency: result.latency, serviceTime: result.serviceTime, thresholds: thresholds)
         connections = result.config.connections
+        sockets = result.sockets
         threads = result.config.threads
         interrupted = result.interrupted ? true : nil
-        tls_handshakes = result.config.target.isTLS ? c.tlsHandshakes : nil
-        tls_resumed = result.config.target.isTLS ? c.tlsResumed : nil
+        // https anywhere in the test (a list may mix origins).
+        let tls = result.config.target.isTLS || result.config.requests.contains { $0.url.lowercased().hasPrefix("https:") }
+        tls_handshakes = tls ? c.tlsHandshakes : nil
+        tls_resumed = tls ? c.tlsResumed : nil
         setByName(result.byName)
         seed = result.seed
     }

@@ -37,13 +37,16 @@ public struct LoadResult: Sendable {
     public let byName: [NamedFigures]
     /// The seed of the random mix and templates (given, or drawn at start).
     public let seed: UInt64
+    /// The most sockets open at once (per thread, summed): the connections, times the origins
+    /// each needed.
+    public let sockets: Int
 }
 
 /// Runs a load test: `threads` reactor threads, each with its share of the connections and of the
 /// request budget, merged at the end (counters summed, histograms added).
 public final class LoadRun: Sendable {
     public let config: LoadSpec
-    private let address: SocketAddress
+    private let endpoints: [Endpoint]
     private let workload: Workload
     private let tlsContext: TLSContext?
     private let remotes = Mutex<[ReactorRemote]>([])
@@ -54,14 +57,18 @@ public final class LoadRun: Sendable {
     public init(config: LoadSpec) throws {
         try config.validate()
         self.config = config
-        let addresses = try SocketAddress.resolve(host: config.target.host, port: config.target.port)
-        address = addresses[0]
-        workload = try Workload(config)
+        let workload = try Workload(config)
+        self.workload = workload
+        endpoints = try workload.origins.map { origin in
+            Endpoint(address: try SocketAddress.resolve(host: origin.host, port: origin.port)[0], serverName: origin.bareHost,
+                     isTLS: origin.isTLS)
+        }
         // Past 1,000 connections memory matters more than a malloc per request.
-        tlsContext = config.target.isTLS
+        tlsContext = workload.origins.contains(where: \.isTLS)
             ? try TLSContext(verify: !config.insecure, caFile: config.caFile, releaseIdleBuffers: config.connections > 1_000)
             : nil
-        let needed = config.connections + 64
+        // Each connection may hold a socket per origin.
+        let needed = config.connections * workload.origins.count + 64
         if raiseOpenFileLimit() < needed {
             throw ConfigError(.connections, "needs \(needed) file descriptors; raise the limit with `ulimit -n`")
         }
@@ -137,8 +144,10 @@ public final class LoadRun: Sendable {
         var service = HDRHistogram()
         var firstError: String?
         var byName: [NamedFigures] = []
+        var sockets = 0
         for case let r? in results.withLock({ $0 }) {
             if let error = r.setupError { throw error }
+            sockets += r.peakSockets
             counters = counters + r.counters
             try merge(r.byName, into: &byName)
             try latency.add(r.latency)
@@ -150,7 +159,7 @@ public final class LoadRun: Sendable {
                           counters: counters, latency: latency,
                           serviceTime: config.mode == .tsunami ? service : nil, intervalCount: intervalCount,
                           firstError: firstError, interrupted: interruptedFlag.load(ordering: .relaxed),
-                          byName: byName, seed: workload.seed)
+                          byName: byName, seed: workload.seed, sockets: sockets)
     }
 
     private struct WorkerResult: @unchecked Sendable {
@@ -158,6 +167,7 @@ public final class LoadRun: Sendable {
         var latency = HDRHistogram()
         var serviceTime = HDRHistogram()
         var byName: [NamedFigures] = []
+        var peakSockets = 0
         var firstError: String?
         var endedAt: UInt64 = 0
         var setupError: Error?
@@ -171,7 +181,7 @@ public final class LoadRun: Sendable {
                 try pinCurrentThread(to: t % ProcessInfo.processInfo.activeProcessorCount)
             }
             let reactor = try Reactor()
-            let worker = Worker(reactor: reactor, config: config, address: address, tlsContext: tlsContext,
+            let worker = Worker(reactor: reactor, config: config, endpoints: endpoints, tlsContext: tlsContext,
                                 workload: workload, connections: connections, connectionOffset: connectionOffset,
                                 budget: budget, startAt: startAt, sink: sink, threadIndex: t)
             reactor.onWakeup = { [unowned worker, self] in
@@ -185,6 +195,7 @@ public final class LoadRun: Sendable {
             result.latency = worker.latency
             result.serviceTime = worker.serviceTime
             result.byName = worker.nameTotals
+            result.peakSockets = worker.peakSockets
             result.firstError = worker.firstError
         } catch {
             result.setupError = error
@@ -192,6 +203,13 @@ public final class LoadRun: Sendable {
         result.endedAt = monotonicNanoseconds()
         return result
     }
+}
+
+/// Where one origin's sockets connect: its address (resolved once, before the run) and TLS name.
+struct Endpoint: Sendable {
+    let address: SocketAddress
+    let serverName: String
+    let isTLS: Bool
 }
 
 /// Adds per-name figures into `total` (same names, same order; empty `total` takes `part`).

@@ -7,6 +7,8 @@ import StampedeModel
 final class RequestProgram: @unchecked Sendable {
     /// Where this request's results are counted (requests may share a name).
     let nameIndex: Int
+    /// Which of the workload's origins it goes to.
+    let origin: Int
     /// HEAD: the response has no body whatever its headers say.
     let bodiless: Bool
     /// May be resent after a stale keep-alive close.
@@ -21,9 +23,10 @@ final class RequestProgram: @unchecked Sendable {
     let body: [Template.Part]?
     let needsSequence: Bool
 
-    init(_ request: CompiledRequest, nameIndex: Int) throws {
+    init(_ request: CompiledRequest, nameIndex: Int, origin: Int) throws {
         let spec = request.spec
         self.nameIndex = nameIndex
+        self.origin = origin
         bodiless = spec.method == "HEAD"
         idempotent = spec.isIdempotent
         expectStatus = spec.expectStatus

@@ -8,6 +8,7 @@ import TLS
 extension Worker {
     func reactor(_ reactor: Reactor, ready events: IOEvents, fd: Int32, token i: Int) {
         let now = monotonicNanoseconds()
+        if fd != conns[i].fd { parkedReady(i, fd: fd); return }
         switch conns[i].state {
         case .connecting: connected(i, now: now)
         case .handshaking: handshake(i, now: now)
@@ -87,13 +88,13 @@ extension Worker {
             case .wantRead: setInterest(i, .readable)
             case .wantWrite: setInterest(i, .writable)
             case .closed:
-                noteFirstError("TLS handshake with \(address): connection closed by the server (is it speaking plain HTTP?)")
+                noteFirstError("TLS handshake with \(address(i)): connection closed by the server (is it speaking plain HTTP?)")
                 fail(i, .tls, now: now)
             }
         } catch {
             // "wrong version number": the first bytes back were not a TLS record, e.g. an HTTP answer.
             let hint = error.detail.contains("wrong version number") ? " (the server answered without TLS: is it plain HTTP?)" : ""
-            noteFirstError("TLS handshake with \(address): \(error.detail)\(hint)")
+            noteFirstError("TLS handshake with \(address(i)): \(error.detail)\(hint)")
             fail(i, .tls, now: now)
         }
     }

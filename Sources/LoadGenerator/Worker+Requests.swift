@@ -3,10 +3,10 @@ import StampedeModel
 /// Which request a connection sends next, its bytes, and how its outcome is counted (in total
 /// and, for a list of requests, under its name).
 extension Worker {
-    /// Picks the connection's next request and makes its bytes ready in `outgoing`: the encoded
-    /// message, or the connection's buffer with the templates rendered.
+    /// Picks the connection's next request, and makes the socket to its origin the active one
+    /// (parking the other; a test with one origin never switches).
     @inline(__always)
-    func prepareRequest(_ i: Int) {
+    func chooseRequest(_ i: Int) {
         let index: Int
         if workload.order == .sequence {
             index = conns[i].journey
@@ -15,7 +15,17 @@ extension Worker {
             index = workload.picker.pick(&random)
         }
         conns[i].current = index
-        let program = workload.programs[index]
+        conns[i].chosen = true
+        let origin = workload.programs[index].origin
+        if origin != conns[i].origin { switchOrigin(i, to: origin) }
+    }
+
+    /// Makes the chosen request's bytes ready in `outgoing`: the encoded message, or the
+    /// connection's buffer with the templates rendered.
+    @inline(__always)
+    func prepareRequest(_ i: Int) {
+        conns[i].chosen = false
+        let program = workload.programs[conns[i].current]
         if let fixed = program.fixed {
             conns[i].outgoing = fixed
         } else {

@@ -9,7 +9,8 @@ import TLS
 final class Worker: ReactorHandler, ReactorTimerHandler {
     let reactor: Reactor
     let config: LoadSpec
-    let address: SocketAddress
+    /// Where each origin's sockets connect (`Connection.origin` indexes it).
+    let endpoints: [Endpoint]
     let tlsContext: TLSContext?
     let workload: Workload
     let readBuffer: UnsafeMutableRawBufferPointer
@@ -49,6 +50,10 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     var nameTotals: [NamedFigures]
     var intervalIndex = 0
     var firstError: String?
+    /// Sockets open now and at most (a test with several origins opens one per origin a
+    /// connection needs).
+    var openSockets = 0
+    var peakSockets = 0
     var handlerID = 0
     var timerID = 0
 
@@ -59,11 +64,11 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// - Parameters:
     ///   - connectionOffset: global index of this worker's first connection (staggers tsunami starts).
     ///   - budget: requests this worker may send (`Int.max` for a timed run).
-    init(reactor: Reactor, config: LoadSpec, address: SocketAddress, tlsContext: TLSContext?, workload: Workload,
+    init(reactor: Reactor, config: LoadSpec, endpoints: [Endpoint], tlsContext: TLSContext?, workload: Workload,
          connections: Int, connectionOffset: Int, budget: Int, startAt: UInt64, sink: IntervalSink, threadIndex: Int) {
         self.reactor = reactor
         self.config = config
-        self.address = address
+        self.endpoints = endpoints
         self.tlsContext = tlsContext
         self.workload = workload
         self.connectionOffset = connectionOffset
@@ -80,7 +85,9 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         self.sink = sink
         self.threadIndex = threadIndex
         conns = .allocate(capacity: connections)
-        conns.initialize(repeating: Connection())
+        var blank = Connection()
+        if workload.origins.count > 1 { blank.parked = Array(repeating: ParkedSocket(), count: workload.origins.count) }
+        conns.initialize(repeating: blank)
         remainingBudget = budget
         active = connections
         if let intervalNs {
@@ -127,6 +134,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             setTimer(i, at: conns[i].nextSend)
             return
         }
+        if !conns[i].chosen { chooseRequest(i) }
         if conns[i].fd < 0 { startConnect(i, now: now); return }
         send(i, now: now)
     }
@@ -175,15 +183,16 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
 
     func startConnect(_ i: Int, now: UInt64) {
         do {
-            let (fd, inProgress) = try TCPSocket.connect(to: address)
+            let (fd, inProgress) = try TCPSocket.connect(to: address(i))
             conns[i].fd = fd
+            socketOpened()
             conns[i].state = .connecting
             conns[i].deadline = now + timeoutNs
             conns[i].interest = inProgress ? .writable : .readable
             try reactor.register(fd: fd, events: conns[i].interest, handler: handlerID, token: i)
             if !inProgress { connected(i, now: now) }
         } catch {
-            noteFirstError("connect to \(address): \(error)")
+            noteFirstError("connect to \(address(i)): \(error)")
             fail(i, .connect, now: now)
         }
     }
@@ -191,18 +200,18 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func connected(_ i: Int, now: UInt64) {
         let err = TCPSocket.pendingError(conns[i].fd)
         guard err == 0 else {
-            noteFirstError(IOError(errno: err, operation: "connect", context: address.description).description)
+            noteFirstError(IOError(errno: err, operation: "connect", context: address(i).description).description)
             fail(i, .connect, now: now)
             return
         }
-        guard let tlsContext else {
+        guard endpoints[conns[i].origin].isTLS, let tlsContext else {
             established(i)
             conns[i].deadline = 0
             proceed(i, now: now)
             return
         }
         do {
-            conns[i].tls = try TLSStream(context: tlsContext, fd: conns[i].fd, serverName: config.target.bareHost,
+            conns[i].tls = try TLSStream(context: tlsContext, fd: conns[i].fd, serverName: endpoints[conns[i].origin].serverName,
                                          resume: conns[i].session)
             conns[i].state = .handshaking
             handshake(i, now: now)
@@ -288,6 +297,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         guard conns[i].fd >= 0 else { return }
         conns[i].tls = nil
         reactor.close(fd: conns[i].fd)
+        openSockets -= 1
         conns[i].fd = -1
         conns[i].interest = []
         conns[i].reused = false
@@ -296,6 +306,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func retire(_ i: Int) {
         guard conns[i].state != .retired else { return }
         closeSocket(i)
+        closeParked(i)
         conns[i].state = .retired
         conns[i].deadline = 0
         active -= 1
@@ -360,10 +371,10 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         for i in conns.indices where conns[i].deadline != 0 && now >= conns[i].deadline {
             switch conns[i].state {
             case .connecting:
-                noteFirstError("connect to \(address): timed out after \(config.timeoutMs) ms")
+                noteFirstError("connect to \(address(i)): timed out after \(config.timeoutMs) ms")
                 fail(i, .connect, now: now)
             case .handshaking:
-                noteFirstError("TLS handshake with \(address) timed out after \(config.timeoutMs) ms (is the server speaking plain HTTP?)")
+                noteFirstError("TLS handshake with \(address(i)) timed out after \(config.timeoutMs) ms (is the server speaking plain HTTP?)")
                 fail(i, .tls, now: now)
             case .writing, .reading: fail(i, .timeout, now: now)
             default: conns[i].deadline = 0

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP1
 import StampedeModel
 import Synchronization
 
@@ -7,6 +8,8 @@ import Synchronization
 /// driver's sequence numbers.
 final class Workload: Sendable {
     let programs: [RequestProgram]
+    /// The distinct origins (scheme, host, port) the requests go to, the first request's first.
+    let origins: [TargetURL]
     /// Distinct request names, in order of first appearance.
     let names: [String]
     /// Results are counted per name too (the list form).
@@ -23,13 +26,16 @@ final class Workload: Sendable {
     init(_ spec: LoadSpec) throws {
         let compiled = try spec.compiled()
         var names: [String] = []
+        var origins: [TargetURL] = []
         var programs: [RequestProgram] = []
         for request in compiled {
             let name = request.spec.displayName
             let index = names.firstIndex(of: name) ?? { names.append(name); return names.count - 1 }()
-            programs.append(try RequestProgram(request, nameIndex: index))
+            let origin = origins.firstIndex { $0.sameOrigin(request.origin) } ?? { origins.append(request.origin); return origins.count - 1 }()
+            programs.append(try RequestProgram(request, nameIndex: index, origin: origin))
         }
         self.programs = programs
+        self.origins = origins
         self.names = names
         tracksNames = spec.listForm
         order = spec.order

@@ -92,7 +92,11 @@ final class TestBook {
 
     /// Creates a test from a validated config.
     func create(_ config: TestConfig) throws(TestBookError) -> TestRun {
-        guard allowedTargets.allows(config.target.bareHost) else { throw .targetNotAllowed(host: config.target.bareHost) }
+        // Every origin of a request list, not just the first.
+        let compiled: [CompiledRequest]
+        do { compiled = try config.load.compiled() } catch { throw .invalid(FieldError(TestConfig.field(error), error.reason)) }
+        let hosts = compiled.map(\.origin.bareHost)
+        if let host = hosts.first(where: { !allowedTargets.allows($0) }) { throw .targetNotAllowed(host: host) }
         guard tests[config.testID] == nil else { throw .exists(testID: config.testID) }
         let run = TestRun(createdAtMs: clock.wallMs(), definition: config)
         tests[run.id] = run

@@ -227,6 +227,11 @@ final class TestRun {
         report.redistributed = redistributed.isEmpty ? nil : redistributed
         report.setByName(byName.keys.sorted().map { byName[$0]! })
         report.seed = definition.load.seed
+        if finished {
+            report.connections = definition.load.connections * assigned.count
+            // Each driver's own share (handed-over parts run after it, on the same connections' budget).
+            report.sockets = finals.filter { $0.key.part == 1 }.values.compactMap(\.sockets).reduce(0, +)
+        }
         return (report, latency)
     }
 

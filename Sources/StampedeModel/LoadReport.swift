@@ -56,6 +56,9 @@ public struct LoadReport: Codable, Sendable {
     /// Tsunami only: service time from the actual send, not corrected for coordinated omission.
     public var service_time_us: LatencySummary?
     public var connections: Int?
+    /// The most sockets open at once: `connections` when every request goes to one origin, up
+    /// to connections × origins for a list that names several.
+    public var sockets: Int?
     public var threads: Int?
     public var bytes_read: Int?
     /// Requests resent once on a fresh connection because a reused one closed before any byte of

@@ -44,9 +44,6 @@ extension LoadSpec {
             }
             let origin: TargetURL
             do { origin = try TargetURL(parsing: url.sample(row: data?.rows.first)) } catch { throw failure("url", error.reason) }
-            if origin.scheme != target.scheme || origin.host != target.host || origin.port != target.port {
-                throw failure("url", "every request must go to \(target.origin) (the first request's origin); several origins in one test are not supported")
-            }
             var pathText = String(rest[authorityEnd...])
             if let hash = pathText.firstIndex(of: "#") { pathText = String(pathText[..<hash]) }
             if pathText.isEmpty || pathText.hasPrefix("?") { pathText = "/" + pathText }

@@ -70,7 +70,8 @@ public enum RequestOrder: String, Sendable, Codable, CaseIterable {
 /// A request with its templates parsed and its URL checked: what the load generator encodes.
 public struct CompiledRequest: Sendable {
     public let spec: RequestSpec
-    /// Scheme, host and port (and the path, rendered with sample values).
+    /// Scheme, host and port (and the path, rendered with sample values): a test's requests may
+    /// go to several origins.
     public let origin: TargetURL
     /// Path and query.
     public let path: Template

@@ -131,6 +131,8 @@ public struct FinalMessage: Codable, Sendable, Equatable {
     public var retried_stale: Int?
     public var status_codes: StatusCodeCounts?
     public var by_name: [String: NameShare]?
+    /// The most sockets the driver had open at once.
+    public var sockets: Int?
     /// Tsunami: the uncorrected service-time histogram.
     public var service_histogram: String?
     public var first_error: String?

@@ -106,6 +106,30 @@ import TestSupport
         }
     }
 
+    /// Two origins (nginx's plain and TLS ports): each connection opens one socket per origin,
+    /// lazily, and keeps both alive.
+    @Test func requestsToSeveralOriginsShareTheirConnectionSlots() throws {
+        let nginx = try workloadNginx()
+        defer { nginx.stop() }
+        let targets = try temporaryFile("origins.json", """
+            [{"name": "plain", "url": "http://127.0.0.1:\(nginx.port)/a", "expect_body": "alpha"},
+             {"name": "tls", "url": "https://127.0.0.1:\(nginx.tlsPort)/b", "expect_body": "beta"}]
+            """)
+        let run = try runCommand(stampedeBinary, ["bench", "--targets", targets, "--requests", "2000", "-c", "4",
+                                                  "--cacert", nginx.certificate, "--json"], timeout: 120)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try jsonObject(run.stdout)
+        let errors = report["errors"] as? [String: Int] ?? [:]
+        #expect(errors.values.reduce(0, +) == 0, "\(errors)")
+        #expect(report["responses"] as? Int == 2000)
+        #expect(report["sockets"] as? Int == 8, "4 connections x 2 origins, kept alive: \(report["sockets"] ?? "-")")
+        #expect((report["tls_handshakes"] as? Int ?? 0) >= 4)
+        let byPath = logCounts(try nginx.accessLog(expecting: 2000), field: 2)
+        let byName = report["by_name"] as? [String: [String: Any]] ?? [:]
+        #expect(byName["plain"]?["responses"] as? Int == byPath["/a"] && byName["tls"]?["responses"] as? Int == byPath["/b"])
+        #expect((byPath["/a"] ?? 0) + (byPath["/b"] ?? 0) == 2000)
+    }
+
     @Test func badWorkloadInputExitsTwoNamingTheFlagAndLine() throws {
         let url = "http://127.0.0.1:9/"
         let missingBody = try temporaryFile("t1.txt", "POST \(url)\n@/nonexistent/body.json\n")
