@@ -80,6 +80,13 @@ import TestSupport
         #expect(lines.filter { $0 == "POST /v2 200 123 two" }.count == 5, "\(lines)")
         let report = try jsonObject(run.stdout)
         #expect((report["by_name"] as? [String: Any])?.keys.sorted() == ["GET /v1", "POST /v2"])
+
+        // The summary: a row per name, the status codes, the seed to repeat it.
+        let summary = try runCommand(stampedeBinary, ["bench", "--targets", targets, "--requests", "10", "-c", "1", "--order", "sequence"])
+        #expect(summary.status == 0, "\(summary.stderr)")
+        let rows = summary.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        #expect(rows.contains { $0.hasPrefix("GET /v1 5 5 0 ") } && rows.contains { $0.hasPrefix("POST /v2 5 5 0 ") }, "\(summary.stdout)")
+        #expect(summary.stdout.contains("Status codes: 200 10") && summary.stdout.contains("Seed: "), "\(summary.stdout)")
     }
 
     @Test func sequenceOrderKeepsEachConnectionsJourney() throws {

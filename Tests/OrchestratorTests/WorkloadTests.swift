@@ -81,6 +81,8 @@ func expectMixMatchesNginx(_ report: [String: Any], _ nginx: Nginx, total: Int) 
         let cluster = try Cluster(drivers: 2)
         defer { cluster.stop() }
         let base = "http://127.0.0.1:\(nginx.port)"
+        let ws = try WebSocketListener(url: "ws://127.0.0.1:\(cluster.apiPort)/ws", seconds: 120, untilFinal: "mix-1")
+        try waitUntil(seconds: 15) { try websocketClients(cluster) == 1 }
         let (created, body) = try cluster.json("POST", "/tests", body: """
             {"test_id": "mix-1", "message_count_per_driver": 50000, "connections": 10, "seed": 99,
              "requests": \(weightedMix(base))}
@@ -94,6 +96,18 @@ func expectMixMatchesNginx(_ report: [String: Any], _ nginx: Nginx, total: Int) 
         #expect(report["seed"] as? Int == 99)
         #expect((report["status_codes"] as? [String: Int])?["200"] == 100_000)
         try expectMixMatchesNginx(report, nginx, total: 100_000)
+
+        // The live feed: each second per name too, adding up to the report's per-name counts.
+        let (_, lines) = ws.finish()
+        let intervals = lines.compactMap { try? jsonObject($0) }.filter { $0["type"] as? String == "interval" }
+        #expect(!intervals.isEmpty)
+        var live: [String: Int] = [:]
+        for interval in intervals {
+            for (name, figures) in interval["by_name"] as? [String: [String: Any]] ?? [:] { live[name, default: 0] += figures["requests"] as? Int ?? 0 }
+        }
+        let byName = report["by_name"] as? [String: [String: Any]] ?? [:]
+        #expect(live == byName.mapValues { $0["requests"] as? Int ?? -1 }, "live \(live)")
+        #expect(intervals.allSatisfy { $0["status_codes"] is [String: Int] })
 
         let bad: [(body: String, field: String, says: String)] = [
             (#"{"message_count_per_driver": 1, "requests": [{"url": "\#(base)/{{nope}}"}]}"#, "requests[0].url", "unknown template"),
