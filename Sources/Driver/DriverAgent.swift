@@ -214,6 +214,9 @@ public final class DriverAgent: @unchecked Sendable {
                                               retriedStale: interval.counters.retriedStale)
                 message.status_codes = interval.counters.statusCodes
                 message.by_name = NameShare.byName(interval.byName)
+                message.connections = interval.connections
+                message.target_rate = interval.targetRate
+                message.target_connections = interval.targetConnections
                 publish(.interval(message))
             }
             var final = FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(result.startedAt.timeIntervalSince1970 * 1000),

@@ -43,6 +43,11 @@ public struct HistogramLogWriter {
         append(encoded: histogram.encodeBase64(), max: histogram.max, start: start, end: end, tag: tag)
     }
 
+    /// A comment line (`#...`), which readers skip.
+    public mutating func comment(_ text: String) {
+        self.text += "#" + text.replacingOccurrences(of: "\n", with: " ") + "\n"
+    }
+
     /// A name as a tag readers accept: HdrHistogram's readers split lines on commas and
     /// whitespace, so those become `_` ("GET /items" is tagged `GET_/items`).
     public static func tag(_ name: String) -> String {

@@ -19,6 +19,8 @@ struct Connection {
         case waiting
         /// Waiting to reconnect after a failed connect (a timer is set).
         case backoff
+        /// Avalanche stages: not wanted now (no socket); the ramp may open it again.
+        case dormant
         /// Done: no more requests from this connection.
         case retired
     }
@@ -51,8 +53,9 @@ struct Connection {
     var sentAt: UInt64 = 0
     /// Connect, handshake or response deadline (ns); 0 when none is running.
     var deadline: UInt64 = 0
-    /// Tsunami: the next intended send time (ns).
+    /// Tsunami: the next intended send time (ns), and (stages) how many sends were scheduled.
     var nextSend: UInt64 = 0
+    var scheduled = 0
     /// Bumped whenever a timer for this connection is set, so stale timers are ignored.
     var timerGeneration = 0
     var connectFailures = 0

@@ -11,6 +11,8 @@ struct IntervalSample: Sendable {
     let latency: HDRHistogram
     /// A list of requests: the same per name.
     let byName: [NamedFigures]
+    /// Sockets open as the second ended.
+    let connections: Int
 }
 
 /// Where workers drop their per-second samples for the coordinating thread: a mutex taken once a

@@ -14,6 +14,12 @@ public struct IntervalReport: Sendable {
     public let latency: HDRHistogram
     /// A list of requests: the same per name (names in the order of the list).
     public let byName: [NamedFigures]
+    /// Sockets open as the second ended (all threads).
+    public let connections: Int
+    /// Tsunami: the requests per second intended in this second (this driver's share).
+    public let targetRate: Double?
+    /// Avalanche stages: the connections wanted as the second ended.
+    public let targetConnections: Double?
 }
 
 /// Everything a finished run measured.
@@ -109,13 +115,14 @@ public final class LoadRun: Sendable {
 
         // Merge per-second samples as they come: second k is reported once every thread sent it
         // (or finished before reaching it).
-        var pending: [Int: (count: Int, counters: LoadCounters, latency: HDRHistogram, byName: [NamedFigures])] = [:]
+        var pending: [Int: (count: Int, counters: LoadCounters, latency: HDRHistogram, byName: [NamedFigures], connections: Int)] = [:]
         var finishedAt: [Int: Int] = [:]  // thread -> index of its final sample
         var intervalCount = 0
         var nextSecond = 1
         func absorb(_ samples: [IntervalSample]) throws {
             for s in samples {
-                var entry = pending[s.index] ?? (0, LoadCounters(), HDRHistogram(), [])
+                var entry = pending[s.index] ?? (0, LoadCounters(), HDRHistogram(), [], 0)
+                entry.connections += s.connections
                 entry.count += 1
                 entry.counters = entry.counters + s.counters
                 try entry.latency.add(s.latency)
@@ -126,7 +133,9 @@ public final class LoadRun: Sendable {
             while let entry = pending[nextSecond] {
                 let expected = (0..<threads).filter { finishedAt[$0].map { $0 >= nextSecond } ?? true }.count
                 guard entry.count >= expected else { break }
-                let report = IntervalReport(t: nextSecond, counters: entry.counters, latency: entry.latency, byName: entry.byName)
+                let report = IntervalReport(t: nextSecond, counters: entry.counters, latency: entry.latency, byName: entry.byName,
+                                            connections: entry.connections, targetRate: targetRate(second: nextSecond),
+                                            targetConnections: config.mode == .avalanche ? config.stages?.target(at: Double(nextSecond)) : nil)
                 intervalCount += 1
                 onInterval(report)
                 pending[nextSecond] = nil
@@ -160,6 +169,17 @@ public final class LoadRun: Sendable {
                           serviceTime: config.mode == .tsunami ? service : nil, intervalCount: intervalCount,
                           firstError: firstError, interrupted: interruptedFlag.load(ordering: .relaxed),
                           byName: byName, seed: workload.seed, sockets: sockets)
+    }
+
+    /// Tsunami: the requests intended in second `t` (1-based) of this run.
+    private func targetRate(second t: Int) -> Double? {
+        guard config.mode == .tsunami else { return nil }
+        if let profile = config.stages { return profile.integral(to: Double(t)) - profile.integral(to: Double(t - 1)) }
+        switch config.pacing {
+        case .rate(let r): return r
+        case .delayMs(let ms): return Double(config.connections) * 1000 / ms
+        case nil: return nil
+        }
     }
 
     private struct WorkerResult: @unchecked Sendable {

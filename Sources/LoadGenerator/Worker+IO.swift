@@ -14,7 +14,7 @@ extension Worker {
         case .handshaking: handshake(i, now: now)
         case .writing: writeRequest(i, now: now)
         case .reading: readResponse(i, now: now)
-        case .waiting, .backoff, .closed, .retired: readWhileIdle(i, now: now)
+        case .waiting, .backoff, .closed, .dormant, .retired: readWhileIdle(i, now: now)
         }
     }
 

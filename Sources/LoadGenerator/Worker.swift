@@ -21,8 +21,15 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     var scratch = RenderBuffer()
     let timeoutNs: UInt64
     let tickNs: UInt64
-    /// Tsunami: ns between one connection's intended sends.
+    /// Tsunami: sends on a schedule, each timed from its intended send. At a constant pace
+    /// `intervalNs` apart per connection; with stages, from the integral of the rate (`schedule`).
+    let paced: Bool
     let intervalNs: UInt64?
+    let schedule: StageProfile?
+    /// Avalanche stages: the connection count follows this target (per driver).
+    let ramp: StageProfile?
+    /// Of this worker's connections, how many the ramp wants open now.
+    var wanted: Int
     let startAt: UInt64
     let stopAt: UInt64?
     let sink: IntervalSink
@@ -79,9 +86,16 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 64)
         timeoutNs = UInt64(config.timeoutMs) * 1_000_000
         tickNs = Swift.min(Swift.max(timeoutNs / 10, 1_000_000), 100_000_000)
-        intervalNs = config.mode == .tsunami ? config.intervalNs : nil
+        paced = config.mode == .tsunami
+        intervalNs = paced ? config.intervalNs : nil
+        schedule = paced ? config.stages : nil
+        ramp = paced ? nil : config.stages
         self.startAt = startAt
-        if case .duration(let s) = config.stop { stopAt = startAt + UInt64(s * 1e9) } else { stopAt = nil }
+        switch config.stop {
+        case .duration(let s): stopAt = startAt + UInt64(s * 1e9)
+        case .stages(let profile): stopAt = startAt + UInt64(profile.duration * 1e9)
+        case .requests: stopAt = nil
+        }
         self.sink = sink
         self.threadIndex = threadIndex
         conns = .allocate(capacity: connections)
@@ -90,10 +104,17 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         conns.initialize(repeating: blank)
         remainingBudget = budget
         active = connections
+        wanted = connections
         if let intervalNs {
             // Spread the connections' schedules evenly over one interval.
             let total = UInt64(config.connections)
             for i in conns.indices { conns[i].nextSend = startAt + intervalNs * UInt64(connectionOffset + i) / total }
+        } else if schedule != nil {
+            for i in conns.indices { conns[i].nextSend = scheduledSend(i) }
+        }
+        if let ramp {
+            wanted = wantedConnections(ramp, at: 0)
+            for i in conns.indices where i >= wanted { conns[i].state = .dormant }
         }
     }
 
@@ -113,7 +134,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         reactor.schedule(at: now + tickNs, handler: timerID, token: Self.tickToken)
         reactor.schedule(at: startAt + 1_000_000_000, handler: timerID, token: Self.intervalToken)
         if conns.isEmpty || remainingBudget == 0 { finish(); return }
-        for i in conns.indices { startConnect(i, now: now) }
+        for i in conns.indices where conns[i].state != .dormant { startConnect(i, now: now) }
     }
 
     // MARK: Lifecycle of one connection
@@ -127,7 +148,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         }
         if let stopAt, now >= stopAt { beginStopping() }
         if stopping || remainingBudget == 0 { retire(i); return }
-        if intervalNs != nil && conns[i].nextSend > now {
+        if ramp != nil && i >= wanted { rest(i); return }
+        if paced && conns[i].nextSend > now {
             // A slot at or after the end of a timed run is not part of it.
             if let stopAt, conns[i].nextSend >= stopAt { retire(i); return }
             conns[i].state = .waiting
@@ -142,7 +164,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func send(_ i: Int, now: UInt64) {
         remainingBudget -= 1
         intervalCounters.requests += 1
-        conns[i].intendedAt = intervalNs != nil ? conns[i].nextSend : now
+        conns[i].intendedAt = paced ? conns[i].nextSend : now
         conns[i].sentAt = now
         conns[i].deadline = now + timeoutNs
         prepareRequest(i)
@@ -233,11 +255,11 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         let latencyUs = Int64((now &- conns[i].intendedAt + 500) / 1000)
         latency.record(latencyUs)
         intervalLatency.record(latencyUs)
-        if intervalNs != nil { serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
+        if paced { serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
         recordResponse(i, status: status, latencyUs: latencyUs)
         conns[i].deadline = 0
         conns[i].reused = keepAlive
-        if let intervalNs { conns[i].nextSend += intervalNs }
+        if paced { advanceSchedule(i) }
         if conns[i].saveSession, let tls = conns[i].tls {
             // After the first response the server's TLS 1.3 tickets have arrived.
             conns[i].session = tls.savedSession()
@@ -268,7 +290,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         if inFlight { recordFailureByName(i, kind) }
         closeSocket(i)
         conns[i].deadline = 0
-        if inFlight, let intervalNs { conns[i].nextSend += intervalNs }
+        if inFlight && paced { advanceSchedule(i) }
         if kind == .connect || kind == .tls {
             conns[i].connectFailures += 1
             let totals = totals
@@ -368,6 +390,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// Deadlines (connect, handshake, response) and the end of a timed run.
     func tick(now: UInt64) {
         if let stopAt, now >= stopAt { beginStopping() }
+        if ramp != nil { followRamp(now: now) }
         for i in conns.indices where conns[i].deadline != 0 && now >= conns[i].deadline {
             switch conns[i].state {
             case .connecting:
@@ -385,7 +408,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func publishInterval(final: Bool) {
         intervalIndex += 1
         sink.push(IntervalSample(thread: threadIndex, index: intervalIndex, final: final,
-                                 counters: intervalCounters, latency: intervalLatency, byName: takeNameInterval()))
+                                 counters: intervalCounters, latency: intervalLatency, byName: takeNameInterval(),
+                                 connections: openSockets))
         counters = counters + intervalCounters
         intervalCounters = LoadCounters()
         intervalLatency.reset()

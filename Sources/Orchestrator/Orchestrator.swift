@@ -64,7 +64,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
 
     /// Called on the reactor thread for each merged second and each finished test (the embedded
     /// `stampede run` prints progress from these).
-    public var onInterval: ((String, Int, LoadCounters, HDRHistogram, [NamedFigures]) -> Void)? {
+    public var onInterval: ((AnnouncedInterval) -> Void)? {
         get { book.onInterval }
         set { book.onInterval = newValue }
     }

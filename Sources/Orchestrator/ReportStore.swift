@@ -100,6 +100,7 @@ struct ReportStore {
         var log = HistogramLogWriter(startTime: Date(timeIntervalSince1970: Double(run.startAtMs) / 1000))
         for t in run.compactIntervals.keys.sorted() {
             let second = run.compactIntervals[t]!
+            if let rate = second.targetRate { log.comment("target_rate \(String(format: "%.1f", rate)) at \(t - 1)..\(t) s") }
             log.append(encoded: second.encoded, max: second.max, start: Double(t - 1), end: Double(t))
             // A list of requests: one tagged line per name beside the untagged total.
             for name in second.byName.keys.sorted() {

@@ -52,7 +52,7 @@ final class TestBook {
     /// What users watch: the /ws feed.
     var onEvent: (LiveEvent) -> Void = { _ in }
     /// Each merged second and each finished test (the embedded `stampede run` prints progress).
-    var onInterval: ((String, Int, LoadCounters, HDRHistogram, [NamedFigures]) -> Void)?
+    var onInterval: ((AnnouncedInterval) -> Void)?
     var onFinished: ((TestRun) -> Void)?
     /// Time spent decoding and merging driver histograms, and how many were merged (for /metrics).
     private(set) var mergeNanoseconds: UInt64 = 0
@@ -179,10 +179,13 @@ final class TestBook {
 
     func announceIntervals(_ run: TestRun) {
         for (t, s) in run.intervalsReady() {
-            onInterval?(run.id, t, s.counters, s.latency, s.byName.keys.sorted().map { s.byName[$0]! })
+            onInterval?(AnnouncedInterval(testID: run.id, t: t, counters: s.counters, latency: s.latency,
+                                          byName: s.byName.keys.sorted().map { s.byName[$0]! }, connections: s.connections,
+                                          targetRate: s.targetRate, targetConnections: s.targetConnections))
             onEvent(.interval(.init(testID: run.id, t: t, drivers: s.drivers.count, counters: s.counters,
                                     latency: LatencySummary(s.latency), histogram: s.latency.encodeBase64(),
-                                    byName: s.byName.keys.sorted().map { s.byName[$0]! })))
+                                    byName: s.byName.keys.sorted().map { s.byName[$0]! }, connections: s.connections,
+                                    targetRate: s.targetRate, targetConnections: s.targetConnections)))
         }
     }
 

@@ -11,6 +11,22 @@ struct MergedInterval {
     var latency = HDRHistogram()
     /// A list of requests: the same per name.
     var byName: [String: NamedFigures] = [:]
+    /// Summed over the drivers: sockets open, and what was intended (see `IntervalMessage`).
+    var connections = 0
+    var targetRate: Double?
+    var targetConnections: Double?
+}
+
+/// An interval as `Orchestrator.onInterval` hands it out (`stampede run` prints and logs it).
+public struct AnnouncedInterval {
+    public let testID: String
+    public let t: Int
+    public let counters: LoadCounters
+    public let latency: HDRHistogram
+    public let byName: [NamedFigures]
+    public let connections: Int
+    public let targetRate: Double?
+    public let targetConnections: Double?
 }
 
 /// An announced interval, kept encoded for `latency.hlog`: the total and each name.
@@ -18,6 +34,7 @@ struct CompactInterval {
     var encoded: String
     var max: Int64
     var byName: [String: (encoded: String, max: Int64)]
+    var targetRate: Double?
 }
 
 /// Adds a driver's per-name figures (`by_name` of a message) into merged ones.
@@ -127,6 +144,9 @@ final class TestRun {
         s.counters = s.counters + c
         try s.latency.add(histogram)
         try absorb(m.by_name, into: &s.byName)
+        s.connections += m.connections ?? 0
+        if let r = m.target_rate { s.targetRate = (s.targetRate ?? 0) + r }
+        if let c = m.target_connections { s.targetConnections = (s.targetConnections ?? 0) + c }
         intervals[t] = s
     }
 
@@ -163,7 +183,8 @@ final class TestRun {
             guard everyone || newest >= t + 2 || isComplete else { break }
             ready.append((t, s))
             compactIntervals[t] = CompactInterval(encoded: s.latency.encodeBase64(), max: s.latency.max,
-                                                  byName: s.byName.mapValues { ($0.latency.encodeBase64(), $0.latency.max) })
+                                                  byName: s.byName.mapValues { ($0.latency.encodeBase64(), $0.latency.max) },
+                                                  targetRate: s.targetRate)
             intervals[t] = nil
             announced = t
             t += 1

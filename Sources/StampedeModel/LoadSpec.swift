@@ -14,6 +14,8 @@ public enum StopCondition: Sendable, Equatable {
     case requests(Int)
     /// Sending stops after this many seconds; requests in flight then finish (within the timeout).
     case duration(Double)
+    /// The load follows stages (a rate for tsunami, connections for avalanche) and stops at their end.
+    case stages(StageProfile)
 }
 
 /// How a tsunami run is paced.
@@ -30,7 +32,7 @@ public enum LoadSetting: String, Sendable, CaseIterable {
     case target, mode, connections, threads, requests, duration, delay, rate, timeout, method, headers, body, thresholds
     /// The list of requests (REST `requests`, CLI `--targets`); an error names the entry and its part.
     case requestList = "request_list"
-    case order, seed, data
+    case order, seed, data, stages, start
 }
 
 /// A setting with a bad value. `setting` is the adapter-neutral name; each adapter reports it
@@ -159,8 +161,13 @@ public struct LoadSpec: Sendable {
             guard Self.requestsRange.contains(n) else { throw ConfigError(.requests, "must be in 1...1000000000, got \(n)") }
         case .duration(let s):
             guard s > 0 && s <= Self.maxDurationS else { throw ConfigError(.duration, "must be positive and at most 86400 seconds, got \(s)") }
+        case .stages(let profile):
+            try validate(profile)
         }
         switch (mode, pacing) {
+        case (.tsunami, nil) where stages != nil: break
+        case (.tsunami, .some(.delayMs)) where stages != nil: throw ConfigError(.delay, "stages set the rate of a tsunami: leave this out")
+        case (.tsunami, .some(.rate)) where stages != nil: throw ConfigError(.rate, "stages set the rate of a tsunami: leave this out")
         case (.avalanche, .some(.delayMs)): throw ConfigError(.delay, "only applies to the tsunami mode")
         case (.avalanche, .some(.rate)): throw ConfigError(.rate, "only applies to the tsunami mode")
         case (.tsunami, nil): throw ConfigError(.delay, "the tsunami mode needs a delay between requests (or a rate)")
@@ -171,6 +178,30 @@ public struct LoadSpec: Sendable {
         case (.avalanche, nil): break
         }
         _ = try compiled()
+    }
+
+    /// The stages, when the load follows them.
+    public var stages: StageProfile? { if case .stages(let p) = stop { return p } else { return nil } }
+
+    private func validate(_ profile: StageProfile) throws(ConfigError) {
+        guard !profile.stages.isEmpty else { throw ConfigError(.stages, "needs at least one stage") }
+        guard profile.start.isFinite, profile.start >= 0 else { throw ConfigError(.start, "must be a number >= 0, got \(profile.start)") }
+        let limit = mode == .tsunami ? Self.maxRate : Double(Self.connectionsRange.upperBound)
+        let unit = mode == .tsunami ? "requests/s (tsunami: the total rate)" : "connections per driver (avalanche)"
+        guard profile.start <= limit else { throw ConfigError(.start, "must be at most \(Int(limit)) \(unit), got \(profile.start)") }
+        for (k, s) in profile.stages.enumerated() {
+            guard s.duration_s.isFinite, s.duration_s > 0 else {
+                throw ConfigError(.stages, "stage \(k + 1): the duration must be positive, got \(s.duration_s) s", entry: k, part: "duration_s")
+            }
+            guard s.target.isFinite, s.target >= 0, s.target <= limit else {
+                throw ConfigError(.stages, "stage \(k + 1): the target must be 0...\(Int(limit)) \(unit), got \(s.target)", entry: k, part: "target")
+            }
+        }
+        guard profile.duration <= Self.maxDurationS else { throw ConfigError(.stages, "last at most 86400 seconds in all, got \(profile.duration)") }
+        guard profile.peak > 0 else { throw ConfigError(.stages, "every target is 0: nothing would be sent") }
+        if mode == .avalanche && Double(connections) < profile.peak.rounded(.up) {
+            throw ConfigError(.connections, "avalanche stages need \(Int(profile.peak.rounded(.up))) connections (the highest target), got \(connections)")
+        }
     }
 
     /// Nanoseconds between one connection's consecutive intended sends (tsunami).

@@ -102,6 +102,12 @@ public struct IntervalMessage: Codable, Sendable, Equatable {
     public var status_codes: StatusCodeCounts?
     /// A list of requests: the same figures per name.
     public var by_name: [String: NameShare]?
+    /// Sockets open as the second ended.
+    public var connections: Int?
+    /// Tsunami: the requests this driver intended in this second. Avalanche stages: the
+    /// connections it wanted as the second ended.
+    public var target_rate: Double?
+    public var target_connections: Double?
     /// The part of the test this second belongs to (nil: the driver's own share; `t` counts from
     /// the part's start).
     public var part: Int?

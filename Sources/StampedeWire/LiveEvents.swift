@@ -95,9 +95,17 @@ public enum LiveEvent: Sendable {
         public var status_codes: StatusCodeCounts
         /// A list of requests: this second per name (with each name's histogram).
         public var by_name: [String: NameReport]?
+        /// Sockets open as the second ended (all drivers).
+        public var connections: Int
+        /// Tsunami: the requests intended in this second; avalanche stages: the connections wanted.
+        public var target_rate: Double?
+        public var target_connections: Double?
 
         public init(testID: String, t: Int, drivers: Int, counters: LoadCounters, latency: LatencySummary, histogram: String,
-                    byName: [NamedFigures] = []) {
+                    byName: [NamedFigures] = [], connections: Int = 0, targetRate: Double? = nil, targetConnections: Double? = nil) {
+            self.connections = connections
+            target_rate = targetRate.map { ($0 * 10).rounded() / 10 }
+            target_connections = targetConnections.map { ($0 * 10).rounded() / 10 }
             test_id = testID; self.t = t; self.drivers = drivers; requests = counters.requests; responses = counters.responses
             errors = counters.errors; rps = counters.responses; latency_us = latency; self.histogram = histogram
             status_codes = counters.statusCodes

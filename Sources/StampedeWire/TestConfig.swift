@@ -23,7 +23,7 @@ public struct TestConfig: Sendable {
     public static let knownFields: Set<String> = [
         "test_id", "test_type", "test_message_delay", "message_count_per_driver", "target", "connections",
         "duration_s", "rate", "method", "headers", "body", "timeout_ms", "drivers", "thresholds",
-        "requests", "order", "seed", "data"]
+        "requests", "order", "seed", "data", "stages", "start"]
 
     /// The REST field that carries a setting.
     public static func field(_ setting: LoadSetting) -> String {
@@ -85,13 +85,25 @@ public struct TestConfig: Sendable {
         case "TSUNAMI"?: load.mode = .tsunami
         case let other?: throw FieldError("test_type", "must be AVALANCHE or TSUNAMI, got '\(other)'")
         }
-        load.connections = try r.integer("connections") ?? LoadSpec.defaultConnections
-        switch (try r.integer("message_count_per_driver"), try r.number("duration_s")) {
-        case (.some(let n), nil): load.stop = .requests(n)
-        case (nil, .some(let s)): load.stop = .duration(s)
-        case (.some, .some): throw FieldError("duration_s", "give exactly one of message_count_per_driver and duration_s")
-        case (nil, nil): throw FieldError("message_count_per_driver", "give exactly one of message_count_per_driver and duration_s")
+        let connections = try r.integer("connections")
+        load.connections = connections ?? LoadSpec.defaultConnections
+        let stages = try Self.readStages(r)
+        let stops = ["message_count_per_driver", "duration_s", "stages"].filter { object[$0] != nil && object[$0] != .null }
+        guard stops.count == 1 else {
+            throw FieldError(stops.count > 1 ? stops[1] : "message_count_per_driver",
+                             "give exactly one of message_count_per_driver, duration_s and stages")
         }
+        if let n = try r.integer("message_count_per_driver") { load.stop = .requests(n) }
+        if let s = try r.number("duration_s") { load.stop = .duration(s) }
+        if let stages {
+            load.stop = .stages(stages)
+            if load.mode == .avalanche {
+                // Avalanche stages are connection counts: the highest one is the connections.
+                if connections != nil { throw FieldError("connections", "avalanche stages set the connections (their highest target): leave it out") }
+                load.connections = Swift.max(1, Int(stages.peak.rounded(.up)))
+            }
+        }
+        if stages == nil, object["start"] != nil { throw FieldError("start", "only applies with stages") }
         // The original system sends test_message_delay 0 with every test: 0 means "not paced".
         let delay = try r.number("test_message_delay").flatMap { $0 == 0 ? nil : $0 }
         switch (delay, try r.number("rate")) {
@@ -150,6 +162,10 @@ public struct TestConfig: Sendable {
         switch load.stop {
         case .requests(let n): o["message_count_per_driver"] = .number(Double(n))
         case .duration(let s): o["duration_s"] = .number(s)
+        case .stages(let profile):
+            o["stages"] = .array(profile.stages.map { .object(["duration_s": .number($0.duration_s), "target": .number($0.target)]) })
+            if profile.start != 0 { o["start"] = .number(profile.start) }
+            if load.mode == .avalanche { o["connections"] = nil }
         }
         switch load.pacing {
         case .delayMs(let d): o["test_message_delay"] = .number(d)
@@ -185,10 +201,29 @@ public struct TestConfig: Sendable {
         }
     }
 
-    /// One driver's share: connections and count per driver as given, the total rate split evenly.
+    /// `stages` (`[{"duration_s", "target"}]`) and `start`, errors naming the stage.
+    static func readStages(_ r: FieldReader) throws(FieldError) -> StageProfile? {
+        guard let list = try r.array("stages") else { return nil }
+        var stages: [Stage] = []
+        for (k, item) in list.enumerated() {
+            guard case .object(let o) = item else { throw FieldError("stages[\(k)]", "must be an object {\"duration_s\", \"target\"}, not \(item.kind)") }
+            let s = FieldReader(object: o, path: "stages[\(k)]")
+            if let unknown = o.keys.sorted().first(where: { $0 != "duration_s" && $0 != "target" }) {
+                throw FieldError(s.name(unknown), "unknown field (known: duration_s, target)")
+            }
+            guard let d = try s.number("duration_s") else { throw FieldError(s.name("duration_s"), "is required (seconds > 0)") }
+            guard let t = try s.number("target") else { throw FieldError(s.name("target"), "is required (requests/s for tsunami, connections for avalanche)") }
+            stages.append(Stage(durationS: d, target: t))
+        }
+        return StageProfile(start: try r.number("start") ?? 0, stages: stages)
+    }
+
+    /// One driver's share: connections and count per driver as given, the total rate split evenly
+    /// (a tsunami's stages are total rates too).
     public func spec(driverCount: Int) -> TestSpec {
         var share = load
         if case .rate(let r) = share.pacing { share.pacing = .rate(r / Double(driverCount)) }
+        if load.mode == .tsunami, case .stages(let profile) = share.stop { share.stop = .stages(profile.scaled(1 / Double(driverCount))) }
         return TestSpec(share)
     }
 }

@@ -30,6 +30,9 @@ public struct TestSpec: Codable, Sendable, Equatable {
     public var shard: Int?
     public var shards: Int?
     public var seq_start: Int?
+    /// Instead of `requests` or `duration_s`: the load over time (this driver's share of a rate).
+    public var stages: [Stage]?
+    public var start: Double?
 
     public init(target: String, mode: LoadMode, connections: Int, requests: Int?, duration_s: Double?,
                 delay_ms: Double? = nil, rate: Double? = nil, timeout_ms: Int = LoadSpec.defaultTimeoutMs, method: String = "GET",
@@ -42,9 +45,11 @@ public struct TestSpec: Codable, Sendable, Equatable {
     /// The bus form of a load spec (threads are the driver's own unless `threads` is given).
     public init(_ spec: LoadSpec, threads: Int? = nil) {
         var requests: Int?, duration: Double?, delay: Double?, rate: Double?
+        var profile: StageProfile?
         switch spec.stop {
         case .requests(let n): requests = n
         case .duration(let s): duration = s
+        case .stages(let p): profile = p
         }
         switch spec.pacing {
         case .delayMs(let d): delay = d
@@ -59,6 +64,8 @@ public struct TestSpec: Codable, Sendable, Equatable {
             request_list = RequestList.json(spec.requests)
             self.method = "GET"; self.headers = [:]; self.body = nil
         }
+        stages = profile?.stages
+        start = profile.map(\.start)
         order = spec.order == .random ? nil : spec.order
         seed = spec.seed
         data_csv = spec.data?.text
@@ -113,11 +120,12 @@ public struct TestSpec: Codable, Sendable, Equatable {
         spec.connections = connections
         spec.threads = threads ?? defaultThreads
         spec.timeoutMs = timeout_ms
-        switch (requests, duration_s) {
-        case (.some(let n), nil): spec.stop = .requests(n)
-        case (nil, .some(let s)): spec.stop = .duration(s)
-        case (.some, .some): throw ConfigError(.duration, "give requests or duration_s, not both")
-        case (nil, nil): throw ConfigError(.requests, "give requests or duration_s")
+        switch (requests, duration_s, stages) {
+        case (.some(let n), nil, nil): spec.stop = .requests(n)
+        case (nil, .some(let s), nil): spec.stop = .duration(s)
+        case (nil, nil, .some(let list)): spec.stop = .stages(StageProfile(start: start ?? 0, stages: list))
+        case (nil, nil, nil): throw ConfigError(.requests, "give requests, duration_s or stages")
+        default: throw ConfigError(.duration, "give exactly one of requests, duration_s and stages")
         }
         switch (delay_ms, rate) {
         case (.some(let d), nil): spec.pacing = .delayMs(d)

@@ -107,6 +107,10 @@ func describe(_ config: LoadSpec) -> String {
     switch config.stop {
     case .requests(let n): stop = "\(n)-request"
     case .duration(let s): stop = "\(formatSeconds(s))"
+    case .stages(let profile):
+        let targets = ([profile.start] + profile.stages.map(\.target)).map { String(Int($0.rounded())) }.joined(separator: "→")
+        let unit = config.mode == .tsunami ? "requests/s" : "connections"
+        return "\(formatSeconds(profile.duration)) \(config.mode.rawValue) test in \(profile.stages.count) stage(s) (\(targets) \(unit))"
     }
     switch config.pacing {
     case .delayMs(let d): return "\(stop) tsunami test (one request per connection every \(d) ms)"

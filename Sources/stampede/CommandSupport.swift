@@ -20,17 +20,23 @@ final class ProgressLine {
         switch config.stop {
         case .duration(let s): total = "/\(formatSeconds(s))"
         case .requests(let n): total = " (\(n) requests)"
+        case .stages(let profile): total = "/\(formatSeconds(profile.duration))"
         }
     }
 
     func update(_ interval: IntervalReport) {
-        update(t: interval.t, counters: interval.counters, latency: interval.latency)
+        update(t: interval.t, counters: interval.counters, latency: interval.latency, connections: interval.connections,
+               targetRate: interval.targetRate, targetConnections: interval.targetConnections)
     }
 
-    func update(t: Int, counters c: LoadCounters, latency: HDRHistogram) {
+    /// One line per second; with stages, what was intended beside what was achieved.
+    func update(t: Int, counters c: LoadCounters, latency: HDRHistogram, connections: Int, targetRate: Double?, targetConnections: Double?) {
         guard enabled || plain else { return }
         let p99 = latency.totalCount > 0 ? formatMicros(Double(latency.value(atPercentile: 99))) : "-"
-        let line = "[\(t)s\(total)] \(c.responses) req/s  p99 \(p99)  errors \(c.errors.total)"
+        var line = "[\(t)s\(total)] \(c.responses) req/s"
+        if let targetRate { line += " (target \(Int(targetRate.rounded())))" }
+        if let targetConnections { line += "  \(connections) connections (target \(Int(targetConnections.rounded())))" }
+        line += "  p99 \(p99)  errors \(c.errors.total)"
         if enabled {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
             wrote = true
@@ -60,11 +66,13 @@ struct HLogFile {
     }
 
     mutating func append(_ interval: IntervalReport) {
-        append(t: interval.t, latency: interval.latency, byName: interval.byName)
+        append(t: interval.t, latency: interval.latency, byName: interval.byName, targetRate: interval.targetRate)
     }
 
-    /// The second's total, then one tagged line per name (a list of requests).
-    mutating func append(t: Int, latency: HDRHistogram, byName: [NamedFigures] = []) {
+    /// The second's total, then one tagged line per name (a list of requests); the intended rate
+    /// of a tsunami as a comment line before them.
+    mutating func append(t: Int, latency: HDRHistogram, byName: [NamedFigures] = [], targetRate: Double? = nil) {
+        if let targetRate { writer.comment("target_rate \(String(format: "%.1f", targetRate)) at \(t - 1)..\(t) s") }
         writer.append(latency, start: Double(t - 1), end: Double(t))
         for f in byName { writer.append(f.latency, start: Double(t - 1), end: Double(t), tag: HistogramLogWriter.tag(f.name)) }
         flush()

@@ -24,6 +24,13 @@ struct LoadOptions: ParsableArguments {
     @Option(name: .customLong("delay-ms"), parsing: .unconditional, help: "Tsunami: milliseconds between one connection's consecutive sends.")
     var delayMs: Double?
 
+    @Option(name: .customLong("stage"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("A stage DURATION:TARGET (repeatable, in order; e.g. 10s:500): the target moves linearly from the previous one over DURATION. Tsunami: total requests/s; avalanche: connections per driver. Instead of --duration/--requests.", valueName: "duration:target"))
+    var stages: [StageOption] = []
+
+    @Option(parsing: .unconditional, help: "The target the first stage starts from (default: 0).")
+    var start: Double?
+
     @Option(name: [.customShort("R"), .long], parsing: .unconditional,
             help: "Tsunami: total requests per second, spread over the connections (alternative to --delay-ms; -R as in wrk2).")
     var rate: Double?
@@ -70,6 +77,7 @@ struct LoadOptions: ParsableArguments {
         case .headers: return "--header"
         case .thresholds: return "--threshold"
         case .requestList: return "--targets"
+        case .stages: return "--stage"
         default: return "--\(setting.rawValue)"
         }
     }
@@ -111,12 +119,22 @@ struct LoadOptions: ParsableArguments {
         spec.timeoutMs = timeoutMs
         spec.insecure = insecure
         spec.caFile = cacert
-        switch (requests, duration) {
-        case (.some, .some): throw ValidationError("--requests and --duration are exclusive: give one")
-        case (.some(let n), nil): spec.stop = .requests(n)
-        case (nil, .some(let s)): spec.stop = .duration(s.value)
-        case (nil, nil): spec.stop = .duration(LoadSpec.defaultDurationS)
+        switch (requests, duration, stages.isEmpty) {
+        case (.some, .some, _): throw ValidationError("--requests and --duration are exclusive: give one")
+        case (.some, _, false): throw ValidationError("--stage and --requests are exclusive: stages end when their time is up")
+        case (_, .some, false): throw ValidationError("--stage and --duration are exclusive: the stages' durations add up to the test's")
+        case (.some(let n), nil, true): spec.stop = .requests(n)
+        case (nil, .some(let s), true): spec.stop = .duration(s.value)
+        case (nil, nil, true): spec.stop = .duration(LoadSpec.defaultDurationS)
+        case (nil, nil, false):
+            let profile = StageProfile(start: start ?? 0, stages: stages.map { Stage(durationS: $0.duration, target: $0.target) })
+            spec.stop = .stages(profile)
+            if mode == .avalanche {
+                if connections != nil { throw ValidationError("--connections: avalanche stages set the connections (their highest target): leave it out") }
+                spec.connections = Swift.max(1, Int(profile.peak.rounded(.up)))
+            }
         }
+        if start != nil && stages.isEmpty { throw ValidationError("--start: only applies with --stage") }
         switch (delayMs, rate) {
         case (.some, .some): throw ValidationError("--delay-ms and --rate are exclusive: give one")
         case (.some(let d), nil): spec.pacing = .delayMs(d)
@@ -149,6 +167,20 @@ struct LoadOptions: ParsableArguments {
 }
 
 extension LoadMode: ExpressibleByArgument {}
+
+/// `--stage DURATION:TARGET`: `10s:500`, `1m:2000`, `30:0`. A negative part parses, so the
+/// validator can say what is wrong with it.
+struct StageOption: ExpressibleByArgument {
+    let duration: Double
+    let target: Double
+
+    init?(argument: String) {
+        guard let colon = argument.lastIndex(of: ":"), let d = Seconds(argument: String(argument[..<colon])),
+              let t = Double(argument[argument.index(after: colon)...]), t.isFinite else { return nil }
+        duration = d.value
+        target = t
+    }
+}
 extension RequestOrder: ExpressibleByArgument {}
 
 /// A duration flag: plain seconds (`30`, `0.5`) or with a unit as wrk takes it (`500ms`, `10s`,

@@ -90,10 +90,11 @@ struct RunCommand: ParsableCommand {
         var hlogFile = try hlog.map { try HLogFile(path: $0, startTime: Date()) }
         let finished = DispatchSemaphore(value: 0)
         let outcome = Mutex<LoadReport?>(nil)
-        orchestrator.onInterval = { id, t, counters, latency, byName in
-            guard id == testID else { return }
-            progress.update(t: t, counters: counters, latency: latency)
-            hlogFile?.append(t: t, latency: latency, byName: byName)
+        orchestrator.onInterval = { interval in
+            guard interval.testID == testID else { return }
+            progress.update(t: interval.t, counters: interval.counters, latency: interval.latency, connections: interval.connections,
+                            targetRate: interval.targetRate, targetConnections: interval.targetConnections)
+            hlogFile?.append(t: interval.t, latency: interval.latency, byName: interval.byName, targetRate: interval.targetRate)
         }
         orchestrator.onFinished = { id, report in
             guard id == testID else { return }

@@ -165,6 +165,15 @@ public final class Nginx {
         try waitForPort(tlsPort)
     }
 
+    /// The worker process (nginx runs one), e.g. to stop it with SIGSTOP for a stall.
+    public func workerPID() throws -> pid_t {
+        let found = try runCommand(URL(fileURLWithPath: "/usr/bin/pgrep"), ["-P", String(server.process.processIdentifier)])
+        guard let pid = found.stdout.split(separator: "\n").first.flatMap({ pid_t($0) }) else {
+            throw ProcessFailure(description: "no nginx worker under \(server.process.processIdentifier): \(found.stderr)")
+        }
+        return pid
+    }
+
     /// The access log's lines, once it holds at least `expected` (see `accessLogLines(expecting:)`).
     public func accessLog(expecting expected: Int, seconds: Double = 5) throws -> [String] {
         _ = try accessLogLines(expecting: expected, seconds: seconds)

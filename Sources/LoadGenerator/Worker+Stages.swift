@@ -1,0 +1,60 @@
+import StampedeModel
+
+/// Load that changes over time. Tsunami stages: every request has an intended send time from
+/// the integral of the rate (the driver's k-th request is due when the integral reaches k), so
+/// latency is corrected through ramps as at a constant rate. Avalanche stages: the number of
+/// open connections follows the target; one that is no longer wanted finishes its request in
+/// flight, then rests (no socket) until the ramp wants it again.
+extension Worker {
+    /// The connection's next intended send: after its `scheduled` sends, at a constant pace or
+    /// by the stages' schedule; `.max` when the stages end first.
+    func scheduledSend(_ i: Int) -> UInt64 {
+        guard let schedule else { return .max }
+        // Connection g of C takes requests g, g + C, g + 2C, …: the connections share the rate.
+        let k = Double(conns[i].scheduled) * Double(config.connections) + Double(connectionOffset + i)
+        guard let t = schedule.time(atIntegral: k) else { return .max }
+        return startAt + UInt64(t * 1e9)
+    }
+
+    /// Moves a tsunami connection to its next slot.
+    @inline(__always)
+    func advanceSchedule(_ i: Int) {
+        if let intervalNs { conns[i].nextSend += intervalNs; return }
+        conns[i].scheduled += 1
+        conns[i].nextSend = scheduledSend(i)
+    }
+
+    /// How many of this worker's connections the ramp wants at `t` seconds (the driver's target
+    /// rounded, less the connections of the threads before this one).
+    func wantedConnections(_ ramp: StageProfile, at t: Double) -> Int {
+        let total = Int(ramp.target(at: t).rounded())
+        return Swift.min(Swift.max(total - connectionOffset, 0), conns.count)
+    }
+
+    /// Avalanche stages, each tick: open the connections the ramp now wants; those it no longer
+    /// wants rest when their request in flight ends (`proceed`).
+    func followRamp(now: UInt64) {
+        guard let ramp, !stopping else { return }
+        wanted = wantedConnections(ramp, at: Double(now &- startAt) / 1e9)
+        for i in 0..<wanted where conns[i].state == .dormant {
+            conns[i].state = .closed
+            proceed(i, now: now)
+        }
+        // Idle ones past the target rest now (the others when their response ends).
+        for i in wanted..<conns.count {
+            switch conns[i].state {
+            case .closed, .backoff: rest(i)
+            default: continue
+            }
+        }
+    }
+
+    /// Closes a connection the ramp does not want now; it stays in the run.
+    func rest(_ i: Int) {
+        closeSocket(i)
+        closeParked(i)
+        conns[i].deadline = 0
+        conns[i].chosen = false
+        conns[i].state = .dormant
+    }
+}
