@@ -46,6 +46,9 @@ public struct LoadResult: Sendable {
     /// The most sockets open at once (per thread, summed): the connections, times the origins
     /// each needed.
     public let sockets: Int
+    /// How busy the reactor threads were: CPU time over wall time, the busiest thread (1 = a
+    /// core saturated: the load generator, not the server, was the limit).
+    public let busiest: Double
 }
 
 /// Runs a load test: `threads` reactor threads, each with its share of the connections and of the
@@ -154,9 +157,11 @@ public final class LoadRun: Sendable {
         var firstError: String?
         var byName: [NamedFigures] = []
         var sockets = 0
+        var busiest = 0.0
         for case let r? in results.withLock({ $0 }) {
             if let error = r.setupError { throw error }
             sockets += r.peakSockets
+            busiest = Swift.max(busiest, r.busy)
             counters = counters + r.counters
             try merge(r.byName, into: &byName)
             try latency.add(r.latency)
@@ -168,7 +173,7 @@ public final class LoadRun: Sendable {
                           counters: counters, latency: latency,
                           serviceTime: config.mode == .tsunami ? service : nil, intervalCount: intervalCount,
                           firstError: firstError, interrupted: interruptedFlag.load(ordering: .relaxed),
-                          byName: byName, seed: workload.seed, sockets: sockets)
+                          byName: byName, seed: workload.seed, sockets: sockets, busiest: busiest)
     }
 
     /// Tsunami: the requests intended in second `t` (1-based) of this run.
@@ -188,6 +193,7 @@ public final class LoadRun: Sendable {
         var serviceTime = HDRHistogram()
         var byName: [NamedFigures] = []
         var peakSockets = 0
+        var busy = 0.0
         var firstError: String?
         var endedAt: UInt64 = 0
         var setupError: Error?
@@ -200,6 +206,8 @@ public final class LoadRun: Sendable {
             if config.pinThreads {
                 try pinCurrentThread(to: t % ProcessInfo.processInfo.activeProcessorCount)
             }
+            let cpuStart = threadCPUSeconds(), wallStart = monotonicNanoseconds()
+            defer { result.busy = (threadCPUSeconds() - cpuStart) / Swift.max(Double(monotonicNanoseconds() - wallStart) / 1e9, 1e-9) }
             let reactor = try Reactor()
             let worker = Worker(reactor: reactor, config: config, endpoints: endpoints, tlsContext: tlsContext,
                                 workload: workload, connections: connections, connectionOffset: connectionOffset,

@@ -56,7 +56,8 @@ const state = {drivers: {}, tests: {}, current: null, totals: {responses: 0, err
 const charts = {};
 function chart(id, config) { if (window.Chart) charts[id] = new Chart($(id), config); }
 function line(label, color) { return {label, data: [], borderColor: color, backgroundColor: color, pointRadius: 0, tension: .2}; }
-chart("rateChart", {type: "line", data: {labels: [], datasets: [line("req/s", "#2a7"), line("errors/s", "#b33")]}, options: {animation: false}});
+chart("rateChart", {type: "line", data: {labels: [], datasets: [line("req/s", "#2a7"), line("errors/s", "#b33"),
+  Object.assign(line("target req/s", "#999"), {borderDash: [4, 4]})]}, options: {animation: false}});
 chart("latencyChart", {type: "line", data: {labels: [], datasets: [line("p50", "#36c"), line("p90", "#3aa"), line("p99", "#e80"), line("max", "#b33")]}, options: {animation: false}});
 chart("spectrumChart", {type: "line", data: {datasets: [line("latency (ms)", "#63c")]},
   options: {animation: false, parsing: false, scales: {x: {type: "logarithmic", title: {display: true, text: "percentile"},
@@ -83,7 +84,10 @@ function onInterval(m) {
   $("rps").textContent = m.rps; $("p50").textContent = fmt(m.latency_us.p50); $("p90").textContent = fmt(m.latency_us.p90);
   $("p99").textContent = fmt(m.latency_us.p99); $("max").textContent = fmt(m.latency_us.max);
   $("responses").textContent = state.totals.responses; $("errors").textContent = state.totals.errors; $("status").textContent = "running";
-  if (charts.rateChart) { const c = charts.rateChart; c.data.labels.push(m.t); c.data.datasets[0].data.push(m.rps); c.data.datasets[1].data.push(errorsTotal(m.errors)); c.update(); }
+  if (charts.rateChart) { const c = charts.rateChart; c.data.labels.push(m.t); c.data.datasets[0].data.push(m.rps); c.data.datasets[1].data.push(errorsTotal(m.errors));
+    c.data.datasets[2].data.push(m.target_rate ?? null); c.update(); }
+  if (m.target_connections != null) $("current").textContent += ", " + m.connections + " connections (target " + Math.round(m.target_connections) + ")";
+  else if (m.target_rate != null) $("current").textContent += ", target " + Math.round(m.target_rate) + " req/s";
   if (charts.latencyChart) { const c = charts.latencyChart; c.data.labels.push(m.t);
     ["p50", "p90", "p99", "max"].forEach((k, i) => c.data.datasets[i].data.push(m.latency_us[k] / 1000)); c.update(); }
 }

@@ -13,3 +13,11 @@ public func wallClockMilliseconds() -> Int64 {
     clock_gettime(CLOCK_REALTIME, &ts)
     return Int64(ts.tv_sec) * 1_000 + Int64(ts.tv_nsec) / 1_000_000
 }
+
+/// CPU time the calling thread has used, in seconds (CLOCK_THREAD_CPUTIME_ID): how busy a
+/// reactor thread was, to tell a saturated load generator from a slow server.
+public func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

@@ -77,6 +77,8 @@ public struct LoadReport: Codable, Sendable {
     public var by_name: [String: NameReport]?
     /// The seed of the random mix and templates (list form, or templates in the short form).
     public var seed: UInt64?
+    /// A capacity search: the steps and the highest rate at which every SLO held.
+    public var search: SearchReport?
 
     /// A report from merged figures: `latency` is the merged histogram, counters are sums.
     public init(testID: String, mode: LoadMode, target: String, startedAt: Date, duration: Double, drivers: [String],

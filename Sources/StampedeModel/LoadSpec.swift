@@ -33,6 +33,8 @@ public enum LoadSetting: String, Sendable, CaseIterable {
     /// The list of requests (REST `requests`, CLI `--targets`); an error names the entry and its part.
     case requestList = "request_list"
     case order, seed, data, stages, start
+    /// Capacity search.
+    case slo, startRate = "start_rate", maxRate = "max_rate", stepS = "step_s"
 }
 
 /// A setting with a bad value. `setting` is the adapter-neutral name; each adapter reports it

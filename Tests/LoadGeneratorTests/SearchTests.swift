@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `stampede search` against servers whose capacity is known: nginx rate-limited to 2,000
+/// requests/s, and a server slower than the SLO at any rate.
+@Suite(.serialized) struct SearchTests {
+    @Test func findsTheRateLimitOfNginx() throws {
+        // limit_req runs after `return`, so the limited location serves a file.
+        let nginx = try Nginx(httpSettings: "limit_req_zone $binary_remote_addr zone=search:1m rate=2000r/s;",
+                              locations: """
+                                  location = /limited { limit_req zone=search burst=50 nodelay; limit_req_status 503;
+                                                        default_type text/plain; alias ok.txt; }
+                                  """)
+        defer { nginx.stop() }
+        try "ok\n".write(to: nginx.directory.appendingPathComponent("ok.txt"), atomically: true, encoding: .utf8)
+        let started = Date()
+        let run = try runCommand(stampedeBinary, ["search", "http://127.0.0.1:\(nginx.port)/limited", "--slo", "error_rate=0.01",
+                                                  "--json"], timeout: 180)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(elapsed < 120, "took \(elapsed) s")
+        let report = try jsonObject(run.stdout)
+        let search = try #require(report["search"] as? [String: Any])
+        let max = search["max_rate"] as? Double ?? 0
+        #expect(abs(max - 2000) <= 200, "max_rate \(max); \(run.stderr)")
+        let steps = search["steps"] as? [[String: Any]] ?? []
+        #expect(steps.count >= 5 && steps.allSatisfy { ($0["responses"] as? Int ?? 0) > 0 })
+        #expect(steps.contains { $0["passed"] as? Bool == false && ($0["failed"] as? [String]) == ["error_rate"] })
+        // The table went to stderr with --json, ending with the answer.
+        #expect(run.stderr.contains("Max rate: \(Int(max)) req/s"), "\(run.stderr)")
+    }
+
+    @Test func saysClearlyWhenNoRateHoldsTheSLO() throws {
+        let port = freePort()
+        let target = try ServerProcess(stampedeBinary, ["target", "--listen", "127.0.0.1:\(port)", "--delay-ms", "20"], port: port)
+        defer { target.stop() }
+        let run = try runCommand(stampedeBinary, ["search", "http://127.0.0.1:\(port)/", "--slo", "p99_ms=10", "--step-s", "2"], timeout: 60)
+        #expect(run.status == 3, "\(run.stdout) \(run.stderr)")
+        #expect(run.stdout.contains("No tested rate held the SLOs: no tested rate passed"), "\(run.stdout)")
+        #expect(run.stdout.contains("FAIL (p99_ms)"), "\(run.stdout)")
+    }
+
+    @Test func badSearchFlagsExitTwoNamingTheFlag() throws {
+        let url = "http://127.0.0.1:9/"
+        let cases: [(arguments: [String], expected: String)] = [
+            ([url], "--slo: give at least one SLO"),
+            ([url, "--slo", "p98_ms=5"], "--slo: expected NAME=VALUE"),
+            ([url, "--slo", "min_rps=5"], "--slo: min_rps is what the search finds"),
+            ([url, "--slo", "p99_ms=5", "--max-rate", "-1"], "--max-rate"),
+            ([url, "--slo", "p99_ms=5", "--step-s", "0"], "--step-s"),
+            ([url, "--slo", "p99_ms=5", "--rate", "100"], "--rate: the search sets the load"),
+        ]
+        for c in cases {
+            let run = try runCommand(stampedeBinary, ["search"] + c.arguments)
+            #expect(run.status == 2 && run.stderr.contains(c.expected), "\(c.arguments): \(run.status) \(run.stderr)")
+        }
+    }
+}
