@@ -230,6 +230,7 @@ public final class DriverAgent: @unchecked Sendable {
             final.status_codes = result.counters.statusCodes
             final.by_name = NameShare.byName(result.byName)
             final.sockets = result.sockets
+            final.busiest = (result.busiest * 1000).rounded() / 1000
             final.part = part
             publish(.final(final))
             log.info("test done", metadata: ["test_id": "\(testID)", "requests": "\(result.counters.requests)", "responses": "\(result.counters.responses)"])

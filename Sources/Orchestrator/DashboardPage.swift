@@ -44,6 +44,7 @@ enum DashboardPage {
    <label>or total rate (req/s, tsunami)<input name="rate" type="number" min="0" step="any"></label>
    <label>&nbsp;<button>Create and trigger</button></label>
   </form><div id="formError" class="err"></div></section>
+ <section class="wide" id="searchSection" hidden><h2>Capacity search <span id="searchTest"></span></h2><table><thead><tr><th>rate</th><th>achieved req/s</th><th>p99</th><th>error rate</th><th>responses</th><th>result</th></tr></thead><tbody id="searchSteps"></tbody></table><div id="searchNext"></div></section>
  <section class="wide"><h2>Tests</h2><table><thead><tr><th>test</th><th>status</th><th>mode</th><th>target</th><th>responses</th><th>p99</th><th>report</th></tr></thead><tbody id="tests"></tbody></table></section>
 </main>
 <script src="/assets/chart.js"></script>
@@ -91,6 +92,14 @@ function onInterval(m) {
   if (charts.latencyChart) { const c = charts.latencyChart; c.data.labels.push(m.t);
     ["p50", "p90", "p99", "max"].forEach((k, i) => c.data.datasets[i].data.push(m.latency_us[k] / 1000)); c.update(); }
 }
+function onSearchStep(m) {
+  const s = m.step; $("searchSection").hidden = false;
+  if ($("searchTest").textContent !== m.test_id) { $("searchTest").textContent = m.test_id; $("searchSteps").innerHTML = ""; }
+  $("searchSteps").insertAdjacentHTML("beforeend", `<tr><td>${Math.round(s.rate)}</td><td>${s.achieved_rps.toFixed(1)}</td>
+    <td>${s.p99_ms.toFixed(2)} ms</td><td>${(s.error_rate * 100).toFixed(2)}%</td><td>${s.responses}</td>
+    <td>${s.passed ? "pass" : "FAIL " + s.failed.join(", ")}${s.note ? ": " + s.note : ""}</td></tr>`);
+  $("searchNext").textContent = m.next_rate != null ? "next: " + Math.round(m.next_rate) + " req/s" : "search finished";
+}
 function onFinal(m) {
   state.tests[m.test_id] = Object.assign(state.tests[m.test_id] || {test_id: m.test_id}, {status: m.report.error ? "failed" : "done", report: m.report});
   if (state.current === m.test_id || !state.current) {
@@ -124,6 +133,7 @@ function connect() {
     } else if (m.type === "test") { state.tests[m.test.test_id] = m.test; renderTests(); }
     else if (m.type === "interval") onInterval(m);
     else if (m.type === "final") onFinal(m);
+    else if (m.type === "search_step") onSearchStep(m);
   };
 }
 setInterval(async () => {  // heartbeat ages, from the API

@@ -147,7 +147,7 @@ final class TestBook {
     func add(_ m: FinalMessage) {
         guard let run = tests[m.test_id] else { return }
         run.add(m)
-        if run.isComplete { finish(run) }
+        if run.isComplete && !advanceSearch(run) { finish(run) }
     }
 
     /// A driver went silent: the running tests it worked on complete from the survivors.
@@ -164,7 +164,7 @@ final class TestBook {
     func tick() {
         for run in running {
             announceIntervals(run)
-            if run.isComplete || run.live.isEmpty { finish(run) }
+            if run.live.isEmpty || (run.isComplete && !advanceSearch(run)) { finish(run) }
         }
     }
 

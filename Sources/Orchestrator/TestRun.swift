@@ -93,8 +93,15 @@ final class TestRun {
     /// Wall clock of the trigger (a restarted orchestrator reads the metrics topic from shortly before).
     var triggeredAtMs: Int64?
 
+    /// `test_type: SEARCH`: the search so far, and the part its current step runs as.
+    var search: CapacitySearch?
+    var searchPart = 1
+    var searchRate = 0.0
+
     init(createdAtMs: Int64, definition: TestConfig) {
         self.definition = definition
+        search = definition.search
+        searchRate = definition.search?.firstRate ?? 0
         self.createdAtMs = createdAtMs
     }
 
@@ -248,6 +255,7 @@ final class TestRun {
         report.redistributed = redistributed.isEmpty ? nil : redistributed
         report.setByName(byName.keys.sorted().map { byName[$0]! })
         report.seed = definition.load.seed
+        report.search = search?.report
         if finished {
             report.connections = definition.load.connections * assigned.count
             // Each driver's own share (handed-over parts run after it, on the same connections' budget).
@@ -261,5 +269,28 @@ final class TestRun {
         var lags: [String: Double] = [:]
         for (share, f) in finals where share.part == 1 { lags[share.driver] = f.start_lag_ms }
         return lags
+    }
+}
+
+extension TestRun {
+    /// A search step's figures: the finals of its part, merged, judged against the SLOs.
+    func searchStep(rate: Double) throws -> SearchStep? {
+        guard let search else { return nil }
+        let used = finals.filter { $0.key.part == searchPart }.map(\.value)
+        guard !used.isEmpty else { return nil }
+        var counters = LoadCounters()
+        var latency = HDRHistogram()
+        var service = HDRHistogram()
+        for f in used {
+            counters += LoadCounters(requests: f.requests, responses: f.responses, errors: f.errors, bytesRead: f.bytes_read)
+            try latency.add(try HDRHistogram(base64: f.histogram))
+            if let s = f.service_histogram { try service.add(try HDRHistogram(base64: s)) }
+        }
+        let duration = used.map(\.duration_s).max() ?? search.stepS
+        let report = LoadReport(testID: id, mode: .tsunami, target: definition.target.description, startedAt: Date(),
+                                duration: duration, drivers: used.map(\.driver_id), counters: counters, latency: latency,
+                                serviceTime: service)
+        return search.step(rate: rate, report: report, connections: definition.load.connections * used.count,
+                           busiest: used.compactMap(\.busiest).max() ?? 0)
     }
 }

@@ -139,6 +139,8 @@ public struct FinalMessage: Codable, Sendable, Equatable {
     public var by_name: [String: NameShare]?
     /// The most sockets the driver had open at once.
     public var sockets: Int?
+    /// Its busiest reactor thread's CPU time over wall time (1: the driver was the limit).
+    public var busiest: Double?
     /// Tsunami: the uncorrected service-time histogram.
     public var service_histogram: String?
     public var first_error: String?

@@ -77,6 +77,8 @@ public enum LiveEvent: Sendable {
     /// A test ended: its report, and its percentile spectrum as `[percentile, µs]` pairs so the
     /// dashboard can plot the distribution without decoding the histogram.
     case final(testID: String, report: LoadReport, spectrum: [[Double]])
+    /// A capacity search finished a step (the dashboard lists them as they come).
+    case searchStep(testID: String, step: SearchStep, next: Double?)
 
     public struct IntervalEvent: Codable, Sendable {
         public var type = "interval"
@@ -117,6 +119,7 @@ public enum LiveEvent: Sendable {
     private struct Test: Encodable { let type = "test"; let test: TestSummary }
     private struct Driver: Encodable { let type = "driver"; let id: String; let state: String }
     private struct Final: Encodable { let type = "final"; let test_id: String; let report: LoadReport; let spectrum: [[Double]] }
+    private struct Step: Encodable { let type = "search_step"; let test_id: String; let step: SearchStep; let next_rate: Double? }
 
     /// The frame's JSON text (keys sorted).
     public var json: String {
@@ -126,6 +129,7 @@ public enum LiveEvent: Sendable {
         case .interval(let event): return encodeJSON(event)
         case .driver(let id, let state): return encodeJSON(Driver(id: id, state: state))
         case .final(let testID, let report, let spectrum): return encodeJSON(Final(test_id: testID, report: report, spectrum: spectrum))
+        case .searchStep(let testID, let step, let next): return encodeJSON(Step(test_id: testID, step: step, next_rate: next))
         }
     }
 }

@@ -12,6 +12,8 @@ public struct TestConfig: Sendable {
     /// How many drivers to use; nil: every idle one.
     public var drivers: Int?
     public var thresholds: [Threshold]
+    /// `test_type: SEARCH`: the capacity search (its steps are tsunami parts of `step_s` seconds).
+    public var search: CapacitySearch?
     /// The request body as received, echoed in GET /tests/{id}.
     public var original: JSONValue
 
@@ -23,7 +25,7 @@ public struct TestConfig: Sendable {
     public static let knownFields: Set<String> = [
         "test_id", "test_type", "test_message_delay", "message_count_per_driver", "target", "connections",
         "duration_s", "rate", "method", "headers", "body", "timeout_ms", "drivers", "thresholds",
-        "requests", "order", "seed", "data", "stages", "start"]
+        "requests", "order", "seed", "data", "stages", "start", "slo", "start_rate", "max_rate", "step_s"]
 
     /// The REST field that carries a setting.
     public static func field(_ setting: LoadSetting) -> String {
@@ -83,13 +85,23 @@ public struct TestConfig: Sendable {
         switch try r.string("test_type")?.uppercased() {
         case nil, "AVALANCHE"?: load.mode = .avalanche
         case "TSUNAMI"?: load.mode = .tsunami
-        case let other?: throw FieldError("test_type", "must be AVALANCHE or TSUNAMI, got '\(other)'")
+        case "SEARCH"?: load.mode = .tsunami
+        case let other?: throw FieldError("test_type", "must be AVALANCHE, TSUNAMI or SEARCH, got '\(other)'")
+        }
+        let isSearch = try r.string("test_type")?.uppercased() == "SEARCH"
+        if isSearch {
+            search = try Self.readSearch(r, object: object)
+            // Each step is a tsunami part of step_s seconds at the step's rate.
+            load.stop = .duration(search!.stepS)
+            load.pacing = .rate(search!.firstRate)
+        } else if let stray = ["slo", "start_rate", "max_rate", "step_s"].first(where: { object[$0] != nil }) {
+            throw FieldError(stray, "only applies to test_type SEARCH")
         }
         let connections = try r.integer("connections")
         load.connections = connections ?? LoadSpec.defaultConnections
         let stages = try Self.readStages(r)
         let stops = ["message_count_per_driver", "duration_s", "stages"].filter { object[$0] != nil && object[$0] != .null }
-        guard stops.count == 1 else {
+        guard isSearch || stops.count == 1 else {
             throw FieldError(stops.count > 1 ? stops[1] : "message_count_per_driver",
                              "give exactly one of message_count_per_driver, duration_s and stages")
         }
@@ -106,11 +118,14 @@ public struct TestConfig: Sendable {
         if stages == nil, object["start"] != nil { throw FieldError("start", "only applies with stages") }
         // The original system sends test_message_delay 0 with every test: 0 means "not paced".
         let delay = try r.number("test_message_delay").flatMap { $0 == 0 ? nil : $0 }
+        if isSearch, let stray = (stops + (delay != nil ? ["test_message_delay"] : []) + (object["rate"] != nil ? ["rate"] : [])).first {
+            throw FieldError(stray, "a search sets the load itself (steps of step_s seconds from start_rate): leave \(stray) out")
+        }
         switch (delay, try r.number("rate")) {
         case (.some, .some): throw FieldError("rate", "give test_message_delay or rate, not both")
         case (.some(let d), nil): load.pacing = .delayMs(d)
         case (nil, .some(let rate)): load.pacing = .rate(rate)
-        case (nil, nil): load.pacing = nil
+        case (nil, nil): if !isSearch { load.pacing = nil }
         }
         load.timeoutMs = try r.integer("timeout_ms") ?? LoadSpec.defaultTimeoutMs
         // One seed for the whole test, so the report can give it and a rerun can repeat it.
@@ -199,6 +214,21 @@ public struct TestConfig: Sendable {
             guard let csv = try d.string("csv") else { throw FieldError(d.name("csv"), "is required (the CSV text, header line first)") }
             do { load.data = try CSVData(parsing: csv) } catch { throw FieldError(d.name("csv"), error.reason) }
         }
+    }
+
+    /// `slo` (`{"p99_ms": 50, "error_rate": 0.01}`), `start_rate`, `max_rate`, `step_s`.
+    static func readSearch(_ r: FieldReader, object: [String: JSONValue]) throws(FieldError) -> CapacitySearch {
+        var slo: [Threshold] = []
+        for (name, value) in (try r.object("slo") ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard case .number(let n) = value else { throw FieldError("slo", "'\(name)' must be a number") }
+            do { slo.append(try Threshold(parsing: "\(name)=\(n)")) } catch { throw FieldError("slo", error.reason) }
+        }
+        let startRate = try r.number("start_rate") ?? CapacitySearch.defaultStartRate
+        let maxRate = try r.number("max_rate") ?? CapacitySearch.defaultMaxRate
+        let stepS = try r.number("step_s") ?? CapacitySearch.defaultStepS
+        do {
+            return try CapacitySearch(slo: slo, startRate: startRate, maxRate: maxRate, stepS: stepS)
+        } catch { throw FieldError(error.setting.rawValue, error.reason) }
     }
 
     /// `stages` (`[{"duration_s", "target"}]`) and `start`, errors naming the stage.
