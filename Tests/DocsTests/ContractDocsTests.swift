@@ -38,7 +38,7 @@ import TestSupport
         }
     }
 
-    @Test(arguments: ["bench", "run", "orchestrator", "driver", "target"])
+    @Test(arguments: ["bench", "run", "search", "orchestrator", "driver", "target"])
     func everyFlagInHelpIsDocumented(command: String) throws {
         let help = try runCommand(stampedeBinary, [command, "--help"], timeout: 30)
         let cli = try Self.doc("cli.md")
