@@ -65,7 +65,8 @@ struct RunCommand: ParsableCommand {
         logging.bootstrap(defaultLevel: .warning)
         let (config, thresholds) = try load.spec(url: url, threads: threads, defaultConnections: LoadSpec.defaultConnections)
         let (host, port) = try listen.map { try parseListen($0) } ?? ("127.0.0.1", 0)
-        let testID = "run-\(Int(Date().timeIntervalSince1970))"
+        // Unique within a reports dir: two runs in the same second must not collide with each other's saved state.
+        let testID = "run-\(Int(Date().timeIntervalSince1970 * 1000))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
         let testConfig: TestConfig
         do { testConfig = try TestConfig(testID: testID, load: config, drivers: drivers, thresholds: thresholds) } catch {
             throw ValidationError(error.description)
