@@ -38,20 +38,22 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["Reactor", "HTTP1"]),
         .target(name: "WebSocket", dependencies: ["COpenSSL", "HTTP1", "Reactor"]),
         .target(name: "Messaging", dependencies: ["CRdKafka", "CLinux", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Orchestrator", dependencies: ["Reactor", "HTTP1", "HTTPServer", "WebSocket", "Messaging",
+        .target(name: "Orchestrator", dependencies: ["Reactor", "HTTP1", "HTTPServer", "WebSocket", "Messaging", "ReportPage",
                                                     "StampedeModel", "StampedeWire", "Histogram",
                                                     .product(name: "Logging", package: "swift-log")]),
         // The one place wire types meet the engine.
         .target(name: "Driver", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "LoadGenerator", "Histogram", "Reactor",
                                               .product(name: "Logging", package: "swift-log")]),
         .target(name: "LoadGenerator", dependencies: ["Reactor", "HTTP1", "TLS", "Histogram", "StampedeModel"]),
+        // A test's self-contained HTML report, rendered from its report and latency.hlog.
+        .target(name: "ReportPage", dependencies: ["Histogram", "StampedeModel"]),
 
         // The command-line tool.
         .executableTarget(
             name: "stampede",
             dependencies: [
                 "Histogram", "Reactor", "HTTP1", "TLS", "LoadGenerator", "HTTPServer", "Messaging", "Driver", "Orchestrator",
-                "StampedeModel", "StampedeWire", "CRdKafka", "COpenSSL", "CZlib",
+                "StampedeModel", "StampedeWire", "ReportPage", "CRdKafka", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

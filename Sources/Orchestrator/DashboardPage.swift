@@ -30,7 +30,7 @@ enum DashboardPage {
   <div class="kpi"><b id="errors">0</b><span>errors (this test)</span></div>
   <div class="kpi"><b id="status">–</b><span>status</span></div></div></section>
  <section><h2>Requests and errors per second</h2><canvas id="rateChart"></canvas></section>
- <section><h2>Latency per second (ms)</h2><canvas id="latencyChart"></canvas></section>
+ <section><h2>Latency per second (ms) <label class="toggle"><input type="checkbox" id="logScale"> log scale</label></h2><canvas id="latencyChart"></canvas></section>
  <section><h2>Latency by percentile (whole test, merged histogram)</h2><canvas id="spectrumChart"></canvas></section>
  <section><h2>Drivers</h2><table><thead><tr><th>id</th><th>host</th><th>state</th><th>heartbeat</th></tr></thead><tbody id="drivers"></tbody></table></section>
  <section class="wide"><h2>New test</h2>
@@ -56,7 +56,8 @@ const fmt = us => us == null ? "–" : us < 1000 ? us + " µs" : us < 1e6 ? (us 
 const state = {drivers: {}, tests: {}, current: null, totals: {responses: 0, errors: 0}};
 const charts = {};
 function chart(id, config) { if (window.Chart) charts[id] = new Chart($(id), config); }
-function line(label, color) { return {label, data: [], borderColor: color, backgroundColor: color, pointRadius: 0, tension: .2}; }
+// Straight lines between measured seconds: a curve would invent values between them.
+function line(label, color) { return {label, data: [], borderColor: color, backgroundColor: color, pointRadius: 0, tension: 0}; }
 chart("rateChart", {type: "line", data: {labels: [], datasets: [line("req/s", "#2a7"), line("errors/s", "#b33"),
   Object.assign(line("target req/s", "#999"), {borderDash: [4, 4]})]}, options: {animation: false}});
 chart("latencyChart", {type: "line", data: {labels: [], datasets: [line("p50", "#36c"), line("p90", "#3aa"), line("p99", "#e80"), line("max", "#b33")]}, options: {animation: false}});
@@ -64,6 +65,13 @@ chart("spectrumChart", {type: "line", data: {datasets: [line("latency (ms)", "#6
   options: {animation: false, parsing: false, scales: {x: {type: "logarithmic", title: {display: true, text: "percentile"},
    ticks: {callback: v => [1, 2, 10, 100, 1000, 10000, 100000].includes(v) ? parseFloat((100 * (1 - 1 / v)).toFixed(4)) + "%" : ""}},
    y: {title: {display: true, text: "ms"}}}}});
+$("logScale").onchange = ev => {
+  for (const id of ["latencyChart", "spectrumChart"]) {
+    const c = charts[id]; if (!c) continue;
+    c.options.scales = c.options.scales || {}; c.options.scales.y = Object.assign(c.options.scales.y || {}, {type: ev.target.checked ? "logarithmic" : "linear"});
+    c.update();
+  }
+};
 function resetCharts() {
   for (const c of Object.values(charts)) { if (c.data.labels) c.data.labels = []; c.data.datasets.forEach(d => d.data = []); c.update(); }
   state.totals = {responses: 0, errors: 0};
@@ -76,12 +84,15 @@ function renderDrivers() {
 function renderTests() {
   $("tests").innerHTML = Object.values(state.tests).reverse().map(t => `<tr><td>${t.test_id}</td><td>${t.status}</td><td>${t.mode || ""}</td><td>${t.target || ""}</td>
     <td>${t.report ? t.report.responses : ""}</td><td>${t.report ? fmt(t.report.latency_us.p99) : ""}</td>
-    <td><a href="/tests/${encodeURIComponent(t.test_id)}${token ? "?token=" + encodeURIComponent(token) : ""}">JSON</a></td></tr>`).join("");
+    <td><a href="/tests/${encodeURIComponent(t.test_id)}${token ? "?token=" + encodeURIComponent(token) : ""}">JSON</a>
+    ${t.status === "done" || t.status === "failed" ? `<a href="/tests/${encodeURIComponent(t.test_id)}/report.html${token ? "?token=" + encodeURIComponent(token) : ""}">report</a>` : ""}</td></tr>`).join("");
 }
 function onInterval(m) {
   if (state.current !== m.test_id) { state.current = m.test_id; resetCharts(); }
   state.totals.responses += m.responses; state.totals.errors += errorsTotal(m.errors);
   $("current").textContent = "test " + m.test_id + ", second " + m.t;
+  if (charts.spectrumChart && m.spectrum) { charts.spectrumChart.data.datasets[0].data = m.spectrum.filter(p => p[0] < 100)
+      .map(p => ({x: 1 / (1 - p[0] / 100), y: p[1] / 1000})); charts.spectrumChart.update(); }
   $("rps").textContent = m.rps; $("p50").textContent = fmt(m.latency_us.p50); $("p90").textContent = fmt(m.latency_us.p90);
   $("p99").textContent = fmt(m.latency_us.p99); $("max").textContent = fmt(m.latency_us.max);
   $("responses").textContent = state.totals.responses; $("errors").textContent = state.totals.errors; $("status").textContent = "running";
@@ -127,6 +138,8 @@ function connect() {
     if (m.type === "snapshot") {
       state.drivers = Object.fromEntries(m.drivers.map(d => [d.id, d])); state.tests = Object.fromEntries(m.tests.map(t => [t.test_id, t]));
       renderDrivers(); renderTests();
+      // A page opened mid-test draws the seconds it missed.
+      for (const list of Object.values(m.intervals || {})) list.forEach(onInterval);
     } else if (m.type === "driver") {
       if (m.state === "left") delete state.drivers[m.id]; else state.drivers[m.id] = Object.assign(state.drivers[m.id] || {id: m.id}, {state: m.state});
       renderDrivers();

@@ -247,7 +247,9 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     // MARK: WebSocket
 
     public func webSocketHub(_ hub: WebSocketHub, didConnect client: Int) {
-        hub.send(LiveEvent.snapshot(drivers: registry.infos(now: clock.monotonicNs()), tests: book.all.map(\.summary)).json, to: client)
+        let intervals = Dictionary(book.running.map { ($0.id, $0.liveIntervals) }, uniquingKeysWith: { a, _ in a })
+        hub.send(LiveEvent.snapshot(drivers: registry.infos(now: clock.monotonicNs()), tests: book.all.map(\.summary),
+                                    intervals: intervals).json, to: client)
     }
 
     public func webSocketHub(_ hub: WebSocketHub, client: Int, received text: String) {}

@@ -50,6 +50,14 @@ extension Orchestrator: HTTPServerHandler {
             guard request.method == "GET" else { return methodNotAllowed("GET") }
             guard let run = book[s[1]] else { return failure(.notFound(testID: s[1])) }
             return json(200, book.detail(run))
+        case let s where s.count == 3 && s[0] == "tests" && s[2] == "report.html":
+            guard request.method == "GET" else { return methodNotAllowed("GET") }
+            guard let run = book[s[1]] else { return failure(.notFound(testID: s[1])) }
+            let file = book.reports.directory.appendingPathComponent(run.id).appendingPathComponent("report.html")
+            guard let page = FileManager.default.contents(atPath: file.path) else {
+                return error(404, "test \(run.id) has no report.html yet (status \(run.status.rawValue)): it is written when the test ends", field: "test_id")
+            }
+            return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: [UInt8](page)))
         case ["trigger"]:
             guard request.method == "POST" else { return methodNotAllowed("POST") }
             return trigger(request)
@@ -90,7 +98,10 @@ extension Orchestrator: HTTPServerHandler {
     private func checkToken(_ request: HTTPRequest) -> HTTPServerReply? {
         guard let token = options.token else { return nil }
         if let header = request.header("authorization"), constantTimeEquals(header, "Bearer \(token)") { return nil }
-        if request.path == "/ws", let given = request.query["token"], constantTimeEquals(given, token) { return nil }
+        // Browsers cannot set headers on WebSockets or on links: /ws and the pages a link opens
+        // (GET /tests/...) also take ?token=.
+        if request.path == "/ws" || (request.method == "GET" && request.path.hasPrefix("/tests/")),
+           let given = request.query["token"], constantTimeEquals(given, token) { return nil }
         return .respond(HTTPResponse(status: 401, headers: [("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer")],
                                      body: Array(encodeJSON(ErrorBody(error: "missing or wrong bearer token", field: "Authorization")).utf8)))
     }

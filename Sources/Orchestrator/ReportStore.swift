@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
 import Messaging
+import ReportPage
 import StampedeModel
 import StampedeWire
 
@@ -101,6 +102,7 @@ struct ReportStore {
         for t in run.compactIntervals.keys.sorted() {
             let second = run.compactIntervals[t]!
             if let rate = second.targetRate { log.comment("target_rate \(String(format: "%.1f", rate)) at \(t - 1)..\(t) s") }
+            log.comment("errors \(second.errors) at \(t - 1)..\(t) s")
             log.append(encoded: second.encoded, max: second.max, start: Double(t - 1), end: Double(t))
             // A list of requests: one tagged line per name beside the untagged total.
             for name in second.byName.keys.sorted() {
@@ -109,6 +111,7 @@ struct ReportStore {
             }
         }
         try atomicWrite(Array(log.text.utf8), to: base.appendingPathComponent("latency.hlog"))
+        try atomicWrite(Array(try ReportPage.render(directory: base).utf8), to: base.appendingPathComponent("report.html"))
     }
 
     /// A driver id as a file name: path separators and dots at the start replaced.

@@ -178,20 +178,39 @@ final class TestBook {
     }
 
     func announceIntervals(_ run: TestRun) {
-        for (t, s) in run.intervalsReady() {
+        let ready = run.intervalsReady()
+        // The whole test so far, for the live percentile chart: merged once per batch of seconds.
+        var spectrum: [[Double]]?
+        if !ready.isEmpty {
+            do {
+                spectrum = try run.buildReport(nowMs: clock.wallMs()).latency.percentileSpectrum(ticksPerHalfDistance: 5)
+                    .map { [$0.percentile, Double($0.value)] }
+            } catch {
+                log.warning("live spectrum not merged", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
+            }
+        }
+        for (t, s) in ready {
             onInterval?(AnnouncedInterval(testID: run.id, t: t, counters: s.counters, latency: s.latency,
                                           byName: s.byName.keys.sorted().map { s.byName[$0]! }, connections: s.connections,
                                           targetRate: s.targetRate, targetConnections: s.targetConnections))
-            onEvent(.interval(.init(testID: run.id, t: t, drivers: s.drivers.count, counters: s.counters,
-                                    latency: LatencySummary(s.latency), histogram: s.latency.encodeBase64(),
-                                    byName: s.byName.keys.sorted().map { s.byName[$0]! }, connections: s.connections,
-                                    targetRate: s.targetRate, targetConnections: s.targetConnections)))
+            var event = LiveEvent.IntervalEvent(testID: run.id, t: t, drivers: s.drivers.count, counters: s.counters,
+                                                latency: LatencySummary(s.latency), histogram: s.latency.encodeBase64(),
+                                                byName: s.byName.keys.sorted().map { s.byName[$0]! }, connections: s.connections,
+                                                targetRate: s.targetRate, targetConnections: s.targetConnections)
+            event.spectrum = spectrum
+            onEvent(.interval(event))
+            var kept = event
+            kept.histogram = nil
+            kept.spectrum = nil
+            kept.by_name = nil
+            run.liveIntervals.append(kept)
         }
     }
 
     func finish(_ run: TestRun) {
         guard run.status == .running else { return }
         announceIntervals(run)
+        run.liveIntervals = []
         do {
             let (report, latency) = try run.buildReport(nowMs: clock.wallMs())
             run.report = report

@@ -35,6 +35,7 @@ struct CompactInterval {
     var max: Int64
     var byName: [String: (encoded: String, max: Int64)]
     var targetRate: Double?
+    var errors: Int
 }
 
 /// Adds a driver's per-name figures (`by_name` of a message) into merged ones.
@@ -83,8 +84,10 @@ final class TestRun {
     /// Intervals already announced, kept compact (encoded) for `latency.hlog`: a long test would
     /// otherwise hold 184 KiB per interval.
     var compactIntervals: [Int: CompactInterval] = [:]
-    /// Intervals already sent on /ws.
+    /// Intervals already sent on /ws, and (while running) those events without their
+    /// histograms, for the snapshot of a client that connects mid-test.
     var announced = 0
+    var liveIntervals: [LiveEvent.IntervalEvent] = []
     private var seenIntervals: Set<String> = []
     var report: LoadReport?
     /// Why the test could not complete (it then ends `failed`, its report partial).
@@ -137,6 +140,7 @@ final class TestRun {
             var merged = try HDRHistogram(base64: late.encoded)
             try merged.add(histogram)
             late.encoded = merged.encodeBase64()
+            late.errors += m.errors.total
             late.max = merged.max
             for (name, share) in m.by_name ?? [:] {
                 var named = try HDRHistogram(base64: share.histogram)
@@ -191,7 +195,7 @@ final class TestRun {
             ready.append((t, s))
             compactIntervals[t] = CompactInterval(encoded: s.latency.encodeBase64(), max: s.latency.max,
                                                   byName: s.byName.mapValues { ($0.latency.encodeBase64(), $0.latency.max) },
-                                                  targetRate: s.targetRate)
+                                                  targetRate: s.targetRate, errors: s.counters.errors.total)
             intervals[t] = nil
             announced = t
             t += 1

@@ -67,7 +67,9 @@ public struct TestDetail: Encodable, Sendable {
 /// Everything the /ws feed sends, one JSON text frame each (docs/websocket.md).
 public enum LiveEvent: Sendable {
     /// On connect: every driver and test, so a reconnecting client recovers its state.
-    case snapshot(drivers: [DriverInfo], tests: [TestSummary])
+    /// `intervals`: each running test's seconds so far (without histograms), so a page opened
+    /// mid-test draws the whole test.
+    case snapshot(drivers: [DriverInfo], tests: [TestSummary], intervals: [String: [IntervalEvent]])
     /// A test was created.
     case test(TestSummary)
     /// One merged second of a running test.
@@ -92,8 +94,12 @@ public enum LiveEvent: Sendable {
         public var errors: ErrorCounts
         public var rps: Int
         public var latency_us: LatencySummary
-        /// The merged histogram of this second, HdrHistogram V2 compressed, base64.
-        public var histogram: String
+        /// The merged histogram of this second, HdrHistogram V2 compressed, base64 (absent in a
+        /// snapshot's replay of earlier seconds).
+        public var histogram: String?
+        /// The whole test so far as `[percentile, µs]` pairs (from the merged histogram), so the
+        /// percentile chart is live.
+        public var spectrum: [[Double]]?
         public var status_codes: StatusCodeCounts
         /// A list of requests: this second per name (with each name's histogram).
         public var by_name: [String: NameReport]?
@@ -115,7 +121,9 @@ public enum LiveEvent: Sendable {
         }
     }
 
-    private struct Snapshot: Encodable { let type = "snapshot"; let drivers: [DriverInfo]; let tests: [TestSummary] }
+    private struct Snapshot: Encodable {
+        let type = "snapshot"; let drivers: [DriverInfo]; let tests: [TestSummary]; let intervals: [String: [IntervalEvent]]
+    }
     private struct Test: Encodable { let type = "test"; let test: TestSummary }
     private struct Driver: Encodable { let type = "driver"; let id: String; let state: String }
     private struct Final: Encodable { let type = "final"; let test_id: String; let report: LoadReport; let spectrum: [[Double]] }
@@ -124,7 +132,7 @@ public enum LiveEvent: Sendable {
     /// The frame's JSON text (keys sorted).
     public var json: String {
         switch self {
-        case .snapshot(let drivers, let tests): return encodeJSON(Snapshot(drivers: drivers, tests: tests))
+        case .snapshot(let drivers, let tests, let intervals): return encodeJSON(Snapshot(drivers: drivers, tests: tests, intervals: intervals))
         case .test(let summary): return encodeJSON(Test(test: summary))
         case .interval(let event): return encodeJSON(event)
         case .driver(let id, let state): return encodeJSON(Driver(id: id, state: state))

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Histogram
 import LoadGenerator
+import ReportPage
 import StampedeModel
 import StampedeWire
 
@@ -53,6 +54,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write per-second latency histograms to FILE (HdrHistogram log format 1.3).")
     var hlog: String?
 
+    @Option(help: ArgumentHelp("Write the report as one self-contained HTML page (charts inline, opens offline).", valueName: "file"))
+    var html: String?
+
     @Flag(help: "Pin reactor thread i to CPU i.")
     var pin = false
 
@@ -73,7 +77,7 @@ struct BenchCommand: ParsableCommand {
             printError("stampede: \(error)")
             throw ExitCode(1)
         }
-        var hlogWriter = try hlog.map { try HLogFile(path: $0, startTime: Date()) }
+        var hlogWriter = hlog != nil || html != nil ? try HLogFile(path: hlog, startTime: Date()) : nil
         let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, config: config)
         let signals = SignalHandlers { run.interrupt() }
         if !json { print("Running \(describe(config)) @ \(where_(config))\n  \(config.threads) thread(s) and \(config.connections) connection(s)") }
@@ -88,6 +92,16 @@ struct BenchCommand: ParsableCommand {
 
         let report = LoadReport(testID: "bench-\(Int(result.startedAt.timeIntervalSince1970))", result: result,
                                 thresholds: thresholds)
+        if let html {
+            let config = TestConfig.json(testID: report.test_id, load: config, drivers: nil, thresholds: thresholds)
+            let pretty = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: Data(config.text.utf8)),
+                                                    options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let page = try ReportPage.render(ReportInputs(report: report, configJSON: String(decoding: pretty, as: UTF8.self),
+                                                          hlog: hlogWriter?.text))
+            guard FileManager.default.createFile(atPath: html, contents: Data(page.utf8)) else {
+                throw ValidationError("--html: cannot write '\(html)'")
+            }
+        }
         if json {
             print(report.json())
         } else {

@@ -50,42 +50,53 @@ final class ProgressLine {
     }
 }
 
-/// An .hlog file written as the run goes: one line per second of merged latency.
+/// An .hlog written as the run goes: one line per second of merged latency, to a file (`--hlog`)
+/// and kept in memory (for `--html`).
 struct HLogFile {
-    let handle: FileHandle
+    let handle: FileHandle?
     var writer: HistogramLogWriter
     var written = 0
 
-    init(path: String, startTime: Date) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw ValidationError("--hlog: cannot create '\(path)'")
+    /// - Parameter path: the file; nil keeps the log in memory only.
+    init(path: String?, startTime: Date) throws {
+        if let path {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                throw ValidationError("--hlog: cannot create '\(path)'")
+            }
+            self.handle = handle
+        } else {
+            handle = nil
         }
-        self.handle = handle
         writer = HistogramLogWriter(startTime: startTime)
         flush()
     }
 
+    var text: String { writer.text }
+
     mutating func append(_ interval: IntervalReport) {
-        append(t: interval.t, latency: interval.latency, byName: interval.byName, targetRate: interval.targetRate)
+        append(t: interval.t, latency: interval.latency, byName: interval.byName, targetRate: interval.targetRate,
+               errors: interval.counters.errors.total)
     }
 
     /// The second's total, then one tagged line per name (a list of requests); the intended rate
     /// of a tsunami as a comment line before them.
-    mutating func append(t: Int, latency: HDRHistogram, byName: [NamedFigures] = [], targetRate: Double? = nil) {
+    mutating func append(t: Int, latency: HDRHistogram, byName: [NamedFigures] = [], targetRate: Double? = nil, errors: Int = 0) {
         if let targetRate { writer.comment("target_rate \(String(format: "%.1f", targetRate)) at \(t - 1)..\(t) s") }
+        writer.comment("errors \(errors) at \(t - 1)..\(t) s")
         writer.append(latency, start: Double(t - 1), end: Double(t))
         for f in byName { writer.append(f.latency, start: Double(t - 1), end: Double(t), tag: HistogramLogWriter.tag(f.name)) }
         flush()
     }
 
     private mutating func flush() {
+        guard let handle else { return }
         let bytes = Array(writer.text.utf8)
         if bytes.count > written { handle.write(Data(bytes[written...])) }
         written = bytes.count
     }
 
     func close() throws {
-        try handle.close()
+        try handle?.close()
     }
 }
 

@@ -95,7 +95,8 @@ struct RunCommand: ParsableCommand {
             guard interval.testID == testID else { return }
             progress.update(t: interval.t, counters: interval.counters, latency: interval.latency, connections: interval.connections,
                             targetRate: interval.targetRate, targetConnections: interval.targetConnections)
-            hlogFile?.append(t: interval.t, latency: interval.latency, byName: interval.byName, targetRate: interval.targetRate)
+            hlogFile?.append(t: interval.t, latency: interval.latency, byName: interval.byName, targetRate: interval.targetRate,
+                             errors: interval.counters.errors.total)
         }
         orchestrator.onFinished = { id, report in
             guard id == testID else { return }

@@ -1,0 +1,87 @@
+import Foundation
+import StampedeModel
+
+/// The report's tables: figures as the report JSON has them, so the page and the file agree.
+enum Tables {
+    static func row(_ cells: [String], header: Bool = false) -> String {
+        let tag = header ? "th" : "td"
+        return "<tr>" + cells.map { "<\(tag)>\($0)</\(tag)>" }.joined() + "</tr>"
+    }
+
+    static func ms(_ us: Int64) -> String { String(format: "%.3f", Double(us) / 1000) }
+
+    static func summary(_ r: LoadReport) -> String {
+        let l = r.latency_us
+        var out = "<h2>Summary</h2><table>"
+        out += row(["requests", "responses", "rps", "duration s", "errors", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "mean ms"], header: true)
+        out += row([String(r.requests), String(r.responses), String(format: "%.1f", r.rps), String(format: "%.3f", r.duration_s),
+                    String(r.errors.total), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max), String(format: "%.3f", l.mean / 1000)])
+        out += "</table>"
+        if let s = r.service_time_us {
+            out += "<table>" + row(["service time", "p50 ms", "p90 ms", "p99 ms", "max ms"], header: true)
+                + row(["(from the actual send)", ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max)]) + "</table>"
+        }
+        let e = r.errors
+        let kinds = [("connect", e.connect), ("tls", e.tls), ("timeout", e.timeout), ("read", e.read), ("write", e.write),
+                     ("parse", e.parse), ("status_4xx", e.status_4xx), ("status_5xx", e.status_5xx), ("check", e.check)]
+        out += "<h2>Errors and status codes</h2><table>" + row(kinds.map(\.0), header: true) + row(kinds.map { String($0.1) }) + "</table>"
+        let codes = r.status_codes.byCode.sorted { $0.key < $1.key }
+        if !codes.isEmpty { out += "<table>" + row(codes.map(\.key), header: true) + row(codes.map { String($0.value) }) + "</table>" }
+        if let stale = r.retried_stale, stale > 0 { out += "<p>\(stale) request(s) resent once after a stale keep-alive close.</p>" }
+        return out
+    }
+
+    static func byName(_ r: LoadReport) -> String {
+        guard let byName = r.by_name, !byName.isEmpty else { return "" }
+        var out = "<h2>Per name</h2><table>" + row(["name", "requests", "responses", "errors", "status codes", "p50 ms", "p90 ms", "p99 ms", "max ms"], header: true)
+        for name in byName.keys.sorted() {
+            let n = byName[name]!
+            let codes = n.status_codes.byCode.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            out += row([html(name), String(n.requests), String(n.responses), String(n.errors.total), codes,
+                        ms(n.latency_us.p50), ms(n.latency_us.p90), ms(n.latency_us.p99), ms(n.latency_us.max)])
+        }
+        return out + "</table>"
+    }
+
+    static func drivers(_ rows: [DriverRow]) -> String {
+        guard !rows.isEmpty else { return "" }
+        var out = "<h2>Drivers</h2><table>" + row(["driver", "requests", "responses", "start lag ms", "state", "first error"], header: true)
+        for d in rows {
+            out += row([html(d.id), String(d.requests), String(d.responses), d.startLagMs.map { String(format: "%.1f", $0) } ?? "–",
+                        d.failed ? "<span class=\"fail\">failed</span>" : "done", html(d.firstError ?? "")])
+        }
+        return out + "</table>"
+    }
+
+    static func thresholds(_ r: LoadReport) -> String {
+        guard !r.thresholds.results.isEmpty else { return "" }
+        var out = "<h2>Thresholds</h2><table>" + row(["name", "limit", "actual", "result"], header: true)
+        for t in r.thresholds.results {
+            out += row([t.name, String(format: "%g", t.limit), String(format: "%.3f", t.actual),
+                        t.passed ? "<span class=\"pass\">passed</span>" : "<span class=\"fail\">FAILED</span>"])
+        }
+        return out + "</table>"
+    }
+
+    static func search(_ r: LoadReport) -> String {
+        guard let s = r.search else { return "" }
+        var out = "<h2>Capacity search</h2><p>" + (s.max_rate.map { "Max rate: <b>\(Int($0)) req/s</b> with every SLO held" } ?? "<b>No tested rate held the SLOs</b>")
+            + (s.note.map { " (\(html($0)))" } ?? "") + "</p><table>"
+        out += row(["rate", "achieved req/s", "p99 ms", "error rate", "responses", "result"], header: true)
+        for step in s.steps {
+            out += row([String(Int(step.rate)), String(format: "%.1f", step.achieved_rps), String(format: "%.3f", step.p99_ms),
+                        String(format: "%.2f%%", step.error_rate * 100), String(step.responses),
+                        (step.passed ? "pass" : "FAIL " + step.failed.joined(separator: ", ")) + (step.note.map { ": " + html($0) } ?? "")])
+        }
+        return out + "</table>"
+    }
+
+    static func redistributed(_ r: LoadReport) -> String {
+        guard let list = r.redistributed, !list.isEmpty else { return "" }
+        var out = "<h2>Redistributed requests</h2><table>" + row(["from", "requests", "to"], header: true)
+        for x in list {
+            out += row([html(x.from), String(x.requests), html(x.to.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))])
+        }
+        return out + "</table>"
+    }
+}

@@ -1,0 +1,76 @@
+/// Two reports side by side (`stampede compare BASE NEW`): each figure's change in percent, and
+/// which allowed regressions (`--max-regression p99=10%`) were exceeded.
+public struct ReportComparison: Sendable, Codable {
+    /// The figures compared, as `--max-regression` names them.
+    public enum Metric: String, Sendable, Codable, CaseIterable {
+        case rps, error_rate, p50, p90, p99, p999, max
+
+        /// A rise is worse (latency, errors); for rps a fall is.
+        var higherIsWorse: Bool { self != .rps }
+    }
+
+    public struct Row: Sendable, Codable, Equatable {
+        public let metric: String
+        /// A name of the workload, or nil for the whole test.
+        public let name: String?
+        public let base: Double
+        public let new: Double
+        /// (new − base) / base in %; nil when base is 0 and new is not (an infinite change).
+        public let change_pct: Double?
+        /// The allowed regression, if one was given for this metric.
+        public let limit_pct: Double?
+        public let regressed: Bool
+    }
+
+    public let rows: [Row]
+    public var passed: Bool { !rows.contains(where: \.regressed) }
+    public var regressions: [Row] { rows.filter(\.regressed) }
+
+    /// Parses `NAME=P%` (the % is optional).
+    /// - Throws: `ConfigError` naming the metric names, or the bad percentage.
+    public static func limit(parsing text: String) throws(ConfigError) -> (Metric, Double) {
+        let parts = text.split(separator: "=", maxSplits: 1)
+        let names = Metric.allCases.map(\.rawValue).joined(separator: ", ")
+        guard parts.count == 2, let metric = Metric(rawValue: String(parts[0])) else {
+            throw ConfigError(.thresholds, "expected NAME=P% with NAME one of \(names), got '\(text)'")
+        }
+        let number = parts[1].hasSuffix("%") ? parts[1].dropLast() : parts[1]
+        guard let p = Double(number), p.isFinite, p >= 0 else {
+            throw ConfigError(.thresholds, "\(metric.rawValue) needs a percentage >= 0 such as 10%, got '\(parts[1])'")
+        }
+        return (metric, p)
+    }
+
+    public init(base: LoadReport, new: LoadReport, limits: [(Metric, Double)]) {
+        let allowed = Dictionary(limits.map { ($0.0, $0.1) }, uniquingKeysWith: { _, b in b })
+        func rows(_ name: String?, _ b: [Metric: Double], _ n: [Metric: Double]) -> [Row] {
+            Metric.allCases.compactMap { m in
+                guard let bv = b[m], let nv = n[m] else { return nil }
+                let change: Double? = bv == 0 ? (nv == 0 ? 0 : nil) : (nv - bv) / bv * 100
+                let worse = m.higherIsWorse ? (change ?? .infinity) : -(change ?? -.infinity)
+                // Per-name rows show the changes; the limits apply to the whole test.
+                let limit = name == nil ? allowed[m] : nil
+                return Row(metric: m.rawValue, name: name, base: bv, new: nv, change_pct: change.map { ($0 * 10).rounded() / 10 },
+                           limit_pct: limit, regressed: limit.map { worse > $0 } ?? false)
+            }
+        }
+        var all = rows(nil, Self.figures(base), Self.figures(new))
+        for name in Set(base.by_name?.keys ?? [:].keys).intersection(new.by_name?.keys ?? [:].keys).sorted() {
+            all += rows(name, Self.figures(base.by_name![name]!, duration: base.duration_s), Self.figures(new.by_name![name]!, duration: new.duration_s))
+        }
+        self.rows = all
+    }
+
+    static func figures(_ r: LoadReport) -> [Metric: Double] {
+        latency(r.latency_us).merging([.rps: r.rps, .error_rate: r.requests > 0 ? Double(r.errors.total) / Double(r.requests) : 0]) { a, _ in a }
+    }
+
+    static func figures(_ n: NameReport, duration: Double) -> [Metric: Double] {
+        latency(n.latency_us).merging([.rps: duration > 0 ? Double(n.responses) / duration : 0,
+                                       .error_rate: n.requests > 0 ? Double(n.errors.total) / Double(n.requests) : 0]) { a, _ in a }
+    }
+
+    static func latency(_ l: LatencySummary) -> [Metric: Double] {
+        [.p50: Double(l.p50) / 1000, .p90: Double(l.p90) / 1000, .p99: Double(l.p99) / 1000, .p999: Double(l.p999) / 1000, .max: Double(l.max) / 1000]
+    }
+}

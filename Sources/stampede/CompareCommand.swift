@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import Histogram
+import ReportPage
+import StampedeModel
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare two runs: rps, error rate and latency percentiles, with the change in %.",
+        discussion: """
+            BASE and NEW are report.json files or test reports directories. Latencies are in ms. \
+            --max-regression NAME=P% fails the comparison (exit 3) when NEW is worse than BASE by \
+            more than P %: higher for p50, p90, p99, p999, max and error_rate, lower for rps.
+
+            Examples:
+              stampede compare reports/before reports/after
+              stampede compare before.json after.json --max-regression p99=10% \\
+                  --max-regression rps=5%
+              stampede compare before.json after.json --json --html compare.html
+
+            Exit codes: 0 no limit exceeded, 2 bad input, 3 a --max-regression was exceeded.
+            """)
+
+    @Argument(help: "The baseline: a report.json or a test's reports directory.")
+    var base: String
+
+    @Argument(help: "The run to judge against it.")
+    var new: String
+
+    @Option(name: .customLong("max-regression"), help: "An allowed regression NAME=P% (repeatable): rps, error_rate, p50, p90, p99, p999, max.")
+    var maxRegression: [String] = []
+
+    @Flag(help: "Print the comparison as JSON.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Write both percentile spectra on one chart, and the table, as a self-contained HTML page.", valueName: "file"))
+    var html: String?
+
+    func run() throws {
+        var limits: [(ReportComparison.Metric, Double)] = []
+        for text in maxRegression {
+            do { limits.append(try ReportComparison.limit(parsing: text)) } catch { throw ValidationError("--max-regression: \(error.reason)") }
+        }
+        let baseReport = try load(base, argument: "BASE"), newReport = try load(new, argument: "NEW")
+        let comparison = ReportComparison(base: baseReport, new: newReport, limits: limits)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(comparison), as: UTF8.self))
+        } else {
+            print("Comparing \(baseReport.test_id) (base) with \(newReport.test_id) (new)")
+            print("  " + "".padding(toLength: 28, withPad: " ", startingAt: 0) + ["base", "new", "change", "limit"].map { $0.leftPadded(to: 12) }.joined())
+            for row in comparison.rows {
+                let label = (row.name.map { "\($0): " } ?? "") + row.metric
+                let value: (Double) -> String = { row.metric == "error_rate" ? String(format: "%.3f%%", $0 * 100) : String(format: "%.3f", $0) }
+                let change = row.change_pct.map { String(format: "%+.1f%%", $0) } ?? "+inf"
+                print("  " + String(label.prefix(27)).padding(toLength: 28, withPad: " ", startingAt: 0)
+                      + [value(row.base), value(row.new), change, row.limit_pct.map { String(format: "%g%%", $0) } ?? ""].map { $0.leftPadded(to: 12) }.joined()
+                      + (row.regressed ? "  REGRESSION" : ""))
+            }
+            print(comparison.passed ? "No regression beyond the limits." : "Regressed: " + comparison.regressions.map(\.metric).joined(separator: ", "))
+        }
+        if let html {
+            let page = try ReportPage.comparison(base: baseReport, new: newReport, comparison: comparison)
+            guard FileManager.default.createFile(atPath: html, contents: Data(page.utf8)) else { throw ValidationError("--html: cannot write '\(html)'") }
+        }
+        if !comparison.passed {
+            printError("stampede compare: regressed beyond --max-regression: "
+                       + comparison.regressions.map { "\($0.metric) \($0.change_pct.map { String(format: "%+.1f%%", $0) } ?? "+inf") (limit \(String(format: "%g", $0.limit_pct ?? 0))%)" }.joined(separator: ", "))
+            throw ExitCode(3)
+        }
+    }
+
+    /// A report.json, or the one in a reports directory.
+    private func load(_ path: String, argument: String) throws -> LoadReport {
+        var isDirectory: ObjCBool = false
+        let file = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+            ? URL(fileURLWithPath: path).appendingPathComponent("report.json").path : path
+        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("\(argument): cannot read '\(file)'") }
+        do { return try JSONDecoder().decode(LoadReport.self, from: data) } catch {
+            throw ValidationError("\(argument): '\(file)' is not a Stampede report (\(error))")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The HTML report of a finished distributed test: served by the API, opened offline from
+/// file:// in headless Chromium, re-rendered byte for byte by `stampede report`; and the live
+/// feed's snapshot replays the seconds a late client missed.
+@Suite(.serialized) struct ReportPageTests {
+    @Test func reportPageIsSelfContainedAndMatchesTheReport() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 2)
+        defer { cluster.stop() }
+        #expect(try cluster.startTest("page-1", """
+            {"duration_s": 8, "connections": 4, "target": "http://127.0.0.1:\(nginx.port)/"}
+            """) == 202)
+        // A client that connects 5 s in gets the seconds so far in its snapshot.
+        try cluster.waitForProgress("page-1", seconds: 5)
+        let late = try WebSocketListener(url: "ws://127.0.0.1:\(cluster.apiPort)/ws", seconds: 4)
+        let detail = try cluster.waitForTest("page-1")
+        let (_, lines) = late.finish()
+        let messages = lines.compactMap { try? jsonObject($0) }
+        let snapshot = messages.first ?? [:]
+        #expect(snapshot["type"] as? String == "snapshot")
+        let replayed = (snapshot["intervals"] as? [String: [[String: Any]]])?["page-1"] ?? []
+        #expect(replayed.count >= 4, "seconds in the snapshot: \(replayed.count)")
+        let live = messages.filter { $0["type"] as? String == "interval" }
+        #expect(live.contains { ($0["spectrum"] as? [[Double]])?.isEmpty == false }, "the percentile chart is live")
+
+        let report = try #require(detail["report"] as? [String: Any])
+        let (status, page) = try cluster.api("GET", "/tests/page-1/report.html")
+        #expect(status == 200 && page.hasPrefix("<!doctype html>"))
+        let dir = cluster.reportsDirectory.appendingPathComponent("page-1")
+        let file = dir.appendingPathComponent("report.html")
+        #expect(try String(contentsOf: file, encoding: .utf8) == page)
+
+        // Offline in Chromium: no failed loads, no console errors, every chart drawn.
+        let devtools = freePort()
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-chromium-\(UUID().uuidString)")
+        let chromium = Process()
+        chromium.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        chromium.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1400",
+                              "--remote-debugging-port=\(devtools)", "--user-data-dir=\(profile.path)", "about:blank"]
+        chromium.standardOutput = FileHandle.nullDevice
+        chromium.standardError = FileHandle.nullDevice
+        try chromium.run()
+        defer {
+            chromium.terminate()
+            chromium.waitUntilExit()
+            try? FileManager.default.removeItem(at: profile)
+        }
+        let out = try runCommand(repositoryRoot.appendingPathComponent(".venv/bin/python"),
+                                 [repositoryRoot.appendingPathComponent("Tests/Interop/cdp_report.py").path, String(devtools),
+                                  file.absoluteString], timeout: 60)
+        #expect(out.status == 0, "\(out.stderr)")
+        let seen = try jsonObject(out.stdout)
+        #expect(seen["loaded"] as? Bool == true)
+        #expect((seen["problems"] as? [String])?.isEmpty == true, "\(seen["problems"] ?? "")")
+        #expect((seen["failed"] as? [String])?.isEmpty == true, "\(seen["failed"] ?? "")")
+        #expect((seen["charts"] as? Int ?? 0) >= 4, "charts drawn: \(seen["charts"] ?? 0)")
+        let text = seen["text"] as? String ?? ""
+        let p99 = String(format: "%.3f", Double((report["latency_us"] as? [String: Any])?["p99"] as? Int ?? -1) / 1000)
+        #expect(text.contains("page-1") && text.contains(String(report["requests"] as? Int ?? -1)) && text.contains(p99),
+                "p99 \(p99) ms, requests \(report["requests"] ?? "-") in: \(text.prefix(600))")
+
+        // `stampede report DIR` renders the same bytes from the same files.
+        let again = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-again-\(UUID().uuidString).html")
+        let rendered = try runCommand(stampedeBinary, ["report", dir.path, "--output", again.path])
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        #expect(try Data(contentsOf: again) == Data(contentsOf: file))
+        let missing = try runCommand(stampedeBinary, ["report", "/nonexistent/dir"])
+        #expect(missing.status == 2 && missing.stderr.contains("report.json"), "\(missing.stderr)")
+    }
+}
