@@ -199,10 +199,11 @@ final class TestBook {
                                                 targetRate: s.targetRate, targetConnections: s.targetConnections)
             event.spectrum = spectrum
             onEvent(.interval(event))
+            // Kept for the snapshot without histograms; only the newest keeps the spectrum so far.
             var kept = event
             kept.histogram = nil
-            kept.spectrum = nil
             kept.by_name = nil
+            if !run.liveIntervals.isEmpty { run.liveIntervals[run.liveIntervals.count - 1].spectrum = nil }
             run.liveIntervals.append(kept)
         }
     }

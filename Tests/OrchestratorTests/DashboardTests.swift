@@ -46,4 +46,39 @@ import TestSupport
         let shown = p99 < 1000 ? "\(p99) µs" : p99 < 1_000_000 ? String(format: "%.2f ms", Double(p99) / 1000) : String(format: "%.2f s", Double(p99) / 1e6)
         #expect(last["p99"] as? String == shown)
     }
+
+    /// A page opened 5 s into a 10 s test draws the seconds it missed at once, and its percentile
+    /// chart has data before the test ends.
+    @Test func aPageOpenedMidTestDrawsTheWholeTest() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 1)
+        defer { cluster.stop() }
+        #expect(try cluster.startTest("late-1", #"{"duration_s": 10, "connections": 2, "target": "http://127.0.0.1:\#(nginx.port)/"}"#) == 202)
+        try cluster.waitForProgress("late-1", seconds: 5)
+        let devtools = freePort()
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-chromium-\(UUID().uuidString)")
+        let chromium = Process()
+        chromium.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        chromium.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1100",
+                              "--remote-debugging-port=\(devtools)", "--user-data-dir=\(profile.path)", "about:blank"]
+        chromium.standardOutput = FileHandle.nullDevice
+        chromium.standardError = FileHandle.nullDevice
+        try chromium.run()
+        defer {
+            chromium.terminate()
+            chromium.waitUntilExit()
+            try? FileManager.default.removeItem(at: profile)
+        }
+        let out = try runCommand(repositoryRoot.appendingPathComponent(".venv/bin/python"),
+                                 [repositoryRoot.appendingPathComponent("Tests/Interop/cdp_late.py").path, String(devtools),
+                                  "http://127.0.0.1:\(cluster.apiPort)/"], timeout: 60)
+        #expect(out.status == 0, "\(out.stderr)")
+        let seen = try jsonObject(out.stdout)
+        #expect(seen["status"] as? String == "running", "read while the test ran: \(seen)")
+        #expect((seen["seconds"] as? Int ?? 0) >= 4, "seconds drawn at once: \(seen)")
+        #expect((seen["spectrum"] as? Int ?? 0) > 0, "percentile chart before the end: \(seen)")
+        #expect(seen["tension"] as? Int == 0, "lines are not smoothed: \(seen)")
+        _ = try cluster.waitForTest("late-1")
+    }
 }
