@@ -41,8 +41,12 @@ public final class DriverAgent: @unchecked Sendable {
         var run: LoadRun?
     }
 
-    public init(bus: Bus, id: String, host: String, threads: Int, version: String) {
+    /// - Parameter labels: `--label KEY=VALUE`, sent with the registration and every heartbeat.
+    let labels: [String: String]
+
+    public init(bus: Bus, id: String, host: String, threads: Int, version: String, labels: [String: String] = [:]) {
         self.bus = bus
+        self.labels = labels
         self.id = id
         self.host = host
         self.threads = threads
@@ -67,8 +71,10 @@ public final class DriverAgent: @unchecked Sendable {
         defer { subscription.close() }
         let publisher = try bus.makePublisher()
         defer { publisher.close() }
-        try publisher.publish(.register(RegisterMessage(driverID: id, host: host, threads: threads, version: version,
-                                                        pid: ProcessInfo.processInfo.processIdentifier)))
+        var registration = RegisterMessage(driverID: id, host: host, threads: threads, version: version,
+                                           pid: ProcessInfo.processInfo.processIdentifier)
+        registration.labels = labels.isEmpty ? nil : labels
+        try publisher.publish(.register(registration))
         log.info("registered")
         var nextHeartbeat = Date()
         while !stopRequested.load(ordering: .relaxed) {
@@ -163,8 +169,9 @@ public final class DriverAgent: @unchecked Sendable {
 
     private func heartbeat(_ publisher: BusPublisher, state: DriverState?) {
         let running = current.withLock { $0?.testID }
-        let message = HeartbeatMessage(driverID: id, state: state ?? (running == nil ? .idle : .busy), testID: running,
+        var message = HeartbeatMessage(driverID: id, state: state ?? (running == nil ? .idle : .busy), testID: running,
                                        sentAtMs: wallClockMilliseconds())
+        message.labels = labels.isEmpty ? nil : labels
         do { try publisher.publish(.heartbeat(message)) } catch { log.warning("heartbeat not queued", metadata: ["error": "\(error)"]) }
     }
 

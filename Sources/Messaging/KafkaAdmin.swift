@@ -6,9 +6,9 @@ enum KafkaAdmin {
     /// Runs `body` with a short-lived client of its own: no metadata cached from before (see
     /// `KafkaTopicKeeper`), nothing left running after. `quiet` silences librdkafka's log lines
     /// (for checks repeated while a broker is down).
-    static func withClient<T>(brokers: String, quiet: Bool = false,
+    static func withClient<T>(brokers: KafkaConnection, quiet: Bool = false,
                               _ body: (OpaquePointer) throws(BusError) -> T) throws(BusError) -> T {
-        var properties = ["bootstrap.servers": brokers]
+        var properties = brokers.clientProperties([:])
         if quiet { properties["log_level"] = "0" }
         let rk = try KafkaConfiguration(properties).makeClient(RD_KAFKA_PRODUCER)
         defer { rd_kafka_destroy(rk) }

@@ -23,7 +23,7 @@ import Synchronization
 /// Thread-safety: `poll` from one thread at a time; `suspend`/`resume` from the keeper thread.
 public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
     private let client: Mutex<ConsumerClient?>
-    private let brokers: String
+    private let brokers: KafkaConnection
     private let names: TopicNames
     private let wanted: [Topic]
     private let extra: [String: String]
@@ -36,7 +36,7 @@ public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
     /// Held by `resume` and `close`, which both touch `readinessFD`'s life.
     private let lifecycle = NSLock()
 
-    init(brokers: String, topics: TopicNames, subscribe wanted: [Topic], from start: StartPosition,
+    init(brokers: KafkaConnection, topics: TopicNames, subscribe wanted: [Topic], from start: StartPosition,
          extra: [String: String] = [:]) throws(BusError) {
         self.brokers = brokers
         names = topics
@@ -138,10 +138,9 @@ final class ConsumerClient: @unchecked Sendable {
 
     /// - Parameter resumeAt: next offsets per topic and partition; each is used where the
     ///   partition's log still holds it, else the partition is read from its beginning.
-    init(brokers: String, names: TopicNames, wanted: [Topic], from start: StartPosition,
+    init(brokers: KafkaConnection, names: TopicNames, wanted: [Topic], from start: StartPosition,
          resumeAt: [String: [Int32: Int64]], readinessFD: Int32, extra: [String: String]) throws(BusError) {
-        var properties = [
-            "bootstrap.servers": brokers,
+        var properties = brokers.clientProperties([
             // Required to create the consumer queue; never joined (we assign, not subscribe).
             "group.id": "stampede-\(UUID().uuidString)",
             "enable.auto.commit": "false",
@@ -152,7 +151,7 @@ final class ConsumerClient: @unchecked Sendable {
             // A partition whose log restarted is read from its new beginning, not skipped.
             "auto.offset.reset": "earliest",
             "socket.keepalive.enable": "true",
-        ]
+        ])
         for (k, v) in extra { properties[k] = v }
         let conf = try KafkaConfiguration(properties)
         rk = try conf.makeClient(RD_KAFKA_CONSUMER)

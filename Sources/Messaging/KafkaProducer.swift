@@ -42,11 +42,10 @@ public final class KafkaProducer: BusPublisher, @unchecked Sendable {
     private let makeClient: @Sendable () throws(BusError) -> ProducerClient
 
     /// - Parameter lossSignal: raised when every broker connection is down (see `KafkaTopicKeeper`).
-    init(brokers: String, topics: TopicNames, extra: [String: String] = [:], lossSignal: BrokerLossSignal? = nil) throws(BusError) {
+    init(brokers: KafkaConnection, topics: TopicNames, extra: [String: String] = [:], lossSignal: BrokerLossSignal? = nil) throws(BusError) {
         names = topics
         counters = DeliveryCounters(lossSignal: lossSignal)
-        var properties = [
-            "bootstrap.servers": brokers,
+        var properties = brokers.clientProperties([
             "enable.idempotence": "true",
             "acks": "all",
             "linger.ms": "1",
@@ -57,7 +56,7 @@ public final class KafkaProducer: BusPublisher, @unchecked Sendable {
             // auto-created a lost topic would see it come back with a new id (see above).
             "allow.auto.create.topics": "false",
             "socket.keepalive.enable": "true",
-        ]
+        ])
         for (k, v) in extra { properties[k] = v }
         let counters = self.counters
         let settings = properties

@@ -23,7 +23,7 @@ final class KafkaTopicKeeper: Sendable {
     private let state = KeeperState()
     private let loss: BrokerLossSignal
 
-    init(brokers: String, names: TopicNames, clients: KafkaClientRegistry, intervalMs: Int = 1_000,
+    init(brokers: KafkaConnection, names: TopicNames, clients: KafkaClientRegistry, intervalMs: Int = 1_000,
          healthyIntervalMs: Int = 5_000, settleMs: Int = 2_000, onRepair: @escaping @Sendable (String) -> Void) {
         let state = self.state
         let loss = clients.lossSignal
@@ -97,11 +97,11 @@ final class KafkaTopicKeeper: Sendable {
 
     /// Topic ids (nil: missing); nil when the broker cannot be asked. A fresh client each time,
     /// so no metadata is cached across a broker restart.
-    private static func topicIDs(brokers: String, names: TopicNames) -> [String: String?]? {
+    private static func topicIDs(brokers: KafkaConnection, names: TopicNames) -> [String: String?]? {
         (try? KafkaAdmin.withClient(brokers: brokers, quiet: true) { KafkaAdmin.topicIDs($0, names: names, timeoutMs: 2_000) }) ?? nil
     }
 
-    private static func create(brokers: String, names: TopicNames) throws(BusError) {
+    private static func create(brokers: KafkaConnection, names: TopicNames) throws(BusError) {
         try KafkaAdmin.withClient(brokers: brokers, quiet: true) { rk throws(BusError) in
             try KafkaAdmin.createTopics(rk, names: names, timeoutMs: 5_000)
         }

@@ -32,7 +32,7 @@ enum DashboardPage {
  <section><h2>Requests and errors per second</h2><canvas id="rateChart"></canvas></section>
  <section><h2>Latency per second (ms) <label class="toggle"><input type="checkbox" id="logScale"> log scale</label></h2><canvas id="latencyChart"></canvas></section>
  <section><h2>Latency by percentile (whole test, merged histogram)</h2><canvas id="spectrumChart"></canvas></section>
- <section><h2>Drivers</h2><table><thead><tr><th>id</th><th>host</th><th>state</th><th>heartbeat</th></tr></thead><tbody id="drivers"></tbody></table></section>
+ <section><h2>Drivers</h2><table><thead><tr><th>id</th><th>host</th><th>labels</th><th>state</th><th>heartbeat</th></tr></thead><tbody id="drivers"></tbody></table></section>
  <section class="wide"><h2>New test</h2>
   <form id="newTest">
    <label>target<input name="target" value="http://127.0.0.1:8080/" required></label>
@@ -79,7 +79,7 @@ function resetCharts() {
 function errorsTotal(e) { return Object.values(e || {}).reduce((a, b) => a + b, 0); }
 function renderDrivers() {
   $("drivers").innerHTML = Object.values(state.drivers).sort((a, b) => a.id.localeCompare(b.id)).map(d =>
-    `<tr><td>${d.id}</td><td>${d.host || ""}</td><td>${d.state}</td><td>${d.last_heartbeat_ms_ago ?? ""}${d.last_heartbeat_ms_ago != null ? " ms ago" : ""}</td></tr>`).join("");
+    `<tr><td>${d.id}</td><td>${d.host || ""}</td><td>${Object.entries(d.labels || {}).map(([k, v]) => k + "=" + v).join(" ")}</td><td>${d.state}</td><td>${d.last_heartbeat_ms_ago ?? ""}${d.last_heartbeat_ms_ago != null ? " ms ago" : ""}</td></tr>`).join("");
 }
 function renderTests() {
   $("tests").innerHTML = Object.values(state.tests).reverse().map(t => `<tr><td>${t.test_id}</td><td>${t.status}</td><td>${t.mode || ""}</td><td>${t.target || ""}</td>

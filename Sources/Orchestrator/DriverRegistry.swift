@@ -11,6 +11,10 @@ public struct DriverRecord: Sendable {
     /// Monotonic ns of the last register or heartbeat.
     public var lastHeard: UInt64
     public var testID: String?
+    public var labels: [String: String] = [:]
+
+    /// Whether the driver carries every label of `selector`.
+    public func matches(_ selector: [String: String]) -> Bool { selector.allSatisfy { labels[$0.key] == $0.value } }
 
     /// A driver known only from a heartbeat or a restored test, not from its registration.
     static func unregistered(_ id: String, state: DriverState, now: UInt64, testID: String?) -> DriverRecord {
@@ -19,7 +23,7 @@ public struct DriverRecord: Sendable {
 
     func info(now: UInt64) -> DriverInfo {
         DriverInfo(id: id, host: host, state: state.rawValue, threads: threads, version: version,
-                   lastHeartbeatMsAgo: Int((now &- lastHeard) / 1_000_000), testID: testID)
+                   lastHeartbeatMsAgo: Int((now &- lastHeard) / 1_000_000), testID: testID, labels: labels)
     }
 }
 
@@ -37,7 +41,7 @@ struct DriverRegistry {
         case .register(let m):
             let before = drivers[m.driver_id]?.state
             drivers[m.driver_id] = DriverRecord(id: m.driver_id, host: m.host, threads: m.threads, version: m.version,
-                                                state: .idle, lastHeard: now, testID: nil)
+                                                state: .idle, lastHeard: now, testID: nil, labels: m.labels ?? [:])
             return before == .idle ? nil : (m.driver_id, DriverState.idle.rawValue)
         case .heartbeat(let m):
             if m.state == .leaving {
@@ -48,6 +52,7 @@ struct DriverRegistry {
             record.state = m.state
             record.lastHeard = now
             record.testID = m.test_id
+            if let labels = m.labels { record.labels = labels }
             drivers[m.driver_id] = record
             return before == m.state ? nil : (m.driver_id, m.state.rawValue)
         default:

@@ -157,7 +157,10 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     /// start time. Reactor thread only.
     public func triggerTest(id: String) throws(TestBookError) -> (drivers: [String], startAtMs: Int64) {
         guard !shuttingDown else { throw .shuttingDown }
-        let (run, chosen) = try book.trigger(id: id, idle: registry.idle)
+        // With a driver_selector, only idle drivers carrying every listed label.
+        let selector = book[id]?.definition.driverSelector ?? [:]
+        let idle = registry.idle.filter { registry.drivers[$0]?.matches(selector) ?? false }
+        let (run, chosen) = try book.trigger(id: id, idle: idle)
         for driver in chosen { registry.mark(driver, state: .busy, testID: run.id) }
         return (chosen, run.startAtMs)
     }

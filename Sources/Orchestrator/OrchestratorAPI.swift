@@ -129,6 +129,7 @@ extension Orchestrator: HTTPServerHandler {
         case .notFound: return error(404, e.description, field: "test_id")
         case .alreadyTriggered: return error(409, e.description, field: "test_id")
         case .notEnoughDrivers: return error(503, e.description, field: "drivers")
+        case .noMatchingDrivers: return error(503, e.description, field: "driver_selector")
         case .notSent, .shuttingDown: return error(503, e.description, field: nil)
         }
     }

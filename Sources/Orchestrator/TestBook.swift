@@ -15,6 +15,8 @@ public enum TestBookError: Error, Equatable, CustomStringConvertible {
     case notFound(testID: String)
     case alreadyTriggered(testID: String, status: String)
     case notEnoughDrivers(wanted: Int, idle: Int)
+    /// Too few idle drivers carry the labels of the test's `driver_selector`.
+    case noMatchingDrivers(selector: [String: String], wanted: Int, matching: Int)
     /// The bus did not take the test's messages.
     case notSent(String)
     case shuttingDown
@@ -27,6 +29,9 @@ public enum TestBookError: Error, Equatable, CustomStringConvertible {
         case .notFound(let id): return "no test with id '\(id)'"
         case .alreadyTriggered(let id, let status): return "test \(id) was already triggered (status \(status))"
         case .notEnoughDrivers(let wanted, let idle): return "\(wanted) idle driver(s) needed, \(idle) available"
+        case .noMatchingDrivers(let selector, let wanted, let matching):
+            return "driver_selector \(selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")): "
+                + "\(wanted) idle driver(s) with those labels needed, \(matching) available"
         case .notSent(let why): return "could not send the test to the drivers: \(why)"
         case .shuttingDown: return "shutting down"
         }
@@ -111,7 +116,12 @@ final class TestBook {
         guard let run = tests[id] else { throw .notFound(testID: id) }
         guard run.status == .created else { throw .alreadyTriggered(testID: id, status: run.status.rawValue) }
         let wanted = run.definition.drivers ?? idle.count
-        guard !idle.isEmpty, idle.count >= wanted else { throw .notEnoughDrivers(wanted: Swift.max(wanted, 1), idle: idle.count) }
+        guard !idle.isEmpty, idle.count >= wanted else {
+            if !run.definition.driverSelector.isEmpty {
+                throw .noMatchingDrivers(selector: run.definition.driverSelector, wanted: Swift.max(wanted, 1), matching: idle.count)
+            }
+            throw .notEnoughDrivers(wanted: Swift.max(wanted, 1), idle: idle.count)
+        }
         let chosen = Array(idle.prefix(wanted))
         let startAt = clock.wallMs() + Int64(startDelayMs)
         do {

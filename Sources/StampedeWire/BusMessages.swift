@@ -21,6 +21,8 @@ public struct RegisterMessage: Codable, Sendable, Equatable {
     public var threads: Int
     public var version: String
     public var pid: Int32
+    /// `--label KEY=VALUE` of the driver: tests select drivers by them (`driver_selector`).
+    public var labels: [String: String]?
 
     public init(driverID: String, host: String, threads: Int, version: String, pid: Int32) {
         driver_id = driverID; self.host = host; self.threads = threads; self.version = version; self.pid = pid
@@ -36,6 +38,8 @@ public struct HeartbeatMessage: Codable, Sendable, Equatable {
     public var test_id: String?
     /// Sender's wall clock, ms since the epoch.
     public var sent_at_ms: Int64
+    /// The driver's labels again, so an orchestrator that missed the registration knows them.
+    public var labels: [String: String]?
 
     public init(driverID: String, state: DriverState, testID: String?, sentAtMs: Int64) {
         driver_id = driverID; self.state = state; test_id = testID; sent_at_ms = sentAtMs

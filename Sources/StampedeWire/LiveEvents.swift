@@ -10,11 +10,16 @@ public struct DriverInfo: Codable, Sendable, Equatable {
     public var version: String
     public var last_heartbeat_ms_ago: Int
     public var test_id: String?
+    public var labels: [String: String]
 
-    public init(id: String, host: String, state: String, threads: Int, version: String, lastHeartbeatMsAgo: Int, testID: String?) {
+    public init(id: String, host: String, state: String, threads: Int, version: String, lastHeartbeatMsAgo: Int, testID: String?,
+                labels: [String: String] = [:]) {
+        self.labels = labels
         self.id = id; self.host = host; self.state = state; self.threads = threads; self.version = version
         last_heartbeat_ms_ago = lastHeartbeatMsAgo; test_id = testID
     }
+
+    private enum CodingKeys: String, CodingKey { case id, host, state, threads, version, last_heartbeat_ms_ago, test_id, labels }
 
     // Encoded by hand so an absent test id is an explicit null, as clients have always read it.
     public func encode(to encoder: Encoder) throws {
@@ -22,6 +27,17 @@ public struct DriverInfo: Codable, Sendable, Equatable {
         try c.encode(id, forKey: .id); try c.encode(host, forKey: .host); try c.encode(state, forKey: .state)
         try c.encode(threads, forKey: .threads); try c.encode(version, forKey: .version)
         try c.encode(last_heartbeat_ms_ago, forKey: .last_heartbeat_ms_ago); try c.encode(test_id, forKey: .test_id)
+        try c.encode(labels, forKey: .labels)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id); host = try c.decode(String.self, forKey: .host)
+        state = try c.decode(String.self, forKey: .state); threads = try c.decode(Int.self, forKey: .threads)
+        version = try c.decode(String.self, forKey: .version)
+        last_heartbeat_ms_ago = try c.decode(Int.self, forKey: .last_heartbeat_ms_ago)
+        test_id = try c.decodeIfPresent(String.self, forKey: .test_id)
+        labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
     }
 }
 

@@ -12,6 +12,8 @@ public struct TestConfig: Sendable {
     /// How many drivers to use; nil: every idle one.
     public var drivers: Int?
     public var thresholds: [Threshold]
+    /// Only drivers carrying every one of these labels run the test.
+    public var driverSelector: [String: String] = [:]
     /// `test_type: SEARCH`: the capacity search (its steps are tsunami parts of `step_s` seconds).
     public var search: CapacitySearch?
     /// The request body as received, echoed in GET /tests/{id}.
@@ -25,7 +27,7 @@ public struct TestConfig: Sendable {
     public static let knownFields: Set<String> = [
         "test_id", "test_type", "test_message_delay", "message_count_per_driver", "target", "connections",
         "duration_s", "rate", "method", "headers", "body", "timeout_ms", "drivers", "thresholds",
-        "requests", "order", "seed", "data", "stages", "start", "slo", "start_rate", "max_rate", "step_s"]
+        "requests", "order", "seed", "data", "stages", "start", "slo", "start_rate", "max_rate", "step_s", "driver_selector"]
 
     /// The REST field that carries a setting.
     public static func field(_ setting: LoadSetting) -> String {
@@ -132,6 +134,10 @@ public struct TestConfig: Sendable {
         if load.seed == nil { load.seed = UInt64.random(in: 0...(1 << 53)) }
         let spec = load
         try checked { () throws(ConfigError) in try spec.validate() }
+        for (key, value) in (try r.object("driver_selector") ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard case .string(let s) = value else { throw FieldError("driver_selector", "value of '\(key)' must be a string") }
+            driverSelector[key] = s
+        }
         drivers = try r.integer("drivers")
         if let drivers, !(1...10_000).contains(drivers) { throw FieldError("drivers", "must be in 1...10000, got \(drivers)") }
         var thresholds: [Threshold] = []

@@ -16,7 +16,11 @@ struct DriverCommand: ParsableCommand {
             counters and HDR histogram, then a final message, on `metrics`. Ctrl-C (or SIGTERM) \
             interrupts a running test, publishes what it has and leaves.
 
-            Example: stampede driver --brokers 10.0.0.5:9092 --id driver-1 --threads 2
+            Every flag can also come from the environment as STAMPEDE_<FLAG> (STAMPEDE_BROKERS, \
+            STAMPEDE_ID, STAMPEDE_KAFKA_CONFIG; STAMPEDE_LABELS=zone=a,size=large); a flag on the \
+            command line wins.
+
+            Example: stampede driver --brokers 10.0.0.5:9092 --id driver-1 --threads 2 --label zone=eu-west
             """)
 
     @Option(help: "Kafka bootstrap servers, comma-separated HOST:PORT.")
@@ -31,10 +35,29 @@ struct DriverCommand: ParsableCommand {
     @Option(name: .customLong("topic-prefix"), help: "Prefix of the Kafka topic names.")
     var topicPrefix: String = "stampede."
 
+    @Option(name: .customLong("label"), help: ArgumentHelp("A label KEY=VALUE (repeatable): tests pick drivers by labels (driver_selector).", valueName: "key=value"))
+    var labels: [String] = []
+
+    @OptionGroup var kafka: KafkaOptions
+
+    /// `--label` as a dictionary.
+    func labelMap() throws -> [String: String] {
+        var map: [String: String] = [:]
+        for text in labels {
+            guard let eq = text.firstIndex(of: "="), eq != text.startIndex,
+                  text[..<eq].allSatisfy({ $0.isLetter || $0.isNumber || "-_./".contains($0) }), text.count <= 256 else {
+                throw ValidationError("--label: expected KEY=VALUE with KEY of letters, digits, - _ . /, got '\(text)'")
+            }
+            map[String(text[..<eq])] = String(text[text.index(after: eq)...])
+        }
+        return map
+    }
+
     func validate() throws {
         guard LoadSpec.threadsRange.contains(threads) else { throw ValidationError("--threads: must be in 1...256, got \(threads)") }
         guard !brokers.isEmpty else { throw ValidationError("--brokers: must not be empty") }
         if let id { guard !id.isEmpty, id.count <= 200 else { throw ValidationError("--id: must be 1...200 characters") } }
+        _ = try labelMap()
     }
 
     @OptionGroup var logging: LogOptions
@@ -45,15 +68,16 @@ struct DriverCommand: ParsableCommand {
         let name = id ?? "\(host)-\(ProcessInfo.processInfo.processIdentifier)"
         Logger(label: "stampede.driver").notice("starting", metadata: [
             "driver_id": "\(name)", "librdkafka": "\(librdkafkaRuntimeVersion)", "brokers": "\(brokers)", "topics": "\(topicPrefix)*"])
+        let connection = try kafka.connection(brokers: brokers)
+        KafkaOptions.logConnection(connection, Logger(label: "stampede.driver"))
         let bus: KafkaBus
         do {
-            bus = try KafkaBus(brokers: brokers, topics: TopicNames(prefix: topicPrefix),
-                               keepTopics: true)
+            bus = try KafkaBus(connection: connection, topics: TopicNames(prefix: topicPrefix), keepTopics: true)
         } catch {
             printError("stampede driver: cannot use the brokers at \(brokers): \(error)")
             throw ExitCode(1)
         }
-        let agent = DriverAgent(bus: bus, id: name, host: host, threads: threads, version: stampedeVersion)
+        let agent = DriverAgent(bus: bus, id: name, host: host, threads: threads, version: stampedeVersion, labels: try labelMap())
         let signals = SignalHandlers { agent.requestStop() }
         defer { signals.cancel() }
         do { try agent.run() } catch {

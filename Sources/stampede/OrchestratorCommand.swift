@@ -16,8 +16,11 @@ struct OrchestratorCommand: ParsableCommand {
             ridden out (clients reconnect; topics lost by a broker restart are re-created); a test \
             fails with a partial report when nothing has come through for --bus-timeout-ms.
 
-            Listening on anything but loopback needs --token (or an explicit --no-auth): a load \
-            tester's control API aims traffic wherever it is told.
+            Listening on anything but loopback needs --token or --token-file (or an explicit --no-auth): \
+            a load tester's control API aims traffic wherever it is told.
+
+            Every flag can also come from the environment as STAMPEDE_<FLAG> (STAMPEDE_BROKERS, \
+            STAMPEDE_TOKEN_FILE, STAMPEDE_REPORTS_DIR, ...); a flag on the command line wins.
 
             Example:
               stampede orchestrator --listen 127.0.0.1:8080 --brokers 127.0.0.1:9092
@@ -43,6 +46,11 @@ struct OrchestratorCommand: ParsableCommand {
     @Option(help: "Require 'Authorization: Bearer TOKEN' (or ?token= on /ws) on everything but /ping.")
     var token: String?
 
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("Read the token from FILE (so it never shows in ps).", valueName: "file"))
+    var tokenFile: String?
+
+    @OptionGroup var kafka: KafkaOptions
+
     @Flag(name: .customLong("no-auth"), help: "Allow listening on a non-loopback address without --token.")
     var noAuth = false
 
@@ -58,9 +66,20 @@ struct OrchestratorCommand: ParsableCommand {
     @Option(name: .customLong("ws-ping-interval-ms"), help: "Ping a silent /ws client after this long; drop it if it has not answered this long after.")
     var wsPingIntervalMs: Int = 10_000
 
+    /// --token, or the first line of --token-file.
+    func resolvedToken() throws -> String? {
+        guard let tokenFile else { return token }
+        guard token == nil else { throw ValidationError("--token-file: give --token or --token-file, not both") }
+        guard let data = FileManager.default.contents(atPath: tokenFile) else { throw ValidationError("--token-file: cannot read '\(tokenFile)'") }
+        let text = String(decoding: data, as: UTF8.self).split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+        guard !text.isEmpty else { throw ValidationError("--token-file: '\(tokenFile)' is empty") }
+        return text
+    }
+
     func validate() throws {
         let (host, _) = try parseListen(listen)
         let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        let token = try resolvedToken()
         if !loopback && token == nil && !noAuth {
             throw ValidationError("--listen: \(host) is not a loopback address: give --token (or --no-auth to run without one)")
         }
@@ -84,7 +103,7 @@ struct OrchestratorCommand: ParsableCommand {
         options.port = port
         options.reportsDirectory = reportsDir
         options.allowedOrigins = allowedOrigins
-        options.token = token
+        options.token = try resolvedToken()
         options.heartbeatTimeoutMs = heartbeatTimeoutMs
         options.busTimeoutMs = busTimeoutMs
         options.brokers = brokers
@@ -92,10 +111,11 @@ struct OrchestratorCommand: ParsableCommand {
         options.allowedTargets = try TargetAllowList(allowTargets)
         Logger(label: "stampede.orchestrator").notice("starting", metadata: [
             "librdkafka": "\(librdkafkaRuntimeVersion)", "brokers": "\(brokers)", "topics": "\(topicPrefix)*"])
+        let connection = try kafka.connection(brokers: brokers)
+        KafkaOptions.logConnection(connection, Logger(label: "stampede.orchestrator"))
         let orchestrator: Orchestrator
         do {
-            let bus = try KafkaBus(brokers: brokers, topics: TopicNames(prefix: topicPrefix),
-                                   keepTopics: true)
+            let bus = try KafkaBus(connection: connection, topics: TopicNames(prefix: topicPrefix), keepTopics: true)
             orchestrator = try Orchestrator(options: options, bus: bus)
         } catch {
             printError("stampede orchestrator: \(error)")

@@ -23,8 +23,8 @@ public final class Cluster {
         try waitUntil(seconds: 30) { (try? self.idleDrivers()) == count }
     }
 
-    public func startDriver(_ id: String) throws {
-        drivers[id] = try DriverProcess(brokers: broker.brokers, id: id, prefix: prefix)
+    public func startDriver(_ id: String, extraArguments: [String] = []) throws {
+        drivers[id] = try DriverProcess(brokers: broker.brokers, id: id, prefix: prefix, extraArguments: extraArguments)
     }
 
     /// Sends SIGKILL to a driver: no final message, no goodbye.
@@ -40,19 +40,7 @@ public final class Cluster {
 
     /// Calls the REST API with curl; returns status and body.
     public func api(_ method: String, _ path: String, body: String? = nil, headers: [String] = []) throws -> (Int, String) {
-        var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://127.0.0.1:\(apiPort)\(path)"]
-        let bodyFile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-body-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: bodyFile) }
-        if let body {
-            // From a file: a large body would not fit on a command line.
-            try body.write(to: bodyFile, atomically: true, encoding: .utf8)
-            args += ["-H", "Content-Type: application/json", "--data-binary", "@\(bodyFile.path)"]
-        }
-        for h in headers { args += ["-H", h] }
-        let result = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), args, timeout: 30)
-        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-        let status = Int(lines.last ?? "") ?? 0
-        return (status, lines.dropLast().joined(separator: "\n"))
+        try apiCall(port: apiPort, method, path, body: body, headers: headers)
     }
 
     public func json(_ method: String, _ path: String, body: String? = nil) throws -> (Int, [String: Any]) {
@@ -167,4 +155,21 @@ public final class WebSocketListener {
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
     }
+}
+
+/// Calls an orchestrator's REST API on 127.0.0.1:`port` with curl; returns status and body.
+public func apiCall(port: Int, _ method: String, _ path: String, body: String? = nil, headers: [String] = []) throws -> (Int, String) {
+    var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://127.0.0.1:\(port)\(path)"]
+    let bodyFile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-body-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: bodyFile) }
+    if let body {
+        // From a file: a large body would not fit on a command line.
+        try body.write(to: bodyFile, atomically: true, encoding: .utf8)
+        args += ["-H", "Content-Type: application/json", "--data-binary", "@\(bodyFile.path)"]
+    }
+    for h in headers { args += ["-H", h] }
+    let result = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), args, timeout: 30)
+    let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+    let status = Int(lines.last ?? "") ?? 0
+    return (status, lines.dropLast().joined(separator: "\n"))
 }

@@ -7,10 +7,25 @@ public final class DriverProcess {
     public let id: String
     public let process = Process()
 
-    public init(brokers: String, id: String, prefix: String, extraArguments: [String] = []) throws {
+    /// - Parameter log: where the driver's stderr goes (nil: discarded).
+    public init(brokers: String, id: String, prefix: String, extraArguments: [String] = [], log: URL? = nil) throws {
         self.id = id
         process.executableURL = stampedeBinary
         process.arguments = ["driver", "--brokers", brokers, "--id", id, "--topic-prefix", prefix] + extraArguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try log.map { url in
+            FileManager.default.createFile(atPath: url.path, contents: nil)
+            return try FileHandle(forWritingTo: url)
+        } ?? FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// A driver configured through the environment only (`STAMPEDE_*`), no flags.
+    public init(environment: [String: String]) throws {
+        id = environment["STAMPEDE_ID"] ?? "?"
+        process.executableURL = stampedeBinary
+        process.arguments = ["driver"]
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { _, b in b }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

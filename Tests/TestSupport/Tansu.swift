@@ -8,8 +8,12 @@ public final class TansuBroker {
     public var brokers: String { "127.0.0.1:\(port)" }
     public var pid: Int32 { server?.process.processIdentifier ?? 0 }
 
-    public init() throws {
+    /// The port clients are told to connect to (a TLS proxy in front of the broker); nil: `port`.
+    public let advertisedPort: Int?
+
+    public init(advertisedPort: Int? = nil) throws {
         port = freePort()
+        self.advertisedPort = advertisedPort
         try start()
     }
 
@@ -20,7 +24,8 @@ public final class TansuBroker {
             throw ProcessFailure(description: "\(binary.path) is missing: run `make setup`")
         }
         let url = "tcp://127.0.0.1:\(port)"
-        server = try ServerProcess(binary, ["broker", "--listener-url", url, "--advertised-listener-url", url,
+        let advertised = "tcp://127.0.0.1:\(advertisedPort ?? port)"
+        server = try ServerProcess(binary, ["broker", "--listener-url", url, "--advertised-listener-url", advertised,
                                             "--storage-engine", "memory://tansu/"], port: port)
     }
 
