@@ -3,7 +3,7 @@ SWIFT       ?= swift
 ORACLE      := Tests/Oracle/.build/release/hdr-oracle
 RELEASE_BIN := .build/release/stampede
 
-.PHONY: all setup build release test run perf oracle broker compose-check fuzz soak clean
+.PHONY: all setup build release dist test run perf oracle broker compose-check fuzz soak clean
 
 all: build
 
@@ -18,15 +18,23 @@ build: setup
 release: setup
 	$(SWIFT) build -c release --product stampede
 
+# A tarball for dedicated driver/orchestrator boxes (bin/, lib/ with librdkafka, systemd/, env/):
+# the Swift runtime linked in statically, librdkafka found through $ORIGIN/../lib.
+dist: setup
+	$(SWIFT) build -c release --product stampede --static-swift-stdlib --scratch-path .build-dist \
+		-Xlinker -rpath -Xlinker '$$ORIGIN/../lib'
+	scripts/dist.sh
+
 # The HdrHistogram Swift port, built as a separate package (see Tests/Oracle/Package.swift).
 oracle: setup
 	$(SWIFT) build --package-path Tests/Oracle -c release
 
 ## test: the whole suite: unit and in-memory parser tests, interop with Python hdrhistogram, the
 ## hdrhistogram-swift oracle, stampede against nginx, the Kafka bus and drivers against Tansu
+## (and the release tarball of `make dist`, run from a scratch directory)
 # Serial: many tests start servers and measure rates or timeouts; on two cores, suites running side
 # by side would measure each other.
-test: setup oracle compose-check
+test: setup oracle compose-check dist
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 

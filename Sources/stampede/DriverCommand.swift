@@ -20,7 +20,11 @@ struct DriverCommand: ParsableCommand {
             STAMPEDE_ID, STAMPEDE_KAFKA_CONFIG; STAMPEDE_LABELS=zone=a,size=large); a flag on the \
             command line wins.
 
-            Example: stampede driver --brokers 10.0.0.5:9092 --id driver-1 --threads 2 --label zone=eu-west
+            Examples:
+              stampede driver --brokers 10.0.0.5:9092 --id driver-1 --threads 2 \\
+                  --label zone=eu-west
+              STAMPEDE_BROKERS=10.0.0.5:9093 STAMPEDE_KAFKA_CONFIG=/etc/stampede/kafka.properties \\
+                  stampede driver
             """)
 
     @Option(help: "Kafka bootstrap servers, comma-separated HOST:PORT.")
