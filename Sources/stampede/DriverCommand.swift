@@ -23,8 +23,7 @@ struct DriverCommand: ParsableCommand {
             Examples:
               stampede driver --brokers 10.0.0.5:9092 --id driver-1 --threads 2 \\
                   --label zone=eu-west
-              STAMPEDE_BROKERS=10.0.0.5:9093 STAMPEDE_KAFKA_CONFIG=/etc/stampede/kafka.properties \\
-                  stampede driver
+              STAMPEDE_BROKERS=10.0.0.5:9093 STAMPEDE_LABELS=zone=a stampede driver
             """)
 
     @Option(help: "Kafka bootstrap servers, comma-separated HOST:PORT.")
