@@ -166,12 +166,17 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         intervalCounters.requests += 1
         conns[i].intendedAt = paced ? conns[i].nextSend : now
         conns[i].sentAt = now
-        conns[i].deadline = now + timeoutNs
         prepareRequest(i)
+        if remainingBudget == 0 { retireAllIdle(except: i) }
+        beginWrite(i, now: now)
+    }
+
+    /// The prepared request goes out: its response deadline runs from now.
+    private func beginWrite(_ i: Int, now: UInt64) {
+        conns[i].deadline = now + timeoutNs
         conns[i].written = 0
         conns[i].responseStarted = false
         conns[i].state = .writing
-        if remainingBudget == 0 { retireAllIdle(except: i) }
         writeRequest(i, now: now)
     }
 
@@ -195,12 +200,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// service time keeps the first send, so the reconnect the user waited for is in it.
     func resend(_ i: Int, now: UInt64) {
         conns[i].retrying = false
-        conns[i].deadline = now + timeoutNs
         resetParser(i)
-        conns[i].written = 0
-        conns[i].responseStarted = false
-        conns[i].state = .writing
-        writeRequest(i, now: now)
+        beginWrite(i, now: now)
     }
 
     func startConnect(_ i: Int, now: UInt64) {

@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.request
 
-import websockets
+import cdp
 
 PROBE = """JSON.stringify({conn: document.getElementById('conn').textContent,
   responses: document.getElementById('responses').textContent, rps: document.getElementById('rps').textContent,
@@ -29,30 +29,12 @@ def http(method, url, body=None):
 
 async def main():
     port, api, target, shot = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-    deadline = time.time() + 20
-    page = None
-    while time.time() < deadline and page is None:
-        try:
-            page = next(t for t in http("GET", f"http://127.0.0.1:{port}/json") if t["type"] == "page")
-        except Exception:  # noqa: BLE001 - Chromium still starting
-            await asyncio.sleep(0.2)
-    async with websockets.connect(page["webSocketDebuggerUrl"], max_size=None) as cdp:
-        counter = 0
-
-        async def call(method, params):
-            nonlocal counter
-            counter += 1
-            await cdp.send(json.dumps({"id": counter, "method": method, "params": params}))
-            while True:
-                m = json.loads(await cdp.recv())
-                if m.get("id") == counter:
-                    return m.get("result", {})
+    async with await cdp.connect(port) as socket:
+        session = cdp.Session(socket)
+        call = session.call
 
         async def probe():
-            r = await call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True})
-            if "value" not in r.get("result", {}):  # the page is still loading
-                return {"conn": "", "status": ""}
-            return json.loads(r["result"]["value"])
+            return await session.evaluate(PROBE) or {"conn": "", "status": ""}  # None while the page loads
 
         samples = []
         end = time.time() + 20

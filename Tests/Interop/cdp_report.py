@@ -9,9 +9,8 @@ import asyncio
 import json
 import sys
 import time
-import urllib.request
 
-import websockets
+import cdp
 
 PROBE = """JSON.stringify({
   charts: [...document.querySelectorAll('svg.chart')].filter(s => s.getBoundingClientRect().width > 0
@@ -21,55 +20,36 @@ PROBE = """JSON.stringify({
 
 async def main():
     port, url = sys.argv[1], sys.argv[2]
-    deadline = time.time() + 20
-    page = None
-    while time.time() < deadline and page is None:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=5) as r:
-                page = next(t for t in json.loads(r.read()) if t["type"] == "page")
-        except Exception:  # noqa: BLE001 - Chromium still starting
-            await asyncio.sleep(0.2)
     problems, failed = [], []
-    async with websockets.connect(page["webSocketDebuggerUrl"], max_size=None) as cdp:
-        counter = 0
-        loaded = asyncio.Event()
+    loaded = asyncio.Event()
 
-        async def call(method, params=None):
-            nonlocal counter
-            counter += 1
-            await cdp.send(json.dumps({"id": counter, "method": method, "params": params or {}}))
-            while True:
-                m = json.loads(await cdp.recv())
-                if m.get("id") == counter:
-                    return m.get("result", {})
-                note(m)
+    def note(m):
+        method = m.get("method", "")
+        if method == "Runtime.consoleAPICalled" and m["params"]["type"] in ("error", "warning"):
+            problems.append(" ".join(str(a.get("value", a.get("description", ""))) for a in m["params"]["args"]))
+        elif method == "Runtime.exceptionThrown":
+            problems.append(m["params"]["exceptionDetails"].get("text", "exception"))
+        elif method == "Log.entryAdded" and m["params"]["entry"]["level"] == "error":
+            problems.append(m["params"]["entry"]["text"])
+        elif method == "Network.loadingFailed":
+            failed.append(m["params"].get("errorText", "") + " " + m["params"].get("blockedReason", ""))
+        elif method == "Page.loadEventFired":
+            loaded.set()
 
-        def note(m):
-            method = m.get("method", "")
-            if method == "Runtime.consoleAPICalled" and m["params"]["type"] in ("error", "warning"):
-                problems.append(" ".join(str(a.get("value", a.get("description", ""))) for a in m["params"]["args"]))
-            elif method == "Runtime.exceptionThrown":
-                problems.append(m["params"]["exceptionDetails"].get("text", "exception"))
-            elif method == "Log.entryAdded" and m["params"]["entry"]["level"] == "error":
-                problems.append(m["params"]["entry"]["text"])
-            elif method == "Network.loadingFailed":
-                failed.append(m["params"].get("errorText", "") + " " + m["params"].get("blockedReason", ""))
-            elif method == "Page.loadEventFired":
-                loaded.set()
-
+    async with await cdp.connect(port) as socket:
+        session = cdp.Session(socket, note)
         for domain in ("Runtime", "Log", "Network", "Page"):
-            await call(f"{domain}.enable")
-        await call("Network.setBlockedURLs", {"urls": ["http://*", "https://*", "ws://*", "wss://*"]})
-        await call("Page.navigate", {"url": url})
+            await session.call(f"{domain}.enable")
+        await session.call("Network.setBlockedURLs", {"urls": ["http://*", "https://*", "ws://*", "wss://*"]})
+        await session.call("Page.navigate", {"url": url})
         end = time.time() + 20
         while not loaded.is_set() and time.time() < end:
             try:
-                note(json.loads(await asyncio.wait_for(cdp.recv(), timeout=0.5)))
+                note(json.loads(await asyncio.wait_for(socket.recv(), timeout=0.5)))
             except asyncio.TimeoutError:
                 pass
         await asyncio.sleep(0.5)
-        r = await call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True})
-        probe = json.loads(r["result"]["value"])
+        probe = await session.evaluate(PROBE) or {}
         print(json.dumps({"problems": problems, "failed": failed, "loaded": loaded.is_set(), **probe}))
 
 

@@ -6,14 +6,8 @@ import TestSupport
 /// requests/s, and a server slower than the SLO at any rate.
 @Suite(.serialized) struct SearchTests {
     @Test func findsTheRateLimitOfNginx() throws {
-        // limit_req runs after `return`, so the limited location serves a file.
-        let nginx = try Nginx(httpSettings: "limit_req_zone $binary_remote_addr zone=search:1m rate=2000r/s;",
-                              locations: """
-                                  location = /limited { limit_req zone=search burst=50 nodelay; limit_req_status 503;
-                                                        default_type text/plain; alias ok.txt; }
-                                  """)
+        let nginx = try rateLimitedNginx(rate: 2000)
         defer { nginx.stop() }
-        try "ok\n".write(to: nginx.directory.appendingPathComponent("ok.txt"), atomically: true, encoding: .utf8)
         let started = Date()
         let run = try runCommand(stampedeBinary, ["search", "http://127.0.0.1:\(nginx.port)/limited", "--slo", "error_rate=0.01",
                                                   "--json"], timeout: 180)

@@ -9,25 +9,11 @@ import TestSupport
         defer { nginx.stop() }
         let cluster = try Cluster(drivers: 1)
         defer { cluster.stop() }
-        let devtools = freePort()
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-chromium-\(UUID().uuidString)")
-        let chromium = Process()
-        chromium.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
-        chromium.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1100",
-                              "--remote-debugging-port=\(devtools)", "--user-data-dir=\(profile.path)",
-                              "http://127.0.0.1:\(cluster.apiPort)/"]
-        chromium.standardOutput = FileHandle.nullDevice
-        chromium.standardError = FileHandle.nullDevice
-        try chromium.run()
-        defer {
-            chromium.terminate()
-            chromium.waitUntilExit()
-            try? FileManager.default.removeItem(at: profile)
-        }
+        let chromium = try HeadlessChromium(url: "http://127.0.0.1:\(cluster.apiPort)/")
+        defer { chromium.stop() }
         let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-dashboard.png").path
-        let out = try runCommand(repositoryRoot.appendingPathComponent(".venv/bin/python"),
-                                 [repositoryRoot.appendingPathComponent("Tests/Interop/cdp_dashboard.py").path, String(devtools),
-                                  "http://127.0.0.1:\(cluster.apiPort)", "http://127.0.0.1:\(nginx.port)/", screenshot], timeout: 90)
+        let out = try chromium.drive("cdp_dashboard.py", ["http://127.0.0.1:\(cluster.apiPort)", "http://127.0.0.1:\(nginx.port)/", screenshot],
+                                     timeout: 90)
         #expect(out.status == 0, "\(out.stderr)")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
         let samples = result["samples"] as? [[String: Any]] ?? []
@@ -56,23 +42,9 @@ import TestSupport
         defer { cluster.stop() }
         #expect(try cluster.startTest("late-1", #"{"duration_s": 10, "connections": 2, "target": "http://127.0.0.1:\#(nginx.port)/"}"#) == 202)
         try cluster.waitForProgress("late-1", seconds: 5)
-        let devtools = freePort()
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-chromium-\(UUID().uuidString)")
-        let chromium = Process()
-        chromium.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
-        chromium.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1100",
-                              "--remote-debugging-port=\(devtools)", "--user-data-dir=\(profile.path)", "about:blank"]
-        chromium.standardOutput = FileHandle.nullDevice
-        chromium.standardError = FileHandle.nullDevice
-        try chromium.run()
-        defer {
-            chromium.terminate()
-            chromium.waitUntilExit()
-            try? FileManager.default.removeItem(at: profile)
-        }
-        let out = try runCommand(repositoryRoot.appendingPathComponent(".venv/bin/python"),
-                                 [repositoryRoot.appendingPathComponent("Tests/Interop/cdp_late.py").path, String(devtools),
-                                  "http://127.0.0.1:\(cluster.apiPort)/"], timeout: 60)
+        let chromium = try HeadlessChromium()
+        defer { chromium.stop() }
+        let out = try chromium.drive("cdp_late.py", ["http://127.0.0.1:\(cluster.apiPort)/"])
         #expect(out.status == 0, "\(out.stderr)")
         let seen = try jsonObject(out.stdout)
         #expect(seen["status"] as? String == "running", "read while the test ran: \(seen)")

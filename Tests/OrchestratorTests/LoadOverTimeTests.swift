@@ -34,13 +34,8 @@ import TestSupport
     }
 
     @Test func distributedSearchFindsTheRateLimit() throws {
-        let nginx = try Nginx(httpSettings: "limit_req_zone $binary_remote_addr zone=search:1m rate=2000r/s;",
-                              locations: """
-                                  location = /limited { limit_req zone=search burst=50 nodelay; limit_req_status 503;
-                                                        default_type text/plain; alias ok.txt; }
-                                  """)
+        let nginx = try rateLimitedNginx(rate: 2000)
         defer { nginx.stop() }
-        try "ok\n".write(to: nginx.directory.appendingPathComponent("ok.txt"), atomically: true, encoding: .utf8)
         let cluster = try Cluster(drivers: 2)
         defer { cluster.stop() }
         let target = "http://127.0.0.1:\(nginx.port)/limited"

@@ -35,23 +35,9 @@ import TestSupport
         #expect(try String(contentsOf: file, encoding: .utf8) == page)
 
         // Offline in Chromium: no failed loads, no console errors, every chart drawn.
-        let devtools = freePort()
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-chromium-\(UUID().uuidString)")
-        let chromium = Process()
-        chromium.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
-        chromium.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1400",
-                              "--remote-debugging-port=\(devtools)", "--user-data-dir=\(profile.path)", "about:blank"]
-        chromium.standardOutput = FileHandle.nullDevice
-        chromium.standardError = FileHandle.nullDevice
-        try chromium.run()
-        defer {
-            chromium.terminate()
-            chromium.waitUntilExit()
-            try? FileManager.default.removeItem(at: profile)
-        }
-        let out = try runCommand(repositoryRoot.appendingPathComponent(".venv/bin/python"),
-                                 [repositoryRoot.appendingPathComponent("Tests/Interop/cdp_report.py").path, String(devtools),
-                                  file.absoluteString], timeout: 60)
+        let chromium = try HeadlessChromium(windowSize: "1280,1400")
+        defer { chromium.stop() }
+        let out = try chromium.drive("cdp_report.py", [file.absoluteString])
         #expect(out.status == 0, "\(out.stderr)")
         let seen = try jsonObject(out.stdout)
         #expect(seen["loaded"] as? Bool == true)

@@ -1,0 +1,48 @@
+"""A small client of Chromium's DevTools protocol for the browser tests (cdp_*.py)."""
+import asyncio
+import json
+import time
+import urllib.request
+
+import websockets
+
+
+async def page_socket(port, seconds=20):
+    """The first page target's DevTools WebSocket URL, once Chromium answers."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=5) as r:
+                return next(t for t in json.loads(r.read()) if t["type"] == "page")["webSocketDebuggerUrl"]
+        except Exception:  # noqa: BLE001 - Chromium still starting
+            if time.time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+class Session:
+    """Calls methods one at a time; events that arrive meanwhile go to `on_event`."""
+
+    def __init__(self, socket, on_event=lambda message: None):
+        self.socket = socket
+        self.on_event = on_event
+        self.counter = 0
+
+    async def call(self, method, params=None):
+        self.counter += 1
+        await self.socket.send(json.dumps({"id": self.counter, "method": method, "params": params or {}}))
+        while True:
+            message = json.loads(await self.socket.recv())
+            if message.get("id") == self.counter:
+                return message.get("result", {})
+            self.on_event(message)
+
+    async def evaluate(self, expression):
+        """The JSON value of `expression` (a JSON.stringify(...) string), or None while the page loads."""
+        result = await self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        value = result.get("result", {}).get("value")
+        return json.loads(value) if value is not None else None
+
+
+async def connect(port):
+    return await websockets.connect(await page_socket(port), max_size=None)
