@@ -56,6 +56,7 @@ public struct LoadResult: Sendable {
 public final class LoadRun: Sendable {
     public let config: LoadSpec
     private let endpoints: [Endpoint]
+    private let sources: [SocketAddress]
     private let workload: Workload
     private let tlsContext: TLSContext?
     private let remotes = Mutex<[ReactorRemote]>([])
@@ -72,6 +73,7 @@ public final class LoadRun: Sendable {
             Endpoint(address: try SocketAddress.resolve(host: origin.host, port: origin.port)[0], serverName: origin.bareHost,
                      isTLS: origin.isTLS)
         }
+        sources = try Self.bindableSources(config.sourceAddresses, family: endpoints.first?.address.family)
         // Past 1,000 connections memory matters more than a malloc per request.
         tlsContext = workload.origins.contains(where: \.isTLS)
             ? try TLSContext(verify: !config.insecure, caFile: config.caFile, releaseIdleBuffers: config.connections > 1_000)
@@ -176,6 +178,26 @@ public final class LoadRun: Sendable {
                           byName: byName, seed: workload.seed, sockets: sockets, busiest: busiest)
     }
 
+    /// `--source-addrs`, each checked now (the target's address family, and a socket binds to
+    /// it), so an address this host does not have fails before the test instead of every connect.
+    private static func bindableSources(_ addresses: [String], family: Int32?) throws -> [SocketAddress] {
+        try addresses.map { text throws -> SocketAddress in
+            let address: SocketAddress
+            do throws(AddressError) { address = try SocketAddress.resolve(host: text, port: 0)[0] } catch {
+                throw ConfigError(.sourceAddrs, "'\(text)' is not an address of this host: \(error.reason)")
+            }
+            if let family, address.family != family {
+                throw ConfigError(.sourceAddrs, "\(text) is not of the target's address family (IPv4 vs IPv6)")
+            }
+            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            defer { if fd >= 0 { close(fd) } }
+            guard fd >= 0, address.withSockaddr({ bind(fd, $0, $1) }) == 0 else {
+                throw ConfigError(.sourceAddrs, "cannot bind \(text): \(String(cString: strerror(errno))) (add it to an interface, e.g. ip addr add)")
+            }
+            return address
+        }
+    }
+
     /// Tsunami: the requests intended in second `t` (1-based) of this run.
     private func targetRate(second t: Int) -> Double? {
         guard config.mode == .tsunami else { return nil }
@@ -209,7 +231,7 @@ public final class LoadRun: Sendable {
             let cpuStart = threadCPUSeconds(), wallStart = monotonicNanoseconds()
             defer { result.busy = (threadCPUSeconds() - cpuStart) / Swift.max(Double(monotonicNanoseconds() - wallStart) / 1e9, 1e-9) }
             let reactor = try Reactor()
-            let worker = Worker(reactor: reactor, config: config, endpoints: endpoints, tlsContext: tlsContext,
+            let worker = Worker(reactor: reactor, config: config, endpoints: endpoints, sources: sources, tlsContext: tlsContext,
                                 workload: workload, connections: connections, connectionOffset: connectionOffset,
                                 budget: budget, startAt: startAt, sink: sink, threadIndex: t)
             reactor.onWakeup = { [unowned worker, self] in

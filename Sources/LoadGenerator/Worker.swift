@@ -11,6 +11,9 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     let config: LoadSpec
     /// Where each origin's sockets connect (`Connection.origin` indexes it).
     let endpoints: [Endpoint]
+    /// Local addresses new sockets bind to, round-robin (`--source-addrs`; empty: the kernel's choice).
+    let sources: [SocketAddress]
+    var nextSource = 0
     let tlsContext: TLSContext?
     let workload: Workload
     let readBuffer: UnsafeMutableRawBufferPointer
@@ -71,11 +74,12 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// - Parameters:
     ///   - connectionOffset: global index of this worker's first connection (staggers tsunami starts).
     ///   - budget: requests this worker may send (`Int.max` for a timed run).
-    init(reactor: Reactor, config: LoadSpec, endpoints: [Endpoint], tlsContext: TLSContext?, workload: Workload,
+    init(reactor: Reactor, config: LoadSpec, endpoints: [Endpoint], sources: [SocketAddress], tlsContext: TLSContext?, workload: Workload,
          connections: Int, connectionOffset: Int, budget: Int, startAt: UInt64, sink: IntervalSink, threadIndex: Int) {
         self.reactor = reactor
         self.config = config
         self.endpoints = endpoints
+        self.sources = sources
         self.tlsContext = tlsContext
         self.workload = workload
         self.connectionOffset = connectionOffset
@@ -206,7 +210,12 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
 
     func startConnect(_ i: Int, now: UInt64) {
         do {
-            let (fd, inProgress) = try TCPSocket.connect(to: address(i))
+            var source: SocketAddress?
+            if !sources.isEmpty {
+                source = sources[nextSource]
+                nextSource = nextSource + 1 == sources.count ? 0 : nextSource + 1
+            }
+            let (fd, inProgress) = try TCPSocket.connect(to: address(i), from: source)
             conns[i].fd = fd
             socketOpened()
             conns[i].state = .connecting

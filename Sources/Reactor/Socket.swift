@@ -36,7 +36,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         return result
     }
 
-    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    public func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         withUnsafeBytes(of: storage) { body($0.baseAddress!.assumingMemoryBound(to: sockaddr.self), length) }
     }
 
@@ -63,13 +63,19 @@ public struct AddressError: Error, CustomStringConvertible {
 public enum TCPSocket {
     /// Starts a non-blocking connect. `.wouldBlock` means in progress: wait for writable, then
     /// check `pendingError`.
-    public static func connect(to address: SocketAddress) throws(IOError) -> (fd: Int32, inProgress: Bool) {
+    /// - Parameter source: a local address to bind first (its port 0: the kernel picks one at
+    ///   connect time, per destination, with IP_BIND_ADDRESS_NO_PORT).
+    public static func connect(to address: SocketAddress, from source: SocketAddress? = nil) throws(IOError) -> (fd: Int32, inProgress: Bool) {
         let fd = try syscallChecked("socket") {
             socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         do throws(IOError) {
+            if let source {
+                setsockopt(fd, Int32(IPPROTO_IP), 24 /* IP_BIND_ADDRESS_NO_PORT */, &one, socklen_t(MemoryLayout<Int32>.size))
+                _ = try syscallChecked("bind") { source.withSockaddr { CLinux.bind(fd, $0, $1) } }
+            }
             let result = try syscall("connect") { address.withSockaddr { CLinux.connect(fd, $0, $1) } }
             switch result {
             case .processed: return (fd, false)

@@ -35,6 +35,7 @@ public enum LoadSetting: String, Sendable, CaseIterable {
     case order, seed, data, stages, start
     /// Capacity search.
     case slo, startRate = "start_rate", maxRate = "max_rate", stepS = "step_s"
+    case sourceAddrs = "source_addrs"
 }
 
 /// A setting with a bad value. `setting` is the adapter-neutral name; each adapter reports it
@@ -101,6 +102,8 @@ public struct LoadSpec: Sendable {
     public var shard = Shard()
     /// What `{{driver}}` renders to.
     public var driverName = "local"
+    /// Local addresses new connections bind to, round-robin (empty: the kernel picks).
+    public var sourceAddresses: [String] = []
     public var mode: LoadMode = .avalanche
     public var connections: Int = LoadSpec.defaultConnections
     public var threads: Int = 1

@@ -27,7 +27,7 @@ public struct TestConfig: Sendable {
     public static let knownFields: Set<String> = [
         "test_id", "test_type", "test_message_delay", "message_count_per_driver", "target", "connections",
         "duration_s", "rate", "method", "headers", "body", "timeout_ms", "drivers", "thresholds",
-        "requests", "order", "seed", "data", "stages", "start", "slo", "start_rate", "max_rate", "step_s", "driver_selector"]
+        "requests", "order", "seed", "data", "stages", "start", "slo", "start_rate", "max_rate", "step_s", "driver_selector", "source_addrs"]
 
     /// The REST field that carries a setting.
     public static func field(_ setting: LoadSetting) -> String {
@@ -134,6 +134,18 @@ public struct TestConfig: Sendable {
         if load.seed == nil { load.seed = UInt64.random(in: 0...(1 << 53)) }
         let spec = load
         try checked { () throws(ConfigError) in try spec.validate() }
+        switch object["source_addrs"] {
+        case nil, .null?: break
+        case .string(let text)?: load.sourceAddresses = try checked { () throws(ConfigError) in try SourceAddresses.parse(text) }
+        case .array(let items)?:
+            var list: [String] = []
+            for item in items {
+                guard case .string(let s) = item else { throw FieldError("source_addrs", "entries must be strings (IP addresses)") }
+                list.append(s)
+            }
+            load.sourceAddresses = try checked { () throws(ConfigError) in try SourceAddresses.parse(list.joined(separator: ",")) }
+        case let other?: throw FieldError("source_addrs", "must be a range \"A-B\" or a list of addresses, not \(other.kind)")
+        }
         for (key, value) in (try r.object("driver_selector") ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard case .string(let s) = value else { throw FieldError("driver_selector", "value of '\(key)' must be a string") }
             driverSelector[key] = s
@@ -180,6 +192,7 @@ public struct TestConfig: Sendable {
         if load.order != .random { o["order"] = .string(load.order.rawValue) }
         if let seed = load.seed { o["seed"] = .number(Double(seed)) }
         if let data = load.data { o["data"] = .object(["csv": .string(data.text)]) }
+        if !load.sourceAddresses.isEmpty { o["source_addrs"] = .array(load.sourceAddresses.map { .string($0) }) }
         switch load.stop {
         case .requests(let n): o["message_count_per_driver"] = .number(Double(n))
         case .duration(let s): o["duration_s"] = .number(s)

@@ -33,6 +33,8 @@ public struct TestSpec: Codable, Sendable, Equatable {
     /// Instead of `requests` or `duration_s`: the load over time (this driver's share of a rate).
     public var stages: [Stage]?
     public var start: Double?
+    /// Local addresses to bind new connections to, round-robin.
+    public var source_addrs: [String]?
 
     public init(target: String, mode: LoadMode, connections: Int, requests: Int?, duration_s: Double?,
                 delay_ms: Double? = nil, rate: Double? = nil, timeout_ms: Int = LoadSpec.defaultTimeoutMs, method: String = "GET",
@@ -64,6 +66,7 @@ public struct TestSpec: Codable, Sendable, Equatable {
             request_list = RequestList.json(spec.requests)
             self.method = "GET"; self.headers = [:]; self.body = nil
         }
+        source_addrs = spec.sourceAddresses.isEmpty ? nil : spec.sourceAddresses
         stages = profile?.stages
         start = profile.map(\.start)
         order = spec.order == .random ? nil : spec.order
@@ -108,6 +111,7 @@ public struct TestSpec: Codable, Sendable, Equatable {
         if let data_csv {
             do { spec.data = try CSVData(parsing: data_csv) } catch { throw ConfigError(.data, error.reason) }
         }
+        if let source_addrs { spec.sourceAddresses = try SourceAddresses.parse(source_addrs.joined(separator: ",")) }
         spec.shard = shard
         if let index = self.shard, let count = shards {
             guard count >= 1, (0..<count).contains(index), (seq_start ?? 0) >= 0 else {

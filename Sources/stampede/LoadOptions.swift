@@ -53,6 +53,10 @@ struct LoadOptions: ParsableArguments {
     @Option(help: "Verify TLS against this CA bundle (PEM) instead of the system store.")
     var cacert: String?
 
+    @Option(name: .customLong("source-addrs"),
+            help: ArgumentHelp("Bind new connections to these local addresses, round-robin: a range 127.0.0.2-127.0.0.9 or a list A,B,C (more connections than one address's ephemeral ports allow).", valueName: "addrs"))
+    var sourceAddrs: String?
+
     @Option(help: ArgumentHelp("Send a mix of requests instead of one URL: a JSON list (see docs/workload.md) or Vegeta's target format ('METHOD URL', header lines, '@bodyfile', a blank line between targets).", valueName: "file"))
     var targets: String?
 
@@ -78,6 +82,7 @@ struct LoadOptions: ParsableArguments {
         case .thresholds: return "--threshold"
         case .requestList: return "--targets"
         case .stages: return "--stage"
+        case .sourceAddrs: return "--source-addrs"
         default: return "--\(setting.rawValue)"
         }
     }
@@ -107,6 +112,9 @@ struct LoadOptions: ParsableArguments {
         }
         spec.order = order ?? .random
         spec.seed = seed
+        if let sourceAddrs {
+            do { spec.sourceAddresses = try SourceAddresses.parse(sourceAddrs) } catch { throw ValidationError("--source-addrs: \(error.reason)") }
+        }
         if let data {
             guard let bytes = FileManager.default.contents(atPath: data), let text = String(data: bytes, encoding: .utf8) else {
                 throw ValidationError("--data: cannot read '\(data)' as UTF-8 text")
