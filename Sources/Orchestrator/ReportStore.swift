@@ -111,6 +111,12 @@ struct ReportStore {
             }
         }
         try atomicWrite(Array(log.text.utf8), to: base.appendingPathComponent("latency.hlog"))
+    }
+
+    /// `report.html`, from the files `write` left (a page that cannot be rendered does not make
+    /// the test fail: its figures are in report.json).
+    func writePage(_ run: TestRun) throws {
+        let base = directory.appendingPathComponent(run.id, isDirectory: true)
         try atomicWrite(Array(try ReportPage.render(directory: base).utf8), to: base.appendingPathComponent("report.html"))
     }
 

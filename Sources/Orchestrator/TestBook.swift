@@ -227,6 +227,9 @@ final class TestBook {
             run.report = report
             run.status = run.finals.isEmpty || run.error != nil ? .failed : .done
             try reports.write(run, report: report)
+            do { try reports.writePage(run) } catch {
+                log.error("report.html not written", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
+            }
             let lags = run.startLags.values
             log.info("test ended", metadata: ["test_id": "\(run.id)", "status": "\(run.status.rawValue)", "responses": "\(report.responses)",
                                               "start_skew_ms": "\(lags.isEmpty ? "-" : String(format: "%.1f", lags.max()! - lags.min()!))"])
