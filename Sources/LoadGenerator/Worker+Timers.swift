@@ -1,0 +1,60 @@
+import Histogram
+import Reactor
+import StampedeModel
+
+/// The worker's clock: per-connection timers (tsunami slots, reconnect backoff), the tick that
+/// checks deadlines and the end of a timed run, and the per-second interval it publishes.
+extension Worker {
+    func setTimer(_ i: Int, at deadline: UInt64) {
+        conns[i].timerGeneration &+= 1
+        let generation = conns[i].timerGeneration & ((1 << Self.generationBits) - 1)
+        reactor.schedule(at: deadline, handler: timerID, token: i << Self.generationBits | generation)
+    }
+
+    func reactor(_ reactor: Reactor, timerFired token: Int, now: UInt64) {
+        switch token {
+        case Self.tickToken:
+            tick(now: now)
+            if active > 0 { reactor.schedule(at: now + tickNs, handler: timerID, token: Self.tickToken) }
+        case Self.intervalToken:
+            guard active > 0 else { return }
+            publishInterval(final: false)
+            reactor.schedule(at: startAt + UInt64(intervalIndex + 1) * 1_000_000_000, handler: timerID, token: Self.intervalToken)
+        default:
+            let i = token >> Self.generationBits
+            guard i < conns.count,
+                  conns[i].timerGeneration & ((1 << Self.generationBits) - 1) == token & ((1 << Self.generationBits) - 1),
+                  conns[i].state == .waiting || conns[i].state == .backoff else { return }
+            conns[i].state = .closed
+            proceed(i, now: now)
+        }
+    }
+
+    /// Deadlines (connect, handshake, response) and the end of a timed run.
+    func tick(now: UInt64) {
+        if let stopAt, now >= stopAt { beginStopping() }
+        if ramp != nil { followRamp(now: now) }
+        for i in conns.indices where conns[i].deadline != 0 && now >= conns[i].deadline {
+            switch conns[i].state {
+            case .connecting:
+                noteFirstError("connect to \(address(i)): timed out after \(config.timeoutMs) ms")
+                fail(i, .connect, now: now)
+            case .handshaking:
+                noteFirstError("TLS handshake with \(address(i)) timed out after \(config.timeoutMs) ms (is the server speaking plain HTTP?)")
+                fail(i, .tls, now: now)
+            case .writing, .reading: fail(i, .timeout, now: now)
+            default: conns[i].deadline = 0
+            }
+        }
+    }
+
+    func publishInterval(final: Bool) {
+        intervalIndex += 1
+        sink.push(IntervalSample(thread: threadIndex, index: intervalIndex, final: final,
+                                 counters: intervalCounters, latency: intervalLatency, byName: takeNameInterval(),
+                                 connections: openSockets))
+        counters = counters + intervalCounters
+        intervalCounters = LoadCounters()
+        intervalLatency.reset()
+    }
+}
