@@ -103,6 +103,47 @@ let text = big.encodeBase64()
 results.append(("HDRHistogram(base64:) decode", measure(200) {
     for _ in 0..<200 { blackHole(try! HDRHistogram(base64: text)) }
 }, "ns/decode"))
+results.append(("SparseCounts(base64:) decode", measure(200) {
+    for _ in 0..<200 { blackHole(try! SparseCounts(base64: text)) }
+}, "ns/decode"))
+let sparseBig = try! SparseCounts(base64: text)
+results.append(("HDRHistogram.add(SparseCounts)", measure(1_000) {
+    for _ in 0..<1_000 { try! sink.add(sparseBig) }
+}, "ns/merge (\(sparseBig.indexes.count) non-zero counters)"))
+
+// 5. The orchestrator's second at 100 drivers: each driver's interval histogram (1,000 values
+// here: a driver at 1,000 req/s) decoded once and added to three totals (the driver's share,
+// the second, the whole test), as TestRun does.
+func benchHundredDrivers() -> (perSecond: Double, perHistogram: Double) {
+    let encoded: [String] = (0..<100).map { d in
+        var h = HDRHistogram()
+        var x = UInt64(d + 1) &* 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<1_000 {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17
+            h.record(Int64(Foundation.exp(Double(x % 1_000_000) / 1_000_000 * 9)) + 80)
+        }
+        return h.encodeBase64()
+    }
+    var shares = Array(repeating: HDRHistogram(), count: 100)
+    var second = HDRHistogram(), whole = HDRHistogram()
+    var decodeOnly: [Double] = []
+    let perSecond = measure(1) {
+        second.reset()
+        for d in 0..<100 {
+            let start = now()
+            let sparse = try! SparseCounts(base64: encoded[d])
+            decodeOnly.append(Double(now() - start))
+            try! shares[d].add(sparse)
+            try! second.add(sparse)
+            try! whole.add(sparse)
+        }
+    }
+    blackHole((shares, whole))
+    return (perSecond, median(decodeOnly))
+}
+let hundred = benchHundredDrivers()
+results.append(("100 drivers' second: decode + 3 adds", hundred.perSecond, "ns/second (goal < 10 ms)"))
+results.append(("  decode of one driver's interval", hundred.perHistogram, "ns/decode (goal <= 100 us)"))
 
 // Peer: hdrhistogram-swift's record, one thread, same values.
 var peer: Double?

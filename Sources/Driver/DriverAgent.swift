@@ -206,14 +206,21 @@ public final class DriverAgent: @unchecked Sendable {
             return
         }
         current.withLock { $0?.run = run }
-        // Start together: wait for the trigger's wall-clock start time.
-        let wait = Double(startAtMs - wallClockMilliseconds()) / 1000
-        if wait > 0 { Thread.sleep(forTimeInterval: Swift.min(wait, 60)) }
+        // Start together at the trigger's wall-clock time; the connections open before it.
         if stopRequested.load(ordering: .relaxed) { run.interrupt() }
-        let startLagMs = Date().timeIntervalSince1970 * 1000 - Double(startAtMs)  // sub-millisecond: skew across drivers is that small
-        log.info("test started", metadata: ["test_id": "\(testID)", "start_lag_ms": "\(String(format: "%.1f", startLagMs))"])
+        log.info("test connecting", metadata: ["test_id": "\(testID)", "connections": "\(run.config.connections)",
+                                               "start_in_ms": "\(startAtMs - wallClockMilliseconds())"])
         do {
-            let result = try run.run { interval in
+            let result = try run.run(startAtWallMs: startAtMs, onConnected: { phase in
+                var meta: Logger.Metadata = ["test_id": "\(testID)", "established": "\(phase.established)", "failed": "\(phase.failed)",
+                                             "seconds": "\(String(format: "%.3f", phase.seconds))"]
+                if phase.lateSeconds > 0 {
+                    meta["late_s"] = "\(String(format: "%.3f", phase.lateSeconds))"
+                    self.log.warning("connect phase ran past the start: the first requests went out late (their latency shows it)", metadata: meta)
+                } else {
+                    self.log.info("connected", metadata: meta)
+                }
+            }) { interval in
                 var message = IntervalMessage(driverID: self.id, testID: testID, t: interval.t,
                                               requests: interval.counters.requests, responses: interval.counters.responses,
                                               errors: interval.counters.errors, bytesRead: interval.counters.bytesRead,
@@ -232,7 +239,13 @@ public final class DriverAgent: @unchecked Sendable {
                                      bytesRead: result.counters.bytesRead, histogram: result.latency.encodeBase64(),
                                      serviceHistogram: result.serviceTime?.encodeBase64(), firstError: result.firstError,
                                      interrupted: result.interrupted)
-            final.start_lag_ms = startLagMs
+            final.start_lag_ms = (result.startLag * 1e6).rounded() / 1000
+            if let phase = result.connectPhase {
+                final.connect_histogram = phase.connectTime.encodeBase64()
+                final.connect_phase_s = phase.seconds
+                final.connect_phase_errors = phase.failed
+                final.connect_late_s = phase.lateSeconds > 0 ? phase.lateSeconds : nil
+            }
             final.retried_stale = result.counters.retriedStale > 0 ? result.counters.retriedStale : nil
             final.status_codes = result.counters.statusCodes
             final.by_name = NameShare.byName(result.byName)

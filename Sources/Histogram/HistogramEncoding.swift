@@ -62,94 +62,6 @@ extension HDRHistogram {
     public func encodeBase64() -> String {
         Data(encodeCompressed()).base64EncodedString()
     }
-
-    /// Decodes the base64 text form.
-    /// - Throws: `HistogramError.malformedEncoding` for invalid base64 or any decoding error below.
-    public init(base64: String) throws(HistogramError) {
-        guard let data = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw .malformedEncoding("not valid base64")
-        }
-        try self.init(encoded: [UInt8](data))
-    }
-
-    /// Decodes either the compressed or the uncompressed V2 encoding (told apart by the cookie).
-    /// - Throws: `HistogramError.malformedEncoding` for an unknown cookie, a truncated buffer, a header
-    ///   with an invalid layout, or counters that overrun it; `.compression` for a corrupt zlib stream.
-    public init(encoded bytes: [UInt8]) throws(HistogramError) {
-        var reader = ByteReader(bytes[...])
-        let cookie = try reader.uint32()
-        switch cookie {
-        case Self.compressedEncodingCookie:
-            let length = Int(try reader.uint32())
-            guard length <= reader.remaining else {
-                throw .malformedEncoding("compressed length \(length) exceeds the \(reader.remaining) bytes present")
-            }
-            // Largest possible inner form: header + 9 bytes per counter.
-            let limit = Self.headerSize + 9 * HistogramLayout.maximumCountsLength
-            let inner = try Zlib.decompress(reader.take(length), limit: limit)
-            try self.init(uncompressed: inner)
-        case Self.encodingCookie:
-            try self.init(uncompressed: bytes)
-        default:
-            throw .malformedEncoding(String(format: "unknown cookie 0x%08x (expected V2: 0x1c849313 or 0x1c849314)", cookie))
-        }
-    }
-
-    private init(uncompressed bytes: [UInt8]) throws(HistogramError) {
-        var reader = ByteReader(bytes[...])
-        let cookie = try reader.uint32()
-        guard cookie == Self.encodingCookie else {
-            throw .malformedEncoding(String(format: "inner cookie 0x%08x, expected 0x1c849313", cookie))
-        }
-        let payloadLength = Int(try reader.uint32())
-        let normalizingOffset = try reader.uint32()
-        let digits = Int(try reader.uint32())
-        let lowest = try reader.uint64()
-        let highest = try reader.uint64()
-        _ = try reader.uint64()  // integer-to-double ratio: unused for integer histograms
-        guard normalizingOffset == 0 else {
-            throw .malformedEncoding("normalizing index offset \(normalizingOffset) is not supported")
-        }
-        guard lowest <= UInt64(Int64.max), highest <= UInt64(Int64.max) else {
-            throw .malformedEncoding("header range \(lowest)...\(highest) overflows Int64")
-        }
-        let layout: HistogramLayout
-        do {
-            layout = try HistogramLayout(lowestDiscernibleValue: Int64(lowest),
-                                         highestTrackableValue: Int64(highest), significantDigits: digits)
-        } catch {
-            throw .malformedEncoding("header: \(error)")
-        }
-        guard payloadLength <= reader.remaining else {
-            throw .malformedEncoding("payload length \(payloadLength) exceeds the \(reader.remaining) bytes present")
-        }
-        var payload = ByteReader(reader.take(payloadLength))
-        var counts = [Int64](repeating: 0, count: layout.countsLength)
-        var index = 0
-        while payload.remaining > 0 {
-            let value = try ZigZag.read(&payload)
-            if value < 0 {
-                let zeros = value == Int64.min ? Int64.max : -value
-                guard zeros <= Int64(layout.countsLength - index) else {
-                    throw .malformedEncoding("zero run of \(zeros) overruns \(layout.countsLength) counters")
-                }
-                index += Int(zeros)
-            } else {
-                guard index < layout.countsLength else {
-                    throw .malformedEncoding("more counters than the layout's \(layout.countsLength)")
-                }
-                counts[index] = value
-                index += 1
-            }
-        }
-        var total: Int64 = 0
-        for c in counts {
-            let (sum, overflow) = total.addingReportingOverflow(c)
-            guard !overflow else { throw .malformedEncoding("total count overflows Int64") }
-            total = sum
-        }
-        self.init(layout: layout, counts: counts, clampedCount: 0)
-    }
 }
 
 /// ZigZag LEB128-64b9B: 7 bits per byte with a continuation bit for up to 8 bytes, and a 9th byte
@@ -165,17 +77,22 @@ enum ZigZag {
         out.append(UInt8(truncatingIfNeeded: v))
     }
 
-    static func read(_ reader: inout ByteReader) throws(HistogramError) -> Int64 {
+    /// Reads one value at `position` and moves past it.
+    @inline(__always)
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>, at position: inout Int) throws(HistogramError) -> Int64 {
         var v: UInt64 = 0
         var shift: UInt64 = 0
-        var done = false
         for _ in 0..<8 {
-            let b = try reader.byte()
+            guard position < bytes.count else { throw .malformedEncoding("truncated") }
+            let b = bytes[position]
+            position += 1
             v |= UInt64(b & 0x7f) << shift
             shift += 7
-            if b & 0x80 == 0 { done = true; break }
+            if b & 0x80 == 0 { return Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1))) }
         }
-        if !done { v |= UInt64(try reader.byte()) << 56 }
+        guard position < bytes.count else { throw .malformedEncoding("truncated") }
+        v |= UInt64(bytes[position]) << 56
+        position += 1
         return Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1)))
     }
 }

@@ -22,30 +22,36 @@ enum Zlib {
     }
 
     /// Inflates a zlib stream, refusing to produce more than `limit` bytes (a hostile stream could
-    /// otherwise expand without bound).
+    /// otherwise expand without bound). Inflates straight into the result, growing it as needed.
     static func decompress(_ input: ArraySlice<UInt8>, limit: Int) throws(HistogramError) -> [UInt8] {
         var stream = z_stream()
         var rc = stampede_inflateInit(&stream)
         guard rc == Z_OK else { throw .compression(code: rc, message: "inflateInit failed") }
         defer { inflateEnd(&stream) }
 
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        // Histogram encodings inflate 3-6x; most fit the first guess.
+        var output = [UInt8](repeating: 0, count: Swift.min(limit, Swift.max(4096, input.count * 8)))
+        var produced = 0
         let result: Int32 = input.withUnsafeBufferPointer { src in
             stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress)
             stream.avail_in = uInt(src.count)
             while true {
-                let produced: Int = chunk.withUnsafeMutableBufferPointer { buf in
-                    stream.next_out = buf.baseAddress
-                    stream.avail_out = uInt(buf.count)
-                    rc = inflate(&stream, Z_NO_FLUSH)
-                    return buf.count - Int(stream.avail_out)
+                if produced == output.count {
+                    guard output.count < limit else { return Z_BUF_ERROR }
+                    output.append(contentsOf: repeatElement(0, count: Swift.min(output.count, limit - output.count)))
                 }
-                if output.count + produced > limit { return Z_BUF_ERROR }
-                output.append(contentsOf: chunk[0..<produced])
+                let room = output.count - produced
+                output.withUnsafeMutableBufferPointer { buf in
+                    stream.next_out = buf.baseAddress! + produced
+                    stream.avail_out = uInt(room)
+                    rc = inflate(&stream, Z_NO_FLUSH)
+                    produced += room - Int(stream.avail_out)
+                }
                 switch rc {
                 case Z_STREAM_END: return Z_OK
-                case Z_OK: if produced == 0 && stream.avail_in == 0 { return Z_DATA_ERROR }  // truncated
+                case Z_OK: continue
+                case Z_BUF_ERROR where stream.avail_out > 0: return Z_DATA_ERROR  // input ended early: truncated
+                case Z_BUF_ERROR: continue  // output full: grow
                 default: return rc
                 }
             }
@@ -55,6 +61,7 @@ enum Zlib {
                 ?? (result == Z_BUF_ERROR ? "output exceeds \(limit) bytes" : "truncated or corrupt stream")
             throw .compression(code: result, message: message)
         }
+        output.removeSubrange(produced...)
         return output
     }
 

@@ -9,6 +9,8 @@ struct Connection {
     enum State: UInt8 {
         /// No socket; about to connect.
         case closed
+        /// Waiting for a connect slot (connects in flight are bounded).
+        case queued
         case connecting
         case handshaking
         /// Writing the request (the first byte went out or is about to).
@@ -21,6 +23,8 @@ struct Connection {
         case backoff
         /// Avalanche stages: not wanted now (no socket); the ramp may open it again.
         case dormant
+        /// Connected in the connect phase: waiting for the measured schedule to start.
+        case ready
         /// Done: no more requests from this connection.
         case retired
     }
@@ -59,6 +63,11 @@ struct Connection {
     /// Bumped whenever a timer for this connection is set, so stale timers are ignored.
     var timerGeneration = 0
     var connectFailures = 0
+    /// When the connect in flight began (ns; 0: none in flight). It holds one of the worker's
+    /// connect slots until it is established or fails.
+    var connectStartedAt: UInt64 = 0
+    /// The connect phase still waits for this connection's first connect to end.
+    var awaitedByPhase = false
     /// The socket has carried a whole response and stayed open: a close before the next response's
     /// first byte may be the server timing the idle connection out as the request went out.
     var reused = false

@@ -18,5 +18,8 @@ extension LoadReport {
         tls_resumed = tls ? c.tlsResumed : nil
         setByName(result.byName)
         seed = result.seed
+        if let phase = result.connectPhase {
+            setConnectPhase(connectTime: phase.connectTime, seconds: phase.seconds, errors: phase.failed, lateSeconds: phase.lateSeconds)
+        }
     }
 }

@@ -46,6 +46,11 @@ public struct LoadResult: Sendable {
     /// The most sockets open at once (per thread, summed): the connections, times the origins
     /// each needed.
     public let sockets: Int
+    /// Opening the connections before the schedule (nil when the run ended before every worker
+    /// reported its phase, which only an error at set-up does).
+    public let connectPhase: ConnectPhase?
+    /// How late (s) the schedule actually began on its first worker after the intended start.
+    public let startLag: Double
     /// How busy the reactor threads were: CPU time over wall time, the busiest thread (1 = a
     /// core saturated: the load generator, not the server, was the limit).
     public let busiest: Double
@@ -92,15 +97,29 @@ public final class LoadRun: Sendable {
         for remote in remotes.withLock({ $0 }) { remote.wake() }
     }
 
-    /// Runs the test on the calling thread's behalf and returns when every worker is done.
-    /// `onInterval` is called on the calling thread once per second with the merged figures.
-    public func run(onInterval: (IntervalReport) -> Void = { _ in }) throws -> LoadResult {
+    /// Connects in flight at once over all threads: below the SYN backlog of a default Linux
+    /// server (`somaxconn` 4096, SYN backlog 1024-2048), far above what loopback needs.
+    public static let connectsInFlight = 512
+
+    /// Runs the test on the calling thread's behalf and returns when every worker is done: first
+    /// the connect phase (every connection opened, at most `connectsInFlight` at a time), then the
+    /// measured schedule, from `startAtWallMs` when given (a distributed test's start: connecting
+    /// runs before it) or as soon as every connection is open.
+    /// `onConnected` is called on the calling thread when the connect phase has ended,
+    /// `onInterval` once per second with the merged figures.
+    public func run(startAtWallMs: Int64? = nil, onConnected: (ConnectPhase) -> Void = { _ in },
+                    onInterval: (IntervalReport) -> Void = { _ in }) throws -> LoadResult {
         let threads = Swift.min(config.threads, config.connections)
         let sink = IntervalSink()
         let results = Mutex<[WorkerResult?]>(Array(repeating: nil, count: threads))
         let done = DispatchGroup()
-        let startedAt = Date()
-        let startAt = monotonicNanoseconds()
+        let runStart = monotonicNanoseconds()
+        let gate = StartGate(workers: threads, start: startAtWallMs.map { wallMs in
+            // The wall-clock start on this host's monotonic clock (now, if it has passed).
+            let ahead = (Double(wallMs) - Date().timeIntervalSince1970 * 1000) * 1e6
+            return runStart + UInt64(Swift.max(0, ahead))
+        })
+        let connectLimit = Swift.max(1, Self.connectsInFlight / threads)
         let budgets = split(total: { if case .requests(let n) = config.stop { return n } else { return Int.max } }(), into: threads)
         let connectionCounts = split(total: config.connections, into: threads)
         var offset = 0
@@ -111,7 +130,7 @@ public final class LoadRun: Sendable {
             let thread = Thread { [self] in
                 defer { done.leave() }
                 let result = self.runWorker(thread: t, connections: connectionCounts[t], connectionOffset: connectionOffset,
-                                            budget: budgets[t], startAt: startAt, sink: sink)
+                                            budget: budgets[t], connectLimit: connectLimit, gate: gate, sink: sink)
                 results.withLock { $0[t] = result }
             }
             thread.name = "stampede-reactor-\(t)"
@@ -147,9 +166,21 @@ public final class LoadRun: Sendable {
                 nextSecond += 1
             }
         }
-        while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+        var phase: ConnectPhase?
+        func watchConnectPhase() throws {
+            guard phase == nil, let parts = gate.phases else { return }
+            // Every connection is open (or failed once): the schedule starts now unless its
+            // start was given.
+            let start = gate.open(at: monotonicNanoseconds())
+            for remote in remotes.withLock({ $0 }) { remote.wake() }
+            phase = try ConnectPhase.merged(parts, runStart: runStart, scheduleStart: startAtWallMs == nil ? nil : start)
+            onConnected(phase!)
+        }
+        while done.wait(timeout: .now() + .milliseconds(phase == nil ? 2 : 100)) == .timedOut {
+            try watchConnectPhase()
             try absorb(sink.drain())
         }
+        try watchConnectPhase()
         try absorb(sink.drain())
         let end = monotonicNanoseconds()
 
@@ -171,11 +202,17 @@ public final class LoadRun: Sendable {
             firstError = firstError ?? r.firstError
         }
         let lastEnd = results.withLock { $0.compactMap { $0?.endedAt }.max() } ?? end
-        return LoadResult(config: config, startedAt: startedAt, duration: Double(lastEnd - startAt) / 1e9,
+        let startAt = gate.open(at: end)
+        let firstBegin = results.withLock { $0.compactMap { $0?.beganAt }.filter { $0 > 0 }.min() } ?? startAt
+        // Signed: a run that failed before its given start ends before it.
+        func seconds(from a: UInt64, to b: UInt64) -> Double { Double(Int64(bitPattern: b &- a)) / 1e9 }
+        let startedAt = Date(timeIntervalSinceNow: -seconds(from: startAt, to: monotonicNanoseconds()))
+        return LoadResult(config: config, startedAt: startedAt, duration: Swift.max(0, seconds(from: startAt, to: lastEnd)),
                           counters: counters, latency: latency,
                           serviceTime: config.mode == .tsunami ? service : nil, intervalCount: intervalCount,
                           firstError: firstError, interrupted: interruptedFlag.load(ordering: .relaxed),
-                          byName: byName, seed: workload.seed, sockets: sockets, busiest: busiest)
+                          byName: byName, seed: workload.seed, sockets: sockets, connectPhase: phase,
+                          startLag: firstBegin > startAt ? Double(firstBegin - startAt) / 1e9 : 0, busiest: busiest)
     }
 
     /// `--source-addrs`, each checked now (the target's address family, and a socket binds to
@@ -217,13 +254,16 @@ public final class LoadRun: Sendable {
         var peakSockets = 0
         var busy = 0.0
         var firstError: String?
+        var beganAt: UInt64 = 0
         var endedAt: UInt64 = 0
         var setupError: Error?
     }
 
     private func runWorker(thread t: Int, connections: Int, connectionOffset: Int, budget: Int,
-                           startAt: UInt64, sink: IntervalSink) -> WorkerResult {
+                           connectLimit: Int, gate: StartGate, sink: IntervalSink) -> WorkerResult {
         var result = WorkerResult()
+        // A worker that could not start has no phase: report an empty one, so nobody waits for it.
+        defer { gate.report(worker: t, WorkerPhase(endedAt: monotonicNanoseconds())) }
         do {
             if config.pinThreads {
                 try pinCurrentThread(to: t % ProcessInfo.processInfo.activeProcessorCount)
@@ -233,9 +273,10 @@ public final class LoadRun: Sendable {
             let reactor = try Reactor()
             let worker = Worker(reactor: reactor, config: config, endpoints: endpoints, sources: sources, tlsContext: tlsContext,
                                 workload: workload, connections: connections, connectionOffset: connectionOffset,
-                                budget: budget, startAt: startAt, sink: sink, threadIndex: t)
+                                budget: budget, connectLimit: connectLimit, gate: gate, sink: sink, threadIndex: t)
             reactor.onWakeup = { [unowned worker, self] in
                 if self.interruptedFlag.load(ordering: .relaxed) { worker.beginStopping() }
+                worker.scheduleBegin()
             }
             remotes.withLock { $0.append(reactor.remote) }
             if interruptedFlag.load(ordering: .relaxed) { worker.stopping = true }
@@ -246,6 +287,7 @@ public final class LoadRun: Sendable {
             result.serviceTime = worker.serviceTime
             result.byName = worker.nameTotals
             result.peakSockets = worker.peakSockets
+            result.beganAt = worker.beganAt
             result.firstError = worker.firstError
         } catch {
             result.setupError = error

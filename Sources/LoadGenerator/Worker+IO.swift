@@ -14,7 +14,7 @@ extension Worker {
         case .handshaking: handshake(i, now: now)
         case .writing: writeRequest(i, now: now)
         case .reading: readResponse(i, now: now)
-        case .waiting, .backoff, .closed, .dormant, .retired: readWhileIdle(i, now: now)
+        case .waiting, .backoff, .closed, .queued, .ready, .dormant, .retired: readWhileIdle(i, now: now)
         }
     }
 
@@ -78,7 +78,7 @@ extension Worker {
         do {
             switch try tls.handshake() {
             case .done:
-                established(i)
+                established(i, now: now)
                 intervalCounters.tlsHandshakes += 1
                 if tls.resumed { intervalCounters.tlsResumed += 1 }
                 conns[i].saveSession = true

@@ -16,6 +16,8 @@ extension Worker {
         case Self.tickToken:
             tick(now: now)
             if active > 0 { reactor.schedule(at: now + tickNs, handler: timerID, token: Self.tickToken) }
+        case Self.beginToken:
+            begin(now: now)
         case Self.intervalToken:
             guard active > 0 else { return }
             publishInterval(final: false)
@@ -32,8 +34,8 @@ extension Worker {
 
     /// Deadlines (connect, handshake, response) and the end of a timed run.
     func tick(now: UInt64) {
-        if let stopAt, now >= stopAt { beginStopping() }
-        if ramp != nil { followRamp(now: now) }
+        if pastEnd(now) { beginStopping() }
+        if ramp != nil && begun { followRamp(now: now) }
         for i in conns.indices where conns[i].deadline != 0 && now >= conns[i].deadline {
             switch conns[i].state {
             case .connecting:
@@ -46,6 +48,15 @@ extension Worker {
             default: conns[i].deadline = 0
             }
         }
+    }
+
+    /// A timed run is over. Tsunami: a slot due before the end is sent even when the reactor
+    /// runs late (each connection retires at its first slot past the end), so the count is the
+    /// rate times the duration; only a reactor more than `lateSlotGraceNs` behind drops slots.
+    @inline(__always)
+    func pastEnd(_ now: UInt64) -> Bool {
+        guard let stopAt else { return false }
+        return now >= stopAt + (paced ? Self.lateSlotGraceNs : 0)
     }
 
     func publishInterval(final: Bool) {

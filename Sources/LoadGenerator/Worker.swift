@@ -33,8 +33,13 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     let ramp: StageProfile?
     /// Of this worker's connections, how many the ramp wants open now.
     var wanted: Int
-    let startAt: UInt64
-    let stopAt: UInt64?
+    /// The measured schedule: its start (from the gate, once the connect phase allows) and end.
+    let gate: StartGate
+    var begun = false
+    var beginScheduled = false
+    var beganAt: UInt64 = 0
+    var startAt: UInt64 = 0
+    var stopAt: UInt64?
     let sink: IntervalSink
     let threadIndex: Int
 
@@ -66,16 +71,30 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     var peakSockets = 0
     var handlerID = 0
     var timerID = 0
+    /// Connects in flight (at most `connectLimit`), and the connections waiting for a slot
+    /// (a queue read from `queueHead`).
+    let connectLimit: Int
+    var connectsInFlight = 0
+    var connectQueue: [Int] = []
+    var queueHead = 0
+    var startingQueued = false
+    /// The connect phase: first connects not yet ended, and what it measured.
+    var phasePending = 0
+    var phaseEnded = false
+    var phase = WorkerPhase()
 
     static let tickToken = -1
     static let intervalToken = -2
+    static let beginToken = -3
+    static let lateSlotGraceNs: UInt64 = 1_000_000_000
     static let generationBits = 20
 
     /// - Parameters:
     ///   - connectionOffset: global index of this worker's first connection (staggers tsunami starts).
     ///   - budget: requests this worker may send (`Int.max` for a timed run).
+    ///   - connectLimit: connects in flight at once.
     init(reactor: Reactor, config: LoadSpec, endpoints: [Endpoint], sources: [SocketAddress], tlsContext: TLSContext?, workload: Workload,
-         connections: Int, connectionOffset: Int, budget: Int, startAt: UInt64, sink: IntervalSink, threadIndex: Int) {
+         connections: Int, connectionOffset: Int, budget: Int, connectLimit: Int, gate: StartGate, sink: IntervalSink, threadIndex: Int) {
         self.reactor = reactor
         self.config = config
         self.endpoints = endpoints
@@ -94,12 +113,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         intervalNs = paced ? config.intervalNs : nil
         schedule = paced ? config.stages : nil
         ramp = paced ? nil : config.stages
-        self.startAt = startAt
-        switch config.stop {
-        case .duration(let s): stopAt = startAt + UInt64(s * 1e9)
-        case .stages(let profile): stopAt = startAt + UInt64(profile.duration * 1e9)
-        case .requests: stopAt = nil
-        }
+        self.gate = gate
+        self.connectLimit = connectLimit
         self.sink = sink
         self.threadIndex = threadIndex
         conns = .allocate(capacity: connections)
@@ -109,13 +124,6 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         remainingBudget = budget
         active = connections
         wanted = connections
-        if let intervalNs {
-            // Spread the connections' schedules evenly over one interval.
-            let total = UInt64(config.connections)
-            for i in conns.indices { conns[i].nextSend = startAt + intervalNs * UInt64(connectionOffset + i) / total }
-        } else if schedule != nil {
-            for i in conns.indices { conns[i].nextSend = scheduledSend(i) }
-        }
         if let ramp {
             wanted = wantedConnections(ramp, at: 0)
             for i in conns.indices where i >= wanted { conns[i].state = .dormant }
@@ -130,15 +138,16 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         readBuffer.deallocate()
     }
 
-    /// Registers with the reactor and opens every connection.
+    /// Registers with the reactor and opens every connection (the connect phase); the schedule
+    /// begins when the gate says.
     func start() {
         handlerID = reactor.addHandler(self)
         timerID = reactor.addTimerHandler(self)
         let now = monotonicNanoseconds()
         reactor.schedule(at: now + tickNs, handler: timerID, token: Self.tickToken)
-        reactor.schedule(at: startAt + 1_000_000_000, handler: timerID, token: Self.intervalToken)
         if conns.isEmpty || remainingBudget == 0 { finish(); return }
-        for i in conns.indices where conns[i].state != .dormant { startConnect(i, now: now) }
+        beginConnectPhase(now: now)
+        scheduleBegin()
     }
 
     // MARK: Lifecycle of one connection
@@ -150,18 +159,25 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             if conns[i].fd < 0 { startConnect(i, now: now) } else { resend(i, now: now) }
             return
         }
-        if let stopAt, now >= stopAt { beginStopping() }
-        if stopping || remainingBudget == 0 { retire(i); return }
-        if ramp != nil && i >= wanted { rest(i); return }
-        if paced && conns[i].nextSend > now {
-            // A slot at or after the end of a timed run is not part of it.
-            if let stopAt, conns[i].nextSend >= stopAt { retire(i); return }
-            conns[i].state = .waiting
-            setTimer(i, at: conns[i].nextSend)
+        guard begun else {
+            if stopping { retire(i) } else { parkReady(i) }
             return
         }
+        if pastEnd(now) { beginStopping() }
+        if stopping || remainingBudget == 0 { retire(i); return }
+        if ramp != nil && i >= wanted { rest(i); return }
+        if paced {
+            // A slot at or after the end of a timed run is not part of it (even when the
+            // response before it ended late).
+            if let stopAt, conns[i].nextSend >= stopAt { retire(i); return }
+            if conns[i].nextSend > now {
+                conns[i].state = .waiting
+                setTimer(i, at: conns[i].nextSend)
+                return
+            }
+        }
         if !conns[i].chosen { chooseRequest(i) }
-        if conns[i].fd < 0 { startConnect(i, now: now); return }
+        if conns[i].fd < 0 { connect(i, now: now); return }
         send(i, now: now)
     }
 
@@ -208,7 +224,10 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         beginWrite(i, now: now)
     }
 
+    /// Opens the socket now, holding a connect slot until `connectEnded`.
     func startConnect(_ i: Int, now: UInt64) {
+        conns[i].connectStartedAt = Swift.max(now, 1)
+        connectsInFlight += 1
         do {
             var source: SocketAddress?
             if !sources.isEmpty {
@@ -237,8 +256,10 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             return
         }
         guard endpoints[conns[i].origin].isTLS, let tlsContext else {
-            established(i)
+            established(i, now: now)
             conns[i].deadline = 0
+            // Level-triggered: a connected socket is always writable, and may wait for its slot.
+            if conns[i].interest != .readable { setInterest(i, .readable) }
             proceed(i, now: now)
             return
         }
@@ -255,9 +276,10 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
 
     /// TCP (and TLS) is up. Only now does the target count as reachable: a certificate that fails
     /// verification must end the run as surely as a refused connect.
-    func established(_ i: Int) {
+    func established(_ i: Int, now: UInt64) {
         intervalCounters.connects += 1
         conns[i].connectFailures = 0
+        connectEnded(i, .established, now: now)
     }
 
     /// A response ended: record it, then go on.
@@ -298,6 +320,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         case .parse: intervalCounters.errors.parse += 1
         }
         if inFlight { recordFailureByName(i, kind) }
+        if kind == .connect || kind == .tls { connectEnded(i, .failed, now: now) }
         closeSocket(i)
         conns[i].deadline = 0
         if inFlight && paced { advanceSchedule(i) }
@@ -326,6 +349,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     }
 
     func closeSocket(_ i: Int) {
+        if conns[i].connectStartedAt != 0 { connectEnded(i, .abandoned, now: monotonicNanoseconds()) }
         guard conns[i].fd >= 0 else { return }
         conns[i].tls = nil
         reactor.close(fd: conns[i].fd)
@@ -362,6 +386,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     }
 
     func finish() {
+        endConnectPhase(now: monotonicNanoseconds())
         publishInterval(final: true)
         reactor.stop()
     }

@@ -38,11 +38,19 @@ struct CompactInterval {
     var errors: Int
 }
 
-/// Adds a driver's per-name figures (`by_name` of a message) into merged ones.
-func absorb(_ shares: [String: NameShare]?, into merged: inout [String: NamedFigures]) throws {
-    for (name, share) in shares ?? [:] {
-        let figures = try share.figures(name: name)
-        if merged[name] == nil { merged[name] = figures } else { try merged[name]!.add(figures) }
+/// A message's `by_name`, decoded once for the totals it is added to.
+struct DecodedNames {
+    let entries: [(name: String, counters: LoadCounters, latency: SparseCounts)]
+
+    init(_ shares: [String: NameShare]?) throws {
+        entries = try (shares ?? [:]).map { name, share in (name, share.counters, try SparseCounts(base64: share.histogram)) }
+    }
+
+    func add(into merged: inout [String: NamedFigures]) throws {
+        for e in entries {
+            merged[e.name, default: NamedFigures(name: e.name)].counters += e.counters
+            try merged[e.name, default: NamedFigures(name: e.name)].latency.add(e.latency)
+        }
     }
 }
 
@@ -77,6 +85,9 @@ final class TestRun {
     /// Everything each share reported in its intervals so far: live figures, and a failed
     /// driver's reported intervals in the final report.
     var reported: [Share: (counters: LoadCounters, latency: HDRHistogram, byName: [String: NamedFigures])] = [:]
+    /// Every share's reported latency summed: the live report's histogram, kept as messages
+    /// arrive (a sparse add each) instead of merged from every share on each request for it.
+    private var reportedLatency = HDRHistogram()
     var failedDrivers: Set<String> = []
     var redistributed: [Redistribution] = []
     /// Intervals still being merged (a full histogram each).
@@ -126,13 +137,20 @@ final class TestRun {
         // later would count twice.
         guard let work = shares[share], !failedDrivers.contains(m.driver_id) else { return }
         guard seenIntervals.insert("\(m.driver_id)/\(share.part)/\(m.t)").inserted else { return }  // a redelivered message counts once
-        let histogram = try HDRHistogram(base64: m.histogram)
+        // Decoded once, sparse: each addition below touches only the non-zero counters. All of
+        // it is decoded and checked before anything is counted, so a bad message counts nowhere.
+        let histogram = try SparseCounts(base64: m.histogram)
+        let names = try DecodedNames(m.by_name)
+        for layout in [histogram.layout] + names.entries.map(\.latency.layout) where layout != .latency {
+            throw HistogramError.layoutMismatch(.latency, layout)
+        }
         let c = LoadCounters(requests: m.requests, responses: m.responses, errors: m.errors, bytesRead: m.bytes_read,
                              retriedStale: m.retried_stale ?? 0, statusCodes: m.status_codes ?? StatusCodeCounts())
         // In place: a copy would duplicate a whole histogram per message.
         reported[share, default: (LoadCounters(), HDRHistogram(), [:])].counters += c
         try reported[share, default: (LoadCounters(), HDRHistogram(), [:])].latency.add(histogram)
-        try absorb(m.by_name, into: &reported[share, default: (LoadCounters(), HDRHistogram(), [:])].byName)
+        try names.add(into: &reported[share, default: (LoadCounters(), HDRHistogram(), [:])].byName)
+        try reportedLatency.add(histogram)
         // A handed-over part's intervals count from its own start: place them on the test's clock.
         let t = m.t + Int((Double(work.startAtMs - startAtMs) / 1000).rounded())
         if var late = compactIntervals[t] {
@@ -150,11 +168,13 @@ final class TestRun {
             compactIntervals[t] = late
             return
         }
-        var s = intervals[t] ?? MergedInterval()
+        // Taken out while it changes: a copy left in the dictionary would make the addition
+        // below copy the whole histogram.
+        var s = intervals.removeValue(forKey: t) ?? MergedInterval()
         s.drivers.insert(m.driver_id)
         s.counters = s.counters + c
         try s.latency.add(histogram)
-        try absorb(m.by_name, into: &s.byName)
+        try names.add(into: &s.byName)
         s.connections += m.connections ?? 0
         if let r = m.target_rate { s.targetRate = (s.targetRate ?? 0) + r }
         if let c = m.target_connections { s.targetConnections = (s.targetConnections ?? 0) + c }
@@ -220,9 +240,9 @@ final class TestRun {
                 counters = counters + LoadCounters(requests: f.requests, responses: f.responses, errors: f.errors,
                                                    bytesRead: f.bytes_read, retriedStale: f.retried_stale ?? 0,
                                                    statusCodes: f.status_codes ?? StatusCodeCounts())
-                try latency.add(try HDRHistogram(base64: f.histogram))
-                try absorb(f.by_name, into: &byName)
-                if let s = f.service_histogram { try service?.add(try HDRHistogram(base64: s)) }
+                try latency.add(try SparseCounts(base64: f.histogram))
+                try DecodedNames(f.by_name).add(into: &byName)
+                if let s = f.service_histogram { try service?.add(try SparseCounts(base64: s)) }
             }
             // What failed drivers reported before they went silent is measured, and stays.
             for (share, r) in reported.sorted(by: { $0.key < $1.key }) where failedDrivers.contains(share.driver) && finals[share] == nil {
@@ -237,11 +257,10 @@ final class TestRun {
             start = Date(timeIntervalSince1970: begin)
             duration = end - begin
         } else {
-            // Live figures: merged on demand from each share's intervals so far (cheaper than
-            // keeping one more running total on every interval message).
+            // Live figures: from each share's intervals so far.
+            latency = reportedLatency
             for (_, r) in reported.sorted(by: { $0.key < $1.key }) {
                 counters += r.counters
-                try latency.add(r.latency)
                 for (_, f) in r.byName.sorted(by: { $0.key < $1.key }) {
                     if byName[f.name] == nil { byName[f.name] = f } else { try byName[f.name]!.add(f) }
                 }
@@ -261,11 +280,24 @@ final class TestRun {
         report.seed = definition.load.seed
         report.search = search?.report
         if finished {
+            try setConnectPhase(&report)
             report.connections = definition.load.connections * assigned.count
             // Each driver's own share (handed-over parts run after it, on the same connections' budget).
             report.sockets = finals.filter { $0.key.part == 1 }.values.compactMap(\.sockets).reduce(0, +)
         }
         return (report, latency)
+    }
+
+    /// The drivers' connect phases merged: connect times exact (histograms added), the slowest
+    /// driver's phase and lateness, failed first connects summed.
+    private func setConnectPhase(_ report: inout LoadReport) throws {
+        let phases = finals.values.filter { $0.connect_phase_s != nil }
+        guard !phases.isEmpty else { return }
+        var time = HDRHistogram()
+        for f in phases { if let h = f.connect_histogram { try time.add(try SparseCounts(base64: h)) } }
+        report.setConnectPhase(connectTime: time, seconds: phases.compactMap(\.connect_phase_s).max() ?? 0,
+                               errors: phases.compactMap(\.connect_phase_errors).reduce(0, +),
+                               lateSeconds: phases.compactMap(\.connect_late_s).max() ?? 0)
     }
 
     /// Start skew across drivers: how late each started after `start_at_ms`, from their own shares' finals.
@@ -287,8 +319,8 @@ extension TestRun {
         var service = HDRHistogram()
         for f in used {
             counters += LoadCounters(requests: f.requests, responses: f.responses, errors: f.errors, bytesRead: f.bytes_read)
-            try latency.add(try HDRHistogram(base64: f.histogram))
-            if let s = f.service_histogram { try service.add(try HDRHistogram(base64: s)) }
+            try latency.add(try SparseCounts(base64: f.histogram))
+            if let s = f.service_histogram { try service.add(try SparseCounts(base64: s)) }
         }
         let duration = used.map(\.duration_s).max() ?? search.stepS
         let report = LoadReport(testID: id, mode: .tsunami, target: definition.target.description, startedAt: Date(),

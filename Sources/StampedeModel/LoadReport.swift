@@ -79,6 +79,21 @@ public struct LoadReport: Codable, Sendable {
     public var seed: UInt64?
     /// A capacity search: the steps and the highest rate at which every SLO held.
     public var search: SearchReport?
+    /// The connect phase (every connection opened before the schedule starts): time to open
+    /// each one (TCP, and TLS where used), how long opening all of them took (the slowest
+    /// driver), first connects that failed, and how far a driver's phase ran past the start.
+    public var connect_time_us: LatencySummary?
+    public var connect_phase_s: Double?
+    public var connect_phase_errors: Int?
+    public var connect_late_s: Double?
+
+    /// Sets the connect phase fields (`connectTime` empty: nothing connected, no percentiles).
+    public mutating func setConnectPhase(connectTime: HDRHistogram, seconds: Double, errors: Int, lateSeconds: Double) {
+        connect_time_us = connectTime.totalCount > 0 ? LatencySummary(connectTime) : nil
+        connect_phase_s = (seconds * 1000).rounded() / 1000
+        connect_phase_errors = errors
+        connect_late_s = lateSeconds > 0 ? (lateSeconds * 1000).rounded() / 1000 : nil
+    }
 
     /// A report from merged figures: `latency` is the merged histogram, counters are sums.
     public init(testID: String, mode: LoadMode, target: String, startedAt: Date, duration: Double, drivers: [String],

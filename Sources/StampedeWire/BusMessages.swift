@@ -152,6 +152,12 @@ public struct FinalMessage: Codable, Sendable, Equatable {
     public var interrupted: Bool
     /// How late (ms, wall clock) the driver actually started after the trigger's `start_at_ms`.
     public var start_lag_ms: Double?
+    /// Its connect phase: time to open each connection (HdrHistogram V2 compressed, base64, µs),
+    /// how long it took, first connects that failed, and how far it ran past `start_at_ms`.
+    public var connect_histogram: String?
+    public var connect_phase_s: Double?
+    public var connect_phase_errors: Int?
+    public var connect_late_s: Double?
     /// The part of the test (nil: the driver's own share).
     public var part: Int?
 
@@ -308,10 +314,9 @@ public struct NameShare: Codable, Sendable, Equatable {
         histogram = f.latency.encodeBase64()
     }
 
-    /// Back to figures (the histogram decoded).
-    public func figures(name: String) throws -> NamedFigures {
-        NamedFigures(name: name, counters: LoadCounters(requests: requests, responses: responses, errors: errors, statusCodes: status_codes),
-                     latency: try HDRHistogram(base64: histogram))
+    /// This name's counters (its histogram is decoded where it is merged).
+    public var counters: LoadCounters {
+        LoadCounters(requests: requests, responses: responses, errors: errors, statusCodes: status_codes)
     }
 
     /// `by_name` from per-name figures (nil when there are none).

@@ -82,13 +82,18 @@ struct BenchCommand: ParsableCommand {
         let signals = SignalHandlers { run.interrupt() }
         if !json { print("Running \(describe(config)) @ \(where_(config))\n  \(config.threads) thread(s) and \(config.connections) connection(s)") }
 
-        let result = try run.run { interval in
+        var hlogError: Error?
+        let result = try run.run(onConnected: { phase in
+            progress.connected(phase)
+            do { try hlogWriter?.restart(at: Date()) } catch { hlogError = error }
+        }) { interval in
             progress.update(interval)
             hlogWriter?.append(interval)
         }
         progress.finish()
         signals.cancel()
         try hlogWriter?.close()
+        if let hlogError { throw ValidationError("--hlog: cannot rewrite '\(hlog ?? "")': \(hlogError)") }
 
         let report = LoadReport(testID: "bench-\(Int(result.startedAt.timeIntervalSince1970))", result: result,
                                 thresholds: thresholds)
@@ -170,6 +175,16 @@ func printSummary(_ report: LoadReport, firstError: String?, interrupted: Bool, 
               + ["min", "p50", "p90", "p99", "p99.9", "max", "mean"].map { $0.leftPadded(to: 10) }.joined())
         print("  " + row("Latency", report.latency_us))
         if let service = report.service_time_us { print("  " + row("Service time", service)) }
+    }
+    if let phase = report.connect_phase_s {
+        let times = report.connect_time_us.map { t in
+            ", each p50 \(formatMicros(Double(t.p50))) p99 \(formatMicros(Double(t.p99))) max \(formatMicros(Double(t.max)))"
+        } ?? ""
+        let failed = (report.connect_phase_errors ?? 0) > 0 ? ", \(report.connect_phase_errors!) failed" : ""
+        print("  Connect phase: \(String(format: "%.2f", phase))s\(times)\(failed)")
+        if let t = report.connect_time_us, t.max >= 1_000_000 {
+            print("    (connects of 1 s or more waited for a SYN retransmit: the server's listen backlog overflowed)")
+        }
     }
     let e = report.errors
     print("  \(report.requests) requests, \(report.responses) responses in \(String(format: "%.2f", report.duration_s))s, \(formatBytes(Double(report.bytes_read ?? 0))) read")

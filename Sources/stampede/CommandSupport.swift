@@ -45,6 +45,13 @@ final class ProgressLine {
         }
     }
 
+    /// The connect phase ended (shown when it took long enough to notice).
+    func connected(_ phase: ConnectPhase) {
+        guard (enabled || plain) && phase.seconds >= 0.5 else { return }
+        let line = "connected \(phase.established) in \(String(format: "%.2f", phase.seconds))s" + (phase.failed > 0 ? ", \(phase.failed) failed" : "")
+        FileHandle.standardError.write(Data(((enabled ? "\r\u{1B}[K" : "") + line + "\n").utf8))
+    }
+
     func finish() {
         if wrote { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
@@ -85,6 +92,17 @@ struct HLogFile {
         writer.comment("errors \(errors) at \(t - 1)..\(t) s")
         writer.append(latency, start: Double(t - 1), end: Double(t))
         for f in byName { writer.append(f.latency, start: Double(t - 1), end: Double(t), tag: HistogramLogWriter.tag(f.name)) }
+        flush()
+    }
+
+    /// The schedule started after the connect phase: the log's start time is that moment.
+    mutating func restart(at startTime: Date) throws {
+        writer = HistogramLogWriter(startTime: startTime)
+        if let handle {
+            try handle.truncate(atOffset: 0)
+            try handle.seek(toOffset: 0)
+        }
+        written = 0
         flush()
     }
 

@@ -54,6 +54,16 @@ func websocketClients(_ cluster: Cluster) throws -> Int {
         let log = try python("readlog", ["path": dir.appendingPathComponent("latency.hlog").path, "percentiles": [50.0]], as: Log.self)
         #expect(log.total == 60_000 && log.intervals.reduce(0, +) == 60_000)
 
+        // Each driver opened its 10 connections before the start: the connect times merged.
+        let connectHistograms = try (1...3).map { i -> String in
+            let d = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("drivers/d\(i).json"))) as! [String: Any]
+            return try #require(d["connect_histogram"] as? String)
+        }
+        let connects = try python("merge", ["b64": connectHistograms, "percentiles": [50.0, 99]], as: PythonStats.self)
+        let connectTime = try #require(onDisk["connect_time_us"] as? [String: Any])
+        #expect(connects.total == 30 && connects.values == [connectTime["p50"] as? Int, connectTime["p99"] as? Int].map { Int64($0 ?? -1) })
+        #expect(onDisk["connect_phase_errors"] as? Int == 0 && (onDisk["connect_phase_s"] as? Double ?? 9) < 1, "\(onDisk["connect_phase_s"] ?? "-")")
+
         let (_, lines) = ws.finish()
         let messages = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(messages.first?["type"] as? String == "snapshot")

@@ -134,6 +134,7 @@ public final class Nginx {
         guard openssl.status == 0 else { throw ProcessFailure(description: "openssl: \(openssl.stderr)") }
         let config = """
             worker_processes 1;
+            worker_rlimit_nofile 20000;
             daemon off;
             pid \(dir)/nginx.pid;
             error_log \(dir)/error.log warn;

@@ -1,0 +1,118 @@
+import Reactor
+
+/// Opening connections. Connects in flight are bounded per worker (thousands at once overflow
+/// the server's listen backlog, and the excess waits for SYN retransmits: seconds), and a run
+/// opens its connections in a connect phase, timed, before the measured schedule starts.
+extension Worker {
+    /// Starts the connect phase: each wanted connection picks its first request (and so its
+    /// origin) and connects, in turn.
+    func beginConnectPhase(now: UInt64) {
+        for i in conns.indices where conns[i].state != .dormant {
+            conns[i].awaitedByPhase = true
+            phasePending += 1
+        }
+        if phasePending == 0 { endConnectPhase(now: now); return }
+        for i in conns.indices where conns[i].awaitedByPhase {
+            chooseRequest(i)
+            connect(i, now: now)
+        }
+    }
+
+    /// Connects now if a slot is free; otherwise the connection waits its turn.
+    func connect(_ i: Int, now: UInt64) {
+        guard connectsInFlight < connectLimit else {
+            conns[i].state = .queued
+            connectQueue.append(i)
+            return
+        }
+        startConnect(i, now: now)
+    }
+
+    enum ConnectOutcome { case established, failed, abandoned }
+
+    /// A connect in flight ended: it gives its slot to the next queued connection and, the
+    /// first time, tells the connect phase.
+    func connectEnded(_ i: Int, _ outcome: ConnectOutcome, now: UInt64) {
+        guard conns[i].connectStartedAt != 0 else { return }
+        connectsInFlight -= 1
+        if conns[i].awaitedByPhase {
+            conns[i].awaitedByPhase = false
+            switch outcome {
+            case .established:
+                phase.established += 1
+                phase.connectTime.record(Int64((now &- conns[i].connectStartedAt + 500) / 1000))
+            case .failed: phase.failed += 1
+            case .abandoned: break
+            }
+            phasePending -= 1
+            if phasePending == 0 { endConnectPhase(now: now) }
+        }
+        conns[i].connectStartedAt = 0
+        startQueuedConnects(now: now)
+    }
+
+    /// Hands free slots to queued connections, oldest first. Not re-entered: a connect that fails
+    /// at once ends inside `startConnect`, and the loop here goes on instead.
+    func startQueuedConnects(now: UInt64) {
+        guard !startingQueued else { return }
+        startingQueued = true
+        defer { startingQueued = false }
+        while connectsInFlight < connectLimit && queueHead < connectQueue.count {
+            let i = connectQueue[queueHead]
+            queueHead += 1
+            guard conns[i].state == .queued else { continue }  // retired or rested meanwhile
+            conns[i].state = .closed
+            startConnect(i, now: now)
+        }
+        if queueHead == connectQueue.count {
+            connectQueue.removeAll(keepingCapacity: true)
+            queueHead = 0
+        }
+    }
+
+    func endConnectPhase(now: UInt64) {
+        guard !phaseEnded else { return }
+        phaseEnded = true
+        phase.endedAt = now
+        gate.report(worker: threadIndex, phase)
+    }
+
+    /// The gate knows the schedule's start: begin then (at once if it has passed).
+    func scheduleBegin() {
+        guard !beginScheduled, let start = gate.start else { return }
+        beginScheduled = true
+        reactor.schedule(at: start, handler: timerID, token: Self.beginToken)
+    }
+
+    /// The measured schedule starts: tsunami slots count from here, the interval clock runs,
+    /// and the connections that are ready send.
+    func begin(now: UInt64) {
+        guard !begun, let start = gate.start else { return }
+        begun = true
+        beganAt = now
+        startAt = start
+        switch config.stop {
+        case .duration(let s): stopAt = startAt + UInt64(s * 1e9)
+        case .stages(let profile): stopAt = startAt + UInt64(profile.duration * 1e9)
+        case .requests: stopAt = nil
+        }
+        if let intervalNs {
+            // Spread the connections' schedules evenly over one interval.
+            let total = UInt64(config.connections)
+            for i in conns.indices { conns[i].nextSend = startAt + intervalNs * UInt64(connectionOffset + i) / total }
+        } else if schedule != nil {
+            for i in conns.indices { conns[i].nextSend = scheduledSend(i) }
+        }
+        reactor.schedule(at: startAt + 1_000_000_000, handler: timerID, token: Self.intervalToken)
+        for i in conns.indices where conns[i].state == .ready {
+            conns[i].state = .closed
+            proceed(i, now: now)
+        }
+    }
+
+    /// Connected before the schedule started: idle until it does (a server's close is read).
+    func parkReady(_ i: Int) {
+        conns[i].state = .ready
+        setInterest(i, .readable)
+    }
+}
