@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
-"""Orchestrator at scale: 20 driver processes and 200 WebSocket clients on this machine.
+"""Orchestrator at scale: N driver processes and M WebSocket clients on this machine.
 
-Starts Tansu, `stampede target`, the orchestrator and 20 drivers; connects 200 WebSocket clients;
-runs a 10 s tsunami (2,000 req/s in total over the 20 drivers) and reports:
-  - orchestrator CPU seconds during the test (utime+stime from /proc) and per test second,
+Starts Tansu, `stampede target`, the orchestrator and the drivers; connects the WebSocket
+clients; runs a 10 s tsunami (100 req/s per driver by default) and reports:
+  - registration: from starting the drivers until the orchestrator lists all of them idle,
+  - start skew: each driver's start_lag_ms (its own final message), max over drivers,
+  - counts: requests and responses against rate x duration (exact), and the report's percentiles
+    against Python's merge (hdrhistogram) of the drivers' histograms,
   - merge time: decoding + merging drivers' interval histograms (from /metrics), per second,
-  - /ws lag: when each interval message reached the clients, measured from the end of the second
-    it covers (start_at + t); median and max over clients and seconds; and the spread between the
-    first and last client for the same message.
+  - interval delay: when each interval message reached the clients, from the end of the second
+    it covers (start_at + t): p50, p99 and max; the spread between the first and last client,
+  - orchestrator CPU seconds during the test (utime+stime from /proc), and its peak RSS (VmHWM).
+With --summary FILE, appends the headline figures as JSON lines (Perf/summary.py reads them).
 
-Usage: Perf/orchestrator_scale.py STAMPEDE_BINARY
+Usage: Perf/orchestrator_scale.py STAMPEDE_BINARY [--drivers N] [--clients M] [--rate R] [--summary FILE]
 """
+import argparse
 import asyncio
+import glob
 import json
 import os
 import subprocess
@@ -20,17 +26,41 @@ import tempfile
 import time
 
 import websockets
+from hdrh.histogram import HdrHistogram
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import api, free_port, stop_all, wait_port  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DRIVERS, CLIENTS, SECONDS = 20, 200, 10
+SECONDS = 10
 
 
 def cpu_seconds(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(sorted_values, p):
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p / 100))]
+
+
+def python_merge(paths):
+    """The drivers' final histograms merged by Python's hdrhistogram: the figures to compare."""
+    merged = None
+    for path in paths:
+        h = HdrHistogram.decode(json.load(open(path))["histogram"])
+        if merged is None:
+            merged = h
+        else:
+            merged.add(h)
+    return merged
 
 
 def metric(port, name):
@@ -52,17 +82,26 @@ async def client(url, test_id, arrivals, done):
                 return
 
 
-async def crowd(url, test_id, start, arrivals):
+async def crowd(url, test_id, start, arrivals, clients):
     done = {"connected": 0}
-    tasks = [asyncio.create_task(client(url, test_id, arrivals, done)) for _ in range(CLIENTS)]
-    while done["connected"] < CLIENTS:
+    tasks = [asyncio.create_task(client(url, test_id, arrivals, done)) for _ in range(clients)]
+    while done["connected"] < clients:
         await asyncio.sleep(0.05)
     await asyncio.get_running_loop().run_in_executor(None, start)
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=SECONDS + 60)
 
 
 def main():
-    binary = sys.argv[1]
+    parser = argparse.ArgumentParser(description="orchestrator at scale")
+    parser.add_argument("binary")
+    parser.add_argument("--drivers", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--rate", type=int, default=0, help="total req/s (default 100 per driver)")
+    parser.add_argument("--summary", help="append headline figures as JSON lines to this file")
+    args = parser.parse_args()
+    drivers, clients = args.drivers, args.clients
+    rate = args.rate or 100 * drivers
+    binary = args.binary
     work = tempfile.mkdtemp(prefix="stampede-scale-")
     broker, target, apiport = free_port(), free_port(), free_port()
     procs = []
@@ -76,13 +115,15 @@ def main():
                                  "--reports-dir", f"{work}/reports"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(orch)
         wait_port(apiport)
-        for i in range(DRIVERS):
-            procs.append(subprocess.Popen([binary, "driver", "--brokers", f"127.0.0.1:{broker}", "--id", f"d{i:02}"],
+        spawned = time.time()
+        for i in range(drivers):
+            procs.append(subprocess.Popen([binary, "driver", "--brokers", f"127.0.0.1:{broker}", "--id", f"d{i:03}"],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        deadline = time.time() + 60
-        while time.time() < deadline and sum(d["state"] == "idle" for d in api(apiport, "GET", "/drivers")[1]) < DRIVERS:
-            time.sleep(0.2)
-        api(apiport, "POST", "/tests", {"test_id": "scale", "test_type": "TSUNAMI", "rate": 2000, "duration_s": SECONDS,
+        deadline = time.time() + 120
+        while time.time() < deadline and sum(d["state"] == "idle" for d in api(apiport, "GET", "/drivers")[1]) < drivers:
+            time.sleep(0.1)
+        registered = time.time() - spawned
+        api(apiport, "POST", "/tests", {"test_id": "scale", "test_type": "TSUNAMI", "rate": rate, "duration_s": SECONDS,
                                          "connections": 5, "target": f"http://127.0.0.1:{target}/"})
         arrivals, marks = [], {}
 
@@ -91,25 +132,47 @@ def main():
             status, body = api(apiport, "POST", "/trigger", {"test_id": "scale"})
             marks["start_at"] = body["start_at_ms"] / 1000
 
-        asyncio.run(crowd(f"ws://127.0.0.1:{apiport}/ws", "scale", start, arrivals))
+        asyncio.run(crowd(f"ws://127.0.0.1:{apiport}/ws", "scale", start, arrivals, clients))
         cpu = cpu_seconds(orch.pid) - marks["cpu0"]
         merge = metric(apiport, "stampede_merge_seconds_total") - marks["merge0"]
         merged = metric(apiport, "stampede_merged_histograms_total")
+        rss = peak_rss_mib(orch.pid)
         report = api(apiport, "GET", "/tests/scale")[1]["report"]
+        finals = sorted(glob.glob(f"{work}/reports/scale/drivers/*.json"))
+        skew = max(json.load(open(f)).get("start_lag_ms", 0) for f in finals)
+        python = python_merge(finals)
+        ours = report["latency_us"]
+        theirs = {k: python.get_value_at_percentile(p) for k, p in (("p50", 50), ("p90", 90), ("p99", 99), ("p999", 99.9))}
+        exact_merge = all(ours[k] == v for k, v in theirs.items()) and python.get_total_count() == report["responses"]
+        expected = rate * SECONDS
         lags = sorted(at - (marks["start_at"] + t) for t, at in arrivals)
         by_t = {}
         for t, at in arrivals:
             by_t.setdefault(t, []).append(at)
         spread = max(max(v) - min(v) for v in by_t.values())
-        print(f"orchestrator at scale ({time.strftime('%Y-%m-%d')}): {DRIVERS} drivers, {CLIENTS} WebSocket clients, "
-              f"{SECONDS} s tsunami at 2000 req/s total")
-        print(f"  report: {report['requests']} requests, {report['responses']} responses, p99 {report['latency_us']['p99']} us, "
-              f"partial {report['partial']}")
-        print(f"  orchestrator CPU: {cpu:.2f} s over the test ({cpu / SECONDS * 100:.1f} % of one core)")
+        print(f"orchestrator at scale ({time.strftime('%Y-%m-%d')}): {drivers} drivers, {clients} WebSocket clients, "
+              f"{SECONDS} s tsunami at {rate} req/s total")
+        print(f"  registration: all {drivers} drivers idle {registered:.1f} s after they were started; start skew max {skew:.1f} ms")
+        print(f"  report: {report['requests']} requests, {report['responses']} responses (intended {expected}), "
+              f"p99 {ours['p99']} us, partial {report['partial']}")
+        print(f"  merged percentiles {'equal' if exact_merge else 'DIFFER FROM'} Python's merge of the {len(finals)} drivers' "
+              f"histograms ({theirs})")
+        print(f"  orchestrator: CPU {cpu:.2f} s over the test ({cpu / SECONDS * 100:.1f} % of one core), peak RSS {rss:.1f} MiB")
         print(f"  merge: {merged:.0f} interval histograms merged, {merge * 1000:.1f} ms in total, "
-              f"{merge / SECONDS * 1000:.2f} ms per second of test")
-        print(f"  /ws lag after the end of each second: median {lags[len(lags) // 2] * 1000:.0f} ms, "
-              f"max {lags[-1] * 1000:.0f} ms over {len(arrivals)} deliveries; spread across clients max {spread * 1000:.0f} ms")
+              f"{merge / SECONDS * 1000:.2f} ms per second of test (goal < 10 ms)")
+        print(f"  interval delay after the end of each second: p50 {percentile(lags, 50) * 1000:.0f} ms, "
+              f"p99 {percentile(lags, 99) * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms over {len(arrivals)} deliveries; "
+              f"spread across clients max {spread * 1000:.0f} ms")
+        if args.summary:
+            with open(args.summary, "a") as f:
+                for row in [
+                    {"row": f"merge per second, {drivers} drivers", "value": merge / SECONDS * 1000, "unit": "ms", "goal": "< 10"},
+                    {"row": f"interval delay p99, {drivers} drivers", "value": percentile(lags, 99) * 1000, "unit": "ms", "goal": "< 1500"},
+                    {"row": f"orchestrator peak RSS, {drivers} drivers", "value": rss, "unit": "MiB", "goal": "< 200"},
+                    {"row": f"counts exact and merge equal to Python's, {drivers} drivers",
+                     "value": int(report["requests"] == expected and report["responses"] == expected and exact_merge), "unit": "1 = yes"},
+                ]:
+                    f.write(json.dumps(row) + "\n")
     finally:
         stop_all(procs)
 

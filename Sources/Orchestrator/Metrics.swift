@@ -47,8 +47,8 @@ extension Orchestrator {
             out += "stampede_test_latency_seconds_sum{test_id=\"\(label(id))\"} \(l.mean * Double(r.responses) / 1e6)\n"
             out += "stampede_test_latency_seconds_count{test_id=\"\(label(id))\"} \(r.responses)\n"
         }
-        family("stampede_merge_seconds_total", "counter", "Time spent decoding and merging drivers' interval histograms.")
-        out += "stampede_merge_seconds_total \(Double(book.mergeNanoseconds) / 1e9)\n"
+        family("stampede_merge_seconds_total", "counter", "CPU time spent decoding and merging drivers' interval histograms.")
+        out += "stampede_merge_seconds_total \(book.mergeCPUSeconds)\n"
         family("stampede_merged_histograms_total", "counter", "Interval histograms merged.")
         out += "stampede_merged_histograms_total \(book.mergedHistograms)\n"
         family("stampede_websocket_clients", "gauge", "Connected WebSocket clients.")

@@ -2,6 +2,7 @@ import Foundation
 import Histogram
 import Logging
 import Messaging
+import Reactor
 import StampedeModel
 import StampedeWire
 
@@ -59,8 +60,9 @@ final class TestBook {
     /// Each merged second and each finished test (the embedded `stampede run` prints progress).
     var onInterval: ((AnnouncedInterval) -> Void)?
     var onFinished: ((TestRun) -> Void)?
-    /// Time spent decoding and merging driver histograms, and how many were merged (for /metrics).
-    private(set) var mergeNanoseconds: UInt64 = 0
+    /// CPU time the reactor thread spent decoding and merging driver histograms (CPU, not wall:
+    /// on a busy host the thread may be descheduled mid-merge), and how many (for /metrics).
+    private(set) var mergeCPUSeconds = 0.0
     private(set) var mergedHistograms = 0
 
     init(clock: OrchestratorClock, publisher: BusPublisher, reports: ReportStore, log: Logger, startDelayMs: Int,
@@ -144,11 +146,11 @@ final class TestBook {
     /// One second of one driver: merged, and announced as soon as every live driver sent it.
     func add(_ m: IntervalMessage) {
         guard let run = tests[m.test_id] else { return }
-        let start = clock.monotonicNs()
+        let start = threadCPUSeconds()
         do { try run.add(m) } catch {
             log.warning("interval skipped", metadata: ["driver_id": "\(m.driver_id)", "test_id": "\(m.test_id)", "error": "\(error)"])
         }
-        mergeNanoseconds += clock.monotonicNs() &- start
+        mergeCPUSeconds += threadCPUSeconds() - start
         mergedHistograms += 1
         announceIntervals(run)
     }
