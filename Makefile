@@ -46,16 +46,24 @@ compose-check: setup
 run: release
 	bash scripts/demo.sh $(RELEASE_BIN)
 
-## perf: benchmarks in Perf/ (release builds): the histogram against hdrhistogram-swift, and
-## stampede bench against wrk on the same nginx (see Perf/README.md)
+## perf: benchmarks in Perf/ (release builds), each against a peer measured in the same run:
+## the histogram against hdrhistogram-swift, stampede bench against wrk on the same nginx (plain,
+## TLS, 15,000 connections), mixes against one URL, the orchestrator with 20 and 100 drivers; the
+## table of every row is written to Perf/results/latest.md (see Perf/README.md)
+PERF_ROWS := Perf/results/rows.jsonl
 perf: setup oracle release
+	mkdir -p Perf/results && rm -f $(PERF_ROWS)
 	$(SWIFT) build -c release --product histogram-bench
-	.build/release/histogram-bench --peer $(ORACLE)
+	.build/release/histogram-bench --peer $(ORACLE) --summary $(PERF_ROWS)
 	$(SWIFT) build -c release --product kafka-bench
 	.build/release/kafka-bench .deps/bin/tansu
-	python3 Perf/http_vs_wrk.py $(RELEASE_BIN)
-	python3 Perf/workload_mix.py $(RELEASE_BIN)
-	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN)
+	python3 Perf/http_vs_wrk.py $(RELEASE_BIN) --summary $(PERF_ROWS)
+	python3 Perf/workload_mix.py $(RELEASE_BIN) --summary $(PERF_ROWS)
+	python3 Perf/connections.py $(RELEASE_BIN) --summary $(PERF_ROWS)
+	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --summary $(PERF_ROWS)
+	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --drivers 100 --clients 20 --summary $(PERF_ROWS)
+	python3 Perf/summary.py $(PERF_ROWS) > Perf/results/latest.md
+	cat Perf/results/latest.md
 
 ## broker: a Tansu Kafka broker on 127.0.0.1:9092 for development (in-memory; Ctrl-C stops it)
 broker: setup

@@ -8,7 +8,9 @@ from wait4's rusage) per 100k requests; the table shows medians over rounds and 
 stampede/wrk. Then memory: stampede's peak RSS with 10,000 connections, and after 1M and 10M
 requests (a leak would show as growth between the two).
 
-Usage: Perf/http_vs_wrk.py STAMPEDE_BINARY [--rounds N] [--seconds S] [--quick]
+With --summary FILE, appends the rows as JSON lines (Perf/summary.py reads them).
+
+Usage: Perf/http_vs_wrk.py STAMPEDE_BINARY [--rounds N] [--seconds S] [--quick] [--summary FILE]
 """
 import argparse
 import datetime
@@ -102,6 +104,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="skip the 10M-request memory run")
+    ap.add_argument("--summary", help="append the rows as JSON lines to this file")
     args = ap.parse_args()
     for tool in ("nginx", "wrk", "taskset", "openssl"):
         if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
@@ -134,6 +137,17 @@ def main():
               f"{'wrk CPU-s/100k':>15} {'stampede CPU-s/100k':>20} {'ratio':>7}")
         for name, ((w_rps, w_cpu), (s_rps, s_cpu)) in results.items():
             print(f"{name:6} {w_rps:12.0f} {s_rps:15.0f} {s_rps / w_rps:7.2f}   {w_cpu:15.3f} {s_cpu:20.3f} {s_cpu / w_cpu:7.2f}")
+        if args.summary:
+            goals = {"HTTP": (">= 1.0x", None), "TLS": (">= 1.0x", "<= 0.85x")}
+            with open(args.summary, "a") as f:
+                for name, ((w_rps, w_cpu), (s_rps, s_cpu)) in results.items():
+                    f.write(json.dumps({"row": f"{name} keep-alive, 50 connections: req/s", "value": s_rps, "unit": "req/s",
+                                        "peer": w_rps, "peer_name": "wrk", "higher_is_better": True, "goal": goals[name][0]}) + "\n")
+                    row = {"row": f"{name} keep-alive: CPU per 100k requests", "value": s_cpu, "unit": "CPU-s",
+                           "peer": w_cpu, "peer_name": "wrk"}
+                    if goals[name][1]:
+                        row["goal"] = goals[name][1]
+                    f.write(json.dumps(row) + "\n")
 
         url = f"http://127.0.0.1:{port}/"
         print("\nstampede memory (peak RSS):")

@@ -72,6 +72,7 @@ def measured(binary, args, seconds):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--summary", help="append the rows as JSON lines to this file")
     ap.add_argument("binary")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=5)
@@ -107,6 +108,14 @@ def main():
         print(f"{'':10} {'req/s':>10} {'ratio':>7}   {'CPU-s/100k':>11} {'ratio':>7}   goal: >= 0.95x req/s, <= 1.05x CPU")
         for name, (rps, cpu) in med.items():
             print(f"{name:10} {rps:10.0f} {rps / single_rps:7.3f}   {cpu:11.3f} {cpu / single_cpu:7.3f}")
+        if args.summary:
+            with open(args.summary, "a") as f:
+                for name in ("mix", "templated"):
+                    rps, cpu = med[name]
+                    f.write(json.dumps({"row": f"{name}: req/s", "value": rps, "unit": "req/s", "peer": single_rps,
+                                        "peer_name": "stampede, one URL", "higher_is_better": True, "goal": ">= 0.95x"}) + "\n")
+                    f.write(json.dumps({"row": f"{name}: CPU per 100k requests", "value": cpu, "unit": "CPU-s", "peer": single_cpu,
+                                        "peer_name": "stampede, one URL", "goal": "<= 1.05x"}) + "\n")
     finally:
         nginx.terminate()
         nginx.wait()

@@ -172,3 +172,29 @@ if let peer {
     print(String(format: "  ratio HDRHistogram.record / peer:          %6.2fx (lower is faster)", results[0].1 / peer))
     print(String(format: "  ratio AtomicHDRHistogram.record / peer:    %6.2fx", results[1].1 / peer))
 }
+
+// --summary FILE: the headline rows as JSON lines for Perf/summary.py (Perf/results/latest.md).
+if let i = CommandLine.arguments.firstIndex(of: "--summary"), i + 1 < CommandLine.arguments.count {
+    func row(_ name: String, _ value: Double, _ unit: String, goal: String? = nil, peer: Double? = nil) -> String {
+        var fields: [String: Any] = ["row": name, "value": value, "unit": unit]
+        if let goal { fields["goal"] = goal }
+        if let peer { fields["peer"] = peer; fields["peer_name"] = "hdrhistogram-swift" }
+        return String(decoding: try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self)
+    }
+    let byName = Dictionary(results.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+    let lines = [
+        row("HDRHistogram.record, 1 thread", results[0].1, "ns/value", peer: peer),
+        row("decode of one driver's interval histogram", hundred.perHistogram / 1000, "us", goal: "<= 100"),
+        row("merge of 100 drivers' second (decode + 3 adds)", hundred.perSecond / 1e6, "ms", goal: "< 10"),
+        row("decode of a 1M-value histogram", byName["SparseCounts(base64:) decode"]! / 1000, "us"),
+    ]
+    let path = CommandLine.arguments[i + 1]
+    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+    guard let handle = FileHandle(forWritingAtPath: path) else {
+        FileHandle.standardError.write(Data("histogram-bench: --summary: cannot write \(path)\n".utf8))
+        exit(1)
+    }
+    handle.seekToEndOfFile()
+    handle.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    handle.closeFile()
+}

@@ -14,6 +14,9 @@ static inline long stampede_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
 static inline long stampede_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode) {
     return SSL_CTX_set_session_cache_mode(ctx, mode);
 }
+static inline void stampede_SSL_CTX_set_read_ahead(SSL_CTX *ctx, int yes) {
+    SSL_CTX_set_read_ahead(ctx, yes);
+}
 static inline void SSL_CTX_set_min_proto_version_shim(SSL_CTX *ctx) {
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 }

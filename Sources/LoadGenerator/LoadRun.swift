@@ -79,10 +79,7 @@ public final class LoadRun: Sendable {
                      isTLS: origin.isTLS)
         }
         sources = try Self.bindableSources(config.sourceAddresses, family: endpoints.first?.address.family)
-        // Past 1,000 connections memory matters more than a malloc per request.
-        tlsContext = workload.origins.contains(where: \.isTLS)
-            ? try TLSContext(verify: !config.insecure, caFile: config.caFile, releaseIdleBuffers: config.connections > 1_000)
-            : nil
+        tlsContext = workload.origins.contains(where: \.isTLS) ? try TLSContext(verify: !config.insecure, caFile: config.caFile) : nil
         // Each connection may hold a socket per origin.
         let needed = config.connections * workload.origins.count + 64
         if raiseOpenFileLimit() < needed {

@@ -113,6 +113,7 @@ extension Worker {
     /// Connected before the schedule started: idle until it does (a server's close is read).
     func parkReady(_ i: Int) {
         conns[i].state = .ready
+        conns[i].tls?.releaseBuffers()
         setInterest(i, .readable)
     }
 }

@@ -132,7 +132,7 @@ extension Worker {
                 case .needMore:
                     // Level-triggered: the kernel will report the socket again. TLS may hold
                     // decrypted bytes the socket will not signal, so drain those now.
-                    if let tls = conns[i].tls, tls.pending > 0 { continue }
+                    if let tls = conns[i].tls, tls.hasPending { continue }
                     if conns[i].interest != .readable { setInterest(i, .readable) }
                     return
                 case .complete(let status, let keepAlive):

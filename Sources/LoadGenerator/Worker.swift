@@ -87,6 +87,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     static let intervalToken = -2
     static let beginToken = -3
     static let lateSlotGraceNs: UInt64 = 1_000_000_000
+    static let idleBufferReleaseNs: UInt64 = 20_000_000
     static let generationBits = 20
 
     /// - Parameters:
@@ -171,6 +172,9 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             // response before it ended late).
             if let stopAt, conns[i].nextSend >= stopAt { retire(i); return }
             if conns[i].nextSend > now {
+                // Idle for a while: OpenSSL's record buffers go back until the next request
+                // (thousands of paced TLS connections would otherwise hold 32 KiB each).
+                if conns[i].nextSend - now >= Self.idleBufferReleaseNs { conns[i].tls?.releaseBuffers() }
                 conns[i].state = .waiting
                 setTimer(i, at: conns[i].nextSend)
                 return

@@ -81,8 +81,15 @@ public final class TLSStream {
         SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN)
     }
 
-    /// Decrypted bytes OpenSSL holds that the socket will not signal again.
-    public var pending: Int { Int(SSL_pending(ssl)) }
+    /// Whether OpenSSL holds bytes the socket will not signal again: decrypted, or (read-ahead)
+    /// records read from the socket and not yet processed.
+    public var hasPending: Bool { SSL_has_pending(ssl) == 1 }
+
+    /// Frees the record buffers of an idle connection (OpenSSL allocates them again when the
+    /// connection is next used). Does nothing while they hold data.
+    public func releaseBuffers() {
+        _ = SSL_free_buffers(ssl)
+    }
 
     private func progress(_ rc: Int32, _ operation: String) throws(TLSError) -> TLSProgress {
         switch SSL_get_error(ssl, rc) {
