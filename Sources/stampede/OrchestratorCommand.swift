@@ -60,6 +60,11 @@ struct OrchestratorCommand: ParsableCommand {
     @Option(name: .customLong("bus-timeout-ms"), help: "A running test fails, with a partial report saying why, when Kafka has delivered nothing for this long.")
     var busTimeoutMs: Int = 60_000
 
+    @Option(name: .customLong("start-delay-ms"), help: ArgumentHelp(
+        "How far ahead of the trigger a test starts: drivers open their connections in that time (give thousands of TLS connections seconds; a driver that is not ready says so in connect_late_s).",
+        valueName: "ms"))
+    var startDelayMs: Int = 1_000
+
     @Option(name: .customLong("topic-prefix"), help: "Prefix of the Kafka topic names.")
     var topicPrefix: String = "stampede."
 
@@ -87,6 +92,7 @@ struct OrchestratorCommand: ParsableCommand {
         guard (100...3_600_000).contains(wsPingIntervalMs) else { throw ValidationError("--ws-ping-interval-ms: must be in 100...3600000") }
         guard (100...3_600_000).contains(heartbeatTimeoutMs) else { throw ValidationError("--heartbeat-timeout-ms: must be in 100...3600000") }
         guard (1_000...86_400_000).contains(busTimeoutMs) else { throw ValidationError("--bus-timeout-ms: must be in 1000...86400000") }
+        guard (0...600_000).contains(startDelayMs) else { throw ValidationError("--start-delay-ms: must be in 0...600000") }
         do { _ = try TargetAllowList(allowTargets) } catch { throw ValidationError("--allow-target: \(error.reason)") }
         for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
             throw ValidationError("--allowed-origin: '\(origin)' must look like http://host[:port]")
@@ -106,6 +112,7 @@ struct OrchestratorCommand: ParsableCommand {
         options.token = try resolvedToken()
         options.heartbeatTimeoutMs = heartbeatTimeoutMs
         options.busTimeoutMs = busTimeoutMs
+        options.startDelayMs = startDelayMs
         options.brokers = brokers
         options.webSocketPingIntervalMs = wsPingIntervalMs
         options.allowedTargets = try TargetAllowList(allowTargets)
