@@ -16,45 +16,13 @@ import argparse
 import datetime
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
-NGINX_CONF = """
-worker_processes 1;
-worker_rlimit_nofile 20000;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 19000; }}
-http {{
-    access_log off;
-    keepalive_requests 100000000;
-    keepalive_timeout 300s;
-    ssl_session_cache shared:SSL:20m;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        listen 127.0.0.1:{tls_port} ssl backlog=4096;
-        ssl_certificate {dir}/cert.pem;
-        ssl_certificate_key {dir}/key.pem;
-        location / {{ return 200 "hello from nginx\\n"; }}
-    }}
-}}
-"""
-
-
-def raise_nofile():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import raise_nofile, start_nginx, stop_nginx  # noqa: E402
 
 def run_checked(argv, timeout):
     """Runs argv; returns its stdout (exits on failure or timeout)."""
@@ -105,14 +73,7 @@ def main():
     n, seconds = args.connections, args.seconds
     work = tempfile.mkdtemp(prefix="stampede-conns-")
     port, tls_port = 18290, 18643
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", f"{work}/key.pem",
-                    "-out", f"{work}/cert.pem"], check=True, capture_output=True)
-    with open(f"{work}/nginx.conf", "w") as f:
-        f.write(NGINX_CONF.format(dir=work, port=port, tls_port=tls_port))
-    nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", work, "-c", f"{work}/nginx.conf",
-                              "-e", f"{work}/error.log"], preexec_fn=raise_nofile)
-    time.sleep(1)
+    nginx = start_nginx(work, port, tls_port, pin_cpu0=False, key="ec")
     rows = []
     try:
         print(f"many connections, {datetime.date.today()}: {n:,} connections at 1 request/s each for {seconds} s, "
@@ -147,8 +108,7 @@ def main():
                 for row in rows:
                     f.write(json.dumps(row) + "\n")
     finally:
-        nginx.terminate()
-        nginx.wait()
+        stop_nginx(nginx)
         shutil.rmtree(work, ignore_errors=True)
 
 

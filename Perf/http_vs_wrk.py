@@ -17,7 +17,6 @@ import datetime
 import json
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -25,32 +24,8 @@ import sys
 import tempfile
 import time
 
-NGINX_CONF = """
-worker_processes 1;
-worker_cpu_affinity 01;
-worker_rlimit_nofile 65536;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 20000; }}
-http {{
-    access_log off;
-    keepalive_requests 100000000;
-    ssl_session_cache shared:SSL:1m;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    server {{
-        listen 127.0.0.1:{port} backlog=16384;
-        listen 127.0.0.1:{tls_port} ssl backlog=16384;
-        ssl_certificate {dir}/cert.pem;
-        ssl_certificate_key {dir}/key.pem;
-        location / {{ return 200 "hello from nginx\\n"; }}
-    }}
-}}
-"""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import raise_nofile, start_nginx, stop_nginx  # noqa: E402
 
 
 def run_measured(argv, timeout):
@@ -71,11 +46,6 @@ def run_measured(argv, timeout):
     if code != 0:
         sys.exit(f"{argv[2]} failed ({code}): {err.strip()[:500]}")
     return out, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
-
-
-def raise_nofile():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def wrk(url, seconds):
@@ -112,15 +82,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="stampede-perf-")
     port, tls_port = 18190, 18543
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", f"{work}/key.pem", "-out", f"{work}/cert.pem"],
-                   check=True, capture_output=True)
-    with open(f"{work}/nginx.conf", "w") as f:
-        f.write(NGINX_CONF.format(dir=work, port=port, tls_port=tls_port))
-    nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
-    nginx = subprocess.Popen([nginx_bin, "-p", work, "-c", f"{work}/nginx.conf", "-e", f"{work}/error.log"],
-                             preexec_fn=raise_nofile)
-    time.sleep(1)
+    nginx = start_nginx(work, port, tls_port)
     try:
         results = {}
         for name, url in (("HTTP", f"http://127.0.0.1:{port}/"), ("TLS", f"https://127.0.0.1:{tls_port}/")):
@@ -159,8 +121,7 @@ def main():
                                       "--requests", str(n), "--json"], 600)
             print(f"  {n:,} requests: {rss / 1024:.1f} MiB")
     finally:
-        nginx.terminate()
-        nginx.wait()
+        stop_nginx(nginx)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -20,34 +20,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-NGINX_CONF = """
-worker_processes 1;
-worker_cpu_affinity 01;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    keepalive_requests 100000000;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        location / {{ return 200 "hello from nginx\\n"; }}
-    }}
-}}
-"""
-
-
-def raise_nofile():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import raise_nofile, start_nginx, stop_nginx  # noqa: E402
 
 
 def bench(binary, args, seconds):
@@ -79,8 +54,6 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="stampede-mix-")
     port = 18191
-    with open(f"{work}/nginx.conf", "w") as f:
-        f.write(NGINX_CONF.format(dir=work, port=port))
     base = f"http://127.0.0.1:{port}"
     with open(f"{work}/mix.json", "w") as f:
         json.dump([{"name": "home", "url": f"{base}/", "weight": 1},
@@ -91,10 +64,7 @@ def main():
         "mix": ["--targets", f"{work}/mix.json"],
         "templated": [f"{base}/items/{{{{seq}}}}"],
     }
-    nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
-    nginx = subprocess.Popen([nginx_bin, "-p", work, "-c", f"{work}/nginx.conf", "-e", f"{work}/error.log"],
-                             preexec_fn=raise_nofile)
-    time.sleep(1)
+    nginx = start_nginx(work, port)
     try:
         samples = {name: [] for name in shapes}
         for r in range(args.rounds):
@@ -117,8 +87,7 @@ def main():
                     f.write(json.dumps({"row": f"{name}: CPU per 100k requests", "value": cpu, "unit": "CPU-s", "peer": single_cpu,
                                         "peer_name": "stampede, one URL", "goal": "<= 1.05x"}) + "\n")
     finally:
-        nginx.terminate()
-        nginx.wait()
+        stop_nginx(nginx)
         shutil.rmtree(work, ignore_errors=True)
 
 

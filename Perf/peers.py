@@ -1,0 +1,66 @@
+"""The target of the client benchmarks: nginx with one worker, access log off, a fixed 17-byte
+answer on every path, a plain and (optionally) a TLS listener. Shared by http_vs_wrk.py,
+workload_mix.py and connections.py so every client row measures against the same server."""
+import resource
+import shutil
+import subprocess
+import time
+
+NGINX_CONF = """
+worker_processes 1;
+{affinity}
+worker_rlimit_nofile 20000;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 19000; }}
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    ssl_session_cache shared:SSL:20m;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        {tls}
+        location / {{ return 200 "hello from nginx\\n"; }}
+    }}
+}}
+"""
+
+TLS_LISTENER = """listen 127.0.0.1:{tls_port} ssl backlog=4096;
+        ssl_certificate {dir}/cert.pem;
+        ssl_certificate_key {dir}/key.pem;"""
+
+
+def raise_nofile():
+    """Soft open-file limit up to the hard one (a preexec_fn for clients holding many sockets)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def start_nginx(work, port, tls_port=None, pin_cpu0=True, key="rsa"):
+    """nginx serving from the directory `work`; `key` "ec" (P-256) makes thousands of handshakes
+    cheap, "rsa" (2048) is what most sites serve."""
+    tls = ""
+    if tls_port:
+        newkey = ["-newkey", "rsa:2048"] if key == "rsa" else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+        subprocess.run(["openssl", "req", "-x509", *newkey, "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", f"{work}/key.pem", "-out", f"{work}/cert.pem"],
+                       check=True, capture_output=True)
+        tls = TLS_LISTENER.format(dir=work, tls_port=tls_port)
+    with open(f"{work}/nginx.conf", "w") as f:
+        f.write(NGINX_CONF.format(dir=work, port=port, tls=tls, affinity="worker_cpu_affinity 01;" if pin_cpu0 else ""))
+    nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", work, "-c", f"{work}/nginx.conf",
+                              "-e", f"{work}/error.log"], preexec_fn=raise_nofile)
+    time.sleep(1)
+    return nginx
+
+
+def stop_nginx(nginx):
+    nginx.terminate()
+    nginx.wait()
