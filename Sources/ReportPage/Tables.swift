@@ -21,6 +21,13 @@ enum Tables {
             out += "<table>" + row(["service time", "p50 ms", "p90 ms", "p99 ms", "max ms"], header: true)
                 + row(["(from the actual send)", ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max)]) + "</table>"
         }
+        if let phase = r.connect_phase_s {
+            let c = r.connect_time_us
+            out += "<table>" + row(["connect phase", "seconds", "p50 ms", "p99 ms", "max ms", "first connects failed", "late s"], header: true)
+                + row(["(before the schedule)", String(format: "%.3f", phase), c.map { ms($0.p50) } ?? "–", c.map { ms($0.p99) } ?? "–",
+                       c.map { ms($0.max) } ?? "–", String(r.connect_phase_errors ?? 0), r.connect_late_s.map { String(format: "%.3f", $0) } ?? "0"])
+                + "</table>"
+        }
         let e = r.errors
         let kinds = [("connect", e.connect), ("tls", e.tls), ("timeout", e.timeout), ("read", e.read), ("write", e.write),
                      ("parse", e.parse), ("status_4xx", e.status_4xx), ("status_5xx", e.status_5xx), ("check", e.check)]

@@ -48,6 +48,8 @@ import TestSupport
         let p99 = String(format: "%.3f", Double((report["latency_us"] as? [String: Any])?["p99"] as? Int ?? -1) / 1000)
         #expect(text.contains("page-1") && text.contains(String(report["requests"] as? Int ?? -1)) && text.contains(p99),
                 "p99 \(p99) ms, requests \(report["requests"] ?? "-") in: \(text.prefix(600))")
+        let connectP99 = String(format: "%.3f", Double((report["connect_time_us"] as? [String: Any])?["p99"] as? Int ?? -1) / 1000)
+        #expect(text.contains("connect phase") && text.contains(connectP99), "connect p99 \(connectP99) ms")
 
         // `stampede report DIR` renders the same bytes from the same files.
         let again = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-again-\(UUID().uuidString).html")
