@@ -111,11 +111,10 @@ public final class LoadRun: Sendable {
         let results = Mutex<[WorkerResult?]>(Array(repeating: nil, count: threads))
         let done = DispatchGroup()
         let runStart = monotonicNanoseconds()
-        let gate = StartGate(workers: threads, start: startAtWallMs.map { wallMs in
-            // The wall-clock start on this host's monotonic clock (now, if it has passed).
-            let ahead = (Double(wallMs) - Date().timeIntervalSince1970 * 1000) * 1e6
-            return runStart + UInt64(Swift.max(0, ahead))
-        })
+        // A given wall-clock start on this host's monotonic clock (now, if it has passed: the run
+        // is then late by that much before it even begins).
+        let ahead = startAtWallMs.map { (Double($0) - Date().timeIntervalSince1970 * 1000) * 1e6 } ?? 0
+        let gate = StartGate(workers: threads, start: startAtWallMs == nil ? nil : runStart + UInt64(Swift.max(0, ahead)))
         let connectLimit = Swift.max(1, Self.connectsInFlight / threads)
         let budgets = split(total: { if case .requests(let n) = config.stop { return n } else { return Int.max } }(), into: threads)
         let connectionCounts = split(total: config.connections, into: threads)
@@ -209,7 +208,8 @@ public final class LoadRun: Sendable {
                           serviceTime: config.mode == .tsunami ? service : nil, intervalCount: intervalCount,
                           firstError: firstError, interrupted: interruptedFlag.load(ordering: .relaxed),
                           byName: byName, seed: workload.seed, sockets: sockets, connectPhase: phase,
-                          startLag: firstBegin > startAt ? Double(firstBegin - startAt) / 1e9 : 0, busiest: busiest)
+                          startLag: Swift.max(0, seconds(from: startAt, to: firstBegin)) + Swift.max(0, -ahead) / 1e9,
+                          busiest: busiest)
     }
 
     /// `--source-addrs`, each checked now (the target's address family, and a socket binds to
