@@ -6,22 +6,6 @@ import StampedeModel
 import Synchronization
 import TLS
 
-/// One second of a run, merged over all threads.
-public struct IntervalReport: Sendable {
-    /// 1-based: second k covers [k-1, k) seconds after the start (the last may be shorter).
-    public let t: Int
-    public let counters: LoadCounters
-    public let latency: HDRHistogram
-    /// A list of requests: the same per name (names in the order of the list).
-    public let byName: [NamedFigures]
-    /// Sockets open as the second ended (all threads).
-    public let connections: Int
-    /// Tsunami: the requests per second intended in this second (this driver's share).
-    public let targetRate: Double?
-    /// Avalanche stages: the connections wanted as the second ended.
-    public let targetConnections: Double?
-}
-
 /// Everything a finished run measured.
 public struct LoadResult: Sendable {
     public let config: LoadSpec

@@ -201,14 +201,13 @@ final class TestBook {
                 log.warning("live spectrum not merged", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
             }
         }
-        for (t, s) in ready {
-            onInterval?(AnnouncedInterval(testID: run.id, t: t, counters: s.counters, latency: s.latency,
-                                          byName: s.byName.keys.sorted().map { s.byName[$0]! }, connections: s.connections,
-                                          targetRate: s.targetRate, targetConnections: s.targetConnections))
+        for (t, s, encoded) in ready {
+            let second = IntervalReport(t: t, counters: s.counters, latency: s.latency, byName: s.byName.keys.sorted().map { s.byName[$0]! },
+                                        connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)
+            onInterval?(AnnouncedInterval(testID: run.id, interval: second))
             var event = LiveEvent.IntervalEvent(testID: run.id, t: t, drivers: s.drivers.count, counters: s.counters,
-                                                latency: LatencySummary(s.latency), histogram: s.latency.encodeBase64(),
-                                                byName: s.byName.keys.sorted().map { s.byName[$0]! }, connections: s.connections,
-                                                targetRate: s.targetRate, targetConnections: s.targetConnections)
+                                                latency: LatencySummary(s.latency), histogram: encoded, byName: second.byName,
+                                                connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)
             event.spectrum = spectrum
             onEvent(.interval(event))
             // Kept for the snapshot without histograms; only the newest keeps the spectrum so far.

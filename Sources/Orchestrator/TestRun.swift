@@ -20,13 +20,7 @@ struct MergedInterval {
 /// An interval as `Orchestrator.onInterval` hands it out (`stampede run` prints and logs it).
 public struct AnnouncedInterval {
     public let testID: String
-    public let t: Int
-    public let counters: LoadCounters
-    public let latency: HDRHistogram
-    public let byName: [NamedFigures]
-    public let connections: Int
-    public let targetRate: Double?
-    public let targetConnections: Double?
+    public let interval: IntervalReport
 }
 
 /// An announced interval, kept encoded for `latency.hlog`: the total and each name.
@@ -203,17 +197,19 @@ final class TestRun {
         }.sorted { $0.share < $1.share }
     }
 
-    /// Intervals every live driver has reported (or that are older than the newest by 2 s), in order.
-    func intervalsReady() -> [(Int, MergedInterval)] {
+    /// Intervals every live driver has reported (or that are older than the newest by 2 s), in
+    /// order, each with its histogram encoded (as kept for `latency.hlog`).
+    func intervalsReady() -> [(t: Int, interval: MergedInterval, encoded: String)] {
         let newest = intervals.keys.max() ?? 0
         let working = Set(pending.map(\.driver))
-        var ready: [(Int, MergedInterval)] = []
+        var ready: [(t: Int, interval: MergedInterval, encoded: String)] = []
         var t = announced + 1
         while let s = intervals[t] {
             let everyone = working.allSatisfy { s.drivers.contains($0) }
             guard everyone || newest >= t + 2 || isComplete else { break }
-            ready.append((t, s))
-            compactIntervals[t] = CompactInterval(encoded: s.latency.encodeBase64(), max: s.latency.max,
+            let encoded = s.latency.encodeBase64()
+            ready.append((t, s, encoded))
+            compactIntervals[t] = CompactInterval(encoded: encoded, max: s.latency.max,
                                                   byName: s.byName.mapValues { ($0.latency.encodeBase64(), $0.latency.max) },
                                                   targetRate: s.targetRate, errors: s.counters.errors.total)
             intervals[t] = nil

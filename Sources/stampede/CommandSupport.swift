@@ -24,19 +24,15 @@ final class ProgressLine {
         }
     }
 
-    func update(_ interval: IntervalReport) {
-        update(t: interval.t, counters: interval.counters, latency: interval.latency, connections: interval.connections,
-               targetRate: interval.targetRate, targetConnections: interval.targetConnections)
-    }
-
     /// One line per second; with stages, what was intended beside what was achieved.
-    func update(t: Int, counters c: LoadCounters, latency: HDRHistogram, connections: Int, targetRate: Double?, targetConnections: Double?) {
+    func update(_ interval: IntervalReport) {
         guard enabled || plain else { return }
+        let latency = interval.latency
         let p99 = latency.totalCount > 0 ? formatMicros(Double(latency.value(atPercentile: 99))) : "-"
-        var line = "[\(t)s\(total)] \(c.responses) req/s"
-        if let targetRate { line += " (target \(Int(targetRate.rounded())))" }
-        if let targetConnections { line += "  \(connections) connections (target \(Int(targetConnections.rounded())))" }
-        line += "  p99 \(p99)  errors \(c.errors.total)"
+        var line = "[\(interval.t)s\(total)] \(interval.counters.responses) req/s"
+        if let rate = interval.targetRate { line += " (target \(Int(rate.rounded())))" }
+        if let wanted = interval.targetConnections { line += "  \(interval.connections) connections (target \(Int(wanted.rounded())))" }
+        line += "  p99 \(p99)  errors \(interval.counters.errors.total)"
         if enabled {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
             wrote = true
@@ -80,18 +76,14 @@ struct HLogFile {
 
     var text: String { writer.text }
 
-    mutating func append(_ interval: IntervalReport) {
-        append(t: interval.t, latency: interval.latency, byName: interval.byName, targetRate: interval.targetRate,
-               errors: interval.counters.errors.total)
-    }
-
     /// The second's total, then one tagged line per name (a list of requests); the intended rate
     /// of a tsunami as a comment line before them.
-    mutating func append(t: Int, latency: HDRHistogram, byName: [NamedFigures] = [], targetRate: Double? = nil, errors: Int = 0) {
-        if let targetRate { writer.comment("target_rate \(String(format: "%.1f", targetRate)) at \(t - 1)..\(t) s") }
-        writer.comment("errors \(errors) at \(t - 1)..\(t) s")
-        writer.append(latency, start: Double(t - 1), end: Double(t))
-        for f in byName { writer.append(f.latency, start: Double(t - 1), end: Double(t), tag: HistogramLogWriter.tag(f.name)) }
+    mutating func append(_ interval: IntervalReport) {
+        let t = interval.t
+        if let rate = interval.targetRate { writer.comment("target_rate \(String(format: "%.1f", rate)) at \(t - 1)..\(t) s") }
+        writer.comment("errors \(interval.counters.errors.total) at \(t - 1)..\(t) s")
+        writer.append(interval.latency, start: Double(t - 1), end: Double(t))
+        for f in interval.byName { writer.append(f.latency, start: Double(t - 1), end: Double(t), tag: HistogramLogWriter.tag(f.name)) }
         flush()
     }
 

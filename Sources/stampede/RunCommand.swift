@@ -91,12 +91,10 @@ struct RunCommand: ParsableCommand {
         var hlogFile = try hlog.map { try HLogFile(path: $0, startTime: Date()) }
         let finished = DispatchSemaphore(value: 0)
         let outcome = Mutex<LoadReport?>(nil)
-        orchestrator.onInterval = { interval in
-            guard interval.testID == testID else { return }
-            progress.update(t: interval.t, counters: interval.counters, latency: interval.latency, connections: interval.connections,
-                            targetRate: interval.targetRate, targetConnections: interval.targetConnections)
-            hlogFile?.append(t: interval.t, latency: interval.latency, byName: interval.byName, targetRate: interval.targetRate,
-                             errors: interval.counters.errors.total)
+        orchestrator.onInterval = { announced in
+            guard announced.testID == testID else { return }
+            progress.update(announced.interval)
+            hlogFile?.append(announced.interval)
         }
         orchestrator.onFinished = { id, report in
             guard id == testID else { return }
