@@ -17,49 +17,20 @@ import datetime
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import raise_nofile, start_nginx, stop_nginx  # noqa: E402
-
-def run_checked(argv, timeout):
-    """Runs argv; returns its stdout (exits on failure or timeout)."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=raise_nofile)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        sys.exit(f"{argv[0]} did not finish in {timeout} s")
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(argv[:3])} failed ({proc.returncode}): {err.decode().strip()[:500]}")
-    return out.decode()
-
-
-def measure(argv, timeout):
-    """Runs argv; returns (stdout, peak RSS in KiB). RUSAGE_CHILDREN's ru_maxrss is the maximum over
-    every child waited for, so each command runs under a fresh Python whose only child it is."""
-    probe = ("import json,resource,subprocess,sys;"
-             "r=subprocess.run(json.loads(sys.argv[1]),capture_output=True);"
-             "sys.stderr.write(r.stderr.decode()[-500:]);"
-             "print(json.dumps({'code':r.returncode,'out':r.stdout.decode(),"
-             "'rss':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
-    raw = run_checked([sys.executable, "-c", probe, json.dumps(argv)], timeout)
-    result = json.loads(raw)
-    if result["code"] != 0:
-        sys.exit(f"{' '.join(argv[:3])} failed ({result['code']})")
-    return result["out"], result["rss"]
-
+from peers import run_measured, start_nginx, stop_nginx  # noqa: E402
 
 def stampede(binary, url, connections, seconds):
-    out, rss = measure([binary, "bench", url, "--mode", "tsunami", "--rate", str(connections), "--connections", str(connections),
+    out, _, rss = run_measured([binary, "bench", url, "--mode", "tsunami", "--rate", str(connections), "--connections", str(connections),
                         "--duration", str(seconds), "--insecure", "--json", "--hlog", "/dev/null"], seconds + 120)
     return json.loads(out), rss
 
 
 def wrk(url, connections, seconds):
-    _, rss = measure(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url], seconds + 120)
+    _, _, rss = run_measured(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url], seconds + 120)
     return rss
 
 

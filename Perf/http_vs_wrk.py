@@ -19,33 +19,11 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import raise_nofile, start_nginx, stop_nginx  # noqa: E402
-
-
-def run_measured(argv, timeout):
-    """Runs argv; returns (stdout, cpu seconds user+sys, max RSS in KiB) from wait4."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=raise_nofile)
-    deadline = time.time() + timeout
-    out = b""
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.time() > deadline:
-            proc.kill()
-        time.sleep(0.05)
-    out = proc.stdout.read().decode()
-    err = proc.stderr.read().decode()
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"{argv[2]} failed ({code}): {err.strip()[:500]}")
-    return out, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+from peers import run_measured, start_nginx, stop_nginx  # noqa: E402
 
 
 def wrk(url, seconds):

@@ -1,9 +1,12 @@
 """The target of the client benchmarks: nginx with one worker, access log off, a fixed 17-byte
 answer on every path, a plain and (optionally) a TLS listener. Shared by http_vs_wrk.py,
 workload_mix.py and connections.py so every client row measures against the same server."""
+import os
 import resource
 import shutil
 import subprocess
+import sys
+import tempfile
 import time
 
 NGINX_CONF = """
@@ -41,6 +44,27 @@ def raise_nofile():
     """Soft open-file limit up to the hard one (a preexec_fn for clients holding many sockets)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def run_measured(argv, timeout):
+    """Runs argv; returns (stdout, CPU seconds user+sys, peak RSS in KiB), the child's own (wait4).
+    Output goes to files, not pipes, so a chatty child cannot block on a full pipe while we wait."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, preexec_fn=raise_nofile)
+        deadline = time.time() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.time() > deadline:
+                proc.kill()
+            time.sleep(0.05)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            err.seek(0)
+            sys.exit(f"{' '.join(argv[:4])} failed ({code}): {err.read().decode().strip()[:500]}")
+        out.seek(0)
+        return out.read().decode(), usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def start_nginx(work, port, tls_port=None, pin_cpu0=True, key="rsa"):

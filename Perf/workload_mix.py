@@ -14,35 +14,21 @@ Usage: Perf/workload_mix.py STAMPEDE_BINARY [--rounds N] [--seconds S]
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import raise_nofile, start_nginx, stop_nginx  # noqa: E402
-
-
-def bench(binary, args, seconds):
-    """Runs one bench; returns (rps, cpu seconds per 100k responses)."""
-    argv = ["taskset", "-c", "1", binary, "bench", *args, "--connections", "50", "--duration", str(seconds), "--json"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=raise_nofile)
-    out, err = proc.communicate(timeout=seconds + 60)
-    if proc.returncode != 0:
-        sys.exit(f"bench failed ({proc.returncode}): {err.decode().strip()[:500]}")
-    report = json.loads(out)
-    return report["rps"], report["responses"]
+from peers import run_measured, start_nginx, stop_nginx  # noqa: E402
 
 
 def measured(binary, args, seconds):
-    """bench with the child's CPU time taken from RUSAGE_CHILDREN around it."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    rps, responses = bench(binary, args, seconds)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return rps, cpu / responses * 100_000
+    """Runs one bench; returns (rps, CPU seconds per 100k responses)."""
+    out, cpu, _ = run_measured(["taskset", "-c", "1", binary, "bench", *args, "--connections", "50",
+                                "--duration", str(seconds), "--json"], seconds + 60)
+    report = json.loads(out)
+    return report["rps"], cpu / report["responses"] * 100_000
 
 
 def main():
