@@ -34,7 +34,10 @@ import TestSupport
         #expect((latency["p99"] as? Int ?? .max) < 500_000, "latency \(latency)")
         struct Log: Decodable { let intervals: [Int64]; let total: Int64 }
         let log = try python("readlog", ["path": hlog, "percentiles": [50.0]], as: Log.self)
-        #expect(log.total == 45_000 && log.intervals.count == 3, "\(log.intervals)")
+        // Three seconds, and at most a sliver of a fourth: answers to the slots just before 3 s
+        // that arrive after it (the last interval of a run may be shorter, as in BenchTests).
+        #expect(log.total == 45_000 && (log.intervals.count == 3 || (log.intervals.count == 4 && log.intervals[3] < 150)),
+                "\(log.intervals)")
         #expect((log.intervals.first ?? 0) >= 14_500, "first second: \(log.intervals)")
     }
 
