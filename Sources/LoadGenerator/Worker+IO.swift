@@ -18,6 +18,23 @@ extension Worker {
         }
     }
 
+    /// How a connection or its request failed (each an `ErrorCounts` kind).
+    enum Failure {
+        case connect, tls, timeout, read, write, parse
+
+        /// Counts one failure of this kind (the run's, or a name's).
+        func count(into e: inout ErrorCounts) {
+            switch self {
+            case .connect: e.connect += 1
+            case .tls: e.tls += 1
+            case .timeout: e.timeout += 1
+            case .read: e.read += 1
+            case .write: e.write += 1
+            case .parse: e.parse += 1
+            }
+        }
+    }
+
     enum TransportResult {
         case bytes(Int)
         case wantRead

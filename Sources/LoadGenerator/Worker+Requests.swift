@@ -74,15 +74,7 @@ extension Worker {
     /// Counts a failure of the request in flight under its name (the total counts it in `fail`).
     func recordFailureByName(_ i: Int, _ kind: Failure) {
         guard workload.tracksNames else { return }
-        let n = workload.programs[conns[i].current].nameIndex
-        switch kind {
-        case .connect: nameInterval[n].counters.errors.connect += 1
-        case .tls: nameInterval[n].counters.errors.tls += 1
-        case .timeout: nameInterval[n].counters.errors.timeout += 1
-        case .read: nameInterval[n].counters.errors.read += 1
-        case .write: nameInterval[n].counters.errors.write += 1
-        case .parse: nameInterval[n].counters.errors.parse += 1
-        }
+        kind.count(into: &nameInterval[workload.programs[conns[i].current].nameIndex].counters.errors)
     }
 
     /// Per-name figures of the second just ended, folded into the totals.

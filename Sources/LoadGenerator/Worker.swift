@@ -308,21 +308,12 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         proceed(i, now: now)
     }
 
-    enum Failure { case connect, tls, timeout, read, write, parse }
-
     /// Counts a failure by kind, drops the socket and carries on (reconnecting). A resent
     /// request whose new connection fails is lost with it: that failure is its error.
     func fail(_ i: Int, _ kind: Failure, now: UInt64) {
         let inFlight = conns[i].state == .writing || conns[i].state == .reading || conns[i].retrying
         conns[i].retrying = false
-        switch kind {
-        case .connect: intervalCounters.errors.connect += 1
-        case .tls: intervalCounters.errors.tls += 1
-        case .timeout: intervalCounters.errors.timeout += 1
-        case .read: intervalCounters.errors.read += 1
-        case .write: intervalCounters.errors.write += 1
-        case .parse: intervalCounters.errors.parse += 1
-        }
+        kind.count(into: &intervalCounters.errors)
         if inFlight { recordFailureByName(i, kind) }
         if kind == .connect || kind == .tls { connectEnded(i, .failed, now: now) }
         closeSocket(i)
