@@ -206,6 +206,7 @@ public final class DriverAgent: @unchecked Sendable {
             return
         }
         current.withLock { $0?.run = run }
+        for note in run.notes { log.warning("\(note)", metadata: ["test_id": "\(testID)"]) }
         // Start together at the trigger's wall-clock time; the connections open before it.
         if stopRequested.load(ordering: .relaxed) { run.interrupt() }
         log.info("test connecting", metadata: ["test_id": "\(testID)", "connections": "\(run.config.connections)",

@@ -50,6 +50,9 @@ public final class LoadRun: Sendable {
     private let tlsContext: TLSContext?
     private let remotes = Mutex<[ReactorRemote]>([])
     private let interruptedFlag = Atomic<Bool>(false)
+    /// Advice about the set-up, found before the run (a crowded ephemeral port range), for the
+    /// caller to print or log: the run goes ahead as asked.
+    public let notes: [String]
 
     /// Validates the configuration, resolves the target and prepares TLS: every error that can be
     /// known before the first connect is thrown here.
@@ -63,6 +66,8 @@ public final class LoadRun: Sendable {
                      isTLS: origin.isTLS)
         }
         sources = try Self.bindableSources(config.sourceAddresses, family: endpoints.first?.address.family)
+        let socketsPerAddress = config.connections * workload.origins.count / Swift.max(1, sources.count)
+        notes = [EphemeralPorts.current()?.crowdingNote(socketsPerAddress: socketsPerAddress)].compactMap { $0 }
         tlsContext = workload.origins.contains(where: \.isTLS) ? try TLSContext(verify: !config.insecure, caFile: config.caFile) : nil
         // Each connection may hold a socket per origin.
         let needed = config.connections * workload.origins.count + 64

@@ -77,6 +77,7 @@ struct BenchCommand: ParsableCommand {
             printError("stampede: \(error)")
             throw ExitCode(1)
         }
+        for note in run.notes { printError("note: \(note)") }
         var hlogWriter = hlog != nil || html != nil ? try HLogFile(path: hlog, startTime: Date()) : nil
         let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, config: config)
         let signals = SignalHandlers { run.interrupt() }

@@ -12,9 +12,14 @@ import TestSupport
         let nginx = try Nginx()
         defer { nginx.stop() }
         let hlog = try temporaryFile("connect.hlog", "")
+        // Four local addresses: from one, connect() itself slows down past half the ephemeral
+        // port range (SourceAddressTests), and how much depends on what earlier tests left in
+        // TIME_WAIT; the phase measured here is the client's.
         let run = try runCommand(stampedeBinary, ["bench", "http://127.0.0.1:\(nginx.port)/", "--mode", "tsunami", "-R", "15000",
-                                                  "-d", "3", "-c", "15000", "--json", "--hlog", hlog], timeout: 60)
+                                                  "-d", "3", "-c", "15000", "--source-addrs", "127.0.0.2-127.0.0.5",
+                                                  "--json", "--hlog", hlog], timeout: 60)
         #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains("ephemeral ports"), "\(run.stderr)")
         let report = try jsonObject(run.stdout)
         #expect(report["requests"] as? Int == 45_000 && report["responses"] as? Int == 45_000,
                 "\(report["requests"] ?? "-") requests, \(report["responses"] ?? "-") responses")
@@ -35,7 +40,8 @@ import TestSupport
         struct Log: Decodable { let intervals: [Int64]; let total: Int64 }
         let log = try python("readlog", ["path": hlog, "percentiles": [50.0]], as: Log.self)
         // Three seconds, and at most a sliver of a fourth: answers to the slots just before 3 s
-        // that arrive after it (the last interval of a run may be shorter, as in BenchTests).
+        // that arrive after it. (When connections closed as soon as their last slot was done,
+        // 15,000 closes fell into the last second and 300-1,600 answers came after 3 s.)
         #expect(log.total == 45_000 && (log.intervals.count == 3 || (log.intervals.count == 4 && log.intervals[3] < 150)),
                 "\(log.intervals)")
         #expect((log.intervals.first ?? 0) >= 14_500, "first second: \(log.intervals)")
