@@ -357,13 +357,11 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// The connection is done. An established socket stays open until the run ends: closing
     /// thousands while others still send puts their FINs and the server's closes into the
     /// measured seconds (15,000 connections closing in a 3 s run's last second raised its p50
-    /// from 0.08 to 20-40 ms). A socket still connecting is closed now, freeing its connect slot.
+    /// from 0.08 to 20-40 ms). A connect (or handshake) in flight is abandoned now: `closeSocket`
+    /// gives its slot to a queued connection.
     func retire(_ i: Int) {
         guard conns[i].state != .retired else { return }
-        if conns[i].connectStartedAt != 0 || conns[i].state == .connecting || conns[i].state == .handshaking {
-            closeSocket(i)
-            closeParked(i)
-        }
+        if conns[i].connectStartedAt != 0 { closeSocket(i) }
         conns[i].state = .retired
         conns[i].deadline = 0
         active -= 1
