@@ -77,7 +77,7 @@ let package = Package(
                                                            "StampedeWire", "TestSupport"]),
         .testTarget(name: "DriverTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "Histogram", "TestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "TestSupport"]),
-        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "StampedeModel", "TestSupport"]),
+        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "Reactor", "StampedeModel", "TestSupport"]),
         .testTarget(name: "StampedeModelTests", dependencies: ["StampedeModel", "StampedeWire", "TestSupport"]),
         .testTarget(name: "DocsTests", dependencies: ["TestSupport"]),
     ]

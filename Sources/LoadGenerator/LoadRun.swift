@@ -66,11 +66,11 @@ public final class LoadRun: Sendable {
                      isTLS: origin.isTLS)
         }
         sources = try Self.bindableSources(config.sourceAddresses, family: endpoints.first?.address.family)
-        let socketsPerAddress = config.connections * workload.origins.count / Swift.max(1, sources.count)
-        notes = [EphemeralPorts.current()?.crowdingNote(socketsPerAddress: socketsPerAddress)].compactMap { $0 }
-        tlsContext = workload.origins.contains(where: \.isTLS) ? try TLSContext(verify: !config.insecure, caFile: config.caFile) : nil
         // Each connection may hold a socket per origin.
-        let needed = config.connections * workload.origins.count + 64
+        let sockets = config.connections * workload.origins.count
+        notes = [EphemeralPorts.current()?.crowdingNote(socketsPerAddress: sockets / Swift.max(1, sources.count))].compactMap { $0 }
+        tlsContext = workload.origins.contains(where: \.isTLS) ? try TLSContext(verify: !config.insecure, caFile: config.caFile) : nil
+        let needed = sockets + 64
         if raiseOpenFileLimit() < needed {
             throw ConfigError(.connections, "needs \(needed) file descriptors; raise the limit with `ulimit -n`")
         }

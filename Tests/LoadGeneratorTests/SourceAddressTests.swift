@@ -1,5 +1,6 @@
 import Foundation
 import LoadGenerator
+import Reactor
 import StampedeModel
 import Testing
 import TestSupport
@@ -46,9 +47,7 @@ import TestSupport
         let ports = try #require(EphemeralPorts.current(), "this host's ip_local_port_range")
         var spec = LoadSpec(target: try LoadSpec.target("http://127.0.0.1:9/"))
         spec.connections = ports.count / 2 + 100
-        var files = rlimit()
-        _ = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files)
-        guard spec.connections + 64 <= Int(files.rlim_max) else {
+        guard spec.connections + 64 <= raiseOpenFileLimit() else {
             // A range wider than twice this process's descriptors (e.g. 1024-65535 with 20,000):
             // no run here can crowd it; the note's arithmetic on the real range still holds.
             #expect(ports.crowdingNote(socketsPerAddress: spec.connections) != nil)
