@@ -72,10 +72,12 @@ public struct CapacitySearch: Sendable {
             let sent = "sent \(Int(achieved)) of \(Int(rate)) req/s"
             if busiest >= 0.9 {
                 note = "\(sent): the load generator's ceiling, not the server's (a reactor thread was \(Int(busiest * 100))% busy: add threads or drivers)"
-            } else {
-                let serviceUs = report.service_time_us?.mean ?? report.latency_us.mean
-                let carry = serviceUs > 0 ? Double(connections) * 1e6 / serviceUs : .infinity
+            } else if let serviceUs = Optional(report.service_time_us?.mean ?? report.latency_us.mean), serviceUs > 0 {
+                let carry = Double(connections) * 1e6 / serviceUs
                 note = "\(sent): at \(formatMs(serviceUs)) per response, \(connections) connections carry about \(Int(carry)) req/s (the server is slower, or add connections)"
+            } else {
+                // Nothing came back (e.g. every connect refused): no service time to reason from.
+                note = "\(sent): no response came back (\(report.errors.total) errors)"
             }
         }
         let errorRate = report.requests > 0 ? Double(report.errors.total) / Double(report.requests) : 0

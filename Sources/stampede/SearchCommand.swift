@@ -83,9 +83,14 @@ struct SearchCommand: ParsableCommand {
         let startedAt = Date()
         var rate: Double? = search.firstRate
         var lastReport: LoadReport?
+        var firstError: String?
         while let r = rate {
             base.pacing = .rate(r)
-            let result = try LoadRun(config: base).run()
+            let run = try LoadRun(config: base)
+            // Every step has the same connections: say the set-up notes once.
+            if lastReport == nil { for note in run.notes { printError("note: \(note)") } }
+            let result = try run.run()
+            firstError = firstError ?? result.firstError
             let report = LoadReport(testID: "search", result: result)
             counters += result.counters
             try latency.add(result.latency)
@@ -114,7 +119,10 @@ struct SearchCommand: ParsableCommand {
         report.seed = lastReport?.seed
         report.search = result
         if json { print(report.json()) }
-        if counters.responses == 0 { throw ExitCode(1) }
+        if counters.responses == 0 {
+            printError("stampede: no response was received" + (firstError.map { ": \($0)" } ?? ""))
+            throw ExitCode(1)
+        }
         if result.max_rate == nil { throw ExitCode(3) }
     }
 }

@@ -35,6 +35,17 @@ import TestSupport
         #expect(run.stdout.contains("FAIL (p99_ms)"), "\(run.stdout)")
     }
 
+    /// Nothing listens: no step has a response (and so no service time); the search ends without a
+    /// passing rate and says why, as `bench` does (exit 1, the first error), instead of crashing
+    /// on the connections' carrying capacity.
+    @Test func aTargetThatRefusesEveryConnectFailsEveryStep() throws {
+        let run = try runCommand(stampedeBinary, ["search", "http://127.0.0.1:\(freePort())/", "--slo", "p99_ms=50", "--step-s", "1",
+                                                  "--max-rate", "100", "-c", "10"], timeout: 60)
+        #expect(run.status == 1, "\(run.stdout) \(run.stderr)")
+        #expect(run.stdout.contains("no response came back") && run.stdout.contains("No tested rate held the SLOs"), "\(run.stdout)")
+        #expect(run.stderr.contains("no response was received: connect") && run.stderr.contains("Connection refused"), "\(run.stderr)")
+    }
+
     @Test func badSearchFlagsExitTwoNamingTheFlag() throws {
         let url = "http://127.0.0.1:9/"
         let cases: [(arguments: [String], expected: String)] = [
