@@ -34,6 +34,9 @@ struct ReportStore {
         var part: Int
         var requests: Int?
         var start_at_ms: Int64
+        /// Absent in files written before shares kept their place: the driver's own position.
+        var shard: Int?
+        var seq_start: Int?
     }
 
     func saveState(_ run: TestRun) throws {
@@ -43,7 +46,8 @@ struct ReportStore {
                               created_at_ms: run.createdAtMs, drivers: run.assigned, start_at_ms: run.startAtMs,
                               triggered_at_ms: run.triggeredAtMs, failed_drivers: run.failedDrivers.sorted(), error: run.error,
                               shares: run.shares.sorted { $0.key < $1.key }.map {
-                                  StoredShare(driver: $0.key.driver, part: $0.key.part, requests: $0.value.requests, start_at_ms: $0.value.startAtMs)
+                                  StoredShare(driver: $0.key.driver, part: $0.key.part, requests: $0.value.requests, start_at_ms: $0.value.startAtMs,
+                                              shard: $0.value.shard, seq_start: $0.value.seqStart)
                               },
                               redistributed: run.redistributed)
         let encoder = JSONEncoder()
@@ -70,7 +74,9 @@ struct ReportStore {
                 run.assigned = state.drivers
                 run.startAtMs = state.start_at_ms
                 for share in state.shares {
-                    run.shares[Share(driver: share.driver, part: share.part)] = ShareWork(requests: share.requests, startAtMs: share.start_at_ms)
+                    run.shares[Share(driver: share.driver, part: share.part)] = ShareWork(
+                        requests: share.requests, startAtMs: share.start_at_ms,
+                        shard: share.shard ?? state.drivers.firstIndex(of: share.driver) ?? 0, seqStart: share.seq_start ?? 0)
                 }
                 run.redistributed = state.redistributed
                 run.triggeredAtMs = state.triggered_at_ms

@@ -18,13 +18,15 @@ extension TestBook {
                 continue
             }
             var given: [String: Int] = [:]
-            // {{seq}} and data rows go on where the failed driver stopped: its place among the
-            // drivers, from the count it reported, each survivor after the one before.
-            var seqStart = (run.shares[share]?.requests ?? unsent) - unsent
+            // {{seq}} and data rows go on where the failed share stopped: its place among the
+            // drivers (its shard: a part handed over before keeps the first owner's), from the
+            // count it reported, each survivor after the one before.
+            guard let work = run.shares[share] else { continue }
+            var seqStart = work.seqStart + (work.requests ?? unsent) - unsent
             for (i, survivor) in survivors.enumerated() {
                 let requests = unsent / survivors.count + (i < unsent % survivors.count ? 1 : 0)
                 guard requests > 0 else { continue }
-                let place = (index: run.assigned.firstIndex(of: failed) ?? 0, count: run.assigned.count, start: seqStart)
+                let place = (index: work.shard, count: run.assigned.count, start: seqStart)
                 if send(run, part: run.nextPart, requests: requests, to: survivor, place: place) { given[survivor] = requests }
                 seqStart += requests
             }
@@ -51,7 +53,7 @@ extension TestBook {
             log.error("part not sent", metadata: ["test_id": "\(run.id)", "part": "\(part)", "driver_id": "\(driver)", "error": "\(error)"])
             return false
         }
-        run.shares[Share(driver: driver, part: part)] = ShareWork(requests: requests, startAtMs: startAt)
+        run.shares[Share(driver: driver, part: part)] = ShareWork(requests: requests, startAtMs: startAt, shard: place.index, seqStart: place.start)
         return true
     }
 }

@@ -32,7 +32,10 @@ extension TestBook {
             run.error = "search step at \(Int(next)) req/s not sent: \(error)"
             return false
         }
-        for driver in run.live { run.shares[Share(driver: driver, part: part)] = ShareWork(requests: nil, startAtMs: startAt) }
+        for driver in run.live {
+            run.shares[Share(driver: driver, part: part)] = ShareWork(requests: nil, startAtMs: startAt,
+                                                                      shard: run.assigned.firstIndex(of: driver) ?? 0, seqStart: 0)
+        }
         run.searchPart = part
         run.searchRate = next
         save(run)

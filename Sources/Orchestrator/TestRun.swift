@@ -57,11 +57,15 @@ struct Share: Hashable, Comparable {
     static func < (a: Share, b: Share) -> Bool { (a.driver, a.part) < (b.driver, b.part) }
 }
 
-/// What a share was asked to do.
+/// What a share was asked to do, and where its `{{seq}}` numbers and data rows lie.
 struct ShareWork {
     /// Requests (count-based tests), nil for duration-based ones.
     let requests: Int?
     let startAtMs: Int64
+    /// Its place among the test's drivers: it sends sequence numbers `shard + n * drivers` for
+    /// positions n from `seqStart`. A handed-over part keeps the failed share's shard.
+    let shard: Int
+    let seqStart: Int
 }
 
 /// A test's life in the orchestrator: its definition, the drivers it went to, every interval merged
@@ -119,7 +123,9 @@ final class TestRun {
     func start(drivers: [String], startAtMs: Int64) {
         assigned = drivers
         self.startAtMs = startAtMs
-        for d in drivers { shares[Share(driver: d, part: 1)] = ShareWork(requests: definition.requestsPerDriver, startAtMs: startAtMs) }
+        for (index, d) in drivers.enumerated() {
+            shares[Share(driver: d, part: 1)] = ShareWork(requests: definition.requestsPerDriver, startAtMs: startAtMs, shard: index, seqStart: 0)
+        }
     }
 
     /// The next part number for handed-over work.

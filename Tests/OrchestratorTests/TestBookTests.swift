@@ -120,4 +120,37 @@ final class ManualClock: OrchestratorClock {
         guard case .trigger(let part)? = messages.last else { Issue.record("no part sent: \(messages)"); return }
         #expect(part.part == 2 && part.driver_ids == ["d1"] && part.start_at_ms == clock.wallMs())
     }
+
+    /// Every part handed over keeps the place of the share it continues, so `{{seq}}` stays unique
+    /// when a survivor that took over work fails in turn.
+    @Test func aHandedOverPartKeepsItsPlaceWhenItsNewDriverFailsToo() throws {
+        _ = try create(#"{"test_id": "n", "target": "http://127.0.0.1/", "message_count_per_driver": 100}"#)
+        let (run, _) = try book.trigger(id: "n", idle: ["d1", "d2", "d3"])
+        _ = try sent.pollMessages(timeoutMs: 100)
+        func sentSoFar(_ d: String, _ requests: Int, part: Int? = nil) {
+            book.add(IntervalMessage(driverID: d, testID: "n", t: 1, requests: requests, responses: requests, errors: ErrorCounts(),
+                                     bytesRead: 0, histogram: histogram(Array(repeating: 100, count: requests)), part: part))
+        }
+        func parts() throws -> [TestSpec] {
+            try sent.pollMessages(timeoutMs: 100).compactMap { if case .testConfig(let c) = $0 { return c.config } else { return nil } }
+        }
+        // d2 (place 1) sent 40 of its 100: d1 and d3 each go on with 30, from position 40 and 70.
+        sentSoFar("d1", 50)
+        sentSoFar("d2", 40)
+        sentSoFar("d3", 50)
+        book.driverFailed("d2")
+        let first = try parts()
+        #expect(first.map { [$0.shard, $0.shards, $0.seq_start, $0.requests] } == [[1, 3, 40, 30], [1, 3, 70, 30]])
+        // d1 fails having sent 50 of its own and 10 of d2's: its own go on at place 0 from 50,
+        // d2's part at place 1 from 50 (not at d1's place, where they would repeat d1's numbers).
+        sentSoFar("d1", 10, part: 2)
+        book.driverFailed("d1")
+        let second = try parts()
+        #expect(second.map { [$0.shard, $0.shards, $0.seq_start, $0.requests] } == [[0, 3, 50, 50], [1, 3, 50, 20]])
+        #expect(run.failedDrivers == ["d1", "d2"])
+        // A restarted orchestrator reads the places back from test.json.
+        let restored = try #require(ReportStore(directory: reports).loadTests { path, error in Issue.record("\(path): \(error)") }.first)
+        func places(_ r: TestRun) -> [[Int]] { r.shares.sorted { $0.key < $1.key }.map { [$0.value.shard, $0.value.seqStart] } }
+        #expect(places(restored) == places(run) && places(run).count == 7)
+    }
 }
