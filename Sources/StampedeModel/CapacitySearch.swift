@@ -80,7 +80,7 @@ public struct CapacitySearch: Sendable {
                 note = "\(sent): no response came back (\(report.errors.total) errors)"
             }
         }
-        let errorRate = report.requests > 0 ? Double(report.errors.total) / Double(report.requests) : 0
+        let errorRate = report.errors.rate(per: report.requests)
         return SearchStep(rate: rate, achieved_rps: achieved, p99_ms: Double(report.latency_us.p99) / 1000,
                           error_rate: (errorRate * 10_000).rounded() / 10_000, passed: slo.passed && reached,
                           responses: report.responses, failed: slo.results.filter { !$0.passed }.map(\.name), note: note)
@@ -90,7 +90,9 @@ public struct CapacitySearch: Sendable {
     public var report: SearchReport {
         SearchReport(max_rate: lastPass, steps: steps,
                      slo: Dictionary(slo.map { ($0.name.rawValue, $0.value) }, uniquingKeysWith: { _, b in b }),
-                     note: lastPass == nil
+                     note: lastPass == nil && !steps.isEmpty && steps.allSatisfy({ $0.responses == 0 })
+                        ? "no tested rate passed: no response came back at any rate (is the target up?)"
+                        : lastPass == nil
                         ? "no tested rate passed: the lowest, \(Int(steps.first?.rate ?? startRate)) req/s, already broke the SLO (try a lower --start-rate)"
                         : (lastPass ?? 0) >= maxRate ? "every rate up to --max-rate \(Int(maxRate)) passed: the capacity is higher" : nil)
     }

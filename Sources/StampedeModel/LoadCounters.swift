@@ -21,6 +21,13 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
     /// Errors where no usable response came back (status errors are responses).
     public var transport: Int { connect + tls + timeout + read + write + parse }
 
+    /// The `error_rate` of `requests`: failed over sent, at most 1. Connects that failed before a
+    /// request could go out are errors too, so errors with no request sent are a rate of 1, not 0.
+    public func rate(per requests: Int) -> Double {
+        guard requests > 0 else { return total > 0 ? 1 : 0 }
+        return Swift.min(1, Double(total) / Double(requests))
+    }
+
     public static func + (a: ErrorCounts, b: ErrorCounts) -> ErrorCounts {
         var r = a
         r.connect += b.connect; r.tls += b.tls; r.timeout += b.timeout; r.read += b.read; r.write += b.write

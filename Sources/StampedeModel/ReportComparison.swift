@@ -62,12 +62,12 @@ public struct ReportComparison: Sendable, Codable {
     }
 
     static func figures(_ r: LoadReport) -> [Metric: Double] {
-        latency(r.latency_us).merging([.rps: r.rps, .error_rate: r.requests > 0 ? Double(r.errors.total) / Double(r.requests) : 0]) { a, _ in a }
+        latency(r.latency_us).merging([.rps: r.rps, .error_rate: r.errors.rate(per: r.requests)]) { a, _ in a }
     }
 
     static func figures(_ n: NameReport, duration: Double) -> [Metric: Double] {
         latency(n.latency_us).merging([.rps: duration > 0 ? Double(n.responses) / duration : 0,
-                                       .error_rate: n.requests > 0 ? Double(n.errors.total) / Double(n.requests) : 0]) { a, _ in a }
+                                       .error_rate: n.errors.rate(per: n.requests)]) { a, _ in a }
     }
 
     static func latency(_ l: LatencySummary) -> [Metric: Double] {

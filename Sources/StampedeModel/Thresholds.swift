@@ -50,7 +50,7 @@ public struct ThresholdReport: Codable, Sendable {
             case .p99_ms: actual = Double(latency.p99) / 1000
             case .p999_ms: actual = Double(latency.p999) / 1000
             case .max_ms: actual = Double(latency.max) / 1000
-            case .error_rate: actual = requests > 0 ? Double(errors.total) / Double(requests) : 0
+            case .error_rate: actual = errors.rate(per: requests)
             case .min_rps: actual = rps
             }
             let passed = t.name == .min_rps ? actual >= t.value : actual <= t.value

@@ -96,7 +96,7 @@ struct SearchCommand: ParsableCommand {
             try latency.add(result.latency)
             let step = search.step(rate: r, report: report, connections: base.connections, busiest: result.busiest)
             let verdict = step.passed ? "pass" : "FAIL" + (step.failed.isEmpty ? "" : " (\(step.failed.joined(separator: ", ")))")
-            say("  " + [String(Int(r)), String(format: "%.1f", step.achieved_rps), formatMicros(step.p99_ms * 1000),
+            say("  " + [String(Int(r)), String(format: "%.1f", step.achieved_rps), step.responses > 0 ? formatMicros(step.p99_ms * 1000) : "-",
                         String(format: "%.2f%%", step.error_rate * 100), String(step.responses)].map { $0.leftPadded(to: 10) }.joined()
                 + "  " + verdict + (step.note.map { ": \($0)" } ?? ""))
             lastReport = report

@@ -43,6 +43,10 @@ import TestSupport
                                                   "--max-rate", "100", "-c", "10"], timeout: 60)
         #expect(run.status == 1, "\(run.stdout) \(run.stderr)")
         #expect(run.stdout.contains("no response came back") && run.stdout.contains("No tested rate held the SLOs"), "\(run.stdout)")
+        // Every attempt failed: 100 % errors, no p99 to show, and no advice to lower the rate.
+        let step = run.stdout.split(separator: "\n").first { $0.contains("FAIL") }.map(String.init) ?? ""
+        #expect(step.contains("100.00%") && step.contains(" - "), "\(step)")
+        #expect(run.stdout.contains("is the target up?") && !run.stdout.contains("--start-rate"), "\(run.stdout)")
         #expect(run.stderr.contains("no response was received: connect") && run.stderr.contains("Connection refused"), "\(run.stderr)")
     }
 
