@@ -36,6 +36,7 @@ struct ReportStore {
         var start_at_ms: Int64
         /// Absent in files written before shares kept their place: the driver's own position.
         var shard: Int?
+        var shards: Int?
         var seq_start: Int?
     }
 
@@ -47,7 +48,7 @@ struct ReportStore {
                               triggered_at_ms: run.triggeredAtMs, failed_drivers: run.failedDrivers.sorted(), error: run.error,
                               shares: run.shares.sorted { $0.key < $1.key }.map {
                                   StoredShare(driver: $0.key.driver, part: $0.key.part, requests: $0.value.requests, start_at_ms: $0.value.startAtMs,
-                                              shard: $0.value.shard, seq_start: $0.value.seqStart)
+                                              shard: $0.value.shard, shards: $0.value.shards, seq_start: $0.value.seqStart)
                               },
                               redistributed: run.redistributed)
         let encoder = JSONEncoder()
@@ -76,7 +77,8 @@ struct ReportStore {
                 for share in state.shares {
                     run.shares[Share(driver: share.driver, part: share.part)] = ShareWork(
                         requests: share.requests, startAtMs: share.start_at_ms,
-                        shard: share.shard ?? state.drivers.firstIndex(of: share.driver) ?? 0, seqStart: share.seq_start ?? 0)
+                        shard: share.shard ?? state.drivers.firstIndex(of: share.driver) ?? 0, shards: share.shards ?? state.drivers.count,
+                        seqStart: share.seq_start ?? 0)
                 }
                 run.redistributed = state.redistributed
                 run.triggeredAtMs = state.triggered_at_ms

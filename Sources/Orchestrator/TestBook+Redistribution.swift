@@ -26,7 +26,7 @@ extension TestBook {
             for (i, survivor) in survivors.enumerated() {
                 let requests = unsent / survivors.count + (i < unsent % survivors.count ? 1 : 0)
                 guard requests > 0 else { continue }
-                let place = (index: work.shard, count: run.assigned.count, start: seqStart)
+                let place = (index: work.shard, count: work.shards, start: seqStart)
                 if send(run, part: run.nextPart, requests: requests, to: survivor, place: place) { given[survivor] = requests }
                 seqStart += requests
             }
@@ -53,7 +53,8 @@ extension TestBook {
             log.error("part not sent", metadata: ["test_id": "\(run.id)", "part": "\(part)", "driver_id": "\(driver)", "error": "\(error)"])
             return false
         }
-        run.shares[Share(driver: driver, part: part)] = ShareWork(requests: requests, startAtMs: startAt, shard: place.index, seqStart: place.start)
+        run.shares[Share(driver: driver, part: part)] = ShareWork(requests: requests, startAtMs: startAt, shard: place.index, shards: place.count,
+                                                                  seqStart: place.start)
         return true
     }
 }

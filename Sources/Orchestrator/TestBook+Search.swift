@@ -26,15 +26,21 @@ extension TestBook {
         config.load.pacing = .rate(next)
         let part = run.nextPart
         let startAt = clock.wallMs() + Int64(startDelayMs)
+        // {{seq}} stays unique across steps: each driver's numbers (its place in the step's
+        // driver list) start above every number an earlier step could have used.
+        let live = run.live
+        let seqStart = (run.nextFreeSequence + live.count - 1) / live.count
+        var spec = config.spec(driverCount: live.count)
+        spec.seq_start = seqStart
         do {
-            try sendWork(run.id, spec: config.spec(driverCount: run.live.count), to: run.live, startAtMs: startAt, part: part)
+            try sendWork(run.id, spec: spec, to: live, startAtMs: startAt, part: part)
         } catch {
             run.error = "search step at \(Int(next)) req/s not sent: \(error)"
             return false
         }
-        for driver in run.live {
+        for (index, driver) in live.enumerated() {
             run.shares[Share(driver: driver, part: part)] = ShareWork(requests: nil, startAtMs: startAt,
-                                                                      shard: run.assigned.firstIndex(of: driver) ?? 0, seqStart: 0)
+                                                                      shard: index, shards: live.count, seqStart: seqStart)
         }
         run.searchPart = part
         run.searchRate = next

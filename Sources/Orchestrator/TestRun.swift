@@ -62,9 +62,10 @@ struct ShareWork {
     /// Requests (count-based tests), nil for duration-based ones.
     let requests: Int?
     let startAtMs: Int64
-    /// Its place among the test's drivers: it sends sequence numbers `shard + n * drivers` for
-    /// positions n from `seqStart`. A handed-over part keeps the failed share's shard.
+    /// Its place among `shards` drivers: it sends sequence numbers `shard + shards * n` for
+    /// positions n from `seqStart`. A handed-over part keeps the failed share's place.
     let shard: Int
+    let shards: Int
     let seqStart: Int
 }
 
@@ -124,8 +125,18 @@ final class TestRun {
         assigned = drivers
         self.startAtMs = startAtMs
         for (index, d) in drivers.enumerated() {
-            shares[Share(driver: d, part: 1)] = ShareWork(requests: definition.requestsPerDriver, startAtMs: startAtMs, shard: index, seqStart: 0)
+            shares[Share(driver: d, part: 1)] = ShareWork(requests: definition.requestsPerDriver, startAtMs: startAtMs,
+                                                          shard: index, shards: drivers.count, seqStart: 0)
         }
+    }
+
+    /// The first `{{seq}}` number above every share's: each share up to its count, or what it
+    /// sent (its final, else what it reported). A search step starts its drivers above it.
+    var nextFreeSequence: Int {
+        shares.map { share, work in
+            let used = work.requests ?? finals[share]?.requests ?? reported[share]?.counters.requests ?? 0
+            return used == 0 ? 0 : work.shard + work.shards * (work.seqStart + used - 1) + 1
+        }.max() ?? 0
     }
 
     /// The next part number for handed-over work.

@@ -86,6 +86,8 @@ struct SearchCommand: ParsableCommand {
         var firstError: String?
         while let r = rate {
             base.pacing = .rate(r)
+            // {{seq}} and data rows go on from the steps before: unique within the search.
+            base.shard = Shard(index: 0, count: 1, start: counters.requests)
             let run = try LoadRun(config: base)
             // Every step has the same connections: say the set-up notes once.
             if lastReport == nil { for note in run.notes { printError("note: \(note)") } }

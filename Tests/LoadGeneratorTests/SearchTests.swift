@@ -35,6 +35,22 @@ import TestSupport
         #expect(run.stdout.contains("FAIL (p99_ms)"), "\(run.stdout)")
     }
 
+    /// `{{seq}}` is unique within the test: each step goes on from the numbers of the steps before
+    /// (they started again from 0, so a search sent every early number once per step).
+    @Test func sequenceNumbersGoOnFromStepToStep() throws {
+        let nginx = try Nginx(logFormat: "$request_uri")
+        defer { nginx.stop() }
+        let run = try runCommand(stampedeBinary, ["search", "http://127.0.0.1:\(nginx.port)/item/{{seq}}", "--slo", "p99_ms=1000",
+                                                  "--step-s", "1", "--start-rate", "50", "--max-rate", "200", "-c", "5", "--json"],
+                                 timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        let requests = try jsonObject(run.stdout)["requests"] as? Int ?? 0
+        let seqs = try nginx.accessLog(expecting: requests).compactMap { Int($0.split(separator: "/").last ?? "") }
+        // Steps of 50, 100 and 200 req/s for a second each: 350 requests, numbered 0..<350.
+        #expect(requests >= 300 && seqs.count == requests, "\(seqs.count) logged of \(requests)")
+        #expect(Set(seqs).count == seqs.count && seqs.min() == 0 && seqs.max() == requests - 1, "\(seqs.sorted().prefix(5))…")
+    }
+
     /// Nothing listens: no step has a response (and so no service time); the search ends without a
     /// passing rate and says why, as `bench` does (exit 1, the first error), instead of crashing
     /// on the connections' carrying capacity.

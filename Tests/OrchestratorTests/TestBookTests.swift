@@ -153,4 +153,36 @@ final class ManualClock: OrchestratorClock {
         func places(_ r: TestRun) -> [[Int]] { r.shares.sorted { $0.key < $1.key }.map { [$0.value.shard, $0.value.seqStart] } }
         #expect(places(restored) == places(run) && places(run).count == 7)
     }
+
+    /// A search's next step starts every driver's `{{seq}}` numbers above all that earlier steps
+    /// used (each step began again at 0), also when a driver has dropped out.
+    @Test func aSearchStepNumbersAboveTheStepsBefore() throws {
+        _ = try create(#"{"test_id": "s", "test_type": "SEARCH", "target": "http://127.0.0.1/", "slo": {"p99_ms": 50}, "step_s": 1, "start_rate": 100}"#)
+        let (run, _) = try book.trigger(id: "s", idle: ["d1", "d2", "d3"])
+        _ = try sent.pollMessages(timeoutMs: 100)
+        func final(_ d: String, _ requests: Int, part: Int?) {
+            var m = FinalMessage(driverID: d, testID: "s", startedAtMs: run.startAtMs, durationS: 1, requests: requests, responses: requests,
+                                 errors: ErrorCounts(), bytesRead: 0, histogram: histogram(Array(repeating: 1_000, count: requests)),
+                                 serviceHistogram: nil, firstError: nil, interrupted: false)
+            m.part = part
+            book.add(m)
+        }
+        func nextStep() throws -> TestSpec? {
+            try sent.pollMessages(timeoutMs: 100).compactMap { if case .testConfig(let c) = $0 { return c.config } else { return nil } }.first
+        }
+        // Step 1, 3 drivers: d1 used numbers 0, 3, …, 3*33 = 99, d2 up to 1 + 3*33 = 100, d3 up to 2 + 3*32 = 98.
+        final("d1", 34, part: nil)
+        final("d2", 34, part: nil)
+        final("d3", 33, part: nil)
+        let second = try #require(try nextStep())
+        // 3 drivers from position 34: 102, 103, 104, … (above 100).
+        #expect(second.seq_start == 34 && second.shard == nil && run.nextFreeSequence == 101)
+        // d3 drops out; step 2 (200 req/s) ends with 2 drivers: d1 used up to 0 + 3*(34 + 66) = 300.
+        book.driverFailed("d3")
+        final("d1", 67, part: 2)
+        final("d2", 66, part: 2)
+        let third = try #require(try nextStep())
+        // 2 drivers from position 151: 302, 303, … (above 301).
+        #expect(run.nextFreeSequence == 301 && third.seq_start == 151)
+    }
 }

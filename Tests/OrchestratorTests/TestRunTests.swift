@@ -43,8 +43,8 @@ import Testing
         try run.add(interval("d2", t: 3, requests: 25))  // from a driver already failed: ignored
         #expect(run.unsent(by: "d2").map(\.requests) == [60])
         // Handed over as part 2 to d1 and part 3 to d3.
-        run.shares[Share(driver: "d1", part: 2)] = ShareWork(requests: 30, startAtMs: 3_000, shard: 1, seqStart: 40)
-        run.shares[Share(driver: "d3", part: 3)] = ShareWork(requests: 30, startAtMs: 3_000, shard: 1, seqStart: 70)
+        run.shares[Share(driver: "d1", part: 2)] = ShareWork(requests: 30, startAtMs: 3_000, shard: 1, shards: 3, seqStart: 40)
+        run.shares[Share(driver: "d3", part: 3)] = ShareWork(requests: 30, startAtMs: 3_000, shard: 1, shards: 3, seqStart: 70)
         run.status = .running
         run.add(final("d1", requests: 100))
         run.add(final("d3", requests: 100))
@@ -61,7 +61,7 @@ import Testing
     @Test func handedOverSecondsLandOnTheTestsClock() throws {
         let run = TestRun(createdAtMs: 0, definition: try definition(#"{"test_id": "r", "target": "http://127.0.0.1/", "message_count_per_driver": 100}"#))
         run.start(drivers: ["d1"], startAtMs: 10_000)
-        run.shares[Share(driver: "d1", part: 2)] = ShareWork(requests: 10, startAtMs: 15_000, shard: 0, seqStart: 100)
+        run.shares[Share(driver: "d1", part: 2)] = ShareWork(requests: 10, startAtMs: 15_000, shard: 0, shards: 1, seqStart: 100)
         try run.add(interval("d1", t: 1, requests: 10, part: 2))
         #expect(run.intervals[6]?.counters.requests == 10)
     }
