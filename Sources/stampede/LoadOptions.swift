@@ -18,14 +18,16 @@ struct LoadOptions: ParsableArguments {
     var requests: Int?
 
     @Option(name: [.customShort("d"), .long], parsing: .unconditional,
-            help: "Stop sending after this long: seconds, or with a unit as wrk takes it (500ms, 10s, 2m, 1h; default 10s when --requests is not given).")
+            help: "Stop sending after this long: seconds, or with a unit as wrk takes it (500ms, 10s, 2m, 1h; default 10s when --requests is not given).",
+            transform: Seconds.parse)
     var duration: Seconds?
 
     @Option(name: .customLong("delay-ms"), parsing: .unconditional, help: "Tsunami: milliseconds between one connection's consecutive sends.")
     var delayMs: Double?
 
     @Option(name: .customLong("stage"), parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A stage DURATION:TARGET (repeatable, in order; e.g. 10s:500): the target moves linearly from the previous one over DURATION. Tsunami: total requests/s; avalanche: connections per driver. Instead of --duration/--requests.", valueName: "duration:target"))
+            help: ArgumentHelp("A stage DURATION:TARGET (repeatable, in order; e.g. 10s:500): the target moves linearly from the previous one over DURATION. Tsunami: total requests/s; avalanche: connections per driver. Instead of --duration/--requests.", valueName: "duration:target"),
+            transform: StageOption.parse)
     var stages: [StageOption] = []
 
     @Option(parsing: .unconditional, help: "The target the first stage starts from (default: 0).")
@@ -94,7 +96,9 @@ struct LoadOptions: ParsableArguments {
         func checked<T>(_ body: () throws(ConfigError) -> T) throws -> T {
             do { return try body() } catch {
                 if error.setting == .requestList, let file { throw ValidationError(file.describe(error)) }
-                throw ValidationError("\(Self.flag(error.setting)): \(error.reason)")
+                // wrk2 paces with -R alone; here the mode is said, and the message says how.
+                let hint = (error.setting == .rate || error.setting == .delay) && mode == .avalanche ? " (add --mode tsunami)" : ""
+                throw ValidationError("\(Self.flag(error.setting)): \(error.reason)\(hint)")
             }
         }
         var spec: LoadSpec
@@ -188,6 +192,13 @@ struct StageOption: ExpressibleByArgument {
         duration = d.value
         target = t
     }
+
+    static func parse(_ text: String) throws -> StageOption {
+        guard let stage = StageOption(argument: text) else {
+            throw ValidationError("'\(text)' is not DURATION:TARGET: e.g. 10s:500 or 1m:2000 (a duration as for --duration, then a number)")
+        }
+        return stage
+    }
 }
 extension RequestOrder: ExpressibleByArgument {}
 
@@ -214,4 +225,13 @@ func parseListen(_ text: String, flag: String = "--listen") throws -> (host: Str
     if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
     guard !host.isEmpty else { throw ValidationError("\(flag): missing host in '\(text)'") }
     return (host, port)
+}
+
+extension Seconds {
+    static func parse(_ text: String) throws -> Seconds {
+        guard let seconds = Seconds(argument: text) else {
+            throw ValidationError("'\(text)' is not a duration: give seconds (30, 0.5) or a number with ms, s, m or h (500ms, 10s, 2m, 1h)")
+        }
+        return seconds
+    }
 }

@@ -120,7 +120,9 @@ func rampIntegral(_ t: Double) -> Double { t <= 10 ? 500 * t + 125 * t * t : ram
             (["--stage", "5s:10", "-c", "20"], "--connections: avalanche stages set the connections"),
             (["--mode", "tsunami", "--stage", "5s:10", "--rate", "5"], "--rate: stages set the rate"),
             (["--start", "5"], "--start: only applies with --stage"),
-            (["--stage", "fast"], "--stage"),
+            (["--stage", "fast"], "'fast' is not DURATION:TARGET: e.g. 10s:500"),
+            (["-d", "1x"], "'1x' is not a duration: give seconds (30, 0.5) or a number with ms, s, m or h"),
+            (["--mode", "avalanche", "-R", "5"], "--rate: only applies to the tsunami mode"),
         ]
         for c in cases {
             let run = try runCommand(stampedeBinary, ["bench", url] + c.arguments + ["--dry-run"])

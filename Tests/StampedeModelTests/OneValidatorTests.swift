@@ -120,5 +120,8 @@ import TestSupport
         let benchConfig = try TestConfig(json: Array(bench.stdout.utf8), generatedID: { "t" })
         #expect(benchConfig.load.connections == LoadSpec.benchConnections)
         #expect(benchConfig.load.stop == .duration(LoadSpec.defaultDurationS))
+        // wrk2's habit, -R without --mode, is refused with the flag to add.
+        let unpaced = try runCommand(stampedeBinary, ["bench", Self.url, "-R", "500", "--dry-run"], timeout: 30)
+        #expect(unpaced.status == 2 && unpaced.stderr.contains("--rate: only applies to the tsunami mode (add --mode tsunami)"), "\(unpaced.stderr)")
     }
 }
