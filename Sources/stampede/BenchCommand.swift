@@ -51,6 +51,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print the report JSON (see docs/reports.md; with the base64 HDR histogram) instead of the summary.")
     var json = false
 
+    @Flag(help: "Also print the latency distribution (50% to 100%, as wrk --latency prints it), from the whole histogram.")
+    var latency = false
+
     @Option(help: "Write per-second latency histograms to FILE (HdrHistogram log format 1.3).")
     var hlog: String?
 
@@ -66,6 +69,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         var (config, thresholds) = try load.spec(url: url, threads: threads, defaultConnections: LoadSpec.benchConnections)
         config.pinThreads = pin
+        if latency && json { throw ValidationError("--latency: --json already carries the whole histogram (its `histogram` field): give one") }
         if dryRun {
             print(TestConfig.json(testID: "bench", load: config, drivers: nil, thresholds: thresholds).text)
             return
@@ -112,7 +116,8 @@ struct BenchCommand: ParsableCommand {
             print(report.json())
         } else {
             printSummary(report, firstError: result.firstError, interrupted: result.interrupted,
-                         tls: result.counters.tlsHandshakes > 0 ? (result.counters.tlsHandshakes, result.counters.tlsResumed) : nil)
+                         tls: result.counters.tlsHandshakes > 0 ? (result.counters.tlsHandshakes, result.counters.tlsResumed) : nil,
+                         distribution: latency ? result.latency : nil)
         }
         if result.counters.responses == 0 {
             printError("stampede: no response was received" + (result.firstError.map { ": \($0)" } ?? ""))
@@ -165,7 +170,9 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-func printSummary(_ report: LoadReport, firstError: String?, interrupted: Bool, tls: (handshakes: Int, resumed: Int)?) {
+/// - Parameter distribution: `--latency`: the run's latency histogram, printed as a percentile spectrum.
+func printSummary(_ report: LoadReport, firstError: String?, interrupted: Bool, tls: (handshakes: Int, resumed: Int)?,
+                  distribution: HDRHistogram? = nil) {
     func row(_ name: String, _ s: LatencySummary) -> String {
         let cells = [Double(s.min), Double(s.p50), Double(s.p90), Double(s.p99), Double(s.p999), Double(s.max), s.mean]
         return name.padding(toLength: 14, withPad: " ", startingAt: 0)
@@ -176,6 +183,7 @@ func printSummary(_ report: LoadReport, firstError: String?, interrupted: Bool, 
               + ["min", "p50", "p90", "p99", "p99.9", "max", "mean"].map { $0.leftPadded(to: 10) }.joined())
         print("  " + row("Latency", report.latency_us))
         if let service = report.service_time_us { print("  " + row("Service time", service)) }
+        if let distribution { printDistribution(distribution, corrected: report.service_time_us != nil) }
     }
     if let phase = report.connect_phase_s {
         let times = report.connect_time_us.map { t in
@@ -210,6 +218,17 @@ func printSummary(_ report: LoadReport, firstError: String?, interrupted: Bool, 
         print("Threshold \(t.name) <= \(t.limit)".replacingOccurrences(of: "min_rps <=", with: "min_rps >=")
               + ": \(t.passed ? "passed" : "FAILED") (actual \(String(format: "%.3f", t.actual)))")
     }
+}
+
+/// `--latency`: the percentile spectrum of the run's latency histogram, as wrk prints it.
+func printDistribution(_ h: HDRHistogram, corrected: Bool) {
+    guard h.totalCount > 0 else { return }
+    let percentiles = [50, 75, 90, 99, 99.9, 99.99, 99.999]
+    print("  Latency Distribution" + (corrected ? " (from the intended send time)" : ""))
+    for (p, value) in zip(percentiles, h.values(atPercentiles: percentiles)) {
+        print("  " + String(format: "%7.3f%%", p) + formatMicros(Double(value)).leftPadded(to: 10))
+    }
+    print("  " + String(format: "%7.3f%%", 100.0) + formatMicros(Double(h.max)).leftPadded(to: 10))
 }
 
 /// One line per name: counts, errors, latency percentiles.

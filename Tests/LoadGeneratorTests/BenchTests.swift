@@ -108,6 +108,25 @@ func bench(_ arguments: [String], timeout: Double = 180) throws -> (CommandResul
         #expect(abs(Double(r.requests) - 600) <= 12, "requests \(r.requests)")
     }
 
+    /// `--latency` (wrk's flag) prints the spectrum of the same corrected histogram the summary's
+    /// percentiles come from: the stall shows from 90 % on.
+    @Test func latencyDistributionIsTheSummarysHistogram() throws {
+        let port = freePort()
+        let target = try ServerProcess(stampedeBinary, ["target", "--listen", "127.0.0.1:\(port)", "--stall-at-s", "1", "--stall-ms", "1000"], port: port)
+        defer { target.stop() }
+        let (run, _) = try bench(["http://127.0.0.1:\(port)/", "--mode", "tsunami", "--rate", "200", "--duration", "3",
+                                  "--connections", "10", "--latency"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        let summary = try #require(lines.first { $0.first == "Latency" }, "\(run.stdout)")  // min p50 p90 p99 p99.9 max mean
+        let spectrum = Dictionary(lines.filter { $0.count == 2 && $0[0].hasSuffix("%") }.map { ($0[0], $0[1]) }, uniquingKeysWith: { a, _ in a })
+        #expect(spectrum.count == 8, "\(run.stdout)")
+        #expect(spectrum["50.000%"] == summary[2] && spectrum["90.000%"] == summary[3] && spectrum["99.000%"] == summary[4]
+                && spectrum["99.900%"] == summary[5] && spectrum["100.000%"] == summary[6], "\(run.stdout)")
+        #expect(spectrum["99.000%"]?.hasSuffix("ms") == true && Double(spectrum["99.000%"]!.dropLast(2)) ?? 0 >= 900, "\(run.stdout)")
+        #expect(run.stdout.contains("Latency Distribution (from the intended send time)"))
+    }
+
     @Test func reportHistogramAndHlogDecodeWithPython() throws {
         let nginx = try Nginx()
         defer { nginx.stop() }
