@@ -16,7 +16,7 @@ struct Stampede: ParsableCommand {
     /// Usage errors exit 2 (docs/cli.md), not ArgumentParser's 64; the message names the flag.
     static func main() {
         do {
-            var command = try parseAsRoot(try EnvironmentFlags.apply(Array(CommandLine.arguments.dropFirst())))
+            var command = try parseAsRoot(AttachedShortValues.split(try EnvironmentFlags.apply(Array(CommandLine.arguments.dropFirst()))))
             try command.run()
         } catch {
             if exitCode(for: error) == .validationFailure {

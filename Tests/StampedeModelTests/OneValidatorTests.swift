@@ -124,4 +124,17 @@ import TestSupport
         let unpaced = try runCommand(stampedeBinary, ["bench", Self.url, "-R", "500", "--dry-run"], timeout: 30)
         #expect(unpaced.status == 2 && unpaced.stderr.contains("--rate: only applies to the tsunami mode (add --mode tsunami)"), "\(unpaced.stderr)")
     }
+
+    /// wrk's way of writing its flags, values attached: `-t2 -c7 -d3s -H'X-A: b' -mPOST -R100`.
+    @Test func wrkStyleAttachedValuesAreTheSameFlags() throws {
+        let dry = try runCommand(stampedeBinary, ["bench", Self.url, "-t2", "-c7", "-d3s", "-HX-A: b", "-mPOST", "--mode", "tsunami",
+                                                  "-R100", "--dry-run"], timeout: 30)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        let load = try TestConfig(json: Array(dry.stdout.utf8), generatedID: { "t" }).load
+        #expect(load.connections == 7 && load.stop == .duration(3) && load.method == "POST" && load.pacing == .rate(100), "\(dry.stdout)")
+        #expect(load.headers.map { "\($0.0): \($0.1)" } == ["X-A: b"], "\(dry.stdout)")
+        // An attached value goes through the same checks as a separate one.
+        let bad = try runCommand(stampedeBinary, ["bench", Self.url, "-c0"], timeout: 30)
+        #expect(bad.status == 2 && bad.stderr.contains("--connections: must be in 1...100000, got 0"), "\(bad.stderr)")
+    }
 }
