@@ -24,8 +24,9 @@ struct OrchestratorCommand: ParsableCommand {
 
             Example:
               stampede orchestrator --listen 127.0.0.1:8080 --brokers 127.0.0.1:9092
-              curl -X POST localhost:8080/tests -d '{"target":"http://10.0.0.9/","test_type":"AVALANCHE","message_count_per_driver":20000}'
-              curl -X POST localhost:8080/trigger -d '{"test_id":"..."}'
+              curl -X POST localhost:8080/tests -d '{"target": "http://10.0.0.9/",
+                  "test_type": "AVALANCHE", "message_count_per_driver": 20000}'
+              curl -X POST localhost:8080/trigger -d '{"test_id": "..."}'
             """)
 
     @Option(help: "HOST:PORT for the REST API and /ws.")

@@ -18,8 +18,8 @@ struct SearchCommand: ParsableCommand {
 
             Examples:
               stampede search http://127.0.0.1:8080/ --slo p99_ms=50
-              stampede search http://127.0.0.1:8080/ --slo p99_ms=20 --slo error_rate=0.01 \\
-                  --max-rate 50000 --step-s 10 -c 200
+              stampede search http://127.0.0.1:8080/ --slo p99_ms=20 \\
+                  --slo error_rate=0.01 --max-rate 50000 --step-s 10 -c 200
               stampede search --targets mix.json --slo p99_ms=100 --json > search.json
 
             Exit codes: 0 a rate was found, 2 bad flags, 3 no tested rate held the SLOs, 1 nothing \

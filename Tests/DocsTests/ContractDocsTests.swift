@@ -71,6 +71,21 @@ import TestSupport
         return found
     }
 
+    /// No command's --help wraps an example (ArgumentParser wraps at 80 columns): in an
+    /// Example(s) block every line is indented, under 80 columns, and a `\` continues a command.
+    @Test(arguments: ["bench", "run", "search", "report", "compare", "target", "orchestrator", "driver"])
+    func helpExamplesAreNotWrapped(command: String) throws {
+        let help = try runCommand(stampedeBinary, [command, "--help"], timeout: 30).stdout
+        var inExamples = false
+        for line in help.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("Example") { inExamples = true; continue }
+            if line.isEmpty || line.hasPrefix("USAGE") { inExamples = false }
+            guard inExamples else { continue }
+            #expect(line.hasPrefix("  ") && line.count < 80 && line.trimmingCharacters(in: .whitespaces) != "\\",
+                    "\(command) --help wraps an example: '\(line)'")
+        }
+    }
+
     /// Every `stampede bench` and `stampede run` example in --help and in the README parses: run
     /// with --dry-run (flags checked, nothing sent), from a directory where its @files exist. And
     /// --help prints none wrapped (ArgumentParser wraps at 80 columns: a wrapped example cannot be
