@@ -58,6 +58,10 @@ extension Orchestrator: HTTPServerHandler {
                 return error(404, "test \(run.id) has no report.html yet (status \(run.status.rawValue)): it is written when the test ends", field: "test_id")
             }
             return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: [UInt8](page)))
+        case let s where s.count == 3 && s[0] == "tests" && s[2] == "stop":
+            guard request.method == "POST" else { return methodNotAllowed("POST") }
+            struct Stopping: Encodable { let test_id: String; let status = "stopping" }
+            do { return json(202, Stopping(test_id: try book.stop(id: s[1]).id)) } catch { return failure(error) }
         case ["trigger"]:
             guard request.method == "POST" else { return methodNotAllowed("POST") }
             return trigger(request)
@@ -127,7 +131,7 @@ extension Orchestrator: HTTPServerHandler {
         case .targetNotAllowed: return error(400, e.description, field: "target")
         case .exists: return error(409, e.description, field: "test_id")
         case .notFound: return error(404, e.description, field: "test_id")
-        case .alreadyTriggered: return error(409, e.description, field: "test_id")
+        case .alreadyTriggered, .notRunning: return error(409, e.description, field: "test_id")
         case .notEnoughDrivers: return error(503, e.description, field: "drivers")
         case .noMatchingDrivers: return error(503, e.description, field: "driver_selector")
         case .notSent, .shuttingDown: return error(503, e.description, field: nil)

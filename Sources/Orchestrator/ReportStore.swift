@@ -27,6 +27,7 @@ struct ReportStore {
         /// Every driver's share: part 1 its own, later parts handed over from failed drivers.
         var shares: [StoredShare]
         var redistributed: [Redistribution]
+        var stopped_at_ms: Int64?
     }
 
     struct StoredShare: Codable {
@@ -50,7 +51,7 @@ struct ReportStore {
                                   StoredShare(driver: $0.key.driver, part: $0.key.part, requests: $0.value.requests, start_at_ms: $0.value.startAtMs,
                                               shard: $0.value.shard, shards: $0.value.shards, seq_start: $0.value.seqStart)
                               },
-                              redistributed: run.redistributed)
+                              redistributed: run.redistributed, stopped_at_ms: run.stoppedAtMs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try atomicWrite([UInt8](try encoder.encode(state)), to: base.appendingPathComponent("test.json"))
@@ -82,6 +83,7 @@ struct ReportStore {
                 }
                 run.redistributed = state.redistributed
                 run.triggeredAtMs = state.triggered_at_ms
+                run.stoppedAtMs = state.stopped_at_ms
                 run.failedDrivers = Set(state.failed_drivers)
                 run.error = state.error
                 if let report = FileManager.default.contents(atPath: base.appendingPathComponent("report.json").path) {

@@ -10,6 +10,7 @@ extension TestBook {
     /// unreported second cannot be known: the target may see up to that many requests more.
     func redistribute(_ run: TestRun, from failed: String) {
         guard run.definition.requestsPerDriver != nil else { return }  // duration-based: nothing to make up
+        guard run.stoppedAtMs == nil else { return }  // stopped: nobody is to send the rest
         let survivors = run.live
         for (share, unsent) in run.unsent(by: failed) where unsent > 0 {
             guard !survivors.isEmpty else {

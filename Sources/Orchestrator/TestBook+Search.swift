@@ -8,7 +8,7 @@ extension TestBook {
     /// - Returns: true when a next step was sent; false when the test is not a search or the
     ///   search is over (then the test finishes, its report carrying `search`).
     func advanceSearch(_ run: TestRun) -> Bool {
-        guard run.search != nil, run.error == nil else { return false }
+        guard run.search != nil, run.error == nil, run.stoppedAtMs == nil else { return false }
         let step: SearchStep
         do {
             guard let judged = try run.searchStep(rate: run.searchRate) else { return false }

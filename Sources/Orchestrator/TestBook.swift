@@ -15,6 +15,8 @@ public enum TestBookError: Error, Equatable, CustomStringConvertible {
     case exists(testID: String)
     case notFound(testID: String)
     case alreadyTriggered(testID: String, status: String)
+    /// Only a running test can be stopped.
+    case notRunning(testID: String, status: String)
     case notEnoughDrivers(wanted: Int, idle: Int)
     /// Too few idle drivers carry the labels of the test's `driver_selector`.
     case noMatchingDrivers(selector: [String: String], wanted: Int, matching: Int)
@@ -29,6 +31,7 @@ public enum TestBookError: Error, Equatable, CustomStringConvertible {
         case .exists(let id): return "a test with id '\(id)' exists"
         case .notFound(let id): return "no test with id '\(id)'"
         case .alreadyTriggered(let id, let status): return "test \(id) was already triggered (status \(status))"
+        case .notRunning(let id, let status): return "test \(id) is not running (status \(status)): only a running test can be stopped"
         case .notEnoughDrivers(let wanted, let idle): return "\(wanted) idle driver(s) needed, \(idle) available"
         case .noMatchingDrivers(let selector, let wanted, let matching):
             return "driver_selector \(selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")): "
@@ -110,6 +113,20 @@ final class TestBook {
         order.append(run.id)
         save(run)
         onEvent(.test(run.summary))
+        return run
+    }
+
+    /// Stops a running test (`POST /tests/{id}/stop`): its drivers stop sending, let requests in
+    /// flight finish and send their finals, so the report holds everything sent and says
+    /// `interrupted`. A search takes no further step; a driver failing afterwards hands nothing over.
+    func stop(id: String) throws(TestBookError) -> TestRun {
+        guard let run = tests[id] else { throw .notFound(testID: id) }
+        guard run.status == .running else { throw .notRunning(testID: id, status: run.status.rawValue) }
+        guard run.stoppedAtMs == nil else { return run }  // asked again: already on its way
+        do { try publisher.publish(.stop(StopMessage(testID: id))) } catch { throw .notSent("\(error)") }
+        run.stoppedAtMs = clock.wallMs()
+        save(run)
+        log.notice("test stopped on request", metadata: ["test_id": "\(id)"])
         return run
     }
 

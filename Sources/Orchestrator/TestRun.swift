@@ -105,6 +105,8 @@ final class TestRun {
     let createdAtMs: Int64
     /// Wall clock of the trigger (a restarted orchestrator reads the metrics topic from shortly before).
     var triggeredAtMs: Int64?
+    /// When a stop was asked for (`POST /tests/{id}/stop`); nil: never.
+    var stoppedAtMs: Int64?
 
     /// `test_type: SEARCH`: the search so far, and the part its current step runs as.
     var search: CapacitySearch?
@@ -288,6 +290,7 @@ final class TestRun {
                                 partial: !failedDrivers.isEmpty || error != nil, failedDrivers: failedDrivers.sorted(),
                                 thresholds: definition.thresholds)
         report.error = error
+        if stoppedAtMs != nil || finals.values.contains(where: \.interrupted) { report.interrupted = true }
         report.redistributed = redistributed.isEmpty ? nil : redistributed
         report.setByName(byName.keys.sorted().map { byName[$0]! })
         report.seed = definition.load.seed

@@ -123,6 +123,33 @@ func websocketClients(_ cluster: Cluster) throws -> Int {
         #expect((report["responses"] as? Int ?? 0) > 0)
     }
 
+    /// POST /tests/{id}/stop ends a long test early: the drivers stop sending, the requests in
+    /// flight finish, and the report (interrupted) counts exactly what nginx logged.
+    @Test func aRunningTestStopsOnRequestAndItsReportHoldsAllItSent() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 2)
+        defer { cluster.stop() }
+        let target = "http://127.0.0.1:\(nginx.port)/"
+        #expect(try cluster.startTest("stop-1", #"{"test_type": "TSUNAMI", "rate": 400, "duration_s": 120, "connections": 4, "target": "\#(target)"}"#) == 202)
+        try cluster.waitForProgress("stop-1", seconds: 2)
+        let (stopped, answer) = try cluster.json("POST", "/tests/stop-1/stop")
+        #expect(stopped == 202 && answer["status"] as? String == "stopping", "\(answer)")
+        let started = Date()
+        let detail = try cluster.waitForTest("stop-1", seconds: 20)
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(detail["status"] as? String == "done")
+        let report = try #require(detail["report"] as? [String: Any])
+        let requests = report["requests"] as? Int ?? 0
+        #expect(report["interrupted"] as? Bool == true && (report["duration_s"] as? Double ?? 0) < 30, "\(report)")
+        #expect(requests >= 800 && report["responses"] as? Int == requests, "\(report)")
+        #expect(try nginx.accessLogLines(expecting: requests) == requests)
+        // Both drivers are free again; a stopped test cannot be stopped twice, nor an unknown one.
+        try waitUntil(seconds: 10) { try cluster.idleDrivers() == 2 }
+        #expect(try cluster.json("POST", "/tests/stop-1/stop").0 == 409)
+        #expect(try cluster.json("POST", "/tests/nope/stop").0 == 404)
+    }
+
     @Test func aBrokerPausedMidTestLosesNoMetricsAndFailsNoDriver() throws {
         let nginx = try Nginx()
         defer { nginx.stop() }

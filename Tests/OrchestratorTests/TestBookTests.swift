@@ -185,4 +185,26 @@ final class ManualClock: OrchestratorClock {
         // 2 drivers from position 151: 302, 303, … (above 301).
         #expect(run.nextFreeSequence == 301 && third.seq_start == 151)
     }
+
+    /// POST /tests/{id}/stop: one stop message to the drivers; a failure afterwards hands nothing
+    /// over; the report says interrupted. Only a running test can be stopped.
+    @Test func aStoppedTestTellsItsDriversOnceAndHandsNothingOver() throws {
+        _ = try create(#"{"test_id": "x", "target": "http://127.0.0.1/", "message_count_per_driver": 1000}"#)
+        #expect(throws: TestBookError.notRunning(testID: "x", status: "created")) { _ = try book.stop(id: "x") }
+        #expect(throws: TestBookError.notFound(testID: "y")) { _ = try book.stop(id: "y") }
+        let (run, _) = try book.trigger(id: "x", idle: ["d1", "d2"])
+        _ = try sent.pollMessages(timeoutMs: 100)
+        _ = try book.stop(id: "x")
+        _ = try book.stop(id: "x")
+        #expect(try sent.pollMessages(timeoutMs: 100) == [.stop(StopMessage(testID: "x"))])
+        book.driverFailed("d2")
+        #expect(try run.redistributed.isEmpty && sent.pollMessages(timeoutMs: 100).isEmpty)
+        var last = FinalMessage(driverID: "d1", testID: "x", startedAtMs: run.startAtMs, durationS: 1, requests: 40, responses: 40,
+                                errors: ErrorCounts(), bytesRead: 0, histogram: histogram(Array(repeating: 100, count: 40)),
+                                serviceHistogram: nil, firstError: nil, interrupted: true)
+        last.part = nil
+        book.add(last)
+        #expect(run.status == .done && run.report?.interrupted == true && run.report?.requests == 40)
+        #expect(throws: TestBookError.notRunning(testID: "x", status: "done")) { _ = try book.stop(id: "x") }
+    }
 }
