@@ -85,8 +85,16 @@ function renderTests() {
   $("tests").innerHTML = Object.values(state.tests).reverse().map(t => `<tr><td>${t.test_id}</td><td>${t.status}</td><td>${t.mode || ""}</td><td>${t.target || ""}</td>
     <td>${t.report ? t.report.responses : ""}</td><td>${t.report ? fmt(t.report.latency_us.p99) : ""}</td>
     <td><a href="/tests/${encodeURIComponent(t.test_id)}${token ? "?token=" + encodeURIComponent(token) : ""}">JSON</a>
-    ${t.status === "done" || t.status === "failed" ? `<a href="/tests/${encodeURIComponent(t.test_id)}/report.html${token ? "?token=" + encodeURIComponent(token) : ""}">report</a>` : ""}</td></tr>`).join("");
+    ${t.status === "done" || t.status === "failed" ? `<a href="/tests/${encodeURIComponent(t.test_id)}/report.html${token ? "?token=" + encodeURIComponent(token) : ""}">report</a>` : ""}
+    ${t.status === "running" ? `<button class="stop" data-id="${t.test_id}">stop</button>` : ""}</td></tr>`).join("");
 }
+// Stop: the drivers stop sending, requests in flight finish, the report keeps what was sent.
+$("tests").onclick = async ev => {
+  const b = ev.target.closest("button.stop"); if (!b) return;
+  b.disabled = true; $("formError").textContent = "";
+  const r = await fetch("/tests/" + encodeURIComponent(b.dataset.id) + "/stop", {method: "POST", headers: auth});
+  if (!r.ok) { const a = await r.json(); $("formError").textContent = a.error; b.disabled = false; }
+};
 function onInterval(m) {
   if (state.current !== m.test_id) { state.current = m.test_id; resetCharts(); }
   state.totals.responses += m.responses; state.totals.errors += errorsTotal(m.errors);

@@ -150,6 +150,7 @@ final class TestBook {
         run.triggeredAtMs = clock.wallMs()
         run.status = .running
         save(run)
+        onEvent(.test(run.summary))
         log.info("test triggered", metadata: ["test_id": "\(run.id)", "drivers": "\(chosen.joined(separator: ","))"])
         return (run, chosen)
     }
@@ -256,6 +257,7 @@ final class TestBook {
         } catch {
             run.status = .failed
             log.error("test could not be reported", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
+            onEvent(.test(run.summary))
         }
         save(run)
         onFinished?(run)

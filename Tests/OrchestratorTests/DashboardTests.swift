@@ -33,6 +33,27 @@ import TestSupport
         #expect(last["p99"] as? String == shown)
     }
 
+    /// The stop button of a running test in the dashboard ends it: the page shows it done within
+    /// seconds, and its report keeps what was sent (interrupted).
+    @Test func theStopButtonEndsARunningTest() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 1)
+        defer { cluster.stop() }
+        let chromium = try HeadlessChromium(url: "http://127.0.0.1:\(cluster.apiPort)/")
+        defer { chromium.stop() }
+        let out = try chromium.drive("cdp_stop.py", ["http://127.0.0.1:\(cluster.apiPort)", "http://127.0.0.1:\(nginx.port)/"], timeout: 90)
+        #expect(out.status == 0, "\(out.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        let report = result["report"] as? [String: Any] ?? [:]
+        #expect(result["button"] as? Bool == true)
+        #expect((result["done_after_s"] as? Double ?? 99) < 10, "\(result)")
+        #expect(report["interrupted"] as? Bool == true && (report["duration_s"] as? Double ?? 99) < 30, "\(report)")
+        let requests = report["requests"] as? Int ?? 0
+        #expect(requests > 0 && report["responses"] as? Int == requests)
+        #expect(try nginx.accessLogLines(expecting: requests) == requests)
+    }
+
     /// A page opened 5 s into a 10 s test draws the seconds it missed at once, and its percentile
     /// chart has data before the test ends.
     @Test func aPageOpenedMidTestDrawsTheWholeTest() throws {
