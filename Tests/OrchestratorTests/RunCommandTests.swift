@@ -33,4 +33,36 @@ import TestSupport
         let usage = try runCommand(stampedeBinary, ["run", "http://127.0.0.1:\(nginx.port)/", "--drivers", "0"])
         #expect(usage.status == 2 && usage.stderr.contains("--drivers"))
     }
+
+    /// Ctrl-C stops an embedded run: the drivers stop sending, the summary says interrupted, and
+    /// its count is what nginx logged.
+    @Test func anInterruptedRunSaysSoAndCountsWhatItSent() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: reports) }
+        let output = reports.appendingPathExtension("out")
+        defer { try? FileManager.default.removeItem(at: output) }
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let port = freePort()
+        let process = Process()
+        process.executableURL = stampedeBinary
+        process.arguments = ["run", "http://127.0.0.1:\(nginx.port)/", "--drivers", "2", "--duration", "60", "--connections", "2",
+                             "--listen", "127.0.0.1:\(port)", "--reports-dir", reports.path]
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        try waitForPort(port, timeout: 30)
+        try waitUntil(seconds: 30) { try nginx.accessLogLines() >= 1_000 }
+        kill(process.processIdentifier, SIGINT)
+        let sent = Date()
+        try waitUntil(seconds: 20) { !process.isRunning }
+        #expect(Date().timeIntervalSince(sent) < 15)
+        #expect(process.terminationStatus == 0)
+        let text = try String(contentsOf: output, encoding: .utf8)
+        #expect(text.contains("Interrupted: stopped early by a signal"), "\(text)")
+        let requests = text.split(separator: "\n").first { $0.contains(" requests, ") }.flatMap { Int($0.split(separator: " ").first ?? "") } ?? -1
+        #expect(try requests >= 1_000 && nginx.accessLogLines(expecting: requests) == requests, "\(text)")
+    }
 }
