@@ -131,8 +131,11 @@ extension Worker {
                 }
             case .wantWrite: setInterest(i, .writable); return
             case .wantRead: setInterest(i, .readable); return
-            case .eof, .failed:
-                if canRetryStale(i) { retryStale(i, now: now) } else { fail(i, .write, now: now) }
+            case .eof:
+                if canRetryStale(i) { retryStale(i, now: now) } else { failWrite(i, "the server closed the connection", now: now) }
+                return
+            case .failed(let text):
+                if canRetryStale(i) { retryStale(i, now: now) } else { failWrite(i, text, now: now) }
                 return
             }
         }
@@ -155,12 +158,14 @@ extension Worker {
                 case .complete(let status, let keepAlive):
                     if used < n {
                         // Bytes beyond the response we asked for: the stream can no longer be trusted.
+                        noteFirstError("response from \(address(i)): \(n - used) byte(s) after its end that no request asked for")
                         fail(i, .parse, now: now)
                         return
                     }
                     completed(i, status: status, keepAlive: keepAlive, now: monotonicNanoseconds())
                     return
-                case .error:
+                case .error(let error):
+                    noteFirstError("response from \(address(i)): \(error)")
                     fail(i, .parse, now: now)
                     return
                 }
@@ -172,14 +177,24 @@ extension Worker {
                 } else if canRetryStale(i) {
                     retryStale(i, now: now)
                 } else {
+                    noteFirstError("response from \(address(i)): the server closed the connection before the response ended")
                     fail(i, .read, now: now)
                 }
                 return
-            case .failed:
-                if canRetryStale(i) { retryStale(i, now: now) } else { fail(i, .read, now: now) }
+            case .failed(let text):
+                if canRetryStale(i) { retryStale(i, now: now) } else {
+                    noteFirstError("read from \(address(i)): \(text)")
+                    fail(i, .read, now: now)
+                }
                 return
             }
         }
+    }
+
+    /// A request could not be written (and cannot be resent).
+    private func failWrite(_ i: Int, _ why: String, now: UInt64) {
+        noteFirstError("write to \(address(i)): \(why)")
+        fail(i, .write, now: now)
     }
 
     /// Readable while no request is in flight: the server closed an idle keep-alive connection
@@ -187,8 +202,9 @@ extension Worker {
     func readWhileIdle(_ i: Int, now: UInt64) {
         guard conns[i].fd >= 0 else { return }
         switch transportRead(i) {
-        case .bytes:
+        case .bytes(let n):
             let state = conns[i].state
+            noteFirstError("\(address(i)) sent \(n) byte(s) while no request was in flight")
             intervalCounters.errors.parse += 1
             closeSocket(i)
             conns[i].state = state

@@ -44,7 +44,9 @@ extension Worker {
             case .handshaking:
                 noteFirstError("TLS handshake with \(address(i)) timed out after \(config.timeoutMs) ms (is the server speaking plain HTTP?)")
                 fail(i, .tls, now: now)
-            case .writing, .reading: fail(i, .timeout, now: now)
+            case .writing, .reading:
+                noteFirstError("request to \(address(i)): no complete response within the \(config.timeoutMs) ms timeout")
+                fail(i, .timeout, now: now)
             default: conns[i].deadline = 0
             }
         }

@@ -394,7 +394,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         reactor.stop()
     }
 
-    func noteFirstError(_ text: String) {
-        if firstError == nil { firstError = text }
+    /// Keeps the run's first error text (built only then: failures can come by the thousand).
+    func noteFirstError(_ text: @autoclosure () -> String) {
+        if firstError == nil { firstError = text() }
     }
 }

@@ -5,19 +5,20 @@ import TestSupport
 /// Targets that misbehave (a small Python server per mode): every request ends as a classified
 /// error, the run finishes, and memory stays bounded.
 @Suite(.serialized) struct MisbehavingTargetTests {
-    static let cases: [(mode: String, kind: String)] = [
-        ("close-mid-response", "read"),
-        ("garbage-status", "parse"),
-        ("huge-headers", "parse"),
-        ("endless-chunked", "timeout"),
-        ("never-answers", "timeout"),
-        ("reset", "read"),
-        ("slow-trickle", "timeout"),
+    /// Each mode, the error kind it must count, and what the run's first error must say.
+    static let cases: [(mode: String, kind: String, says: String)] = [
+        ("close-mid-response", "read", "the server closed the connection before the response ended"),
+        ("garbage-status", "parse", "invalid status line"),
+        ("huge-headers", "parse", "headers larger than"),
+        ("endless-chunked", "timeout", "no complete response within the 800 ms timeout"),
+        ("never-answers", "timeout", "no complete response within the 800 ms timeout"),
+        ("reset", "read", "Connection reset"),
+        ("slow-trickle", "timeout", "no complete response within the 800 ms timeout"),
     ]
 
     @Test(arguments: cases.indices)
     func everyFailureIsClassifiedAndTheRunGoesOn(index: Int) throws {
-        let (mode, kind) = Self.cases[index]
+        let (mode, kind, says) = Self.cases[index]
         let port = freePort()
         let server = try ServerProcess(repositoryRoot.appendingPathComponent(".venv/bin/python"),
                                        [repositoryRoot.appendingPathComponent("Tests/Interop/bad_target.py").path, mode, String(port)],
@@ -33,6 +34,9 @@ import TestSupport
         #expect(report["requests"] as? Int == 12, "\(mode): \(report["requests"] ?? "")")
         #expect(report["responses"] as? Int == 0)
         #expect(errors[kind] == 12, "\(mode): errors \(errors)")
+        // The first error names the target and what went wrong (the summary and exit 1 print it).
+        #expect(run.stderr.contains("no response was received: ") && run.stderr.contains("127.0.0.1:\(port)") && run.stderr.contains(says),
+                "\(mode): \(run.stderr)")
         let rss = run.stderr.split(separator: "\n").last { $0.hasPrefix("maxrss_kib=") }.flatMap { Int($0.dropFirst(11)) } ?? 0
         #expect(rss > 0 && rss < 150_000, "\(mode): peak RSS \(rss) KiB")
     }
