@@ -46,3 +46,20 @@ class Session:
 
 async def connect(port):
     return await websockets.connect(await page_socket(port), max_size=None)
+
+
+def api(method, url, body=None):
+    """A JSON call to the orchestrator's REST API; its answer decoded."""
+    req = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+async def until(probe, done, seconds, step=0.2):
+    """Awaits `probe()` until `done(value)` holds or `seconds` pass; returns the last value."""
+    end = time.time() + seconds
+    value = await probe()
+    while not done(value) and time.time() < end:
+        await asyncio.sleep(step)
+        value = await probe()
+    return value

@@ -11,9 +11,9 @@ import base64
 import json
 import sys
 import time
-import urllib.request
 
 import cdp
+from cdp import api
 
 PROBE = """JSON.stringify({conn: document.getElementById('conn').textContent,
   responses: document.getElementById('responses').textContent, rps: document.getElementById('rps').textContent,
@@ -21,14 +21,8 @@ PROBE = """JSON.stringify({conn: document.getElementById('conn').textContent,
   drivers: document.querySelectorAll('#drivers tr').length, charts: typeof Chart !== 'undefined'})"""
 
 
-def http(method, url, body=None):
-    req = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
-
-
 async def main():
-    port, api, target, shot = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+    port, base, target, shot = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     async with await cdp.connect(port) as socket:
         session = cdp.Session(socket)
         call = session.call
@@ -37,11 +31,9 @@ async def main():
             return await session.evaluate(PROBE) or {"conn": "", "status": ""}  # None while the page loads
 
         samples = []
-        end = time.time() + 20
-        while time.time() < end and (await probe())["conn"] != "live":
-            await asyncio.sleep(0.2)
-        http("POST", f"{api}/tests", {"test_id": "dash-1", "duration_s": 4, "connections": 2, "target": target})
-        http("POST", f"{api}/trigger", {"test_id": "dash-1"})
+        await cdp.until(probe, lambda s: s["conn"] == "live", 20)
+        api("POST", f"{base}/tests", {"test_id": "dash-1", "duration_s": 4, "connections": 2, "target": target})
+        api("POST", f"{base}/trigger", {"test_id": "dash-1"})
         end = time.time() + 30
         while time.time() < end:
             s = await probe()
@@ -53,7 +45,7 @@ async def main():
         shot_data = await call("Page.captureScreenshot", {"format": "png"})
         with open(shot, "wb") as f:
             f.write(base64.b64decode(shot_data["data"]))
-        report = http("GET", f"{api}/tests/dash-1")["report"]
+        report = api("GET", f"{base}/tests/dash-1")["report"]
         print(json.dumps({"samples": samples, "report": report}))
 
 

@@ -4,13 +4,18 @@ import TestSupport
 
 /// The dashboard in a real browser (headless Chromium) during a real run.
 @Suite(.serialized) struct DashboardTests {
-    @Test func numbersOnThePageChangeAndMatchTheAPI() throws {
+    /// nginx, a one-driver cluster and Chromium showing its dashboard, for `body`; stopped after.
+    func withDashboard(_ body: (Nginx, Cluster, HeadlessChromium) throws -> Void) throws {
         let nginx = try Nginx()
         defer { nginx.stop() }
         let cluster = try Cluster(drivers: 1)
         defer { cluster.stop() }
         let chromium = try HeadlessChromium(url: "http://127.0.0.1:\(cluster.apiPort)/")
         defer { chromium.stop() }
+        try body(nginx, cluster, chromium)
+    }
+
+    @Test func numbersOnThePageChangeAndMatchTheAPI() throws { try withDashboard { nginx, cluster, chromium in
         let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-dashboard.png").path
         let out = try chromium.drive("cdp_dashboard.py", ["http://127.0.0.1:\(cluster.apiPort)", "http://127.0.0.1:\(nginx.port)/", screenshot],
                                      timeout: 90)
@@ -31,17 +36,11 @@ import TestSupport
         let p99 = (report["latency_us"] as? [String: Any])?["p99"] as? Int ?? -1
         let shown = p99 < 1000 ? "\(p99) µs" : p99 < 1_000_000 ? String(format: "%.2f ms", Double(p99) / 1000) : String(format: "%.2f s", Double(p99) / 1e6)
         #expect(last["p99"] as? String == shown)
-    }
+    } }
 
     /// The stop button of a running test in the dashboard ends it: the page shows it done within
     /// seconds, and its report keeps what was sent (interrupted).
-    @Test func theStopButtonEndsARunningTest() throws {
-        let nginx = try Nginx()
-        defer { nginx.stop() }
-        let cluster = try Cluster(drivers: 1)
-        defer { cluster.stop() }
-        let chromium = try HeadlessChromium(url: "http://127.0.0.1:\(cluster.apiPort)/")
-        defer { chromium.stop() }
+    @Test func theStopButtonEndsARunningTest() throws { try withDashboard { nginx, cluster, chromium in
         let out = try chromium.drive("cdp_stop.py", ["http://127.0.0.1:\(cluster.apiPort)", "http://127.0.0.1:\(nginx.port)/"], timeout: 90)
         #expect(out.status == 0, "\(out.stderr)")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
@@ -52,7 +51,7 @@ import TestSupport
         let requests = report["requests"] as? Int ?? 0
         #expect(requests > 0 && report["responses"] as? Int == requests)
         #expect(try nginx.accessLogLines(expecting: requests) == requests)
-    }
+    } }
 
     /// A page opened 5 s into a 10 s test draws the seconds it missed at once, and its percentile
     /// chart has data before the test ends.
