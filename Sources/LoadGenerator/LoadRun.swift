@@ -62,8 +62,12 @@ public final class LoadRun: Sendable {
         let workload = try Workload(config)
         self.workload = workload
         endpoints = try workload.origins.map { origin in
-            Endpoint(address: try SocketAddress.resolve(host: origin.host, port: origin.port)[0], serverName: origin.bareHost,
-                     isTLS: origin.isTLS)
+            let addresses = try SocketAddress.resolve(host: origin.host, port: origin.port)
+            // A name with several addresses (localhost as ::1 and 127.0.0.1, a server listening on
+            // one): the first that accepts, else the first (the run then says why it cannot connect).
+            let address = addresses.count > 1
+                ? TCPSocket.firstAccepting(addresses, timeoutMs: Int32(Swift.min(config.timeoutMs, 1_000))) ?? addresses[0] : addresses[0]
+            return Endpoint(address: address, serverName: origin.bareHost, isTLS: origin.isTLS)
         }
         sources = try Self.bindableSources(config.sourceAddresses, family: endpoints.first?.address.family)
         // Each connection may hold a socket per origin.

@@ -87,6 +87,20 @@ public enum TCPSocket {
         }
     }
 
+    /// Of the addresses a name resolved to (`localhost`: 127.0.0.1 and ::1), the first that accepts
+    /// a TCP connection within `timeoutMs`, as wrk and curl choose; nil when none does. Blocking:
+    /// for set-up only.
+    public static func firstAccepting(_ candidates: [SocketAddress], timeoutMs: Int32) -> SocketAddress? {
+        for address in candidates {
+            guard let (fd, inProgress) = try? connect(to: address) else { continue }
+            defer { CLinux.close(fd) }
+            if !inProgress { return address }
+            var waiting = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            if poll(&waiting, 1, timeoutMs) == 1 && pendingError(fd) == 0 { return address }
+        }
+        return nil
+    }
+
     /// SO_ERROR of a socket whose connect completed (0 on success).
     public static func pendingError(_ fd: Int32) -> Int32 {
         var err: Int32 = 0
