@@ -19,8 +19,10 @@ public protocol HTTPServerHandler: AnyObject {
 }
 
 /// An HTTP/1.1 server on a `Reactor`: keep-alive, pipelined requests answered in order, bounded
-/// header and body sizes (431/413), partial writes resumed on writability. It owns its listening
-/// socket and every accepted connection.
+/// header and body sizes (431/413), partial writes resumed on writability, and bounded waits: a
+/// request must arrive whole within `requestTimeoutNs` (408), a keep-alive connection may idle for
+/// `idleTimeoutNs`, so idle or trickling clients cannot hold descriptors for ever. It owns its
+/// listening socket and every accepted connection.
 public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     public let reactor: Reactor
     public let port: Int
@@ -31,6 +33,12 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     private var connections: [Int32: ServerConnection] = [:]
     private let limits: (headers: Int, body: Int)
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// From a request's first byte to its last (nginx: client_header_timeout 60 s).
+    public var requestTimeoutNs: UInt64 = 30_000_000_000
+    /// A connection with no request under way (nginx: keepalive_timeout 75 s).
+    public var idleTimeoutNs: UInt64 = 75_000_000_000
+    private var sweepScheduled = false
+    private static let sweepToken = -2
 
     private final class ServerConnection {
         let io: BufferedConnection
@@ -39,7 +47,14 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
         var delayed: (response: HTTPResponse, keepAlive: Bool, head: Bool)?
         /// Set while lingering after an early answer: closed at this time at the latest.
         var lingerUntil: UInt64 = 0
-        init(fd: Int32, parser: HTTPRequestParser) { io = BufferedConnection(fd: fd); self.parser = parser }
+        /// The last byte in or response out; the first byte of the request now arriving (0: none).
+        var lastActivity: UInt64
+        var requestStartedAt: UInt64 = 0
+        init(fd: Int32, parser: HTTPRequestParser, now: UInt64) {
+            io = BufferedConnection(fd: fd)
+            self.parser = parser
+            lastActivity = now
+        }
         var fd: Int32 { io.fd }
     }
 
@@ -79,6 +94,7 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     }
 
     public func reactor(_ reactor: Reactor, timerFired token: Int, now: UInt64) {
+        if token == Self.sweepToken { sweep(now: now); return }
         if token == -1 {
             // The accept pause is over.
             if listening { do { try reactor.modify(fd: listener, events: .readable) } catch { acceptErrors += 1 } }
@@ -107,7 +123,9 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
                     throw error
                 }
                 connections[fd] = ServerConnection(fd: fd, parser: HTTPRequestParser(maxHeaderBytes: limits.headers,
-                                                                                     maxBodyBytes: limits.body))
+                                                                                     maxBodyBytes: limits.body),
+                                                   now: monotonicNanoseconds())
+                scheduleSweep()
             } catch {
                 // Out of descriptors (EMFILE/ENFILE) or similar: the pending connection stays queued
                 // and the level-triggered listener would wake us at once, forever. Stop watching it
@@ -126,8 +144,37 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
         switch connection.io.read(using: readBuffer) {
         case .wouldBlock: return
         case .closed: close(connection)
-        case .received: processInput(connection)
+        case .received:
+            let now = monotonicNanoseconds()
+            connection.lastActivity = now
+            if connection.requestStartedAt == 0 { connection.requestStartedAt = now }
+            processInput(connection)
         }
+    }
+
+    /// Looks at every connection a few times per timeout: a request not whole in time gets 408, a
+    /// connection idle too long is closed (as nginx does both).
+    private func scheduleSweep() {
+        guard !sweepScheduled else { return }
+        sweepScheduled = true
+        let every = Swift.min(1_000_000_000, Swift.min(requestTimeoutNs, idleTimeoutNs) / 4)
+        reactor.schedule(at: monotonicNanoseconds() + every, handler: timerID, token: Self.sweepToken)
+    }
+
+    private func sweep(now: UInt64) {
+        sweepScheduled = false
+        for connection in Array(connections.values) where connection.delayed == nil && !connection.io.isLingering
+            && !connection.io.closeAfterWrite && connection.io.pending == 0 {
+            if connection.requestStartedAt != 0 && now - connection.requestStartedAt > requestTimeoutNs {
+                let body = Array("{\"error\":\"the request did not arrive whole within \(requestTimeoutNs / 1_000_000_000) s\",\"field\":\"request\"}".utf8)
+                connection.io.closeWhenWritten()
+                queue(HTTPResponse(status: 408, headers: [("Content-Type", "application/json")], body: body),
+                      keepAlive: false, head: false, on: connection)
+            } else if connection.requestStartedAt == 0 && now - connection.lastActivity > idleTimeoutNs {
+                close(connection)
+            }
+        }
+        if !connections.isEmpty { scheduleSweep() }
     }
 
     /// Answers every complete request in the input, in order, unless one is waiting on a delay.
@@ -153,6 +200,8 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
             }
             guard let request else { return }
             let now = monotonicNanoseconds()
+            // The next request, if some of it came with this one, started now.
+            connection.requestStartedAt = connection.io.input.isEmpty ? 0 : now
             let keepAlive = request.keepAlive
             let head = request.method == "HEAD"
             switch handler.handle(request, now: now) {
@@ -176,6 +225,7 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     }
 
     private func queue(_ response: HTTPResponse, keepAlive: Bool, head: Bool, on connection: ServerConnection) {
+        connection.lastActivity = monotonicNanoseconds()
         if !keepAlive && !connection.io.closeAfterWrite { connection.io.closeWhenWritten() }
         handle(connection.io.send(response.encode(keepAlive: keepAlive, omitBody: head), reactor: reactor), of: connection)
     }

@@ -1,0 +1,110 @@
+import Foundation
+import HTTP1
+import HTTPServer
+import Reactor
+import Testing
+import TestSupport
+
+/// A server on its own reactor thread, with short timeouts, answering 200 to everything.
+final class TimedServer {
+    final class Handler: HTTPServerHandler {
+        func handle(_ request: HTTPRequest, now: UInt64) -> HTTPServerReply { .respond(HTTPResponse(status: 200, body: Array("ok".utf8))) }
+    }
+    /// Handed to the reactor's thread, which alone uses it from then on.
+    struct Loop: @unchecked Sendable { let reactor: Reactor }
+
+    let server: HTTPServer
+    private let loop: Loop
+
+    init(requestTimeoutMs: UInt64, idleTimeoutMs: UInt64) throws {
+        let reactor = try Reactor()
+        server = try HTTPServer(reactor: reactor, host: "127.0.0.1", port: 0, handler: Handler())
+        server.requestTimeoutNs = requestTimeoutMs * 1_000_000
+        server.idleTimeoutNs = idleTimeoutMs * 1_000_000
+        loop = Loop(reactor: reactor)
+        let loop = loop
+        Thread { try? loop.reactor.run() }.start()
+    }
+
+    func stop() { loop.reactor.remote.requestStop() }
+}
+
+/// A blocking client socket with a read timeout.
+struct RawClient {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { throw ProcessFailure(description: "connect: errno \(errno)") }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    func send(_ text: String) { _ = text.withCString { write(fd, $0, strlen($0)) } }
+
+    /// Reads until the server closes (or 5 s pass): everything it sent, and when it closed.
+    func readToClose() -> (text: String, closedAt: Date?) {
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n == 0 { return (String(decoding: data, as: UTF8.self), Date()) }
+            if n < 0 { return (String(decoding: data, as: UTF8.self), nil) }  // timed out: still open
+            data += buffer[0..<n]
+        }
+    }
+
+    func close() { Glibc.close(fd) }
+}
+
+/// Clients that send half a request, or nothing more after a response, do not hold a connection
+/// for ever; one that keeps sending is served on.
+@Suite(.serialized) struct ServerTimeoutTests {
+    @Test func aRequestThatDoesNotArriveWholeGets408AndTheConnectionCloses() throws {
+        let server = try TimedServer(requestTimeoutMs: 400, idleTimeoutMs: 60_000)
+        defer { server.stop() }
+        let client = try RawClient(port: server.server.port)
+        defer { client.close() }
+        let sent = Date()
+        client.send("GET / HTTP/1.1\r\nHost: x\r\n")  // no blank line: never whole
+        let (text, closedAt) = client.readToClose()
+        #expect(text.hasPrefix("HTTP/1.1 408") && text.contains(#""field":"request""#), "\(text)")
+        let after = closedAt.map { $0.timeIntervalSince(sent) } ?? -1
+        #expect(after >= 0.4 && after < 1.5, "closed after \(after) s")
+    }
+
+    @Test func anIdleKeepAliveConnectionIsClosedAndABusyOneIsNot() throws {
+        let server = try TimedServer(requestTimeoutMs: 60_000, idleTimeoutMs: 600)
+        defer { server.stop() }
+        let idle = try RawClient(port: server.server.port)
+        defer { idle.close() }
+        let busy = try RawClient(port: server.server.port)
+        defer { busy.close() }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        idle.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(read(idle.fd, &buffer, buffer.count) > 0)
+        // The busy client sends a request every 200 ms for 1.6 s, well past the idle timeout.
+        var answers = 0
+        var idleOpenAt300ms = false
+        for k in 0..<8 {
+            busy.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            if read(busy.fd, &buffer, buffer.count) > 0 { answers += 1 }
+            usleep(200_000)
+            if k == 0 {
+                // Half the idle timeout in: nothing to read yet, no end of stream either.
+                var waiting = pollfd(fd: idle.fd, events: Int16(POLLIN), revents: 0)
+                idleOpenAt300ms = poll(&waiting, 1, 0) == 0
+            }
+        }
+        #expect(answers == 8)
+        #expect(idleOpenAt300ms)
+        // By now (1.6 s) the idle one was closed: end of stream at once.
+        var waiting = pollfd(fd: idle.fd, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&waiting, 1, 0) == 1 && read(idle.fd, &buffer, buffer.count) == 0)
+    }
+}
