@@ -12,6 +12,7 @@ extension LoadReport {
         sockets = result.sockets
         threads = result.config.threads
         interrupted = result.interrupted ? true : nil
+        first_error = result.firstError
         // https anywhere in the test (a list may mix origins).
         let tls = result.config.target.isTLS || result.config.requests.contains { $0.url.lowercased().hasPrefix("https:") }
         tls_handshakes = tls ? c.tlsHandshakes : nil

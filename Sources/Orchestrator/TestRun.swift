@@ -291,6 +291,7 @@ final class TestRun {
                                 thresholds: definition.thresholds)
         report.error = error
         if stoppedAtMs != nil || finals.values.contains(where: \.interrupted) { report.interrupted = true }
+        report.first_error = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.first_error).first
         report.redistributed = redistributed.isEmpty ? nil : redistributed
         report.setByName(byName.keys.sorted().map { byName[$0]! })
         report.seed = definition.load.seed

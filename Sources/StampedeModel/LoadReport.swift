@@ -71,6 +71,9 @@ public struct LoadReport: Codable, Sendable {
     public var interrupted: Bool?
     /// Why a distributed test could not complete (its figures are what arrived before).
     public var error: String?
+    /// The first failure a load generator met, as text ("connect 10.0.0.9:80: Connection refused";
+    /// a distributed test: the first driver's, by driver id); absent when nothing failed.
+    public var first_error: String?
     /// Count-based distributed tests: requests a failed driver had not sent, handed to survivors.
     public var redistributed: [Redistribution]?
     /// A list of requests: the figures of each name, exact and merged like the whole.

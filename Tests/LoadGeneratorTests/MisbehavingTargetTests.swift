@@ -37,6 +37,7 @@ import TestSupport
         // The first error names the target and what went wrong (the summary and exit 1 print it).
         #expect(run.stderr.contains("no response was received: ") && run.stderr.contains("127.0.0.1:\(port)") && run.stderr.contains(says),
                 "\(mode): \(run.stderr)")
+        #expect((report["first_error"] as? String)?.contains(says) == true, "\(mode): \(report["first_error"] ?? "none")")
         let rss = run.stderr.split(separator: "\n").last { $0.hasPrefix("maxrss_kib=") }.flatMap { Int($0.dropFirst(11)) } ?? 0
         #expect(rss > 0 && rss < 150_000, "\(mode): peak RSS \(rss) KiB")
     }

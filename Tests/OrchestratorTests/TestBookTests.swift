@@ -201,10 +201,11 @@ final class ManualClock: OrchestratorClock {
         #expect(try run.redistributed.isEmpty && sent.pollMessages(timeoutMs: 100).isEmpty)
         var last = FinalMessage(driverID: "d1", testID: "x", startedAtMs: run.startAtMs, durationS: 1, requests: 40, responses: 40,
                                 errors: ErrorCounts(), bytesRead: 0, histogram: histogram(Array(repeating: 100, count: 40)),
-                                serviceHistogram: nil, firstError: nil, interrupted: true)
+                                serviceHistogram: nil, firstError: "read from 127.0.0.1:1: Connection reset by peer", interrupted: true)
         last.part = nil
         book.add(last)
         #expect(run.status == .done && run.report?.interrupted == true && run.report?.requests == 40)
+        #expect(run.report?.first_error == "read from 127.0.0.1:1: Connection reset by peer")
         #expect(throws: TestBookError.notRunning(testID: "x", status: "done")) { _ = try book.stop(id: "x") }
     }
 }
