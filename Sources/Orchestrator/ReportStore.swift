@@ -28,6 +28,8 @@ struct ReportStore {
         var shares: [StoredShare]
         var redistributed: [Redistribution]
         var stopped_at_ms: Int64?
+        /// A capacity search: the steps judged so far (a restarted orchestrator goes on from them).
+        var search_steps: [SearchStep]?
     }
 
     struct StoredShare: Codable {
@@ -51,7 +53,7 @@ struct ReportStore {
                                   StoredShare(driver: $0.key.driver, part: $0.key.part, requests: $0.value.requests, start_at_ms: $0.value.startAtMs,
                                               shard: $0.value.shard, shards: $0.value.shards, seq_start: $0.value.seqStart)
                               },
-                              redistributed: run.redistributed, stopped_at_ms: run.stoppedAtMs)
+                              redistributed: run.redistributed, stopped_at_ms: run.stoppedAtMs, search_steps: run.search?.steps)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try atomicWrite([UInt8](try encoder.encode(state)), to: base.appendingPathComponent("test.json"))
@@ -84,6 +86,7 @@ struct ReportStore {
                 run.redistributed = state.redistributed
                 run.triggeredAtMs = state.triggered_at_ms
                 run.stoppedAtMs = state.stopped_at_ms
+                if let steps = state.search_steps { run.resumeSearch(steps: steps) }
                 run.failedDrivers = Set(state.failed_drivers)
                 run.error = state.error
                 if let report = FileManager.default.contents(atPath: base.appendingPathComponent("report.json").path) {

@@ -8,7 +8,8 @@ extension TestBook {
     /// - Returns: true when a next step was sent; false when the test is not a search or the
     ///   search is over (then the test finishes, its report carrying `search`).
     func advanceSearch(_ run: TestRun) -> Bool {
-        guard run.search != nil, run.error == nil, run.stoppedAtMs == nil else { return false }
+        // Each part is judged once (finals replayed after a restart complete it again).
+        guard let search = run.search, search.steps.count < run.searchPart, run.error == nil, run.stoppedAtMs == nil else { return false }
         let step: SearchStep
         do {
             guard let judged = try run.searchStep(rate: run.searchRate) else { return false }

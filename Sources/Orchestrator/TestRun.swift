@@ -132,6 +132,14 @@ final class TestRun {
         }
     }
 
+    /// A restarted orchestrator's search goes on where it was: the steps judged before, and the
+    /// part (the newest) and rate now running.
+    func resumeSearch(steps: [SearchStep]) {
+        guard search != nil else { return }
+        for step in steps { if let next = search!.record(step) { searchRate = next } }
+        searchPart = shares.keys.map(\.part).max() ?? 1
+    }
+
     /// The first `{{seq}}` number above every share's: each share up to its count, or what it
     /// sent (its final, else what it reported). A search step starts its drivers above it.
     var nextFreeSequence: Int {

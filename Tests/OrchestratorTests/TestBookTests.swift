@@ -208,4 +208,32 @@ final class ManualClock: OrchestratorClock {
         #expect(run.report?.first_error == "read from 127.0.0.1:1: Connection reset by peer")
         #expect(throws: TestBookError.notRunning(testID: "x", status: "done")) { _ = try book.stop(id: "x") }
     }
+
+    /// A capacity search goes on after an orchestrator restart: the steps judged before come back
+    /// from test.json, and the step running meanwhile is judged once, at its own rate.
+    @Test func aSearchGoesOnAfterARestart() throws {
+        _ = try create(#"{"test_id": "r", "test_type": "SEARCH", "target": "http://127.0.0.1/", "slo": {"p99_ms": 50}, "step_s": 1, "start_rate": 100}"#)
+        let (run, _) = try book.trigger(id: "r", idle: ["d1", "d2"])
+        func final(_ d: String, _ requests: Int, part: Int?) -> FinalMessage {
+            var m = FinalMessage(driverID: d, testID: "r", startedAtMs: run.startAtMs, durationS: 1, requests: requests, responses: requests,
+                                 errors: ErrorCounts(), bytesRead: 0, histogram: histogram(Array(repeating: 1_000, count: requests)),
+                                 serviceHistogram: nil, firstError: nil, interrupted: false)
+            m.part = part
+            return m
+        }
+        let stepOne = [final("d1", 50, part: nil), final("d2", 50, part: nil)]
+        for m in stepOne { book.add(m) }
+        _ = try sent.pollMessages(timeoutMs: 100)  // the trigger, then step 2 (200 req/s)
+        // The orchestrator restarts while step 2 runs: a new test book from the same reports.
+        let restarted = TestBook(clock: clock, publisher: try bus.makePublisher(), reports: ReportStore(directory: reports),
+                                 log: Logger(label: "test"), startDelayMs: 1_000, allowedTargets: try TargetAllowList(["127.0.0.1"]))
+        restarted.restore(ReportStore(directory: reports).loadTests { path, error in Issue.record("\(path): \(error)") })
+        let resumed = try #require(restarted["r"])
+        #expect(resumed.search?.steps.map(\.rate) == [100] && resumed.searchPart == 2 && resumed.searchRate == 200)
+        // Kafka hands it step 1's finals again, then step 2's: step 2 is judged, step 3 (400) sent.
+        for m in stepOne + [final("d1", 100, part: 2), final("d2", 100, part: 2)] { restarted.add(m) }
+        #expect(resumed.search?.steps.map(\.rate) == [100, 200], "\(resumed.search?.steps.map(\.rate) ?? [])")
+        let next = try sent.pollMessages(timeoutMs: 100).compactMap { if case .testConfig(let c) = $0 { return c } else { return nil } }
+        #expect(next.map(\.part) == [3] && next.first?.config.rate == 200, "\(next)")  // 400 req/s over 2 drivers
+    }
 }
