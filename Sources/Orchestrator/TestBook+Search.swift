@@ -43,7 +43,6 @@ extension TestBook {
             run.shares[Share(driver: driver, part: part)] = ShareWork(requests: nil, startAtMs: startAt,
                                                                       shard: index, shards: live.count, seqStart: seqStart)
         }
-        run.searchPart = part
         run.searchRate = next
         save(run)
         return true

@@ -108,10 +108,12 @@ final class TestRun {
     /// When a stop was asked for (`POST /tests/{id}/stop`); nil: never.
     var stoppedAtMs: Int64?
 
-    /// `test_type: SEARCH`: the search so far, and the part its current step runs as.
+    /// `test_type: SEARCH`: the search so far, and the rate of its current step.
     var search: CapacitySearch?
-    var searchPart = 1
     var searchRate = 0.0
+    /// The part the search's current step runs as: its newest (a search hands nothing over, so
+    /// every part after the first is a step).
+    var searchPart: Int { nextPart - 1 }
 
     init(createdAtMs: Int64, definition: TestConfig) {
         self.definition = definition
@@ -133,11 +135,10 @@ final class TestRun {
     }
 
     /// A restarted orchestrator's search goes on where it was: the steps judged before, and the
-    /// part (the newest) and rate now running.
+    /// rate now running.
     func resumeSearch(steps: [SearchStep]) {
         guard search != nil else { return }
         for step in steps { if let next = search!.record(step) { searchRate = next } }
-        searchPart = shares.keys.map(\.part).max() ?? 1
     }
 
     /// The first `{{seq}}` number above every share's: each share up to its count, or what it
