@@ -70,9 +70,10 @@ public struct CapacitySearch: Sendable {
             // Whose limit: a reactor thread busy all the time is the load generator's ceiling;
             // otherwise the server's answers were too slow for the connections to carry the rate.
             let sent = "sent \(Int(achieved)) of \(Int(rate)) req/s"
+            let serviceUs = report.service_time_us?.mean ?? report.latency_us.mean
             if busiest >= 0.9 {
                 note = "\(sent): the load generator's ceiling, not the server's (a reactor thread was \(Int(busiest * 100))% busy: add threads or drivers)"
-            } else if let serviceUs = Optional(report.service_time_us?.mean ?? report.latency_us.mean), serviceUs > 0 {
+            } else if serviceUs > 0 {
                 let carry = Double(connections) * 1e6 / serviceUs
                 note = "\(sent): at \(formatMs(serviceUs)) per response, \(connections) connections carry about \(Int(carry)) req/s (the server is slower, or add connections)"
             } else {
@@ -90,11 +91,18 @@ public struct CapacitySearch: Sendable {
     public var report: SearchReport {
         SearchReport(max_rate: lastPass, steps: steps,
                      slo: Dictionary(slo.map { ($0.name.rawValue, $0.value) }, uniquingKeysWith: { _, b in b }),
-                     note: lastPass == nil && !steps.isEmpty && steps.allSatisfy({ $0.responses == 0 })
-                        ? "no tested rate passed: no response came back at any rate (is the target up?)"
-                        : lastPass == nil
-                        ? "no tested rate passed: the lowest, \(Int(steps.first?.rate ?? startRate)) req/s, already broke the SLO (try a lower --start-rate)"
-                        : (lastPass ?? 0) >= maxRate ? "every rate up to --max-rate \(Int(maxRate)) passed: the capacity is higher" : nil)
+                     note: note)
+    }
+
+    /// Why the answer is what it is, when that needs saying.
+    private var note: String? {
+        guard let lastPass else {
+            if !steps.isEmpty && steps.allSatisfy({ $0.responses == 0 }) {
+                return "no tested rate passed: no response came back at any rate (is the target up?)"
+            }
+            return "no tested rate passed: the lowest, \(Int(steps.first?.rate ?? startRate)) req/s, already broke the SLO (try a lower --start-rate)"
+        }
+        return lastPass >= maxRate ? "every rate up to --max-rate \(Int(maxRate)) passed: the capacity is higher" : nil
     }
 }
 
