@@ -115,7 +115,7 @@ struct BenchCommand: ParsableCommand {
         if json {
             print(report.json())
         } else {
-            printSummary(report, firstError: result.firstError, interrupted: result.interrupted,
+            printSummary(report,
                          tls: result.counters.tlsHandshakes > 0 ? (result.counters.tlsHandshakes, result.counters.tlsResumed) : nil,
                          distribution: latency ? result.latency : nil)
         }
@@ -171,7 +171,8 @@ func printError(_ text: String) {
 }
 
 /// - Parameter distribution: `--latency`: the run's latency histogram, printed as a percentile spectrum.
-func printSummary(_ report: LoadReport, firstError: String?, interrupted: Bool, tls: (handshakes: Int, resumed: Int)?,
+/// The report's own `first_error`, `error` and `interrupted` are printed as they stand.
+func printSummary(_ report: LoadReport, tls: (handshakes: Int, resumed: Int)?,
                   distribution: HDRHistogram? = nil) {
     func row(_ name: String, _ s: LatencySummary) -> String {
         let cells = [Double(s.min), Double(s.p50), Double(s.p90), Double(s.p99), Double(s.p999), Double(s.max), s.mean]
@@ -209,9 +210,10 @@ func printSummary(_ report: LoadReport, firstError: String?, interrupted: Bool, 
     if let stale = report.retried_stale, stale > 0 {
         print("  Retried: \(stale) request(s) resent once after the server closed an idle keep-alive connection")
     }
-    if let firstError { print("  First error: \(firstError)") }
+    if let firstError = report.first_error { print("  First error: \(firstError)") }
+    if let error = report.error { print("  Error: \(error)") }
     if let tls { print("  TLS: \(tls.handshakes) handshakes, \(tls.resumed) resumed") }
-    if interrupted { print("  Interrupted: stopped early by a signal") }
+    if report.interrupted == true { print("  Interrupted: stopped early by a signal") }
     print("Requests/sec: \(String(format: "%10.2f", report.rps))")
     print("Transfer/sec: \(formatBytes(Double(report.bytes_read ?? 0) / Swift.max(report.duration_s, 1e-9)).leftPadded(to: 10))")
     for t in report.thresholds.results {

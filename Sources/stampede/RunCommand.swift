@@ -157,7 +157,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if json { print(report.json()) } else {
-            printSummary(report, firstError: report.error, interrupted: report.interrupted ?? false, tls: nil)
+            printSummary(report, tls: nil)
             print("Report: \(reportsDir)/\(testID)/report.json")
         }
         if report.responses == 0 { throw ExitCode(1) }
