@@ -240,7 +240,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         shutdownDeadline = clock.monotonicNs() + 10_000_000_000
         server.stopListening()
         for run in book.running {
-            do { try publisher.publish(.stop(StopMessage(testID: run.id))) } catch {
+            do { _ = try book.stop(id: run.id) } catch {
                 log.error("stop not sent", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
             }
         }
