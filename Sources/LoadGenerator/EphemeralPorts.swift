@@ -4,7 +4,7 @@ import Foundation
 /// local address holds to one destination, and slows down well before that: once more than half
 /// of it is in use, Linux's connect() searches the range for a free port on every connect (the
 /// half of its preferred parity first), so opening thousands of connections takes seconds.
-public struct EphemeralPorts: Sendable, Equatable {
+public struct EphemeralPorts: Sendable {
     public let low: Int
     public let high: Int
 
