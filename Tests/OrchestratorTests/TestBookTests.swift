@@ -34,12 +34,28 @@ final class ManualClock: OrchestratorClock {
 
     init() throws {
         sent = try bus.subscribe([.test_config, .trigger], from: .end)
-        book = TestBook(clock: clock, publisher: try bus.makePublisher(), reports: ReportStore(directory: reports),
-                        log: Logger(label: "test"), startDelayMs: 1_000, allowedTargets: try TargetAllowList(["127.0.0.1"]))
+        book = try Self.makeBook(clock: clock, bus: bus, reports: reports)
         book.onEvent = { [events] e in events.withLock { $0.append(e.json) } }
     }
 
+    /// A test book on the bus and reports directory (a second one is an orchestrator restarted).
+    static func makeBook(clock: ManualClock, bus: InMemoryBus, reports: URL) throws -> TestBook {
+        TestBook(clock: clock, publisher: try bus.makePublisher(), reports: ReportStore(directory: reports),
+                 log: Logger(label: "test"), startDelayMs: 1_000, allowedTargets: try TargetAllowList(["127.0.0.1"]))
+    }
+
     func create(_ json: String) throws(TestBookError) -> TestRun { try book.create(json: Array(json.utf8)) }
+
+    /// A driver's final message for `run`: `requests` sent and answered in 1 ms each, over 1 s.
+    func final(_ run: TestRun, _ driver: String, _ requests: Int, part: Int? = nil, firstError: String? = nil,
+               interrupted: Bool = false) -> FinalMessage {
+        var m = FinalMessage(driverID: driver, testID: run.id, startedAtMs: run.startAtMs, durationS: 1, requests: requests,
+                             responses: requests, errors: ErrorCounts(), bytesRead: 0,
+                             histogram: histogram(Array(repeating: 1_000, count: requests)), serviceHistogram: nil,
+                             firstError: firstError, interrupted: interrupted)
+        m.part = part
+        return m
+    }
 
     func histogram(_ values: [Int64]) -> String {
         var h = HDRHistogram()
@@ -160,27 +176,20 @@ final class ManualClock: OrchestratorClock {
         _ = try create(#"{"test_id": "s", "test_type": "SEARCH", "target": "http://127.0.0.1/", "slo": {"p99_ms": 50}, "step_s": 1, "start_rate": 100}"#)
         let (run, _) = try book.trigger(id: "s", idle: ["d1", "d2", "d3"])
         _ = try sent.pollMessages(timeoutMs: 100)
-        func final(_ d: String, _ requests: Int, part: Int?) {
-            var m = FinalMessage(driverID: d, testID: "s", startedAtMs: run.startAtMs, durationS: 1, requests: requests, responses: requests,
-                                 errors: ErrorCounts(), bytesRead: 0, histogram: histogram(Array(repeating: 1_000, count: requests)),
-                                 serviceHistogram: nil, firstError: nil, interrupted: false)
-            m.part = part
-            book.add(m)
-        }
         func nextStep() throws -> TestSpec? {
             try sent.pollMessages(timeoutMs: 100).compactMap { if case .testConfig(let c) = $0 { return c.config } else { return nil } }.first
         }
         // Step 1, 3 drivers: d1 used numbers 0, 3, …, 3*33 = 99, d2 up to 1 + 3*33 = 100, d3 up to 2 + 3*32 = 98.
-        final("d1", 34, part: nil)
-        final("d2", 34, part: nil)
-        final("d3", 33, part: nil)
+        book.add(final(run, "d1", 34))
+        book.add(final(run, "d2", 34))
+        book.add(final(run, "d3", 33))
         let second = try #require(try nextStep())
         // 3 drivers from position 34: 102, 103, 104, … (above 100).
         #expect(second.seq_start == 34 && second.shard == nil && run.nextFreeSequence == 101)
         // d3 drops out; step 2 (200 req/s) ends with 2 drivers: d1 used up to 0 + 3*(34 + 66) = 300.
         book.driverFailed("d3")
-        final("d1", 67, part: 2)
-        final("d2", 66, part: 2)
+        book.add(final(run, "d1", 67, part: 2))
+        book.add(final(run, "d2", 66, part: 2))
         let third = try #require(try nextStep())
         // 2 drivers from position 151: 302, 303, … (above 301).
         #expect(run.nextFreeSequence == 301 && third.seq_start == 151)
@@ -199,11 +208,7 @@ final class ManualClock: OrchestratorClock {
         #expect(try sent.pollMessages(timeoutMs: 100) == [.stop(StopMessage(testID: "x"))])
         book.driverFailed("d2")
         #expect(try run.redistributed.isEmpty && sent.pollMessages(timeoutMs: 100).isEmpty)
-        var last = FinalMessage(driverID: "d1", testID: "x", startedAtMs: run.startAtMs, durationS: 1, requests: 40, responses: 40,
-                                errors: ErrorCounts(), bytesRead: 0, histogram: histogram(Array(repeating: 100, count: 40)),
-                                serviceHistogram: nil, firstError: "read from 127.0.0.1:1: Connection reset by peer", interrupted: true)
-        last.part = nil
-        book.add(last)
+        book.add(final(run, "d1", 40, firstError: "read from 127.0.0.1:1: Connection reset by peer", interrupted: true))
         #expect(run.status == .done && run.report?.interrupted == true && run.report?.requests == 40)
         #expect(run.report?.first_error == "read from 127.0.0.1:1: Connection reset by peer")
         #expect(throws: TestBookError.notRunning(testID: "x", status: "done")) { _ = try book.stop(id: "x") }
@@ -214,24 +219,16 @@ final class ManualClock: OrchestratorClock {
     @Test func aSearchGoesOnAfterARestart() throws {
         _ = try create(#"{"test_id": "r", "test_type": "SEARCH", "target": "http://127.0.0.1/", "slo": {"p99_ms": 50}, "step_s": 1, "start_rate": 100}"#)
         let (run, _) = try book.trigger(id: "r", idle: ["d1", "d2"])
-        func final(_ d: String, _ requests: Int, part: Int?) -> FinalMessage {
-            var m = FinalMessage(driverID: d, testID: "r", startedAtMs: run.startAtMs, durationS: 1, requests: requests, responses: requests,
-                                 errors: ErrorCounts(), bytesRead: 0, histogram: histogram(Array(repeating: 1_000, count: requests)),
-                                 serviceHistogram: nil, firstError: nil, interrupted: false)
-            m.part = part
-            return m
-        }
-        let stepOne = [final("d1", 50, part: nil), final("d2", 50, part: nil)]
+        let stepOne = [final(run, "d1", 50), final(run, "d2", 50)]
         for m in stepOne { book.add(m) }
         _ = try sent.pollMessages(timeoutMs: 100)  // the trigger, then step 2 (200 req/s)
         // The orchestrator restarts while step 2 runs: a new test book from the same reports.
-        let restarted = TestBook(clock: clock, publisher: try bus.makePublisher(), reports: ReportStore(directory: reports),
-                                 log: Logger(label: "test"), startDelayMs: 1_000, allowedTargets: try TargetAllowList(["127.0.0.1"]))
+        let restarted = try Self.makeBook(clock: clock, bus: bus, reports: reports)
         restarted.restore(ReportStore(directory: reports).loadTests { path, error in Issue.record("\(path): \(error)") })
         let resumed = try #require(restarted["r"])
         #expect(resumed.search?.steps.map(\.rate) == [100] && resumed.searchPart == 2 && resumed.searchRate == 200)
         // Kafka hands it step 1's finals again, then step 2's: step 2 is judged, step 3 (400) sent.
-        for m in stepOne + [final("d1", 100, part: 2), final("d2", 100, part: 2)] { restarted.add(m) }
+        for m in stepOne + [final(run, "d1", 100, part: 2), final(run, "d2", 100, part: 2)] { restarted.add(m) }
         #expect(resumed.search?.steps.map(\.rate) == [100, 200], "\(resumed.search?.steps.map(\.rate) ?? [])")
         let next = try sent.pollMessages(timeoutMs: 100).compactMap { if case .testConfig(let c) = $0 { return c } else { return nil } }
         #expect(next.map(\.part) == [3] && next.first?.config.rate == 200, "\(next)")  // 400 req/s over 2 drivers

@@ -62,18 +62,27 @@ public func freePort() -> Int {
     return Int(UInt16(bigEndian: addr.sin_port))
 }
 
+/// A blocking TCP socket connected to 127.0.0.1:`port`, or nil (the socket closed) if the connect failed.
+public func connectLoopback(port: Int) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = UInt16(port).bigEndian
+    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    if rc == 0 { return fd }
+    close(fd)
+    return nil
+}
+
 /// Waits until something accepts TCP connections on 127.0.0.1:`port` (at most `timeout` s).
 public func waitForPort(_ port: Int, timeout: Double = 10) throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = UInt16(port).bigEndian
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        close(fd)
-        if rc == 0 { return }
+        if let fd = connectLoopback(port: port) {
+            close(fd)
+            return
+        }
         usleep(20_000)
     }
     throw ProcessFailure(description: "nothing listens on 127.0.0.1:\(port) after \(timeout) s")
