@@ -3,7 +3,7 @@ SWIFT       ?= swift
 ORACLE      := Tests/Oracle/.build/release/hdr-oracle
 RELEASE_BIN := .build/release/stampede
 
-.PHONY: all setup build release dist test run perf oracle broker compose-check fuzz soak clean
+.PHONY: all setup build release dist test test-fast run perf oracle broker compose-check fuzz soak clean
 
 all: build
 
@@ -37,6 +37,14 @@ oracle: setup
 test: setup oracle compose-check dist
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+
+## test-fast: the in-memory tier: the connection state machine (manual clock), the HTTP/1.1 and
+## WebSocket parsers, histogram recording and layout, the model's validator, the test book and
+## test runs over the in-memory bus. No server, broker or browser; about a minute after a build.
+FAST_TESTS := ConnectionStateMachineTests|HTTP1Tests|WebSocketTests|StampedeModelTests|HistogramTests\.(RecordingTests|LayoutTests|ConcurrencyTests)|OrchestratorTests\.(TestBookTests|TestRunTests)
+test-fast: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter '$(FAST_TESTS)'
 
 ## compose-check: docker-compose.yml is valid (no Docker engine needed)
 compose-check: setup

@@ -68,16 +68,20 @@ let package = Package(
         .executableTarget(name: "kafka-bench", dependencies: ["Messaging", "StampedeWire"],
                           path: "Perf/KafkaBenchmark"),
 
-        // Test helpers shared by the test targets (subprocesses, the Python bridge).
-        .target(name: "TestSupport", dependencies: ["Messaging", "StampedeWire"], path: "Tests/TestSupport"),
+        // Test helpers shared by the test targets (subprocesses, servers, the Python bridge): no
+        // Kafka linked in. BusTestSupport adds what reads the bus, for the targets that need it.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "BusTestSupport", dependencies: ["Messaging", "StampedeWire", "TestSupport"], path: "Tests/BusTestSupport"),
         .testTarget(name: "HistogramTests", dependencies: ["Histogram", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP1", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Reactor", "HTTP1", "TestSupport"]),
         .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Messaging", "Histogram", "StampedeModel", .product(name: "Logging", package: "swift-log"),
                                                            "StampedeWire", "TestSupport"]),
-        .testTarget(name: "DriverTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "Histogram", "TestSupport"]),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "TestSupport"]),
+        .testTarget(name: "DriverTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "Histogram", "TestSupport", "BusTestSupport"]),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "TestSupport", "BusTestSupport"]),
+        // In memory: the connection's state machine with a manual clock (no sockets, no Kafka).
+        .testTarget(name: "ConnectionStateMachineTests", dependencies: ["LoadGenerator", "Reactor"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "Reactor", "StampedeModel", "TestSupport"]),
         .testTarget(name: "StampedeModelTests", dependencies: ["StampedeModel", "StampedeWire", "TestSupport"]),
         .testTarget(name: "DocsTests", dependencies: ["TestSupport"]),

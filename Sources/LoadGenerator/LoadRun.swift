@@ -50,15 +50,19 @@ public final class LoadRun: Sendable {
     private let tlsContext: TLSContext?
     private let remotes = Mutex<[ReactorRemote]>([])
     private let interruptedFlag = Atomic<Bool>(false)
+    /// The clock the run and its workers time with (the machine's monotonic clock; the reactor's
+    /// timers run on the same clock).
+    private let clock: any MonotonicClock
     /// Advice about the set-up, found before the run (a crowded ephemeral port range), for the
     /// caller to print or log: the run goes ahead as asked.
     public let notes: [String]
 
     /// Validates the configuration, resolves the target and prepares TLS: every error that can be
     /// known before the first connect is thrown here.
-    public init(config: LoadSpec) throws {
+    public init(config: LoadSpec, clock: any MonotonicClock = SystemMonotonicClock()) throws {
         try config.validate()
         self.config = config
+        self.clock = clock
         let workload = try Workload(config)
         self.workload = workload
         endpoints = try workload.origins.map { origin in
@@ -103,7 +107,7 @@ public final class LoadRun: Sendable {
         let sink = IntervalSink()
         let results = Mutex<[WorkerResult?]>(Array(repeating: nil, count: threads))
         let done = DispatchGroup()
-        let runStart = monotonicNanoseconds()
+        let runStart = clock.nanoseconds()
         // A given wall-clock start on this host's monotonic clock (now, if it has passed: the run
         // is then late by that much before it even begins).
         let ahead = startAtWallMs.map { (Double($0) - Date().timeIntervalSince1970 * 1000) * 1e6 } ?? 0
@@ -160,7 +164,7 @@ public final class LoadRun: Sendable {
             guard phase == nil, let parts = gate.phases else { return }
             // Every connection is open (or failed once): the schedule starts now unless its
             // start was given.
-            let start = gate.open(at: monotonicNanoseconds())
+            let start = gate.open(at: clock.nanoseconds())
             for remote in remotes.withLock({ $0 }) { remote.wake() }
             phase = try ConnectPhase.merged(parts, runStart: runStart, scheduleStart: startAtWallMs == nil ? nil : start)
             onConnected(phase!)
@@ -171,7 +175,7 @@ public final class LoadRun: Sendable {
         }
         try watchConnectPhase()
         try absorb(sink.drain())
-        let end = monotonicNanoseconds()
+        let end = clock.nanoseconds()
 
         var counters = LoadCounters()
         var latency = HDRHistogram()
@@ -195,7 +199,7 @@ public final class LoadRun: Sendable {
         let firstBegin = results.withLock { $0.compactMap { $0?.beganAt }.filter { $0 > 0 }.min() } ?? startAt
         // Signed: a run that failed before its given start ends before it.
         func seconds(from a: UInt64, to b: UInt64) -> Double { Double(Int64(bitPattern: b &- a)) / 1e9 }
-        let startedAt = Date(timeIntervalSinceNow: -seconds(from: startAt, to: monotonicNanoseconds()))
+        let startedAt = Date(timeIntervalSinceNow: -seconds(from: startAt, to: clock.nanoseconds()))
         return LoadResult(config: config, startedAt: startedAt, duration: Swift.max(0, seconds(from: startAt, to: lastEnd)),
                           counters: counters, latency: latency,
                           serviceTime: config.mode == .tsunami ? service : nil, intervalCount: intervalCount,
@@ -253,17 +257,17 @@ public final class LoadRun: Sendable {
                            connectLimit: Int, gate: StartGate, sink: IntervalSink) -> WorkerResult {
         var result = WorkerResult()
         // A worker that could not start has no phase: report an empty one, so nobody waits for it.
-        defer { gate.report(worker: t, WorkerPhase(endedAt: monotonicNanoseconds())) }
+        defer { gate.report(worker: t, WorkerPhase(endedAt: clock.nanoseconds())) }
         do {
             if config.pinThreads {
                 try pinCurrentThread(to: t % ProcessInfo.processInfo.activeProcessorCount)
             }
-            let cpuStart = threadCPUSeconds(), wallStart = monotonicNanoseconds()
-            defer { result.busy = (threadCPUSeconds() - cpuStart) / Swift.max(Double(monotonicNanoseconds() - wallStart) / 1e9, 1e-9) }
+            let cpuStart = threadCPUSeconds(), wallStart = clock.nanoseconds()
+            defer { result.busy = (threadCPUSeconds() - cpuStart) / Swift.max(Double(clock.nanoseconds() - wallStart) / 1e9, 1e-9) }
             let reactor = try Reactor()
             let worker = Worker(reactor: reactor, config: config, endpoints: endpoints, sources: sources, tlsContext: tlsContext,
                                 workload: workload, connections: connections, connectionOffset: connectionOffset,
-                                budget: budget, connectLimit: connectLimit, gate: gate, sink: sink, threadIndex: t)
+                                budget: budget, connectLimit: connectLimit, gate: gate, sink: sink, threadIndex: t, clock: clock)
             reactor.onWakeup = { [unowned worker, self] in
                 if self.interruptedFlag.load(ordering: .relaxed) { worker.beginStopping() }
                 worker.scheduleBegin()
@@ -282,7 +286,7 @@ public final class LoadRun: Sendable {
         } catch {
             result.setupError = error
         }
-        result.endedAt = monotonicNanoseconds()
+        result.endedAt = clock.nanoseconds()
         return result
     }
 }

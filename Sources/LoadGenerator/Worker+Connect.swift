@@ -7,47 +7,46 @@ extension Worker {
     /// Starts the connect phase: each wanted connection picks its first request (and so its
     /// origin) and connects, in turn.
     func beginConnectPhase(now: UInt64) {
-        for i in conns.indices where conns[i].state != .dormant {
-            conns[i].awaitedByPhase = true
-            phasePending += 1
-        }
+        for i in conns.indices where conns[i].machine.state != .dormant { phasePending += 1 }
         if phasePending == 0 { endConnectPhase(now: now); return }
-        for i in conns.indices where conns[i].awaitedByPhase {
+        for i in conns.indices where conns[i].machine.state != .dormant {
+            // An earlier connect's failure may have ended the run (an unreachable target) and
+            // retired this one: the phase no longer waits for it.
+            guard conns[i].machine.state == .closed else {
+                phasePending -= 1
+                if phasePending == 0 { endConnectPhase(now: now) }
+                continue
+            }
             chooseRequest(i)
-            connect(i, now: now)
+            connect(i, now: now, awaitedByPhase: true)
         }
     }
 
     /// Connects now if a slot is free; otherwise the connection waits its turn.
-    func connect(_ i: Int, now: UInt64) {
+    func connect(_ i: Int, now: UInt64, awaitedByPhase: Bool = false) {
         guard connectsInFlight < connectLimit else {
-            conns[i].state = .queued
+            conns[i].machine.connectQueued(awaitedByPhase: awaitedByPhase)
             connectQueue.append(i)
             return
         }
-        startConnect(i, now: now)
+        startConnect(i, now: now, awaitedByPhase: awaitedByPhase)
     }
-
-    enum ConnectOutcome { case established, failed, abandoned }
 
     /// A connect in flight ended: it gives its slot to the next queued connection and, the
     /// first time, tells the connect phase.
-    func connectEnded(_ i: Int, _ outcome: ConnectOutcome, now: UInt64) {
-        guard conns[i].connectStartedAt != 0 else { return }
+    func connectEnded(_ i: Int, _ end: ConnectionStateMachine.ConnectEnd, now: UInt64) {
         connectsInFlight -= 1
-        if conns[i].awaitedByPhase {
-            conns[i].awaitedByPhase = false
-            switch outcome {
+        if end.awaitedByPhase {
+            switch end.outcome {
             case .established:
                 phase.established += 1
-                phase.connectTime.record(Int64((now &- conns[i].connectStartedAt + 500) / 1000))
+                phase.connectTime.record(Int64((now &- end.startedAt + 500) / 1000))
             case .failed: phase.failed += 1
             case .abandoned: break
             }
             phasePending -= 1
             if phasePending == 0 { endConnectPhase(now: now) }
         }
-        conns[i].connectStartedAt = 0
         startQueuedConnects(now: now)
     }
 
@@ -60,8 +59,7 @@ extension Worker {
         while connectsInFlight < connectLimit && queueHead < connectQueue.count {
             let i = connectQueue[queueHead]
             queueHead += 1
-            guard conns[i].state == .queued else { continue }  // retired or rested meanwhile
-            conns[i].state = .closed
+            guard case .queued = conns[i].machine.state else { continue }  // retired or rested meanwhile
             startConnect(i, now: now)
         }
         if queueHead == connectQueue.count {
@@ -104,16 +102,13 @@ extension Worker {
             for i in conns.indices { conns[i].nextSend = scheduledSend(i) }
         }
         reactor.schedule(at: startAt + 1_000_000_000, handler: timerID, token: Self.intervalToken)
-        for i in conns.indices where conns[i].state == .ready {
-            conns[i].state = .closed
-            proceed(i, now: now)
-        }
+        for i in conns.indices where conns[i].machine.begin() { proceed(i, now: now) }
     }
 
     /// Connected before the schedule started: idle until it does (a server's close is read).
     func parkReady(_ i: Int) {
-        conns[i].state = .ready
-        conns[i].tls?.releaseBuffers()
+        conns[i].machine.parkReady()
+        conns[i].transport.tls?.releaseBuffers()
         setInterest(i, .readable)
     }
 }

@@ -14,8 +14,7 @@ extension Worker {
         } else {
             index = workload.picker.pick(&random)
         }
-        conns[i].current = index
-        conns[i].chosen = true
+        conns[i].next = index
         let origin = workload.programs[index].origin
         if origin != conns[i].origin { switchOrigin(i, to: origin) }
     }
@@ -24,7 +23,8 @@ extension Worker {
     /// connection's buffer with the templates rendered.
     @inline(__always)
     func prepareRequest(_ i: Int) {
-        conns[i].chosen = false
+        conns[i].current = conns[i].next ?? conns[i].current
+        conns[i].next = nil
         let program = workload.programs[conns[i].current]
         if let fixed = program.fixed {
             conns[i].outgoing = fixed

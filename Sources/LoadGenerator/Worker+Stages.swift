@@ -36,13 +36,10 @@ extension Worker {
     func followRamp(now: UInt64) {
         guard let ramp, !stopping else { return }
         wanted = wantedConnections(ramp, at: Double(now &- startAt) / 1e9)
-        for i in 0..<wanted where conns[i].state == .dormant {
-            conns[i].state = .closed
-            proceed(i, now: now)
-        }
+        for i in 0..<wanted where conns[i].machine.wake() { proceed(i, now: now) }
         // Idle ones past the target rest now (the others when their response ends).
         for i in wanted..<conns.count {
-            switch conns[i].state {
+            switch conns[i].machine.state {
             case .closed, .backoff: rest(i)
             default: continue
             }
@@ -51,10 +48,10 @@ extension Worker {
 
     /// Closes a connection the ramp does not want now; it stays in the run.
     func rest(_ i: Int) {
+        let abandoned = conns[i].machine.rest()
         closeSocket(i)
         closeParked(i)
-        conns[i].deadline = 0
-        conns[i].chosen = false
-        conns[i].state = .dormant
+        conns[i].next = nil
+        if let abandoned { connectEnded(i, abandoned, now: clock.nanoseconds()) }
     }
 }

@@ -25,10 +25,8 @@ extension Worker {
         default:
             let i = token >> Self.generationBits
             guard i < conns.count,
-                  conns[i].timerGeneration & ((1 << Self.generationBits) - 1) == token & ((1 << Self.generationBits) - 1),
-                  conns[i].state == .waiting || conns[i].state == .backoff else { return }
-            conns[i].state = .closed
-            proceed(i, now: now)
+                  conns[i].timerGeneration & ((1 << Self.generationBits) - 1) == token & ((1 << Self.generationBits) - 1) else { return }
+            perform(i, conns[i].machine.timerFired(), now: now)
         }
     }
 
@@ -36,19 +34,16 @@ extension Worker {
     func tick(now: UInt64) {
         if pastEnd(now) { beginStopping() }
         if ramp != nil && begun { followRamp(now: now) }
-        for i in conns.indices where conns[i].deadline != 0 && now >= conns[i].deadline {
-            switch conns[i].state {
-            case .connecting:
-                noteFirstError("connect to \(address(i)): timed out after \(config.timeoutMs) ms")
-                fail(i, .connect, now: now)
+        for i in conns.indices {
+            let due = conns[i].machine.deadline
+            guard due != 0, now >= due else { continue }
+            switch conns[i].machine.state {
+            case .connecting: noteFirstError("connect to \(address(i)): timed out after \(config.timeoutMs) ms")
             case .handshaking:
                 noteFirstError("TLS handshake with \(address(i)) timed out after \(config.timeoutMs) ms (is the server speaking plain HTTP?)")
-                fail(i, .tls, now: now)
-            case .writing, .reading:
-                noteFirstError("request to \(address(i)): no complete response within the \(config.timeoutMs) ms timeout")
-                fail(i, .timeout, now: now)
-            default: conns[i].deadline = 0
+            default: noteFirstError("request to \(address(i)): no complete response within the \(config.timeoutMs) ms timeout")
             }
+            perform(i, conns[i].machine.deadlineCheck(now: now), now: now)
         }
     }
 

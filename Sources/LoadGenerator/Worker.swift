@@ -42,6 +42,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     var stopAt: UInt64?
     let sink: IntervalSink
     let threadIndex: Int
+    let clock: any MonotonicClock
 
     /// Connections by index, allocated once (a raw buffer: no copy-on-write or exclusivity
     /// bookkeeping on the per-request path).
@@ -95,7 +96,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     ///   - budget: requests this worker may send (`Int.max` for a timed run).
     ///   - connectLimit: connects in flight at once.
     init(reactor: Reactor, config: LoadSpec, endpoints: [Endpoint], sources: [SocketAddress], tlsContext: TLSContext?, workload: Workload,
-         connections: Int, connectionOffset: Int, budget: Int, connectLimit: Int, gate: StartGate, sink: IntervalSink, threadIndex: Int) {
+         connections: Int, connectionOffset: Int, budget: Int, connectLimit: Int, gate: StartGate, sink: IntervalSink, threadIndex: Int,
+         clock: any MonotonicClock = SystemMonotonicClock()) {
         self.reactor = reactor
         self.config = config
         self.endpoints = endpoints
@@ -118,16 +120,17 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         self.connectLimit = connectLimit
         self.sink = sink
         self.threadIndex = threadIndex
+        self.clock = clock
         conns = .allocate(capacity: connections)
-        var blank = Connection()
-        if workload.origins.count > 1 { blank.parked = Array(repeating: ParkedSocket(), count: workload.origins.count) }
+        var blank = Connection(timeoutNs: timeoutNs)
+        if workload.origins.count > 1 { blank.parked = Array(repeating: Transport(), count: workload.origins.count) }
         conns.initialize(repeating: blank)
         remainingBudget = budget
         active = connections
         wanted = connections
         if let ramp {
             wanted = wantedConnections(ramp, at: 0)
-            for i in conns.indices where i >= wanted { conns[i].state = .dormant }
+            for i in conns.indices where i >= wanted { _ = conns[i].machine.rest() }
         }
     }
 
@@ -144,7 +147,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func start() {
         handlerID = reactor.addHandler(self)
         timerID = reactor.addTimerHandler(self)
-        let now = monotonicNanoseconds()
+        let now = clock.nanoseconds()
         reactor.schedule(at: now + tickNs, handler: timerID, token: Self.tickToken)
         if conns.isEmpty || remainingBudget == 0 { finish(); return }
         beginConnectPhase(now: now)
@@ -154,12 +157,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     // MARK: Lifecycle of one connection
 
     /// The connection is ready for its next request: send, wait for its slot, connect, or retire.
+    /// The worker's scheduling: the budget, the pace, the ramp and the end of the run.
     func proceed(_ i: Int, now: UInt64) {
-        // A resent request is still in flight: it finishes whatever the budget or the clock say.
-        if conns[i].retrying {
-            if conns[i].fd < 0 { startConnect(i, now: now) } else { resend(i, now: now) }
-            return
-        }
         guard begun else {
             if stopping { retire(i) } else { parkReady(i) }
             return
@@ -174,14 +173,14 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             if conns[i].nextSend > now {
                 // Idle for a while: OpenSSL's record buffers go back until the next request
                 // (thousands of paced TLS connections would otherwise hold 32 KiB each).
-                if conns[i].nextSend - now >= Self.idleBufferReleaseNs { conns[i].tls?.releaseBuffers() }
-                conns[i].state = .waiting
+                if conns[i].nextSend - now >= Self.idleBufferReleaseNs { conns[i].transport.tls?.releaseBuffers() }
+                conns[i].machine.wait(until: conns[i].nextSend)
                 setTimer(i, at: conns[i].nextSend)
                 return
             }
         }
-        if !conns[i].chosen { chooseRequest(i) }
-        if conns[i].fd < 0 { connect(i, now: now); return }
+        if conns[i].next == nil { chooseRequest(i) }
+        if !conns[i].transport.isOpen { connect(i, now: now); return }
         send(i, now: now)
     }
 
@@ -192,45 +191,14 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         conns[i].sentAt = now
         prepareRequest(i)
         if remainingBudget == 0 { retireAllIdle(except: i) }
-        beginWrite(i, now: now)
-    }
-
-    /// The prepared request goes out: its response deadline runs from now.
-    private func beginWrite(_ i: Int, now: UInt64) {
-        conns[i].deadline = now + timeoutNs
+        conns[i].machine.requestStarted(now: now, retryable: workload.programs[conns[i].current].idempotent && conns[i].transport.reused)
         conns[i].written = 0
-        conns[i].responseStarted = false
-        conns[i].state = .writing
         writeRequest(i, now: now)
     }
 
-    /// Whether a request that lost its connection can be resent: idempotent, on a reused
-    /// connection, before any byte of its response, and not resent already.
-    func canRetryStale(_ i: Int) -> Bool {
-        workload.programs[conns[i].current].idempotent && conns[i].reused && !conns[i].responseStarted && !conns[i].retrying
-    }
-
-    /// The server closed a reused connection as the request went out: reconnect and send the same
-    /// request again. It is one request (counted once), timed from its original intended send.
-    func retryStale(_ i: Int, now: UInt64) {
-        intervalCounters.retriedStale += 1
-        closeSocket(i)
-        conns[i].retrying = true
-        conns[i].state = .closed
-        startConnect(i, now: now)
-    }
-
-    /// Writes the request again on the fresh connection (`retrying`): no new budget or count; its
-    /// service time keeps the first send, so the reconnect the user waited for is in it.
-    func resend(_ i: Int, now: UInt64) {
-        conns[i].retrying = false
-        resetParser(i)
-        beginWrite(i, now: now)
-    }
-
-    /// Opens the socket now, holding a connect slot until `connectEnded`.
-    func startConnect(_ i: Int, now: UInt64) {
-        conns[i].connectStartedAt = Swift.max(now, 1)
+    /// Opens the socket now, holding a connect slot until it ends (`connectEnded`).
+    func startConnect(_ i: Int, now: UInt64, awaitedByPhase: Bool = false) {
+        conns[i].machine.connectStarted(now: now, awaitedByPhase: awaitedByPhase)
         connectsInFlight += 1
         do {
             var source: SocketAddress?
@@ -238,52 +206,63 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
                 source = sources[nextSource]
                 nextSource = nextSource + 1 == sources.count ? 0 : nextSource + 1
             }
-            let (fd, inProgress) = try TCPSocket.connect(to: address(i), from: source)
-            conns[i].fd = fd
+            let inProgress = try conns[i].transport.connect(to: address(i), from: source)
             socketOpened()
-            conns[i].state = .connecting
-            conns[i].deadline = now + timeoutNs
-            conns[i].interest = inProgress ? .writable : .readable
-            try reactor.register(fd: fd, events: conns[i].interest, handler: handlerID, token: i)
+            conns[i].transport.interest = inProgress ? .writable : .readable
+            do { try reactor.register(fd: conns[i].transport.fd, events: conns[i].transport.interest, handler: handlerID, token: i) } catch {
+                throw TransportError.system(error)
+            }
             if !inProgress { connected(i, now: now) }
         } catch {
             noteFirstError("connect to \(address(i)): \(error)")
-            fail(i, .connect, now: now)
+            perform(i, conns[i].machine.failed(.connect, now: now), now: now)
         }
     }
 
+    /// The connect ended (the socket became writable, or connected at once).
     func connected(_ i: Int, now: UInt64) {
-        let err = TCPSocket.pendingError(conns[i].fd)
-        guard err == 0 else {
-            noteFirstError(IOError(errno: err, operation: "connect", context: address(i).description).description)
-            fail(i, .connect, now: now)
-            return
-        }
-        guard endpoints[conns[i].origin].isTLS, let tlsContext else {
-            established(i, now: now)
-            conns[i].deadline = 0
-            // Level-triggered: a connected socket is always writable, and may wait for its slot.
-            if conns[i].interest != .readable { setInterest(i, .readable) }
-            proceed(i, now: now)
-            return
-        }
-        do {
-            conns[i].tls = try TLSStream(context: tlsContext, fd: conns[i].fd, serverName: endpoints[conns[i].origin].serverName,
-                                         resume: conns[i].session)
-            conns[i].state = .handshaking
-            handshake(i, now: now)
-        } catch {
-            noteFirstError("\(error)")
-            fail(i, .tls, now: now)
-        }
+        let err = conns[i].transport.pendingError
+        if err != 0 { noteFirstError(IOError(errno: err, operation: "connect", context: address(i).description).description) }
+        let tls = endpoints[conns[i].origin].isTLS && tlsContext != nil
+        perform(i, conns[i].machine.connectFinished(error: err, tls: tls, now: now), now: now)
     }
 
-    /// TCP (and TLS) is up. Only now does the target count as reachable: a certificate that fails
-    /// verification must end the run as surely as a refused connect.
-    func established(_ i: Int, now: UInt64) {
-        intervalCounters.connects += 1
-        conns[i].connectFailures = 0
-        connectEnded(i, .established, now: now)
+    /// Carries out what the connection's state machine decided.
+    func perform(_ i: Int, _ action: ConnectionStateMachine.Action, now: UInt64) {
+        switch action {
+        case .none: return
+        case .setInterest(let events): setInterest(i, events)
+        case .startHandshake: startHandshake(i, now: now)
+        case .established(let end, let resend):
+            // Only now does the target count as reachable: a certificate that fails
+            // verification must end the run as surely as a refused connect.
+            intervalCounters.connects += 1
+            if let tls = conns[i].transport.tls {
+                intervalCounters.tlsHandshakes += 1
+                if tls.resumed { intervalCounters.tlsResumed += 1 }
+                conns[i].transport.saveSession = true
+            }
+            connectEnded(i, end, now: now)
+            // Level-triggered: a connected socket is always writable, and may wait for its slot.
+            if conns[i].transport.interest != .readable { setInterest(i, .readable) }
+            if resend {
+                // The lost request again, on the fresh connection: no new budget or count; its
+                // service time keeps the first send, so the reconnect the user waited for is in it.
+                resetParser(i)
+                conns[i].written = 0
+                writeRequest(i, now: now)
+            } else {
+                proceed(i, now: now)
+            }
+        case .complete(let status, let keepAlive): completed(i, status: status, keepAlive: keepAlive, now: now)
+        case .retryStale:
+            intervalCounters.retriedStale += 1
+            closeSocket(i)
+            startConnect(i, now: now)
+        case .fail(let kind, let lostRequest, let end, let next):
+            failed(i, kind, lostRequest: lostRequest, connect: end, next: next, now: now)
+        case .proceed: proceed(i, now: now)
+        }
     }
 
     /// A response ended: record it, then go on.
@@ -293,89 +272,56 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         intervalLatency.record(latencyUs)
         if paced { serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
         recordResponse(i, status: status, latencyUs: latencyUs)
-        conns[i].deadline = 0
-        conns[i].reused = keepAlive
+        conns[i].transport.reused = keepAlive
         if paced { advanceSchedule(i) }
-        if conns[i].saveSession, let tls = conns[i].tls {
-            // After the first response the server's TLS 1.3 tickets have arrived.
-            conns[i].session = tls.savedSession()
-            conns[i].saveSession = false
-        }
-        if !keepAlive {
-            conns[i].tls?.markCleanClose()
-            closeSocket(i)
-        }
+        // After the first response the server's TLS 1.3 tickets have arrived.
+        conns[i].transport.saveSessionIfDue()
+        if !keepAlive { closeSocket(i, clean: true) }
         proceed(i, now: now)
     }
 
-    /// Counts a failure by kind, drops the socket and carries on (reconnecting). A resent
-    /// request whose new connection fails is lost with it: that failure is its error.
-    func fail(_ i: Int, _ kind: Failure, now: UInt64) {
-        let inFlight = conns[i].state == .writing || conns[i].state == .reading || conns[i].retrying
-        conns[i].retrying = false
+    /// Counts a failure by kind, drops the socket and carries on (reconnecting after the
+    /// machine's backoff). A resent request whose new connection fails is lost with it.
+    func failed(_ i: Int, _ kind: Failure, lostRequest: Bool, connect end: ConnectionStateMachine.ConnectEnd?,
+                next: ConnectionStateMachine.AfterFailure, now: UInt64) {
         kind.count(into: &intervalCounters.errors)
-        if inFlight { recordFailureByName(i, kind) }
-        if kind == .connect || kind == .tls { connectEnded(i, .failed, now: now) }
+        if lostRequest { recordFailureByName(i, kind) }
+        if let end { connectEnded(i, end, now: now) }
         closeSocket(i)
-        conns[i].deadline = 0
-        if inFlight && paced { advanceSchedule(i) }
-        if kind == .connect || kind == .tls {
-            conns[i].connectFailures += 1
-            let totals = totals
-            if totals.connects == 0 && totals.errors.connect >= Swift.max(10, 3 * conns.count) {
-                // Nothing ever connected: the target is unreachable; say so instead of spinning.
-                beginStopping()
-                return
-            }
-            if totals.tlsHandshakes == 0 && totals.errors.tls >= conns.count {
-                // Every connection failed its handshake and none ever succeeded: a wrong scheme or
-                // certificate will not fix itself; end the run with the reason.
-                beginStopping()
-                return
-            }
+        if lostRequest && paced { advanceSchedule(i) }
+        switch next {
+        case .proceed: proceed(i, now: now)
+        case .reconnect(let at):
+            if UnreachableTarget.isEvident(totals, connections: conns.count) { beginStopping(); return }
             if stopping || remainingBudget == 0 { retire(i); return }
-            conns[i].state = .backoff
-            let backoff = UInt64(Swift.min(conns[i].connectFailures, 50)) * 10_000_000
-            setTimer(i, at: now + backoff)
-            return
+            setTimer(i, at: at)
         }
-        conns[i].state = .closed
-        proceed(i, now: now)
     }
 
-    func closeSocket(_ i: Int) {
-        if conns[i].connectStartedAt != 0 { connectEnded(i, .abandoned, now: monotonicNanoseconds()) }
-        guard conns[i].fd >= 0 else { return }
-        conns[i].tls = nil
-        reactor.close(fd: conns[i].fd)
+    func closeSocket(_ i: Int, clean: Bool = false) {
+        guard conns[i].transport.isOpen else { return }
+        conns[i].transport.close(on: reactor, clean: clean)
         openSockets -= 1
-        conns[i].fd = -1
-        conns[i].interest = []
-        conns[i].reused = false
     }
 
     /// The connection is done. An established socket stays open until the run ends: closing
     /// thousands while others still send puts their FINs and the server's closes into the
     /// measured seconds (15,000 connections closing in a 3 s run's last second raised its p50
-    /// from 0.08 to 20-40 ms). A connect (or handshake) in flight is abandoned now: `closeSocket`
-    /// gives its slot to a queued connection.
+    /// from 0.08 to 20-40 ms). A connect (or handshake) in flight is abandoned now, giving its
+    /// slot to a queued connection.
     func retire(_ i: Int) {
-        guard conns[i].state != .retired else { return }
-        if conns[i].connectStartedAt != 0 { closeSocket(i) }
-        conns[i].state = .retired
-        conns[i].deadline = 0
+        guard let abandoned = conns[i].machine.retire() else { return }
+        if let abandoned {
+            closeSocket(i)
+            connectEnded(i, abandoned, now: clock.nanoseconds())
+        }
         active -= 1
         if active == 0 { finish() }
     }
 
     /// Retires every connection with no request in flight (the budget is spent or time is up).
     func retireAllIdle(except skip: Int = -1) {
-        for j in conns.indices where j != skip && !conns[j].retrying {
-            switch conns[j].state {
-            case .writing, .reading, .retired: continue
-            default: retire(j)
-            }
-        }
+        for j in conns.indices where j != skip && !conns[j].machine.hasRequestInFlight { retire(j) }
     }
 
     func beginStopping() {
@@ -385,7 +331,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     }
 
     func finish() {
-        endConnectPhase(now: monotonicNanoseconds())
+        endConnectPhase(now: clock.nanoseconds())
         publishInterval(final: true)
         for i in conns.indices {
             closeSocket(i)
@@ -398,4 +344,19 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func noteFirstError(_ text: @autoclosure () -> String) {
         if firstError == nil { firstError = text() }
     }
+}
+
+/// When failed connects say the target will not answer, so the run ends with the reason
+/// instead of spinning on reconnects.
+enum UnreachableTarget {
+    /// Nothing ever connected after this many failed connects per connection (at least
+    /// `minimumConnectFailures`); or every connection failed its handshake and none ever
+    /// succeeded (a wrong scheme or certificate will not fix itself).
+    static func isEvident(_ totals: LoadCounters, connections: Int) -> Bool {
+        if totals.connects == 0 && totals.errors.connect >= Swift.max(minimumConnectFailures, connectFailuresPerConnection * connections) { return true }
+        return totals.tlsHandshakes == 0 && totals.errors.tls >= connections
+    }
+
+    static let minimumConnectFailures = 10
+    static let connectFailuresPerConnection = 3
 }

@@ -8,7 +8,16 @@ public protocol OrchestratorClock: Sendable {
     func monotonicNs() -> UInt64
     /// Wall-clock milliseconds since the epoch.
     func wallMs() -> Int64
+    /// CPU seconds the calling thread has used (what merging costs the orchestrator).
+    func threadCPUSeconds() -> Double
 }
+
+extension OrchestratorClock {
+    public func threadCPUSeconds() -> Double { callingThreadCPUSeconds() }
+}
+
+/// Reactor's `threadCPUSeconds` (the protocol's method of the same name hides it inside the extension).
+private func callingThreadCPUSeconds() -> Double { threadCPUSeconds() }
 
 /// The machine's clocks.
 public struct SystemClock: OrchestratorClock {

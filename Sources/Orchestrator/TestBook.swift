@@ -2,7 +2,6 @@ import Foundation
 import Histogram
 import Logging
 import Messaging
-import Reactor
 import StampedeModel
 import StampedeWire
 
@@ -164,11 +163,11 @@ final class TestBook {
     /// One second of one driver: merged, and announced as soon as every live driver sent it.
     func add(_ m: IntervalMessage) {
         guard let run = tests[m.test_id] else { return }
-        let start = threadCPUSeconds()
+        let start = clock.threadCPUSeconds()
         do { try run.add(m) } catch {
             log.warning("interval skipped", metadata: ["driver_id": "\(m.driver_id)", "test_id": "\(m.test_id)", "error": "\(error)"])
         }
-        mergeCPUSeconds += threadCPUSeconds() - start
+        mergeCPUSeconds += clock.threadCPUSeconds() - start
         mergedHistograms += 1
         announceIntervals(run)
     }

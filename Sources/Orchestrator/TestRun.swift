@@ -1,6 +1,5 @@
 import Foundation
 import Histogram
-import Messaging
 import StampedeModel
 import StampedeWire
 
@@ -166,10 +165,8 @@ final class TestRun {
         for layout in [histogram.layout] + names.entries.map(\.latency.layout) where layout != .latency {
             throw HistogramError.layoutMismatch(.latency, layout)
         }
-        let c = LoadCounters(requests: m.requests, responses: m.responses, errors: m.errors, bytesRead: m.bytes_read,
-                             retriedStale: m.retried_stale ?? 0, statusCodes: m.status_codes ?? StatusCodeCounts())
         // In place: a copy would duplicate a whole histogram per message.
-        reported[share, default: (LoadCounters(), HDRHistogram(), [:])].counters += c
+        reported[share, default: (LoadCounters(), HDRHistogram(), [:])].counters += m.counters
         try reported[share, default: (LoadCounters(), HDRHistogram(), [:])].latency.add(histogram)
         try names.add(into: &reported[share, default: (LoadCounters(), HDRHistogram(), [:])].byName)
         try reportedLatency.add(histogram)
@@ -194,7 +191,7 @@ final class TestRun {
         // below copy the whole histogram.
         var s = intervals.removeValue(forKey: t) ?? MergedInterval()
         s.drivers.insert(m.driver_id)
-        s.counters = s.counters + c
+        s.counters = s.counters + m.counters
         try s.latency.add(histogram)
         try names.add(into: &s.byName)
         s.connections += m.connections ?? 0
@@ -261,9 +258,7 @@ final class TestRun {
         if finished {
             let used = finals.keys.sorted().map { finals[$0]! }
             for f in used {
-                counters = counters + LoadCounters(requests: f.requests, responses: f.responses, errors: f.errors,
-                                                   bytesRead: f.bytes_read, retriedStale: f.retried_stale ?? 0,
-                                                   statusCodes: f.status_codes ?? StatusCodeCounts())
+                counters += f.counters
                 try latency.add(try SparseCounts(base64: f.histogram))
                 try DecodedNames(f.by_name).add(into: &byName)
                 if let s = f.service_histogram { try service?.add(try SparseCounts(base64: s)) }
@@ -344,7 +339,7 @@ extension TestRun {
         var latency = HDRHistogram()
         var service = HDRHistogram()
         for f in used {
-            counters += LoadCounters(requests: f.requests, responses: f.responses, errors: f.errors, bytesRead: f.bytes_read)
+            counters += f.counters
             try latency.add(try SparseCounts(base64: f.histogram))
             if let s = f.service_histogram { try service.add(try SparseCounts(base64: s)) }
         }

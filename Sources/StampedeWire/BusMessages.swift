@@ -122,6 +122,12 @@ public struct IntervalMessage: Codable, Sendable, Equatable {
         self.errors = errors; bytes_read = bytesRead; self.histogram = histogram; self.part = part
         retried_stale = retriedStale > 0 ? retriedStale : nil
     }
+
+    /// The counters this message carries: the one way a message becomes `LoadCounters`.
+    public var counters: LoadCounters {
+        LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytes_read,
+                     retriedStale: retried_stale ?? 0, statusCodes: status_codes ?? StatusCodeCounts())
+    }
 }
 
 /// `metrics` topic, keyed by driver id: one driver's whole test, sent once at its end.
@@ -168,6 +174,12 @@ public struct FinalMessage: Codable, Sendable, Equatable {
         self.requests = requests; self.responses = responses; self.errors = errors; bytes_read = bytesRead
         self.histogram = histogram; service_histogram = serviceHistogram; first_error = firstError
         self.interrupted = interrupted
+    }
+
+    /// The counters this message carries: the one way a message becomes `LoadCounters`.
+    public var counters: LoadCounters {
+        LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytes_read,
+                     retriedStale: retried_stale ?? 0, statusCodes: status_codes ?? StatusCodeCounts())
     }
 }
 

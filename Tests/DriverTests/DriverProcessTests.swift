@@ -5,6 +5,7 @@ import StampedeModel
 import StampedeWire
 import Testing
 import TestSupport
+import BusTestSupport
 
 /// A broker, nginx, a watcher on `register` and `metrics`, and one driver process that has registered.
 struct RegisteredDriver {

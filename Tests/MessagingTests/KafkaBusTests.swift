@@ -4,6 +4,7 @@ import StampedeModel
 import StampedeWire
 import Testing
 import TestSupport
+import BusTestSupport
 
 let sampleMessages: [BusMessage] = {
     var errors = ErrorCounts()
