@@ -24,10 +24,8 @@ public struct TestConfig: Sendable {
     /// Requests per driver (count-based tests), nil for duration-based ones.
     public var requestsPerDriver: Int? { if case .requests(let n) = load.stop { return n } else { return nil } }
 
-    public static let knownFields: Set<String> = [
-        "test_id", "test_type", "test_message_delay", "message_count_per_driver", "target", "connections",
-        "duration_s", "rate", "method", "headers", "body", "timeout_ms", "drivers", "thresholds",
-        "requests", "order", "seed", "data", "stages", "start", "slo", "start_rate", "max_rate", "step_s", "driver_selector", "source_addrs"]
+    /// Every field a TestConfig may have (`TestConfigField`): anything else is refused by name.
+    public static let knownFields: Set<String> = Set(TestConfigField.allCases.map(\.rawValue))
 
     /// The REST field that carries a setting.
     public static func field(_ setting: LoadSetting) -> String {
@@ -48,113 +46,113 @@ public struct TestConfig: Sendable {
     /// Validates a TestConfig body.
     /// - Throws: `FieldError` naming the first field that is wrong (or "body" for broken JSON).
     public init(json bytes: [UInt8], generatedID: () -> String) throws(FieldError) {
-        guard let value = JSONValue.parse(bytes) else { throw FieldError("body", "not valid JSON") }
-        guard case .object(let object) = value else { throw FieldError("body", "must be a JSON object") }
+        guard let value = JSONValue.parse(bytes) else { throw FieldError(.body, "not valid JSON") }
+        guard case .object(let object) = value else { throw FieldError(.body, "must be a JSON object") }
         if let unknown = object.keys.sorted().first(where: { !Self.knownFields.contains($0) }) {
             throw FieldError(unknown, "unknown field (known: \(Self.knownFields.sorted().joined(separator: ", ")))")
         }
         let r = FieldReader(object: object)
         original = value
-        testID = try r.string("test_id") ?? generatedID()
+        testID = try r.string(.test_id) ?? generatedID()
         guard (1...64).contains(testID.count),
               testID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }), testID.first != "." else {
-            throw FieldError("test_id", "must be 1-64 characters of A-Z a-z 0-9 - _ . (not starting with .)")
+            throw FieldError(.test_id, "must be 1-64 characters of A-Z a-z 0-9 - _ . (not starting with .)")
         }
         func checked<T>(_ body: () throws(ConfigError) -> T) throws(FieldError) -> T {
             do { return try body() } catch { throw FieldError(Self.field(error), error.reason) }
         }
-        switch (try r.string("target"), object["requests"]) {
-        case (.some, .some): throw FieldError("requests", "give target or requests, not both")
-        case (nil, nil): throw FieldError("target", "is required (an http or https URL), or give requests (a list)")
+        switch (try r.string(.target), object[.requests]) {
+        case (.some, .some): throw FieldError(.requests, "give target or requests, not both")
+        case (nil, nil): throw FieldError(.target, "is required (an http or https URL), or give requests (a list)")
         case (.some(let targetText), nil):
             load = LoadSpec(target: try checked { () throws(ConfigError) in try LoadSpec.target(targetText) })
-            load.method = (try r.string("method") ?? "GET").uppercased()
+            load.method = (try r.string(.method) ?? "GET").uppercased()
             var headers: [(String, String)] = []
-            for (name, value) in (try r.object("headers") ?? [:]).sorted(by: { $0.key < $1.key }) {
-                guard case .string(let s) = value else { throw FieldError("headers", "value of '\(name)' must be a string") }
+            for (name, value) in (try r.object(.headers) ?? [:]).sorted(by: { $0.key < $1.key }) {
+                guard case .string(let s) = value else { throw FieldError(.headers, "value of '\(name)' must be a string") }
                 headers.append((name, s))
             }
             load.headers = headers
-            load.body = (try r.string("body")).map { Array($0.utf8) } ?? []
+            load.body = (try r.string(.body)).map { Array($0.utf8) } ?? []
         case (nil, .some(let list)):
-            for single in ["method", "headers", "body"] where object[single] != nil {
+            for single in [TestConfigField.method, .headers, .body] where object[single] != nil {
                 throw FieldError(single, "with requests, give \(single) in each request")
             }
             let requests = try RequestList.parse(list, field: "requests")
             load = try checked { () throws(ConfigError) in try LoadSpec(requests: requests) }
         }
         try Self.readWorkload(r, into: &load)
-        switch try r.string("test_type")?.uppercased() {
+        switch try r.string(.test_type)?.uppercased() {
         case nil, "AVALANCHE"?: load.mode = .avalanche
         case "TSUNAMI"?: load.mode = .tsunami
         case "SEARCH"?: load.mode = .tsunami
-        case let other?: throw FieldError("test_type", "must be AVALANCHE, TSUNAMI or SEARCH, got '\(other)'")
+        case let other?: throw FieldError(.test_type, "must be AVALANCHE, TSUNAMI or SEARCH, got '\(other)'")
         }
-        let isSearch = try r.string("test_type")?.uppercased() == "SEARCH"
+        let isSearch = try r.string(.test_type)?.uppercased() == "SEARCH"
         if isSearch {
             search = try Self.readSearch(r, object: object)
             // Each step is a tsunami part of step_s seconds at the step's rate.
             load.stop = .duration(search!.stepS)
             load.pacing = .rate(search!.firstRate)
-        } else if let stray = ["slo", "start_rate", "max_rate", "step_s"].first(where: { object[$0] != nil }) {
+        } else if let stray = [TestConfigField.slo, .start_rate, .max_rate, .step_s].first(where: { object[$0] != nil }) {
             throw FieldError(stray, "only applies to test_type SEARCH")
         }
-        let connections = try r.integer("connections")
+        let connections = try r.integer(.connections)
         load.connections = connections ?? LoadSpec.defaultConnections
         let stages = try Self.readStages(r)
-        let stops = ["message_count_per_driver", "duration_s", "stages"].filter { object[$0] != nil && object[$0] != .null }
+        let stops = [TestConfigField.message_count_per_driver, .duration_s, .stages].filter { object[$0] != nil && object[$0] != .null }
         guard isSearch || stops.count == 1 else {
-            throw FieldError(stops.count > 1 ? stops[1] : "message_count_per_driver",
+            throw FieldError(stops.count > 1 ? stops[1] : .message_count_per_driver,
                              "give exactly one of message_count_per_driver, duration_s and stages")
         }
-        if let n = try r.integer("message_count_per_driver") { load.stop = .requests(n) }
-        if let s = try r.number("duration_s") { load.stop = .duration(s) }
+        if let n = try r.integer(.message_count_per_driver) { load.stop = .requests(n) }
+        if let s = try r.number(.duration_s) { load.stop = .duration(s) }
         if let stages {
             load.stop = .stages(stages)
             if load.mode == .avalanche {
                 // Avalanche stages are connection counts: the highest one is the connections.
-                if connections != nil { throw FieldError("connections", "avalanche stages set the connections (their highest target): leave it out") }
+                if connections != nil { throw FieldError(.connections, "avalanche stages set the connections (their highest target): leave it out") }
                 load.connections = Swift.max(1, Int(stages.peak.rounded(.up)))
             }
         }
-        if stages == nil, object["start"] != nil { throw FieldError("start", "only applies with stages") }
+        if stages == nil, object[.start] != nil { throw FieldError(.start, "only applies with stages") }
         // The original system sends test_message_delay 0 with every test: 0 means "not paced".
-        let delay = try r.number("test_message_delay").flatMap { $0 == 0 ? nil : $0 }
-        if isSearch, let stray = (stops + (delay != nil ? ["test_message_delay"] : []) + (object["rate"] != nil ? ["rate"] : [])).first {
+        let delay = try r.number(.test_message_delay).flatMap { $0 == 0 ? nil : $0 }
+        if isSearch, let stray = (stops + (delay != nil ? [.test_message_delay] : []) + (object[.rate] != nil ? [.rate] : [])).first {
             throw FieldError(stray, "a search sets the load itself (steps of step_s seconds from start_rate): leave \(stray) out")
         }
-        switch (delay, try r.number("rate")) {
-        case (.some, .some): throw FieldError("rate", "give test_message_delay or rate, not both")
+        switch (delay, try r.number(.rate)) {
+        case (.some, .some): throw FieldError(.rate, "give test_message_delay or rate, not both")
         case (.some(let d), nil): load.pacing = .delayMs(d)
         case (nil, .some(let rate)): load.pacing = .rate(rate)
         case (nil, nil): if !isSearch { load.pacing = nil }
         }
-        load.timeoutMs = try r.integer("timeout_ms") ?? LoadSpec.defaultTimeoutMs
+        load.timeoutMs = try r.integer(.timeout_ms) ?? LoadSpec.defaultTimeoutMs
         // One seed for the whole test, so the report can give it and a rerun can repeat it.
         if load.seed == nil { load.seed = UInt64.random(in: 0...(1 << 53)) }
         let spec = load
         try checked { () throws(ConfigError) in try spec.validate() }
-        switch object["source_addrs"] {
+        switch object[.source_addrs] {
         case nil, .null?: break
         case .string(let text)?: load.sourceAddresses = try checked { () throws(ConfigError) in try SourceAddresses.parse(text) }
         case .array(let items)?:
             var list: [String] = []
             for item in items {
-                guard case .string(let s) = item else { throw FieldError("source_addrs", "entries must be strings (IP addresses)") }
+                guard case .string(let s) = item else { throw FieldError(.source_addrs, "entries must be strings (IP addresses)") }
                 list.append(s)
             }
             load.sourceAddresses = try checked { () throws(ConfigError) in try SourceAddresses.parse(list.joined(separator: ",")) }
-        case let other?: throw FieldError("source_addrs", "must be a range \"A-B\" or a list of addresses, not \(other.kind)")
+        case let other?: throw FieldError(.source_addrs, "must be a range \"A-B\" or a list of addresses, not \(other.kind)")
         }
-        for (key, value) in (try r.object("driver_selector") ?? [:]).sorted(by: { $0.key < $1.key }) {
-            guard case .string(let s) = value else { throw FieldError("driver_selector", "value of '\(key)' must be a string") }
+        for (key, value) in (try r.object(.driver_selector) ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard case .string(let s) = value else { throw FieldError(.driver_selector, "value of '\(key)' must be a string") }
             driverSelector[key] = s
         }
-        drivers = try r.integer("drivers")
-        if let drivers, !(1...10_000).contains(drivers) { throw FieldError("drivers", "must be in 1...10000, got \(drivers)") }
+        drivers = try r.integer(.drivers)
+        if let drivers, !(1...10_000).contains(drivers) { throw FieldError(.drivers, "must be in 1...10000, got \(drivers)") }
         var thresholds: [Threshold] = []
-        for (name, value) in (try r.object("thresholds") ?? [:]).sorted(by: { $0.key < $1.key }) {
-            guard case .number(let n) = value else { throw FieldError("thresholds", "'\(name)' must be a number") }
+        for (name, value) in (try r.object(.thresholds) ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard case .number(let n) = value else { throw FieldError(.thresholds, "'\(name)' must be a number") }
             thresholds.append(try checked { () throws(ConfigError) in try Threshold(parsing: "\(name)=\(n)") })
         }
         self.thresholds = thresholds
@@ -176,46 +174,48 @@ public struct TestConfig: Sendable {
 
     /// The TestConfig body that describes `load` (`--dry-run` prints it).
     public static func json(testID: String, load: LoadSpec, drivers: Int?, thresholds: [Threshold]) -> JSONValue {
-        var o: [String: JSONValue] = [
-            "test_id": .string(testID), "test_type": .string(load.mode.rawValue.uppercased()),
-            "connections": .number(Double(load.connections)), "timeout_ms": .number(Double(load.timeoutMs))]
+        var o: [String: JSONValue] = [:]
+        o[.test_id] = .string(testID)
+        o[.test_type] = .string(load.mode.rawValue.uppercased())
+        o[.connections] = .number(Double(load.connections))
+        o[.timeout_ms] = .number(Double(load.timeoutMs))
         if load.listForm {
-            o["requests"] = RequestList.json(load.requests)
+            o[.requests] = RequestList.json(load.requests)
         } else {
-            o["target"] = .string(load.target.description)
-            o["method"] = .string(load.method)
+            o[.target] = .string(load.target.description)
+            o[.method] = .string(load.method)
             if !load.headers.isEmpty {
-                o["headers"] = .object(Dictionary(load.headers.map { ($0.0, JSONValue.string($0.1)) }, uniquingKeysWith: { _, last in last }))
+                o[.headers] = .object(Dictionary(load.headers.map { ($0.0, JSONValue.string($0.1)) }, uniquingKeysWith: { _, last in last }))
             }
-            if !load.body.isEmpty { o["body"] = .string(String(decoding: load.body, as: UTF8.self)) }
+            if !load.body.isEmpty { o[.body] = .string(String(decoding: load.body, as: UTF8.self)) }
         }
-        if load.order != .random { o["order"] = .string(load.order.rawValue) }
-        if let seed = load.seed { o["seed"] = .number(Double(seed)) }
-        if let data = load.data { o["data"] = .object(["csv": .string(data.text)]) }
-        if !load.sourceAddresses.isEmpty { o["source_addrs"] = .array(load.sourceAddresses.map { .string($0) }) }
+        if load.order != .random { o[.order] = .string(load.order.rawValue) }
+        if let seed = load.seed { o[.seed] = .number(Double(seed)) }
+        if let data = load.data { o[.data] = .object(["csv": .string(data.text)]) }
+        if !load.sourceAddresses.isEmpty { o[.source_addrs] = .array(load.sourceAddresses.map { .string($0) }) }
         switch load.stop {
-        case .requests(let n): o["message_count_per_driver"] = .number(Double(n))
-        case .duration(let s): o["duration_s"] = .number(s)
+        case .requests(let n): o[.message_count_per_driver] = .number(Double(n))
+        case .duration(let s): o[.duration_s] = .number(s)
         case .stages(let profile):
-            o["stages"] = .array(profile.stages.map { .object(["duration_s": .number($0.duration_s), "target": .number($0.target)]) })
-            if profile.start != 0 { o["start"] = .number(profile.start) }
-            if load.mode == .avalanche { o["connections"] = nil }
+            o[.stages] = .array(profile.stages.map { .object(["duration_s": .number($0.duration_s), "target": .number($0.target)]) })
+            if profile.start != 0 { o[.start] = .number(profile.start) }
+            if load.mode == .avalanche { o[.connections] = nil }
         }
         switch load.pacing {
-        case .delayMs(let d): o["test_message_delay"] = .number(d)
-        case .rate(let r): o["rate"] = .number(r)
+        case .delayMs(let d): o[.test_message_delay] = .number(d)
+        case .rate(let r): o[.rate] = .number(r)
         case nil: break
         }
-        if let drivers { o["drivers"] = .number(Double(drivers)) }
+        if let drivers { o[.drivers] = .number(Double(drivers)) }
         if !thresholds.isEmpty {
-            o["thresholds"] = .object(Dictionary(thresholds.map { ($0.name.rawValue, JSONValue.number($0.value)) }, uniquingKeysWith: { _, b in b }))
+            o[.thresholds] = .object(Dictionary(thresholds.map { ($0.name.rawValue, JSONValue.number($0.value)) }, uniquingKeysWith: { _, b in b }))
         }
         return .object(o)
     }
 
     /// `order`, `seed` and `data`: the workload settings of either form.
     static func readWorkload(_ r: FieldReader, into load: inout LoadSpec) throws(FieldError) {
-        switch try r.string("order") {
+        switch try r.string(.order) {
         case nil: load.order = .random
         case let text?:
             guard let order = RequestOrder(rawValue: text.lowercased()) else {
@@ -223,11 +223,11 @@ public struct TestConfig: Sendable {
             }
             load.order = order
         }
-        if let seed = try r.integer("seed") {
+        if let seed = try r.integer(.seed) {
             guard seed >= 0 else { throw FieldError("seed", "must be a non-negative integer, got \(seed)") }
             load.seed = UInt64(seed)
         }
-        if let data = try r.object("data") {
+        if let data = try r.object(.data) {
             let d = FieldReader(object: data, path: "data")
             if let unknown = data.keys.sorted().first(where: { $0 != "csv" }) { throw FieldError(d.name(unknown), "unknown field (known: csv)") }
             guard let csv = try d.string("csv") else { throw FieldError(d.name("csv"), "is required (the CSV text, header line first)") }
@@ -238,13 +238,13 @@ public struct TestConfig: Sendable {
     /// `slo` (`{"p99_ms": 50, "error_rate": 0.01}`), `start_rate`, `max_rate`, `step_s`.
     static func readSearch(_ r: FieldReader, object: [String: JSONValue]) throws(FieldError) -> CapacitySearch {
         var slo: [Threshold] = []
-        for (name, value) in (try r.object("slo") ?? [:]).sorted(by: { $0.key < $1.key }) {
+        for (name, value) in (try r.object(.slo) ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard case .number(let n) = value else { throw FieldError("slo", "'\(name)' must be a number") }
             do { slo.append(try Threshold(parsing: "\(name)=\(n)")) } catch { throw FieldError("slo", error.reason) }
         }
-        let startRate = try r.number("start_rate") ?? CapacitySearch.defaultStartRate
-        let maxRate = try r.number("max_rate") ?? CapacitySearch.defaultMaxRate
-        let stepS = try r.number("step_s") ?? CapacitySearch.defaultStepS
+        let startRate = try r.number(.start_rate) ?? CapacitySearch.defaultStartRate
+        let maxRate = try r.number(.max_rate) ?? CapacitySearch.defaultMaxRate
+        let stepS = try r.number(.step_s) ?? CapacitySearch.defaultStepS
         do {
             return try CapacitySearch(slo: slo, startRate: startRate, maxRate: maxRate, stepS: stepS)
         } catch { throw FieldError(error.setting.rawValue, error.reason) }
@@ -252,7 +252,7 @@ public struct TestConfig: Sendable {
 
     /// `stages` (`[{"duration_s", "target"}]`) and `start`, errors naming the stage.
     static func readStages(_ r: FieldReader) throws(FieldError) -> StageProfile? {
-        guard let list = try r.array("stages") else { return nil }
+        guard let list = try r.array(.stages) else { return nil }
         var stages: [Stage] = []
         for (k, item) in list.enumerated() {
             guard case .object(let o) = item else { throw FieldError("stages[\(k)]", "must be an object {\"duration_s\", \"target\"}, not \(item.kind)") }
@@ -264,7 +264,7 @@ public struct TestConfig: Sendable {
             guard let t = try s.number("target") else { throw FieldError(s.name("target"), "is required (requests/s for tsunami, connections for avalanche)") }
             stages.append(Stage(durationS: d, target: t))
         }
-        return StageProfile(start: try r.number("start") ?? 0, stages: stages)
+        return StageProfile(start: try r.number(.start) ?? 0, stages: stages)
     }
 
     /// One driver's share: connections and count per driver as given, the total rate split evenly
@@ -274,5 +274,33 @@ public struct TestConfig: Sendable {
         if case .rate(let r) = share.pacing { share.pacing = .rate(r / Double(driverCount)) }
         if load.mode == .tsunami, case .stages(let profile) = share.stop { share.stop = .stages(profile.scaled(1 / Double(driverCount))) }
         return TestSpec(share)
+    }
+}
+
+/// Every TestConfig field (docs/rest-api.md): the one list that the unknown-field check, the
+/// reads and `TestConfig.json` use, so a field cannot be read without being known or written
+/// under another spelling.
+public enum TestConfigField: String, CaseIterable, Sendable {
+    case test_id, test_type, test_message_delay, message_count_per_driver, target, connections, duration_s, rate,
+         method, headers, body, timeout_ms, drivers, thresholds, requests, order, seed, data, stages, start,
+         slo, start_rate, max_rate, step_s, driver_selector, source_addrs
+}
+
+extension FieldReader {
+    func string(_ field: TestConfigField) throws(FieldError) -> String? { try string(field.rawValue) }
+    func number(_ field: TestConfigField) throws(FieldError) -> Double? { try number(field.rawValue) }
+    func integer(_ field: TestConfigField) throws(FieldError) -> Int? { try integer(field.rawValue) }
+    func object(_ field: TestConfigField) throws(FieldError) -> [String: JSONValue]? { try object(field.rawValue) }
+    func array(_ field: TestConfigField) throws(FieldError) -> [JSONValue]? { try array(field.rawValue) }
+}
+
+extension FieldError {
+    init(_ field: TestConfigField, _ reason: String) { self.init(field.rawValue, reason) }
+}
+
+extension Dictionary where Key == String, Value == JSONValue {
+    subscript(field: TestConfigField) -> JSONValue? {
+        get { self[field.rawValue] }
+        set { self[field.rawValue] = newValue }
     }
 }
