@@ -42,7 +42,7 @@ test: setup oracle compose-check dist
 ## WebSocket parsers, histogram recording and layout, the model's validator, the test book and
 ## test runs over the in-memory bus. No server, broker or browser; about a minute after a build.
 FAST_TESTS := ConnectionStateMachineTests|HTTP1Tests|WebSocketTests|StampedeModelTests|HistogramTests\.(RecordingTests|LayoutTests|ConcurrencyTests)|OrchestratorTests\.(TestBookTests|TestRunTests)
-test-fast: setup
+test-fast: setup oracle
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter '$(FAST_TESTS)'
 

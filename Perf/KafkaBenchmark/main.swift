@@ -40,7 +40,7 @@ defer { broker.terminate(); broker.waitUntilExit() }
 // The broker takes a moment to listen; topic creation retries until it does (bounded).
 var bus: KafkaBus?
 for _ in 0..<50 where bus == nil {
-    bus = try? KafkaBus(brokers: "127.0.0.1:\(port)", topics: TopicNames(prefix: "bench."))
+    bus = try? KafkaBus(brokers: "127.0.0.1:\(port)", topics: TopicNames.stampede(prefix: "bench."))
     if bus == nil { usleep(200_000) }
 }
 guard let bus else { FileHandle.standardError.write(Data("kafka-bench: broker did not start\n".utf8)); exit(1) }

@@ -20,9 +20,10 @@ extension Worker {
     }
 
     /// Makes the chosen request's bytes ready in `outgoing`: the encoded message, or the
-    /// connection's buffer with the templates rendered.
+    /// connection's buffer with the templates rendered. Returns whether the request is
+    /// idempotent (read here, where the program is at hand: one look-up per request).
     @inline(__always)
-    func prepareRequest(_ i: Int) {
+    func prepareRequest(_ i: Int) -> Bool {
         conns[i].current = conns[i].next ?? conns[i].current
         conns[i].next = nil
         let program = workload.programs[conns[i].current]
@@ -34,8 +35,9 @@ extension Worker {
             program.render(into: &conns[i].render, scratch: &scratch, values: values, random: &random)
             conns[i].outgoing = conns[i].render.bytes
         }
-        resetParser(i)
+        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody)
         if workload.tracksNames { nameInterval[program.nameIndex].counters.requests += 1 }
+        return program.idempotent
     }
 
     /// Ready to read the response to the connection's current request.

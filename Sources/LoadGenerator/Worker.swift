@@ -189,9 +189,9 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         intervalCounters.requests += 1
         conns[i].intendedAt = paced ? conns[i].nextSend : now
         conns[i].sentAt = now
-        prepareRequest(i)
+        let idempotent = prepareRequest(i)
         if remainingBudget == 0 { retireAllIdle(except: i) }
-        conns[i].machine.requestStarted(now: now, retryable: workload.programs[conns[i].current].idempotent && conns[i].transport.reused)
+        conns[i].machine.requestStarted(now: now, retryable: idempotent && conns[i].transport.reused)
         conns[i].written = 0
         writeRequest(i, now: now)
     }

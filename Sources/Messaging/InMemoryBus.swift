@@ -14,7 +14,7 @@ public final class InMemoryBus: Bus {
         var subscribers: [ObjectIdentifier: (topics: Set<Topic>, fd: Int32)] = [:]
     }
 
-    public init(topics: TopicNames = TopicNames()) { self.topics = topics }
+    public init(topics: TopicNames) { self.topics = topics }
 
     func append(_ topic: Topic, key: String?, payload: [UInt8]) {
         let fds: [Int32] = state.withLock { s in

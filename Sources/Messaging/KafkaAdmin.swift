@@ -20,7 +20,7 @@ enum KafkaAdmin {
         var error = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
         defer { for t in newTopics { rd_kafka_NewTopic_destroy(t) } }
-        for topic in Topic.allCases {
+        for topic in names.topics {
             guard let t = rd_kafka_NewTopic_new(names.name(topic), names.partitionCount(topic), 1, &error, error.count) else {
                 throw .client(error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
             }
@@ -70,7 +70,7 @@ enum KafkaAdmin {
     /// it; nil as a whole when the broker cannot be asked. Ids tell a re-created topic (a new log)
     /// from the one we were reading.
     static func topicIDs(_ rk: OpaquePointer, names: TopicNames, timeoutMs: Int) -> [String: String?]? {
-        let wanted = Topic.allCases.map(names.name)
+        let wanted = names.topics.map(names.name)
         let cStrings = wanted.map { strdup($0) }
         defer { cStrings.forEach { free($0) } }
         let collection = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer {

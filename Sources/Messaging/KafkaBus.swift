@@ -11,14 +11,14 @@ public final class KafkaBus: Bus {
     ///     empty storage): see `KafkaTopicKeeper`. What it does is logged.
     ///   - onTopicRepair: also hears each of those log lines (tests watch the repairs).
     /// - Throws: `BusError` when the brokers cannot be reached or refuse to create the topics.
-    public convenience init(brokers: String, topics: TopicNames = TopicNames(), createTopics: Bool = true,
+    public convenience init(brokers: String, topics: TopicNames, createTopics: Bool = true,
                             keepTopics: Bool = false, onTopicRepair: (@Sendable (String) -> Void)? = nil) throws(BusError) {
         try self.init(connection: KafkaConnection(servers: brokers), topics: topics, createTopics: createTopics,
                       keepTopics: keepTopics, onTopicRepair: onTopicRepair)
     }
 
     /// - Parameter connection: the brokers and the librdkafka properties of every client.
-    public init(connection brokers: KafkaConnection, topics: TopicNames = TopicNames(), createTopics: Bool = true,
+    public init(connection brokers: KafkaConnection, topics: TopicNames, createTopics: Bool = true,
                 keepTopics: Bool = false, onTopicRepair: (@Sendable (String) -> Void)? = nil) throws(BusError) {
         try brokers.validate()
         self.brokers = brokers

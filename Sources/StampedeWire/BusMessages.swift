@@ -7,6 +7,11 @@ import StampedeModel
 /// Message schema version. A message with a higher `v` is skipped (logged), never misread.
 public let busMessageVersion = 1
 
+/// The `type` of each message on the bus, spelled as on the wire (docs/kafka.md).
+public enum BusMessageKind: String, Codable, Sendable {
+    case register, heartbeat, test_config, trigger, stop, interval, final
+}
+
 /// What a driver is doing, as heartbeats and the orchestrator's registry say it.
 public enum DriverState: String, Codable, Sendable {
     case idle, busy, leaving, failed
@@ -14,7 +19,7 @@ public enum DriverState: String, Codable, Sendable {
 
 /// `register` topic: a driver announces itself on start.
 public struct RegisterMessage: Codable, Sendable, Equatable {
-    public var type = "register"
+    public private(set) var type = BusMessageKind.register
     public var v = busMessageVersion
     public var driver_id: String
     public var host: String
@@ -31,7 +36,7 @@ public struct RegisterMessage: Codable, Sendable, Equatable {
 
 /// `heartbeat` topic: every second from every driver.
 public struct HeartbeatMessage: Codable, Sendable, Equatable {
-    public var type = "heartbeat"
+    public private(set) var type = BusMessageKind.heartbeat
     public var v = busMessageVersion
     public var driver_id: String
     public var state: DriverState
@@ -48,7 +53,7 @@ public struct HeartbeatMessage: Codable, Sendable, Equatable {
 
 /// `test_config` topic: a test for the listed drivers (nil: every driver that receives it).
 public struct TestConfigMessage: Codable, Sendable, Equatable {
-    public var type = "test_config"
+    public private(set) var type = BusMessageKind.test_config
     public var v = busMessageVersion
     public var test_id: String
     public var driver_ids: [String]?
@@ -64,7 +69,7 @@ public struct TestConfigMessage: Codable, Sendable, Equatable {
 
 /// `trigger` topic: start a configured test at `start_at_ms` (wall clock), so drivers begin together.
 public struct TriggerMessage: Codable, Sendable, Equatable {
-    public var type = "trigger"
+    public private(set) var type = BusMessageKind.trigger
     public var v = busMessageVersion
     public var test_id: String
     public var driver_ids: [String]?
@@ -79,7 +84,7 @@ public struct TriggerMessage: Codable, Sendable, Equatable {
 
 /// `trigger` topic: stop a running test now (requests in flight finish).
 public struct StopMessage: Codable, Sendable, Equatable {
-    public var type = "stop"
+    public private(set) var type = BusMessageKind.stop
     public var v = busMessageVersion
     public var test_id: String
 
@@ -88,7 +93,7 @@ public struct StopMessage: Codable, Sendable, Equatable {
 
 /// `metrics` topic, keyed by driver id: one second of one driver's test.
 public struct IntervalMessage: Codable, Sendable, Equatable {
-    public var type = "interval"
+    public private(set) var type = BusMessageKind.interval
     public var v = busMessageVersion
     public var driver_id: String
     public var test_id: String
@@ -132,7 +137,7 @@ public struct IntervalMessage: Codable, Sendable, Equatable {
 
 /// `metrics` topic, keyed by driver id: one driver's whole test, sent once at its end.
 public struct FinalMessage: Codable, Sendable, Equatable {
-    public var type = "final"
+    public private(set) var type = BusMessageKind.final
     public var v = busMessageVersion
     public var driver_id: String
     public var test_id: String
@@ -239,6 +244,19 @@ public enum BusMessage: Sendable, Equatable {
         let v: Int
     }
 
+    /// The kind of message this is (its `type` on the wire).
+    public var kind: BusMessageKind {
+        switch self {
+        case .register: return .register
+        case .heartbeat: return .heartbeat
+        case .testConfig: return .test_config
+        case .trigger: return .trigger
+        case .stop: return .stop
+        case .interval: return .interval
+        case .final: return .final
+        }
+    }
+
     /// Decodes a record, or says why it cannot be used.
     public static func decode(_ record: BusRecord) -> Result<BusMessage, MessageError> {
         let data = Data(record.payload)
@@ -250,15 +268,15 @@ public enum BusMessage: Sendable, Equatable {
             return .failure(.newerVersion(record, v: envelope.v))
         }
         do {
-            switch envelope.type {
-            case "register": return .success(.register(try decoder.decode(RegisterMessage.self, from: data)))
-            case "heartbeat": return .success(.heartbeat(try decoder.decode(HeartbeatMessage.self, from: data)))
-            case "test_config": return .success(.testConfig(try decoder.decode(TestConfigMessage.self, from: data)))
-            case "trigger": return .success(.trigger(try decoder.decode(TriggerMessage.self, from: data)))
-            case "stop": return .success(.stop(try decoder.decode(StopMessage.self, from: data)))
-            case "interval": return .success(.interval(try decoder.decode(IntervalMessage.self, from: data)))
-            case "final": return .success(.final(try decoder.decode(FinalMessage.self, from: data)))
-            default: return .failure(.unknownType(record, type: envelope.type))
+            guard let kind = BusMessageKind(rawValue: envelope.type) else { return .failure(.unknownType(record, type: envelope.type)) }
+            switch kind {
+            case .register: return .success(.register(try decoder.decode(RegisterMessage.self, from: data)))
+            case .heartbeat: return .success(.heartbeat(try decoder.decode(HeartbeatMessage.self, from: data)))
+            case .test_config: return .success(.testConfig(try decoder.decode(TestConfigMessage.self, from: data)))
+            case .trigger: return .success(.trigger(try decoder.decode(TriggerMessage.self, from: data)))
+            case .stop: return .success(.stop(try decoder.decode(StopMessage.self, from: data)))
+            case .interval: return .success(.interval(try decoder.decode(IntervalMessage.self, from: data)))
+            case .final: return .success(.final(try decoder.decode(FinalMessage.self, from: data)))
             }
         } catch {
             return .failure(.malformed(record, reason: "\(envelope.type): \(error)"))

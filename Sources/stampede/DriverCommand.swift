@@ -75,7 +75,7 @@ struct DriverCommand: ParsableCommand {
         KafkaOptions.logConnection(connection, Logger(label: "stampede.driver"))
         let bus: KafkaBus
         do {
-            bus = try KafkaBus(connection: connection, topics: TopicNames(prefix: topicPrefix), keepTopics: true)
+            bus = try KafkaBus(connection: connection, topics: TopicNames.stampede(prefix: topicPrefix), keepTopics: true)
         } catch {
             printError("stampede driver: cannot use the brokers at \(brokers): \(error)")
             throw ExitCode(1)

@@ -123,7 +123,7 @@ struct OrchestratorCommand: ParsableCommand {
         KafkaOptions.logConnection(connection, Logger(label: "stampede.orchestrator"))
         let orchestrator: Orchestrator
         do {
-            let bus = try KafkaBus(connection: connection, topics: TopicNames(prefix: topicPrefix), keepTopics: true)
+            let bus = try KafkaBus(connection: connection, topics: TopicNames.stampede(prefix: topicPrefix), keepTopics: true)
             orchestrator = try Orchestrator(options: options, bus: bus)
         } catch {
             printError("stampede orchestrator: \(error)")

@@ -78,7 +78,7 @@ struct RunCommand: ParsableCommand {
         options.port = port
         options.reportsDirectory = reportsDir
         options.startDelayMs = 200
-        let bus = InMemoryBus()
+        let bus = InMemoryBus(topics: .stampede())
         let orchestrator: Orchestrator
         do { orchestrator = try Orchestrator(options: options, bus: bus) } catch {
             printError("stampede run: \(error)")

@@ -19,7 +19,7 @@ struct RegisteredDriver {
         broker = try TansuBroker()
         nginx = try Nginx()
         let prefix = uniqueTopicPrefix()
-        bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: prefix))
+        bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames.stampede(prefix: prefix))
         watcher = try bus.subscribe([.register, .metrics], from: .end)
         driver = try DriverProcess(brokers: broker.brokers, id: id, prefix: prefix)
         _ = try collect(watcher, seconds: 20) { $0.contains { if case .register = $0 { return true } else { return false } } }
@@ -36,7 +36,7 @@ struct RegisteredDriver {
     @Test func registersHeartbeatsEverySecondAndSaysWhenItLeaves() throws {
         let broker = try TansuBroker()
         let prefix = uniqueTopicPrefix()
-        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: prefix))
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames.stampede(prefix: prefix))
         let watcher = try bus.subscribe([.register, .heartbeat], from: .end)
         let driver = try DriverProcess(brokers: broker.brokers, id: "d-beat", prefix: prefix)
         var arrivals: [(Date, HeartbeatMessage)] = []

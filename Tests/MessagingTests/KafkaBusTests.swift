@@ -29,8 +29,8 @@ let sampleMessages: [BusMessage] = {
 @Suite(.serialized) struct KafkaBusTests {
     @Test func everyMessageTypeRoundTrips() throws {
         let broker = try TansuBroker()
-        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()))
-        let subscription = try bus.subscribe(Topic.allCases, from: .end)
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames.stampede(prefix: uniqueTopicPrefix()))
+        let subscription = try bus.subscribe(Topic.stampede, from: .end)
         let publisher = try bus.makePublisher()
         for m in sampleMessages { try publisher.publish(m) }
         #expect(publisher.flush(timeoutMs: 10_000))
@@ -42,7 +42,7 @@ let sampleMessages: [BusMessage] = {
 
     @Test func tenThousandMetricsFromFourProducersArriveCompleteAndInOrder() throws {
         let broker = try TansuBroker()
-        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()))
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames.stampede(prefix: uniqueTopicPrefix()))
         let subscription = try bus.subscribe([.metrics], from: .end)
         let publishers = try (0..<4).map { _ in try bus.makePublisher() }
         let histogram = String(repeating: "A", count: 600)  // a metrics-sized payload (~1 KB)
@@ -69,7 +69,7 @@ let sampleMessages: [BusMessage] = {
 
     @Test func aPausedBrokerLosesAndDuplicatesNothingAndNeverBlocksTheProducer() throws {
         let broker = try TansuBroker()
-        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()))
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames.stampede(prefix: uniqueTopicPrefix()))
         let subscription = try bus.subscribe([.metrics], from: .end)
         let publisher = try bus.makePublisher()
         var slowest = 0.0
@@ -103,7 +103,7 @@ let sampleMessages: [BusMessage] = {
     @Test func aBrokerRestartedEmptyIsFollowedAndNothingSentSinceIsLost() throws {
         let broker = try TansuBroker()
         let repairs = LogLines()
-        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()),
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames.stampede(prefix: uniqueTopicPrefix()),
                                keepTopics: true, onTopicRepair: { repairs.append($0) })
         let subscription = try bus.subscribe([.metrics], from: .end)
         let publisher = try bus.makePublisher()
@@ -141,7 +141,7 @@ let sampleMessages: [BusMessage] = {
 
     @Test func malformedMessagesAreSkippedAndTheConsumerGoesOn() throws {
         let broker = try TansuBroker()
-        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames(prefix: uniqueTopicPrefix()))
+        let bus = try KafkaBus(brokers: broker.brokers, topics: TopicNames.stampede(prefix: uniqueTopicPrefix()))
         let subscription = try bus.subscribe([.heartbeat], from: .end)
         let publisher = try bus.makePublisher()
         try publisher.publish(.heartbeat, key: "x", payload: Array("not json".utf8))
@@ -160,10 +160,10 @@ let sampleMessages: [BusMessage] = {
 
 @Suite struct InMemoryBusTests {
     @Test func sameSemanticsWithoutABroker() throws {
-        let bus = InMemoryBus()
+        let bus = InMemoryBus(topics: .stampede())
         let publisher = try bus.makePublisher()
         try publisher.publish(sampleMessages[0])  // before anyone subscribed
-        let fromEnd = try bus.subscribe(Topic.allCases, from: .end)
+        let fromEnd = try bus.subscribe(Topic.stampede, from: .end)
         let fromStart = try bus.subscribe([.register], from: .beginning)
         for m in sampleMessages { try publisher.publish(m) }
         #expect(try collect(fromEnd, count: sampleMessages.count, seconds: 1) == sampleMessages)

@@ -26,7 +26,7 @@ final class ManualClock: OrchestratorClock {
 /// directory: typed errors, what it sends to drivers, what it announces, what it writes.
 @Suite struct TestBookTests {
     let clock = ManualClock()
-    let bus = InMemoryBus()
+    let bus = InMemoryBus(topics: .stampede())
     let reports = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-book-\(UUID().uuidString)")
     let book: TestBook
     let sent: BusSubscription
