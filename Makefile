@@ -38,10 +38,11 @@ test: setup oracle compose-check dist
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 
-## test-fast: the in-memory tier: the connection state machine (manual clock), the HTTP/1.1 and
+## test-fast: the in-memory tier: the connection state machine (manual clock), sessions' cookie
+## jar, captures and think time, the HTTP/1.1 and
 ## WebSocket parsers, histogram recording and layout, the model's validator, the test book and
 ## test runs over the in-memory bus. No server, broker or browser; about a minute after a build.
-FAST_TESTS := ConnectionStateMachineTests|HTTP1Tests|WebSocketTests|StampedeModelTests|HistogramTests\.(RecordingTests|LayoutTests|ConcurrencyTests)|OrchestratorTests\.(TestBookTests|TestRunTests)
+FAST_TESTS := ConnectionStateMachineTests|SessionsTests|HTTP1Tests|WebSocketTests|StampedeModelTests|HistogramTests\.(RecordingTests|LayoutTests|ConcurrencyTests)|OrchestratorTests\.(TestBookTests|TestRunTests)
 test-fast: setup oracle
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter '$(FAST_TESTS)'

@@ -26,9 +26,9 @@ let package = Package(
 
         // The model: load spec and its one validator, counters, reports, thresholds. Plain data;
         // HTTP1 only for parsing URLs and checking headers as the encoder will.
-        .target(name: "StampedeModel", dependencies: ["Histogram", "HTTP1"]),
+        .target(name: "StampedeModel", dependencies: ["Histogram", "HTTP1", "Sessions"]),
         // The wire: bus messages, TestConfig as posted, WebSocket events (JSON shapes of the model).
-        .target(name: "StampedeWire", dependencies: ["StampedeModel", "Messaging", "HTTP1", "Histogram", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "StampedeWire", dependencies: ["StampedeModel", "Messaging", "HTTP1", "Histogram", "Sessions", .product(name: "Logging", package: "swift-log")]),
 
         // Engine modules.
         .target(name: "Histogram", dependencies: ["CZlib"]),
@@ -44,7 +44,9 @@ let package = Package(
         // The one place wire types meet the engine.
         .target(name: "Driver", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "LoadGenerator", "Histogram", "Reactor",
                                               .product(name: "Logging", package: "swift-log")]),
-        .target(name: "LoadGenerator", dependencies: ["Reactor", "HTTP1", "TLS", "Histogram", "StampedeModel"]),
+        // A user's session: cookie jar (RFC 6265), captures, think time. Plain logic, no I/O.
+        .target(name: "Sessions", dependencies: ["CZlib"]),
+        .target(name: "LoadGenerator", dependencies: ["Reactor", "HTTP1", "TLS", "Histogram", "StampedeModel", "Sessions"]),
         // A test's self-contained HTML report, rendered from its report and latency.hlog.
         .target(name: "ReportPage", dependencies: ["Histogram", "StampedeModel"]),
 
@@ -81,6 +83,7 @@ let package = Package(
         .testTarget(name: "DriverTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "Histogram", "TestSupport", "BusTestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "TestSupport", "BusTestSupport"]),
         // In memory: the connection's state machine with a manual clock (no sockets, no Kafka).
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions"]),
         .testTarget(name: "ConnectionStateMachineTests", dependencies: ["LoadGenerator", "Reactor"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "Reactor", "StampedeModel", "TestSupport"]),
         .testTarget(name: "StampedeModelTests", dependencies: ["StampedeModel", "StampedeWire", "TestSupport"]),

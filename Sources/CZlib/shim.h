@@ -9,4 +9,8 @@ static inline int stampede_deflateInit(z_streamp strm, int level) {
 static inline int stampede_inflateInit(z_streamp strm) {
     return inflateInit(strm);
 }
+// windowBits 15 + 32: a gzip or zlib stream, told apart by its header (a Content-Encoding body).
+static inline int stampede_inflateInitAuto(z_streamp strm) {
+    return inflateInit2(strm, 15 + 32);
+}
 #endif

@@ -228,6 +228,7 @@ public final class DriverAgent: @unchecked Sendable {
                                               histogram: interval.latency.encodeBase64(), part: part,
                                               retriedStale: interval.counters.retriedStale)
                 message.status_codes = interval.counters.statusCodes
+                message.cookies_dropped = interval.counters.cookiesDropped > 0 ? interval.counters.cookiesDropped : nil
                 message.by_name = NameShare.byName(interval.byName)
                 message.connections = interval.connections
                 message.target_rate = interval.targetRate
@@ -249,6 +250,7 @@ public final class DriverAgent: @unchecked Sendable {
             }
             final.retried_stale = result.counters.retriedStale > 0 ? result.counters.retriedStale : nil
             final.status_codes = result.counters.statusCodes
+            final.cookies_dropped = result.counters.cookiesDropped > 0 ? result.counters.cookiesDropped : nil
             final.by_name = NameShare.byName(result.byName)
             final.sockets = result.sockets
             final.busiest = (result.busiest * 1000).rounded() / 1000

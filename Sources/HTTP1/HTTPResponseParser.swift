@@ -18,6 +18,8 @@ public struct HTTPResponseParser: Sendable {
     public let maxHeaderBytes: Int
     /// Runs over the body bytes as they are skipped (`expect_body`); nil: bodies are not looked at.
     public private(set) var bodyScanner: SubstringScanner?
+    /// Keeps the values of named headers (`Set-Cookie`, captures); nil: every header is skipped.
+    public private(set) var recorder: HeaderRecorder?
     /// Whether the body contained the scanner's bytes (true when there is no scanner).
     public var bodyMatched: Bool { bodyScanner?.found ?? true }
 
@@ -41,10 +43,12 @@ public struct HTTPResponseParser: Sendable {
 
     /// Prepares for the response to a new request. `bodiless` is true for HEAD requests;
     /// `bodyScanner` looks for a substring in the body.
-    public mutating func reset(bodiless: Bool = false, bodyScanner: SubstringScanner? = nil) {
+    public mutating func reset(bodiless: Bool = false, bodyScanner: SubstringScanner? = nil, recorder: HeaderRecorder? = nil) {
         self = HTTPResponseParser(maxHeaderBytes: maxHeaderBytes)
         self.bodiless = bodiless
         self.bodyScanner = bodyScanner
+        self.recorder = recorder
+        recorder?.reset()
     }
 
     private enum State: UInt8 {
@@ -57,7 +61,7 @@ public struct HTTPResponseParser: Sendable {
         case done, failed
     }
 
-    private enum Header { case other, contentLength, transferEncoding, connection }
+    private enum Header: Equatable { case other, contentLength, transferEncoding, connection, recorded(Int) }
 
     // Header names we act on, lowercase; a bit each in `candidates`.
     private static let names: (StaticString, StaticString, StaticString) = ("content-length", "transfer-encoding", "connection")
@@ -74,6 +78,7 @@ public struct HTTPResponseParser: Sendable {
             case .bodyIdentity, .chunkData:
                 let take = Int(Swift.min(remaining, Int64(n - i)))
                 if bodyScanner != nil { bodyScanner!.scan(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + take)])) }
+                if let recorder, recorder.bodyLimit > 0 { recorder.appendBody(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + take)])) }
                 remaining -= Int64(take)
                 i += take
                 if remaining == 0 {
@@ -83,6 +88,7 @@ public struct HTTPResponseParser: Sendable {
                 continue
             case .bodyUntilClose:
                 if bodyScanner != nil { bodyScanner!.scan(UnsafeRawBufferPointer(rebasing: bytes[i..<n])) }
+                if let recorder, recorder.bodyLimit > 0 { recorder.appendBody(UnsafeRawBufferPointer(rebasing: bytes[i..<n])) }
                 return (n, .needMore)
             case .statusH where n - i >= 13:
                 // Whole status-line prefix at hand ("HTTP/1.1 200 "): check it in one go.
@@ -98,7 +104,9 @@ public struct HTTPResponseParser: Sendable {
                 if j > i && j < n && bytes[j] == UInt8(ascii: ":") {
                     headerBytes += j + 1 - i
                     if headerBytes > maxHeaderBytes { return (j + 1, fail(.headersTooLarge(limit: maxHeaderBytes))) }
-                    if let error = beginValue(Self.classify(bytes, from: i, to: j)) { return (j + 1, error) }
+                    var which = Self.classify(bytes, from: i, to: j)
+                    if which == .other, let recorder, let k = recorder.match(bytes, from: i, to: j) { which = .recorded(k) }
+                    if let error = beginValue(which) { return (j + 1, error) }
                     i = j + 1
                     continue
                 }
@@ -134,23 +142,6 @@ public struct HTTPResponseParser: Sendable {
             if let outcome = step(b) { return (i, outcome) }
         }
         return (n, .needMore)
-    }
-
-    /// How many bytes from `start` are >= 0x20 (no control characters).
-    @inline(__always)
-    private static func ordinaryBytes(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
-        let n = bytes.count
-        var j = start
-        if let base = bytes.baseAddress {
-            let space = SIMD16<UInt8>(repeating: 32)
-            while j + 16 <= n {
-                let block = base.loadUnaligned(fromByteOffset: j, as: SIMD16<UInt8>.self)
-                if any(block .< space) { break }
-                j += 16
-            }
-        }
-        while j < n && bytes[j] >= 32 { j += 1 }
-        return j - start
     }
 
     /// The peer closed the connection: completes a read-until-close body, otherwise an error
@@ -214,6 +205,7 @@ public struct HTTPResponseParser: Sendable {
                 if candidates & 1 != 0 && nameLength == Self.lengths.0 { which = .contentLength }
                 else if candidates & 2 != 0 && nameLength == Self.lengths.1 { which = .transferEncoding }
                 else if candidates & 4 != 0 && nameLength == Self.lengths.2 { which = .connection }
+                if let recorder, let k = recorder.matchAccumulatedName(), which == .other { which = .recorded(k) }
                 return beginValue(which)
             }
             guard HTTPBytes.isToken(b) else { return fail(.invalidHeader) }
@@ -273,6 +265,7 @@ public struct HTTPResponseParser: Sendable {
         switch which {
         case .transferEncoding: tokenMatch.chunked = 0; chunked = false
         case .connection: tokenMatch.close = 0; tokenMatch.keepAlive = 0
+        case .recorded(let k): recorder?.begin(k)
         case .contentLength:
             if contentLength >= 0 { return fail(.invalidContentLength) }  // repeated: ambiguous framing
             contentLength = -2  // digits pending
@@ -320,6 +313,7 @@ public struct HTTPResponseParser: Sendable {
         if candidates & 2 != 0 && (pos >= Self.lengths.1 || Self.names.1.utf8Start[pos] != c) { candidates &= ~2 }
         if candidates & 4 != 0 && (pos >= Self.lengths.2 || Self.names.2.utf8Start[pos] != c) { candidates &= ~4 }
         nameLength += 1
+        recorder?.nameBytes.append(c)
         return nil
     }
 
@@ -334,6 +328,7 @@ public struct HTTPResponseParser: Sendable {
     private mutating func valueByte(_ b: UInt8) -> Outcome? {
         switch header {
         case .other: break
+        case .recorded: recorder?.append(b)
         case .contentLength:
             guard HTTPBytes.isDigit(b) else { return fail(.invalidContentLength) }
             let current = contentLength < 0 ? 0 : contentLength
@@ -355,6 +350,7 @@ public struct HTTPResponseParser: Sendable {
         switch header {
         case .contentLength: if contentLength < 0 { return fail(.invalidContentLength) }
         case .transferEncoding: chunked = tokenMatch.chunked == 7  // chunked must be the last coding
+        case .recorded: recorder?.end()
         default: break
         }
         header = .other
@@ -364,11 +360,13 @@ public struct HTTPResponseParser: Sendable {
     private mutating func headersEnded() -> Outcome? {
         if status < 200 && status != 101 {
             // Interim response (100 Continue, 103 Early Hints): the real one follows.
-            let keep = (bodiless, maxHeaderBytes, headerBytes, bodyScanner)
+            let keep = (bodiless, maxHeaderBytes, headerBytes, bodyScanner, recorder)
             self = HTTPResponseParser(maxHeaderBytes: keep.1)
             bodiless = keep.0
             headerBytes = keep.2
             bodyScanner = keep.3
+            recorder = keep.4
+            recorder?.reset()
             return nil
         }
         if bodiless || status == 204 || status == 304 || status == 101 { return finish() }

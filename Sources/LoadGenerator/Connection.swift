@@ -1,4 +1,5 @@
 import HTTP1
+import Sessions
 import Reactor
 import StampedeModel
 import TLS
@@ -16,6 +17,15 @@ struct Connection {
     var origin = 0
     var parked: [Transport] = []
     var parser = HTTPResponseParser()
+    /// The cookies this slot's responses set (`cookies` other than off), and the recorder that
+    /// keeps the response headers cookies and captures read, and a captured body's first bytes
+    /// (nil when nothing reads them).
+    var jar = CookieJar()
+    var cookieRecorder: HeaderRecorder?
+    /// The session's captured values, by slot (`{{var.NAME}}`), and when its think time ends
+    /// (monotonic ns; 0: not thinking).
+    var variables: [[UInt8]] = []
+    var thinkUntil: UInt64 = 0
     /// The request in flight (an index into the workload's programs), and the one picked to go
     /// next (its origin's socket is the active one) but not sent yet.
     var current = 0

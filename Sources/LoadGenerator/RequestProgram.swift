@@ -1,4 +1,5 @@
 import HTTP1
+import Sessions
 import StampedeModel
 
 /// One request of a test as workers send it: the whole message encoded once when nothing in it
@@ -22,6 +23,13 @@ final class RequestProgram: @unchecked Sendable {
     let head: [Template.Part]
     let body: [Template.Part]?
     let needsSequence: Bool
+    /// Values this request's response gives the session's later requests, the variable slot
+    /// each fills, and whether any reads the body (which is then kept, up to `capture_bytes`).
+    let captures: [CaptureRule]
+    let captureSlots: [Int]
+    let capturesBody: Bool
+    /// The pause after the response before the session's next request.
+    let thinkTime: ThinkTime?
 
     init(_ request: CompiledRequest, nameIndex: Int, origin: Int) throws {
         let spec = request.spec
@@ -31,6 +39,10 @@ final class RequestProgram: @unchecked Sendable {
         idempotent = spec.isIdempotent
         expectStatus = spec.expectStatus
         expectBody = spec.expectBody.map { SubstringScanner(Array($0.utf8)) }
+        captures = spec.captures
+        captureSlots = request.captureSlots
+        capturesBody = spec.captures.contains { $0.source.readsBody }
+        thinkTime = spec.thinkTime
         let literal = request.path.isLiteral && request.body.isLiteral && request.headers.allSatisfy { $0.1.isLiteral }
         if literal {
             let bytes = try HTTPRequestEncoder.encode(method: spec.method, url: request.origin, headers: spec.headers, body: spec.body)
@@ -92,6 +104,8 @@ struct RenderValues {
     let driver: [UInt8]
     /// Data rows, each column's bytes.
     let rows: [[[UInt8]]]
+    /// The session's captured values, by slot.
+    let variables: [[UInt8]]
 }
 
 extension RequestProgram {
@@ -123,9 +137,13 @@ extension RequestProgram {
                 let offset = span == 0 ? random.next() : random.next(below: span)
                 out.append(decimal: lo &+ Int64(bitPattern: offset))
             case .uuid: out.appendUUID(&random)
-            case .row(let column):
+            case .row(let column, let filter):
                 let rows = values.rows
-                out.append(rows[values.sequence % rows.count][column])
+                if filter == .none { out.append(rows[values.sequence % rows.count][column]) } else {
+                    filter.write(rows[values.sequence % rows.count][column]) { out.append(byte: $0) }
+                }
+            case .variable(let slot, let filter):
+                if filter == .none { out.append(values.variables[slot]) } else { filter.write(values.variables[slot]) { out.append(byte: $0) } }
             }
         }
     }

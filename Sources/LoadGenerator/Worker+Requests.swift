@@ -10,6 +10,8 @@ extension Worker {
         let index: Int
         if workload.order == .sequence {
             index = conns[i].journey
+            // A new pass through the list is a new session: its own cookies only.
+            if index == 0 && workload.cookies == .session { conns[i].jar.removeAll() }
             conns[i].journey = index + 1 == workload.programs.count ? 0 : index + 1
         } else {
             index = workload.picker.pick(&random)
@@ -31,11 +33,14 @@ extension Worker {
             conns[i].outgoing = fixed
         } else {
             let values = RenderValues(sequence: program.needsSequence ? workload.nextSequence() : 0,
-                                      connection: connectionOffset + i, driver: workload.driver, rows: workload.rows)
+                                      connection: connectionOffset + i, driver: workload.driver, rows: workload.rows,
+                                      variables: conns[i].variables)
             program.render(into: &conns[i].render, scratch: &scratch, values: values, random: &random)
             conns[i].outgoing = conns[i].render.bytes
         }
-        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody)
+        if !conns[i].jar.cookies.isEmpty { addCookies(i) }
+        conns[i].cookieRecorder?.bodyLimit = program.capturesBody ? workload.captureBytes : 0
+        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody, recorder: conns[i].cookieRecorder)
         if workload.tracksNames { nameInterval[program.nameIndex].counters.requests += 1 }
         return program.idempotent
     }
@@ -44,7 +49,7 @@ extension Worker {
     @inline(__always)
     func resetParser(_ i: Int) {
         let program = workload.programs[conns[i].current]
-        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody)
+        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody, recorder: conns[i].cookieRecorder)
     }
 
     /// Counts a whole response: its status, its checks and its latency.

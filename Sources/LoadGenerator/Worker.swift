@@ -1,6 +1,7 @@
 import Histogram
 import HTTP1
 import Reactor
+import Sessions
 import StampedeModel
 import TLS
 
@@ -22,6 +23,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     var random: SplitMix64
     /// Holds a templated body while its length is measured.
     var scratch = RenderBuffer()
+    /// Each request's captures, compiled for this thread (nil: the request captures nothing).
+    var captureRunners: [CaptureRunner?] = []
     let timeoutNs: UInt64
     let tickNs: UInt64
     /// Tsunami: sends on a schedule, each timed from its intended send. At a constant pace
@@ -125,6 +128,14 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         var blank = Connection(timeoutNs: timeoutNs)
         if workload.origins.count > 1 { blank.parked = Array(repeating: Transport(), count: workload.origins.count) }
         conns.initialize(repeating: blank)
+        if !workload.recordedHeaders.isEmpty {
+            for i in conns.indices { conns[i].cookieRecorder = HeaderRecorder(names: workload.recordedHeaders) }
+        }
+        if workload.variableCount > 0 {
+            for i in conns.indices { conns[i].variables = Array(repeating: [], count: workload.variableCount) }
+        }
+        // Regexes are compiled per thread (a compiled Regex is not shared between threads).
+        captureRunners = workload.programs.map { $0.captures.isEmpty ? nil : CaptureRunner($0.captures) }
         remainingBudget = budget
         active = connections
         wanted = connections
@@ -166,6 +177,13 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         if pastEnd(now) { beginStopping() }
         if stopping || remainingBudget == 0 { retire(i); return }
         if ramp != nil && i >= wanted { rest(i); return }
+        if conns[i].thinkUntil > now {
+            // Between a session's requests: the user reads the page (never part of a latency).
+            conns[i].machine.wait(until: conns[i].thinkUntil)
+            setTimer(i, at: conns[i].thinkUntil)
+            return
+        }
+        conns[i].thinkUntil = 0
         if paced {
             // A slot at or after the end of a timed run is not part of it (even when the
             // response before it ended late).
@@ -272,6 +290,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         intervalLatency.record(latencyUs)
         if paced { serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
         recordResponse(i, status: status, latencyUs: latencyUs)
+        storeCookies(i)
+        if runCaptures(i, status: status) { startThinking(i, now: now) }
         conns[i].transport.reused = keepAlive
         if paced { advanceSchedule(i) }
         // After the first response the server's TLS 1.3 tickets have arrived.

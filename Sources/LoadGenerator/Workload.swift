@@ -1,3 +1,4 @@
+import Sessions
 import Foundation
 import HTTP1
 import StampedeModel
@@ -18,6 +19,17 @@ final class Workload: Sendable {
     let picker: WeightedPicker
     let seed: UInt64
     let shard: Shard
+    let cookies: CookieMode
+    /// Captured variables per session (slots), and where each goes unfiltered: into a URL
+    /// (printable ASCII without spaces) or a header (no line breaks).
+    let variableCount: Int
+    let variableInURL: [Bool]
+    let variableInHeader: [Bool]
+    /// Response headers a connection keeps: Set-Cookie (with cookies), captured headers, and
+    /// Content-Encoding (to decode a captured body).
+    let recordedHeaders: [String]
+    /// How much of a body captures read.
+    let captureBytes: Int
     let driver: [UInt8]
     let rows: [[[UInt8]]]
     /// This driver's requests that took a sequence number so far (all threads).
@@ -35,10 +47,27 @@ final class Workload: Sendable {
             programs.append(try RequestProgram(request, nameIndex: index, origin: origin))
         }
         self.programs = programs
+        let slots = compiled.flatMap(\.captureSlots)
+        variableCount = (slots.max() ?? -1) + 1
+        var inURL = [Bool](repeating: false, count: variableCount), inHeader = inURL
+        for request in compiled {
+            for v in request.path.rawVariables { inURL[v] = true }
+            for (_, t) in request.headers { for v in t.rawVariables { inHeader[v] = true } }
+        }
+        variableInURL = inURL
+        variableInHeader = inHeader
+        var recorded: [String] = spec.cookies == .off ? [] : ["set-cookie"]
+        for request in compiled {
+            for rule in request.spec.captures { if case .header(let name) = rule.source, !recorded.contains(name) { recorded.append(name) } }
+        }
+        if compiled.contains(where: { $0.spec.captures.contains { $0.source.readsBody } }) { recorded.append("content-encoding") }
+        recordedHeaders = recorded
+        captureBytes = spec.captureBytes
         self.origins = origins
         self.names = names
         tracksNames = spec.listForm
         order = spec.order
+        cookies = spec.cookies
         picker = WeightedPicker(weights: spec.requests.map(\.weight))
         seed = spec.seed ?? UInt64.random(in: 0...UInt64.max)
         shard = spec.shard

@@ -30,7 +30,7 @@ enum Tables {
         }
         let e = r.errors
         let kinds = [("connect", e.connect), ("tls", e.tls), ("timeout", e.timeout), ("read", e.read), ("write", e.write),
-                     ("parse", e.parse), ("status_4xx", e.status_4xx), ("status_5xx", e.status_5xx), ("check", e.check)]
+                     ("parse", e.parse), ("status_4xx", e.status_4xx), ("status_5xx", e.status_5xx), ("check", e.check), ("capture", e.capture)]
         out += "<h2>Errors and status codes</h2><table>" + row(kinds.map(\.0), header: true) + row(kinds.map { String($0.1) }) + "</table>"
         let codes = r.status_codes.byCode.sorted { $0.key < $1.key }
         if !codes.isEmpty { out += "<table>" + row(codes.map(\.key), header: true) + row(codes.map { String($0.value) }) + "</table>" }

@@ -13,10 +13,13 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
     public var status_5xx = 0
     /// Responses that failed a check: a status outside `expect_status`, a body without `expect_body`.
     public var check = 0
+    /// Sessions failed because a capture found nothing and had no default (the session's later
+    /// requests were not sent). Counted under the request whose response lacked the value.
+    public var capture = 0
 
     public init() {}
 
-    public var total: Int { connect + tls + timeout + read + write + parse + status_4xx + status_5xx + check }
+    public var total: Int { connect + tls + timeout + read + write + parse + status_4xx + status_5xx + check + capture }
 
     /// Errors where no usable response came back (status errors are responses).
     public var transport: Int { connect + tls + timeout + read + write + parse }
@@ -32,10 +35,11 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
         var r = a
         r.connect += b.connect; r.tls += b.tls; r.timeout += b.timeout; r.read += b.read; r.write += b.write
         r.parse += b.parse; r.status_4xx += b.status_4xx; r.status_5xx += b.status_5xx; r.check += b.check
+        r.capture += b.capture
         return r
     }
 
-    private enum CodingKeys: String, CodingKey { case connect, tls, timeout, read, write, parse, status_4xx, status_5xx, check }
+    private enum CodingKeys: String, CodingKey { case connect, tls, timeout, read, write, parse, status_4xx, status_5xx, check, capture }
 
     /// A kind missing from the message counts 0: reports and messages written before a kind was
     /// added still read.
@@ -45,6 +49,7 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
         connect = try count(.connect); tls = try count(.tls); timeout = try count(.timeout); read = try count(.read)
         write = try count(.write); parse = try count(.parse); status_4xx = try count(.status_4xx); status_5xx = try count(.status_5xx)
         check = try count(.check)
+        capture = try count(.capture)
     }
 }
 
@@ -63,6 +68,9 @@ public struct LoadCounters: Sendable, Equatable {
     /// Idempotent requests resent once because a reused keep-alive connection closed before any
     /// byte of the response (the server timed it out as the request went out). Not errors.
     public var retriedStale = 0
+    /// Cookies a response set that the jar refused: over 4096 bytes, beyond 50 per jar, or for a
+    /// domain the response's host may not set (RFC 6265's limits). Not errors; reported.
+    public var cookiesDropped = 0
     public var statusCodes = StatusCodeCounts()
 
     public init() {}
@@ -82,7 +90,7 @@ public struct LoadCounters: Sendable, Equatable {
         var r = a
         r.requests += b.requests; r.responses += b.responses; r.bytesRead += b.bytesRead
         r.errors = a.errors + b.errors; r.tlsResumed += b.tlsResumed; r.tlsHandshakes += b.tlsHandshakes
-        r.connects += b.connects; r.retriedStale += b.retriedStale
+        r.connects += b.connects; r.retriedStale += b.retriedStale; r.cookiesDropped += b.cookiesDropped
         r.statusCodes += b.statusCodes
         return r
     }

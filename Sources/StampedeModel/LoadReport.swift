@@ -64,6 +64,8 @@ public struct LoadReport: Codable, Sendable {
     /// Requests resent once on a fresh connection because a reused one closed before any byte of
     /// the response (idempotent methods only; not errors, not extra requests).
     public var retried_stale: Int?
+    /// Cookies refused by the jars (RFC 6265's limits, or a domain the host may not set).
+    public var cookies_dropped: Int?
     /// TLS handshakes, and how many resumed a saved session (https targets only).
     public var tls_handshakes: Int?
     public var tls_resumed: Int?
@@ -120,6 +122,7 @@ public struct LoadReport: Codable, Sendable {
         service_time_us = serviceTime.map(LatencySummary.init)
         bytes_read = counters.bytesRead
         retried_stale = counters.retriedStale
+        cookies_dropped = counters.cookiesDropped > 0 ? counters.cookiesDropped : nil
         self.thresholds = ThresholdReport(evaluating: thresholds, requests: counters.requests, responses: counters.responses,
                                           errors: counters.errors, rps: rps, latency: latency_us)
     }

@@ -13,6 +13,10 @@ extension LoadSpec {
         }
         let columns = data?.columns ?? []
         var out: [CompiledRequest] = []
+        // Variables by name, in the order they are first captured, and those captured by the
+        // requests before the one being compiled (a variable is used after it is captured).
+        var slots: [String: Int] = [:]
+        var captured: [String: Int] = [:]
         for (k, r) in requests.enumerated() {
             func failure(_ part: String, _ reason: String) -> ConfigError {
                 if listForm { return ConfigError(.requestList, reason, entry: k, part: part) }
@@ -32,10 +36,16 @@ extension LoadSpec {
                 throw failure("method", "must be an HTTP method token such as GET or POST, got '\(r.method)'")
             }
             if let expect = r.expectBody, expect.isEmpty { throw failure("expect_body", "must not be empty") }
+            if !r.captures.isEmpty && order != .sequence {
+                throw failure("capture", "captured values go to the later requests of a session: needs order sequence (--order sequence)")
+            }
+            if r.thinkTime != nil && mode == .tsunami {
+                throw failure("think_ms", "think time is for avalanche sessions: a tsunami paces every request itself")
+            }
 
             // URL: the origin literal, templates only in the path and query.
             let url: Template
-            do { url = try Template(parsing: r.url, columns: columns) } catch { throw failure("url", error.reason) }
+            do { url = try Template(parsing: r.url, columns: columns, variables: captured) } catch { throw failure("url", error.reason) }
             guard let schemeEnd = r.url.range(of: "://") else { throw failure("url", "expected http://host[:port]/path or https://...") }
             let rest = r.url[schemeEnd.upperBound...]
             let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
@@ -48,7 +58,7 @@ extension LoadSpec {
             if let hash = pathText.firstIndex(of: "#") { pathText = String(pathText[..<hash]) }
             if pathText.isEmpty || pathText.hasPrefix("?") { pathText = "/" + pathText }
             let path: Template
-            do { path = try Template(parsing: pathText, columns: columns) } catch { throw failure("url", error.reason) }
+            do { path = try Template(parsing: pathText, columns: columns, variables: captured) } catch { throw failure("url", error.reason) }
             try checkColumns(path.columns, part: "url", failure: failure) { value in
                 value.utf8.allSatisfy { $0 > 32 && $0 < 127 }
             }
@@ -58,7 +68,7 @@ extension LoadSpec {
             var sampled: [(String, String)] = []
             for (name, value) in r.headers {
                 let t: Template
-                do { t = try Template(parsing: value, columns: columns) } catch { throw failure("headers", "\(name): \(error.reason)") }
+                do { t = try Template(parsing: value, columns: columns, variables: captured) } catch { throw failure("headers", "\(name): \(error.reason)") }
                 try checkColumns(t.columns, part: "headers", failure: failure) { value in
                     !value.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
                 }
@@ -72,9 +82,16 @@ extension LoadSpec {
             // Body: a template when it is text with a field in it; bytes otherwise.
             var body = Template(literal: r.body)
             if r.body.contains(UInt8(ascii: "{")), let text = String(validating: r.body, as: UTF8.self), text.contains("{{") {
-                do { body = try Template(parsing: text, columns: columns) } catch { throw failure("body", error.reason) }
+                do { body = try Template(parsing: text, columns: columns, variables: captured) } catch { throw failure("body", error.reason) }
             }
-            out.append(CompiledRequest(spec: r, origin: origin, path: path, headers: headers, body: body))
+            var captureSlots: [Int] = []
+            for rule in r.captures {
+                let slot = slots[rule.variable] ?? slots.count
+                slots[rule.variable] = slot
+                captureSlots.append(slot)
+            }
+            out.append(CompiledRequest(spec: r, origin: origin, path: path, headers: headers, body: body, captureSlots: captureSlots))
+            for (rule, slot) in zip(r.captures, captureSlots) { captured[rule.variable] = slot }
         }
         return out
     }

@@ -1,4 +1,5 @@
 import HTTP1
+@_exported import enum Sessions.CookieMode
 
 /// The two load shapes.
 public enum LoadMode: String, Sendable, Codable, CaseIterable {
@@ -36,6 +37,7 @@ public enum LoadSetting: String, Sendable, CaseIterable {
     /// Capacity search.
     case slo, startRate = "start_rate", maxRate = "max_rate", stepS = "step_s"
     case sourceAddrs = "source_addrs"
+    case cookies
 }
 
 /// A setting with a bad value. `setting` is the adapter-neutral name; each adapter reports it
@@ -96,6 +98,11 @@ public struct LoadSpec: Sendable {
     /// reported per name, and errors name the entry.
     public var listForm = false
     public var order: RequestOrder = .random
+    /// What connections do with cookies (see `CookieMode`).
+    public var cookies: CookieMode = .session
+    /// How many bytes of a body `capture` and `expect_body` read at most (decoded when gzip).
+    public var captureBytes = LoadSpec.defaultCaptureBytes
+    public static let defaultCaptureBytes = 65_536
     /// Seeds the random mix and the random templates; nil: drawn at start (and reported).
     public var seed: UInt64?
     public var data: CSVData?

@@ -1,4 +1,5 @@
 import HTTP1
+import Sessions
 
 /// One request of a test: a `requests` entry, or the single target of the short form.
 public struct RequestSpec: Sendable {
@@ -16,6 +17,10 @@ public struct RequestSpec: Sendable {
     public var expectStatus: [StatusPattern] = []
     /// A substring the body must contain.
     public var expectBody: String?
+    /// Values taken from the response for later requests of the session (`capture`).
+    public var captures: [CaptureRule] = []
+    /// The pause after this request's response before the session's next request (`think_ms`).
+    public var thinkTime: ThinkTime?
 
     public init(url: String) { self.url = url }
 
@@ -77,4 +82,6 @@ public struct CompiledRequest: Sendable {
     public let path: Template
     public let headers: [(String, Template)]
     public let body: Template
+    /// Where each of `spec.captures` stores its value: an index into the workload's variables.
+    public let captureSlots: [Int]
 }

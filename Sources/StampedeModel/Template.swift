@@ -2,8 +2,9 @@ import HTTP1
 
 /// Text with `{{...}}` fields filled in per request: `{{seq}}` (a number unique within the test,
 /// across drivers), `{{driver}}`, `{{conn}}`, `{{rand_int:LO:HI}}`, `{{uuid}}` and
-/// `{{row.COLUMN}}` (a row of the test's CSV data). Parsed once, before the run, into parts, so
-/// rendering never scans text.
+/// `{{row.COLUMN}}` (a row of the test's CSV data), `{{var.NAME}}` (a value an earlier request of
+/// the session captured); `|url` percent-encodes a row or variable value, `|json` escapes it for a
+/// JSON string. Parsed once, before the run, into parts, so rendering never scans text.
 public struct Template: Sendable, Equatable {
     public enum Part: Sendable, Equatable {
         case literal([UInt8])
@@ -14,13 +15,20 @@ public struct Template: Sendable, Equatable {
         case randInt(Int64, Int64)
         case uuid
         /// A column of the data, by index.
-        case row(Int)
+        case row(Int, Filter)
+        /// A captured variable, by its index in the workload's table of variables.
+        case variable(Int, Filter)
+    }
+
+    /// How a row or variable value is written.
+    public enum Filter: String, Sendable, Equatable {
+        case none, url, json
     }
 
     public let parts: [Part]
 
     /// The fields a template may name, as an error lists them.
-    public static let known = "seq, driver, conn, rand_int:LO:HI, uuid, row.COLUMN"
+    public static let known = "seq, driver, conn, rand_int:LO:HI, uuid, row.COLUMN, var.NAME (each of the last two with |url or |json)"
 
     /// No fields: the text renders to itself.
     public var isLiteral: Bool { parts.allSatisfy { if case .literal = $0 { return true } else { return false } } }
@@ -30,14 +38,21 @@ public struct Template: Sendable, Equatable {
         parts.contains { switch $0 { case .seq, .row: return true; default: return false } }
     }
 
-    /// Columns of the data the template reads.
-    public var columns: [Int] { parts.compactMap { if case .row(let c) = $0 { return c } else { return nil } } }
+    /// Columns of the data the template reads unfiltered (their values must fit where they go).
+    public var columns: [Int] { parts.compactMap { if case .row(let c, .none) = $0 { return c } else { return nil } } }
+
+    /// Variables the template reads, and unfiltered.
+    public var variables: [Int] { parts.compactMap { if case .variable(let v, _) = $0 { return v } else { return nil } } }
+    public var rawVariables: [Int] { parts.compactMap { if case .variable(let v, .none) = $0 { return v } else { return nil } } }
 
     public init(literal bytes: [UInt8]) { parts = bytes.isEmpty ? [] : [.literal(bytes)] }
 
-    /// - Parameter columns: the data's column names (empty without data).
-    /// - Throws: `TemplateError` naming an unknown or malformed field, or a missing column.
-    public init(parsing text: String, columns: [String]) throws(TemplateError) {
+    /// - Parameters:
+    ///   - columns: the data's column names (empty without data).
+    ///   - variables: the variables captured before this request (name → index in the workload's table).
+    /// - Throws: `TemplateError` naming an unknown or malformed field, a missing column, or a
+    ///   variable no earlier request captures.
+    public init(parsing text: String, columns: [String], variables: [String: Int] = [:]) throws(TemplateError) {
         var parts: [Part] = []
         var literal: [UInt8] = []
         var rest = Substring(text)
@@ -48,7 +63,7 @@ public struct Template: Sendable, Equatable {
             }
             let field = rest[open.upperBound..<close.lowerBound].trimmingSpaces()
             if !literal.isEmpty { parts.append(.literal(literal)); literal = [] }
-            parts.append(try Self.part(field, columns: columns))
+            parts.append(try Self.part(field, columns: columns, variables: variables))
             rest = rest[close.upperBound...]
         }
         literal += Array(rest.utf8)
@@ -56,7 +71,28 @@ public struct Template: Sendable, Equatable {
         self.parts = parts
     }
 
-    private static func part(_ field: String, columns: [String]) throws(TemplateError) -> Part {
+    private static func part(_ whole: String, columns: [String], variables: [String: Int]) throws(TemplateError) -> Part {
+        var field = whole
+        var filter = Filter.none
+        if let bar = whole.firstIndex(of: "|") {
+            field = String(whole[..<bar]).trimmingSpaces()
+            let name = String(whole[whole.index(after: bar)...]).trimmingSpaces()
+            guard let f = Filter(rawValue: name), f != .none else { throw TemplateError("{{\(whole)}}: unknown filter '\(name)' (known: url, json)") }
+            guard field.hasPrefix("row.") || field.hasPrefix("var.") else {
+                throw TemplateError("{{\(whole)}}: filters apply to row.COLUMN and var.NAME only")
+            }
+            filter = f
+        }
+        if field.hasPrefix("var.") {
+            let name = String(field.dropFirst(4))
+            guard let index = variables[name] else {
+                let known = variables.keys.sorted()
+                throw TemplateError("{{\(field)}}: no earlier request of the list captures '\(name)' (" +
+                                    (known.isEmpty ? "none captures anything before this one" : "captured before this one: \(known.joined(separator: ", "))") +
+                                    "); a variable is captured with \"capture\" and used by later requests of a sequence")
+            }
+            return .variable(index, filter)
+        }
         switch field {
         case "seq": return .seq
         case "driver": return .driver
@@ -78,7 +114,7 @@ public struct Template: Sendable, Equatable {
             guard let index = columns.firstIndex(of: name) else {
                 throw TemplateError("{{\(field)}}: the data has no column '\(name)' (columns: \(columns.joined(separator: ", ")))")
             }
-            return .row(index)
+            return .row(index, filter)
         }
         throw TemplateError("unknown template {{\(field)}} (known: \(known))")
     }
@@ -94,11 +130,55 @@ public struct Template: Sendable, Equatable {
             case .driver: out += "driver"
             case .randInt(let lo, _): out += String(lo)
             case .uuid: out += "00000000-0000-4000-8000-000000000000"
-            case .row(let c): out += row?[c] ?? ""
+            case .row(let c, let filter): out += Self.filtered(row?[c] ?? "", filter)
+            case .variable(_, let filter): out += Self.filtered("x", filter)
             }
         }
         return out
     }
+}
+
+extension Template {
+    /// `value` as the filter writes it.
+    public static func filtered(_ value: String, _ filter: Filter) -> String {
+        var out: [UInt8] = []
+        filter.write(Array(value.utf8)) { out.append($0) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension Template.Filter {
+    /// Writes `value` filtered, byte by byte, to `emit` (rendering writes straight into its buffer).
+    @inline(__always)
+    public func write(_ value: [UInt8], _ emit: (UInt8) -> Void) {
+        switch self {
+        case .none: for b in value { emit(b) }
+        case .url:
+            // RFC 3986 unreserved characters stay; everything else is %XX.
+            for b in value {
+                if (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E || b == 0x5F || b == 0x7E {
+                    emit(b)
+                } else {
+                    emit(0x25); emit(Self.hex[Int(b >> 4)]); emit(Self.hex[Int(b & 0xF)])
+                }
+            }
+        case .json:
+            for b in value {
+                switch b {
+                case 0x22, 0x5C: emit(0x5C); emit(b)
+                case 0x0A: emit(0x5C); emit(0x6E)
+                case 0x0D: emit(0x5C); emit(0x72)
+                case 0x09: emit(0x5C); emit(0x74)
+                case 0..<0x20:
+                    for c in Array("\\u00".utf8) { emit(c) }
+                    emit(Self.hex[Int(b >> 4)]); emit(Self.hex[Int(b & 0xF)])
+                default: emit(b)
+                }
+            }
+        }
+    }
+
+    private static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
 }
 
 public struct TemplateError: Error, Equatable, CustomStringConvertible {

@@ -107,6 +107,8 @@ public struct IntervalMessage: Codable, Sendable, Equatable {
     public var histogram: String
     /// Requests resent on a fresh connection after a stale keep-alive close (absent: none).
     public var retried_stale: Int?
+    /// Cookies the driver's jars refused (absent: none).
+    public var cookies_dropped: Int?
     /// Responses by status code (absent: none, or a driver from before status codes were sent).
     public var status_codes: StatusCodeCounts?
     /// A list of requests: the same figures per name.
@@ -130,8 +132,10 @@ public struct IntervalMessage: Codable, Sendable, Equatable {
 
     /// The counters this message carries: the one way a message becomes `LoadCounters`.
     public var counters: LoadCounters {
-        LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytes_read,
-                     retriedStale: retried_stale ?? 0, statusCodes: status_codes ?? StatusCodeCounts())
+        var c = LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytes_read,
+                             retriedStale: retried_stale ?? 0, statusCodes: status_codes ?? StatusCodeCounts())
+        c.cookiesDropped = cookies_dropped ?? 0
+        return c
     }
 }
 
@@ -150,6 +154,7 @@ public struct FinalMessage: Codable, Sendable, Equatable {
     public var histogram: String
     /// Requests resent on a fresh connection after a stale keep-alive close (absent: none).
     public var retried_stale: Int?
+    public var cookies_dropped: Int?
     public var status_codes: StatusCodeCounts?
     public var by_name: [String: NameShare]?
     /// The most sockets the driver had open at once.
@@ -183,8 +188,10 @@ public struct FinalMessage: Codable, Sendable, Equatable {
 
     /// The counters this message carries: the one way a message becomes `LoadCounters`.
     public var counters: LoadCounters {
-        LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytes_read,
-                     retriedStale: retried_stale ?? 0, statusCodes: status_codes ?? StatusCodeCounts())
+        var c = LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytes_read,
+                             retriedStale: retried_stale ?? 0, statusCodes: status_codes ?? StatusCodeCounts())
+        c.cookiesDropped = cookies_dropped ?? 0
+        return c
     }
 }
 

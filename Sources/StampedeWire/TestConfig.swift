@@ -190,6 +190,7 @@ public struct TestConfig: Sendable {
             if !load.body.isEmpty { o[.body] = .string(String(decoding: load.body, as: UTF8.self)) }
         }
         if load.order != .random { o[.order] = .string(load.order.rawValue) }
+        if load.cookies != .session { o[.cookies] = .string(load.cookies.rawValue) }
         if let seed = load.seed { o[.seed] = .number(Double(seed)) }
         if let data = load.data { o[.data] = .object(["csv": .string(data.text)]) }
         if !load.sourceAddresses.isEmpty { o[.source_addrs] = .array(load.sourceAddresses.map { .string($0) }) }
@@ -222,6 +223,12 @@ public struct TestConfig: Sendable {
                 throw FieldError("order", "must be random or sequence, got '\(text)'")
             }
             load.order = order
+        }
+        if let text = try r.string(.cookies) {
+            guard let mode = CookieMode(rawValue: text) else {
+                throw FieldError(.cookies, "must be session, keep or off, got '\(text)'")
+            }
+            load.cookies = mode
         }
         if let seed = try r.integer(.seed) {
             guard seed >= 0 else { throw FieldError("seed", "must be a non-negative integer, got \(seed)") }
@@ -283,7 +290,7 @@ public struct TestConfig: Sendable {
 public enum TestConfigField: String, CaseIterable, Sendable {
     case test_id, test_type, test_message_delay, message_count_per_driver, target, connections, duration_s, rate,
          method, headers, body, timeout_ms, drivers, thresholds, requests, order, seed, data, stages, start,
-         slo, start_rate, max_rate, step_s, driver_selector, source_addrs
+         slo, start_rate, max_rate, step_s, driver_selector, source_addrs, cookies
 }
 
 extension FieldReader {

@@ -22,6 +22,8 @@ public struct TestSpec: Codable, Sendable, Equatable {
     /// target, method, headers and body.
     public var request_list: JSONValue?
     public var order: RequestOrder?
+    /// `session` when absent.
+    public var cookies: CookieMode?
     public var seed: UInt64?
     /// The CSV data `{{row.COLUMN}}` reads.
     public var data_csv: String?
@@ -70,6 +72,7 @@ public struct TestSpec: Codable, Sendable, Equatable {
         stages = profile?.stages
         start = profile.map(\.start)
         order = spec.order == .random ? nil : spec.order
+        cookies = spec.cookies == .session ? nil : spec.cookies
         seed = spec.seed
         data_csv = spec.data?.text
     }
@@ -107,6 +110,7 @@ public struct TestSpec: Codable, Sendable, Equatable {
             spec.body = body.map { Array($0.utf8) } ?? []
         }
         spec.order = order ?? .random
+        spec.cookies = cookies ?? .session
         spec.seed = seed
         if let data_csv {
             do { spec.data = try CSVData(parsing: data_csv) } catch { throw ConfigError(.data, error.reason) }

@@ -199,7 +199,7 @@ func printSummary(_ report: LoadReport, tls: (handshakes: Int, resumed: Int)?,
     let e = report.errors
     print("  \(report.requests) requests, \(report.responses) responses in \(String(format: "%.2f", report.duration_s))s, \(formatBytes(Double(report.bytes_read ?? 0))) read")
     if e.total > 0 {
-        print("  Errors: connect \(e.connect), tls \(e.tls), timeout \(e.timeout), read \(e.read), write \(e.write), parse \(e.parse), 4xx \(e.status_4xx), 5xx \(e.status_5xx), check \(e.check)")
+        print("  Errors: connect \(e.connect), tls \(e.tls), timeout \(e.timeout), read \(e.read), write \(e.write), parse \(e.parse), 4xx \(e.status_4xx), 5xx \(e.status_5xx), check \(e.check), capture \(e.capture)")
     }
     let codes = report.status_codes.byCode.sorted { $0.key < $1.key }
     if !codes.isEmpty { print("  Status codes: " + codes.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }

@@ -68,6 +68,9 @@ struct LoadOptions: ParsableArguments {
     @Option(help: "Random order of the mix: random (by weight, the default) or sequence (the listed order, per connection).")
     var order: RequestOrder?
 
+    @Option(help: ArgumentHelp("What connections do with the cookies responses set: session (kept and sent back; emptied at each new pass through a sequence, the default), keep (kept for the connection's whole run), off (never sent, as wrk).", valueName: "session|keep|off"))
+    var cookies: CookieMode?
+
     @Option(parsing: .unconditional, help: "Seed of the random mix and of {{rand_int}}/{{uuid}}, to repeat a run (default: drawn, and reported).")
     var seed: UInt64?
 
@@ -115,6 +118,7 @@ struct LoadOptions: ParsableArguments {
             spec = try checked { () throws(ConfigError) in try LoadSpec(requests: file.requests) }
         }
         spec.order = order ?? .random
+        spec.cookies = cookies ?? .session
         spec.seed = seed
         if let sourceAddrs {
             do { spec.sourceAddresses = try SourceAddresses.parse(sourceAddrs) } catch { throw ValidationError("--source-addrs: \(error.reason)") }
@@ -201,6 +205,7 @@ struct StageOption: ExpressibleByArgument {
     }
 }
 extension RequestOrder: ExpressibleByArgument {}
+extension CookieMode: ExpressibleByArgument {}
 
 /// A duration flag: plain seconds (`30`, `0.5`) or with a unit as wrk takes it (`500ms`, `10s`,
 /// `2m`, `1h`). A negative value parses, so the validator can say what is wrong with it.

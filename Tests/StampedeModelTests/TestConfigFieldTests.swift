@@ -30,6 +30,8 @@ import Testing
         (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "test_id": "../etc"}"#, 400, "test_id"),
         (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "colour": "red"}"#, 400, "colour"),
         (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "drivers": 0}"#, 400, "drivers"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "cookies": "sometimes"}"#, 400, "cookies"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "cookies": true}"#, 400, "cookies"),
     ]
 
     @Test(arguments: cases.indices) func refusedNamingTheField(_ index: Int) {
@@ -47,5 +49,10 @@ import Testing
     @Test func aValidConfigIsAccepted() throws {
         let config = try TestConfig(json: Array(#"{"test_id": "ok-1", "target": "http://127.0.0.1:1/", "duration_s": 1}"#.utf8)) { "generated" }
         #expect(config.testID == "ok-1")
+        #expect(config.load.cookies == .session)
+        let kept = try TestConfig(json: Array(#"{"target": "http://127.0.0.1:1/", "duration_s": 1, "cookies": "keep"}"#.utf8)) { "g" }
+        #expect(kept.load.cookies == .keep)
+        // And on to the drivers: the bus spec carries it, and `json()` (GET /tests, test.json) too.
+        #expect(try TestSpec(kept.load).loadSpec(defaultThreads: 1).cookies == .keep)
     }
 }

@@ -1,0 +1,80 @@
+/// Keeps the values of a few named response headers (`Set-Cookie`, a captured `Location`) while
+/// the parser skips everything else. Attached to a parser only when something reads them, so a
+/// response without those headers costs a length comparison per header name and no memory.
+///
+/// Thread-safety: none; owned by one connection (a class so the parser, a value, can share it
+/// with its connection without copying the values).
+public final class HeaderRecorder: @unchecked Sendable {
+    /// Lower-cased names to keep.
+    public let names: [[UInt8]]
+    /// The final response's values, in order: the index of the name, and the value without the
+    /// surrounding whitespace. Interim (1xx) responses' headers are dropped.
+    public private(set) var values: [(name: Int, value: [UInt8])] = []
+    /// Values longer than this are cut (a header block is capped by the parser anyway).
+    public static let maxValueBytes = 8192
+    /// The body's first bytes are kept up to this many (0: none; set per request, before
+    /// `HTTPResponseParser.reset`). Chunked framing is removed; any content coding is not.
+    public var bodyLimit = 0
+    public private(set) var body: [UInt8] = []
+
+    var nameBytes: [UInt8] = []
+    private var current: [UInt8] = []
+    private var recording = -1
+
+    public init(names: [String]) {
+        self.names = names.map { Array($0.lowercased().utf8) }
+    }
+
+    /// The values of header `index` (of `names`).
+    public func values(of index: Int) -> [[UInt8]] { values.filter { $0.name == index }.map(\.value) }
+
+    func reset() {
+        values.removeAll(keepingCapacity: true)
+        body.removeAll(keepingCapacity: true)
+        current.removeAll(keepingCapacity: true)
+        nameBytes.removeAll(keepingCapacity: true)
+        recording = -1
+    }
+
+    /// Which kept name `bytes[from..<to]` is (case-insensitive), if any.
+    @inline(__always)
+    func match(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
+        let length = to - from
+        for (k, name) in names.enumerated() where name.count == length {
+            var same = true
+            for j in 0..<length where HTTPBytes.lower(bytes[from + j]) != name[j] { same = false; break }
+            if same { return k }
+        }
+        return nil
+    }
+
+    /// The name whose bytes arrived one at a time (split across reads), if kept.
+    func matchAccumulatedName() -> Int? {
+        defer { nameBytes.removeAll(keepingCapacity: true) }
+        return nameBytes.withUnsafeBytes { match($0, from: 0, to: $0.count) }
+    }
+
+    func begin(_ index: Int) {
+        recording = index
+        current.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
+    func append(_ b: UInt8) {
+        if current.count < Self.maxValueBytes { current.append(b) }
+    }
+
+    @inline(__always)
+    func appendBody(_ bytes: UnsafeRawBufferPointer) {
+        let room = bodyLimit - body.count
+        guard room > 0 else { return }
+        body.append(contentsOf: room >= bytes.count ? bytes : UnsafeRawBufferPointer(rebasing: bytes[..<room]))
+    }
+
+    func end() {
+        guard recording >= 0 else { return }
+        while let last = current.last, last == 32 || last == 9 { current.removeLast() }
+        values.append((recording, current))
+        recording = -1
+    }
+}

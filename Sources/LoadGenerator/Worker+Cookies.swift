@@ -1,0 +1,78 @@
+import HTTP1
+import Reactor
+import Sessions
+
+/// Cookies (`cookies`: session or keep): a connection slot's jar takes every response's
+/// Set-Cookie (a redirect's too) and its cookies go back in one `Cookie` header. A request that
+/// finds the jar empty is sent as encoded, so a target that sets no cookies costs nothing more.
+extension Worker {
+    /// The request target (path and query) of the connection's prepared request.
+    func requestTarget(_ i: Int) -> String {
+        let bytes = conns[i].outgoing
+        guard let first = bytes.firstIndex(of: 32) else { return "/" }
+        let start = first + 1
+        var end = start
+        while end < bytes.count && bytes[end] != 32 && bytes[end] != 13 { end += 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+
+    /// Puts the jar's cookies for this request into it: appended to a `Cookie` header the
+    /// request already has (one header, as RFC 6265 asks), or as a header of their own.
+    func addCookies(_ i: Int) {
+        let endpoint = endpoints[conns[i].origin]
+        let now = wallClockMilliseconds() / 1000
+        guard let value = conns[i].jar.header(host: endpoint.serverName, path: requestTarget(i), secure: endpoint.isTLS, now: now) else {
+            return
+        }
+        let request = conns[i].outgoing
+        guard let headEnd = Self.headEnd(request) else { return }
+        let (at, insert) = Self.cookieInsertion(request, headEnd: headEnd, value: value)
+        scratch.removeAll()
+        scratch.append(UnsafeRawBufferPointer(rebasing: request[..<at]))
+        scratch.append(insert)
+        scratch.append(UnsafeRawBufferPointer(rebasing: request[at...]))
+        // The connection's buffer may be the one the request was rendered into: swap, not copy.
+        swap(&scratch, &conns[i].render)
+        conns[i].outgoing = conns[i].render.bytes
+    }
+
+    /// After a whole response: the Set-Cookie values it carried go into the jar.
+    func storeCookies(_ i: Int) {
+        guard workload.cookies != .off, let recorder = conns[i].cookieRecorder, !recorder.values.isEmpty else { return }
+        let host = endpoints[conns[i].origin].serverName
+        let path = requestTarget(i)
+        let now = wallClockMilliseconds() / 1000
+        let droppedBefore = conns[i].jar.dropped
+        // Set-Cookie is the first recorded header whenever cookies are kept.
+        for (name, value) in recorder.values where name == 0 {
+            conns[i].jar.store(setCookie: Substring(decoding: value, as: UTF8.self), host: host, path: path, now: now)
+        }
+        intervalCounters.cookiesDropped += conns[i].jar.dropped - droppedBefore
+    }
+
+    /// The index of the blank line's CRLF that ends the request head ("\r\n\r\n" starts at it - 2).
+    static func headEnd(_ request: UnsafeRawBufferPointer) -> Int? {
+        guard request.count >= 4 else { return nil }
+        for k in 0...(request.count - 4)
+        where request[k] == 13 && request[k + 1] == 10 && request[k + 2] == 13 && request[k + 3] == 10 {
+            return k + 2
+        }
+        return nil
+    }
+
+    /// Where the cookies go and the bytes to insert there: at the end of an existing Cookie
+    /// header's line, or a new header line before the blank line.
+    static func cookieInsertion(_ request: UnsafeRawBufferPointer, headEnd: Int, value: String) -> (Int, [UInt8]) {
+        let name: [UInt8] = Array("cookie:".utf8)
+        var line = 0
+        while line < headEnd {
+            var end = line
+            while end < headEnd && request[end] != 13 { end += 1 }
+            if end - line > name.count && (0..<name.count).allSatisfy({ (request[line + $0] | (request[line + $0] >= 65 && request[line + $0] <= 90 ? 0x20 : 0)) == name[$0] }) {
+                return (end, Array("; \(value)".utf8))
+            }
+            line = end + 2
+        }
+        return (headEnd, Array("Cookie: \(value)\r\n".utf8))
+    }
+}

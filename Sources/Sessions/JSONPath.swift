@@ -1,0 +1,204 @@
+/// A path of keys and indices into a JSON document (`data.items[0].id`, `[2].name`, `token`),
+/// found by walking the bytes: nothing but the value found is copied, and a body that is cut off
+/// (`capture_bytes`) still yields any value that lies before the cut.
+public struct JSONPath: Sendable, Equatable, CustomStringConvertible {
+    public enum Step: Sendable, Equatable {
+        case key(String)
+        case index(Int)
+    }
+
+    public let steps: [Step]
+    public let description: String
+
+    /// Parses `a.b[0].c`. Keys are any characters but `.` and `[`; indices are decimal.
+    /// - Throws: `CaptureError.malformedPath` naming the problem.
+    public init(_ text: String) throws(CaptureError) {
+        description = text
+        var steps: [Step] = []
+        var rest = Substring(text)
+        guard !rest.isEmpty else { throw .malformedPath(text, "is empty") }
+        var expectKey = !rest.hasPrefix("[")
+        while !rest.isEmpty {
+            if rest.hasPrefix("[") {
+                guard let close = rest.firstIndex(of: "]") else { throw .malformedPath(text, "'[' without ']'") }
+                let digits = rest[rest.index(after: rest.startIndex)..<close]
+                guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(digits) else {
+                    throw .malformedPath(text, "an index must be a number, got '[\(digits)]'")
+                }
+                steps.append(.index(n))
+                rest = rest[rest.index(after: close)...]
+                if rest.hasPrefix(".") { rest = rest.dropFirst(); expectKey = true } else { expectKey = false }
+                if rest.isEmpty && expectKey { throw .malformedPath(text, "ends with '.'") }
+                continue
+            }
+            guard expectKey else { throw .malformedPath(text, "expected '.' or '[' before '\(rest)'") }
+            let end = rest.firstIndex(where: { $0 == "." || $0 == "[" }) ?? rest.endIndex
+            let key = rest[..<end]
+            guard !key.isEmpty else { throw .malformedPath(text, "has an empty key") }
+            steps.append(.key(String(key)))
+            rest = rest[end...]
+            if rest.hasPrefix(".") {
+                rest = rest.dropFirst()
+                if rest.isEmpty { throw .malformedPath(text, "ends with '.'") }
+                expectKey = true
+            } else { expectKey = false }
+        }
+        self.steps = steps
+    }
+
+    /// The value at the path: a string's text (unescaped), a number's, `true`/`false`, or an
+    /// object's or array's JSON text. nil when the path is not there (or `null`).
+    public func find(in bytes: UnsafeRawBufferPointer) -> String? {
+        var reader = JSONReader(bytes: bytes)
+        for step in steps {
+            reader.skipSpace()
+            switch step {
+            case .key(let key):
+                guard reader.enterObject(findingKey: key) else { return nil }
+            case .index(let index):
+                guard reader.enterArray(findingIndex: index) else { return nil }
+            }
+        }
+        reader.skipSpace()
+        return reader.valueText()
+    }
+}
+
+/// A forward-only walk over JSON bytes (no tree): enough to find one value by its path.
+struct JSONReader {
+    let bytes: UnsafeRawBufferPointer
+    var at = 0
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var current: UInt8? { at < bytes.count ? bytes[at] : nil }
+
+    mutating func skipSpace() {
+        while let c = current, c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { at += 1 }
+    }
+
+    /// At an object: moves to the value of `key` (true), or fails.
+    mutating func enterObject(findingKey key: String) -> Bool {
+        guard current == UInt8(ascii: "{") else { return false }
+        at += 1
+        while true {
+            skipSpace()
+            guard current == UInt8(ascii: "\"") , let name = readString() else { return false }
+            skipSpace()
+            guard current == UInt8(ascii: ":") else { return false }
+            at += 1
+            skipSpace()
+            if name == key { return true }
+            guard skipValue() else { return false }
+            skipSpace()
+            guard current == UInt8(ascii: ",") else { return false }
+            at += 1
+        }
+    }
+
+    /// At an array: moves to element `index` (true), or fails.
+    mutating func enterArray(findingIndex index: Int) -> Bool {
+        guard current == UInt8(ascii: "[") else { return false }
+        at += 1
+        var k = 0
+        while true {
+            skipSpace()
+            if current == UInt8(ascii: "]") { return false }
+            if k == index { return true }
+            guard skipValue() else { return false }
+            skipSpace()
+            guard current == UInt8(ascii: ",") else { return false }
+            at += 1
+            k += 1
+        }
+    }
+
+    /// The value here as text (see `JSONPath.find`).
+    mutating func valueText() -> String? {
+        guard let c = current else { return nil }
+        if c == UInt8(ascii: "\"") { return readString() }
+        let start = at
+        guard skipValue() else { return nil }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self)
+        return text == "null" ? nil : text
+    }
+
+    /// Skips one value; false when the bytes end or are not JSON.
+    mutating func skipValue() -> Bool {
+        guard let c = current else { return false }
+        switch c {
+        case UInt8(ascii: "\""): return skipString()
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            // Nesting by counting brackets outside strings.
+            var depth = 0
+            while let b = current {
+                if b == UInt8(ascii: "\"") { guard skipString() else { return false }; continue }
+                if b == UInt8(ascii: "{") || b == UInt8(ascii: "[") { depth += 1 }
+                if b == UInt8(ascii: "}") || b == UInt8(ascii: "]") {
+                    depth -= 1
+                    if depth == 0 { at += 1; return true }
+                }
+                at += 1
+            }
+            return false
+        default:
+            let start = at
+            while let b = current, b != UInt8(ascii: ","), b != UInt8(ascii: "}"), b != UInt8(ascii: "]"),
+                  b != 0x20, b != 0x0A, b != 0x0D, b != 0x09 { at += 1 }
+            // A literal cut off by the end of the bytes may be incomplete: not a value.
+            return at > start && at < bytes.count
+        }
+    }
+
+    private mutating func skipString() -> Bool {
+        at += 1
+        while let b = current {
+            at += 1
+            if b == UInt8(ascii: "\\") { at += 1; continue }
+            if b == UInt8(ascii: "\"") { return true }
+        }
+        return false
+    }
+
+    /// Reads a string at `"`, unescaping it.
+    mutating func readString() -> String? {
+        at += 1
+        var out: [UInt8] = []
+        while let b = current {
+            at += 1
+            if b == UInt8(ascii: "\"") { return String(decoding: out, as: UTF8.self) }
+            guard b == UInt8(ascii: "\\") else { out.append(b); continue }
+            guard let e = current else { return nil }
+            at += 1
+            switch e {
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "u"):
+                guard let unit = hex4() else { return nil }
+                var scalar = UInt32(unit)
+                if (0xD800..<0xDC00).contains(unit), current == UInt8(ascii: "\\"), at + 1 < bytes.count, bytes[at + 1] == UInt8(ascii: "u") {
+                    at += 2
+                    guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                    scalar = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
+                }
+                out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8))
+            default: out.append(e)  // \" \\ \/
+            }
+        }
+        return nil
+    }
+
+    private mutating func hex4() -> UInt16? {
+        guard at + 4 <= bytes.count else { return nil }
+        var v: UInt16 = 0
+        for _ in 0..<4 {
+            guard let d = current.flatMap({ Character(Unicode.Scalar($0)).hexDigitValue }) else { return nil }
+            v = v << 4 | UInt16(d)
+            at += 1
+        }
+        return v
+    }
+}

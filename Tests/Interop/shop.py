@@ -1,0 +1,86 @@
+"""A small website with a login, for Stampede's session tests.
+
+  shop.py PORT LOG
+
+POST /login sets a fresh session cookie (sid) and redirects to /account; GET /account needs a
+valid sid and answers JSON with the session's CSRF token; POST /cart needs the sid and that token
+in X-CSRF. Anything else is 404. Every request is logged to LOG as one line:
+"METHOD PATH STATUS sid=SID|- csrf=TOKEN|-". HTTP/1.1 with keep-alive; prints "ready".
+"""
+import http.server
+import json
+import secrets
+import sys
+import threading
+
+PORT, LOG = int(sys.argv[1]), sys.argv[2]
+sessions = {}
+lock = threading.Lock()
+log = open(LOG, "a", buffering=1)
+
+
+def cookie_sid(header):
+    for part in (header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "sid":
+            return value
+    return None
+
+
+class Shop(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # One write per response (buffered, flushed after each request), without Nagle: otherwise
+    # the head and the body go out apart and the body waits for a delayed ACK (~40 ms).
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body=b"", headers=()):
+        sid = cookie_sid(self.headers.get("Cookie"))
+        with lock:
+            log.write(f"{self.command} {self.path} {status} sid={sid or '-'} csrf={self.headers.get('X-CSRF') or '-'}\n")
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        path = self.path.split("?")[0]
+        if path == "/login":
+            sid, token = secrets.token_hex(8), secrets.token_hex(8)
+            with lock:
+                sessions[sid] = token
+            self.answer(302, headers=[("Location", "/account"), ("Set-Cookie", f"sid={sid}; Path=/; HttpOnly")])
+        elif path == "/cart":
+            sid = cookie_sid(self.headers.get("Cookie"))
+            with lock:
+                token = sessions.get(sid)
+            ok = token is not None and self.headers.get("X-CSRF") == token
+            self.answer(200 if ok else 403, b'{"added": true}' if ok else b"")
+        else:
+            self.answer(404)
+
+    def do_GET(self):
+        if self.path.split("?")[0] == "/account":
+            sid = cookie_sid(self.headers.get("Cookie"))
+            with lock:
+                token = sessions.get(sid)
+            if token is None:
+                self.answer(401)
+            else:
+                self.answer(200, json.dumps({"user": sid, "csrf": token}).encode(), [("Content-Type", "application/json")])
+        else:
+            self.answer(404)
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Shop)
+server.daemon_threads = True
+print("ready", flush=True)
+server.serve_forever()
