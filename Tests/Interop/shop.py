@@ -3,10 +3,11 @@
   shop.py PORT LOG
 
 POST /login sets a fresh session cookie (sid) and redirects to /account; GET /account needs a
-valid sid and answers JSON with the session's CSRF token; POST /cart needs the sid and that token
+valid sid and answers JSON with the session's CSRF token (gzip-encoded with ?gzip); POST /cart needs the sid and that token
 in X-CSRF. Anything else is 404. Every request is logged to LOG as one line:
 "METHOD PATH STATUS sid=SID|- csrf=TOKEN|-". HTTP/1.1 with keep-alive; prints "ready".
 """
+import gzip
 import http.server
 import json
 import secrets
@@ -74,6 +75,9 @@ class Shop(http.server.BaseHTTPRequestHandler):
                 token = sessions.get(sid)
             if token is None:
                 self.answer(401)
+            elif "gzip" in self.path:
+                body = gzip.compress(json.dumps({"user": sid, "csrf": token}).encode())
+                self.answer(200, body, [("Content-Type", "application/json"), ("Content-Encoding", "gzip")])
             else:
                 self.answer(200, json.dumps({"user": sid, "csrf": token}).encode(), [("Content-Type", "application/json")])
         else:

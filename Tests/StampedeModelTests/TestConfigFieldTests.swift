@@ -56,3 +56,49 @@ import Testing
         #expect(try TestSpec(kept.load).loadSpec(defaultThreads: 1).cookies == .keep)
     }
 }
+
+/// Sessions' settings refused before any load, naming the entry and its field.
+@Suite struct SessionFieldTests {
+    static func config(_ requests: String, _ extra: String = #""order": "sequence""#) -> String {
+        #"{"duration_s": 5, \#(extra), "requests": \#(requests)}"#
+    }
+    static let login = #"{"url": "http://127.0.0.1:1/login", "capture": {"csrf": {"json": "csrf"}}}"#
+
+    static let cases: [(body: String, field: String, says: String)] = [
+        (config(#"[{"url": "http://127.0.0.1:1/a", "headers": {"X": "{{var.csrf}}"}}]"#), "requests[0].headers", "no earlier request"),
+        (config("[\(login), {\"url\": \"http://127.0.0.1:1/b?t={{var.token}}\"}]"), "requests[1].url", "captured before this one: csrf"),
+        (config(#"[{"url": "http://127.0.0.1:1/a", "capture": {"x": {"xpath": "//a"}}}]"#), "requests[0].capture.x.xpath", "unknown capture kind"),
+        (config(#"[{"url": "http://127.0.0.1:1/a", "capture": {"x": {"json": "a..b"}}}]"#), "requests[0].capture.x.json", "empty key"),
+        (config(#"[{"url": "http://127.0.0.1:1/a", "capture": {"x": {"regex": "id=([0-9]+"}}}]"#), "requests[0].capture.x.regex", "does not compile"),
+        (config(#"[{"url": "http://127.0.0.1:1/a", "capture": {"x": {"json": "a", "header": "B"}}}]"#), "requests[0].capture.x", "exactly one"),
+        (config(#"[{"url": "http://127.0.0.1:1/a", "think_ms": -5}]"#), "requests[0].think_ms", "negative"),
+        (config(#"[{"url": "http://127.0.0.1:1/a", "think_ms": [300, 100]}]"#), "requests[0].think_ms", "MIN must not exceed MAX"),
+        (config(#"[{"url": "http://127.0.0.1:1/a", "think_ms": {"mean": 5}}]"#), "requests[0].think_ms", "exponential"),
+        (config("[\(login)]", #""order": "random""#), "requests[0].capture", "order sequence"),
+        (config(#"[{"url": "http://127.0.0.1:1/a", "think_ms": 5}]"#, #""order": "sequence", "test_type": "TSUNAMI", "rate": 5"#),
+         "requests[0].think_ms", "tsunami"),
+        (config("[\(login), {\"url\": \"http://127.0.0.1:1/b\", \"body\": \"{{var.csrf|html}}\"}]"), "requests[1].body", "unknown filter"),
+    ]
+
+    @Test(arguments: cases.indices) func refusedNamingTheEntry(_ index: Int) {
+        let (body, field, says) = Self.cases[index]
+        do {
+            _ = try TestConfig(json: Array(body.utf8)) { "generated" }
+            Issue.record("accepted: \(body)")
+        } catch {
+            #expect(error.field == field, "\(body): \(error)")
+            #expect(error.reason.contains(says), "\(error)")
+        }
+    }
+
+    /// A journey that captures and uses its values is accepted and keeps them on the way to the
+    /// drivers (the bus carries the list as JSON).
+    @Test func aJourneyRoundTrips() throws {
+        let body = Self.config("[\(Self.login), {\"url\": \"http://127.0.0.1:1/b?t={{var.csrf|url}}\", \"think_ms\": [100, 200]}]")
+        let config = try TestConfig(json: Array(body.utf8)) { "g" }
+        let again = try TestSpec(config.load).loadSpec(defaultThreads: 1)
+        #expect(again.requests.map(\.captures) == config.load.requests.map(\.captures))
+        #expect(again.requests[1].thinkTime == .uniform(minMs: 100, maxMs: 200))
+        #expect(again.requests[0].captures.first?.variable == "csrf")
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Sessions against a small website with a login (Tests/Interop/shop.py): every session's
+/// requests carry that session's own cookie and token, and the site's log equals the report.
+@Suite(.serialized) struct SessionBenchTests {
+    struct Shop {
+        let server: ServerProcess
+        let log: URL
+        var base: String { "http://127.0.0.1:\(server.port)" }
+
+        init() throws {
+            log = FileManager.default.temporaryDirectory.appendingPathComponent("shop-\(UUID().uuidString).log")
+            let port = freePort()
+            server = try ServerProcess(repositoryRoot.appendingPathComponent(".venv/bin/python"),
+                                       [repositoryRoot.appendingPathComponent("Tests/Interop/shop.py").path, String(port), log.path], port: port)
+        }
+
+        /// The log's lines as (method, path, status, sid, csrf).
+        func lines(expecting count: Int) throws -> [(method: String, path: String, status: Int, sid: String, csrf: String)] {
+            var text = ""
+            for _ in 0..<100 {
+                text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                if text.split(separator: "\n").count >= count { break }
+                usleep(50_000)
+            }
+            return text.split(separator: "\n").map { line in
+                let f = line.split(separator: " ")
+                return (String(f[0]), String(f[1]), Int(f[2]) ?? 0, String(f[3].dropFirst(4)), String(f[4].dropFirst(5)))
+            }
+        }
+    }
+
+    func journey(_ base: String) throws -> String {
+        try temporaryFile("journey.json", """
+            [{"name": "login", "method": "POST", "url": "\(base)/login", "body": "user=ann"},
+             {"name": "account", "url": "\(base)/account", "expect_status": [200]}]
+            """)
+    }
+
+    /// Each pass through the list is a session: it logs in, and its account page carries the
+    /// cookie that login set, never another session's (the jar is emptied between sessions).
+    @Test func eachSessionCarriesItsOwnCookie() throws {
+        let shop = try Shop()
+        defer { shop.server.stop() }
+        let run = try runCommand(stampedeBinary, ["bench", "--targets", try journey(shop.base), "--order", "sequence",
+                                                  "-c", "4", "--requests", "400", "--json"], timeout: 120)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try jsonObject(run.stdout)
+        #expect(report["requests"] as? Int == 400 && report["responses"] as? Int == 400)
+        let errors = report["errors"] as? [String: Int] ?? [:]
+        #expect(errors.values.reduce(0, +) == 0, "\(errors)")
+        let lines = try shop.lines(expecting: 400)
+        #expect(lines.count == 400)
+        let logins = lines.filter { $0.path == "/login" }
+        let accounts = lines.filter { $0.path == "/account" }
+        // The budget is shared by the connections, so one may stop after a login: 196...200 sessions.
+        #expect(logins.count + accounts.count == 400 && logins.count >= accounts.count && accounts.count >= 196)
+        // The first login of each connection has no cookie; later logins carry none either
+        // (a new session starts with an empty jar).
+        #expect(logins.allSatisfy { $0.sid == "-" }, "\(logins.filter { $0.sid != "-" }.prefix(3))")
+        #expect(accounts.allSatisfy { $0.status == 200 && $0.sid != "-" })
+        // Every session's sid is used by exactly one account request: no session shares a cookie.
+        #expect(Set(accounts.map(\.sid)).count == accounts.count)
+    }
+
+    /// `cookies: keep`: the jar outlives the session, so the next login already carries the
+    /// previous session's cookie; `--cookies off` sends none and every account page is refused.
+    @Test func keepAndOff() throws {
+        let shop = try Shop()
+        defer { shop.server.stop() }
+        let kept = try runCommand(stampedeBinary, ["bench", "--targets", try journey(shop.base), "--order", "sequence",
+                                                   "-c", "2", "--requests", "40", "--cookies", "keep", "--json"], timeout: 120)
+        #expect(kept.status == 0, "\(kept.stderr)")
+        let keptLines = try shop.lines(expecting: 40)
+        let logins = keptLines.filter { $0.path == "/login" }
+        // All but each connection's first login carry the cookie of the session before.
+        #expect(logins.count >= 20 && logins.filter { $0.sid != "-" }.count == logins.count - 2, "\(logins.map(\.sid))")
+
+        let off = try runCommand(stampedeBinary, ["bench", "--targets", try journey(shop.base), "--order", "sequence",
+                                                  "-c", "2", "--requests", "40", "--cookies", "off", "--json"], timeout: 120)
+        let report = try jsonObject(off.stdout)
+        let errors = report["errors"] as? [String: Int] ?? [:]
+        let offLines = Array(try shop.lines(expecting: 80).dropFirst(40))
+        let refused = offLines.filter { $0.path == "/account" && $0.status == 401 }.count
+        #expect(refused >= 19 && errors["check"] == refused, "\(errors)")
+        #expect(offLines.allSatisfy { $0.sid == "-" })
+
+        let bad = try runCommand(stampedeBinary, ["bench", shop.base + "/", "--cookies", "sometimes", "--requests", "1"], timeout: 30)
+        #expect(bad.status == 2 && bad.stderr.contains("--cookies"), "\(bad.stderr)")
+    }
+
+    func shopping(_ base: String, accountCapture: String = #"{"csrf": {"json": "csrf"}}"#, account: String = "/account",
+                  think: String = "") throws -> String {
+        try temporaryFile("shopping.json", """
+            [{"name": "login", "method": "POST", "url": "\(base)/login", "body": "user=ann"\(think)},
+             {"name": "account", "url": "\(base)\(account)", "expect_status": [200], "capture": \(accountCapture)},
+             {"name": "cart", "method": "POST", "url": "\(base)/cart", "headers": {"X-CSRF": "{{var.csrf}}"},
+              "body": "{\\"item\\": 1}", "expect_status": [200]}]
+            """)
+    }
+
+    /// A token captured from one response (JSON, also gzip-encoded) goes into the next request's
+    /// header: the site accepts every cart, so each carried its own session's token.
+    @Test func aCapturedTokenReachesTheNextRequest() throws {
+        let shop = try Shop()
+        defer { shop.server.stop() }
+        for (k, account) in ["/account", "/account?gzip=1"].enumerated() {
+            let run = try runCommand(stampedeBinary, ["bench", "--targets", try shopping(shop.base, account: account), "--order", "sequence",
+                                                      "-c", "4", "--requests", "300", "--json"], timeout: 120)
+            #expect(run.status == 0, "\(run.stderr)")
+            let report = try jsonObject(run.stdout)
+            let errors = report["errors"] as? [String: Int] ?? [:]
+            #expect(report["requests"] as? Int == 300 && errors.values.reduce(0, +) == 0, "\(account): \(errors)")
+            let lines = Array(try shop.lines(expecting: 300 * (k + 1)).dropFirst(300 * k))
+            #expect(lines.count == 300)
+            let carts = lines.filter { $0.path == "/cart" }
+            #expect(carts.count >= 96 && carts.allSatisfy { $0.status == 200 && $0.csrf != "-" }, "\(account)")
+            #expect(Set(carts.map(\.csrf)).count == carts.count)
+        }
+    }
+
+    /// A capture that finds nothing (no default) fails its session: counted in errors.capture,
+    /// the session's later request is never sent, and the next session starts with a login.
+    @Test func aFailedCaptureEndsTheSession() throws {
+        let shop = try Shop()
+        defer { shop.server.stop() }
+        let targets = try shopping(shop.base, accountCapture: #"{"csrf": {"json": "missing.key"}}"#)
+        let run = try runCommand(stampedeBinary, ["bench", "--targets", targets, "--order", "sequence", "-c", "2", "--requests", "100", "--json"],
+                                 timeout: 120)
+        let report = try jsonObject(run.stdout)
+        let errors = report["errors"] as? [String: Int] ?? [:]
+        let lines = try shop.lines(expecting: 100)
+        let accounts = lines.filter { $0.path == "/account" }.count
+        #expect(lines.count == 100 && !lines.contains { $0.path == "/cart" })
+        #expect(accounts >= 49 && errors["capture"] == accounts && errors.values.reduce(0, +) == accounts, "\(errors)")
+        let byName = report["by_name"] as? [String: [String: Any]] ?? [:]
+        #expect((byName["account"]?["errors"] as? [String: Int])?["capture"] == accounts)
+        #expect(byName["cart"] == nil || byName["cart"]?["requests"] as? Int == 0)
+        #expect((report["first_error"] as? String)?.contains("capture 'csrf' of account") == true, "\(report["first_error"] ?? "")")
+    }
+
+    /// Think time spaces a session's requests and is never part of a latency.
+    @Test func thinkTimeIsBetweenRequestsNotInThem() throws {
+        let shop = try Shop()
+        defer { shop.server.stop() }
+        let run = try runCommand(stampedeBinary, ["bench", "--targets", try shopping(shop.base, think: #", "think_ms": 300"#),
+                                                  "--order", "sequence", "-c", "1", "--requests", "9", "--json"], timeout: 120)
+        let report = try jsonObject(run.stdout)
+        #expect(report["responses"] as? Int == 9, "\(run.stderr)")
+        // Three sessions, each pausing 300 ms after its login.
+        #expect((report["duration_s"] as? Double ?? 0) >= 0.9)
+        let latency = report["latency_us"] as? [String: Any] ?? [:]
+        #expect((latency["max"] as? Int ?? .max) < 250_000, "\(latency)")
+    }
+}
