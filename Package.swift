@@ -55,7 +55,7 @@ let package = Package(
             name: "stampede",
             dependencies: [
                 "Histogram", "Reactor", "HTTP1", "TLS", "LoadGenerator", "HTTPServer", "Messaging", "Driver", "Orchestrator",
-                "StampedeModel", "StampedeWire", "ReportPage", "CRdKafka", "COpenSSL", "CZlib",
+                "StampedeModel", "StampedeWire", "ReportPage", "Sessions", "CRdKafka", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

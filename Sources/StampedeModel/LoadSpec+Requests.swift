@@ -25,6 +25,7 @@ extension LoadSpec {
                 case "method": return ConfigError(.method, reason)
                 case "headers": return ConfigError(.headers, reason)
                 case "body": return ConfigError(.body, reason)
+                case "think_ms": return ConfigError(.thinkTime, reason)
                 default: return ConfigError(.requestList, reason, entry: k, part: part)
                 }
             }

@@ -38,6 +38,9 @@ public enum LoadSetting: String, Sendable, CaseIterable {
     case slo, startRate = "start_rate", maxRate = "max_rate", stepS = "step_s"
     case sourceAddrs = "source_addrs"
     case cookies
+    case captureBytes = "capture_bytes"
+    /// The think time of the single request (the CLI's `--think-ms` without a list).
+    case thinkTime = "think_ms"
 }
 
 /// A setting with a bad value. `setting` is the adapter-neutral name; each adapter reports it
@@ -103,6 +106,7 @@ public struct LoadSpec: Sendable {
     /// How many bytes of a body `capture` and `expect_body` read at most (decoded when gzip).
     public var captureBytes = LoadSpec.defaultCaptureBytes
     public static let defaultCaptureBytes = 65_536
+    public static let captureBytesRange = 1...(16 << 20)
     /// Seeds the random mix and the random templates; nil: drawn at start (and reported).
     public var seed: UInt64?
     public var data: CSVData?
@@ -168,6 +172,9 @@ public struct LoadSpec: Sendable {
         guard Self.connectionsRange.contains(connections) else { throw ConfigError(.connections, "must be in 1...100000, got \(connections)") }
         guard Self.threadsRange.contains(threads) else { throw ConfigError(.threads, "must be in 1...256, got \(threads)") }
         guard Self.timeoutRange.contains(timeoutMs) else { throw ConfigError(.timeout, "must be in 1...3600000 ms, got \(timeoutMs)") }
+        guard Self.captureBytesRange.contains(captureBytes) else {
+            throw ConfigError(.captureBytes, "must be in 1...16777216 bytes, got \(captureBytes)")
+        }
         switch stop {
         case .requests(let n):
             guard Self.requestsRange.contains(n) else { throw ConfigError(.requests, "must be in 1...1000000000, got \(n)") }

@@ -191,6 +191,7 @@ public struct TestConfig: Sendable {
         }
         if load.order != .random { o[.order] = .string(load.order.rawValue) }
         if load.cookies != .session { o[.cookies] = .string(load.cookies.rawValue) }
+        if load.captureBytes != LoadSpec.defaultCaptureBytes { o[.capture_bytes] = .number(Double(load.captureBytes)) }
         if let seed = load.seed { o[.seed] = .number(Double(seed)) }
         if let data = load.data { o[.data] = .object(["csv": .string(data.text)]) }
         if !load.sourceAddresses.isEmpty { o[.source_addrs] = .array(load.sourceAddresses.map { .string($0) }) }
@@ -230,6 +231,7 @@ public struct TestConfig: Sendable {
             }
             load.cookies = mode
         }
+        if let bytes = try r.integer(.capture_bytes) { load.captureBytes = bytes }
         if let seed = try r.integer(.seed) {
             guard seed >= 0 else { throw FieldError("seed", "must be a non-negative integer, got \(seed)") }
             load.seed = UInt64(seed)
@@ -290,7 +292,7 @@ public struct TestConfig: Sendable {
 public enum TestConfigField: String, CaseIterable, Sendable {
     case test_id, test_type, test_message_delay, message_count_per_driver, target, connections, duration_s, rate,
          method, headers, body, timeout_ms, drivers, thresholds, requests, order, seed, data, stages, start,
-         slo, start_rate, max_rate, step_s, driver_selector, source_addrs, cookies
+         slo, start_rate, max_rate, step_s, driver_selector, source_addrs, cookies, capture_bytes
 }
 
 extension FieldReader {

@@ -24,6 +24,8 @@ public struct TestSpec: Codable, Sendable, Equatable {
     public var order: RequestOrder?
     /// `session` when absent.
     public var cookies: CookieMode?
+    /// Absent: 65536.
+    public var capture_bytes: Int?
     public var seed: UInt64?
     /// The CSV data `{{row.COLUMN}}` reads.
     public var data_csv: String?
@@ -73,6 +75,7 @@ public struct TestSpec: Codable, Sendable, Equatable {
         start = profile.map(\.start)
         order = spec.order == .random ? nil : spec.order
         cookies = spec.cookies == .session ? nil : spec.cookies
+        capture_bytes = spec.captureBytes == LoadSpec.defaultCaptureBytes ? nil : spec.captureBytes
         seed = spec.seed
         data_csv = spec.data?.text
     }
@@ -111,6 +114,7 @@ public struct TestSpec: Codable, Sendable, Equatable {
         }
         spec.order = order ?? .random
         spec.cookies = cookies ?? .session
+        spec.captureBytes = capture_bytes ?? LoadSpec.defaultCaptureBytes
         spec.seed = seed
         if let data_csv {
             do { spec.data = try CSVData(parsing: data_csv) } catch { throw ConfigError(.data, error.reason) }

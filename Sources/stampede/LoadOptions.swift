@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HTTP1
+import Sessions
 import StampedeModel
 
 /// The load flags shared by `bench` and `run`: the CLI adapter of `LoadSpec`. Numbers are parsed
@@ -71,6 +72,12 @@ struct LoadOptions: ParsableArguments {
     @Option(help: ArgumentHelp("What connections do with the cookies responses set: session (kept and sent back; emptied at each new pass through a sequence, the default), keep (kept for the connection's whole run), off (never sent, as wrk).", valueName: "session|keep|off"))
     var cookies: CookieMode?
 
+    @Option(name: .customLong("think-ms"), help: ArgumentHelp("A pause after each response before the session's next request (avalanche): N ms, or uniform over MIN-MAX; never part of a latency. Sets think_ms for every request of the list (see docs/sessions.md).", valueName: "N|MIN-MAX"))
+    var thinkMs: String?
+
+    @Option(name: .customLong("capture-bytes"), help: "How much of a response body captures read at most (decoded when gzip).")
+    var captureBytes: Int?
+
     @Option(parsing: .unconditional, help: "Seed of the random mix and of {{rand_int}}/{{uuid}}, to repeat a run (default: drawn, and reported).")
     var seed: UInt64?
 
@@ -88,6 +95,8 @@ struct LoadOptions: ParsableArguments {
         case .requestList: return "--targets"
         case .stages: return "--stage"
         case .sourceAddrs: return "--source-addrs"
+        case .captureBytes: return "--capture-bytes"
+        case .thinkTime: return "--think-ms"
         default: return "--\(setting.rawValue)"
         }
     }
@@ -119,6 +128,12 @@ struct LoadOptions: ParsableArguments {
         }
         spec.order = order ?? .random
         spec.cookies = cookies ?? .session
+        if let captureBytes { spec.captureBytes = captureBytes }
+        if let thinkMs {
+            let think: ThinkTime
+            do { think = try ThinkTime(parsing: thinkMs) } catch { throw ValidationError("--think-ms: \(error.description)") }
+            for k in spec.requests.indices { spec.requests[k].thinkTime = think }
+        }
         spec.seed = seed
         if let sourceAddrs {
             do { spec.sourceAddresses = try SourceAddresses.parse(sourceAddrs) } catch { throw ValidationError("--source-addrs: \(error.reason)") }

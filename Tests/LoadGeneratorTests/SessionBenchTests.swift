@@ -154,4 +154,24 @@ import TestSupport
         let latency = report["latency_us"] as? [String: Any] ?? [:]
         #expect((latency["max"] as? Int ?? .max) < 250_000, "\(latency)")
     }
+
+    /// Bad session input stops before any load: exit 2, naming the flag or the file entry.
+    @Test func badSessionInputExitsTwoNamingTheFlagAndEntry() throws {
+        let url = "http://127.0.0.1:9/"
+        let unknownVar = try temporaryFile("s1.json", #"[{"url": "\#(url)a"}, {"url": "\#(url)b", "headers": {"X-CSRF": "{{var.csrf}}"}}]"#)
+        let badKind = try temporaryFile("s2.json", #"[{"url": "\#(url)a", "capture": {"t": {"css": "div.token"}}}]"#)
+        let cases: [(arguments: [String], expected: [String])] = [
+            (["--targets", unknownVar, "--order", "sequence"], ["--targets", "requests[1]", "headers", "var.csrf", "no earlier request"]),
+            (["--targets", badKind, "--order", "sequence"], ["--targets", "requests[0].capture.t.css", "unknown capture kind"]),
+            ([url, "--think-ms", "300-100"], ["--think-ms", "MIN must not exceed MAX"]),
+            ([url, "--think-ms", "soon"], ["--think-ms"]),
+            ([url, "--capture-bytes", "0"], ["--capture-bytes", "1...16777216"]),
+            ([url, "--think-ms", "5", "--mode", "tsunami", "--rate", "10"], ["--think-ms", "tsunami"]),
+        ]
+        for c in cases {
+            let run = try runCommand(stampedeBinary, ["bench"] + c.arguments + ["--dry-run"])
+            #expect(run.status == 2, "\(c.arguments): \(run.stdout) \(run.stderr)")
+            for piece in c.expected { #expect(run.stderr.contains(piece), "\(c.arguments): \(run.stderr)") }
+        }
+    }
 }

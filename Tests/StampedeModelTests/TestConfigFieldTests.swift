@@ -32,6 +32,8 @@ import Testing
         (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "drivers": 0}"#, 400, "drivers"),
         (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "cookies": "sometimes"}"#, 400, "cookies"),
         (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "cookies": true}"#, 400, "cookies"),
+        (#"{"target": "http://127.0.0.1:1/", "duration_s": 5, "capture_bytes": 0}"#, 400, "capture_bytes"),
+        (#"{"duration_s": 5, "requests": [{"url": "ftp://x/"}]}"#, 400, "requests[0].url"),
     ]
 
     @Test(arguments: cases.indices) func refusedNamingTheField(_ index: Int) {
