@@ -68,6 +68,7 @@ perf: setup oracle release
 	.build/release/kafka-bench .deps/bin/tansu
 	python3 Perf/http_vs_wrk.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	python3 Perf/workload_mix.py $(RELEASE_BIN) --summary $(PERF_ROWS)
+	python3 Perf/session_journey.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	python3 Perf/connections.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --drivers 100 --clients 20 --summary $(PERF_ROWS)

@@ -19,11 +19,21 @@ public struct HTTPResponseParser: Sendable {
     /// Runs over the body bytes as they are skipped (`expect_body`); nil: bodies are not looked at.
     public private(set) var bodyScanner: SubstringScanner?
     /// Keeps the values of named headers (`Set-Cookie`, captures); nil: every header is skipped.
-    public private(set) var recorder: HeaderRecorder?
+    /// Not retained: whoever passes it to `reset` keeps it alive while the response is parsed
+    /// (a connection owns its recorder), so a parser reset costs no reference counting.
+    public private(set) unowned(unsafe) var recorder: HeaderRecorder?
+    /// Copied from the recorder at `reset`: the hot paths test these, not the recorder (a class:
+    /// every access to its mutable state would be checked for exclusivity at run time).
+    /// `recordMask`: the recorder's name lengths (0: no recorder); `bodyLimit`: body bytes to keep.
+    private var recordMask: UInt64 = 0
+    var bodyLimit = 0
+    /// Something of this response went to the recorder (a kept header, body bytes).
+    public internal(set) var recorded = false
+    var recordedIndex = 0
     /// Whether the body contained the scanner's bytes (true when there is no scanner).
     public var bodyMatched: Bool { bodyScanner?.found ?? true }
 
-    private var state: State = .statusH
+    var state: State = .statusH
     private var status = 0
     private var minorVersion = 1
     private var headerBytes = 0
@@ -33,7 +43,7 @@ public struct HTTPResponseParser: Sendable {
     private var keepAliveToken = false
     private var remaining: Int64 = 0
     private var bodiless = false
-    private var header: Header = .other
+    var header: Header = .other
     private var nameLength = 0
     private var chunkLineBytes = 0
     private var candidates: UInt8 = 0
@@ -43,15 +53,22 @@ public struct HTTPResponseParser: Sendable {
 
     /// Prepares for the response to a new request. `bodiless` is true for HEAD requests;
     /// `bodyScanner` looks for a substring in the body.
-    public mutating func reset(bodiless: Bool = false, bodyScanner: SubstringScanner? = nil, recorder: HeaderRecorder? = nil) {
+    /// `recorder` keeps the headers it names and (`bodyLimit` > 0) the body's first bytes.
+    public mutating func reset(bodiless: Bool = false, bodyScanner: SubstringScanner? = nil, recorder: HeaderRecorder? = nil,
+                               bodyLimit: Int = 0) {
+        let dirty = recorded
         self = HTTPResponseParser(maxHeaderBytes: maxHeaderBytes)
         self.bodiless = bodiless
         self.bodyScanner = bodyScanner
-        self.recorder = recorder
-        recorder?.reset()
+        if let recorder {
+            self.recorder = recorder
+            recordMask = recorder.lengthMask
+            self.bodyLimit = bodyLimit
+            if dirty { recorder.reset() }
+        }
     }
 
-    private enum State: UInt8 {
+    enum State: UInt8 {
         case statusH, statusT1, statusT2, statusP, statusSlash, statusMajor, statusDot, statusMinor
         case statusSpace, statusCode1, statusCode2, statusCode3, statusReason, statusLF
         case headerLineStart, headerName, headerValueStart, headerValue, headerLF, headersEndLF
@@ -61,11 +78,12 @@ public struct HTTPResponseParser: Sendable {
         case done, failed
     }
 
-    private enum Header: Equatable { case other, contentLength, transferEncoding, connection, recorded(Int) }
+    /// `recorded`: a header the recorder keeps (which one: `recordedIndex`).
+    enum Header { case other, contentLength, transferEncoding, connection, recorded }
 
     // Header names we act on, lowercase; a bit each in `candidates`.
-    private static let names: (StaticString, StaticString, StaticString) = ("content-length", "transfer-encoding", "connection")
-    private static let lengths: (Int, Int, Int) = (14, 17, 10)
+    static let names: (StaticString, StaticString, StaticString) = ("content-length", "transfer-encoding", "connection")
+    static let lengths: (Int, Int, Int) = (14, 17, 10)
 
     /// Consumes bytes up to the end of the current response. Returns how many were used: on
     /// `.complete`, bytes after that point belong to no request we sent.
@@ -78,7 +96,7 @@ public struct HTTPResponseParser: Sendable {
             case .bodyIdentity, .chunkData:
                 let take = Int(Swift.min(remaining, Int64(n - i)))
                 if bodyScanner != nil { bodyScanner!.scan(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + take)])) }
-                if let recorder, recorder.bodyLimit > 0 { recorder.appendBody(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + take)])) }
+                if bodyLimit > 0 { keepBody(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + take)])) }
                 remaining -= Int64(take)
                 i += take
                 if remaining == 0 {
@@ -88,7 +106,7 @@ public struct HTTPResponseParser: Sendable {
                 continue
             case .bodyUntilClose:
                 if bodyScanner != nil { bodyScanner!.scan(UnsafeRawBufferPointer(rebasing: bytes[i..<n])) }
-                if let recorder, recorder.bodyLimit > 0 { recorder.appendBody(UnsafeRawBufferPointer(rebasing: bytes[i..<n])) }
+                if bodyLimit > 0 { keepBody(UnsafeRawBufferPointer(rebasing: bytes[i..<n])) }
                 return (n, .needMore)
             case .statusH where n - i >= 13:
                 // Whole status-line prefix at hand ("HTTP/1.1 200 "): check it in one go.
@@ -105,7 +123,13 @@ public struct HTTPResponseParser: Sendable {
                     headerBytes += j + 1 - i
                     if headerBytes > maxHeaderBytes { return (j + 1, fail(.headersTooLarge(limit: maxHeaderBytes))) }
                     var which = Self.classify(bytes, from: i, to: j)
-                    if which == .other, let recorder, let k = recorder.match(bytes, from: i, to: j) { which = .recorded(k) }
+                    if recordMask != 0 && which == .other && recordMask & (1 << UInt64(Swift.min(j - i, 63))) != 0,
+                       let k = recorder!.match(bytes, from: i, to: j) {
+                        which = .recorded
+                        recordedIndex = k
+                        recorder!.begin(k)
+                        recorded = true
+                    }
                     if let error = beginValue(which) { return (j + 1, error) }
                     i = j + 1
                     continue
@@ -139,6 +163,11 @@ public struct HTTPResponseParser: Sendable {
                 headerBytes += 1
                 if headerBytes > maxHeaderBytes { return (i, fail(.headersTooLarge(limit: maxHeaderBytes))) }
             }
+            // Only a name arriving byte by byte or a kept header's value needs the recorder.
+            if recordMask != 0 && (header == .recorded || state == .headerName || state == .headerLineStart) {
+                if let outcome = recordingStep(b) { return (i, outcome) }
+                continue
+            }
             if let outcome = step(b) { return (i, outcome) }
         }
         return (n, .needMore)
@@ -167,7 +196,7 @@ public struct HTTPResponseParser: Sendable {
 
     // One byte of status line, headers or chunk framing. Returns an outcome when the message ends
     // or fails.
-    private mutating func step(_ b: UInt8) -> Outcome? {
+    mutating func step(_ b: UInt8) -> Outcome? {
         switch state {
         case .statusH: if b == UInt8(ascii: "H") { state = .statusT1 } else { return fail(.invalidStatusLine) }
         case .statusT1: if b == UInt8(ascii: "T") { state = .statusT2 } else { return fail(.invalidStatusLine) }
@@ -205,7 +234,6 @@ public struct HTTPResponseParser: Sendable {
                 if candidates & 1 != 0 && nameLength == Self.lengths.0 { which = .contentLength }
                 else if candidates & 2 != 0 && nameLength == Self.lengths.1 { which = .transferEncoding }
                 else if candidates & 4 != 0 && nameLength == Self.lengths.2 { which = .connection }
-                if let recorder, let k = recorder.matchAccumulatedName(), which == .other { which = .recorded(k) }
                 return beginValue(which)
             }
             guard HTTPBytes.isToken(b) else { return fail(.invalidHeader) }
@@ -265,7 +293,7 @@ public struct HTTPResponseParser: Sendable {
         switch which {
         case .transferEncoding: tokenMatch.chunked = 0; chunked = false
         case .connection: tokenMatch.close = 0; tokenMatch.keepAlive = 0
-        case .recorded(let k): recorder?.begin(k)
+        case .recorded: break  // the recorder is told by the caller
         case .contentLength:
             if contentLength >= 0 { return fail(.invalidContentLength) }  // repeated: ambiguous framing
             contentLength = -2  // digits pending
@@ -273,21 +301,6 @@ public struct HTTPResponseParser: Sendable {
         }
         state = .headerValueStart
         return nil
-    }
-
-    /// Which header the name in `bytes[from..<to]` is (case-insensitive).
-    private static func classify(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Header {
-        func equals(_ name: StaticString) -> Bool {
-            guard to - from == name.utf8CodeUnitCount else { return false }
-            for k in 0..<(to - from) where HTTPBytes.lower(bytes[from + k]) != name.utf8Start[k] { return false }
-            return true
-        }
-        switch to - from {
-        case lengths.0: return equals(names.0) ? .contentLength : .other
-        case lengths.1: return equals(names.1) ? .transferEncoding : .other
-        case lengths.2: return equals(names.2) ? .connection : .other
-        default: return .other
-        }
     }
 
     /// Checks "HTTP/1.x DDD" plus the following space or line end at `i` (13 bytes are there) and
@@ -313,22 +326,13 @@ public struct HTTPResponseParser: Sendable {
         if candidates & 2 != 0 && (pos >= Self.lengths.1 || Self.names.1.utf8Start[pos] != c) { candidates &= ~2 }
         if candidates & 4 != 0 && (pos >= Self.lengths.2 || Self.names.2.utf8Start[pos] != c) { candidates &= ~4 }
         nameLength += 1
-        recorder?.nameBytes.append(c)
         return nil
-    }
-
-    /// Matches `b` against a comma-separated token list, one target token at a time.
-    @inline(__always)
-    private static func token(_ match: inout Int8, _ b: UInt8, _ target: StaticString, _ length: Int8) {
-        if b == UInt8(ascii: ",") { match = 0; return }
-        if b == 32 || b == 9 { return }
-        if match >= 0 && match < length && target.utf8Start[Int(match)] == b { match += 1 } else { match = -1 }
     }
 
     private mutating func valueByte(_ b: UInt8) -> Outcome? {
         switch header {
         case .other: break
-        case .recorded: recorder?.append(b)
+        case .recorded: break  // kept by recordingStep
         case .contentLength:
             guard HTTPBytes.isDigit(b) else { return fail(.invalidContentLength) }
             let current = contentLength < 0 ? 0 : contentLength
@@ -350,7 +354,7 @@ public struct HTTPResponseParser: Sendable {
         switch header {
         case .contentLength: if contentLength < 0 { return fail(.invalidContentLength) }
         case .transferEncoding: chunked = tokenMatch.chunked == 7  // chunked must be the last coding
-        case .recorded: recorder?.end()
+        case .recorded: break
         default: break
         }
         header = .other
@@ -360,13 +364,15 @@ public struct HTTPResponseParser: Sendable {
     private mutating func headersEnded() -> Outcome? {
         if status < 200 && status != 101 {
             // Interim response (100 Continue, 103 Early Hints): the real one follows.
-            let keep = (bodiless, maxHeaderBytes, headerBytes, bodyScanner, recorder)
+            let keep = (bodiless, maxHeaderBytes, headerBytes, bodyScanner, recorder, recordMask, bodyLimit, recorded)
             self = HTTPResponseParser(maxHeaderBytes: keep.1)
             bodiless = keep.0
             headerBytes = keep.2
             bodyScanner = keep.3
             recorder = keep.4
-            recorder?.reset()
+            recordMask = keep.5
+            bodyLimit = keep.6
+            if keep.7 { recorder!.reset() }
             return nil
         }
         if bodiless || status == 204 || status == 304 || status == 101 { return finish() }

@@ -12,27 +12,32 @@ public final class HeaderRecorder: @unchecked Sendable {
     public private(set) var values: [(name: Int, value: [UInt8])] = []
     /// Values longer than this are cut (a header block is capped by the parser anyway).
     public static let maxValueBytes = 8192
-    /// The body's first bytes are kept up to this many (0: none; set per request, before
-    /// `HTTPResponseParser.reset`). Chunked framing is removed; any content coding is not.
-    public var bodyLimit = 0
+    /// The body's first bytes (up to the limit given to `HTTPResponseParser.reset`). Chunked
+    /// framing is removed; any content coding is not.
     public private(set) var body: [UInt8] = []
 
     var nameBytes: [UInt8] = []
     private var current: [UInt8] = []
     private var recording = -1
 
+    /// A bit per name length (names of 64 bytes or more share the top bit): most headers are
+    /// ruled out by their length alone, before any byte is compared.
+    public let lengthMask: UInt64
+
     public init(names: [String]) {
         self.names = names.map { Array($0.lowercased().utf8) }
+        lengthMask = self.names.reduce(0) { $0 | (1 << UInt64(Swift.min($1.count, 63))) }
     }
 
     /// The values of header `index` (of `names`).
     public func values(of index: Int) -> [[UInt8]] { values.filter { $0.name == index }.map(\.value) }
 
+    /// Ready for the next response (per request: only what was used is cleared).
+    @inline(__always)
     func reset() {
-        values.removeAll(keepingCapacity: true)
-        body.removeAll(keepingCapacity: true)
-        current.removeAll(keepingCapacity: true)
-        nameBytes.removeAll(keepingCapacity: true)
+        if !values.isEmpty { values.removeAll(keepingCapacity: true) }
+        if !body.isEmpty { body.removeAll(keepingCapacity: true) }
+        if !nameBytes.isEmpty { nameBytes.removeAll(keepingCapacity: true) }
         recording = -1
     }
 
@@ -40,6 +45,7 @@ public final class HeaderRecorder: @unchecked Sendable {
     @inline(__always)
     func match(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
         let length = to - from
+        guard lengthMask & (1 << UInt64(Swift.min(length, 63))) != 0 else { return nil }
         for (k, name) in names.enumerated() where name.count == length {
             var same = true
             for j in 0..<length where HTTPBytes.lower(bytes[from + j]) != name[j] { same = false; break }
@@ -65,8 +71,8 @@ public final class HeaderRecorder: @unchecked Sendable {
     }
 
     @inline(__always)
-    func appendBody(_ bytes: UnsafeRawBufferPointer) {
-        let room = bodyLimit - body.count
+    func appendBody(_ bytes: UnsafeRawBufferPointer, limit: Int) {
+        let room = limit - body.count
         guard room > 0 else { return }
         body.append(contentsOf: room >= bytes.count ? bytes : UnsafeRawBufferPointer(rebasing: bytes[..<room]))
     }

@@ -21,11 +21,16 @@ struct Connection {
     /// keeps the response headers cookies and captures read, and a captured body's first bytes
     /// (nil when nothing reads them).
     var jar = CookieJar()
-    var cookieRecorder: HeaderRecorder?
+    /// Owned by the worker (`Worker.recorders`): not retained here, so the per-request path
+    /// costs no reference counting.
+    unowned(unsafe) var cookieRecorder: HeaderRecorder?
     /// The session's captured values, by slot (`{{var.NAME}}`), and when its think time ends
     /// (monotonic ns; 0: not thinking).
     var variables: [[UInt8]] = []
     var thinkUntil: UInt64 = 0
+    /// The request in flight captures values or thinks after its response (set as it is
+    /// prepared, so a plain response costs no look-up).
+    var sessionStep = false
     /// The request in flight (an index into the workload's programs), and the one picked to go
     /// next (its origin's socket is the active one) but not sent yet.
     var current = 0

@@ -30,6 +30,8 @@ final class RequestProgram: @unchecked Sendable {
     let capturesBody: Bool
     /// The pause after the response before the session's next request.
     let thinkTime: ThinkTime?
+    /// Captures or thinks: the response needs more than counting.
+    var isSessionStep: Bool { !captures.isEmpty || thinkTime != nil }
 
     init(_ request: CompiledRequest, nameIndex: Int, origin: Int) throws {
         let spec = request.spec

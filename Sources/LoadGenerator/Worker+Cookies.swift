@@ -38,7 +38,7 @@ extension Worker {
 
     /// After a whole response: the Set-Cookie values it carried go into the jar.
     func storeCookies(_ i: Int) {
-        guard workload.cookies != .off, let recorder = conns[i].cookieRecorder, !recorder.values.isEmpty else { return }
+        guard workload.cookies != .off, conns[i].parser.recorded, let recorder = conns[i].cookieRecorder, !recorder.values.isEmpty else { return }
         let host = endpoints[conns[i].origin].serverName
         let path = requestTarget(i)
         let now = wallClockMilliseconds() / 1000

@@ -39,8 +39,9 @@ extension Worker {
             conns[i].outgoing = conns[i].render.bytes
         }
         if !conns[i].jar.cookies.isEmpty { addCookies(i) }
-        conns[i].cookieRecorder?.bodyLimit = program.capturesBody ? workload.captureBytes : 0
-        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody, recorder: conns[i].cookieRecorder)
+        conns[i].sessionStep = program.isSessionStep
+        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody, recorder: conns[i].cookieRecorder,
+                              bodyLimit: program.capturesBody ? workload.captureBytes : 0)
         if workload.tracksNames { nameInterval[program.nameIndex].counters.requests += 1 }
         return program.idempotent
     }
@@ -49,7 +50,8 @@ extension Worker {
     @inline(__always)
     func resetParser(_ i: Int) {
         let program = workload.programs[conns[i].current]
-        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody, recorder: conns[i].cookieRecorder)
+        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody, recorder: conns[i].cookieRecorder,
+                              bodyLimit: program.capturesBody ? workload.captureBytes : 0)
     }
 
     /// Counts a whole response: its status, its checks and its latency.

@@ -25,6 +25,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     var scratch = RenderBuffer()
     /// Each request's captures, compiled for this thread (nil: the request captures nothing).
     var captureRunners: [CaptureRunner?] = []
+    /// Each connection's header recorder (the connections refer to them unretained).
+    var recorders: [HeaderRecorder] = []
     let timeoutNs: UInt64
     let tickNs: UInt64
     /// Tsunami: sends on a schedule, each timed from its intended send. At a constant pace
@@ -129,7 +131,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         if workload.origins.count > 1 { blank.parked = Array(repeating: Transport(), count: workload.origins.count) }
         conns.initialize(repeating: blank)
         if !workload.recordedHeaders.isEmpty {
-            for i in conns.indices { conns[i].cookieRecorder = HeaderRecorder(names: workload.recordedHeaders) }
+            recorders = conns.indices.map { _ in HeaderRecorder(names: workload.recordedHeaders) }
+            for i in conns.indices { conns[i].cookieRecorder = recorders[i] }
         }
         if workload.variableCount > 0 {
             for i in conns.indices { conns[i].variables = Array(repeating: [], count: workload.variableCount) }
@@ -291,7 +294,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         if paced { serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
         recordResponse(i, status: status, latencyUs: latencyUs)
         storeCookies(i)
-        if runCaptures(i, status: status) { startThinking(i, now: now) }
+        if conns[i].sessionStep && runCaptures(i, status: status) { startThinking(i, now: now) }
         conns[i].transport.reused = keepAlive
         if paced { advanceSchedule(i) }
         // After the first response the server's TLS 1.3 tickets have arrived.

@@ -1,0 +1,35 @@
+extension HTTPResponseParser {
+    @inline(never)
+    mutating func keepBody(_ bytes: UnsafeRawBufferPointer) {
+        recorder!.appendBody(bytes, limit: bodyLimit)
+        recorded = true
+    }
+
+    /// `step` with the recorder's bookkeeping around it: a header name that arrives byte by byte,
+    /// and a kept header's value. Out of line, so `step` itself (every response's byte path)
+    /// carries no recorder code and no call.
+    @inline(never)
+    mutating func recordingStep(_ b: UInt8) -> Outcome? {
+        let before = state
+        let keptValue = header == .recorded
+        switch before {
+        case .headerLineStart where HTTPBytes.isToken(b):
+            recorder!.nameBytes.removeAll(keepingCapacity: true)
+            recorder!.nameBytes.append(HTTPBytes.lower(b))
+        case .headerName where b != UInt8(ascii: ":"): recorder!.nameBytes.append(HTTPBytes.lower(b))
+        case .headerValueStart where keptValue && b != 32 && b != 9 && b != 13 && b != 10,
+             .headerValue where keptValue && b != 13 && b != 10:
+            recorder!.append(b)
+        default: break
+        }
+        let outcome = step(b)
+        if before == .headerName && b == UInt8(ascii: ":") && header == .other, let k = recorder!.matchAccumulatedName() {
+            header = .recorded
+            recordedIndex = k
+            recorder!.begin(k)
+            recorded = true
+        }
+        if keptValue && (before == .headerValueStart || before == .headerValue) && (b == 13 || b == 10) { recorder!.end() }
+        return outcome
+    }
+}
