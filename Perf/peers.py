@@ -30,6 +30,7 @@ http {{
     server {{
         listen 127.0.0.1:{port} backlog=4096;
         {tls}
+        {locations}
         location / {{ return 200 "hello from nginx\\n"; }}
     }}
 }}
@@ -67,9 +68,10 @@ def run_measured(argv, timeout):
         return out.read().decode(), usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
-def start_nginx(work, port, tls_port=None, pin_cpu0=True, key="rsa"):
+def start_nginx(work, port, tls_port=None, pin_cpu0=True, key="rsa", locations=""):
     """nginx serving from the directory `work`; `key` "ec" (P-256) makes thousands of handshakes
-    cheap, "rsa" (2048) is what most sites serve."""
+    cheap, "rsa" (2048) is what most sites serve; `locations`: more location blocks before the
+    catch-all one (nginx syntax)."""
     tls = ""
     if tls_port:
         newkey = ["-newkey", "rsa:2048"] if key == "rsa" else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
@@ -78,7 +80,8 @@ def start_nginx(work, port, tls_port=None, pin_cpu0=True, key="rsa"):
                        check=True, capture_output=True)
         tls = TLS_LISTENER.format(dir=work, tls_port=tls_port)
     with open(f"{work}/nginx.conf", "w") as f:
-        f.write(NGINX_CONF.format(dir=work, port=port, tls=tls, affinity="worker_cpu_affinity 01;" if pin_cpu0 else ""))
+        f.write(NGINX_CONF.format(dir=work, port=port, tls=tls, affinity="worker_cpu_affinity 01;" if pin_cpu0 else "",
+                                  locations=locations))
     nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", work, "-c", f"{work}/nginx.conf",
                               "-e", f"{work}/error.log"], preexec_fn=raise_nofile)
     time.sleep(1)

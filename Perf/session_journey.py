@@ -18,38 +18,16 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import raise_nofile, run_measured, stop_nginx  # noqa: E402
+from peers import run_measured, start_nginx, stop_nginx  # noqa: E402
 
-CONF = """
-worker_processes 1;
-worker_cpu_affinity 01;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    keepalive_requests 100000000;
-    keepalive_timeout 300s;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        location = /login {{ add_header Set-Cookie "sid=s$connection$connection_requests; Path=/; HttpOnly"; return 200 "ok\\n"; }}
-        location = /account {{ default_type application/json; return 200 '{{"user": "ann", "csrf": "tok$connection_requests"}}'; }}
-        location = /cart {{ if ($http_x_csrf !~ "^tok") {{ return 403; }} return 200 "added\\n"; }}
-    }}
-}}
-"""
+LOCATIONS = """
+        location = /login { add_header Set-Cookie "sid=s$connection$connection_requests; Path=/; HttpOnly"; return 200 "ok\\n"; }
+        location = /account { default_type application/json; return 200 '{"user": "ann", "csrf": "tok$connection_requests"}'; }
+        location = /cart { if ($http_x_csrf !~ "^tok") { return 403; } return 200 "added\\n"; }"""
 
 
 def measured(binary, args, seconds):
@@ -81,11 +59,7 @@ def main():
                     "expect_status": [200]}], f)
     shapes = {"plain": ["--targets", f"{work}/plain.json", "--cookies", "off"],
               "session": ["--targets", f"{work}/session.json"]}
-    with open(f"{work}/nginx.conf", "w") as f:
-        f.write(CONF.format(dir=work, port=port))
-    nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", work, "-c", f"{work}/nginx.conf",
-                              "-e", f"{work}/error.log"], preexec_fn=raise_nofile)
-    time.sleep(1)
+    nginx = start_nginx(work, port, locations=LOCATIONS)
     try:
         samples = {name: [] for name in shapes}
         for r in range(args.rounds):

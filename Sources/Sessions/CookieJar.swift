@@ -130,7 +130,16 @@ public struct CookieJar: Sendable, Equatable {
         return String(path[..<last])
     }
 
+    /// Without surrounding spaces and tabs (on the UTF-8 view: no grapheme breaking per byte).
     private func trimmed(_ s: Substring) -> String {
-        String(s.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+        let bytes = s.utf8
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end, bytes[start] == 32 || bytes[start] == 9 { start = bytes.index(after: start) }
+        while end > start {
+            let last = bytes.index(before: end)
+            guard bytes[last] == 32 || bytes[last] == 9 else { break }
+            end = last
+        }
+        return String(s[start..<end])
     }
 }
