@@ -18,13 +18,11 @@ public struct HTTPResponseParser: Sendable {
     public let maxHeaderBytes: Int
     /// Runs over the body bytes as they are skipped (`expect_body`); nil: bodies are not looked at.
     public private(set) var bodyScanner: SubstringScanner?
-    /// Keeps the values of named headers (`Set-Cookie`, captures); nil: every header is skipped.
-    /// Not retained: whoever passes it to `reset` keeps it alive while the response is parsed
-    /// (a connection owns its recorder), so a parser reset costs no reference counting.
+    /// Keeps named headers (`Set-Cookie`, captures); nil: every header is skipped. Not retained:
+    /// the caller of `reset` keeps it alive while the response is parsed (no reference counting).
     public private(set) unowned(unsafe) var recorder: HeaderRecorder?
-    /// Copied from the recorder at `reset`: the hot paths test these, not the recorder (a class:
-    /// every access to its mutable state would be checked for exclusivity at run time).
-    /// `recordMask`: the recorder's name lengths (0: no recorder); `bodyLimit`: body bytes to keep.
+    /// Copied at `reset`, so hot paths test these, not the recorder (a class: each access to it is
+    /// checked for exclusivity): its name lengths (0: no recorder) and the body bytes to keep.
     private var recordMask: UInt64 = 0
     var bodyLimit = 0
     /// Something of this response went to the recorder (a kept header, body bytes).
