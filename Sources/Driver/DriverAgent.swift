@@ -104,35 +104,35 @@ public final class DriverAgent: @unchecked Sendable {
 
     private func handle(_ message: BusMessage, publisher: BusPublisher) {
         switch message {
-        case .testConfig(let m) where addressedToMe(m.driver_ids):
-            let key = Self.key(m.test_id, m.part)
+        case .testConfig(let m) where addressedToMe(m.driverIDs):
+            let key = Self.key(m.testID, m.part)
             guard !taken.contains(key) else { return }  // delivered again after its trigger
             var config = m.config
-            if config.shard == nil, let ids = m.driver_ids, let index = ids.firstIndex(of: id) {
+            if config.shard == nil, let ids = m.driverIDs, let index = ids.firstIndex(of: id) {
                 // Sequence numbers and data rows are dealt out by place among the test's drivers.
                 config.shard = index
                 config.shards = ids.count
             }
             configs[key] = config
-            log.info("test configured", metadata: ["test_id": "\(m.test_id)", "part": "\(m.part ?? 1)", "mode": "\(m.config.mode.rawValue)",
+            log.info("test configured", metadata: ["test_id": "\(m.testID)", "part": "\(m.part ?? 1)", "mode": "\(m.config.mode.rawValue)",
                                                   "target": "\(m.config.target)", "requests": "\(m.config.requests.map(String.init) ?? "-")"])
             if let trigger = pendingTriggers.removeValue(forKey: key) { handle(.trigger(trigger), publisher: publisher) }
-        case .trigger(let m) where addressedToMe(m.driver_ids):
-            let key = Self.key(m.test_id, m.part)
+        case .trigger(let m) where addressedToMe(m.driverIDs):
+            let key = Self.key(m.testID, m.part)
             guard !taken.contains(key) else { log.notice("trigger delivered again; ignored", metadata: ["work": "\(key)"]); return }
             guard let spec = configs.removeValue(forKey: key) else {
                 pendingTriggers[key] = m
-                log.info("trigger arrived before its config; waiting for it", metadata: ["test_id": "\(m.test_id)"])
+                log.info("trigger arrived before its config; waiting for it", metadata: ["test_id": "\(m.testID)"])
                 return
             }
             taken.insert(key)
             queued.append((m, spec))
             if let running = current.withLock({ $0?.testID }) {
-                log.info("work queued until the running test ends", metadata: ["test_id": "\(m.test_id)", "part": "\(m.part ?? 1)", "running": "\(running)"])
+                log.info("work queued until the running test ends", metadata: ["test_id": "\(m.testID)", "part": "\(m.part ?? 1)", "running": "\(running)"])
             }
         case .stop(let m):
-            dropQueued(publisher, reason: "stopped before this work started") { $0 == m.test_id }
-            current.withLock { if $0?.testID == m.test_id { $0?.run?.interrupt() } }
+            dropQueued(publisher, reason: "stopped before this work started") { $0 == m.testID }
+            current.withLock { if $0?.testID == m.testID { $0?.run?.interrupt() } }
         default:
             break
         }
@@ -141,11 +141,11 @@ public final class DriverAgent: @unchecked Sendable {
     /// Drops queued work of the tests `matching` selects; each gets an interrupted final message,
     /// so no test waits for work that will never run.
     private func dropQueued(_ publisher: BusPublisher, reason: String, matching: (String) -> Bool) {
-        for (trigger, _) in queued where matching(trigger.test_id) {
-            let final = emptyFinal(testID: trigger.test_id, part: trigger.part, reason: reason, interrupted: true)
-            do { try publisher.publish(.final(final)) } catch { log.error("final for queued work not queued", metadata: ["test_id": "\(trigger.test_id)", "error": "\(error)"]) }
+        for (trigger, _) in queued where matching(trigger.testID) {
+            let final = emptyFinal(testID: trigger.testID, part: trigger.part, reason: reason, interrupted: true)
+            do { try publisher.publish(.final(final)) } catch { log.error("final for queued work not queued", metadata: ["test_id": "\(trigger.testID)", "error": "\(error)"]) }
         }
-        queued.removeAll { matching($0.trigger.test_id) }
+        queued.removeAll { matching($0.trigger.testID) }
     }
 
     /// Starts the oldest queued work when nothing runs.
@@ -153,15 +153,15 @@ public final class DriverAgent: @unchecked Sendable {
         guard let next = queued.first else { return }
         let busy = current.withLock { running -> Bool in
             if running != nil { return true }
-            running = RunningTest(testID: next.trigger.test_id, run: nil)
+            running = RunningTest(testID: next.trigger.testID, run: nil)
             return false
         }
         guard !busy else { return }
         queued.removeFirst()
         heartbeat(publisher, state: .busy)
         let thread = Thread { [self] in
-            self.execute(testID: next.trigger.test_id, part: next.trigger.part, spec: next.spec,
-                         startAtMs: next.trigger.start_at_ms, publisher: publisher)
+            self.execute(testID: next.trigger.testID, part: next.trigger.part, spec: next.spec,
+                         startAtMs: next.trigger.startAtMs, publisher: publisher)
         }
         thread.name = "stampede-driver-test"
         thread.start()
@@ -227,12 +227,12 @@ public final class DriverAgent: @unchecked Sendable {
                                               errors: interval.counters.errors, bytesRead: interval.counters.bytesRead,
                                               histogram: interval.latency.encodeBase64(), part: part,
                                               retriedStale: interval.counters.retriedStale)
-                message.status_codes = interval.counters.statusCodes
-                message.cookies_dropped = interval.counters.cookiesDropped > 0 ? interval.counters.cookiesDropped : nil
-                message.by_name = NameShare.byName(interval.byName)
+                message.statusCodes = interval.counters.statusCodes
+                message.cookiesDropped = interval.counters.cookiesDropped > 0 ? interval.counters.cookiesDropped : nil
+                message.byName = NameShare.byName(interval.byName)
                 message.connections = interval.connections
-                message.target_rate = interval.targetRate
-                message.target_connections = interval.targetConnections
+                message.targetRate = interval.targetRate
+                message.targetConnections = interval.targetConnections
                 publish(.interval(message))
             }
             var final = FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(result.startedAt.timeIntervalSince1970 * 1000),
@@ -241,17 +241,17 @@ public final class DriverAgent: @unchecked Sendable {
                                      bytesRead: result.counters.bytesRead, histogram: result.latency.encodeBase64(),
                                      serviceHistogram: result.serviceTime?.encodeBase64(), firstError: result.firstError,
                                      interrupted: result.interrupted)
-            final.start_lag_ms = (result.startLag * 1e6).rounded() / 1000
+            final.startLagMs = (result.startLag * 1e6).rounded() / 1000
             if let phase = result.connectPhase {
-                final.connect_histogram = phase.connectTime.encodeBase64()
-                final.connect_phase_s = phase.seconds
-                final.connect_phase_errors = phase.failed
-                final.connect_late_s = phase.lateSeconds > 0 ? phase.lateSeconds : nil
+                final.connectHistogram = phase.connectTime.encodeBase64()
+                final.connectPhaseS = phase.seconds
+                final.connectPhaseErrors = phase.failed
+                final.connectLateS = phase.lateSeconds > 0 ? phase.lateSeconds : nil
             }
-            final.retried_stale = result.counters.retriedStale > 0 ? result.counters.retriedStale : nil
-            final.status_codes = result.counters.statusCodes
-            final.cookies_dropped = result.counters.cookiesDropped > 0 ? result.counters.cookiesDropped : nil
-            final.by_name = NameShare.byName(result.byName)
+            final.retriedStale = result.counters.retriedStale > 0 ? result.counters.retriedStale : nil
+            final.statusCodes = result.counters.statusCodes
+            final.cookiesDropped = result.counters.cookiesDropped > 0 ? result.counters.cookiesDropped : nil
+            final.byName = NameShare.byName(result.byName)
             final.sockets = result.sockets
             final.busiest = (result.busiest * 1000).rounded() / 1000
             final.part = part

@@ -39,22 +39,22 @@ struct DriverRegistry {
     mutating func apply(_ message: BusMessage, now: UInt64) -> (id: String, state: String)? {
         switch message {
         case .register(let m):
-            let before = drivers[m.driver_id]?.state
-            drivers[m.driver_id] = DriverRecord(id: m.driver_id, host: m.host, threads: m.threads, version: m.version,
+            let before = drivers[m.driverID]?.state
+            drivers[m.driverID] = DriverRecord(id: m.driverID, host: m.host, threads: m.threads, version: m.version,
                                                 state: .idle, lastHeard: now, testID: nil, labels: m.labels ?? [:])
-            return before == .idle ? nil : (m.driver_id, DriverState.idle.rawValue)
+            return before == .idle ? nil : (m.driverID, DriverState.idle.rawValue)
         case .heartbeat(let m):
             if m.state == .leaving {
-                return drivers.removeValue(forKey: m.driver_id) == nil ? nil : (m.driver_id, "left")
+                return drivers.removeValue(forKey: m.driverID) == nil ? nil : (m.driverID, "left")
             }
-            var record = drivers[m.driver_id] ?? .unregistered(m.driver_id, state: m.state, now: now, testID: nil)
-            let before = drivers[m.driver_id]?.state
+            var record = drivers[m.driverID] ?? .unregistered(m.driverID, state: m.state, now: now, testID: nil)
+            let before = drivers[m.driverID]?.state
             record.state = m.state
             record.lastHeard = now
-            record.testID = m.test_id
+            record.testID = m.testID
             if let labels = m.labels { record.labels = labels }
-            drivers[m.driver_id] = record
-            return before == m.state ? nil : (m.driver_id, m.state.rawValue)
+            drivers[m.driverID] = record
+            return before == m.state ? nil : (m.driverID, m.state.rawValue)
         default:
             return nil
         }

@@ -189,9 +189,9 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     func handle(_ message: BusMessage) {
         let now = clock.monotonicNs()
         switch message {
-        case .heartbeat(let m) where m.driver_id == liveness.probeID:
+        case .heartbeat(let m) where m.driverID == liveness.probeID:
             if liveness.probeArrived(now: now) { log.notice("the bus delivers again; drivers get a full heartbeat timeout from now") }
-        case .heartbeat(let m) where m.driver_id.hasPrefix(BusLiveness.probePrefix):
+        case .heartbeat(let m) where m.driverID.hasPrefix(BusLiveness.probePrefix):
             break  // another orchestrator's probe
         case .register, .heartbeat:
             if let change = registry.apply(message, now: now) { book.onEvent(.driver(id: change.id, state: change.state)) }

@@ -162,10 +162,10 @@ final class TestBook {
 
     /// One second of one driver: merged, and announced as soon as every live driver sent it.
     func add(_ m: IntervalMessage) {
-        guard let run = tests[m.test_id] else { return }
+        guard let run = tests[m.testID] else { return }
         let start = clock.threadCPUSeconds()
         do { try run.add(m) } catch {
-            log.warning("interval skipped", metadata: ["driver_id": "\(m.driver_id)", "test_id": "\(m.test_id)", "error": "\(error)"])
+            log.warning("interval skipped", metadata: ["driver_id": "\(m.driverID)", "test_id": "\(m.testID)", "error": "\(error)"])
         }
         mergeCPUSeconds += clock.threadCPUSeconds() - start
         mergedHistograms += 1
@@ -174,7 +174,7 @@ final class TestBook {
 
     /// One driver's end of its share; the test finishes when every share has ended.
     func add(_ m: FinalMessage) {
-        guard let run = tests[m.test_id] else { return }
+        guard let run = tests[m.testID] else { return }
         run.add(m)
         if run.isComplete && !advanceSearch(run) { finish(run) }
     }

@@ -153,15 +153,15 @@ final class TestRun {
     var nextPart: Int { (shares.keys.map(\.part).max() ?? 1) + 1 }
 
     func add(_ m: IntervalMessage) throws {
-        let share = Share(driver: m.driver_id, part: m.part ?? 1)
+        let share = Share(driver: m.driverID, part: m.part ?? 1)
         // A failed driver's unsent requests were handed over when it failed: whatever it says
         // later would count twice.
-        guard let work = shares[share], !failedDrivers.contains(m.driver_id) else { return }
-        guard seenIntervals.insert("\(m.driver_id)/\(share.part)/\(m.t)").inserted else { return }  // a redelivered message counts once
+        guard let work = shares[share], !failedDrivers.contains(m.driverID) else { return }
+        guard seenIntervals.insert("\(m.driverID)/\(share.part)/\(m.t)").inserted else { return }  // a redelivered message counts once
         // Decoded once, sparse: each addition below touches only the non-zero counters. All of
         // it is decoded and checked before anything is counted, so a bad message counts nowhere.
         let histogram = try SparseCounts(base64: m.histogram)
-        let names = try DecodedNames(m.by_name)
+        let names = try DecodedNames(m.byName)
         for layout in [histogram.layout] + names.entries.map(\.latency.layout) where layout != .latency {
             throw HistogramError.layoutMismatch(.latency, layout)
         }
@@ -179,7 +179,7 @@ final class TestRun {
             late.encoded = merged.encodeBase64()
             late.errors += m.errors.total
             late.max = merged.max
-            for (name, share) in m.by_name ?? [:] {
+            for (name, share) in m.byName ?? [:] {
                 var named = try HDRHistogram(base64: share.histogram)
                 if let before = late.byName[name] { try named.add(try HDRHistogram(base64: before.encoded)) }
                 late.byName[name] = (named.encodeBase64(), named.max)
@@ -190,19 +190,19 @@ final class TestRun {
         // Taken out while it changes: a copy left in the dictionary would make the addition
         // below copy the whole histogram.
         var s = intervals.removeValue(forKey: t) ?? MergedInterval()
-        s.drivers.insert(m.driver_id)
+        s.drivers.insert(m.driverID)
         s.counters = s.counters + m.counters
         try s.latency.add(histogram)
         try names.add(into: &s.byName)
         s.connections += m.connections ?? 0
-        if let r = m.target_rate { s.targetRate = (s.targetRate ?? 0) + r }
-        if let c = m.target_connections { s.targetConnections = (s.targetConnections ?? 0) + c }
+        if let r = m.targetRate { s.targetRate = (s.targetRate ?? 0) + r }
+        if let c = m.targetConnections { s.targetConnections = (s.targetConnections ?? 0) + c }
         intervals[t] = s
     }
 
     func add(_ m: FinalMessage) {
-        let share = Share(driver: m.driver_id, part: m.part ?? 1)
-        guard shares[share] != nil, !failedDrivers.contains(m.driver_id) else { return }
+        let share = Share(driver: m.driverID, part: m.part ?? 1)
+        guard shares[share] != nil, !failedDrivers.contains(m.driverID) else { return }
         finals[share] = m
     }
 
@@ -260,8 +260,8 @@ final class TestRun {
             for f in used {
                 counters += f.counters
                 try latency.add(try SparseCounts(base64: f.histogram))
-                try DecodedNames(f.by_name).add(into: &byName)
-                if let s = f.service_histogram { try service?.add(try SparseCounts(base64: s)) }
+                try DecodedNames(f.byName).add(into: &byName)
+                if let s = f.serviceHistogram { try service?.add(try SparseCounts(base64: s)) }
             }
             // What failed drivers reported before they went silent is measured, and stays.
             for (share, r) in reported.sorted(by: { $0.key < $1.key }) where failedDrivers.contains(share.driver) && finals[share] == nil {
@@ -271,8 +271,8 @@ final class TestRun {
                     if byName[f.name] == nil { byName[f.name] = f } else { try byName[f.name]!.add(f) }
                 }
             }
-            let begin = used.map { Double($0.started_at_ms) / 1000 }.min() ?? Double(startAtMs) / 1000
-            let end = used.map { Double($0.started_at_ms) / 1000 + $0.duration_s }.max() ?? begin
+            let begin = used.map { Double($0.startedAtMs) / 1000 }.min() ?? Double(startAtMs) / 1000
+            let end = used.map { Double($0.startedAtMs) / 1000 + $0.durationS }.max() ?? begin
             start = Date(timeIntervalSince1970: begin)
             duration = end - begin
         } else {
@@ -295,7 +295,7 @@ final class TestRun {
                                 thresholds: definition.thresholds)
         report.error = error
         if stoppedAtMs != nil || finals.values.contains(where: \.interrupted) { report.interrupted = true }
-        report.first_error = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.first_error).first
+        report.first_error = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstError).first
         report.redistributed = redistributed.isEmpty ? nil : redistributed
         report.setByName(byName.keys.sorted().map { byName[$0]! })
         report.seed = definition.load.seed
@@ -312,19 +312,19 @@ final class TestRun {
     /// The drivers' connect phases merged: connect times exact (histograms added), the slowest
     /// driver's phase and lateness, failed first connects summed.
     private func setConnectPhase(_ report: inout LoadReport) throws {
-        let phases = finals.values.filter { $0.connect_phase_s != nil }
+        let phases = finals.values.filter { $0.connectPhaseS != nil }
         guard !phases.isEmpty else { return }
         var time = HDRHistogram()
-        for f in phases { if let h = f.connect_histogram { try time.add(try SparseCounts(base64: h)) } }
-        report.setConnectPhase(connectTime: time, seconds: phases.compactMap(\.connect_phase_s).max() ?? 0,
-                               errors: phases.compactMap(\.connect_phase_errors).reduce(0, +),
-                               lateSeconds: phases.compactMap(\.connect_late_s).max() ?? 0)
+        for f in phases { if let h = f.connectHistogram { try time.add(try SparseCounts(base64: h)) } }
+        report.setConnectPhase(connectTime: time, seconds: phases.compactMap(\.connectPhaseS).max() ?? 0,
+                               errors: phases.compactMap(\.connectPhaseErrors).reduce(0, +),
+                               lateSeconds: phases.compactMap(\.connectLateS).max() ?? 0)
     }
 
     /// Start skew across drivers: how late each started after `start_at_ms`, from their own shares' finals.
     var startLags: [String: Double] {
         var lags: [String: Double] = [:]
-        for (share, f) in finals where share.part == 1 { lags[share.driver] = f.start_lag_ms }
+        for (share, f) in finals where share.part == 1 { lags[share.driver] = f.startLagMs }
         return lags
     }
 }
@@ -341,11 +341,11 @@ extension TestRun {
         for f in used {
             counters += f.counters
             try latency.add(try SparseCounts(base64: f.histogram))
-            if let s = f.service_histogram { try service.add(try SparseCounts(base64: s)) }
+            if let s = f.serviceHistogram { try service.add(try SparseCounts(base64: s)) }
         }
-        let duration = used.map(\.duration_s).max() ?? search.stepS
+        let duration = used.map(\.durationS).max() ?? search.stepS
         let report = LoadReport(testID: id, mode: .tsunami, target: definition.target.description, startedAt: Date(),
-                                duration: duration, drivers: used.map(\.driver_id), counters: counters, latency: latency,
+                                duration: duration, drivers: used.map(\.driverID), counters: counters, latency: latency,
                                 serviceTime: service)
         return search.step(rate: rate, report: report, connections: definition.load.connections * used.count,
                            busiest: used.compactMap(\.busiest).max() ?? 0)

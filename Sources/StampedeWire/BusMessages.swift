@@ -21,7 +21,7 @@ public enum DriverState: String, Codable, Sendable {
 public struct RegisterMessage: Codable, Sendable, Equatable {
     public private(set) var type = BusMessageKind.register
     public var v = busMessageVersion
-    public var driver_id: String
+    public var driverID: String
     public var host: String
     public var threads: Int
     public var version: String
@@ -30,7 +30,11 @@ public struct RegisterMessage: Codable, Sendable, Equatable {
     public var labels: [String: String]?
 
     public init(driverID: String, host: String, threads: Int, version: String, pid: Int32) {
-        driver_id = driverID; self.host = host; self.threads = threads; self.version = version; self.pid = pid
+        self.driverID = driverID; self.host = host; self.threads = threads; self.version = version; self.pid = pid
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, v, driverID = "driver_id", host, threads, version, pid, labels
     }
 }
 
@@ -38,16 +42,20 @@ public struct RegisterMessage: Codable, Sendable, Equatable {
 public struct HeartbeatMessage: Codable, Sendable, Equatable {
     public private(set) var type = BusMessageKind.heartbeat
     public var v = busMessageVersion
-    public var driver_id: String
+    public var driverID: String
     public var state: DriverState
-    public var test_id: String?
+    public var testID: String?
     /// Sender's wall clock, ms since the epoch.
-    public var sent_at_ms: Int64
+    public var sentAtMs: Int64
     /// The driver's labels again, so an orchestrator that missed the registration knows them.
     public var labels: [String: String]?
 
     public init(driverID: String, state: DriverState, testID: String?, sentAtMs: Int64) {
-        driver_id = driverID; self.state = state; test_id = testID; sent_at_ms = sentAtMs
+        self.driverID = driverID; self.state = state; self.testID = testID; self.sentAtMs = sentAtMs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, v, driverID = "driver_id", state, testID = "test_id", sentAtMs = "sent_at_ms", labels
     }
 }
 
@@ -55,15 +63,19 @@ public struct HeartbeatMessage: Codable, Sendable, Equatable {
 public struct TestConfigMessage: Codable, Sendable, Equatable {
     public private(set) var type = BusMessageKind.test_config
     public var v = busMessageVersion
-    public var test_id: String
-    public var driver_ids: [String]?
+    public var testID: String
+    public var driverIDs: [String]?
     public var config: TestSpec
     /// nil: the test's own share. 2, 3, …: extra work for the same test (a failed driver's unsent
     /// requests handed to a survivor), run after the driver's current work.
     public var part: Int?
 
     public init(testID: String, driverIDs: [String]?, config: TestSpec, part: Int? = nil) {
-        test_id = testID; driver_ids = driverIDs; self.config = config; self.part = part
+        self.testID = testID; self.driverIDs = driverIDs; self.config = config; self.part = part
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, v, testID = "test_id", driverIDs = "driver_ids", config, part
     }
 }
 
@@ -71,14 +83,18 @@ public struct TestConfigMessage: Codable, Sendable, Equatable {
 public struct TriggerMessage: Codable, Sendable, Equatable {
     public private(set) var type = BusMessageKind.trigger
     public var v = busMessageVersion
-    public var test_id: String
-    public var driver_ids: [String]?
-    public var start_at_ms: Int64
+    public var testID: String
+    public var driverIDs: [String]?
+    public var startAtMs: Int64
     /// As in `TestConfigMessage`.
     public var part: Int?
 
     public init(testID: String, driverIDs: [String]?, startAtMs: Int64, part: Int? = nil) {
-        test_id = testID; driver_ids = driverIDs; start_at_ms = startAtMs; self.part = part
+        self.testID = testID; self.driverIDs = driverIDs; self.startAtMs = startAtMs; self.part = part
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, v, testID = "test_id", driverIDs = "driver_ids", startAtMs = "start_at_ms", part
     }
 }
 
@@ -86,56 +102,67 @@ public struct TriggerMessage: Codable, Sendable, Equatable {
 public struct StopMessage: Codable, Sendable, Equatable {
     public private(set) var type = BusMessageKind.stop
     public var v = busMessageVersion
-    public var test_id: String
+    public var testID: String
 
-    public init(testID: String) { test_id = testID }
+    public init(testID: String) { self.testID = testID }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, v, testID = "test_id"
+    }
 }
 
 /// `metrics` topic, keyed by driver id: one second of one driver's test.
 public struct IntervalMessage: Codable, Sendable, Equatable {
     public private(set) var type = BusMessageKind.interval
     public var v = busMessageVersion
-    public var driver_id: String
-    public var test_id: String
+    public var driverID: String
+    public var testID: String
     /// 1-based second of the test.
     public var t: Int
     public var requests: Int
     public var responses: Int
     public var errors: ErrorCounts
-    public var bytes_read: Int
+    public var bytesRead: Int
     /// HdrHistogram V2 compressed, base64: this second's latencies in µs.
     public var histogram: String
     /// Requests resent on a fresh connection after a stale keep-alive close (absent: none).
-    public var retried_stale: Int?
+    public var retriedStale: Int?
     /// Cookies the driver's jars refused (absent: none).
-    public var cookies_dropped: Int?
+    public var cookiesDropped: Int?
     /// Responses by status code (absent: none, or a driver from before status codes were sent).
-    public var status_codes: StatusCodeCounts?
+    public var statusCodes: StatusCodeCounts?
     /// A list of requests: the same figures per name.
-    public var by_name: [String: NameShare]?
+    public var byName: [String: NameShare]?
     /// Sockets open as the second ended.
     public var connections: Int?
     /// Tsunami: the requests this driver intended in this second. Avalanche stages: the
     /// connections it wanted as the second ended.
-    public var target_rate: Double?
-    public var target_connections: Double?
+    public var targetRate: Double?
+    public var targetConnections: Double?
     /// The part of the test this second belongs to (nil: the driver's own share; `t` counts from
     /// the part's start).
     public var part: Int?
 
     public init(driverID: String, testID: String, t: Int, requests: Int, responses: Int, errors: ErrorCounts,
                 bytesRead: Int, histogram: String, part: Int? = nil, retriedStale: Int = 0) {
-        driver_id = driverID; test_id = testID; self.t = t; self.requests = requests; self.responses = responses
-        self.errors = errors; bytes_read = bytesRead; self.histogram = histogram; self.part = part
-        retried_stale = retriedStale > 0 ? retriedStale : nil
+        self.driverID = driverID; self.testID = testID; self.t = t; self.requests = requests; self.responses = responses
+        self.errors = errors; self.bytesRead = bytesRead; self.histogram = histogram; self.part = part
+        self.retriedStale = retriedStale > 0 ? retriedStale : nil
     }
 
     /// The counters this message carries: the one way a message becomes `LoadCounters`.
     public var counters: LoadCounters {
-        var c = LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytes_read,
-                             retriedStale: retried_stale ?? 0, statusCodes: status_codes ?? StatusCodeCounts())
-        c.cookiesDropped = cookies_dropped ?? 0
+        var c = LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytesRead,
+                             retriedStale: retriedStale ?? 0, statusCodes: statusCodes ?? StatusCodeCounts())
+        c.cookiesDropped = cookiesDropped ?? 0
         return c
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, v, driverID = "driver_id", testID = "test_id", t, requests, responses, errors,
+             bytesRead = "bytes_read", histogram, retriedStale = "retried_stale",
+             cookiesDropped = "cookies_dropped", statusCodes = "status_codes", byName = "by_name",
+             connections, targetRate = "target_rate", targetConnections = "target_connections", part
     }
 }
 
@@ -143,55 +170,66 @@ public struct IntervalMessage: Codable, Sendable, Equatable {
 public struct FinalMessage: Codable, Sendable, Equatable {
     public private(set) var type = BusMessageKind.final
     public var v = busMessageVersion
-    public var driver_id: String
-    public var test_id: String
-    public var started_at_ms: Int64
-    public var duration_s: Double
+    public var driverID: String
+    public var testID: String
+    public var startedAtMs: Int64
+    public var durationS: Double
     public var requests: Int
     public var responses: Int
     public var errors: ErrorCounts
-    public var bytes_read: Int
+    public var bytesRead: Int
     public var histogram: String
     /// Requests resent on a fresh connection after a stale keep-alive close (absent: none).
-    public var retried_stale: Int?
-    public var cookies_dropped: Int?
-    public var status_codes: StatusCodeCounts?
-    public var by_name: [String: NameShare]?
+    public var retriedStale: Int?
+    public var cookiesDropped: Int?
+    public var statusCodes: StatusCodeCounts?
+    public var byName: [String: NameShare]?
     /// The most sockets the driver had open at once.
     public var sockets: Int?
     /// Its busiest reactor thread's CPU time over wall time (1: the driver was the limit).
     public var busiest: Double?
     /// Tsunami: the uncorrected service-time histogram.
-    public var service_histogram: String?
-    public var first_error: String?
+    public var serviceHistogram: String?
+    public var firstError: String?
     /// True when the driver stopped early (signal or stop message).
     public var interrupted: Bool
-    /// How late (ms, wall clock) the driver actually started after the trigger's `start_at_ms`.
-    public var start_lag_ms: Double?
+    /// How late (ms, wall clock) the driver actually started after the trigger's `startAtMs`.
+    public var startLagMs: Double?
     /// Its connect phase: time to open each connection (HdrHistogram V2 compressed, base64, µs),
-    /// how long it took, first connects that failed, and how far it ran past `start_at_ms`.
-    public var connect_histogram: String?
-    public var connect_phase_s: Double?
-    public var connect_phase_errors: Int?
-    public var connect_late_s: Double?
+    /// how long it took, first connects that failed, and how far it ran past `startAtMs`.
+    public var connectHistogram: String?
+    public var connectPhaseS: Double?
+    public var connectPhaseErrors: Int?
+    public var connectLateS: Double?
     /// The part of the test (nil: the driver's own share).
     public var part: Int?
 
     public init(driverID: String, testID: String, startedAtMs: Int64, durationS: Double, requests: Int,
                 responses: Int, errors: ErrorCounts, bytesRead: Int, histogram: String,
                 serviceHistogram: String?, firstError: String?, interrupted: Bool) {
-        driver_id = driverID; test_id = testID; started_at_ms = startedAtMs; duration_s = durationS
-        self.requests = requests; self.responses = responses; self.errors = errors; bytes_read = bytesRead
-        self.histogram = histogram; service_histogram = serviceHistogram; first_error = firstError
+        self.driverID = driverID; self.testID = testID; self.startedAtMs = startedAtMs; self.durationS = durationS
+        self.requests = requests; self.responses = responses; self.errors = errors; self.bytesRead = bytesRead
+        self.histogram = histogram; self.serviceHistogram = serviceHistogram; self.firstError = firstError
         self.interrupted = interrupted
     }
 
     /// The counters this message carries: the one way a message becomes `LoadCounters`.
     public var counters: LoadCounters {
-        var c = LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytes_read,
-                             retriedStale: retried_stale ?? 0, statusCodes: status_codes ?? StatusCodeCounts())
-        c.cookiesDropped = cookies_dropped ?? 0
+        var c = LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytesRead,
+                             retriedStale: retriedStale ?? 0, statusCodes: statusCodes ?? StatusCodeCounts())
+        c.cookiesDropped = cookiesDropped ?? 0
         return c
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, v, driverID = "driver_id", testID = "test_id", startedAtMs = "started_at_ms",
+             durationS = "duration_s", requests, responses, errors, bytesRead = "bytes_read", histogram,
+             retriedStale = "retried_stale", cookiesDropped = "cookies_dropped",
+             statusCodes = "status_codes", byName = "by_name", sockets, busiest,
+             serviceHistogram = "service_histogram", firstError = "first_error", interrupted,
+             startLagMs = "start_lag_ms", connectHistogram = "connect_histogram",
+             connectPhaseS = "connect_phase_s", connectPhaseErrors = "connect_phase_errors",
+             connectLateS = "connect_late_s", part
     }
 }
 
@@ -219,13 +257,13 @@ public enum BusMessage: Sendable, Equatable {
     /// Partition key: the driver id where one applies (keeps a driver's messages in order).
     public var key: String? {
         switch self {
-        case .register(let m): return m.driver_id
-        case .heartbeat(let m): return m.driver_id
-        case .interval(let m): return m.driver_id
-        case .final(let m): return m.driver_id
-        case .testConfig(let m): return m.test_id
-        case .trigger(let m): return m.test_id
-        case .stop(let m): return m.test_id
+        case .register(let m): return m.driverID
+        case .heartbeat(let m): return m.driverID
+        case .interval(let m): return m.driverID
+        case .final(let m): return m.driverID
+        case .testConfig(let m): return m.testID
+        case .trigger(let m): return m.testID
+        case .stop(let m): return m.testID
         }
     }
 
@@ -339,7 +377,7 @@ public struct NameShare: Codable, Sendable, Equatable {
     public var requests: Int
     public var responses: Int
     public var errors: ErrorCounts
-    public var status_codes: StatusCodeCounts
+    public var statusCodes: StatusCodeCounts
     /// HdrHistogram V2 compressed, base64 (µs).
     public var histogram: String
 
@@ -347,17 +385,21 @@ public struct NameShare: Codable, Sendable, Equatable {
         requests = f.counters.requests
         responses = f.counters.responses
         errors = f.counters.errors
-        status_codes = f.counters.statusCodes
+        statusCodes = f.counters.statusCodes
         histogram = f.latency.encodeBase64()
     }
 
     /// This name's counters (its histogram is decoded where it is merged).
     public var counters: LoadCounters {
-        LoadCounters(requests: requests, responses: responses, errors: errors, statusCodes: status_codes)
+        LoadCounters(requests: requests, responses: responses, errors: errors, statusCodes: statusCodes)
     }
 
-    /// `by_name` from per-name figures (nil when there are none).
+    /// `byName` from per-name figures (nil when there are none).
     public static func byName(_ figures: [NamedFigures]) -> [String: NameShare]? {
         figures.isEmpty ? nil : Dictionary(figures.map { ($0.name, NameShare($0)) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case requests, responses, errors, statusCodes = "status_codes", histogram
     }
 }

@@ -48,11 +48,11 @@ struct RegisteredDriver {
                 if case .heartbeat(let h) = m { arrivals.append((Date(), h)) }
             }
         }
-        #expect(registered?.driver_id == "d-beat" && registered?.version == "0.1.0")
+        #expect(registered?.driverID == "d-beat" && registered?.version == "0.1.0")
         #expect(arrivals.count >= 5)
-        let sent = arrivals.map { Double($0.1.sent_at_ms) / 1000 }
+        let sent = arrivals.map { Double($0.1.sentAtMs) / 1000 }
         for (a, b) in zip(sent, sent.dropFirst()) { #expect(abs((b - a) - 1) < 0.3, "heartbeat spacing \(b - a) s") }
-        #expect(arrivals.allSatisfy { $0.1.driver_id == "d-beat" && $0.1.state == .idle })
+        #expect(arrivals.allSatisfy { $0.1.driverID == "d-beat" && $0.1.state == .idle })
 
         #expect(driver.terminate() == 0)
         let leaving = try collect(watcher, seconds: 10) { $0.contains { if case .heartbeat(let h) = $0 { return h.state == .leaving } else { return false } } }
@@ -75,15 +75,15 @@ struct RegisteredDriver {
         let finals = messages.compactMap { if case .final(let f) = $0 { return f } else { return nil } }
         let intervals = messages.compactMap { if case .interval(let i) = $0 { return i } else { return nil } }
         let final = try #require(finals.first)
-        #expect(final.test_id == "t-run" && final.driver_id == "d-run")
+        #expect(final.testID == "t-run" && final.driverID == "d-run")
         #expect(final.requests == 2_000 && final.responses == 2_000)
         #expect(intervals.map(\.requests).reduce(0, +) == 2_000)
         #expect(try HDRHistogram(base64: final.histogram).totalCount == 2_000)
         var merged = HDRHistogram()
         for i in intervals { try merged.add(try HDRHistogram(base64: i.histogram)) }
         #expect(merged.totalCount == 2_000)
-        #expect(Double(final.started_at_ms) >= Double(startAt) - 5)
-        #expect((final.start_lag_ms ?? 1e9) < 250, "start lag \(final.start_lag_ms ?? -1) ms")
+        #expect(Double(final.startedAtMs) >= Double(startAt) - 5)
+        #expect((final.startLagMs ?? 1e9) < 250, "start lag \(final.startLagMs ?? -1) ms")
         #expect(try nginx.accessLogLines(expecting: 2_000) == 2_000)
     }
 
@@ -100,6 +100,6 @@ struct RegisteredDriver {
         let messages = try collect(watcher, seconds: 30) { $0.contains { if case .final = $0 { return true } else { return false } } }
         let final = try #require(messages.compactMap { if case .final(let f) = $0 { return f } else { return nil } }.first)
         #expect(final.requests == 300 && final.responses == 300)
-        #expect(final.duration_s > 1.3 && final.duration_s < 1.9, "duration \(final.duration_s) s")
+        #expect(final.durationS > 1.3 && final.durationS < 1.9, "duration \(final.durationS) s")
     }
 }

@@ -59,8 +59,8 @@ let sampleMessages: [BusMessage] = {
         var lastSeen: [String: Int] = [:]
         var outOfOrder = 0
         for case .interval(let m) in received {
-            if m.t != (lastSeen[m.driver_id] ?? 0) + 1 { outOfOrder += 1 }
-            lastSeen[m.driver_id] = m.t
+            if m.t != (lastSeen[m.driverID] ?? 0) + 1 { outOfOrder += 1 }
+            lastSeen[m.driverID] = m.t
         }
         #expect(outOfOrder == 0)
         #expect(lastSeen == ["d0": 2_500, "d1": 2_500, "d2": 2_500, "d3": 2_500])

@@ -92,7 +92,7 @@ final class ManualClock: OrchestratorClock {
             Issue.record("expected a config and a trigger, got \(messages)")
             return
         }
-        #expect(config.driver_ids == chosen && trigger.driver_ids == chosen && trigger.start_at_ms == run.startAtMs)
+        #expect(config.driverIDs == chosen && trigger.driverIDs == chosen && trigger.startAtMs == run.startAtMs)
         // The total rate is split over the drivers; the count is per driver.
         #expect(config.config.rate == 100 && config.config.requests == 50)
         #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("t/test.json").path))
@@ -134,7 +134,7 @@ final class ManualClock: OrchestratorClock {
         #expect(run.failedDrivers == ["d2"] && run.redistributed.first?.to == ["d1": 100])
         let messages = try sent.pollMessages(timeoutMs: 100)
         guard case .trigger(let part)? = messages.last else { Issue.record("no part sent: \(messages)"); return }
-        #expect(part.part == 2 && part.driver_ids == ["d1"] && part.start_at_ms == clock.wallMs())
+        #expect(part.part == 2 && part.driverIDs == ["d1"] && part.startAtMs == clock.wallMs())
     }
 
     /// Every part handed over keeps the place of the share it continues, so `{{seq}}` stays unique
