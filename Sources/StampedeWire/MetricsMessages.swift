@@ -1,0 +1,160 @@
+import StampedeModel
+
+/// `metrics` topic, keyed by driver id: one second of one driver's test.
+public struct IntervalMessage: Codable, Sendable, Equatable, CountersMessage {
+    public private(set) var type = BusMessageKind.interval
+    public var v = busMessageVersion
+    public var driverID: String
+    public var testID: String
+    /// 1-based second of the test.
+    public var t: Int
+    public var requests: Int
+    public var responses: Int
+    public var errors: ErrorCounts
+    public var bytesRead: Int
+    /// HdrHistogram V2 compressed, base64: this second's latencies in µs.
+    public var histogram: String
+    /// Requests resent on a fresh connection after a stale keep-alive close (absent: none).
+    public var retriedStale: Int?
+    /// Cookies the driver's jars refused (absent: none).
+    public var cookiesDropped: Int?
+    /// Responses by status code (absent: none, or a driver from before status codes were sent).
+    public var statusCodes: StatusCodeCounts?
+    /// A list of requests: the same figures per name.
+    public var byName: [String: NameShare]?
+    /// Sockets open as the second ended.
+    public var connections: Int?
+    /// Tsunami: the requests this driver intended in this second. Avalanche stages: the
+    /// connections it wanted as the second ended.
+    public var targetRate: Double?
+    public var targetConnections: Double?
+    /// The part of the test this second belongs to (nil: the driver's own share; `t` counts from
+    /// the part's start).
+    public var part: Int?
+
+    public init(driverID: String, testID: String, t: Int, requests: Int, responses: Int, errors: ErrorCounts,
+                bytesRead: Int, histogram: String, part: Int? = nil, retriedStale: Int = 0) {
+        self.driverID = driverID; self.testID = testID; self.t = t; self.requests = requests; self.responses = responses
+        self.errors = errors; self.bytesRead = bytesRead; self.histogram = histogram; self.part = part
+        self.retriedStale = retriedStale > 0 ? retriedStale : nil
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, v, driverID = "driver_id", testID = "test_id", t, requests, responses, errors,
+             bytesRead = "bytes_read", histogram, retriedStale = "retried_stale",
+             cookiesDropped = "cookies_dropped", statusCodes = "status_codes", byName = "by_name",
+             connections, targetRate = "target_rate", targetConnections = "target_connections", part
+    }
+}
+
+/// `metrics` topic, keyed by driver id: one driver's whole test, sent once at its end.
+public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
+    public private(set) var type = BusMessageKind.final
+    public var v = busMessageVersion
+    public var driverID: String
+    public var testID: String
+    public var startedAtMs: Int64
+    public var durationS: Double
+    public var requests: Int
+    public var responses: Int
+    public var errors: ErrorCounts
+    public var bytesRead: Int
+    public var histogram: String
+    /// Requests resent on a fresh connection after a stale keep-alive close (absent: none).
+    public var retriedStale: Int?
+    public var cookiesDropped: Int?
+    public var statusCodes: StatusCodeCounts?
+    public var byName: [String: NameShare]?
+    /// The most sockets the driver had open at once.
+    public var sockets: Int?
+    /// Its busiest reactor thread's CPU time over wall time (1: the driver was the limit).
+    public var busiest: Double?
+    /// Tsunami: the uncorrected service-time histogram.
+    public var serviceHistogram: String?
+    public var firstError: String?
+    /// True when the driver stopped early (signal or stop message).
+    public var interrupted: Bool
+    /// How late (ms, wall clock) the driver actually started after the trigger's `startAtMs`.
+    public var startLagMs: Double?
+    /// Its connect phase: time to open each connection (HdrHistogram V2 compressed, base64, µs),
+    /// how long it took, first connects that failed, and how far it ran past `startAtMs`.
+    public var connectHistogram: String?
+    public var connectPhaseS: Double?
+    public var connectPhaseErrors: Int?
+    public var connectLateS: Double?
+    /// The part of the test (nil: the driver's own share).
+    public var part: Int?
+
+    public init(driverID: String, testID: String, startedAtMs: Int64, durationS: Double, requests: Int,
+                responses: Int, errors: ErrorCounts, bytesRead: Int, histogram: String,
+                serviceHistogram: String?, firstError: String?, interrupted: Bool) {
+        self.driverID = driverID; self.testID = testID; self.startedAtMs = startedAtMs; self.durationS = durationS
+        self.requests = requests; self.responses = responses; self.errors = errors; self.bytesRead = bytesRead
+        self.histogram = histogram; self.serviceHistogram = serviceHistogram; self.firstError = firstError
+        self.interrupted = interrupted
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, v, driverID = "driver_id", testID = "test_id", startedAtMs = "started_at_ms",
+             durationS = "duration_s", requests, responses, errors, bytesRead = "bytes_read", histogram,
+             retriedStale = "retried_stale", cookiesDropped = "cookies_dropped",
+             statusCodes = "status_codes", byName = "by_name", sockets, busiest,
+             serviceHistogram = "service_histogram", firstError = "first_error", interrupted,
+             startLagMs = "start_lag_ms", connectHistogram = "connect_histogram",
+             connectPhaseS = "connect_phase_s", connectPhaseErrors = "connect_phase_errors",
+             connectLateS = "connect_late_s", part
+    }
+}
+
+/// A metrics message (`interval`, `final`): what it counted.
+public protocol CountersMessage {
+    var requests: Int { get }
+    var responses: Int { get }
+    var errors: ErrorCounts { get }
+    var bytesRead: Int { get }
+    var retriedStale: Int? { get }
+    var cookiesDropped: Int? { get }
+    var statusCodes: StatusCodeCounts? { get }
+}
+
+extension CountersMessage {
+    /// The counters this message carries: the one way a message becomes `LoadCounters`.
+    public var counters: LoadCounters {
+        var c = LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytesRead,
+                             retriedStale: retriedStale ?? 0, statusCodes: statusCodes ?? StatusCodeCounts())
+        c.cookiesDropped = cookiesDropped ?? 0
+        return c
+    }
+}
+
+/// One name's figures from one driver (a second, or the whole test), as `by_name` carries them.
+public struct NameShare: Codable, Sendable, Equatable {
+    public var requests: Int
+    public var responses: Int
+    public var errors: ErrorCounts
+    public var statusCodes: StatusCodeCounts
+    /// HdrHistogram V2 compressed, base64 (µs).
+    public var histogram: String
+
+    public init(_ f: NamedFigures) {
+        requests = f.counters.requests
+        responses = f.counters.responses
+        errors = f.counters.errors
+        statusCodes = f.counters.statusCodes
+        histogram = f.latency.encodeBase64()
+    }
+
+    /// This name's counters (its histogram is decoded where it is merged).
+    public var counters: LoadCounters {
+        LoadCounters(requests: requests, responses: responses, errors: errors, statusCodes: statusCodes)
+    }
+
+    /// `byName` from per-name figures (nil when there are none).
+    public static func byName(_ figures: [NamedFigures]) -> [String: NameShare]? {
+        figures.isEmpty ? nil : Dictionary(figures.map { ($0.name, NameShare($0)) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case requests, responses, errors, statusCodes = "status_codes", histogram
+    }
+}
