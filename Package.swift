@@ -33,7 +33,7 @@ let package = Package(
         // Engine modules.
         .target(name: "Histogram", dependencies: ["CZlib"]),
         .target(name: "Reactor", dependencies: ["CLinux", "CShims"]),
-        .target(name: "HTTP1"),
+        .target(name: "HTTP1", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "TLS", dependencies: ["COpenSSL"]),
         .target(name: "HTTPServer", dependencies: ["Reactor", "HTTP1"]),
         .target(name: "WebSocket", dependencies: ["COpenSSL", "HTTP1", "Reactor"]),
@@ -48,9 +48,12 @@ let package = Package(
         .target(name: "Sessions", dependencies: ["CZlib"]),
         // Release builds skip the run-time exclusivity checks on the request path (a worker and its
         // connections live on one thread; debug builds, and so the tests, keep the checks): they
-        // were about 360 of some 6,600 instructions per request (callgrind).
+        // were about 360 of some 6,600 instructions per request (callgrind). Debug builds compile
+        // the engine optimized too: the tests drive it at thousands of requests per second and
+        // measure time: unoptimized it spent about 45 µs of CPU per request, optimized 15 µs.
         .target(name: "LoadGenerator", dependencies: ["Reactor", "HTTP1", "TLS", "Histogram", "StampedeModel", "Sessions"],
-                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+                                .unsafeFlags(["-O"], .when(configuration: .debug))]),
         // A test's self-contained HTML report, rendered from its report and latency.hlog.
         .target(name: "ReportPage", dependencies: ["Histogram", "StampedeModel"]),
 
