@@ -23,6 +23,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from http_vs_wrk import wrk  # noqa: E402
 from peers import run_measured, start_nginx, stop_nginx  # noqa: E402
 
 SYSCALLS = ["read", "write", "epoll_wait", "epoll_ctl"]
@@ -37,9 +38,7 @@ def stampede_round(binary, url, seconds):
 
 
 def wrk_round(url, seconds):
-    out, cpu, _ = run_measured(["taskset", "-c", "1", "wrk", "-t1", "-c50", f"-d{seconds}s", url], seconds + 30)
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    rps = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
+    rps, cpu, requests = wrk(url, seconds)
     return rps, cpu / requests * 1e6
 
 

@@ -16,8 +16,9 @@ public enum HTTPBytes {
         }
     }
 
+    /// ASCII lower case (other bytes unchanged).
     @inline(__always)
-    static func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
+    public static func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
 
     @inline(__always)
     static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }

@@ -17,13 +17,12 @@ struct Connection {
     var origin = 0
     var parked: [Transport] = []
     var parser = HTTPResponseParser()
-    /// The cookies this slot's responses set (`cookies` other than off), and the recorder that
-    /// keeps the response headers cookies and captures read, and a captured body's first bytes
-    /// (nil when nothing reads them).
+    /// The cookies this slot's responses set (empty with `cookies: off`).
     var jar = CookieJar()
-    /// Owned by the worker (`Worker.recorders`): not retained here, so the per-request path
-    /// costs no reference counting.
-    unowned(unsafe) var cookieRecorder: HeaderRecorder?
+    /// Keeps the response headers that cookies and captures read, and a captured body's first
+    /// bytes (nil when nothing reads them). Owned by the worker (`Worker.recorders`): not
+    /// retained here, so the per-request path costs no reference counting.
+    unowned(unsafe) var recorder: HeaderRecorder?
     /// The session's captured values, by slot (`{{var.NAME}}`), and when its think time ends
     /// (monotonic ns; 0: not thinking).
     var variables: [[UInt8]] = []

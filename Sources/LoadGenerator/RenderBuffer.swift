@@ -1,3 +1,5 @@
+import StampedeModel
+
 /// A growable byte buffer that owns its memory (freed once, by `free()`), so a connection can keep
 /// writing from it across partial writes. It grows when a request outgrows it and is reused for
 /// every later request: rendering allocates nothing in steady state.
@@ -32,6 +34,11 @@ struct RenderBuffer {
     }
 
     mutating func append(_ bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
+
+    /// A row or variable value as its template filter writes it (unfiltered: copied at once).
+    mutating func append(_ value: [UInt8], _ filter: Template.Filter) {
+        if filter == .none { append(value) } else { filter.write(value) { append(byte: $0) } }
+    }
 
     @inline(__always)
     mutating func append(byte: UInt8) {

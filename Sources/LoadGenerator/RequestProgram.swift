@@ -141,11 +141,8 @@ extension RequestProgram {
             case .uuid: out.appendUUID(&random)
             case .row(let column, let filter):
                 let rows = values.rows
-                if filter == .none { out.append(rows[values.sequence % rows.count][column]) } else {
-                    filter.write(rows[values.sequence % rows.count][column]) { out.append(byte: $0) }
-                }
-            case .variable(let slot, let filter):
-                if filter == .none { out.append(values.variables[slot]) } else { filter.write(values.variables[slot]) { out.append(byte: $0) } }
+                out.append(rows[values.sequence % rows.count][column], filter)
+            case .variable(let slot, let filter): out.append(values.variables[slot], filter)
             }
         }
     }

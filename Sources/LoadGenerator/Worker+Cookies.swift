@@ -38,7 +38,7 @@ extension Worker {
 
     /// After a whole response: the Set-Cookie values it carried go into the jar.
     func storeCookies(_ i: Int) {
-        guard workload.cookies != .off, conns[i].parser.recorded, let recorder = conns[i].cookieRecorder, !recorder.values.isEmpty else { return }
+        guard workload.cookies != .off, conns[i].parser.recorded, let recorder = conns[i].recorder, !recorder.values.isEmpty else { return }
         let host = endpoints[conns[i].origin].serverName
         let path = requestTarget(i)
         let now = wallClockMilliseconds() / 1000
@@ -68,7 +68,7 @@ extension Worker {
         while line < headEnd {
             var end = line
             while end < headEnd && request[end] != 13 { end += 1 }
-            if end - line > name.count && (0..<name.count).allSatisfy({ (request[line + $0] | (request[line + $0] >= 65 && request[line + $0] <= 90 ? 0x20 : 0)) == name[$0] }) {
+            if end - line > name.count && (0..<name.count).allSatisfy({ HTTPBytes.lower(request[line + $0]) == name[$0] }) {
                 return (end, Array("; \(value)".utf8))
             }
             line = end + 2

@@ -40,17 +40,15 @@ extension Worker {
         }
         if !conns[i].jar.cookies.isEmpty { addCookies(i) }
         conns[i].sessionStep = program.isSessionStep
-        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody, recorder: conns[i].cookieRecorder,
-                              bodyLimit: program.capturesBody ? workload.captureBytes : 0)
+        resetParser(i, for: program)
         if workload.tracksNames { nameInterval[program.nameIndex].counters.requests += 1 }
         return program.idempotent
     }
 
-    /// Ready to read the response to the connection's current request.
+    /// Ready to read the response to the connection's current request (`program`).
     @inline(__always)
-    func resetParser(_ i: Int) {
-        let program = workload.programs[conns[i].current]
-        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody, recorder: conns[i].cookieRecorder,
+    func resetParser(_ i: Int, for program: RequestProgram) {
+        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody, recorder: conns[i].recorder,
                               bodyLimit: program.capturesBody ? workload.captureBytes : 0)
     }
 

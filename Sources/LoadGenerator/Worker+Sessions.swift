@@ -12,7 +12,7 @@ extension Worker {
     /// failure is counted (`errors.capture`) and the next request starts a new session.
     func runCaptures(_ i: Int, status: Int) -> Bool {
         let program = workload.programs[conns[i].current]
-        guard !program.captures.isEmpty, let runner = captureRunners[conns[i].current], let recorder = conns[i].cookieRecorder else {
+        guard !program.captures.isEmpty, let runner = captureRunners[conns[i].current], let recorder = conns[i].recorder else {
             return true
         }
         var headers: [(name: String, value: String)] = []

@@ -132,7 +132,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         conns.initialize(repeating: blank)
         if !workload.recordedHeaders.isEmpty {
             recorders = conns.indices.map { _ in HeaderRecorder(names: workload.recordedHeaders) }
-            for i in conns.indices { conns[i].cookieRecorder = recorders[i] }
+            for i in conns.indices { conns[i].recorder = recorders[i] }
         }
         if workload.variableCount > 0 {
             for i in conns.indices { conns[i].variables = Array(repeating: [], count: workload.variableCount) }
@@ -269,7 +269,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             if resend {
                 // The lost request again, on the fresh connection: no new budget or count; its
                 // service time keeps the first send, so the reconnect the user waited for is in it.
-                resetParser(i)
+                resetParser(i, for: workload.programs[conns[i].current])
                 conns[i].written = 0
                 writeRequest(i, now: now)
             } else {

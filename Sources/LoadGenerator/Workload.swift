@@ -60,7 +60,7 @@ final class Workload: Sendable {
         for request in compiled {
             for rule in request.spec.captures { if case .header(let name) = rule.source, !recorded.contains(name) { recorded.append(name) } }
         }
-        if compiled.contains(where: { $0.spec.captures.contains { $0.source.readsBody } }) { recorded.append("content-encoding") }
+        if programs.contains(where: \.capturesBody) && !recorded.contains("content-encoding") { recorded.append("content-encoding") }
         recordedHeaders = recorded
         captureBytes = spec.captureBytes
         self.origins = origins
