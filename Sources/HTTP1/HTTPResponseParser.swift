@@ -121,7 +121,7 @@ public struct HTTPResponseParser: Sendable {
                     headerBytes += j + 1 - i
                     if headerBytes > maxHeaderBytes { return (j + 1, fail(.headersTooLarge(limit: maxHeaderBytes))) }
                     var which = Self.classify(bytes, from: i, to: j)
-                    if recordMask != 0 && which == .other && recordMask & (1 << UInt64(Swift.min(j - i, 63))) != 0,
+                    if recordMask != 0 && which == .other && recordMask & HeaderRecorder.lengthBit(j - i) != 0,
                        let k = recorder!.match(bytes, from: i, to: j) {
                         which = .recorded
                         recordedIndex = k

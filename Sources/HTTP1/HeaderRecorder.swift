@@ -26,8 +26,12 @@ public final class HeaderRecorder: @unchecked Sendable {
 
     public init(names: [String]) {
         self.names = names.map { Array($0.lowercased().utf8) }
-        lengthMask = self.names.reduce(0) { $0 | (1 << UInt64(Swift.min($1.count, 63))) }
+        lengthMask = self.names.reduce(0) { $0 | Self.lengthBit($1.count) }
     }
+
+    /// A name length's bit in `lengthMask`.
+    @inline(__always)
+    public static func lengthBit(_ length: Int) -> UInt64 { 1 << UInt64(Swift.min(length, 63)) }
 
     /// The values of header `index` (of `names`).
     public func values(of index: Int) -> [[UInt8]] { values.filter { $0.name == index }.map(\.value) }
@@ -45,7 +49,7 @@ public final class HeaderRecorder: @unchecked Sendable {
     @inline(__always)
     func match(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
         let length = to - from
-        guard lengthMask & (1 << UInt64(Swift.min(length, 63))) != 0 else { return nil }
+        guard lengthMask & Self.lengthBit(length) != 0 else { return nil }
         for (k, name) in names.enumerated() where name.count == length {
             var same = true
             for j in 0..<length where HTTPBytes.lower(bytes[from + j]) != name[j] { same = false; break }

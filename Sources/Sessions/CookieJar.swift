@@ -20,6 +20,9 @@ public struct CookieJar: Sendable, Equatable {
         public var expires: Int64?
         /// Order of creation, for the RFC's tie-break (kept when a cookie is replaced).
         var created: Int
+
+        /// Whether a request to `host` (lower-cased) gets it back.
+        func goes(to host: String) -> Bool { hostOnly ? host == domain : CookieJar.domainMatches(host, domain) }
     }
 
     public private(set) var cookies: [Cookie] = []
@@ -95,9 +98,7 @@ public struct CookieJar: Sendable, Equatable {
         cookies.removeAll { $0.expires.map { $0 <= now } ?? false }
         let host = host.lowercased()
         let path = path.firstIndex(of: "?").map { String(path[..<$0]) } ?? path
-        let matching = cookies.filter { c in
-            (c.hostOnly ? host == c.domain : Self.domainMatches(host, c.domain)) && Self.pathMatches(path, c.path) && (secure || !c.secure)
-        }
+        let matching = cookies.filter { c in c.goes(to: host) && Self.pathMatches(path, c.path) && (secure || !c.secure) }
         guard !matching.isEmpty else { return nil }
         let ordered = matching.sorted { a, b in a.path.count != b.path.count ? a.path.count > b.path.count : a.created < b.created }
         return ordered.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
@@ -106,7 +107,7 @@ public struct CookieJar: Sendable, Equatable {
     /// The value of the cookie `name` the jar would send to `host` (a `cookie` capture).
     public func value(named name: String, host: String) -> String? {
         let host = host.lowercased()
-        return cookies.last { $0.name == name && ($0.hostOnly ? host == $0.domain : Self.domainMatches(host, $0.domain)) }?.value
+        return cookies.last { $0.name == name && $0.goes(to: host) }?.value
     }
 
     /// RFC 6265 §5.1.3: the host is the domain, or ends with "." + domain and is not an IP address.

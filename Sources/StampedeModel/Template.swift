@@ -41,8 +41,7 @@ public struct Template: Sendable, Equatable {
     /// Columns of the data the template reads unfiltered (their values must fit where they go).
     public var columns: [Int] { parts.compactMap { if case .row(let c, .none) = $0 { return c } else { return nil } } }
 
-    /// Variables the template reads, and unfiltered.
-    public var variables: [Int] { parts.compactMap { if case .variable(let v, _) = $0 { return v } else { return nil } } }
+    /// Variables the template writes unfiltered (their values must fit where they go).
     public var rawVariables: [Int] { parts.compactMap { if case .variable(let v, .none) = $0 { return v } else { return nil } } }
 
     public init(literal bytes: [UInt8]) { parts = bytes.isEmpty ? [] : [.literal(bytes)] }
