@@ -230,6 +230,7 @@ public final class DriverAgent: @unchecked Sendable {
                 message.statusCodes = interval.counters.statusCodes
                 message.cookiesDropped = interval.counters.cookiesDropped > 0 ? interval.counters.cookiesDropped : nil
                 message.byName = NameShare.byName(interval.byName)
+                message.sessions = interval.sessions.map { SessionShare(counts: interval.counters.sessions, histograms: $0) }
                 message.connections = interval.connections
                 message.targetRate = interval.targetRate
                 message.targetConnections = interval.targetConnections
@@ -252,6 +253,7 @@ public final class DriverAgent: @unchecked Sendable {
             final.statusCodes = result.counters.statusCodes
             final.cookiesDropped = result.counters.cookiesDropped > 0 ? result.counters.cookiesDropped : nil
             final.byName = NameShare.byName(result.byName)
+            final.sessions = result.sessions.map { SessionShare(counts: result.counters.sessions, histograms: $0) }
             final.sockets = result.sockets
             final.busiest = (result.busiest * 1000).rounded() / 1000
             final.part = part

@@ -39,6 +39,17 @@ struct Connection {
     var render = RenderBuffer()
     /// `order: sequence`: the next request of this connection's journey.
     var journey = 0
+    /// A session is under way on this slot: when it arrived (ns; intended, in the open model),
+    /// the think time it has had, and its test-wide number (`{{session}}`, its data row).
+    var inSession = false
+    var sessionArrival: UInt64 = 0
+    var sessionThinkNs: UInt64 = 0
+    var sessionNumber = 0
+    /// `follow_redirects`: redirects followed for the current request; `hopPending`: the
+    /// next send is the next hop (rendered into `render` already).
+    var hops = 0
+    var hopPending = false
+    var hopIdempotent = false
     /// Bytes of the request written so far.
     var written = 0
     /// When the request was meant to go out (tsunami schedule) and when it actually did (ns).

@@ -13,6 +13,8 @@ struct IntervalSample: Sendable {
     let byName: [NamedFigures]
     /// Sockets open as the second ended.
     let connections: Int
+    /// `order: sequence`: the durations of the sessions that ended in this second.
+    let sessions: SessionHistograms?
 }
 
 /// Where workers drop their per-second samples for the coordinating thread: a mutex taken once a

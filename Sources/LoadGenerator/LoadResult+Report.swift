@@ -18,6 +18,9 @@ extension LoadReport {
         tls_handshakes = tls ? c.tlsHandshakes : nil
         tls_resumed = tls ? c.tlsResumed : nil
         setByName(result.byName)
+        if let sessions = result.sessions {
+            setSessions(c.sessions, histograms: sessions, byName: result.byName, onlyStep: result.config.requests[0].displayName)
+        }
         seed = result.seed
         if let phase = result.connectPhase {
             setConnectPhase(connectTime: phase.connectTime, seconds: phase.seconds, errors: phase.failed, lateSeconds: phase.lateSeconds)

@@ -25,6 +25,8 @@ public struct LoadResult: Sendable {
     public let interrupted: Bool
     /// A list of requests: the whole run's figures per name.
     public let byName: [NamedFigures]
+    /// `order: sequence`: the sessions' durations (their counts are in `counters.sessions`).
+    public let sessions: SessionHistograms?
     /// The seed of the random mix and templates (given, or drawn at start).
     public let seed: UInt64
     /// The most sockets open at once (per thread, summed): the connections, times the origins
@@ -132,18 +134,22 @@ public final class LoadRun: Sendable {
 
         // Merge per-second samples as they come: second k is reported once every thread sent it
         // (or finished before reaching it).
-        var pending: [Int: (count: Int, counters: LoadCounters, latency: HDRHistogram, byName: [NamedFigures], connections: Int)] = [:]
+        var pending: [Int: (count: Int, counters: LoadCounters, latency: HDRHistogram, byName: [NamedFigures], connections: Int,
+                            sessions: SessionHistograms?)] = [:]
         var finishedAt: [Int: Int] = [:]  // thread -> index of its final sample
         var intervalCount = 0
         var nextSecond = 1
         func absorb(_ samples: [IntervalSample]) throws {
             for s in samples {
-                var entry = pending[s.index] ?? (0, LoadCounters(), HDRHistogram(), [], 0)
+                var entry = pending[s.index] ?? (0, LoadCounters(), HDRHistogram(), [], 0, nil)
                 entry.connections += s.connections
                 entry.count += 1
                 entry.counters = entry.counters + s.counters
                 try entry.latency.add(s.latency)
                 try merge(s.byName, into: &entry.byName)
+                if let part = s.sessions {
+                    if entry.sessions == nil { entry.sessions = part } else { try entry.sessions!.add(part) }
+                }
                 pending[s.index] = entry
                 if s.final { finishedAt[s.thread] = s.index }
             }
@@ -152,7 +158,8 @@ public final class LoadRun: Sendable {
                 guard entry.count >= expected else { break }
                 let report = IntervalReport(t: nextSecond, counters: entry.counters, latency: entry.latency, byName: entry.byName,
                                             connections: entry.connections, targetRate: targetRate(second: nextSecond),
-                                            targetConnections: config.mode == .avalanche ? config.stages?.target(at: Double(nextSecond)) : nil)
+                                            targetConnections: config.mode == .avalanche ? config.stages?.target(at: Double(nextSecond)) : nil,
+                                            sessions: entry.sessions)
                 intervalCount += 1
                 onInterval(report)
                 pending[nextSecond] = nil
@@ -182,6 +189,7 @@ public final class LoadRun: Sendable {
         var service = HDRHistogram()
         var firstError: String?
         var byName: [NamedFigures] = []
+        var sessions: SessionHistograms?
         var sockets = 0
         var busiest = 0.0
         for case let r? in results.withLock({ $0 }) {
@@ -190,6 +198,9 @@ public final class LoadRun: Sendable {
             busiest = Swift.max(busiest, r.busy)
             counters = counters + r.counters
             try merge(r.byName, into: &byName)
+            if let part = r.sessions {
+                if sessions == nil { sessions = part } else { try sessions!.add(part) }
+            }
             try latency.add(r.latency)
             try service.add(r.serviceTime)
             firstError = firstError ?? r.firstError
@@ -204,7 +215,7 @@ public final class LoadRun: Sendable {
                           counters: counters, latency: latency,
                           serviceTime: config.mode == .tsunami ? service : nil, intervalCount: intervalCount,
                           firstError: firstError, interrupted: interruptedFlag.load(ordering: .relaxed),
-                          byName: byName, seed: workload.seed, sockets: sockets, connectPhase: phase,
+                          byName: byName, sessions: sessions, seed: workload.seed, sockets: sockets, connectPhase: phase,
                           startLag: Swift.max(0, seconds(from: startAt, to: firstBegin)) + Swift.max(0, -ahead) / 1e9,
                           busiest: busiest)
     }
@@ -245,6 +256,7 @@ public final class LoadRun: Sendable {
         var latency = HDRHistogram()
         var serviceTime = HDRHistogram()
         var byName: [NamedFigures] = []
+        var sessions: SessionHistograms?
         var peakSockets = 0
         var busy = 0.0
         var firstError: String?
@@ -280,6 +292,7 @@ public final class LoadRun: Sendable {
             result.latency = worker.latency
             result.serviceTime = worker.serviceTime
             result.byName = worker.nameTotals
+            if workload.sessions { result.sessions = worker.sessionTotals }
             result.peakSockets = worker.peakSockets
             result.beganAt = worker.beganAt
             result.firstError = worker.firstError

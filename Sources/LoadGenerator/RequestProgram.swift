@@ -102,6 +102,9 @@ final class RequestProgram: @unchecked Sendable {
 /// What a template field renders to for one request.
 struct RenderValues {
     var sequence: Int
+    /// The data row (the request's sequence number; with sessions, the session's number).
+    var row: Int
+    var session: Int
     var connection: Int
     let driver: [UInt8]
     /// Data rows, each column's bytes.
@@ -133,6 +136,7 @@ extension RequestProgram {
             case .literal(let bytes): out.append(bytes)
             case .seq: out.append(decimal: Int64(values.sequence))
             case .conn: out.append(decimal: Int64(values.connection))
+            case .session: out.append(decimal: Int64(values.session))
             case .driver: out.append(values.driver)
             case .randInt(let lo, let hi):
                 let span = UInt64(bitPattern: hi &- lo) &+ 1
@@ -141,7 +145,7 @@ extension RequestProgram {
             case .uuid: out.appendUUID(&random)
             case .row(let column, let filter):
                 let rows = values.rows
-                out.append(rows[values.sequence % rows.count][column], filter)
+                out.append(rows[values.row % rows.count][column], filter)
             case .variable(let slot, let filter): out.append(values.variables[slot], filter)
             }
         }

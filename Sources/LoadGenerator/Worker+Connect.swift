@@ -102,6 +102,7 @@ extension Worker {
             for i in conns.indices { conns[i].nextSend = scheduledSend(i) }
         }
         reactor.schedule(at: startAt + 1_000_000_000, handler: timerID, token: Self.intervalToken)
+        if sessionPaced { beginArrivals() }
         for i in conns.indices where conns[i].machine.begin() { proceed(i, now: now) }
     }
 
@@ -110,5 +111,36 @@ extension Worker {
         conns[i].machine.parkReady()
         conns[i].transport.tls?.releaseBuffers()
         setInterest(i, .readable)
+    }
+
+    /// Opens the socket now, holding a connect slot until it ends (`connectEnded`).
+    func startConnect(_ i: Int, now: UInt64, awaitedByPhase: Bool = false) {
+        conns[i].machine.connectStarted(now: now, awaitedByPhase: awaitedByPhase)
+        connectsInFlight += 1
+        do {
+            var source: SocketAddress?
+            if !sources.isEmpty {
+                source = sources[nextSource]
+                nextSource = nextSource + 1 == sources.count ? 0 : nextSource + 1
+            }
+            let inProgress = try conns[i].transport.connect(to: address(i), from: source)
+            socketOpened()
+            conns[i].transport.interest = inProgress ? .writable : .readable
+            do { try reactor.register(fd: conns[i].transport.fd, events: conns[i].transport.interest, handler: handlerID, token: i) } catch {
+                throw TransportError.system(error)
+            }
+            if !inProgress { connected(i, now: now) }
+        } catch {
+            noteFirstError("connect to \(address(i)): \(error)")
+            perform(i, conns[i].machine.failed(.connect, now: now), now: now)
+        }
+    }
+
+    /// The connect ended (the socket became writable, or connected at once).
+    func connected(_ i: Int, now: UInt64) {
+        let err = conns[i].transport.pendingError
+        if err != 0 { noteFirstError(IOError(errno: err, operation: "connect", context: address(i).description).description) }
+        let tls = endpoints[conns[i].origin].isTLS && tlsContext != nil
+        perform(i, conns[i].machine.connectFinished(error: err, tls: tls, now: now), now: now)
     }
 }

@@ -21,28 +21,35 @@ extension Worker {
         if origin != conns[i].origin { switchOrigin(i, to: origin) }
     }
 
-    /// Makes the chosen request's bytes ready in `outgoing`: the encoded message, or the
-    /// connection's buffer with the templates rendered. Returns whether the request is
-    /// idempotent (read here, where the program is at hand: one look-up per request).
+    /// Makes the chosen request's bytes ready in `outgoing`: the encoded message, the
+    /// connection's buffer with the templates rendered, or a redirect's next hop (rendered when
+    /// the 3xx arrived). Returns whether the request is idempotent (read here, where the program
+    /// is at hand: one look-up per request).
     @inline(__always)
     func prepareRequest(_ i: Int) -> Bool {
         conns[i].current = conns[i].next ?? conns[i].current
         conns[i].next = nil
         let program = workload.programs[conns[i].current]
-        if let fixed = program.fixed {
+        var idempotent = program.idempotent
+        if conns[i].hopPending {
+            conns[i].hopPending = false
+            conns[i].outgoing = conns[i].render.bytes
+            idempotent = conns[i].hopIdempotent
+        } else if let fixed = program.fixed {
             conns[i].outgoing = fixed
         } else {
-            let values = RenderValues(sequence: program.needsSequence ? workload.nextSequence() : 0,
-                                      connection: connectionOffset + i, driver: workload.driver, rows: workload.rows,
-                                      variables: conns[i].variables)
+            let sequence = program.needsSequence ? workload.nextSequence() : 0
+            let values = RenderValues(sequence: sequence, row: workload.sessions ? conns[i].sessionNumber : sequence,
+                                      session: conns[i].sessionNumber, connection: connectionOffset + i, driver: workload.driver,
+                                      rows: workload.rows, variables: conns[i].variables)
             program.render(into: &conns[i].render, scratch: &scratch, values: values, random: &random)
             conns[i].outgoing = conns[i].render.bytes
         }
         if !conns[i].jar.cookies.isEmpty { addCookies(i) }
         conns[i].sessionStep = program.isSessionStep
         resetParser(i, for: program)
-        if workload.tracksNames { nameInterval[program.nameIndex].counters.requests += 1 }
-        return program.idempotent
+        if workload.tracksNames { nameInterval[currentNameIndex(i)].counters.requests += 1 }
+        return idempotent
     }
 
     /// Ready to read the response to the connection's current request (`program`).
@@ -52,27 +59,41 @@ extension Worker {
                               bodyLimit: program.capturesBody ? workload.captureBytes : 0)
     }
 
-    /// Counts a whole response: its status, its checks and its latency.
+    /// Counts a whole response: its status, its checks and its latency. A 3xx that is followed
+    /// is not checked (the hop's response is); one past the last hop allowed counts in
+    /// `errors.redirects` instead of its checks. Returns what, if anything, fails its session.
     @inline(__always)
-    func recordResponse(_ i: Int, status: Int, latencyUs: Int64) {
+    func recordResponse(_ i: Int, status: Int, latencyUs: Int64, redirect: RedirectOutcome) -> SessionFailure? {
         let program = workload.programs[conns[i].current]
-        var check = !conns[i].parser.bodyMatched
-        if !program.expectStatus.isEmpty && !program.expectStatus.contains(where: { $0.matches(status) }) { check = true }
-        // Given expect_status, the checks say which statuses are errors; otherwise 4xx and 5xx are.
-        let judgeByClass = program.expectStatus.isEmpty
-        Self.count(status: status, check: check, judgeByClass: judgeByClass, into: &intervalCounters)
+        var failure: SessionFailure?
+        var check = false
+        var judgeByClass = false
+        switch redirect {
+        case .follow: break
+        case .overLimit: failure = .redirects
+        case .none:
+            check = !conns[i].parser.bodyMatched
+            if !program.expectStatus.isEmpty && !program.expectStatus.contains(where: { $0.matches(status) }) { check = true }
+            // Given expect_status, the checks say which statuses are errors; otherwise 4xx and 5xx are.
+            judgeByClass = program.expectStatus.isEmpty
+            if check { failure = .check } else if judgeByClass && status >= 500 { failure = .status5xx } else if judgeByClass && status >= 400 { failure = .status4xx }
+        }
+        let overLimit = failure.map { if case .redirects = $0 { return true } else { return false } } ?? false
+        Self.count(status: status, check: check, judgeByClass: judgeByClass, overLimit: overLimit, into: &intervalCounters)
         if workload.tracksNames {
-            let n = program.nameIndex
-            Self.count(status: status, check: check, judgeByClass: judgeByClass, into: &nameInterval[n].counters)
+            let n = currentNameIndex(i)
+            Self.count(status: status, check: check, judgeByClass: judgeByClass, overLimit: overLimit, into: &nameInterval[n].counters)
             nameInterval[n].latency.record(latencyUs)
         }
+        return failure
     }
 
     @inline(__always)
-    private static func count(status: Int, check: Bool, judgeByClass: Bool, into c: inout LoadCounters) {
+    private static func count(status: Int, check: Bool, judgeByClass: Bool, overLimit: Bool, into c: inout LoadCounters) {
         c.responses += 1
         c.statusCodes.record(status)
         if check { c.errors.check += 1 }
+        if overLimit { c.errors.redirects += 1 }
         if judgeByClass {
             if status >= 500 { c.errors.status_5xx += 1 } else if status >= 400 { c.errors.status_4xx += 1 }
         }
@@ -81,7 +102,7 @@ extension Worker {
     /// Counts a failure of the request in flight under its name (the total counts it in `fail`).
     func recordFailureByName(_ i: Int, _ kind: Failure) {
         guard workload.tracksNames else { return }
-        kind.count(into: &nameInterval[workload.programs[conns[i].current].nameIndex].counters.errors)
+        kind.count(into: &nameInterval[currentNameIndex(i)].counters.errors)
     }
 
     /// Per-name figures of the second just ended, folded into the totals.

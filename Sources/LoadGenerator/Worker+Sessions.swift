@@ -4,12 +4,90 @@ import StampedeModel
 
 extension SplitMix64: RandomNumberGenerator {}
 
-/// Sessions (`order: sequence`): values captured from a response for the session's later
-/// requests, a capture that finds nothing failing the session, and think time between requests.
+/// Why a session ended early, counted under the step (request name) where it happened.
+enum SessionFailure {
+    case capture, check, status4xx, status5xx, redirects
+    case transport(Failure)
+
+    func count(into e: inout ErrorCounts) {
+        switch self {
+        case .capture: e.capture += 1
+        case .check: e.check += 1
+        case .status4xx: e.status_4xx += 1
+        case .status5xx: e.status_5xx += 1
+        case .redirects: e.redirects += 1
+        case .transport(let kind): kind.count(into: &e)
+        }
+    }
+}
+
+/// Sessions (`order: sequence`): each pass through the list is one user's visit. It starts with
+/// its first request, carries values captured from a response into later requests, thinks
+/// between requests, and ends completed (its last response), failed (at the step that broke it)
+/// or interrupted (the run ended during it). Its duration counts from its arrival.
 extension Worker {
+    /// The first request of a pass is about to be rendered: a new session, with its own number
+    /// (and data row). Its arrival is the first request's intended send (the open model sets it
+    /// when the session is given a free connection).
+    func beginSession(_ i: Int, now: UInt64) {
+        intervalCounters.sessions.started += 1
+        conns[i].inSession = true
+        conns[i].sessionThinkNs = 0
+        conns[i].sessionNumber = workload.nextSession()
+        if !sessionPaced { conns[i].sessionArrival = paced ? conns[i].nextSend : now }
+    }
+
+    /// The step's last response arrived and nothing failed: the session goes on (think time
+    /// first) or, after its last step, is complete.
+    func stepSucceeded(_ i: Int, now: UInt64) {
+        guard conns[i].inSession else { return }
+        if conns[i].journey == 0 {
+            let durationNs = now &- conns[i].sessionArrival
+            endSession(i)
+            let durationUs = Int64((durationNs + 500) / 1000)
+            sessionInterval.duration.record(durationUs)
+            sessionInterval.active.record(Int64((durationNs &- Swift.min(durationNs, conns[i].sessionThinkNs) + 500) / 1000))
+            intervalCounters.sessions.completed += 1
+            // The last step's think time: the user rests before the next session (closed
+            // model; in the open model the next session is another user's).
+            if !sessionPaced, let think = workload.programs[conns[i].current].thinkTime { conns[i].thinkUntil = now + think.sampleNs(&random) }
+            return
+        }
+        if let think = workload.programs[conns[i].current].thinkTime {
+            let pause = think.sampleNs(&random)
+            conns[i].thinkUntil = now + pause
+            if conns[i].inSession { conns[i].sessionThinkNs += pause }
+        }
+    }
+
+    /// The session ends here: its later requests are not sent, and the connection's next
+    /// request begins a new session (with a fresh jar under `cookies: session`).
+    func failSession(_ i: Int, _ failure: SessionFailure) {
+        guard conns[i].inSession else { return }
+        endSession(i)
+        failure.count(into: &intervalCounters.sessions.failures)
+        if workload.tracksNames { failure.count(into: &nameInterval[currentNameIndex(i)].counters.sessions.failures) }
+    }
+
+    private func endSession(_ i: Int) {
+        conns[i].inSession = false
+        conns[i].journey = 0
+        conns[i].thinkUntil = 0
+        conns[i].next = nil
+        if sessionPaced { conns[i].sessionArrival = 0 }
+    }
+
+    /// The run ends with sessions under way: each is counted as interrupted, never dropped.
+    func interruptSessions() {
+        for i in conns.indices where conns[i].inSession {
+            conns[i].inSession = false
+            intervalCounters.sessions.interrupted += 1
+        }
+    }
+
     /// Runs the captures of the request whose response just ended. Returns false when the session
     /// failed: a value was not found (and had no default) or cannot go where it is used; the
-    /// failure is counted (`errors.capture`) and the next request starts a new session.
+    /// failure is counted (`errors.capture`, and the session's failure at this step).
     func runCaptures(_ i: Int, status: Int) -> Bool {
         let program = workload.programs[conns[i].current]
         guard !program.captures.isEmpty, let runner = captureRunners[conns[i].current], let recorder = conns[i].recorder else {
@@ -30,35 +108,33 @@ extension Worker {
             runner.run(ResponseView(headers: headers, body: bytes), jar: conns[i].jar, host: host, into: &found)
         }
         if let missing {
-            return failSession(i, "capture '\(missing)' of \(workload.names[program.nameIndex]): not found in the response (status \(status))")
+            return captureFailed(i, "capture '\(missing)' of \(workload.names[program.nameIndex]): not found in the response (status \(status))")
         }
         for (rule, slot) in zip(program.captures, program.captureSlots) {
             let value = Array((found[rule.variable] ?? "").utf8)
             if workload.variableInURL[slot] && value.contains(where: { $0 <= 32 || $0 >= 127 }) {
-                return failSession(i, "capture '\(rule.variable)' of \(workload.names[program.nameIndex]): the value cannot go in a URL as it is (write {{var.\(rule.variable)|url}})")
+                return captureFailed(i, "capture '\(rule.variable)' of \(workload.names[program.nameIndex]): the value cannot go in a URL as it is (write {{var.\(rule.variable)|url}})")
             }
             if workload.variableInHeader[slot] && value.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) {
-                return failSession(i, "capture '\(rule.variable)' of \(workload.names[program.nameIndex]): the value has a line break and cannot go in a header")
+                return captureFailed(i, "capture '\(rule.variable)' of \(workload.names[program.nameIndex]): the value has a line break and cannot go in a header")
             }
             conns[i].variables[slot] = value
         }
         return true
     }
 
-    /// The session ends here: its later requests are not sent, and the next request begins a new
-    /// session (with a fresh jar under `cookies: session`).
-    private func failSession(_ i: Int, _ why: @autoclosure () -> String) -> Bool {
+    private func captureFailed(_ i: Int, _ why: @autoclosure () -> String) -> Bool {
         intervalCounters.errors.capture += 1
-        if workload.tracksNames { nameInterval[workload.programs[conns[i].current].nameIndex].counters.errors.capture += 1 }
+        if workload.tracksNames { nameInterval[currentNameIndex(i)].counters.errors.capture += 1 }
         noteFirstError(why())
-        conns[i].journey = 0
-        conns[i].thinkUntil = 0
+        failSession(i, .capture)
         return false
     }
 
-    /// After a response whose session goes on: the think time before its next request.
-    func startThinking(_ i: Int, now: UInt64) {
-        guard let think = workload.programs[conns[i].current].thinkTime else { return }
-        conns[i].thinkUntil = now + think.sampleNs(&random)
+    /// The name the request in flight counts under: its own, or `NAME redirect` for a hop.
+    @inline(__always)
+    func currentNameIndex(_ i: Int) -> Int {
+        let n = workload.programs[conns[i].current].nameIndex
+        return conns[i].hops > 0 ? workload.redirectNames[n] : n
     }
 }

@@ -18,6 +18,8 @@ extension Worker {
             if active > 0 { reactor.schedule(at: now + tickNs, handler: timerID, token: Self.tickToken) }
         case Self.beginToken:
             begin(now: now)
+        case Self.arrivalToken:
+            arrivalsDue(now: now)
         case Self.intervalToken:
             guard active > 0 else { return }
             publishInterval(final: false)
@@ -34,6 +36,7 @@ extension Worker {
     func tick(now: UInt64) {
         if pastEnd(now) { beginStopping() }
         if ramp != nil && begun { followRamp(now: now) }
+        if sessionPaced && begun { dispatchArrivals(now: now) }
         for i in conns.indices {
             let due = conns[i].machine.deadline
             guard due != 0, now >= due else { continue }
@@ -60,9 +63,13 @@ extension Worker {
         intervalIndex += 1
         sink.push(IntervalSample(thread: threadIndex, index: intervalIndex, final: final,
                                  counters: intervalCounters, latency: intervalLatency, byName: takeNameInterval(),
-                                 connections: openSockets))
+                                 connections: openSockets, sessions: workload.sessions ? sessionInterval : nil))
         counters = counters + intervalCounters
         intervalCounters = LoadCounters()
         intervalLatency.reset()
+        if workload.sessions {
+            do { try sessionTotals.add(sessionInterval) } catch { noteFirstError("session histogram: \(error)") }
+            sessionInterval.reset()
+        }
     }
 }

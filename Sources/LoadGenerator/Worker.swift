@@ -34,6 +34,16 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     let paced: Bool
     let intervalNs: UInt64?
     let schedule: StageProfile?
+    /// Tsunami with a session rate: sessions arrive on the schedule (the open model) and their
+    /// requests are not paced (`Worker+Arrivals`).
+    let sessionPaced: Bool
+    var nextArrival: UInt64 = .max
+    var arrivalsScheduled = 0
+    /// Arrivals waiting for a free connection (intended times, oldest from `waitingHead`), and
+    /// the connections with no session.
+    var waitingArrivals: [UInt64] = []
+    var waitingHead = 0
+    var freeSlots: [Int] = []
     /// Avalanche stages: the connection count follows this target (per driver).
     let ramp: StageProfile?
     /// Of this worker's connections, how many the ramp wants open now.
@@ -69,6 +79,9 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// A list of requests: the current second's figures and the published ones, per name.
     var nameInterval: [NamedFigures]
     var nameTotals: [NamedFigures]
+    /// Sessions' durations: the current second's, and the published ones.
+    var sessionInterval = SessionHistograms()
+    var sessionTotals = SessionHistograms()
     var intervalIndex = 0
     var firstError: String?
     /// Sockets open now and at most (a test with several origins opens one per origin a
@@ -92,6 +105,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     static let tickToken = -1
     static let intervalToken = -2
     static let beginToken = -3
+    static let arrivalToken = -4
     static let lateSlotGraceNs: UInt64 = 1_000_000_000
     static let idleBufferReleaseNs: UInt64 = 20_000_000
     static let generationBits = 20
@@ -120,6 +134,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         paced = config.mode == .tsunami
         intervalNs = paced ? config.intervalNs : nil
         schedule = paced ? config.stages : nil
+        sessionPaced = paced && config.pacesSessions
         ramp = paced ? nil : config.stages
         self.gate = gate
         self.connectLimit = connectLimit
@@ -180,6 +195,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         if pastEnd(now) { beginStopping() }
         if stopping || remainingBudget == 0 { retire(i); return }
         if ramp != nil && i >= wanted { rest(i); return }
+        if sessionPaced && !conns[i].inSession && conns[i].sessionArrival == 0 { becomeFree(i, now: now); return }
         if conns[i].thinkUntil > now {
             // Between a session's requests: the user reads the page (never part of a latency).
             conns[i].machine.wait(until: conns[i].thinkUntil)
@@ -187,7 +203,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             return
         }
         conns[i].thinkUntil = 0
-        if paced {
+        if paced && !sessionPaced && !conns[i].hopPending {
             // A slot at or after the end of a timed run is not part of it (even when the
             // response before it ended late).
             if let stopAt, conns[i].nextSend >= stopAt { retire(i); return }
@@ -208,44 +224,21 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func send(_ i: Int, now: UInt64) {
         remainingBudget -= 1
         intervalCounters.requests += 1
-        conns[i].intendedAt = paced ? conns[i].nextSend : now
+        let startsSession = workload.sessions && !conns[i].hopPending && (conns[i].next ?? conns[i].current) == 0
+        if startsSession { beginSession(i, now: now) }
+        // A hop, and a session's later steps in the open model, go when the response before
+        // them ends: timed from then. A session's first request, from its arrival.
+        if conns[i].hopPending || (sessionPaced && !startsSession) {
+            conns[i].intendedAt = now
+        } else {
+            conns[i].intendedAt = sessionPaced ? conns[i].sessionArrival : paced ? conns[i].nextSend : now
+        }
         conns[i].sentAt = now
         let idempotent = prepareRequest(i)
         if remainingBudget == 0 { retireAllIdle(except: i) }
         conns[i].machine.requestStarted(now: now, retryable: idempotent && conns[i].transport.reused)
         conns[i].written = 0
         writeRequest(i, now: now)
-    }
-
-    /// Opens the socket now, holding a connect slot until it ends (`connectEnded`).
-    func startConnect(_ i: Int, now: UInt64, awaitedByPhase: Bool = false) {
-        conns[i].machine.connectStarted(now: now, awaitedByPhase: awaitedByPhase)
-        connectsInFlight += 1
-        do {
-            var source: SocketAddress?
-            if !sources.isEmpty {
-                source = sources[nextSource]
-                nextSource = nextSource + 1 == sources.count ? 0 : nextSource + 1
-            }
-            let inProgress = try conns[i].transport.connect(to: address(i), from: source)
-            socketOpened()
-            conns[i].transport.interest = inProgress ? .writable : .readable
-            do { try reactor.register(fd: conns[i].transport.fd, events: conns[i].transport.interest, handler: handlerID, token: i) } catch {
-                throw TransportError.system(error)
-            }
-            if !inProgress { connected(i, now: now) }
-        } catch {
-            noteFirstError("connect to \(address(i)): \(error)")
-            perform(i, conns[i].machine.failed(.connect, now: now), now: now)
-        }
-    }
-
-    /// The connect ended (the socket became writable, or connected at once).
-    func connected(_ i: Int, now: UInt64) {
-        let err = conns[i].transport.pendingError
-        if err != 0 { noteFirstError(IOError(errno: err, operation: "connect", context: address(i).description).description) }
-        let tls = endpoints[conns[i].origin].isTLS && tlsContext != nil
-        perform(i, conns[i].machine.connectFinished(error: err, tls: tls, now: now), now: now)
     }
 
     /// Carries out what the connection's state machine decided.
@@ -286,17 +279,28 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         }
     }
 
-    /// A response ended: record it, then go on.
+    /// A response ended: record it, then go on (the next hop of a redirect, the session's next
+    /// step after its think time, or the next request).
     func completed(_ i: Int, status: Int, keepAlive: Bool, now: UInt64) {
         let latencyUs = Int64((now &- conns[i].intendedAt + 500) / 1000)
         latency.record(latencyUs)
         intervalLatency.record(latencyUs)
         if paced { serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
-        recordResponse(i, status: status, latencyUs: latencyUs)
         storeCookies(i)
-        if conns[i].sessionStep && runCaptures(i, status: status) { startThinking(i, now: now) }
+        let redirect = workload.followRedirects > 0 ? redirectOutcome(i, status: status) : .none
+        let failure = recordResponse(i, status: status, latencyUs: latencyUs, redirect: redirect)
+        if case .follow = redirect {
+            conns[i].hops += 1
+        } else {
+            conns[i].hops = 0
+            if let failure {
+                failSession(i, failure)
+            } else if conns[i].sessionStep || conns[i].inSession, !conns[i].sessionStep || runCaptures(i, status: status) {
+                stepSucceeded(i, now: now)
+            }
+        }
         conns[i].transport.reused = keepAlive
-        if paced { advanceSchedule(i) }
+        if paced && !sessionPaced && !conns[i].hopPending { advanceSchedule(i) }
         // After the first response the server's TLS 1.3 tickets have arrived.
         conns[i].transport.saveSessionIfDue()
         if !keepAlive { closeSocket(i, clean: true) }
@@ -308,10 +312,15 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func failed(_ i: Int, _ kind: Failure, lostRequest: Bool, connect end: ConnectionStateMachine.ConnectEnd?,
                 next: ConnectionStateMachine.AfterFailure, now: UInt64) {
         kind.count(into: &intervalCounters.errors)
-        if lostRequest { recordFailureByName(i, kind) }
+        if lostRequest {
+            recordFailureByName(i, kind)
+            failSession(i, .transport(kind))
+            conns[i].hops = 0
+            conns[i].hopPending = false
+        }
         if let end { connectEnded(i, end, now: now) }
         closeSocket(i)
-        if lostRequest && paced { advanceSchedule(i) }
+        if lostRequest && paced && !sessionPaced { advanceSchedule(i) }
         switch next {
         case .proceed: proceed(i, now: now)
         case .reconnect(let at):
@@ -355,6 +364,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
 
     func finish() {
         endConnectPhase(now: clock.nanoseconds())
+        if workload.sessions { interruptSessions() }
+        if sessionPaced { dropWaitingArrivals() }
         publishInterval(final: true)
         for i in conns.indices {
             closeSocket(i)
@@ -367,19 +378,4 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func noteFirstError(_ text: @autoclosure () -> String) {
         if firstError == nil { firstError = text() }
     }
-}
-
-/// When failed connects say the target will not answer, so the run ends with the reason
-/// instead of spinning on reconnects.
-enum UnreachableTarget {
-    /// Nothing ever connected after this many failed connects per connection (at least
-    /// `minimumConnectFailures`); or every connection failed its handshake and none ever
-    /// succeeded (a wrong scheme or certificate will not fix itself).
-    static func isEvident(_ totals: LoadCounters, connections: Int) -> Bool {
-        if totals.connects == 0 && totals.errors.connect >= Swift.max(minimumConnectFailures, connectFailuresPerConnection * connections) { return true }
-        return totals.tlsHandshakes == 0 && totals.errors.tls >= connections
-    }
-
-    static let minimumConnectFailures = 10
-    static let connectFailuresPerConnection = 3
 }

@@ -13,8 +13,14 @@ final class Workload: Sendable {
     let origins: [TargetURL]
     /// Distinct request names, in order of first appearance.
     let names: [String]
-    /// Results are counted per name too (the list form).
+    /// Results are counted per name too (the list form, or when redirect hops are followed).
     let tracksNames: Bool
+    /// `follow_redirects`: hops followed per request, and the name each name's hops count under
+    /// (`NAME redirect`, indexed by the request's name index).
+    let followRedirects: Int
+    let redirectNames: [Int]
+    /// `order: sequence`: each pass through the list is a session (counted, timed).
+    let sessions: Bool
     let order: RequestOrder
     let picker: WeightedPicker
     let seed: UInt64
@@ -32,8 +38,9 @@ final class Workload: Sendable {
     let captureBytes: Int
     let driver: [UInt8]
     let rows: [[[UInt8]]]
-    /// This driver's requests that took a sequence number so far (all threads).
+    /// This driver's requests that took a sequence number so far (all threads), and its sessions.
     private let sequenceCount = Atomic<Int>(0)
+    private let sessionCount = Atomic<Int>(0)
 
     init(_ spec: LoadSpec) throws {
         let compiled = try spec.compiled()
@@ -56,7 +63,15 @@ final class Workload: Sendable {
         }
         variableInURL = inURL
         variableInHeader = inHeader
+        followRedirects = spec.followRedirects
+        var redirectNames: [Int] = []
+        if spec.followRedirects > 0 {
+            for k in names.indices { names.append(names[k] + LoadReport.redirectSuffix); redirectNames.append(names.count - 1) }
+        }
+        self.redirectNames = redirectNames
+        sessions = spec.order == .sequence
         var recorded: [String] = spec.cookies == .off ? [] : ["set-cookie"]
+        if spec.followRedirects > 0 { recorded.append("location") }
         for request in compiled {
             for rule in request.spec.captures { if case .header(let name) = rule.source, !recorded.contains(name) { recorded.append(name) } }
         }
@@ -65,7 +80,7 @@ final class Workload: Sendable {
         captureBytes = spec.captureBytes
         self.origins = origins
         self.names = names
-        tracksNames = spec.listForm
+        tracksNames = spec.listForm || spec.followRedirects > 0
         order = spec.order
         cookies = spec.cookies
         picker = WeightedPicker(weights: spec.requests.map(\.weight))
@@ -79,6 +94,11 @@ final class Workload: Sendable {
     @inline(__always)
     func nextSequence() -> Int {
         shard.sequence(sequenceCount.add(1, ordering: .relaxed).oldValue)
+    }
+
+    /// The next test-wide session number for this driver (`{{session}}`, and the session's data row).
+    func nextSession() -> Int {
+        shard.sequence(sessionCount.add(1, ordering: .relaxed).oldValue)
     }
 
     /// A worker's generator: the test's seed, this driver and this thread (so no two draw alike).

@@ -122,6 +122,10 @@ struct ReportStore {
                 let named = second.byName[name]!
                 log.append(encoded: named.encoded, max: named.max, start: Double(t - 1), end: Double(t), tag: HistogramLogWriter.tag(name))
             }
+            // Sessions: their durations, ended in this second.
+            if let sessions = second.sessions {
+                log.append(encoded: sessions.encoded, max: sessions.max, start: Double(t - 1), end: Double(t), tag: "session")
+            }
         }
         try atomicWrite(Array(log.text.utf8), to: base.appendingPathComponent("latency.hlog"))
     }

@@ -220,12 +220,14 @@ final class TestBook {
         }
         for (t, s, encoded) in ready {
             let second = IntervalReport(t: t, counters: s.counters, latency: s.latency, byName: s.byName.keys.sorted().map { s.byName[$0]! },
-                                        connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)
+                                        connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections,
+                                        sessions: s.sessions)
             onInterval?(AnnouncedInterval(testID: run.id, interval: second))
             var event = LiveEvent.IntervalEvent(testID: run.id, t: t, drivers: s.drivers.count, counters: s.counters,
                                                 latency: LatencySummary(s.latency), histogram: encoded, byName: second.byName,
                                                 connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)
             event.spectrum = spectrum
+            if run.definition.load.order == .sequence { event.setSessions(s.counters.sessions, duration: s.sessions?.duration) }
             onEvent(.interval(event))
             // Kept for the snapshot without histograms; only the newest keeps the spectrum so far.
             var kept = event

@@ -14,6 +14,16 @@ struct MergedInterval {
     var connections = 0
     var targetRate: Double?
     var targetConnections: Double?
+    /// `order: sequence`: the durations of the sessions that ended in this second.
+    var sessions: SessionHistograms?
+}
+
+/// What one share reported in its intervals so far.
+struct ReportedShare {
+    var counters = LoadCounters()
+    var latency = HDRHistogram()
+    var byName: [String: NamedFigures] = [:]
+    var sessions: SessionHistograms?
 }
 
 /// An interval as `Orchestrator.onInterval` hands it out (`stampede run` prints and logs it).
@@ -29,6 +39,8 @@ struct CompactInterval {
     var byName: [String: (encoded: String, max: Int64)]
     var targetRate: Double?
     var errors: Int
+    /// The sessions' durations (`Tag=session`), when the test has sessions.
+    var sessions: (encoded: String, max: Int64)?
 }
 
 /// A message's `by_name`, decoded once for the totals it is added to.
@@ -82,7 +94,7 @@ final class TestRun {
     var finals: [Share: FinalMessage] = [:]
     /// Everything each share reported in its intervals so far: live figures, and a failed
     /// driver's reported intervals in the final report.
-    var reported: [Share: (counters: LoadCounters, latency: HDRHistogram, byName: [String: NamedFigures])] = [:]
+    var reported: [Share: ReportedShare] = [:]
     /// Every share's reported latency summed: the live report's histogram, kept as messages
     /// arrive (a sparse add each) instead of merged from every share on each request for it.
     private var reportedLatency = HDRHistogram()
@@ -165,10 +177,18 @@ final class TestRun {
         for layout in [histogram.layout] + names.entries.map(\.latency.layout) where layout != .latency {
             throw HistogramError.layoutMismatch(.latency, layout)
         }
+        var sessions: SessionHistograms?
+        if let share = m.sessions {
+            sessions = SessionHistograms()
+            try share.add(into: &sessions!)
+        }
         // In place: a copy would duplicate a whole histogram per message.
-        reported[share, default: (LoadCounters(), HDRHistogram(), [:])].counters += m.counters
-        try reported[share, default: (LoadCounters(), HDRHistogram(), [:])].latency.add(histogram)
-        try names.add(into: &reported[share, default: (LoadCounters(), HDRHistogram(), [:])].byName)
+        reported[share, default: ReportedShare()].counters += m.counters
+        try reported[share, default: ReportedShare()].latency.add(histogram)
+        try names.add(into: &reported[share, default: ReportedShare()].byName)
+        if let sessions {
+            if reported[share]!.sessions == nil { reported[share]!.sessions = sessions } else { try reported[share]!.sessions!.add(sessions) }
+        }
         try reportedLatency.add(histogram)
         // A handed-over part's intervals count from its own start: place them on the test's clock.
         let t = m.t + Int((Double(work.startAtMs - startAtMs) / 1000).rounded())
@@ -179,6 +199,11 @@ final class TestRun {
             late.encoded = merged.encodeBase64()
             late.errors += m.errors.total
             late.max = merged.max
+            if let sessions {
+                var h = sessions.duration
+                if let before = late.sessions { try h.add(try HDRHistogram(base64: before.encoded)) }
+                late.sessions = (h.encodeBase64(), h.max)
+            }
             for (name, share) in m.byName ?? [:] {
                 var named = try HDRHistogram(base64: share.histogram)
                 if let before = late.byName[name] { try named.add(try HDRHistogram(base64: before.encoded)) }
@@ -197,6 +222,9 @@ final class TestRun {
         s.connections += m.connections ?? 0
         if let r = m.targetRate { s.targetRate = (s.targetRate ?? 0) + r }
         if let c = m.targetConnections { s.targetConnections = (s.targetConnections ?? 0) + c }
+        if let sessions {
+            if s.sessions == nil { s.sessions = sessions } else { try s.sessions!.add(sessions) }
+        }
         intervals[t] = s
     }
 
@@ -236,7 +264,8 @@ final class TestRun {
             ready.append((t, s, encoded))
             compactIntervals[t] = CompactInterval(encoded: encoded, max: s.latency.max,
                                                   byName: s.byName.mapValues { ($0.latency.encodeBase64(), $0.latency.max) },
-                                                  targetRate: s.targetRate, errors: s.counters.errors.total)
+                                                  targetRate: s.targetRate, errors: s.counters.errors.total,
+                                                  sessions: s.sessions.map { ($0.duration.encodeBase64(), $0.duration.max) })
             intervals[t] = nil
             announced = t
             t += 1
@@ -252,6 +281,7 @@ final class TestRun {
         var latency = HDRHistogram()
         var service: HDRHistogram? = definition.mode == .tsunami ? HDRHistogram() : nil
         var byName: [String: NamedFigures] = [:]
+        var sessions = SessionHistograms()
         let start: Date
         var duration: Double
         let finished = pending.isEmpty && !finals.isEmpty
@@ -262,11 +292,13 @@ final class TestRun {
                 try latency.add(try SparseCounts(base64: f.histogram))
                 try DecodedNames(f.byName).add(into: &byName)
                 if let s = f.serviceHistogram { try service?.add(try SparseCounts(base64: s)) }
+                try f.sessions?.add(into: &sessions)
             }
             // What failed drivers reported before they went silent is measured, and stays.
             for (share, r) in reported.sorted(by: { $0.key < $1.key }) where failedDrivers.contains(share.driver) && finals[share] == nil {
                 counters = counters + r.counters
                 try latency.add(r.latency)
+                if let h = r.sessions { try sessions.add(h) }
                 for (_, f) in r.byName.sorted(by: { $0.key < $1.key }) {
                     if byName[f.name] == nil { byName[f.name] = f } else { try byName[f.name]!.add(f) }
                 }
@@ -280,6 +312,7 @@ final class TestRun {
             latency = reportedLatency
             for (_, r) in reported.sorted(by: { $0.key < $1.key }) {
                 counters += r.counters
+                if let h = r.sessions { try sessions.add(h) }
                 for (_, f) in r.byName.sorted(by: { $0.key < $1.key }) {
                     if byName[f.name] == nil { byName[f.name] = f } else { try byName[f.name]!.add(f) }
                 }
@@ -298,6 +331,10 @@ final class TestRun {
         report.first_error = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstError).first
         report.redistributed = redistributed.isEmpty ? nil : redistributed
         report.setByName(byName.keys.sorted().map { byName[$0]! })
+        if definition.load.order == .sequence {
+            report.setSessions(counters.sessions, histograms: sessions, byName: byName.keys.sorted().map { byName[$0]! },
+                               onlyStep: definition.load.requests[0].displayName)
+        }
         report.seed = definition.load.seed
         report.search = search?.report
         if finished {

@@ -14,9 +14,13 @@ public struct IntervalReport: Sendable {
     public let targetRate: Double?
     /// Avalanche stages: the connections wanted as the second ended.
     public let targetConnections: Double?
+    /// `order: sequence`: durations of the sessions that ended in this second (their counts are
+    /// in `counters.sessions`).
+    public let sessions: SessionHistograms?
 
     public init(t: Int, counters: LoadCounters, latency: HDRHistogram, byName: [NamedFigures], connections: Int,
-                targetRate: Double?, targetConnections: Double?) {
+                targetRate: Double?, targetConnections: Double?, sessions: SessionHistograms? = nil) {
+        self.sessions = sessions
         self.t = t; self.counters = counters; self.latency = latency; self.byName = byName
         self.connections = connections; self.targetRate = targetRate; self.targetConnections = targetConnections
     }

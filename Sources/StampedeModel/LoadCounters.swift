@@ -16,10 +16,18 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
     /// Sessions failed because a capture found nothing and had no default (the session's later
     /// requests were not sent). Counted under the request whose response lacked the value.
     public var capture = 0
+    /// `follow_redirects`: responses that were still a redirect after the last hop allowed.
+    public var redirects = 0
 
     public init() {}
 
-    public var total: Int { connect + tls + timeout + read + write + parse + status_4xx + status_5xx + check + capture }
+    public var total: Int { connect + tls + timeout + read + write + parse + status_4xx + status_5xx + check + capture + redirects }
+
+    /// Every kind with its count, in the report's order and spelling.
+    public var byKind: [(kind: String, count: Int)] {
+        [("connect", connect), ("tls", tls), ("timeout", timeout), ("read", read), ("write", write), ("parse", parse),
+         ("status_4xx", status_4xx), ("status_5xx", status_5xx), ("check", check), ("capture", capture), ("redirects", redirects)]
+    }
 
     /// Errors where no usable response came back (status errors are responses).
     public var transport: Int { connect + tls + timeout + read + write + parse }
@@ -35,11 +43,11 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
         var r = a
         r.connect += b.connect; r.tls += b.tls; r.timeout += b.timeout; r.read += b.read; r.write += b.write
         r.parse += b.parse; r.status_4xx += b.status_4xx; r.status_5xx += b.status_5xx; r.check += b.check
-        r.capture += b.capture
+        r.capture += b.capture; r.redirects += b.redirects
         return r
     }
 
-    private enum CodingKeys: String, CodingKey { case connect, tls, timeout, read, write, parse, status_4xx, status_5xx, check, capture }
+    private enum CodingKeys: String, CodingKey { case connect, tls, timeout, read, write, parse, status_4xx, status_5xx, check, capture, redirects }
 
     /// A kind missing from the message counts 0: reports and messages written before a kind was
     /// added still read.
@@ -50,6 +58,7 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
         write = try count(.write); parse = try count(.parse); status_4xx = try count(.status_4xx); status_5xx = try count(.status_5xx)
         check = try count(.check)
         capture = try count(.capture)
+        redirects = try count(.redirects)
     }
 }
 
@@ -72,6 +81,8 @@ public struct LoadCounters: Sendable, Equatable {
     /// domain the response's host may not set (RFC 6265's limits). Not errors; reported.
     public var cookiesDropped = 0
     public var statusCodes = StatusCodeCounts()
+    /// `order: sequence`: sessions (a run's, or, in a name's counters, the failures at that step).
+    public var sessions = SessionCounts()
 
     public init() {}
 
@@ -92,10 +103,42 @@ public struct LoadCounters: Sendable, Equatable {
         r.errors = a.errors + b.errors; r.tlsResumed += b.tlsResumed; r.tlsHandshakes += b.tlsHandshakes
         r.connects += b.connects; r.retriedStale += b.retriedStale; r.cookiesDropped += b.cookiesDropped
         r.statusCodes += b.statusCodes
+        r.sessions = a.sessions + b.sessions
         return r
     }
 
     public static func += (a: inout LoadCounters, b: LoadCounters) { a = a + b }
+}
+
+/// Sessions by outcome. Every started session ends as exactly one of completed, failed (by the
+/// kind of failure, at the step where it failed) or interrupted (the run ended during it);
+/// `dropped` ones never started (open model: no free connection within the timeout).
+public struct SessionCounts: Sendable, Equatable, Codable {
+    public var started = 0
+    public var completed = 0
+    public var failures = ErrorCounts()
+    public var dropped = 0
+    public var interrupted = 0
+
+    public init() {}
+
+    public var failed: Int { failures.total }
+    public var isEmpty: Bool { self == SessionCounts() }
+
+    /// Failed over ended (completed or failed); 0 when none ended.
+    public var errorRate: Double {
+        let ended = completed + failed
+        return ended == 0 ? 0 : Double(failed) / Double(ended)
+    }
+
+    public static func + (a: SessionCounts, b: SessionCounts) -> SessionCounts {
+        var r = a
+        r.started += b.started; r.completed += b.completed; r.failures = a.failures + b.failures
+        r.dropped += b.dropped; r.interrupted += b.interrupted
+        return r
+    }
+
+    public static func += (a: inout SessionCounts, b: SessionCounts) { a = a + b }
 }
 
 /// Responses by status code (100...599), as the report's `status_codes` names them: `{"200": n}`.

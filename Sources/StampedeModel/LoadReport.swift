@@ -80,6 +80,8 @@ public struct LoadReport: Codable, Sendable {
     public var redistributed: [Redistribution]?
     /// A list of requests: the figures of each name, exact and merged like the whole.
     public var by_name: [String: NameReport]?
+    /// `order: sequence`: the sessions (passes through the list) and how they ended.
+    public var sessions: SessionReport?
     /// The seed of the random mix and templates (list form, or templates in the short form).
     public var seed: UInt64?
     /// A capacity search: the steps and the highest rate at which every SLO held.
@@ -127,9 +129,14 @@ public struct LoadReport: Codable, Sendable {
                                           errors: counters.errors, rps: rps, latency: latency_us)
     }
 
+    /// What a request's name gets for its redirect hops (`follow_redirects`): `login redirect`.
+    public static let redirectSuffix = " redirect"
+
     /// Sets `by_name` from per-name figures (nil when there are none).
     public mutating func setByName(_ figures: [NamedFigures]) {
-        by_name = figures.isEmpty ? nil : Dictionary(figures.map { ($0.name, NameReport($0)) }, uniquingKeysWith: { a, _ in a })
+        // A request's redirect hops appear once there were any.
+        let shown = figures.filter { !($0.name.hasSuffix(Self.redirectSuffix) && $0.counters.requests == 0) }
+        by_name = shown.isEmpty ? nil : Dictionary(shown.map { ($0.name, NameReport($0)) }, uniquingKeysWith: { a, _ in a })
     }
 
     public static func rfc3339(_ date: Date) -> String {

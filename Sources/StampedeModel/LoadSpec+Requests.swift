@@ -40,8 +40,8 @@ extension LoadSpec {
             if !r.captures.isEmpty && order != .sequence {
                 throw failure("capture", "captured values go to the later requests of a session: needs order sequence (--order sequence)")
             }
-            if r.thinkTime != nil && mode == .tsunami {
-                throw failure("think_ms", "think time is for avalanche sessions: a tsunami paces every request itself")
+            if r.thinkTime != nil && mode == .tsunami && !pacesSessions {
+                throw failure("think_ms", "think time is for sessions of users: avalanche, or a tsunami that paces sessions (session_rate); a tsunami at a request rate paces every request itself")
             }
 
             // URL: the origin literal, templates only in the path and query.
@@ -84,6 +84,11 @@ extension LoadSpec {
             var body = Template(literal: r.body)
             if r.body.contains(UInt8(ascii: "{")), let text = String(validating: r.body, as: UTF8.self), text.contains("{{") {
                 do { body = try Template(parsing: text, columns: columns, variables: captured) } catch { throw failure("body", error.reason) }
+            }
+            if order != .sequence {
+                for (part, t) in [("url", path), ("body", body)] + headers.map({ ("headers", $0.1) }) where t.usesSession {
+                    throw failure(part, "{{session}} numbers the sessions of order sequence (each pass through the list): needs --order sequence")
+                }
             }
             var captureSlots: [Int] = []
             for rule in r.captures {

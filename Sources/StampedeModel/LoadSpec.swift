@@ -41,6 +41,8 @@ public enum LoadSetting: String, Sendable, CaseIterable {
     case captureBytes = "capture_bytes"
     /// The think time of the single request (the CLI's `--think-ms` without a list).
     case thinkTime = "think_ms"
+    case followRedirects = "follow_redirects"
+    case sessionRate = "session_rate"
 }
 
 /// A setting with a bad value. `setting` is the adapter-neutral name; each adapter reports it
@@ -107,6 +109,12 @@ public struct LoadSpec: Sendable {
     public var captureBytes = LoadSpec.defaultCaptureBytes
     public static let defaultCaptureBytes = 65_536
     public static let captureBytesRange = 1...(16 << 20)
+    /// Redirects (301, 302, 303, 307, 308) followed per request; 0: a 3xx is a response.
+    public var followRedirects = 0
+    public static let followRedirectsRange = 0...20
+    /// Tsunami, `order: sequence`: the rate (or the stages' targets) counts sessions starting per
+    /// second, each on a free connection (the open model), instead of requests.
+    public var pacesSessions = false
     /// Seeds the random mix and the random templates; nil: drawn at start (and reported).
     public var seed: UInt64?
     public var data: CSVData?
@@ -175,6 +183,14 @@ public struct LoadSpec: Sendable {
         guard Self.captureBytesRange.contains(captureBytes) else {
             throw ConfigError(.captureBytes, "must be in 1...16777216 bytes, got \(captureBytes)")
         }
+        guard Self.followRedirectsRange.contains(followRedirects) else {
+            throw ConfigError(.followRedirects, "must be in 0...20 hops, got \(followRedirects)")
+        }
+        if pacesSessions {
+            guard mode == .tsunami else { throw ConfigError(.sessionRate, "only applies to the tsunami mode (avalanche: each connection is a user running session after session)") }
+            guard order == .sequence else { throw ConfigError(.sessionRate, "needs order: sequence (each pass through the list is one session)") }
+            if case .delayMs = pacing { throw ConfigError(.delay, "a session rate paces sessions: leave the delay out") }
+        }
         switch stop {
         case .requests(let n):
             guard Self.requestsRange.contains(n) else { throw ConfigError(.requests, "must be in 1...1000000000, got \(n)") }
@@ -193,7 +209,9 @@ public struct LoadSpec: Sendable {
         case (.tsunami, .some(.delayMs(let d))):
             guard d > 0 && d <= Self.maxDelayMs else { throw ConfigError(.delay, "must be in (0, 3600000] ms, got \(d)") }
         case (.tsunami, .some(.rate(let r))):
-            guard r > 0 && r <= Self.maxRate else { throw ConfigError(.rate, "must be in (0, 10000000] requests/s, got \(r)") }
+            guard r > 0 && r <= Self.maxRate else {
+                throw ConfigError(pacesSessions ? .sessionRate : .rate, "must be in (0, 10000000] \(pacesSessions ? "sessions" : "requests")/s, got \(r)")
+            }
         case (.avalanche, nil): break
         }
         _ = try compiled()

@@ -1,7 +1,7 @@
 import HTTP1
 
 /// Text with `{{...}}` fields filled in per request: `{{seq}}` (a number unique within the test,
-/// across drivers), `{{driver}}`, `{{conn}}`, `{{rand_int:LO:HI}}`, `{{uuid}}` and
+/// across drivers), `{{session}}` (the session's number, likewise), `{{driver}}`, `{{conn}}`, `{{rand_int:LO:HI}}`, `{{uuid}}` and
 /// `{{row.COLUMN}}` (a row of the test's CSV data), `{{var.NAME}}` (a value an earlier request of
 /// the session captured); `|url` percent-encodes a row or variable value, `|json` escapes it for a
 /// JSON string. Parsed once, before the run, into parts, so rendering never scans text.
@@ -11,6 +11,8 @@ public struct Template: Sendable, Equatable {
         case seq
         case driver
         case conn
+        /// The session's number, unique across drivers (`order: sequence`).
+        case session
         /// Inclusive bounds.
         case randInt(Int64, Int64)
         case uuid
@@ -28,7 +30,7 @@ public struct Template: Sendable, Equatable {
     public let parts: [Part]
 
     /// The fields a template may name, as an error lists them.
-    public static let known = "seq, driver, conn, rand_int:LO:HI, uuid, row.COLUMN, var.NAME (each of the last two with |url or |json)"
+    public static let known = "seq, session, driver, conn, rand_int:LO:HI, uuid, row.COLUMN, var.NAME (each of the last two with |url or |json)"
 
     /// No fields: the text renders to itself.
     public var isLiteral: Bool { parts.allSatisfy { if case .literal = $0 { return true } else { return false } } }
@@ -37,6 +39,9 @@ public struct Template: Sendable, Equatable {
     public var needsSequence: Bool {
         parts.contains { switch $0 { case .seq, .row: return true; default: return false } }
     }
+
+    /// Whether it renders `{{session}}`.
+    public var usesSession: Bool { parts.contains(.session) }
 
     /// Columns of the data the template reads unfiltered (their values must fit where they go).
     public var columns: [Int] { parts.compactMap { if case .row(let c, .none) = $0 { return c } else { return nil } } }
@@ -96,6 +101,7 @@ public struct Template: Sendable, Equatable {
         case "seq": return .seq
         case "driver": return .driver
         case "conn": return .conn
+        case "session": return .session
         case "uuid": return .uuid
         default: break
         }
@@ -125,7 +131,7 @@ public struct Template: Sendable, Equatable {
         for part in parts {
             switch part {
             case .literal(let bytes): out += String(decoding: bytes, as: UTF8.self)
-            case .seq, .conn: out += "0"
+            case .seq, .conn, .session: out += "0"
             case .driver: out += "driver"
             case .randInt(let lo, _): out += String(lo)
             case .uuid: out += "00000000-0000-4000-8000-000000000000"

@@ -5,6 +5,10 @@ import HTTP1
 public struct Threshold: Sendable, Equatable, Codable {
     public enum Name: String, Sendable, Codable, CaseIterable {
         case p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate, min_rps
+        /// Sessions (`order: sequence`): p99 of the session duration, and failed over ended sessions.
+        case session_p99_ms, session_error_rate
+
+        public var isSession: Bool { self == .session_p99_ms || self == .session_error_rate }
     }
     public let name: Name
     public let value: Double
@@ -22,10 +26,17 @@ public struct Threshold: Sendable, Equatable, Codable {
         guard let value = Double(String(parts[1]).trimmingSpaces()), value.isFinite, value >= 0 else {
             throw ConfigError(.thresholds, "\(name.rawValue) needs a non-negative number, got '\(parts[1])'")
         }
-        if name == .error_rate && value > 1 {
-            throw ConfigError(.thresholds, "error_rate is a fraction in 0...1, got \(value)")
+        if (name == .error_rate || name == .session_error_rate) && value > 1 {
+            throw ConfigError(.thresholds, "\(name.rawValue) is a fraction in 0...1, got \(value)")
         }
         self.init(name: name, value: value)
+    }
+
+    /// Session thresholds need sessions: a test whose order is not `sequence` has none to judge.
+    /// - Throws: `ConfigError` (setting `thresholds`) naming the threshold.
+    public static func checkSessions(_ thresholds: [Threshold], order: RequestOrder) throws(ConfigError) {
+        guard order != .sequence, let t = thresholds.first(where: { $0.name.isSession }) else { return }
+        throw ConfigError(.thresholds, "\(t.name.rawValue) judges sessions, and only order: sequence has sessions (each pass through the list is one)")
     }
 }
 
@@ -39,10 +50,15 @@ public struct ThresholdReport: Codable, Sendable {
     }
     public var passed: Bool
     public var results: [Result]
+    /// Session thresholds, judged when the sessions are known (`evaluateSessions`).
+    private var sessionLimits: [Threshold] = []
+
+    private enum CodingKeys: String, CodingKey { case passed, results }
 
     public init(evaluating thresholds: [Threshold], requests: Int, responses: Int, errors: ErrorCounts,
                 rps: Double, latency: LatencySummary) {
-        results = thresholds.map { t in
+        sessionLimits = thresholds.filter(\.name.isSession)
+        results = thresholds.filter { !$0.name.isSession }.map { t in
             let actual: Double
             switch t.name {
             case .p50_ms: actual = Double(latency.p50) / 1000
@@ -52,9 +68,20 @@ public struct ThresholdReport: Codable, Sendable {
             case .max_ms: actual = Double(latency.max) / 1000
             case .error_rate: actual = errors.rate(per: requests)
             case .min_rps: actual = rps
+            case .session_p99_ms, .session_error_rate: preconditionFailure("judged by evaluateSessions")
             }
             let passed = t.name == .min_rps ? actual >= t.value : actual <= t.value
             return Result(name: t.name.rawValue, limit: t.value, actual: actual, passed: passed)
+        }
+        passed = results.allSatisfy(\.passed)
+    }
+
+    /// Judges the session thresholds against the run's sessions.
+    public mutating func evaluateSessions(_ sessions: SessionReport) {
+        for t in sessionLimits {
+            let actual = t.name == .session_p99_ms ? Double(sessions.duration_us?.p99 ?? 0) / 1000 : sessions.error_rate
+            results.removeAll { $0.name == t.name.rawValue }
+            results.append(Result(name: t.name.rawValue, limit: t.value, actual: actual, passed: actual <= t.value))
         }
         passed = results.allSatisfy(\.passed)
     }

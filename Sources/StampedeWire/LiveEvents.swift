@@ -1,3 +1,4 @@
+import Histogram
 import Foundation
 import StampedeModel
 
@@ -124,6 +125,12 @@ public enum LiveEvent: Sendable {
         /// Tsunami: the requests intended in this second; avalanche stages: the connections wanted.
         public var target_rate: Double?
         public var target_connections: Double?
+        /// `order: sequence`: sessions that started, completed and failed in this second, and the
+        /// p99 of the completed ones' duration (µs).
+        public var sessions_started: Int?
+        public var sessions_completed: Int?
+        public var sessions_failed: Int?
+        public var session_p99_us: Int64?
 
         public init(testID: String, t: Int, drivers: Int, counters: LoadCounters, latency: LatencySummary, histogram: String,
                     byName: [NamedFigures] = [], connections: Int = 0, targetRate: Double? = nil, targetConnections: Double? = nil) {
@@ -134,6 +141,14 @@ public enum LiveEvent: Sendable {
             errors = counters.errors; rps = counters.responses; latency_us = latency; self.histogram = histogram
             status_codes = counters.statusCodes
             by_name = byName.isEmpty ? nil : Dictionary(byName.map { ($0.name, NameReport($0)) }, uniquingKeysWith: { a, _ in a })
+        }
+
+        /// The second's sessions (a test with `order: sequence`).
+        public mutating func setSessions(_ counts: SessionCounts, duration: HDRHistogram?) {
+            sessions_started = counts.started
+            sessions_completed = counts.completed
+            sessions_failed = counts.failed
+            session_p99_us = duration.flatMap { $0.totalCount > 0 ? $0.value(atPercentile: 99) : nil }
         }
     }
 

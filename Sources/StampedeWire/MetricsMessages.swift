@@ -1,3 +1,4 @@
+import Histogram
 import StampedeModel
 
 /// `metrics` topic, keyed by driver id: one second of one driver's test.
@@ -22,6 +23,8 @@ public struct IntervalMessage: Codable, Sendable, Equatable, CountersMessage {
     public var statusCodes: StatusCodeCounts?
     /// A list of requests: the same figures per name.
     public var byName: [String: NameShare]?
+    /// `order: sequence`: sessions that started and ended in this second, and their durations.
+    public var sessions: SessionShare?
     /// Sockets open as the second ended.
     public var connections: Int?
     /// Tsunami: the requests this driver intended in this second. Avalanche stages: the
@@ -42,7 +45,7 @@ public struct IntervalMessage: Codable, Sendable, Equatable, CountersMessage {
     private enum CodingKeys: String, CodingKey {
         case type, v, driverID = "driver_id", testID = "test_id", t, requests, responses, errors,
              bytesRead = "bytes_read", histogram, retriedStale = "retried_stale",
-             cookiesDropped = "cookies_dropped", statusCodes = "status_codes", byName = "by_name",
+             cookiesDropped = "cookies_dropped", statusCodes = "status_codes", byName = "by_name", sessions,
              connections, targetRate = "target_rate", targetConnections = "target_connections", part
     }
 }
@@ -65,6 +68,7 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
     public var cookiesDropped: Int?
     public var statusCodes: StatusCodeCounts?
     public var byName: [String: NameShare]?
+    public var sessions: SessionShare?
     /// The most sockets the driver had open at once.
     public var sockets: Int?
     /// Its busiest reactor thread's CPU time over wall time (1: the driver was the limit).
@@ -98,7 +102,7 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
         case type, v, driverID = "driver_id", testID = "test_id", startedAtMs = "started_at_ms",
              durationS = "duration_s", requests, responses, errors, bytesRead = "bytes_read", histogram,
              retriedStale = "retried_stale", cookiesDropped = "cookies_dropped",
-             statusCodes = "status_codes", byName = "by_name", sockets, busiest,
+             statusCodes = "status_codes", byName = "by_name", sessions, sockets, busiest,
              serviceHistogram = "service_histogram", firstError = "first_error", interrupted,
              startLagMs = "start_lag_ms", connectHistogram = "connect_histogram",
              connectPhaseS = "connect_phase_s", connectPhaseErrors = "connect_phase_errors",
@@ -115,6 +119,7 @@ public protocol CountersMessage {
     var retriedStale: Int? { get }
     var cookiesDropped: Int? { get }
     var statusCodes: StatusCodeCounts? { get }
+    var sessions: SessionShare? { get }
 }
 
 extension CountersMessage {
@@ -123,6 +128,7 @@ extension CountersMessage {
         var c = LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytesRead,
                              retriedStale: retriedStale ?? 0, statusCodes: statusCodes ?? StatusCodeCounts())
         c.cookiesDropped = cookiesDropped ?? 0
+        c.sessions = sessions?.counts ?? SessionCounts()
         return c
     }
 }
@@ -135,6 +141,8 @@ public struct NameShare: Codable, Sendable, Equatable {
     public var statusCodes: StatusCodeCounts
     /// HdrHistogram V2 compressed, base64 (µs).
     public var histogram: String
+    /// Sessions that failed at this step, by kind (absent: none).
+    public var sessionFailures: ErrorCounts?
 
     public init(_ f: NamedFigures) {
         requests = f.counters.requests
@@ -142,11 +150,14 @@ public struct NameShare: Codable, Sendable, Equatable {
         errors = f.counters.errors
         statusCodes = f.counters.statusCodes
         histogram = f.latency.encodeBase64()
+        sessionFailures = f.counters.sessions.failures.total > 0 ? f.counters.sessions.failures : nil
     }
 
     /// This name's counters (its histogram is decoded where it is merged).
     public var counters: LoadCounters {
-        LoadCounters(requests: requests, responses: responses, errors: errors, statusCodes: statusCodes)
+        var c = LoadCounters(requests: requests, responses: responses, errors: errors, statusCodes: statusCodes)
+        c.sessions.failures = sessionFailures ?? ErrorCounts()
+        return c
     }
 
     /// `byName` from per-name figures (nil when there are none).
@@ -155,6 +166,39 @@ public struct NameShare: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case requests, responses, errors, statusCodes = "status_codes", histogram
+        case requests, responses, errors, statusCodes = "status_codes", histogram, sessionFailures = "session_failures"
+    }
+}
+
+/// One driver's sessions (a second, or the whole test): the counts and the durations'
+/// histograms (HdrHistogram V2 compressed, base64, µs), merged by adding like latency.
+public struct SessionShare: Codable, Sendable, Equatable {
+    public var counts: SessionCounts
+    public var durationHistogram: String
+    public var activeHistogram: String
+    /// The open model only (absent: no session waited for a connection).
+    public var startDelayHistogram: String?
+
+    public init(counts: SessionCounts, histograms: SessionHistograms) {
+        self.counts = counts
+        durationHistogram = histograms.duration.encodeBase64()
+        activeHistogram = histograms.active.encodeBase64()
+        startDelayHistogram = histograms.startDelay.totalCount > 0 ? histograms.startDelay.encodeBase64() : nil
+    }
+
+    /// Adds this share's histograms into `into`, decoding each once (all before any is added, so
+    /// a bad message adds nothing).
+    public func add(into h: inout SessionHistograms) throws {
+        let duration = try SparseCounts(base64: durationHistogram)
+        let active = try SparseCounts(base64: activeHistogram)
+        let delay = try startDelayHistogram.map { try SparseCounts(base64: $0) }
+        try h.duration.add(duration)
+        try h.active.add(active)
+        if let delay { try h.startDelay.add(delay) }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case counts, durationHistogram = "duration_histogram", activeHistogram = "active_histogram",
+             startDelayHistogram = "start_delay_histogram"
     }
 }

@@ -121,11 +121,31 @@ public struct TestConfig: Sendable {
         if isSearch, let stray = (stops + (delay != nil ? [.test_message_delay] : []) + (object[.rate] != nil ? [.rate] : [])).first {
             throw FieldError(stray, "a search sets the load itself (steps of step_s seconds from start_rate): leave \(stray) out")
         }
-        switch (delay, try r.number(.rate)) {
-        case (.some, .some): throw FieldError(.rate, "give test_message_delay or rate, not both")
-        case (.some(let d), nil): load.pacing = .delayMs(d)
-        case (nil, .some(let rate)): load.pacing = .rate(rate)
-        case (nil, nil): if !isSearch { load.pacing = nil }
+        switch object[.session_rate] {
+        case nil, .null?: break
+        case .number(let rate)?:
+            if let stray = [TestConfigField.rate, .test_message_delay, .stages].first(where: { object[$0] != nil }) {
+                throw FieldError(.session_rate, "give session_rate or \(stray), not both (with stages or a search, session_rate: true makes their rates sessions per second)")
+            }
+            load.pacing = .rate(rate)
+            load.pacesSessions = true
+        case .bool(true)?:
+            guard stages != nil || isSearch else {
+                throw FieldError(.session_rate, "true applies with stages or a search (their rates become sessions per second); otherwise give sessions per second")
+            }
+            load.pacesSessions = true
+        case .bool(false)?: break
+        case let other?: throw FieldError(.session_rate, "must be sessions per second (a number), or true with stages or a search, not \(other.kind)")
+        }
+        // A constant session rate is the pacing already (and refused beside rate or a delay).
+        let constantSessionRate: Bool = if case .number? = object[.session_rate] { true } else { false }
+        if !constantSessionRate {
+            switch (delay, try r.number(.rate)) {
+            case (.some, .some): throw FieldError(.rate, "give test_message_delay or rate, not both")
+            case (.some(let d), nil): load.pacing = .delayMs(d)
+            case (nil, .some(let rate)): load.pacing = .rate(rate)
+            case (nil, nil): if !isSearch { load.pacing = nil }
+            }
         }
         load.timeoutMs = try r.integer(.timeout_ms) ?? LoadSpec.defaultTimeoutMs
         // One seed for the whole test, so the report can give it and a rerun can repeat it.
@@ -155,6 +175,7 @@ public struct TestConfig: Sendable {
             guard case .number(let n) = value else { throw FieldError(.thresholds, "'\(name)' must be a number") }
             thresholds.append(try checked { () throws(ConfigError) in try Threshold(parsing: "\(name)=\(n)") })
         }
+        try checked { () throws(ConfigError) in try Threshold.checkSessions(thresholds, order: spec.order) }
         self.thresholds = thresholds
     }
 
@@ -192,6 +213,7 @@ public struct TestConfig: Sendable {
         if load.order != .random { o[.order] = .string(load.order.rawValue) }
         if load.cookies != .session { o[.cookies] = .string(load.cookies.rawValue) }
         if load.captureBytes != LoadSpec.defaultCaptureBytes { o[.capture_bytes] = .number(Double(load.captureBytes)) }
+        if load.followRedirects != 0 { o[.follow_redirects] = .number(Double(load.followRedirects)) }
         if let seed = load.seed { o[.seed] = .number(Double(seed)) }
         if let data = load.data { o[.data] = .object(["csv": .string(data.text)]) }
         if !load.sourceAddresses.isEmpty { o[.source_addrs] = .array(load.sourceAddresses.map { .string($0) }) }
@@ -205,9 +227,10 @@ public struct TestConfig: Sendable {
         }
         switch load.pacing {
         case .delayMs(let d): o[.test_message_delay] = .number(d)
-        case .rate(let r): o[.rate] = .number(r)
+        case .rate(let r): o[load.pacesSessions ? .session_rate : .rate] = .number(r)
         case nil: break
         }
+        if load.pacesSessions && load.stages != nil { o[.session_rate] = .bool(true) }
         if let drivers { o[.drivers] = .number(Double(drivers)) }
         if !thresholds.isEmpty {
             o[.thresholds] = .object(Dictionary(thresholds.map { ($0.name.rawValue, JSONValue.number($0.value)) }, uniquingKeysWith: { _, b in b }))
@@ -232,6 +255,7 @@ public struct TestConfig: Sendable {
             load.cookies = mode
         }
         if let bytes = try r.integer(.capture_bytes) { load.captureBytes = bytes }
+        if let hops = try r.integer(.follow_redirects) { load.followRedirects = hops }
         if let seed = try r.integer(.seed) {
             guard seed >= 0 else { throw FieldError("seed", "must be a non-negative integer, got \(seed)") }
             load.seed = UInt64(seed)
@@ -292,7 +316,8 @@ public struct TestConfig: Sendable {
 public enum TestConfigField: String, CaseIterable, Sendable {
     case test_id, test_type, test_message_delay, message_count_per_driver, target, connections, duration_s, rate,
          method, headers, body, timeout_ms, drivers, thresholds, requests, order, seed, data, stages, start,
-         slo, start_rate, max_rate, step_s, driver_selector, source_addrs, cookies, capture_bytes
+         slo, start_rate, max_rate, step_s, driver_selector, source_addrs, cookies, capture_bytes,
+         follow_redirects, session_rate
 }
 
 extension FieldReader {

@@ -26,6 +26,10 @@ public struct TestSpec: Codable, Sendable, Equatable {
     public var cookies: CookieMode?
     /// Absent: 65536.
     public var capture_bytes: Int?
+    /// Absent: 0 (a 3xx is a response).
+    public var follow_redirects: Int?
+    /// True: `rate` (or the stages) counts sessions starting per second (the open model).
+    public var sessions_paced: Bool?
     public var seed: UInt64?
     /// The CSV data `{{row.COLUMN}}` reads.
     public var data_csv: String?
@@ -76,6 +80,8 @@ public struct TestSpec: Codable, Sendable, Equatable {
         order = spec.order == .random ? nil : spec.order
         cookies = spec.cookies == .session ? nil : spec.cookies
         capture_bytes = spec.captureBytes == LoadSpec.defaultCaptureBytes ? nil : spec.captureBytes
+        follow_redirects = spec.followRedirects == 0 ? nil : spec.followRedirects
+        sessions_paced = spec.pacesSessions ? true : nil
         seed = spec.seed
         data_csv = spec.data?.text
     }
@@ -115,6 +121,8 @@ public struct TestSpec: Codable, Sendable, Equatable {
         spec.order = order ?? .random
         spec.cookies = cookies ?? .session
         spec.captureBytes = capture_bytes ?? LoadSpec.defaultCaptureBytes
+        spec.followRedirects = follow_redirects ?? 0
+        spec.pacesSessions = sessions_paced ?? false
         spec.seed = seed
         if let data_csv {
             do { spec.data = try CSVData(parsing: data_csv) } catch { throw ConfigError(.data, error.reason) }

@@ -134,12 +134,12 @@ func describe(_ config: LoadSpec) -> String {
     case .duration(let s): stop = "\(formatSeconds(s))"
     case .stages(let profile):
         let targets = ([profile.start] + profile.stages.map(\.target)).map { String(Int($0.rounded())) }.joined(separator: "→")
-        let unit = config.mode == .tsunami ? "requests/s" : "connections"
+        let unit = config.mode == .tsunami ? (config.pacesSessions ? "sessions/s" : "requests/s") : "connections"
         return "\(formatSeconds(profile.duration)) \(config.mode.rawValue) test in \(profile.stages.count) stage(s) (\(targets) \(unit))"
     }
     switch config.pacing {
     case .delayMs(let d): return "\(stop) tsunami test (one request per connection every \(d) ms)"
-    case .rate(let r): return "\(stop) tsunami test (\(r) requests/s)"
+    case .rate(let r): return "\(stop) tsunami test (\(r) \(config.pacesSessions ? "sessions/s, each on a free connection" : "requests/s"))"
     case nil: return "\(stop) avalanche test"
     }
 }
@@ -199,10 +199,11 @@ func printSummary(_ report: LoadReport, tls: (handshakes: Int, resumed: Int)?,
     let e = report.errors
     print("  \(report.requests) requests, \(report.responses) responses in \(String(format: "%.2f", report.duration_s))s, \(formatBytes(Double(report.bytes_read ?? 0))) read")
     if e.total > 0 {
-        print("  Errors: connect \(e.connect), tls \(e.tls), timeout \(e.timeout), read \(e.read), write \(e.write), parse \(e.parse), 4xx \(e.status_4xx), 5xx \(e.status_5xx), check \(e.check), capture \(e.capture)")
+        print("  Errors: " + e.byKind.filter { $0.count > 0 }.map { "\($0.kind) \($0.count)" }.joined(separator: ", "))
     }
     let codes = report.status_codes.byCode.sorted { $0.key < $1.key }
-    if !codes.isEmpty { print("  Status codes: " + codes.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
+    if !codes.isEmpty { print("  Status codes: " + codes.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) }
+    if let sessions = report.sessions { printSessions(sessions) }
     if let byName = report.by_name {
         printByName(byName)
         if let seed = report.seed { print("  Seed: \(seed) (--seed \(seed) repeats the draw)") }
@@ -231,6 +232,25 @@ func printDistribution(_ h: HDRHistogram, corrected: Bool) {
         print("  " + String(format: "%7.3f%%", p) + formatMicros(Double(value)).leftPadded(to: 10))
     }
     print("  " + String(format: "%7.3f%%", 100.0) + formatMicros(Double(h.max)).leftPadded(to: 10))
+}
+
+/// Sessions: how many started and how each ended, their durations, and the failures by step.
+func printSessions(_ s: SessionReport) {
+    var line = "  Sessions: \(s.started) started, \(s.completed) completed, \(s.failed_total) failed"
+    if s.interrupted > 0 { line += ", \(s.interrupted) interrupted by the end of the run" }
+    if s.dropped > 0 { line += ", \(s.dropped) dropped (no free connection within the timeout)" }
+    print(line + (s.failed_total > 0 ? String(format: " (%.2f %% of those ended failed)", s.error_rate * 100) : ""))
+    func cells(_ l: LatencySummary) -> String {
+        [l.min, l.p50, l.p90, l.p99, l.p999, l.max].map { formatMicros(Double($0)).leftPadded(to: 10) }.joined()
+            + formatMicros(l.mean).leftPadded(to: 10)
+    }
+    if let d = s.duration_us { print("  " + "Session".padding(toLength: 14, withPad: " ", startingAt: 0) + cells(d) + "  (arrival to last response)") }
+    if let a = s.active_us { print("  " + "  active".padding(toLength: 14, withPad: " ", startingAt: 0) + cells(a) + "  (without think time)") }
+    if let w = s.start_delay_us { print("  " + "  start delay".padding(toLength: 14, withPad: " ", startingAt: 0) + cells(w) + "  (waiting for a free connection)") }
+    for step in s.failed.keys.sorted() {
+        let kinds = s.failed[step]!.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("    failed at \(step): \(kinds)")
+    }
 }
 
 /// One line per name: counts, errors, latency percentiles.

@@ -33,6 +33,10 @@ final class ProgressLine {
         if let rate = interval.targetRate { line += " (target \(Int(rate.rounded())))" }
         if let wanted = interval.targetConnections { line += "  \(interval.connections) connections (target \(Int(wanted.rounded())))" }
         line += "  p99 \(p99)  errors \(interval.counters.errors.total)"
+        if interval.sessions != nil {
+            let c = interval.counters.sessions
+            line += "  sessions +\(c.started) started, \(c.completed) completed, \(c.failed) failed" + (c.dropped > 0 ? ", \(c.dropped) dropped" : "")
+        }
         if enabled {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
             wrote = true
@@ -84,6 +88,7 @@ struct HLogFile {
         writer.comment("errors \(interval.counters.errors.total) at \(t - 1)..\(t) s")
         writer.append(interval.latency, start: Double(t - 1), end: Double(t))
         for f in interval.byName { writer.append(f.latency, start: Double(t - 1), end: Double(t), tag: HistogramLogWriter.tag(f.name)) }
+        if let sessions = interval.sessions { writer.append(sessions.duration, start: Double(t - 1), end: Double(t), tag: "session") }
         flush()
     }
 

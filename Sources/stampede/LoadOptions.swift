@@ -75,13 +75,19 @@ struct LoadOptions: ParsableArguments {
     @Option(name: .customLong("think-ms"), help: ArgumentHelp("A pause after each response before the session's next request (avalanche): N ms, or uniform over MIN-MAX; never part of a latency. Sets think_ms for every request of the list (see docs/sessions.md).", valueName: "N|MIN-MAX"))
     var thinkMs: String?
 
+    @Option(name: .customLong("follow-redirects"), help: ArgumentHelp("Follow up to N redirects (301, 302, 303, 307, 308; at most 20) per request, each hop a request of its own counted as 'NAME redirect'; 303, and 301/302 after a POST, become GET. Default 0: a 3xx is a response, as wrk.", valueName: "N"))
+    var followRedirects: Int?
+
+    @Option(name: .customLong("session-rate"), help: ArgumentHelp("Tsunami with --order sequence: R sessions (passes through the list) start per second in total, each on a free connection (--connections caps the users at once); a late start is measured from the intended arrival, one that cannot start within --timeout-ms is dropped and counted. 'on' with --stage: the stages' targets are sessions per second.", valueName: "R|on"))
+    var sessionRate: String?
+
     @Option(name: .customLong("capture-bytes"), help: "How much of a response body captures read at most (decoded when gzip).")
     var captureBytes: Int?
 
     @Option(parsing: .unconditional, help: "Seed of the random mix and of {{rand_int}}/{{uuid}}, to repeat a run (default: drawn, and reported).")
     var seed: UInt64?
 
-    @Option(name: .customLong("threshold"), help: "Pass/fail limit NAME=VALUE (repeatable): p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate, min_rps. A failed one exits 3.")
+    @Option(name: .customLong("threshold"), help: "Pass/fail limit NAME=VALUE (repeatable): p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate, min_rps; with --order sequence also session_p99_ms, session_error_rate. A failed one exits 3.")
     var thresholds: [String] = []
 
     /// The flag that sets a setting, as an error names it.
@@ -97,13 +103,16 @@ struct LoadOptions: ParsableArguments {
         case .sourceAddrs: return "--source-addrs"
         case .captureBytes: return "--capture-bytes"
         case .thinkTime: return "--think-ms"
+        case .followRedirects: return "--follow-redirects"
+        case .sessionRate: return "--session-rate"
         default: return "--\(setting.rawValue)"
         }
     }
 
     /// Builds and checks the spec; errors name the flag.
     /// - Parameter defaultConnections: the command's default (`bench`: the total; `run`: per driver).
-    func spec(url: String?, threads: Int, defaultConnections: Int) throws -> (LoadSpec, [Threshold]) {
+    /// - Parameter searching: `stampede search`, which sets the rate itself (`--session-rate on` needs no stages there).
+    func spec(url: String?, threads: Int, defaultConnections: Int, searching: Bool = false) throws -> (LoadSpec, [Threshold]) {
         let file = try targets.map { try TargetsFile(path: $0) }
         func checked<T>(_ body: () throws(ConfigError) -> T) throws -> T {
             do { return try body() } catch {
@@ -129,6 +138,7 @@ struct LoadOptions: ParsableArguments {
         spec.order = order ?? .random
         spec.cookies = cookies ?? .session
         if let captureBytes { spec.captureBytes = captureBytes }
+        if let followRedirects { spec.followRedirects = followRedirects }
         if let thinkMs {
             let think: ThinkTime
             do { think = try ThinkTime(parsing: thinkMs) } catch { throw ValidationError("--think-ms: \(error.description)") }
@@ -172,6 +182,20 @@ struct LoadOptions: ParsableArguments {
         case (nil, .some(let r)): spec.pacing = .rate(r)
         case (nil, nil): spec.pacing = nil
         }
+        switch sessionRate {
+        case nil: break
+        case "on"?:
+            guard !stages.isEmpty || searching else {
+                throw ValidationError("--session-rate: 'on' applies with --stage (the stages' targets become sessions per second); otherwise give sessions per second")
+            }
+            spec.pacesSessions = true
+        case let text?:
+            guard let r = Double(text) else { throw ValidationError("--session-rate: expected sessions per second (a number) or 'on', got '\(text)'") }
+            if rate != nil || delayMs != nil { throw ValidationError("--session-rate: give it or \(rate != nil ? "--rate" : "--delay-ms"), not both") }
+            if !stages.isEmpty { throw ValidationError("--session-rate: with --stage, give 'on' (the stages' targets become sessions per second)") }
+            spec.pacing = .rate(r)
+            spec.pacesSessions = true
+        }
         for header in headers {
             guard let colon = header.firstIndex(of: ":") else {
                 throw ValidationError("--header: expected 'Name: value', got '\(header)'")
@@ -193,6 +217,7 @@ struct LoadOptions: ParsableArguments {
         let built = spec
         try checked { () throws(ConfigError) in try built.validate() }
         let parsed = try thresholds.map { text in try checked { () throws(ConfigError) in try Threshold(parsing: text) } }
+        try checked { () throws(ConfigError) in try Threshold.checkSessions(parsed, order: built.order) }
         return (spec, parsed)
     }
 }

@@ -1,11 +1,15 @@
 """A small website with a login, for Stampede's session tests.
 
-  shop.py PORT LOG
+  shop.py PORT LOG [STALL_AT_S STALL_MS]
 
 POST /login sets a fresh session cookie (sid) and redirects to /account; GET /account needs a
 valid sid and answers JSON with the session's CSRF token (gzip-encoded with ?gzip); POST /cart needs the sid and that token
 in X-CSRF. Anything else is 404. Every request is logged to LOG as one line:
 "METHOD PATH STATUS sid=SID|- csrf=TOKEN|-". HTTP/1.1 with keep-alive; prints "ready".
+GET /hop/N redirects to /hop/N-1 (302, relative), /hop/0 answers 200.
+With STALL_AT_S and STALL_MS, STALL_AT_S seconds after the first request the whole site stalls
+for STALL_MS ms: every request answered in that time waits for the stall's end (a pause such as
+a garbage collector's), and the log says "STALL begin"/"STALL end".
 """
 import gzip
 import http.server
@@ -13,8 +17,21 @@ import json
 import secrets
 import sys
 import threading
+import time
 
 PORT, LOG = int(sys.argv[1]), sys.argv[2]
+STALL_AT, STALL_MS = (float(sys.argv[3]), float(sys.argv[4])) if len(sys.argv) > 4 else (None, 0)
+stall = threading.Lock()
+first_request = threading.Event()
+
+
+def stall_once():
+    first_request.wait()
+    time.sleep(STALL_AT)
+    with stall:
+        log.write("STALL begin\n")
+        time.sleep(STALL_MS / 1000)
+        log.write("STALL end\n")
 sessions = {}
 lock = threading.Lock()
 log = open(LOG, "a", buffering=1)
@@ -39,6 +56,9 @@ class Shop(http.server.BaseHTTPRequestHandler):
         pass
 
     def answer(self, status, body=b"", headers=()):
+        first_request.set()
+        with stall:  # waits out a stall in progress
+            pass
         sid = cookie_sid(self.headers.get("Cookie"))
         with lock:
             log.write(f"{self.command} {self.path} {status} sid={sid or '-'} csrf={self.headers.get('X-CSRF') or '-'}\n")
@@ -69,7 +89,10 @@ class Shop(http.server.BaseHTTPRequestHandler):
             self.answer(404)
 
     def do_GET(self):
-        if self.path.split("?")[0] == "/account":
+        if self.path.startswith("/hop/"):
+            n = int(self.path[5:] or 0)
+            self.answer(302 if n > 0 else 200, headers=[("Location", str(n - 1))] if n > 0 else [])
+        elif self.path.split("?")[0] == "/account":
             sid = cookie_sid(self.headers.get("Cookie"))
             with lock:
                 token = sessions.get(sid)
@@ -84,6 +107,8 @@ class Shop(http.server.BaseHTTPRequestHandler):
             self.answer(404)
 
 
+if STALL_AT is not None:
+    threading.Thread(target=stall_once, daemon=True).start()
 server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Shop)
 server.daemon_threads = True
 print("ready", flush=True)

@@ -1,0 +1,97 @@
+import Foundation
+import HTTP1
+
+/// What a response does to its request under `follow_redirects`.
+enum RedirectOutcome {
+    /// Not a redirect to follow: the response is the request's own.
+    case none
+    /// The next hop is rendered and goes next on this connection.
+    case follow
+    /// Still a redirect after the last hop allowed (`errors.redirects`).
+    case overLimit
+}
+
+/// `follow_redirects`: a 301, 302, 303, 307 or 308 with a Location is followed on the same
+/// connection slot, as a browser does: 303 (and 301/302 after a POST) become GET without the
+/// body; 307 and 308 repeat the method and body. Each hop is a request of its own, counted
+/// under `NAME redirect`; the request's checks and captures apply to the last response.
+extension Worker {
+    func redirectOutcome(_ i: Int, status: Int) -> RedirectOutcome {
+        guard [301, 302, 303, 307, 308].contains(status), let recorder = conns[i].recorder,
+              let k = workload.recordedHeaders.firstIndex(of: "location"),
+              let location = recorder.values.first(where: { $0.name == k })?.value else { return .none }
+        guard conns[i].hops < workload.followRedirects else {
+            noteFirstError("\(workload.names[currentNameIndex(i)]): still redirected (\(status)) after \(workload.followRedirects) hop(s) (--follow-redirects)")
+            return .overLimit
+        }
+        let text = String(decoding: location, as: UTF8.self).trimmingCharacters(in: [" ", "\t"])
+        guard let (origin, target) = resolve(text, from: i) else {
+            noteFirstError("\(workload.names[currentNameIndex(i)]): redirect to '\(text.prefix(200))', not a path or an origin of this test; counted in errors.redirects")
+            return .overLimit
+        }
+        let request = conns[i].outgoing
+        let method = Self.method(of: request)
+        let becomesGet = status == 303 ? method != "HEAD" : (status == 301 || status == 302) && method == "POST"
+        scratch.removeAll()
+        Self.renderHop(from: request, method: becomesGet ? "GET" : method, target: target,
+                       host: workload.origins[origin].hostHeader, keepBody: !becomesGet, into: &scratch)
+        // The request's bytes may live in the connection's buffer: swap, not copy.
+        swap(&scratch, &conns[i].render)
+        let hopMethod = becomesGet ? "GET" : method
+        conns[i].hopIdempotent = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].contains(hopMethod)
+        conns[i].hopPending = true
+        conns[i].next = conns[i].current
+        if origin != conns[i].origin { switchOrigin(i, to: origin) }
+        return .follow
+    }
+
+    /// The origin (an index into the workload's) and request target of a Location: an absolute
+    /// URL to one of the test's origins, a scheme-relative one, an absolute path, or a path
+    /// relative to the request's. Nil: elsewhere, or not sendable as it is.
+    private func resolve(_ location: String, from i: Int) -> (Int, String)? {
+        var text = location
+        if let hash = text.firstIndex(of: "#") { text = String(text[..<hash]) }
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else { return nil }
+        let current = workload.origins[conns[i].origin]
+        if text.hasPrefix("//") { text = "\(current.scheme.rawValue):\(text)" }
+        if text.contains("://") {
+            guard let url = try? TargetURL(parsing: text), let k = workload.origins.firstIndex(where: { $0.sameOrigin(url) }) else { return nil }
+            return (k, url.pathAndQuery)
+        }
+        if text.hasPrefix("/") { return (conns[i].origin, text) }
+        // Relative: against the directory of the request's path.
+        var base = requestTarget(i)
+        if let q = base.firstIndex(of: "?") { base = String(base[..<q]) }
+        let directory = base.lastIndex(of: "/").map { String(base[...$0]) } ?? "/"
+        return (conns[i].origin, text.hasPrefix("?") ? base + text : directory + text)
+    }
+
+    static func method(of request: UnsafeRawBufferPointer) -> String {
+        let end = request.firstIndex(of: 32) ?? 0
+        return String(decoding: UnsafeRawBufferPointer(rebasing: request[..<end]), as: UTF8.self)
+    }
+
+    /// The next hop: the request line and Host replaced, the headers kept but Cookie (the jar
+    /// adds the cookies for the new target) and, when the method becomes GET, the body and the
+    /// headers that describe it.
+    static func renderHop(from request: UnsafeRawBufferPointer, method: String, target: String, host: String,
+                          keepBody: Bool, into out: inout RenderBuffer) {
+        guard let headEnd = headEnd(request) else { return }
+        out.append(Array("\(method) \(target) HTTP/1.1\r\n".utf8))
+        var dropped: [[UInt8]] = [Array("host:".utf8), Array("cookie:".utf8)]
+        if !keepBody { dropped += [Array("content-length:".utf8), Array("content-type:".utf8), Array("transfer-encoding:".utf8)] }
+        var line = (request.firstIndex(of: 10) ?? headEnd) + 1
+        out.append(Array("Host: \(host)\r\n".utf8))
+        while line < headEnd {
+            var end = line
+            while end < headEnd && request[end] != 13 { end += 1 }
+            let isDropped = dropped.contains { name in
+                end - line >= name.count && (0..<name.count).allSatisfy { HTTPBytes.lower(request[line + $0]) == name[$0] }
+            }
+            if !isDropped { out.append(UnsafeRawBufferPointer(rebasing: request[line..<(end + 2)])) }
+            line = end + 2
+        }
+        out.append(byte: 13); out.append(byte: 10)
+        if keepBody && headEnd + 2 < request.count { out.append(UnsafeRawBufferPointer(rebasing: request[(headEnd + 2)...])) }
+    }
+}
