@@ -292,12 +292,13 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         if case .follow = redirect {
             conns[i].hops += 1
         } else {
-            conns[i].hops = 0
+            // Failures count under the name of the response that had them (`NAME redirect` after hops).
             if let failure {
                 failSession(i, failure)
             } else if conns[i].sessionStep || conns[i].inSession, !conns[i].sessionStep || runCaptures(i, status: status) {
                 stepSucceeded(i, now: now)
             }
+            conns[i].hops = 0
         }
         conns[i].transport.reused = keepAlive
         if paced && !sessionPaced && !conns[i].hopPending { advanceSchedule(i) }

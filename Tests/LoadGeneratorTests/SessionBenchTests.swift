@@ -5,33 +5,6 @@ import TestSupport
 /// Sessions against a small website with a login (Tests/Interop/shop.py): every session's
 /// requests carry that session's own cookie and token, and the site's log equals the report.
 @Suite(.serialized) struct SessionBenchTests {
-    struct Shop {
-        let server: ServerProcess
-        let log: URL
-        var base: String { "http://127.0.0.1:\(server.port)" }
-
-        init() throws {
-            log = FileManager.default.temporaryDirectory.appendingPathComponent("shop-\(UUID().uuidString).log")
-            let port = freePort()
-            server = try ServerProcess(repositoryRoot.appendingPathComponent(".venv/bin/python"),
-                                       [repositoryRoot.appendingPathComponent("Tests/Interop/shop.py").path, String(port), log.path], port: port)
-        }
-
-        /// The log's lines as (method, path, status, sid, csrf).
-        func lines(expecting count: Int) throws -> [(method: String, path: String, status: Int, sid: String, csrf: String)] {
-            var text = ""
-            for _ in 0..<100 {
-                text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                if text.split(separator: "\n").count >= count { break }
-                usleep(50_000)
-            }
-            return text.split(separator: "\n").map { line in
-                let f = line.split(separator: " ")
-                return (String(f[0]), String(f[1]), Int(f[2]) ?? 0, String(f[3].dropFirst(4)), String(f[4].dropFirst(5)))
-            }
-        }
-    }
-
     func journey(_ base: String) throws -> String {
         try temporaryFile("journey.json", """
             [{"name": "login", "method": "POST", "url": "\(base)/login", "body": "user=ann"},
@@ -43,7 +16,7 @@ import TestSupport
     /// cookie that login set, never another session's (the jar is emptied between sessions).
     @Test func eachSessionCarriesItsOwnCookie() throws {
         let shop = try Shop()
-        defer { shop.server.stop() }
+        defer { shop.stop() }
         let run = try runCommand(stampedeBinary, ["bench", "--targets", try journey(shop.base), "--order", "sequence",
                                                   "-c", "4", "--requests", "400", "--json"], timeout: 120)
         #expect(run.status == 0, "\(run.stderr)")
@@ -69,7 +42,7 @@ import TestSupport
     /// previous session's cookie; `--cookies off` sends none and every account page is refused.
     @Test func keepAndOff() throws {
         let shop = try Shop()
-        defer { shop.server.stop() }
+        defer { shop.stop() }
         let kept = try runCommand(stampedeBinary, ["bench", "--targets", try journey(shop.base), "--order", "sequence",
                                                    "-c", "2", "--requests", "40", "--cookies", "keep", "--json"], timeout: 120)
         #expect(kept.status == 0, "\(kept.stderr)")
@@ -105,7 +78,7 @@ import TestSupport
     /// header: the site accepts every cart, so each carried its own session's token.
     @Test func aCapturedTokenReachesTheNextRequest() throws {
         let shop = try Shop()
-        defer { shop.server.stop() }
+        defer { shop.stop() }
         for (k, account) in ["/account", "/account?gzip=1"].enumerated() {
             let run = try runCommand(stampedeBinary, ["bench", "--targets", try shopping(shop.base, account: account), "--order", "sequence",
                                                       "-c", "4", "--requests", "300", "--json"], timeout: 120)
@@ -125,7 +98,7 @@ import TestSupport
     /// the session's later request is never sent, and the next session starts with a login.
     @Test func aFailedCaptureEndsTheSession() throws {
         let shop = try Shop()
-        defer { shop.server.stop() }
+        defer { shop.stop() }
         let targets = try shopping(shop.base, accountCapture: #"{"csrf": {"json": "missing.key"}}"#)
         let run = try runCommand(stampedeBinary, ["bench", "--targets", targets, "--order", "sequence", "-c", "2", "--requests", "100", "--json"],
                                  timeout: 120)
@@ -144,7 +117,7 @@ import TestSupport
     /// Think time spaces a session's requests and is never part of a latency.
     @Test func thinkTimeIsBetweenRequestsNotInThem() throws {
         let shop = try Shop()
-        defer { shop.server.stop() }
+        defer { shop.stop() }
         let run = try runCommand(stampedeBinary, ["bench", "--targets", try shopping(shop.base, think: #", "think_ms": 300"#),
                                                   "--order", "sequence", "-c", "1", "--requests", "9", "--json"], timeout: 120)
         let report = try jsonObject(run.stdout)
@@ -167,6 +140,13 @@ import TestSupport
             ([url, "--think-ms", "soon"], ["--think-ms"]),
             ([url, "--capture-bytes", "0"], ["--capture-bytes", "1...16777216"]),
             ([url, "--think-ms", "5", "--mode", "tsunami", "--rate", "10"], ["--think-ms", "tsunami"]),
+            ([url, "--follow-redirects", "21"], ["--follow-redirects", "0...20"]),
+            ([url, "--order", "sequence", "--session-rate", "10"], ["--session-rate", "tsunami"]),
+            ([url, "--mode", "tsunami", "--session-rate", "10"], ["--session-rate", "order: sequence"]),
+            ([url, "--order", "sequence", "--mode", "tsunami", "--session-rate", "10", "--rate", "5"], ["--session-rate", "not both"]),
+            ([url, "--order", "sequence", "--mode", "tsunami", "--session-rate", "on"], ["--session-rate", "--stage"]),
+            ([url, "--threshold", "session_p99_ms=100"], ["--threshold", "session_p99_ms", "order: sequence"]),
+            ([url + "?s={{session}}"], ["URL", "{{session}}", "--order sequence"]),
         ]
         for c in cases {
             let run = try runCommand(stampedeBinary, ["bench"] + c.arguments + ["--dry-run"])

@@ -85,6 +85,20 @@ func refusal(_ body: String) -> FieldError? {
         (config(#"[{"url": "http://127.0.0.1:1/a", "think_ms": 5}]"#, #""order": "sequence", "test_type": "TSUNAMI", "rate": 5"#),
          "requests[0].think_ms", "tsunami"),
         (config("[\(login), {\"url\": \"http://127.0.0.1:1/b\", \"body\": \"{{var.csrf|html}}\"}]"), "requests[1].body", "unknown filter"),
+        (config(#"[{"url": "http://127.0.0.1:1/a"}]"#, #""order": "sequence", "follow_redirects": 21"#), "follow_redirects", "0...20"),
+        (config(#"[{"url": "http://127.0.0.1:1/a"}]"#, #""order": "sequence", "session_rate": 5"#), "session_rate", "tsunami"),
+        (config(#"[{"url": "http://127.0.0.1:1/a"}]"#, #""test_type": "TSUNAMI", "session_rate": 5"#), "session_rate", "order: sequence"),
+        (config(#"[{"url": "http://127.0.0.1:1/a"}]"#, #""order": "sequence", "test_type": "TSUNAMI", "session_rate": 5, "rate": 5"#),
+         "session_rate", "not both"),
+        (config(#"[{"url": "http://127.0.0.1:1/a"}]"#, #""order": "sequence", "test_type": "TSUNAMI", "session_rate": true"#),
+         "session_rate", "stages or a search"),
+        (config(#"[{"url": "http://127.0.0.1:1/a"}]"#, #""order": "sequence", "test_type": "TSUNAMI", "session_rate": "fast""#),
+         "session_rate", "sessions per second"),
+        (config(#"[{"url": "http://127.0.0.1:1/a"}]"#, #""order": "sequence", "test_type": "TSUNAMI", "session_rate": 0"#),
+         "session_rate", "sessions/s"),
+        (config(#"[{"url": "http://127.0.0.1:1/a"}]"#, #""order": "sequence", "cookies": "always""#), "cookies", "session, keep or off"),
+        (config(#"[{"url": "http://127.0.0.1:1/a"}]"#, #""thresholds": {"session_p99_ms": 100}"#), "thresholds", "order: sequence"),
+        (config(#"[{"url": "http://127.0.0.1:1/a?s={{session}}"}]"#, #""order": "random""#), "requests[0].url", "{{session}}"),
     ]
 
     @Test(arguments: cases.indices) func refusedNamingTheEntry(_ index: Int) {
@@ -103,5 +117,23 @@ func refusal(_ body: String) -> FieldError? {
         #expect(again.requests.map(\.captures) == config.load.requests.map(\.captures))
         #expect(again.requests[1].thinkTime == .uniform(minMs: 100, maxMs: 200))
         #expect(again.requests[0].captures.first?.variable == "csrf")
+    }
+
+    /// The open model and redirects reach the drivers unchanged: the session rate split over the
+    /// drivers, still pacing sessions; the stages' targets as sessions per second.
+    @Test func sessionRateAndRedirectsRoundTrip() throws {
+        let body = Self.config("[\(Self.login), {\"url\": \"http://127.0.0.1:1/b\", \"think_ms\": 50}]",
+                               #""order": "sequence", "test_type": "TSUNAMI", "session_rate": 40, "follow_redirects": 3"#)
+        let config = try TestConfig(json: Array(body.utf8)) { "g" }
+        #expect(config.load.pacesSessions && config.load.followRedirects == 3)
+        let share = try config.spec(driverCount: 2).loadSpec(defaultThreads: 1)
+        #expect(share.pacesSessions && share.pacing == .rate(20) && share.followRedirects == 3)
+        let staged = #"{"order": "sequence", "test_type": "TSUNAMI", "session_rate": true, "stages": [{"duration_s": 2, "target": 10}], "requests": [{"url": "http://127.0.0.1:1/a"}]}"#
+        let stagedConfig = try TestConfig(json: Array(staged.utf8)) { "g" }
+        #expect(stagedConfig.load.pacesSessions && stagedConfig.load.stages != nil)
+        guard case .object(let written) = TestConfig.json(testID: "g", load: stagedConfig.load, drivers: nil, thresholds: []) else {
+            Issue.record("not an object"); return
+        }
+        #expect(written["session_rate"] == .bool(true) && written["rate"] == nil)
     }
 }
