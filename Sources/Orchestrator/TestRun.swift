@@ -375,16 +375,21 @@ extension TestRun {
         var counters = LoadCounters()
         var latency = HDRHistogram()
         var service = HDRHistogram()
+        var sessions = SessionHistograms()
         for f in used {
             counters += f.counters
             try latency.add(try SparseCounts(base64: f.histogram))
             if let s = f.serviceHistogram { try service.add(try SparseCounts(base64: s)) }
+            try f.sessions?.add(into: &sessions)
         }
         let duration = used.map(\.durationS).max() ?? search.stepS
-        let report = LoadReport(testID: id, mode: .tsunami, target: definition.target.description, startedAt: Date(),
+        var report = LoadReport(testID: id, mode: .tsunami, target: definition.target.description, startedAt: Date(),
                                 duration: duration, drivers: used.map(\.driverID), counters: counters, latency: latency,
                                 serviceTime: service)
+        if definition.load.order == .sequence {
+            report.setSessions(counters.sessions, histograms: sessions, byName: [], onlyStep: definition.load.requests[0].displayName)
+        }
         return search.step(rate: rate, report: report, connections: definition.load.connections * used.count,
-                           busiest: used.compactMap(\.busiest).max() ?? 0)
+                           busiest: used.compactMap(\.busiest).max() ?? 0, pacesSessions: definition.load.pacesSessions)
     }
 }

@@ -60,16 +60,22 @@ public struct CapacitySearch: Sendable {
 
     /// Judges one step from its report: every SLO held and the rate was reached.
     /// - Parameter busiest: the load generator's busiest reactor thread, CPU time over wall time.
-    public func step(rate: Double, report: LoadReport, connections: Int, busiest: Double) -> SearchStep {
-        let slo = ThresholdReport(evaluating: slo, requests: report.requests, responses: report.responses,
+    /// - Parameter pacesSessions: the rate is sessions per second (`session_rate`): achieved is
+    ///   sessions started per second, and an arrival dropped for want of a connection misses it.
+    public func step(rate: Double, report: LoadReport, connections: Int, busiest: Double, pacesSessions: Bool = false) -> SearchStep {
+        var slo = ThresholdReport(evaluating: slo, requests: report.requests, responses: report.responses,
                                   errors: report.errors, rps: report.rps, latency: report.latency_us)
-        let achieved = report.rps
+        if let sessions = report.sessions { slo.evaluateSessions(sessions) }
+        // Sessions arrive over the step's seconds (the tail of their last responses is not a second of arrivals).
+        let sessionsPerSecond = report.sessions.map { Double($0.started) / stepS }
+        let achieved = pacesSessions ? ((sessionsPerSecond ?? 0) * 10).rounded() / 10 : report.rps
         let reached = achieved >= Self.reachedShare * rate
         var note: String?
         if !reached {
             // Whose limit: a reactor thread busy all the time is the load generator's ceiling;
             // otherwise the server's answers were too slow for the connections to carry the rate.
-            let sent = "sent \(Int(achieved)) of \(Int(rate)) req/s"
+            let sent = pacesSessions ? "started \(Int(achieved)) of \(Int(rate)) sessions/s (\(report.sessions?.dropped ?? 0) dropped)"
+                : "sent \(Int(achieved)) of \(Int(rate)) req/s"
             let serviceUs = report.service_time_us?.mean ?? report.latency_us.mean
             if busiest >= 0.9 {
                 note = "\(sent): the load generator's ceiling, not the server's (a reactor thread was \(Int(busiest * 100))% busy: add threads or drivers)"

@@ -21,6 +21,11 @@ struct SearchCommand: ParsableCommand {
               stampede search http://127.0.0.1:8080/ --slo p99_ms=20 \\
                   --slo error_rate=0.01 --max-rate 50000 --step-s 10 -c 200
               stampede search --targets mix.json --slo p99_ms=100 --json > search.json
+              stampede search --targets visit.json --order sequence \\
+                  --session-rate on --slo session_p99_ms=2000 -c 500
+
+            With --session-rate on (and --order sequence) the rates are sessions per \
+            second, each session a user's pass through the list (docs/sessions.md).
 
             Exit codes: 0 a rate was found, 2 bad flags, 3 no tested rate held the SLOs, 1 nothing \
             was received at all.
@@ -31,7 +36,7 @@ struct SearchCommand: ParsableCommand {
 
     @OptionGroup var load: LoadOptions
 
-    @Option(name: .customLong("slo"), help: "An SLO NAME=VALUE (repeatable): p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate.")
+    @Option(name: .customLong("slo"), help: "An SLO NAME=VALUE (repeatable): p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate; with --order sequence also session_p99_ms, session_error_rate.")
     var slo: [String] = []
 
     @Option(name: .customLong("start-rate"), parsing: .unconditional, help: "The first step's rate in requests/s.")
@@ -52,7 +57,7 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         for (given, flag) in [(load.requests != nil, "--requests"), (load.duration != nil, "--duration"), (load.delayMs != nil, "--delay-ms"),
                               (load.rate != nil, "--rate"), (!load.stages.isEmpty, "--stage"), (!load.thresholds.isEmpty, "--threshold"),
-                              (load.mode != .avalanche, "--mode")] where given {
+                              (load.mode != .avalanche, "--mode"), (load.sessionRate.map { $0 != "on" } ?? false, "--session-rate R")] where given {
             throw ValidationError("\(flag): the search sets the load (tsunami steps of --step-s seconds); use --slo, --start-rate, --max-rate")
         }
         var slos: [Threshold] = []
@@ -70,7 +75,8 @@ struct SearchCommand: ParsableCommand {
         stepLoad.mode = .tsunami
         stepLoad.rate = search.firstRate
         stepLoad.duration = Seconds(argument: String(stepS))
-        var (base, _) = try stepLoad.spec(url: url, threads: threads, defaultConnections: LoadSpec.benchConnections)
+        var (base, _) = try stepLoad.spec(url: url, threads: threads, defaultConnections: LoadSpec.benchConnections, searching: true)
+        do { try Threshold.checkSessions(slos, order: base.order) } catch { throw ValidationError("--slo: \(error.reason)") }
 
         let out = json ? FileHandle.standardError : FileHandle.standardOutput
         func say(_ text: String) { out.write(Data((text + "\n").utf8)) }
@@ -96,7 +102,8 @@ struct SearchCommand: ParsableCommand {
             let report = LoadReport(testID: "search", result: result)
             counters += result.counters
             try latency.add(result.latency)
-            let step = search.step(rate: r, report: report, connections: base.connections, busiest: result.busiest)
+            let step = search.step(rate: r, report: report, connections: base.connections, busiest: result.busiest,
+                                   pacesSessions: base.pacesSessions)
             let verdict = step.passed ? "pass" : "FAIL" + (step.failed.isEmpty ? "" : " (\(step.failed.joined(separator: ", ")))")
             say("  " + [String(Int(r)), String(format: "%.1f", step.achieved_rps), step.responses > 0 ? formatMicros(step.p99_ms * 1000) : "-",
                         String(format: "%.2f%%", step.error_rate * 100), String(step.responses)].map { $0.leftPadded(to: 10) }.joined()
@@ -107,8 +114,9 @@ struct SearchCommand: ParsableCommand {
         let result = search.report
         if let max = result.max_rate {
             let broke = result.steps.filter { !$0.passed && $0.rate > max }.min { $0.rate < $1.rate }
-            say("Max rate: \(Int(max)) req/s with every SLO held"
-                + (broke.map { "; \(Int($0.rate)) req/s broke \($0.failed.isEmpty ? "its rate" : $0.failed.joined(separator: ", "))" } ?? "")
+            let unit = base.pacesSessions ? "sessions/s" : "req/s"
+            say("Max rate: \(Int(max)) \(unit) with every SLO held"
+                + (broke.map { "; \(Int($0.rate)) \(unit) broke \($0.failed.isEmpty ? "its rate" : $0.failed.joined(separator: ", "))" } ?? "")
                 + (result.note.map { " (\($0))" } ?? ""))
         } else {
             say("No tested rate held the SLOs: \(result.note ?? "")")
