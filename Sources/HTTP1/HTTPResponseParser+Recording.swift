@@ -1,9 +1,16 @@
 extension HTTPResponseParser {
+    /// Whether the body contained the scanner's bytes (true when there is no scanner).
+    public var bodyMatched: Bool { bodyScanner?.found ?? true }
+
     @inline(never)
     mutating func keepBody(_ bytes: UnsafeRawBufferPointer) {
         recorder!.appendBody(bytes, limit: bodyLimit)
         recorded = true
     }
+
+    /// A run of a kept header's value bytes.
+    @inline(never)
+    mutating func keepValue(_ bytes: UnsafeRawBufferPointer) { recorder!.append(bytes) }
 
     /// `step` with the recorder's bookkeeping around it: a header name that arrives byte by byte,
     /// and a kept header's value. Out of line, so `step` itself (every response's byte path)

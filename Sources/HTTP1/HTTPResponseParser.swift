@@ -28,8 +28,6 @@ public struct HTTPResponseParser: Sendable {
     /// Something of this response went to the recorder (a kept header, body bytes).
     public internal(set) var recorded = false
     var recordedIndex = 0
-    /// Whether the body contained the scanner's bytes (true when there is no scanner).
-    public var bodyMatched: Bool { bodyScanner?.found ?? true }
 
     var state: State = .statusH
     private var status = 0
@@ -140,14 +138,15 @@ public struct HTTPResponseParser: Sendable {
                     i += skipped
                     continue
                 }
-            case .headerValueStart where header == .other, .headerValue where header == .other:
-                // Values of headers we ignore (Date, Server, Content-Type, ...) are most of the
-                // header block: skip them 16 bytes at a time, stopping at the first control byte
-                // (CR, LF, or one that makes the header invalid) for the byte-wise path.
+            case .headerValueStart where header == .other, .headerValue where header == .other || header == .recorded:
+                // Values of headers we ignore (Date, Server, ...) are most of the header block, and a kept
+                // one (after its leading spaces) is taken whole: 16 bytes at a time, stopping at the first
+                // control byte (CR, LF, or one that makes the header invalid) for the byte-wise path.
                 let skipped = Self.ordinaryBytes(bytes, from: i)
                 if skipped > 0 {
                     headerBytes += skipped
                     if headerBytes > maxHeaderBytes { return (i + skipped, fail(.headersTooLarge(limit: maxHeaderBytes))) }
+                    if header == .recorded { keepValue(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + skipped)])) }
                     state = .headerValue
                     i += skipped
                     continue

@@ -74,6 +74,12 @@ public final class HeaderRecorder: @unchecked Sendable {
         if current.count < Self.maxValueBytes { current.append(b) }
     }
 
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        let room = Self.maxValueBytes - current.count
+        guard room > 0 else { return }
+        current.append(contentsOf: room >= bytes.count ? bytes : UnsafeRawBufferPointer(rebasing: bytes[..<room]))
+    }
+
     @inline(__always)
     func appendBody(_ bytes: UnsafeRawBufferPointer, limit: Int) {
         let room = limit - body.count

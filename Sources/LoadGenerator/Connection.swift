@@ -19,6 +19,11 @@ struct Connection {
     var parser = HTTPResponseParser()
     /// The cookies this slot's responses set (empty with `cookies: off`).
     var jar = CookieJar()
+    /// The `Cookie: ...\r\n` line the jar gave at `cookieLineVersion` for `cookieLineOrigin`:
+    /// reused while the jar is unchanged (and its cookies' paths are all "/").
+    var cookieLine: [UInt8] = []
+    var cookieLineVersion = -1
+    var cookieLineOrigin = -1
     /// Keeps the response headers that cookies and captures read, and a captured body's first
     /// bytes (nil when nothing reads them). Owned by the worker (`Worker.recorders`): not
     /// retained here, so the per-request path costs no reference counting.

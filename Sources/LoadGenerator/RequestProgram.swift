@@ -30,6 +30,8 @@ final class RequestProgram: @unchecked Sendable {
     let capturesBody: Bool
     /// The pause after the response before the session's next request.
     let thinkTime: ThinkTime?
+    /// The request has a Cookie header of its own (the jar's cookies then join it: one header).
+    let hasCookieHeader: Bool
     /// Captures or thinks: the response needs more than counting.
     var isSessionStep: Bool { !captures.isEmpty || thinkTime != nil }
 
@@ -45,6 +47,7 @@ final class RequestProgram: @unchecked Sendable {
         captureSlots = request.captureSlots
         capturesBody = spec.captures.contains { $0.source.readsBody }
         thinkTime = spec.thinkTime
+        hasCookieHeader = spec.headers.contains { $0.0.lowercased() == "cookie" }
         let literal = request.path.isLiteral && request.body.isLiteral && request.headers.allSatisfy { $0.1.isLiteral }
         if literal {
             let bytes = try HTTPRequestEncoder.encode(method: spec.method, url: request.origin, headers: spec.headers, body: spec.body)

@@ -16,14 +16,37 @@ extension Worker {
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
     }
 
-    /// Puts the jar's cookies for this request into it: appended to a `Cookie` header the
-    /// request already has (one header, as RFC 6265 asks), or as a header of their own.
-    func addCookies(_ i: Int) {
-        let endpoint = endpoints[conns[i].origin]
+    /// Puts the jar's cookies for this request into it: one `Cookie` line after the request
+    /// line, or appended to a `Cookie` header the request already has (one header, as RFC 6265
+    /// asks). The line is kept while the jar does not change, so a session's requests after
+    /// its login cost a copy, not a look-up.
+    func addCookies(_ i: Int, program: RequestProgram) {
         let now = wallClockMilliseconds() / 1000
-        guard let value = conns[i].jar.header(host: endpoint.serverName, path: requestTarget(i), secure: endpoint.isTLS, now: now) else {
-            return
+        let origin = conns[i].origin
+        let reusable = conns[i].jar.pathIndependent && conns[i].cookieLineVersion == conns[i].jar.version
+            && conns[i].cookieLineOrigin == origin && now < conns[i].jar.earliestExpiry
+        if !reusable || program.hasCookieHeader {
+            let endpoint = endpoints[origin]
+            let value = conns[i].jar.header(host: endpoint.serverName, path: requestTarget(i), secure: endpoint.isTLS, now: now)
+            conns[i].cookieLine = value.map { Array("Cookie: \($0)\r\n".utf8) } ?? []
+            conns[i].cookieLineVersion = conns[i].jar.version
+            conns[i].cookieLineOrigin = origin
+            if program.hasCookieHeader, let value { mergeCookies(i, value: value); return }
         }
+        guard !conns[i].cookieLine.isEmpty else { return }
+        let request = conns[i].outgoing
+        guard let lineEnd = request.firstIndex(of: 10) else { return }
+        scratch.removeAll()
+        scratch.append(UnsafeRawBufferPointer(rebasing: request[...lineEnd]))
+        scratch.append(conns[i].cookieLine)
+        scratch.append(UnsafeRawBufferPointer(rebasing: request[(lineEnd + 1)...]))
+        // The connection's buffer may be the one the request was rendered into: swap, not copy.
+        swap(&scratch, &conns[i].render)
+        conns[i].outgoing = conns[i].render.bytes
+    }
+
+    /// The request has its own Cookie header: the jar's cookies go at its end.
+    private func mergeCookies(_ i: Int, value: String) {
         let request = conns[i].outgoing
         guard let headEnd = Self.headEnd(request) else { return }
         let (at, insert) = Self.cookieInsertion(request, headEnd: headEnd, value: value)
@@ -31,7 +54,6 @@ extension Worker {
         scratch.append(UnsafeRawBufferPointer(rebasing: request[..<at]))
         scratch.append(insert)
         scratch.append(UnsafeRawBufferPointer(rebasing: request[at...]))
-        // The connection's buffer may be the one the request was rendered into: swap, not copy.
         swap(&scratch, &conns[i].render)
         conns[i].outgoing = conns[i].render.bytes
     }
@@ -40,12 +62,11 @@ extension Worker {
     func storeCookies(_ i: Int) {
         guard workload.cookies != .off, conns[i].parser.recorded, let recorder = conns[i].recorder, !recorder.values.isEmpty else { return }
         let host = endpoints[conns[i].origin].serverName
-        let path = requestTarget(i)
         let now = wallClockMilliseconds() / 1000
         let droppedBefore = conns[i].jar.dropped
         // Set-Cookie is the first recorded header whenever cookies are kept.
         for (name, value) in recorder.values where name == 0 {
-            conns[i].jar.store(setCookie: Substring(decoding: value, as: UTF8.self), host: host, path: path, now: now)
+            value.withUnsafeBytes { conns[i].jar.store(setCookie: $0, host: host, path: requestTarget(i), now: now) }
         }
         intervalCounters.cookiesDropped += conns[i].jar.dropped - droppedBefore
     }

@@ -45,7 +45,7 @@ extension Worker {
             program.render(into: &conns[i].render, scratch: &scratch, values: values, random: &random)
             conns[i].outgoing = conns[i].render.bytes
         }
-        if !conns[i].jar.cookies.isEmpty { addCookies(i) }
+        if !conns[i].jar.cookies.isEmpty { addCookies(i, program: program) }
         conns[i].sessionStep = program.isSessionStep
         resetParser(i, for: program)
         if workload.tracksNames { nameInterval[currentNameIndex(i)].counters.requests += 1 }

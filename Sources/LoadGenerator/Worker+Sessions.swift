@@ -85,40 +85,45 @@ extension Worker {
         }
     }
 
-    /// Runs the captures of the request whose response just ended. Returns false when the session
-    /// failed: a value was not found (and had no default) or cannot go where it is used; the
-    /// failure is counted (`errors.capture`, and the session's failure at this step).
+    /// Runs the captures of the request whose response just ended, straight into the session's
+    /// variable slots. Returns false when the session failed: a value was not found (and had no
+    /// default) or cannot go where it is used; the failure is counted (`errors.capture`, and the
+    /// session's failure at this step).
     func runCaptures(_ i: Int, status: Int) -> Bool {
         let program = workload.programs[conns[i].current]
         guard !program.captures.isEmpty, let runner = captureRunners[conns[i].current], let recorder = conns[i].recorder else {
             return true
         }
-        var headers: [(name: String, value: String)] = []
-        for (k, value) in recorder.values {
-            headers.append((workload.recordedHeaders[k], String(decoding: value, as: UTF8.self)))
+        let names = workload.recordedHeaders
+        func header(_ name: String) -> String? {
+            guard let k = names.firstIndex(of: name), let value = recorder.values.first(where: { $0.name == k })?.value else { return nil }
+            return String(decoding: value, as: UTF8.self)
         }
         var body = recorder.body
-        if let coding = headers.first(where: { $0.name == "content-encoding" })?.value.lowercased(),
-           coding == "gzip" || coding == "deflate", let decoded = Gunzip.decode(body, limit: workload.captureBytes) {
+        if program.capturesBody, let coding = header("content-encoding")?.lowercased(), coding == "gzip" || coding == "deflate",
+           let decoded = Gunzip.decode(body, limit: workload.captureBytes) {
             body = decoded
         }
-        var found: [String: String] = [:]
         let host = endpoints[conns[i].origin].serverName
+        var unfit: Int?
         let missing = body.withUnsafeBytes { bytes in
-            runner.run(ResponseView(headers: headers, body: bytes), jar: conns[i].jar, host: host, into: &found)
+            runner.run(ResponseView(header: header, body: bytes), jar: conns[i].jar, host: host) { k, value in
+                let slot = program.captureSlots[k]
+                if workload.variableInURL[slot] && value.utf8.contains(where: { $0 <= 32 || $0 >= 127 }) { unfit = unfit ?? k }
+                if workload.variableInHeader[slot] && value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) { unfit = unfit ?? k }
+                // The slot's storage is reused from session to session.
+                conns[i].variables[slot].removeAll(keepingCapacity: true)
+                conns[i].variables[slot].append(contentsOf: value.utf8)
+            }
         }
         if let missing {
             return captureFailed(i, "capture '\(missing)' of \(workload.names[program.nameIndex]): not found in the response (status \(status))")
         }
-        for (rule, slot) in zip(program.captures, program.captureSlots) {
-            let value = Array((found[rule.variable] ?? "").utf8)
-            if workload.variableInURL[slot] && value.contains(where: { $0 <= 32 || $0 >= 127 }) {
-                return captureFailed(i, "capture '\(rule.variable)' of \(workload.names[program.nameIndex]): the value cannot go in a URL as it is (write {{var.\(rule.variable)|url}})")
-            }
-            if workload.variableInHeader[slot] && value.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) {
-                return captureFailed(i, "capture '\(rule.variable)' of \(workload.names[program.nameIndex]): the value has a line break and cannot go in a header")
-            }
-            conns[i].variables[slot] = value
+        if let k = unfit {
+            let v = program.captures[k].variable
+            let inURL = workload.variableInURL[program.captureSlots[k]]
+            return captureFailed(i, "capture '\(v)' of \(workload.names[program.nameIndex]): " + (inURL
+                ? "the value cannot go in a URL as it is (write {{var.\(v)|url}})" : "the value has a line break and cannot go in a header"))
         }
         return true
     }

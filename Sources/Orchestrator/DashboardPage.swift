@@ -32,6 +32,7 @@ enum DashboardPage {
  <section><h2>Requests and errors per second</h2><canvas id="rateChart"></canvas></section>
  <section><h2>Latency per second (ms) <label class="toggle"><input type="checkbox" id="logScale"> log scale</label></h2><canvas id="latencyChart"></canvas></section>
  <section><h2>Latency by percentile (whole test, merged histogram)</h2><canvas id="spectrumChart"></canvas></section>
+ <section id="sessionSection" hidden><h2>Sessions per second <span id="sessionTotals"></span></h2><canvas id="sessionChart"></canvas></section>
  <section><h2>Drivers</h2><table><thead><tr><th>id</th><th>host</th><th>labels</th><th>state</th><th>heartbeat</th></tr></thead><tbody id="drivers"></tbody></table></section>
  <section class="wide"><h2>New test</h2>
   <form id="newTest">
@@ -65,6 +66,8 @@ chart("spectrumChart", {type: "line", data: {datasets: [line("latency (ms)", "#6
   options: {animation: false, parsing: false, scales: {x: {type: "logarithmic", title: {display: true, text: "percentile"},
    ticks: {callback: v => [1, 2, 10, 100, 1000, 10000, 100000].includes(v) ? parseFloat((100 * (1 - 1 / v)).toFixed(4)) + "%" : ""}},
    y: {title: {display: true, text: "ms"}}}}});
+chart("sessionChart", {type: "line", data: {labels: [], datasets: [line("started/s", "#36c"), line("completed/s", "#2a7"), line("failed/s", "#b33"),
+  Object.assign(line("session p99 (ms)", "#e80"), {yAxisID: "ms"})]}, options: {animation: false, scales: {ms: {position: "right"}}}});
 $("logScale").onchange = ev => {
   for (const id of ["latencyChart", "spectrumChart"]) {
     const c = charts[id]; if (!c) continue;
@@ -74,7 +77,7 @@ $("logScale").onchange = ev => {
 };
 function resetCharts() {
   for (const c of Object.values(charts)) { if (c.data.labels) c.data.labels = []; c.data.datasets.forEach(d => d.data = []); c.update(); }
-  state.totals = {responses: 0, errors: 0};
+  state.totals = {responses: 0, errors: 0, started: 0, completed: 0, failed: 0};
 }
 function errorsTotal(e) { return Object.values(e || {}).reduce((a, b) => a + b, 0); }
 function renderDrivers() {
@@ -110,6 +113,16 @@ function onInterval(m) {
   else if (m.target_rate != null) $("current").textContent += ", target " + Math.round(m.target_rate) + " req/s";
   if (charts.latencyChart) { const c = charts.latencyChart; c.data.labels.push(m.t);
     ["p50", "p90", "p99", "max"].forEach((k, i) => c.data.datasets[i].data.push(m.latency_us[k] / 1000)); c.update(); }
+  if (m.sessions_started != null) {
+    // Sessions (order: sequence): how many started, completed and failed each second, and the p99 of their duration.
+    $("sessionSection").hidden = false;
+    const t = state.totals; t.started = (t.started || 0) + m.sessions_started; t.completed = (t.completed || 0) + m.sessions_completed;
+    t.failed = (t.failed || 0) + m.sessions_failed;
+    $("sessionTotals").textContent = `(this test: ${t.started} started, ${t.completed} completed, ${t.failed} failed)`;
+    if (charts.sessionChart) { const c = charts.sessionChart; c.data.labels.push(m.t);
+      [m.sessions_started, m.sessions_completed, m.sessions_failed, m.session_p99_us != null ? m.session_p99_us / 1000 : null]
+        .forEach((v, i) => c.data.datasets[i].data.push(v)); c.update(); }
+  }
 }
 function onSearchStep(m) {
   const s = m.step; $("searchSection").hidden = false;

@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import StampedeModel
 
 /// The report's charts, from the per-second histograms and the whole test's.
 enum Charts {
@@ -24,6 +25,26 @@ enum Charts {
                             points: s.seconds.filter { $0.histogram.totalCount > 0 }.map { (Double($0.t), Double(kind.1($0.histogram)) / 1000) })
         }
         return SVGChart(title: "Latency per second (ms\(log ? ", log" : ""))", xLabel: "second", yLabel: "ms", series: series, logY: log)
+    }
+
+    /// Sessions ended per second (from the `Tag=session` lines), with the run's totals in the title.
+    static func sessionsPerSecond(_ s: PerSecond, sessions: SessionReport) -> SVGChart {
+        let series = [SVGChart.Series(label: "sessions completed/s", color: "#2a7",
+                                      points: s.sessions.map { (Double($0.t), Double($0.histogram.totalCount)) })]
+        return SVGChart(title: "Sessions completed per second (\(sessions.started) started, \(sessions.completed) completed, \(sessions.failed_total) failed)",
+                        xLabel: "second", yLabel: "per second", series: series)
+    }
+
+    /// The duration of the sessions that ended in each second: p50, p99 and max.
+    static func sessionDuration(_ s: PerSecond, log: Bool) -> SVGChart {
+        let kinds: [(String, (HDRHistogram) -> Int64)] = [
+            ("p50", { $0.value(atPercentile: 50) }), ("p99", { $0.value(atPercentile: 99) }), ("max", { $0.max })]
+        let series = kinds.enumerated().map { k, kind in
+            SVGChart.Series(label: kind.0, color: colors[k],
+                            points: s.sessions.filter { $0.histogram.totalCount > 0 }.map { (Double($0.t), Double(kind.1($0.histogram)) / 1000) })
+        }
+        return SVGChart(title: "Session duration per second (ms, from the arrival\(log ? ", log" : ""))", xLabel: "second", yLabel: "ms",
+                        series: series, logY: log)
     }
 
     /// Latency by percentile, x = 1/(1−p) on a log axis as HdrHistogram plots it.

@@ -28,13 +28,34 @@ enum Tables {
                        c.map { ms($0.max) } ?? "–", String(r.connect_phase_errors ?? 0), r.connect_late_s.map { String(format: "%.3f", $0) } ?? "0"])
                 + "</table>"
         }
-        let e = r.errors
-        let kinds = [("connect", e.connect), ("tls", e.tls), ("timeout", e.timeout), ("read", e.read), ("write", e.write),
-                     ("parse", e.parse), ("status_4xx", e.status_4xx), ("status_5xx", e.status_5xx), ("check", e.check), ("capture", e.capture)]
+        let kinds = r.errors.byKind
         out += "<h2>Errors and status codes</h2><table>" + row(kinds.map(\.0), header: true) + row(kinds.map { String($0.1) }) + "</table>"
         let codes = r.status_codes.byCode.sorted { $0.key < $1.key }
         if !codes.isEmpty { out += "<table>" + row(codes.map(\.key), header: true) + row(codes.map { String($0.value) }) + "</table>" }
         if let stale = r.retried_stale, stale > 0 { out += "<p>\(stale) request(s) resent once after a stale keep-alive close.</p>" }
+        return out
+    }
+
+    /// Sessions: how each ended, their durations, and the failures by step and kind.
+    static func sessions(_ r: LoadReport) -> String {
+        guard let s = r.sessions else { return "" }
+        var out = "<h2>Sessions</h2><table>" + row(["started", "completed", "failed", "interrupted", "dropped", "error rate"], header: true)
+            + row([String(s.started), String(s.completed), String(s.failed_total), String(s.interrupted), String(s.dropped),
+                   String(format: "%.2f %%", s.error_rate * 100)]) + "</table>"
+        out += "<table>" + row(["", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "mean ms"], header: true)
+        for (label, l) in [("duration (arrival to last response)", s.duration_us), ("active (without think time)", s.active_us),
+                           ("start delay (waiting for a connection)", s.start_delay_us)] {
+            guard let l else { continue }
+            out += row([label, ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max), String(format: "%.3f", l.mean / 1000)])
+        }
+        out += "</table>"
+        if !s.failed.isEmpty {
+            out += "<table>" + row(["failed at", "by kind"], header: true)
+            for step in s.failed.keys.sorted() {
+                out += row([html(step), s.failed[step]!.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")])
+            }
+            out += "</table>"
+        }
         return out
     }
 

@@ -69,18 +69,16 @@ public struct CaptureRule: Sendable, Equatable {
     }
 }
 
-/// What a response offers captures: its headers (names lower-cased) and the first
-/// `capture_bytes` of its body, decoded when it was gzip.
+/// What a response offers captures: its headers (by lower-cased name, looked up only when a
+/// rule reads one) and the first `capture_bytes` of its body, decoded when it was gzip.
 public struct ResponseView {
-    public var headers: [(name: String, value: String)]
+    public var header: (String) -> String?
     public var body: UnsafeRawBufferPointer
 
-    public init(headers: [(name: String, value: String)], body: UnsafeRawBufferPointer) {
-        self.headers = headers
+    public init(header: @escaping (String) -> String?, body: UnsafeRawBufferPointer) {
+        self.header = header
         self.body = body
     }
-
-    public func header(_ lowercasedName: String) -> String? { headers.first { $0.name == lowercasedName }?.value }
 }
 
 /// Runs a request's captures against its response. Holds the compiled regexes (compiled once
@@ -97,9 +95,10 @@ public final class CaptureRunner {
         }
     }
 
-    /// Stores each rule's value into `variables`; returns the variable of the first rule that
-    /// found nothing and has no default (the session then fails), or nil when all succeeded.
-    public func run(_ response: ResponseView, jar: CookieJar, host: String, into variables: inout [String: String]) -> String? {
+    /// Gives each rule's value to `store` (the rule's index, the value); returns the variable of
+    /// the first rule that found nothing and has no default (the session then fails), or nil
+    /// when all succeeded.
+    public func run(_ response: ResponseView, jar: CookieJar, host: String, store: (Int, String) -> Void) -> String? {
         var bodyText: String?
         for (k, rule) in rules.enumerated() {
             var value: String?
@@ -114,13 +113,8 @@ public final class CaptureRunner {
                     value = output.count > 1 ? output[1].substring.map(String.init) : output[0].substring.map(String.init)
                 }
             }
-            if let value {
-                variables[rule.variable] = value
-            } else if let fallback = rule.defaultValue {
-                variables[rule.variable] = fallback
-            } else {
-                return rule.variable
-            }
+            guard let found = value ?? rule.defaultValue else { return rule.variable }
+            store(k, found)
         }
         return nil
     }

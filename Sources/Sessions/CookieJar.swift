@@ -25,11 +25,26 @@ public struct CookieJar: Sendable, Equatable {
         func goes(to host: String) -> Bool { hostOnly ? host == domain : CookieJar.domainMatches(host, domain) }
     }
 
-    public private(set) var cookies: [Cookie] = []
+    public private(set) var cookies: [Cookie] = [] {
+        didSet { changed() }
+    }
     /// Cookies refused: over `maxCookieBytes`, beyond `maxCookies`, or with a Domain the
     /// response's host may not set.
     public private(set) var dropped = 0
     private var nextCreation = 0
+    /// Bumped whenever the cookies change: a `header` computed at one version holds until the
+    /// next (and, for cookies that expire, until `earliestExpiry`), so a caller may keep it.
+    public private(set) var version = 0
+    /// Every cookie's path is "/": the header does not depend on the request's path.
+    public private(set) var pathIndependent = true
+    /// The first expiry among the cookies (seconds since the epoch; `.max`: none expires).
+    public private(set) var earliestExpiry = Int64.max
+
+    private mutating func changed() {
+        version &+= 1
+        pathIndependent = cookies.allSatisfy { $0.path == "/" }
+        earliestExpiry = cookies.compactMap(\.expires).min() ?? .max
+    }
 
     public static let maxCookies = 50
     public static let maxCookieBytes = 4096
@@ -37,48 +52,58 @@ public struct CookieJar: Sendable, Equatable {
     public init() {}
 
     /// Empties the jar (a new session with `cookies: session`); the dropped count stays.
-    public mutating func removeAll() { cookies.removeAll(keepingCapacity: true) }
+    public mutating func removeAll() { if !cookies.isEmpty { cookies.removeAll(keepingCapacity: true) } }
 
     /// Stores one `Set-Cookie` header's value from a response to `host` (no port) and `path`.
-    public mutating func store(setCookie header: Substring, host: String, path: String, now: Int64) {
-        guard header.utf8.count <= Self.maxCookieBytes else { dropped += 1; return }
-        let parts = header.split(separator: ";", omittingEmptySubsequences: false)
-        guard let pair = parts.first, let eq = pair.firstIndex(of: "=") else { return }  // no '=': ignored (§5.2 step 2)
-        let name = trimmed(pair[..<eq])
-        let value = trimmed(pair[pair.index(after: eq)...])
+    public mutating func store(setCookie header: Substring, host: String, path: @autoclosure () -> String, now: Int64) {
+        var text = header
+        text.withUTF8 { store(setCookie: UnsafeRawBufferPointer($0), host: host, path: path(), now: now) }
+    }
+
+    /// The same, from the header's bytes: parsed on bytes (a login answers one per session), with
+    /// `path` asked for only when the cookie gives none.
+    public mutating func store(setCookie header: UnsafeRawBufferPointer, host: String, path: @autoclosure () -> String, now: Int64) {
+        guard header.count <= Self.maxCookieBytes else { dropped += 1; return }
+        let segments = Self.segments(header)
+        guard let pair = segments.first, let eq = header[pair].firstIndex(of: 61) else { return }  // no '=': ignored (§5.2 step 2)
+        let name = Self.text(header, Self.trim(header, pair.lowerBound..<eq))
+        let value = Self.text(header, Self.trim(header, (eq + 1)..<pair.upperBound))
         guard !name.isEmpty else { return }
-        let host = host.lowercased()
+        let host = host.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? host.lowercased() : host
         var domain = host
         var hostOnly = true
-        var cookiePath = Self.defaultPath(path)
+        var cookiePath: String?
         var secure = false
         var maxAge: Int64?
         var expires: Int64?
-        for attribute in parts.dropFirst() {
-            let (key, val) = attribute.firstIndex(of: "=").map { (trimmed(attribute[..<$0]), trimmed(attribute[attribute.index(after: $0)...])) }
-                ?? (trimmed(attribute), "")
-            switch key.lowercased() {
-            case "domain":
-                var d = val.lowercased()
+        for segment in segments.dropFirst() {
+            let split = header[segment].firstIndex(of: 61)
+            let key = Self.trim(header, segment.lowerBound..<(split ?? segment.upperBound))
+            let val = split.map { Self.trim(header, ($0 + 1)..<segment.upperBound) } ?? segment.upperBound..<segment.upperBound
+            switch Self.attribute(header, key) {
+            case .domain:
+                var d = Self.text(header, val).lowercased()
                 if d.hasPrefix(".") { d.removeFirst() }
                 guard !d.isEmpty else { continue }
                 // A host may set cookies for itself or a parent domain, never for another site.
                 guard Self.domainMatches(host, d) else { dropped += 1; return }
                 domain = d
                 hostOnly = false
-            case "path": if val.hasPrefix("/") { cookiePath = val }
-            case "secure": secure = true
-            case "max-age":
-                let digits = val.hasPrefix("-") ? val.dropFirst() : Substring(val)
-                guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(val) else { continue }
+            case .path: if header[val].first == 47 { cookiePath = Self.text(header, val) }
+            case .secure: secure = true
+            case .maxAge:
+                let v = Self.text(header, val)
+                let digits = v.hasPrefix("-") ? v.dropFirst() : Substring(v)
+                guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int64(v) else { continue }
                 maxAge = n
-            case "expires": if let t = CookieDate.parse(Substring(val)) { expires = t }
-            default: continue
+            case .expires: if let t = CookieDate.parse(Substring(Self.text(header, val))) { expires = t }
+            case nil: continue
             }
         }
+        let finalPath = cookiePath ?? Self.defaultPath(path())
         if let maxAge { expires = maxAge <= 0 ? Int64.min : now &+ maxAge }
         let expired = expires.map { $0 <= now } ?? false
-        if let k = cookies.firstIndex(where: { $0.name == name && $0.domain == domain && $0.path == cookiePath }) {
+        if let k = cookies.firstIndex(where: { $0.name == name && $0.domain == domain && $0.path == finalPath }) {
             if expired { cookies.remove(at: k); return }
             cookies[k].value = value
             cookies[k].hostOnly = hostOnly
@@ -88,14 +113,14 @@ public struct CookieJar: Sendable, Equatable {
         }
         guard !expired else { return }
         guard cookies.count < Self.maxCookies else { dropped += 1; return }
-        cookies.append(Cookie(name: name, value: value, domain: domain, hostOnly: hostOnly, path: cookiePath, secure: secure,
+        cookies.append(Cookie(name: name, value: value, domain: domain, hostOnly: hostOnly, path: finalPath, secure: secure,
                               expires: expires, created: nextCreation))
         nextCreation += 1
     }
 
     /// The `Cookie` header's value for a request (nil: no cookie applies). Expired cookies go.
     public mutating func header(host: String, path: String, secure: Bool, now: Int64) -> String? {
-        cookies.removeAll { $0.expires.map { $0 <= now } ?? false }
+        if now >= earliestExpiry { cookies.removeAll { $0.expires.map { $0 <= now } ?? false } }
         let host = host.lowercased()
         let path = path.firstIndex(of: "?").map { String(path[..<$0]) } ?? path
         let matching = cookies.filter { c in c.goes(to: host) && Self.pathMatches(path, c.path) && (secure || !c.secure) }
@@ -131,16 +156,44 @@ public struct CookieJar: Sendable, Equatable {
         return String(path[..<last])
     }
 
-    /// Without surrounding spaces and tabs (on the UTF-8 view: no grapheme breaking per byte).
-    private func trimmed(_ s: Substring) -> String {
-        let bytes = s.utf8
-        var start = bytes.startIndex, end = bytes.endIndex
-        while start < end, bytes[start] == 32 || bytes[start] == 9 { start = bytes.index(after: start) }
-        while end > start {
-            let last = bytes.index(before: end)
-            guard bytes[last] == 32 || bytes[last] == 9 else { break }
-            end = last
+    /// The ranges between semicolons.
+    private static func segments(_ bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var start = 0
+        for k in 0..<bytes.count where bytes[k] == 59 {
+            out.append(start..<k)
+            start = k + 1
         }
-        return String(s[start..<end])
+        out.append(start..<bytes.count)
+        return out
+    }
+
+    /// Without surrounding spaces and tabs.
+    private static func trim(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Range<Int> {
+        var start = range.lowerBound, end = range.upperBound
+        while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
+        while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
+        return start..<end
+    }
+
+    private static func text(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    private enum Attribute { case domain, path, secure, maxAge, expires }
+
+    /// The attribute a name is, in any case (§5.2: case-insensitive); nil for others.
+    private static func attribute(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Attribute? {
+        func named(_ name: StaticString) -> Bool {
+            guard range.count == name.utf8CodeUnitCount else { return false }
+            for k in 0..<range.count where bytes[range.lowerBound + k] | 0x20 != name.utf8Start[k] { return false }
+            return true
+        }
+        switch range.count {
+        case 4: return named("path") ? .path : nil
+        case 6: return named("domain") ? .domain : named("secure") ? .secure : nil
+        case 7: return named("max-age") ? .maxAge : named("expires") ? .expires : nil
+        default: return nil
+        }
     }
 }

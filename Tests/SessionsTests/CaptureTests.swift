@@ -52,15 +52,18 @@ import Testing
         jar.store(setCookie: "sid=s-42", host: "shop.test", path: "/", now: 0)
         let body = Array(#"{"csrf": "tok", "link": "/item?id=314"}"#.utf8)
         var vars: [String: String] = [:]
+        let headers = ["location": "/account"]
         let failed = body.withUnsafeBytes { bytes in
-            runner.run(ResponseView(headers: [("location", "/account")], body: bytes), jar: jar, host: "shop.test", into: &vars)
+            runner.run(ResponseView(header: { headers[$0] }, body: bytes), jar: jar, host: "shop.test") { k, v in vars[runner.rules[k].variable] = v }
         }
         #expect(failed == nil)
         #expect(vars == ["csrf": "tok", "next": "/account", "id": "314", "all": "id=314", "sid": "s-42", "opt": "fallback"])
 
         let strict = CaptureRunner([try CaptureRule(variable: "csrf", kind: "json", argument: "csrf")])
         var none: [String: String] = [:]
-        let missing = Array("<html>".utf8).withUnsafeBytes { strict.run(ResponseView(headers: [], body: $0), jar: jar, host: "shop.test", into: &none) }
+        let missing = Array("<html>".utf8).withUnsafeBytes {
+            strict.run(ResponseView(header: { _ in nil }, body: $0), jar: jar, host: "shop.test") { k, v in none[strict.rules[k].variable] = v }
+        }
         #expect(missing == "csrf" && none.isEmpty)
     }
 

@@ -96,4 +96,25 @@ import Testing
         #expect(CookieDate.parse("Feb 29 2023 10:00:00") == nil)
         #expect(CookieDate.parse("not a date") == nil)
     }
+
+    /// What a caller may keep a header for: the version moves with every change (a replaced
+    /// value too), a path other than "/" makes the header depend on the request, and the first
+    /// expiry bounds how long it holds.
+    @Test func versionPathAndExpiryTellWhenAHeaderStillHolds() {
+        var jar = CookieJar()
+        let empty = jar.version
+        jar.store(setCookie: "sid=1; Path=/", host: "shop.test", path: "/login", now: 100)
+        #expect(jar.version != empty && jar.pathIndependent && jar.earliestExpiry == .max)
+        let one = jar.version
+        jar.store(setCookie: "sid=2; Path=/", host: "shop.test", path: "/login", now: 100)
+        #expect(jar.version != one && jar.header(host: "shop.test", path: "/", secure: false, now: 100) == "sid=2")
+        jar.store(setCookie: "cart=9; Path=/cart; Max-Age=60", host: "shop.test", path: "/", now: 100)
+        #expect(!jar.pathIndependent && jar.earliestExpiry == 160)
+        #expect(jar.header(host: "shop.test", path: "/cart/1", secure: false, now: 159) == "cart=9; sid=2")
+        let before = jar.version
+        #expect(jar.header(host: "shop.test", path: "/cart/1", secure: false, now: 160) == "sid=2")
+        #expect(jar.version != before && jar.pathIndependent && jar.earliestExpiry == .max)
+        jar.removeAll()
+        #expect(jar.cookies.isEmpty)
+    }
 }
