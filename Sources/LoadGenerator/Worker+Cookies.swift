@@ -1,3 +1,4 @@
+import Glibc
 import HTTP1
 import Reactor
 import Sessions
@@ -21,8 +22,9 @@ extension Worker {
     /// asks). The line is kept while the jar does not change, so a session's requests after
     /// its login cost a copy, not a look-up.
     func addCookies(_ i: Int, program: RequestProgram) {
-        let now = wallClockMilliseconds() / 1000
         let origin = conns[i].origin
+        // The wall clock only where a cookie expires (its Expires is a date).
+        let now = conns[i].jar.earliestExpiry == .max ? 0 : wallClockMilliseconds() / 1000
         let reusable = conns[i].jar.pathIndependent && conns[i].cookieLineVersion == conns[i].jar.version
             && conns[i].cookieLineOrigin == origin && now < conns[i].jar.earliestExpiry
         if !reusable || program.hasCookieHeader {
@@ -35,7 +37,8 @@ extension Worker {
         }
         guard !conns[i].cookieLine.isEmpty else { return }
         let request = conns[i].outgoing
-        guard let lineEnd = request.firstIndex(of: 10) else { return }
+        guard let base = request.baseAddress, let lf = memchr(base, 10, request.count) else { return }
+        let lineEnd = base.distance(to: UnsafeRawPointer(lf))
         scratch.removeAll()
         scratch.append(UnsafeRawBufferPointer(rebasing: request[...lineEnd]))
         scratch.append(conns[i].cookieLine)

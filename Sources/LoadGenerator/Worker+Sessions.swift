@@ -94,27 +94,17 @@ extension Worker {
         guard !program.captures.isEmpty, let runner = captureRunners[conns[i].current], let recorder = conns[i].recorder else {
             return true
         }
-        let names = workload.recordedHeaders
-        func header(_ name: String) -> String? {
-            guard let k = names.firstIndex(of: name), let value = recorder.values.first(where: { $0.name == k })?.value else { return nil }
-            return String(decoding: value, as: UTF8.self)
-        }
+        var view = ResponseView(names: workload.recordedHeaders, values: recorder.values, body: UnsafeRawBufferPointer(start: nil, count: 0))
         var body = recorder.body
-        if program.capturesBody, let coding = header("content-encoding")?.lowercased(), coding == "gzip" || coding == "deflate",
+        if program.capturesBody, let coding = view.header("content-encoding")?.lowercased(), coding == "gzip" || coding == "deflate",
            let decoded = Gunzip.decode(body, limit: workload.captureBytes) {
             body = decoded
         }
         let host = endpoints[conns[i].origin].serverName
         var unfit: Int?
         let missing = body.withUnsafeBytes { bytes in
-            runner.run(ResponseView(header: header, body: bytes), jar: conns[i].jar, host: host) { k, value in
-                let slot = program.captureSlots[k]
-                if workload.variableInURL[slot] && value.utf8.contains(where: { $0 <= 32 || $0 >= 127 }) { unfit = unfit ?? k }
-                if workload.variableInHeader[slot] && value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) { unfit = unfit ?? k }
-                // The slot's storage is reused from session to session.
-                conns[i].variables[slot].removeAll(keepingCapacity: true)
-                conns[i].variables[slot].append(contentsOf: value.utf8)
-            }
+            view.body = bytes
+            return run(i, program, runner, view, host: host, unfit: &unfit)
         }
         if let missing {
             return captureFailed(i, "capture '\(missing)' of \(workload.names[program.nameIndex]): not found in the response (status \(status))")
@@ -126,6 +116,23 @@ extension Worker {
                 ? "the value cannot go in a URL as it is (write {{var.\(v)|url}})" : "the value has a line break and cannot go in a header"))
         }
         return true
+    }
+
+    /// The captures into the session's slots; `unfit`: the first rule whose value cannot go
+    /// where it is used unfiltered.
+    private func run(_ i: Int, _ program: RequestProgram, _ runner: CaptureRunner, _ view: ResponseView, host: String,
+                     unfit: inout Int?) -> String? {
+        var firstUnfit: Int?
+        let missing = runner.run(view, jar: conns[i].jar, host: host) { k, value in
+            let slot = program.captureSlots[k]
+            if workload.variableInURL[slot] && value.utf8.contains(where: { $0 <= 32 || $0 >= 127 }) { firstUnfit = firstUnfit ?? k }
+            if workload.variableInHeader[slot] && value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) { firstUnfit = firstUnfit ?? k }
+            // The slot's storage is reused from session to session.
+            conns[i].variables[slot].removeAll(keepingCapacity: true)
+            conns[i].variables[slot].append(contentsOf: value.utf8)
+        }
+        unfit = firstUnfit
+        return missing
     }
 
     private func captureFailed(_ i: Int, _ why: @autoclosure () -> String) -> Bool {

@@ -69,15 +69,24 @@ public struct CaptureRule: Sendable, Equatable {
     }
 }
 
-/// What a response offers captures: its headers (by lower-cased name, looked up only when a
-/// rule reads one) and the first `capture_bytes` of its body, decoded when it was gzip.
+/// What a response offers captures: its kept headers (`names`, lower-cased, and the values by
+/// name index, as a header recorder keeps them) and the first `capture_bytes` of its body,
+/// decoded when it was gzip.
 public struct ResponseView {
-    public var header: (String) -> String?
+    public var names: [String]
+    public var values: [(name: Int, value: [UInt8])]
     public var body: UnsafeRawBufferPointer
 
-    public init(header: @escaping (String) -> String?, body: UnsafeRawBufferPointer) {
-        self.header = header
+    public init(names: [String], values: [(name: Int, value: [UInt8])], body: UnsafeRawBufferPointer) {
+        self.names = names
+        self.values = values
         self.body = body
+    }
+
+    /// The first value of a header, by its lower-cased name.
+    public func header(_ lowercasedName: String) -> String? {
+        guard let k = names.firstIndex(of: lowercasedName), let value = values.first(where: { $0.name == k })?.value else { return nil }
+        return String(decoding: value, as: UTF8.self)
     }
 }
 

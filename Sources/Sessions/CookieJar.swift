@@ -42,8 +42,12 @@ public struct CookieJar: Sendable, Equatable {
 
     private mutating func changed() {
         version &+= 1
-        pathIndependent = cookies.allSatisfy { $0.path == "/" }
-        earliestExpiry = cookies.compactMap(\.expires).min() ?? .max
+        pathIndependent = true
+        earliestExpiry = .max
+        for c in cookies {
+            if c.path != "/" { pathIndependent = false }
+            if let e = c.expires, e < earliestExpiry { earliestExpiry = e }
+        }
     }
 
     public static let maxCookies = 50
@@ -64,8 +68,8 @@ public struct CookieJar: Sendable, Equatable {
     /// `path` asked for only when the cookie gives none.
     public mutating func store(setCookie header: UnsafeRawBufferPointer, host: String, path: @autoclosure () -> String, now: Int64) {
         guard header.count <= Self.maxCookieBytes else { dropped += 1; return }
-        let segments = Self.segments(header)
-        guard let pair = segments.first, let eq = header[pair].firstIndex(of: 61) else { return }  // no '=': ignored (§5.2 step 2)
+        let pair = 0..<Self.segmentEnd(header, from: 0)
+        guard let eq = header[pair].firstIndex(of: 61) else { return }  // no '=': ignored (§5.2 step 2)
         let name = Self.text(header, Self.trim(header, pair.lowerBound..<eq))
         let value = Self.text(header, Self.trim(header, (eq + 1)..<pair.upperBound))
         guard !name.isEmpty else { return }
@@ -76,7 +80,10 @@ public struct CookieJar: Sendable, Equatable {
         var secure = false
         var maxAge: Int64?
         var expires: Int64?
-        for segment in segments.dropFirst() {
+        var next = pair.upperBound + 1
+        while next <= header.count {
+            let segment = next..<Self.segmentEnd(header, from: next)
+            next = segment.upperBound + 1
             let split = header[segment].firstIndex(of: 61)
             let key = Self.trim(header, segment.lowerBound..<(split ?? segment.upperBound))
             let val = split.map { Self.trim(header, ($0 + 1)..<segment.upperBound) } ?? segment.upperBound..<segment.upperBound
@@ -105,10 +112,13 @@ public struct CookieJar: Sendable, Equatable {
         let expired = expires.map { $0 <= now } ?? false
         if let k = cookies.firstIndex(where: { $0.name == name && $0.domain == domain && $0.path == finalPath }) {
             if expired { cookies.remove(at: k); return }
-            cookies[k].value = value
-            cookies[k].hostOnly = hostOnly
-            cookies[k].secure = secure
-            cookies[k].expires = expires
+            // One assignment: the jar's version moves once.
+            var replaced = cookies[k]
+            replaced.value = value
+            replaced.hostOnly = hostOnly
+            replaced.secure = secure
+            replaced.expires = expires
+            cookies[k] = replaced
             return
         }
         guard !expired else { return }
@@ -119,10 +129,15 @@ public struct CookieJar: Sendable, Equatable {
     }
 
     /// The `Cookie` header's value for a request (nil: no cookie applies). Expired cookies go.
-    public mutating func header(host: String, path: String, secure: Bool, now: Int64) -> String? {
+    public mutating func header(host: String, path: @autoclosure () -> String, secure: Bool, now: Int64) -> String? {
         if now >= earliestExpiry { cookies.removeAll { $0.expires.map { $0 <= now } ?? false } }
-        let host = host.lowercased()
-        let path = path.firstIndex(of: "?").map { String(path[..<$0]) } ?? path
+        let host = host.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? host.lowercased() : host
+        if cookies.count == 1, let c = cookies.first {
+            // One cookie (a session id, the usual case): no lists to build.
+            guard c.goes(to: host) && (secure || !c.secure) && (c.path == "/" || Self.pathMatches(Self.withoutQuery(path()), c.path)) else { return nil }
+            return c.name + "=" + c.value
+        }
+        let path = Self.withoutQuery(path())
         let matching = cookies.filter { c in c.goes(to: host) && Self.pathMatches(path, c.path) && (secure || !c.secure) }
         guard !matching.isEmpty else { return nil }
         let ordered = matching.sorted { a, b in a.path.count != b.path.count ? a.path.count > b.path.count : a.created < b.created }
@@ -134,6 +149,8 @@ public struct CookieJar: Sendable, Equatable {
         let host = host.lowercased()
         return cookies.last { $0.name == name && $0.goes(to: host) }?.value
     }
+
+    static func withoutQuery(_ path: String) -> String { path.firstIndex(of: "?").map { String(path[..<$0]) } ?? path }
 
     /// RFC 6265 §5.1.3: the host is the domain, or ends with "." + domain and is not an IP address.
     static func domainMatches(_ host: String, _ domain: String) -> Bool {
@@ -156,16 +173,11 @@ public struct CookieJar: Sendable, Equatable {
         return String(path[..<last])
     }
 
-    /// The ranges between semicolons.
-    private static func segments(_ bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        var start = 0
-        for k in 0..<bytes.count where bytes[k] == 59 {
-            out.append(start..<k)
-            start = k + 1
-        }
-        out.append(start..<bytes.count)
-        return out
+    /// Where the segment starting at `start` ends: the next semicolon, or the end.
+    private static func segmentEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var k = start
+        while k < bytes.count && bytes[k] != 59 { k += 1 }
+        return k
     }
 
     /// Without surrounding spaces and tabs.

@@ -83,12 +83,21 @@ struct JSONReader {
         at += 1
         while true {
             skipSpace()
-            guard current == UInt8(ascii: "\"") , let name = readString() else { return false }
+            guard current == UInt8(ascii: "\"") else { return false }
+            let matches: Bool
+            if let raw = rawString() {
+                // No escapes (the usual key): compared in place, nothing allocated.
+                matches = raw.count == key.utf8.count && raw.elementsEqual(key.utf8)
+                at = raw.endIndex + 1
+            } else {
+                guard let name = readString() else { return false }
+                matches = name == key
+            }
             skipSpace()
             guard current == UInt8(ascii: ":") else { return false }
             at += 1
             skipSpace()
-            if name == key { return true }
+            if matches { return true }
             guard skipValue() else { return false }
             skipSpace()
             guard current == UInt8(ascii: ",") else { return false }
@@ -160,8 +169,26 @@ struct JSONReader {
         return false
     }
 
+    /// The bytes of the string at `"` when it has no escape (nil otherwise, or unterminated);
+    /// its closing quote is at the slice's end.
+    func rawString() -> Slice<UnsafeRawBufferPointer>? {
+        var k = at + 1
+        while k < bytes.count {
+            switch bytes[k] {
+            case UInt8(ascii: "\""): return bytes[(at + 1)..<k]
+            case UInt8(ascii: "\\"): return nil
+            default: k += 1
+            }
+        }
+        return nil
+    }
+
     /// Reads a string at `"`, unescaping it.
     mutating func readString() -> String? {
+        if let raw = rawString() {
+            at = raw.endIndex + 1
+            return String(decoding: UnsafeRawBufferPointer(rebasing: raw), as: UTF8.self)
+        }
         at += 1
         var out: [UInt8] = []
         while let b = current {

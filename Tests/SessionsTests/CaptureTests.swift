@@ -52,9 +52,9 @@ import Testing
         jar.store(setCookie: "sid=s-42", host: "shop.test", path: "/", now: 0)
         let body = Array(#"{"csrf": "tok", "link": "/item?id=314"}"#.utf8)
         var vars: [String: String] = [:]
-        let headers = ["location": "/account"]
         let failed = body.withUnsafeBytes { bytes in
-            runner.run(ResponseView(header: { headers[$0] }, body: bytes), jar: jar, host: "shop.test") { k, v in vars[runner.rules[k].variable] = v }
+            runner.run(ResponseView(names: ["set-cookie", "location"], values: [(1, Array("/account".utf8))], body: bytes),
+                       jar: jar, host: "shop.test") { k, v in vars[runner.rules[k].variable] = v }
         }
         #expect(failed == nil)
         #expect(vars == ["csrf": "tok", "next": "/account", "id": "314", "all": "id=314", "sid": "s-42", "opt": "fallback"])
@@ -62,7 +62,7 @@ import Testing
         let strict = CaptureRunner([try CaptureRule(variable: "csrf", kind: "json", argument: "csrf")])
         var none: [String: String] = [:]
         let missing = Array("<html>".utf8).withUnsafeBytes {
-            strict.run(ResponseView(header: { _ in nil }, body: $0), jar: jar, host: "shop.test") { k, v in none[strict.rules[k].variable] = v }
+            strict.run(ResponseView(names: [], values: [], body: $0), jar: jar, host: "shop.test") { k, v in none[strict.rules[k].variable] = v }
         }
         #expect(missing == "csrf" && none.isEmpty)
     }
