@@ -11,6 +11,12 @@ For each: req/s and client CPU seconds (user+sys, from wait4) per 100k requests,
 rounds, and the ratio to plain measured in the same run. Goal: <= 1.15x CPU per request. The
 session run must answer every cart with the captured token (no check or capture errors).
 
+Then the memory of sessions waiting: the same journey with 1,000 and then 5,000 connections, every
+session thinking 30 s after its account page (so each slot holds its cookie, its captured token and
+its last response's leftovers); peak RSS from wait4, the difference over the 4,000 extra slots is
+what one idle session costs. Goal: <= 2 KiB plus its cookies and variables (here a ~20-byte cookie
+and a ~10-byte token).
+
 Usage: Perf/session_journey.py STAMPEDE_BINARY [--rounds N] [--seconds S] [--summary FILE]
 """
 import argparse
@@ -36,6 +42,24 @@ def measured(binary, args, seconds):
     report = json.loads(out)
     errors = sum(report["errors"].values())
     return report["rps"], cpu / report["responses"] * 100_000, errors
+
+
+def idle_session_bytes(binary, work, base):
+    """Peak RSS at 5,000 thinking sessions less at 1,000, per extra slot."""
+    with open(f"{work}/thinking.json", "w") as f:
+        json.dump([{"name": "login", "method": "POST", "url": f"{base}/login", "body": "user=ann"},
+                   {"name": "account", "url": f"{base}/account", "capture": {"csrf": {"json": "csrf"}}, "think_ms": 30000},
+                   {"name": "cart", "method": "POST", "url": f"{base}/cart", "headers": {"X-CSRF": "{{var.csrf}}"}, "body": "{}"}], f)
+    rss = {}
+    for n in (1000, 5000):
+        # Each slot logs in, reads its account page and thinks; the run ends while all of them do.
+        out, _, peak = run_measured(["taskset", "-c", "1", binary, "bench", "--targets", f"{work}/thinking.json", "--order", "sequence",
+                                     "--connections", str(n), "--duration", "4", "--json"], 90)
+        report = json.loads(out)
+        if report["responses"] != 2 * n or sum(report["errors"].values()):
+            sys.exit(f"{n} slots: {report['responses']} responses, errors {report['errors']} (expected 2 per slot)")
+        rss[n] = peak * 1024
+    return (rss[5000] - rss[1000]) / 4000
 
 
 def main():
@@ -79,7 +103,13 @@ def main():
             spread = [s[1] for s in samples[name]]
             print(f"{name:10} {rps:10.0f} {rps / plain_rps:7.3f}   {cpu:11.3f} {cpu / plain_cpu:7.3f}   "
                   f"(CPU {min(spread):.3f}-{max(spread):.3f})")
+        footprint = idle_session_bytes(args.binary, work, base)
+        print(f"\nan idle session (thinking between requests): {footprint:.0f} bytes per connection slot "
+              f"(RSS at 5,000 slots less RSS at 1,000, over 4,000)   goal: <= 2048 plus cookies and variables")
         if args.summary:
+            with open(args.summary, "a") as f:
+                f.write(json.dumps({"row": "an idle session: bytes per connection slot", "value": footprint, "unit": "bytes",
+                                    "goal": "<= 2048 + cookies and variables"}) + "\n")
             rps, cpu = med["session"]
             with open(args.summary, "a") as f:
                 f.write(json.dumps({"row": "session journey (cookie + JSON capture): CPU per 100k requests", "value": cpu,

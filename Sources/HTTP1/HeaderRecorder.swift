@@ -45,6 +45,14 @@ public final class HeaderRecorder: @unchecked Sendable {
         recording = -1
     }
 
+    /// Gives back a kept body's memory once its captures ran: a session waiting between requests
+    /// (thinking, or a slot with no session) then holds no response bytes.
+    public func releaseBody() {
+        if body.capacity > Self.retainedBodyBytes { body = [] }
+    }
+
+    public static let retainedBodyBytes = 1024
+
     /// Which kept name `bytes[from..<to]` is (case-insensitive), if any.
     @inline(__always)
     func match(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {

@@ -30,7 +30,13 @@ extension Worker {
         if !reusable || program.hasCookieHeader {
             let endpoint = endpoints[origin]
             let value = conns[i].jar.header(host: endpoint.serverName, path: requestTarget(i), secure: endpoint.isTLS, now: now)
-            conns[i].cookieLine = value.map { Array("Cookie: \($0)\r\n".utf8) } ?? []
+            // Rewritten in place: the line's storage is reused from session to session.
+            conns[i].cookieLine.removeAll(keepingCapacity: true)
+            if let value {
+                conns[i].cookieLine.append(contentsOf: Self.cookieName)
+                conns[i].cookieLine.append(contentsOf: value.utf8)
+                conns[i].cookieLine.append(contentsOf: [13, 10])
+            }
             conns[i].cookieLineVersion = conns[i].jar.version
             conns[i].cookieLineOrigin = origin
             if program.hasCookieHeader, let value { mergeCookies(i, value: value); return }
@@ -47,6 +53,8 @@ extension Worker {
         swap(&scratch, &conns[i].render)
         conns[i].outgoing = conns[i].render.bytes
     }
+
+    static let cookieName: [UInt8] = Array("Cookie: ".utf8)
 
     /// The request has its own Cookie header: the jar's cookies go at its end.
     private func mergeCookies(_ i: Int, value: String) {

@@ -106,6 +106,7 @@ extension Worker {
             view.body = bytes
             return run(i, program, runner, view, host: host, unfit: &unfit)
         }
+        if program.capturesBody { recorder.releaseBody() }
         if let missing {
             return captureFailed(i, "capture '\(missing)' of \(workload.names[program.nameIndex]): not found in the response (status \(status))")
         }

@@ -25,9 +25,9 @@ public struct CookieJar: Sendable, Equatable {
         func goes(to host: String) -> Bool { hostOnly ? host == domain : CookieJar.domainMatches(host, domain) }
     }
 
-    public private(set) var cookies: [Cookie] = [] {
-        didSet { changed() }
-    }
+    /// Changed only through the methods below, each of which calls `changed()` (an observer
+    /// would copy the array on every mutation).
+    public private(set) var cookies: [Cookie] = []
     /// Cookies refused: over `maxCookieBytes`, beyond `maxCookies`, or with a Domain the
     /// response's host may not set.
     public private(set) var dropped = 0
@@ -56,7 +56,11 @@ public struct CookieJar: Sendable, Equatable {
     public init() {}
 
     /// Empties the jar (a new session with `cookies: session`); the dropped count stays.
-    public mutating func removeAll() { if !cookies.isEmpty { cookies.removeAll(keepingCapacity: true) } }
+    public mutating func removeAll() {
+        guard !cookies.isEmpty else { return }
+        cookies.removeAll(keepingCapacity: true)
+        changed()
+    }
 
     /// Stores one `Set-Cookie` header's value from a response to `host` (no port) and `path`.
     public mutating func store(setCookie header: Substring, host: String, path: @autoclosure () -> String, now: Int64) {
@@ -111,26 +115,28 @@ public struct CookieJar: Sendable, Equatable {
         if let maxAge { expires = maxAge <= 0 ? Int64.min : now &+ maxAge }
         let expired = expires.map { $0 <= now } ?? false
         if let k = cookies.firstIndex(where: { $0.name == name && $0.domain == domain && $0.path == finalPath }) {
-            if expired { cookies.remove(at: k); return }
-            // One assignment: the jar's version moves once.
-            var replaced = cookies[k]
-            replaced.value = value
-            replaced.hostOnly = hostOnly
-            replaced.secure = secure
-            replaced.expires = expires
-            cookies[k] = replaced
+            if expired { cookies.remove(at: k); changed(); return }
+            cookies[k].value = value
+            cookies[k].hostOnly = hostOnly
+            cookies[k].secure = secure
+            cookies[k].expires = expires
+            changed()
             return
         }
         guard !expired else { return }
         guard cookies.count < Self.maxCookies else { dropped += 1; return }
         cookies.append(Cookie(name: name, value: value, domain: domain, hostOnly: hostOnly, path: finalPath, secure: secure,
                               expires: expires, created: nextCreation))
+        changed()
         nextCreation += 1
     }
 
     /// The `Cookie` header's value for a request (nil: no cookie applies). Expired cookies go.
     public mutating func header(host: String, path: @autoclosure () -> String, secure: Bool, now: Int64) -> String? {
-        if now >= earliestExpiry { cookies.removeAll { $0.expires.map { $0 <= now } ?? false } }
+        if now >= earliestExpiry {
+            cookies.removeAll { $0.expires.map { $0 <= now } ?? false }
+            changed()
+        }
         let host = host.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? host.lowercased() : host
         if cookies.count == 1, let c = cookies.first {
             // One cookie (a session id, the usual case): no lists to build.
