@@ -38,4 +38,17 @@ extension HTTPResponseParser {
         if b == 32 || b == 9 { return }
         if match >= 0 && match < length && target.utf8Start[Int(match)] == b { match += 1 } else { match = -1 }
     }
+
+    /// Chunked framing: a chunk's size line begins, and ends.
+    mutating func startChunk() {
+        remaining = 0
+        chunkLineBytes = 0
+        state = .chunkSize
+    }
+
+    mutating func chunkSizeEnded() -> Outcome? {
+        if remaining == 0 { state = .trailerLineStart; return nil }
+        state = .chunkData
+        return nil
+    }
 }

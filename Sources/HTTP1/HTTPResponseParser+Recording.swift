@@ -39,4 +39,10 @@ extension HTTPResponseParser {
         if keptValue && (before == .headerValueStart || before == .headerValue) && (b == 13 || b == 10) { recorder!.end() }
         return outcome
     }
+
+    /// The response is content-encoded (the recorder kept its header): keep its body's first
+    /// bytes for the caller to decode.
+    mutating func keepBodyIfEncoded() {
+        if recorder!.values.contains(where: { $0.name == encodingIndex }) { bodyLimit = encodedBodyLimit }
+    }
 }

@@ -25,6 +25,9 @@ public struct HTTPResponseParser: Sendable {
     /// checked for exclusivity): its name lengths (0: no recorder) and the body bytes to keep.
     private var recordMask: UInt64 = 0
     var bodyLimit = 0
+    /// `expect_body` over a content-encoded body: the body's first bytes (up to this) are kept
+    /// when the recorder's header `encodingIndex` came, so the caller can search it decoded.
+    var encodedBodyLimit = 0, encodingIndex = -1
     /// Something of this response went to the recorder (a kept header, body bytes).
     public internal(set) var recorded = false
     var recordedIndex = 0
@@ -37,11 +40,11 @@ public struct HTTPResponseParser: Sendable {
     private var chunked = false
     private var closeToken = false
     private var keepAliveToken = false
-    private var remaining: Int64 = 0
+    var remaining: Int64 = 0
     private var bodiless = false
     var header: Header = .other
     private var nameLength = 0
-    private var chunkLineBytes = 0
+    var chunkLineBytes = 0
     private var candidates: UInt8 = 0
     private var tokenMatch: (chunked: Int8, close: Int8, keepAlive: Int8) = (0, 0, 0)
 
@@ -51,7 +54,7 @@ public struct HTTPResponseParser: Sendable {
     /// `bodyScanner` looks for a substring in the body.
     /// `recorder` keeps the headers it names and (`bodyLimit` > 0) the body's first bytes.
     public mutating func reset(bodiless: Bool = false, bodyScanner: SubstringScanner? = nil, recorder: HeaderRecorder? = nil,
-                               bodyLimit: Int = 0) {
+                               bodyLimit: Int = 0, encodedBodyLimit: Int = 0, encodingIndex: Int = -1) {
         let dirty = recorded
         self = HTTPResponseParser(maxHeaderBytes: maxHeaderBytes)
         self.bodiless = bodiless
@@ -60,6 +63,8 @@ public struct HTTPResponseParser: Sendable {
             self.recorder = recorder
             recordMask = recorder.lengthMask
             self.bodyLimit = bodyLimit
+            self.encodedBodyLimit = encodedBodyLimit
+            self.encodingIndex = encodingIndex
             if dirty { recorder.reset() }
         }
     }
@@ -361,7 +366,7 @@ public struct HTTPResponseParser: Sendable {
     private mutating func headersEnded() -> Outcome? {
         if status < 200 && status != 101 {
             // Interim response (100 Continue, 103 Early Hints): the real one follows.
-            let keep = (bodiless, maxHeaderBytes, headerBytes, bodyScanner, recorder, recordMask, bodyLimit, recorded)
+            let keep = (bodiless, maxHeaderBytes, headerBytes, bodyScanner, recorder, recordMask, bodyLimit, recorded, encodedBodyLimit, encodingIndex)
             self = HTTPResponseParser(maxHeaderBytes: keep.1)
             bodiless = keep.0
             headerBytes = keep.2
@@ -369,9 +374,11 @@ public struct HTTPResponseParser: Sendable {
             recorder = keep.4
             recordMask = keep.5
             bodyLimit = keep.6
+            (encodedBodyLimit, encodingIndex) = (keep.8, keep.9)
             if keep.7 { recorder!.reset() }
             return nil
         }
+        if encodedBodyLimit > 0 && bodyLimit == 0 { keepBodyIfEncoded() }
         if bodiless || status == 204 || status == 304 || status == 101 { return finish() }
         if chunked { startChunk(); return nil }
         if contentLength >= 0 {
@@ -382,18 +389,6 @@ public struct HTTPResponseParser: Sendable {
         }
         state = .bodyUntilClose
         closeToken = true
-        return nil
-    }
-
-    private mutating func startChunk() {
-        remaining = 0
-        chunkLineBytes = 0
-        state = .chunkSize
-    }
-
-    private mutating func chunkSizeEnded() -> Outcome? {
-        if remaining == 0 { state = .trailerLineStart; return nil }
-        state = .chunkData
         return nil
     }
 }

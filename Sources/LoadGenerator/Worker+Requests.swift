@@ -1,3 +1,4 @@
+import Sessions
 import StampedeModel
 
 /// Which request a connection sends next, its bytes, and how its outcome is counted (in total
@@ -56,7 +57,8 @@ extension Worker {
     @inline(__always)
     func resetParser(_ i: Int, for program: RequestProgram) {
         conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody, recorder: conns[i].recorder,
-                              bodyLimit: program.capturesBody ? workload.captureBytes : 0)
+                              bodyLimit: program.capturesBody ? workload.captureBytes : 0,
+                              encodedBodyLimit: program.expectBody != nil ? workload.captureBytes : 0, encodingIndex: workload.contentEncodingIndex)
     }
 
     /// Counts a whole response: its status, its checks and its latency. A 3xx that is followed
@@ -72,7 +74,7 @@ extension Worker {
         case .follow: break
         case .overLimit: failure = .redirects
         case .none:
-            check = !conns[i].parser.bodyMatched
+            check = !(encodedBodyMatches(i, program) ?? conns[i].parser.bodyMatched)
             if !program.expectStatus.isEmpty && !program.expectStatus.contains(where: { $0.matches(status) }) { check = true }
             // Given expect_status, the checks say which statuses are errors; otherwise 4xx and 5xx are.
             judgeByClass = program.expectStatus.isEmpty
@@ -97,6 +99,22 @@ extension Worker {
         if judgeByClass {
             if status >= 500 { c.errors.status_5xx += 1 } else if status >= 400 { c.errors.status_4xx += 1 }
         }
+    }
+
+    /// `expect_body` over a gzip- or deflate-encoded body: whether its first `capture_bytes`,
+    /// decoded, contain the text; nil when the body was not encoded (the parser's scan holds).
+    func encodedBodyMatches(_ i: Int, _ program: RequestProgram) -> Bool? {
+        guard let scanner = program.expectBody, let recorder = conns[i].recorder, workload.contentEncodingIndex >= 0,
+              let coding = recorder.values.first(where: { $0.name == workload.contentEncodingIndex })?.value else { return nil }
+        let name = String(decoding: coding, as: UTF8.self).lowercased()
+        guard name == "gzip" || name == "deflate" else { return nil }
+        var decodedScanner = scanner
+        decodedScanner.reset()
+        if let decoded = Gunzip.decode(recorder.body, limit: workload.captureBytes) {
+            decoded.withUnsafeBytes { decodedScanner.scan($0) }
+        }
+        if !program.capturesBody { recorder.releaseBody() }
+        return decodedScanner.found
     }
 
     /// Counts a failure of the request in flight under its name (the total counts it in `fail`).

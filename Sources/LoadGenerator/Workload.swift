@@ -36,6 +36,8 @@ final class Workload: Sendable {
     let recordedHeaders: [String]
     /// How much of a body captures read.
     let captureBytes: Int
+    /// Where Content-Encoding is among `recordedHeaders` (-1: not kept).
+    let contentEncodingIndex: Int
     let driver: [UInt8]
     let rows: [[[UInt8]]]
     /// This driver's requests that took a sequence number so far (all threads), and its sessions.
@@ -75,7 +77,11 @@ final class Workload: Sendable {
         for request in compiled {
             for rule in request.spec.captures { if case .header(let name) = rule.source, !recorded.contains(name) { recorded.append(name) } }
         }
-        if programs.contains(where: \.capturesBody) && !recorded.contains("content-encoding") { recorded.append("content-encoding") }
+        // A captured or checked body is read decoded when it comes gzip- or deflate-encoded.
+        if programs.contains(where: { $0.capturesBody || $0.expectBody != nil }) && !recorded.contains("content-encoding") {
+            recorded.append("content-encoding")
+        }
+        contentEncodingIndex = recorded.firstIndex(of: "content-encoding") ?? -1
         recordedHeaders = recorded
         captureBytes = spec.captureBytes
         self.origins = origins

@@ -91,6 +91,8 @@ public struct TestConfig: Sendable {
         let isSearch = try r.string(.test_type)?.uppercased() == "SEARCH"
         if isSearch {
             search = try Self.readSearch(r, object: object)
+            let (slo, order) = (search!.slo, load.order)
+            do { try Threshold.checkSessions(slo, order: order) } catch { throw FieldError(.slo, error.reason) }
             // Each step is a tsunami part of step_s seconds at the step's rate.
             load.stop = .duration(search!.stepS)
             load.pacing = .rate(search!.firstRate)

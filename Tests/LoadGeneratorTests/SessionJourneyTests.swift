@@ -126,4 +126,24 @@ import TestSupport
         #expect(failed.values.contains { ($0["timeout"] ?? 0) > 0 }, "\(failed)")
         #expect((report["errors"] as? [String: Int])?["timeout"] == failed.values.map { $0["timeout"] ?? 0 }.reduce(0, +))
     }
+
+    /// `expect_body` reads a gzip-encoded body decoded: the token's key is found in the account
+    /// page that comes gzip-encoded, and a text it does not hold fails every check.
+    @Test func expectBodyReadsAGzipBodyDecoded() throws {
+        let shop = try Shop()
+        defer { shop.stop() }
+        for (expected, passes) in [(#"\"csrf\": "#, true), ("no such text", false)] {
+            let visit = try temporaryFile("gzip.json", """
+                [{"name": "login", "method": "POST", "url": "\(shop.base)/login", "expect_status": [302]},
+                 {"name": "account", "url": "\(shop.base)/account?gzip=1", "expect_status": [200], "expect_body": "\(expected)"}]
+                """)
+            let run = try runCommand(stampedeBinary, ["bench", "--targets", visit, "--order", "sequence", "-c", "2", "--requests", "40", "--json"],
+                                     timeout: 60)
+            let report = try jsonObject(run.stdout)
+            let account = (report["by_name"] as? [String: [String: Any]])?["account"]
+            let checks = (account?["errors"] as? [String: Int])?["check"] ?? -1
+            #expect(account?["responses"] as? Int == 20)
+            #expect(checks == (passes ? 0 : 20), "\(expected): \(checks) check failures")
+        }
+    }
 }

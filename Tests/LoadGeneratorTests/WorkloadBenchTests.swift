@@ -86,7 +86,7 @@ import TestSupport
         #expect(summary.status == 0, "\(summary.stderr)")
         let rows = summary.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
         #expect(rows.contains { $0.hasPrefix("GET /v1 5 5 0 ") } && rows.contains { $0.hasPrefix("POST /v2 5 5 0 ") }, "\(summary.stdout)")
-        #expect(summary.stdout.contains("Status codes: 200 10") && summary.stdout.contains("Seed: "), "\(summary.stdout)")
+        #expect(summary.stdout.contains("Status codes: 200: 10") && summary.stdout.contains("Seed: "), "\(summary.stdout)")
     }
 
     @Test func sequenceOrderKeepsEachConnectionsJourney() throws {

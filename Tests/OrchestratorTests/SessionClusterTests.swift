@@ -88,4 +88,29 @@ import TestSupport
         // The survivors' sessions, the handed-over ones too, carried their own tokens.
         #expect(lines.filter { $0.path == "/cart" }.allSatisfy { $0.status == 200 })
     }
+
+    /// `stampede run` (two drivers in one process): the open model's session rate split over the
+    /// drivers, exactly rate × duration arrivals, each session's requests accepted by the site,
+    /// and the session threshold judged on the merged sessions.
+    @Test func runSplitsTheSessionRateOverItsDrivers() throws {
+        let shop = try Shop()
+        defer { shop.stop() }
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: reports) }
+        let visit = try temporaryFile("run-visit.json", Self.visit(shop.base))
+        let run = try runCommand(stampedeBinary, ["run", "--targets", visit, "--order", "sequence", "--follow-redirects", "1",
+                                                  "--mode", "tsunami", "--session-rate", "30", "--connections", "4", "--duration", "3",
+                                                  "--drivers", "2", "--threshold", "session_error_rate=0", "--json",
+                                                  "--reports-dir", reports.path], timeout: 120)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try jsonObject(run.stdout)
+        let sessions = try #require(report["sessions"] as? [String: Any])
+        #expect((sessions["started"] as? Int ?? 0) + (sessions["dropped"] as? Int ?? 0) == 90, "\(sessions)")
+        #expect(sessions["failed_total"] as? Int == 0 && sessions["started"] as? Int == sessions["completed"] as? Int)
+        let lines = try shop.lines(expecting: report["requests"] as? Int ?? 0)
+        #expect(lines.count == report["requests"] as? Int)
+        #expect(lines.filter { $0.path == "/cart" }.allSatisfy { $0.status == 200 })
+        let results = (report["thresholds"] as? [String: Any])?["results"] as? [[String: Any]] ?? []
+        #expect(results.first?["name"] as? String == "session_error_rate" && results.first?["passed"] as? Bool == true, "\(results)")
+    }
 }

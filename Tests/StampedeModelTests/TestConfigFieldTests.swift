@@ -1,5 +1,7 @@
+import Foundation
 import StampedeWire
 import Testing
+import TestSupport
 
 /// Why `TestConfig(json:)` refuses `body`; nil (and a recorded issue) when it accepts it.
 func refusal(_ body: String) -> FieldError? {
@@ -135,5 +137,21 @@ func refusal(_ body: String) -> FieldError? {
             Issue.record("not an object"); return
         }
         #expect(written["session_rate"] == .bool(true) && written["rate"] == nil)
+        // A capacity search in sessions per second.
+        let search = #"{"order": "sequence", "test_type": "SEARCH", "session_rate": true, "slo": {"session_p99_ms": 500}, "requests": [{"url": "http://127.0.0.1:1/a"}]}"#
+        let searchConfig = try TestConfig(json: Array(search.utf8)) { "g" }
+        #expect(searchConfig.load.pacesSessions && searchConfig.search?.slo.first?.name == .session_p99_ms)
+    }
+
+    /// docs/rest-api.md names every TestConfig field, docs/sessions.md the session ones.
+    @Test func everyFieldIsDocumented() throws {
+        let rest = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/rest-api.md"), encoding: .utf8)
+        for field in TestConfigField.allCases { #expect(rest.contains("`\(field.rawValue)`"), "docs/rest-api.md lacks \(field.rawValue)") }
+        let sessions = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/sessions.md"), encoding: .utf8)
+        for name in ["capture", "think_ms", "cookies", "follow_redirects", "session_rate", "capture_bytes", "{{session}}", "{{var.NAME|url}}",
+                     "start_delay_us", "duration_us", "active_us", "dropped", "interrupted", "session_p99_ms", "session_error_rate",
+                     "sessions_started", "Tag=session", "NAME redirect", "errors.redirects"] {
+            #expect(sessions.contains(name), "docs/sessions.md lacks \(name)")
+        }
     }
 }
