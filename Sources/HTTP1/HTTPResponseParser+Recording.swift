@@ -8,12 +8,24 @@ extension HTTPResponseParser {
         recorded = true
     }
 
-    /// A run of a kept header's value bytes.
+    /// Right after a kept header's name (whole in this read): the value's run of bytes, past
+    /// its leading spaces, up to a control byte, kept at once instead of byte by byte. Returns
+    /// where parsing goes on (the CR, or where the read ends: the rest goes byte by byte).
     @inline(never)
-    mutating func keepValue(_ bytes: UnsafeRawBufferPointer) { recorder!.append(bytes) }
+    mutating func keepRecordedValue(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var i = start
+        while i < bytes.count && (bytes[i] == 32 || bytes[i] == 9) { i += 1 }
+        headerBytes += i - start
+        guard i < bytes.count, bytes[i] >= 32 else { return i }
+        let run = Self.ordinaryBytes(bytes, from: i)
+        headerBytes += run
+        recorder!.append(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + run)]))
+        state = .headerValue
+        return i + run
+    }
 
     /// `step` with the recorder's bookkeeping around it: a header name that arrives byte by byte,
-    /// and a kept header's value. Out of line, so `step` itself (every response's byte path)
+    /// and a kept header's value split across reads. Out of line, so `step` itself (every response's byte path)
     /// carries no recorder code and no call.
     @inline(never)
     mutating func recordingStep(_ b: UInt8) -> Outcome? {

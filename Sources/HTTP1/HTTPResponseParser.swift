@@ -35,7 +35,7 @@ public struct HTTPResponseParser: Sendable {
     var state: State = .statusH
     private var status = 0
     private var minorVersion = 1
-    private var headerBytes = 0
+    var headerBytes = 0
     private var contentLength: Int64 = -1
     private var chunked = false
     private var closeToken = false
@@ -132,7 +132,7 @@ public struct HTTPResponseParser: Sendable {
                         recorded = true
                     }
                     if let error = beginValue(which) { return (j + 1, error) }
-                    i = j + 1
+                    i = which == .recorded ? keepRecordedValue(bytes, from: j + 1) : j + 1
                     continue
                 }
             case .statusReason:
@@ -143,15 +143,14 @@ public struct HTTPResponseParser: Sendable {
                     i += skipped
                     continue
                 }
-            case .headerValueStart where header == .other, .headerValue where header == .other || header == .recorded:
-                // Values of headers we ignore (Date, Server, ...) are most of the header block, and a kept
-                // one (after its leading spaces) is taken whole: 16 bytes at a time, stopping at the first
-                // control byte (CR, LF, or one that makes the header invalid) for the byte-wise path.
+            case .headerValueStart where header == .other, .headerValue where header == .other:
+                // Values of headers we ignore (Date, Server, Content-Type, ...) are most of the
+                // header block: skip them 16 bytes at a time, stopping at the first control byte
+                // (CR, LF, or one that makes the header invalid) for the byte-wise path.
                 let skipped = Self.ordinaryBytes(bytes, from: i)
                 if skipped > 0 {
                     headerBytes += skipped
                     if headerBytes > maxHeaderBytes { return (i + skipped, fail(.headersTooLarge(limit: maxHeaderBytes))) }
-                    if header == .recorded { keepValue(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + skipped)])) }
                     state = .headerValue
                     i += skipped
                     continue
@@ -185,7 +184,7 @@ public struct HTTPResponseParser: Sendable {
         }
     }
 
-    private mutating func fail(_ error: HTTPParseError) -> Outcome {
+    mutating func fail(_ error: HTTPParseError) -> Outcome {
         state = .failed
         return .error(error)
     }

@@ -74,7 +74,7 @@ extension Worker {
         case .follow: break
         case .overLimit: failure = .redirects
         case .none:
-            check = !(encodedBodyMatches(i, program) ?? conns[i].parser.bodyMatched)
+            check = program.expectBody != nil && !(encodedBodyMatches(i, program) ?? conns[i].parser.bodyMatched)
             if !program.expectStatus.isEmpty && !program.expectStatus.contains(where: { $0.matches(status) }) { check = true }
             // Given expect_status, the checks say which statuses are errors; otherwise 4xx and 5xx are.
             judgeByClass = program.expectStatus.isEmpty

@@ -37,11 +37,29 @@ extension Worker {
         if !sessionPaced { conns[i].sessionArrival = paced ? conns[i].nextSend : now }
     }
 
+    /// A response in a test with sessions or redirects: the next hop, a failed step, the
+    /// captures and think time of one that went well.
+    func sessionResponse(_ i: Int, status: Int, latencyUs: Int64, now: UInt64) {
+        let redirect = workload.followRedirects > 0 ? redirectOutcome(i, status: status) : .none
+        let failure = recordResponse(i, status: status, latencyUs: latencyUs, redirect: redirect)
+        if case .follow = redirect {
+            conns[i].hops += 1
+            return
+        }
+        // Failures count under the name of the response that had them (`NAME redirect` after hops).
+        if let failure {
+            failSession(i, failure)
+        } else if !conns[i].sessionStep || runCaptures(i, status: status) {
+            stepSucceeded(i, now: now)
+        }
+        conns[i].hops = 0
+    }
+
     /// The step's last response arrived and nothing failed: the session goes on (think time
-    /// first) or, after its last step, is complete.
+    /// first) or, after its last step, is complete. Without sessions (`order: random`), only the
+    /// think time applies.
     func stepSucceeded(_ i: Int, now: UInt64) {
-        guard conns[i].inSession else { return }
-        if conns[i].journey == 0 {
+        if conns[i].inSession && conns[i].journey == 0 {
             let durationNs = now &- conns[i].sessionArrival
             endSession(i)
             let durationUs = Int64((durationNs + 500) / 1000)

@@ -224,14 +224,18 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func send(_ i: Int, now: UInt64) {
         remainingBudget -= 1
         intervalCounters.requests += 1
-        let startsSession = workload.sessions && !conns[i].hopPending && (conns[i].next ?? conns[i].current) == 0
-        if startsSession { beginSession(i, now: now) }
-        // A hop, and a session's later steps in the open model, go when the response before
-        // them ends: timed from then. A session's first request, from its arrival.
-        if conns[i].hopPending || (sessionPaced && !startsSession) {
-            conns[i].intendedAt = now
+        if workload.plainResponses {
+            conns[i].intendedAt = paced ? conns[i].nextSend : now
         } else {
-            conns[i].intendedAt = sessionPaced ? conns[i].sessionArrival : paced ? conns[i].nextSend : now
+            let startsSession = workload.sessions && !conns[i].hopPending && (conns[i].next ?? conns[i].current) == 0
+            if startsSession { beginSession(i, now: now) }
+            // A hop, and a session's later steps in the open model, go when the response before
+            // them ends: timed from then. A session's first request, from its arrival.
+            if conns[i].hopPending || (sessionPaced && !startsSession) {
+                conns[i].intendedAt = now
+            } else {
+                conns[i].intendedAt = sessionPaced ? conns[i].sessionArrival : paced ? conns[i].nextSend : now
+            }
         }
         conns[i].sentAt = now
         let idempotent = prepareRequest(i)
@@ -286,19 +290,13 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         latency.record(latencyUs)
         intervalLatency.record(latencyUs)
         if paced { serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
-        storeCookies(i)
-        let redirect = workload.followRedirects > 0 ? redirectOutcome(i, status: status) : .none
-        let failure = recordResponse(i, status: status, latencyUs: latencyUs, redirect: redirect)
-        if case .follow = redirect {
-            conns[i].hops += 1
+        if conns[i].parser.recorded { storeCookies(i) }
+        if workload.plainResponses {
+            // No redirects to follow, no session: the response is counted, and that is all.
+            _ = recordResponse(i, status: status, latencyUs: latencyUs, redirect: .none)
+            if conns[i].sessionStep { stepSucceeded(i, now: now) }
         } else {
-            // Failures count under the name of the response that had them (`NAME redirect` after hops).
-            if let failure {
-                failSession(i, failure)
-            } else if conns[i].sessionStep || conns[i].inSession, !conns[i].sessionStep || runCaptures(i, status: status) {
-                stepSucceeded(i, now: now)
-            }
-            conns[i].hops = 0
+            sessionResponse(i, status: status, latencyUs: latencyUs, now: now)
         }
         conns[i].transport.reused = keepAlive
         if paced && !sessionPaced && !conns[i].hopPending { advanceSchedule(i) }

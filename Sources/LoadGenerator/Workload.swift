@@ -21,6 +21,9 @@ final class Workload: Sendable {
     let redirectNames: [Int]
     /// `order: sequence`: each pass through the list is a session (counted, timed).
     let sessions: Bool
+    /// Neither sessions nor redirects: a response is counted and nothing follows from it (the
+    /// request path takes its shortest way). Think time may still apply (`--think-ms`).
+    let plainResponses: Bool
     let order: RequestOrder
     let picker: WeightedPicker
     let seed: UInt64
@@ -72,6 +75,7 @@ final class Workload: Sendable {
         }
         self.redirectNames = redirectNames
         sessions = spec.order == .sequence
+        plainResponses = !sessions && spec.followRedirects == 0
         var recorded: [String] = spec.cookies == .off ? [] : ["set-cookie"]
         if spec.followRedirects > 0 { recorded.append("location") }
         for request in compiled {

@@ -126,6 +126,11 @@ import TestSupport
         #expect((report["duration_s"] as? Double ?? 0) >= 0.9)
         let latency = report["latency_us"] as? [String: Any] ?? [:]
         #expect((latency["max"] as? Int ?? .max) < 250_000, "\(latency)")
+        // Without sessions (a random mix), --think-ms still pauses after every response: 4 requests, 4 pauses of 200 ms.
+        let mixed = try runCommand(stampedeBinary, ["bench", shop.base + "/hop/0", "--think-ms", "200", "-c", "1", "--requests", "4", "--json"],
+                                   timeout: 60)
+        let mixedReport = try jsonObject(mixed.stdout)
+        #expect(mixedReport["responses"] as? Int == 4 && (mixedReport["duration_s"] as? Double ?? 0) >= 0.6, "\(mixedReport["duration_s"] ?? "-")")
     }
 
     /// Bad session input stops before any load: exit 2, naming the flag or the file entry.

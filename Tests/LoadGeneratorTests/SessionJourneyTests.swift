@@ -142,8 +142,10 @@ import TestSupport
             let report = try jsonObject(run.stdout)
             let account = (report["by_name"] as? [String: [String: Any]])?["account"]
             let checks = (account?["errors"] as? [String: Int])?["check"] ?? -1
-            #expect(account?["responses"] as? Int == 20)
-            #expect(checks == (passes ? 0 : 20), "\(expected): \(checks) check failures")
+            // The budget is shared by the connections: one may stop after a login.
+            let pages = account?["responses"] as? Int ?? 0
+            #expect(pages >= 19)
+            #expect(checks == (passes ? 0 : pages), "\(expected): \(checks) check failures of \(pages)")
         }
     }
 }
