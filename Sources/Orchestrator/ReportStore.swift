@@ -56,7 +56,8 @@ struct ReportStore {
                               redistributed: run.redistributed, stopped_at_ms: run.stoppedAtMs, search_steps: run.search?.steps)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try atomicWrite([UInt8](try encoder.encode(state)), to: base.appendingPathComponent("test.json"))
+        // The config as given, secrets and data included (a restart needs them): its owner's only.
+        try atomicWrite([UInt8](try encoder.encode(state)), to: base.appendingPathComponent("test.json"), mode: 0o600)
     }
 
     /// Every test found under the directory, oldest first; what cannot be read is reported to
@@ -143,9 +144,12 @@ struct ReportStore {
         return mapped.hasPrefix(".") ? "_" + mapped.dropFirst() : mapped
     }
 
-    func atomicWrite(_ bytes: [UInt8], to url: URL) throws {
+    func atomicWrite(_ bytes: [UInt8], to url: URL, mode: mode_t? = nil) throws {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         try Data(bytes).write(to: temporary)
+        if let mode, chmod(temporary.path, mode) != 0 {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary.path])
+        }
         if rename(temporary.path, url.path) != 0 {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
         }

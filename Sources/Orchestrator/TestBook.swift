@@ -286,7 +286,7 @@ final class TestBook {
 
 extension TestRun {
     var summary: TestSummary {
-        TestSummary(testID: id, status: status.rawValue, mode: definition.mode, target: definition.target.description,
+        TestSummary(testID: id, status: status.rawValue, mode: definition.mode, target: definition.load.label,
                     drivers: assigned, report: report, error: error)
     }
 }

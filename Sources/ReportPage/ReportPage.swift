@@ -64,7 +64,7 @@ public enum ReportPage {
         }
         body += "</div>"
         body += Tables.sessions(r) + Tables.byName(r) + Tables.drivers(inputs.drivers) + Tables.thresholds(r) + Tables.search(r) + Tables.redistributed(r)
-        if let config = inputs.configJSON { body += "<h2>Config</h2><pre>\(html(config))</pre>" }
+        if let config = inputs.configJSON { body += "<h2>Config</h2><pre>\(html(ConfigRedaction.redacted(config)))</pre>" }
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>Stampede report \(html(r.test_id))</title>

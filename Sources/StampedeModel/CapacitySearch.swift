@@ -134,6 +134,17 @@ public struct SearchReport: Codable, Sendable, Equatable {
     public var steps: [SearchStep]
     public var slo: [String: Double]
     public var note: String?
+
+    private enum CodingKeys: String, CodingKey { case max_rate, steps, slo, note }
+
+    /// `max_rate` is written as null when no rate held (absent would read as "not a search").
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(max_rate, forKey: .max_rate)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(slo, forKey: .slo)
+        try c.encodeIfPresent(note, forKey: .note)
+    }
 }
 
 private func formatMs(_ us: Double) -> String { us < 1000 ? "\(Int(us)) µs" : "\((us / 100).rounded() / 10) ms" }

@@ -54,7 +54,8 @@ extension LoadSpec {
                 throw failure("url", "templates may appear in the path and query only: the scheme, host and port are fixed per test")
             }
             let origin: TargetURL
-            do { origin = try TargetURL(parsing: url.sample(row: data?.rows.first)) } catch { throw failure("url", error.reason) }
+            // The origin only: data values (in the path) are checked below, naming column and row.
+            do { origin = try TargetURL(parsing: url.sample(row: nil)) } catch { throw failure("url", error.reason) }
             var pathText = String(rest[authorityEnd...])
             if let hash = pathText.firstIndex(of: "#") { pathText = String(pathText[..<hash]) }
             if pathText.isEmpty || pathText.hasPrefix("?") { pathText = "/" + pathText }
@@ -112,5 +113,16 @@ extension LoadSpec {
                 throw failure(part, "data column '\(data.columns[c])', row \(bad + 1) ('\(data.rows[bad][c].prefix(40))') cannot go \(where_)")
             }
         }
+    }
+
+    /// What the test aims at, in words: the URL of the short form; for a list, its origin and how
+    /// many requests, or how many origins when there are several ("6 requests over 2 origins").
+    public var label: String {
+        guard listForm else { return target.description }
+        let origins = (try? compiled())?.reduce(into: [TargetURL]()) { found, r in
+            if !found.contains(where: { $0.sameOrigin(r.origin) }) { found.append(r.origin) }
+        } ?? [target]
+        let requests = requests.count == 1 ? "1 request" : "\(requests.count) requests"
+        return origins.count > 1 ? "\(requests) over \(origins.count) origins" : "\(target.origin) (\(requests))"
     }
 }

@@ -84,4 +84,9 @@ public struct CompiledRequest: Sendable {
     public let body: Template
     /// Where each of `spec.captures` stores its value: an index into the workload's variables.
     public let captureSlots: [Int]
+
+    /// Whether any part renders a data row (`{{row.COLUMN}}`).
+    public var usesRows: Bool {
+        ([path, body] + headers.map(\.1)).contains { t in t.parts.contains { if case .row = $0 { return true } else { return false } } }
+    }
 }

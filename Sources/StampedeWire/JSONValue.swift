@@ -24,6 +24,22 @@ public enum JSONValue: Decodable, Equatable, Sendable {
         try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
     }
 
+    /// Why `bytes` are not JSON, placed where the parser could say: "not valid JSON (line 2,
+    /// column 10)". Foundation's parser gives the character offset; lines and columns count from 1.
+    public static func syntaxProblem(_ bytes: [UInt8]) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+            return "not valid JSON"
+        } catch {
+            let text = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "\(error)"
+            guard let match = text.firstMatch(of: /character (\d+)/), let offset = Int(match.1) else { return "not valid JSON" }
+            let before = bytes.prefix(Swift.min(offset, bytes.count))
+            let line = before.filter { $0 == 10 }.count + 1
+            let column = before.count - (before.lastIndex(of: 10).map { $0 + 1 } ?? 0) + 1
+            return "not valid JSON (line \(line), column \(column))"
+        }
+    }
+
     public var kind: String {
         switch self {
         case .null: return "null"

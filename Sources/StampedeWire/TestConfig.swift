@@ -46,7 +46,7 @@ public struct TestConfig: Sendable {
     /// Validates a TestConfig body.
     /// - Throws: `FieldError` naming the first field that is wrong (or "body" for broken JSON).
     public init(json bytes: [UInt8], generatedID: () -> String) throws(FieldError) {
-        guard let value = JSONValue.parse(bytes) else { throw FieldError(.body, "not valid JSON") }
+        guard let value = JSONValue.parse(bytes) else { throw FieldError(.body, JSONValue.syntaxProblem(bytes)) }
         guard case .object(let object) = value else { throw FieldError(.body, "must be a JSON object") }
         if let unknown = object.keys.sorted().first(where: { !Self.knownFields.contains($0) }) {
             throw FieldError(unknown, "unknown field (known: \(Self.knownFields.sorted().joined(separator: ", ")))")

@@ -146,7 +146,7 @@ func describe(_ config: LoadSpec) -> String {
 
 /// The URL, or for a list of requests the origin and how many.
 func where_(_ config: LoadSpec) -> String {
-    config.listForm ? "\(config.target.origin) (\(config.requests.count) requests, \(config.order.rawValue) order)" : config.target.description
+    config.listForm ? "\(config.label), \(config.order.rawValue) order" : config.label
 }
 
 func formatSeconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s))s" : String(format: "%.2fs", s) }

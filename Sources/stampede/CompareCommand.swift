@@ -85,8 +85,24 @@ struct CompareCommand: ParsableCommand {
         let file = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
             ? URL(fileURLWithPath: path).appendingPathComponent("report.json").path : path
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("\(argument): cannot read '\(file)'") }
-        do { return try JSONDecoder().decode(LoadReport.self, from: data) } catch {
-            throw ValidationError("\(argument): '\(file)' is not a Stampede report (\(error))")
+        do { return try JSONDecoder().decode(LoadReport.self, from: data) } catch let error as DecodingError {
+            throw ValidationError("\(argument): '\(file)' is not a Stampede report (\(Self.why(error)))")
+        } catch {
+            throw ValidationError("\(argument): '\(file)' is not a Stampede report")
+        }
+    }
+
+    /// A decoding error in words: which field, and what was wrong with it.
+    static func why(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .dataCorrupted(let c) where c.codingPath.isEmpty: return "not JSON"
+        case .dataCorrupted(let c): return "\(path(c)) is not valid"
+        case .keyNotFound(let key, let c): return "no '\((c.codingPath + [key]).map(\.stringValue).joined(separator: "."))' field"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "'\(path(c))' has the wrong type"
+        @unknown default: return "unreadable"
         }
     }
 }

@@ -149,9 +149,9 @@ struct LoadOptions: ParsableArguments {
             do { spec.sourceAddresses = try SourceAddresses.parse(sourceAddrs) } catch { throw ValidationError("--source-addrs: \(error.reason)") }
         }
         if let data {
-            guard let bytes = FileManager.default.contents(atPath: data), let text = String(data: bytes, encoding: .utf8) else {
-                throw ValidationError("--data: cannot read '\(data)' as UTF-8 text")
-            }
+            guard FileManager.default.fileExists(atPath: data) else { throw ValidationError("--data: no such file '\(data)'") }
+            guard let bytes = FileManager.default.contents(atPath: data) else { throw ValidationError("--data: cannot read '\(data)'") }
+            guard let text = String(data: bytes, encoding: .utf8) else { throw ValidationError("--data: '\(data)' is not UTF-8 text") }
             do { spec.data = try CSVData(parsing: text) } catch { throw ValidationError("--data \(data): \(error.reason)") }
         }
         spec.mode = mode
@@ -218,6 +218,9 @@ struct LoadOptions: ParsableArguments {
         try checked { () throws(ConfigError) in try built.validate() }
         let parsed = try thresholds.map { text in try checked { () throws(ConfigError) in try Threshold(parsing: text) } }
         try checked { () throws(ConfigError) in try Threshold.checkSessions(parsed, order: built.order) }
+        if let data, built.data != nil, !((try? built.compiled())?.contains(where: \.usesRows) ?? true) {
+            printError("warning: --data \(data): no request uses {{row.COLUMN}}, so the data is not used")
+        }
         return (spec, parsed)
     }
 }

@@ -20,7 +20,7 @@ struct TargetsFile {
         }
         guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("--targets \(path): not UTF-8 text") }
         if text.drop(while: { $0.isWhitespace }).hasPrefix("[") {
-            guard let value = JSONValue.parse(Array(data)) else { throw ValidationError("--targets \(path): not valid JSON") }
+            guard let value = JSONValue.parse(Array(data)) else { throw ValidationError("--targets \(path): \(JSONValue.syntaxProblem(Array(data)))") }
             do { requests = try RequestList.parse(value, field: "requests") } catch {
                 throw ValidationError("--targets \(path): \(error.field): \(error.reason)")
             }

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Papercuts a new user met (issue 28): each message names what is wrong where it is, nothing
+/// unused passes silently, and labels say what a test aims at.
+@Suite(.serialized) struct PapercutTests {
+    func bench(_ arguments: [String], timeout: Double = 30) throws -> CommandResult {
+        try runCommand(stampedeBinary, ["bench"] + arguments, timeout: timeout)
+    }
+
+    /// A space in a CSV value that goes into a URL is refused naming the column and the row
+    /// (not as a URL error); a missing CSV says so; data no template reads is warned about.
+    @Test func dataErrorsNameTheColumnRowAndFile() throws {
+        let users = try temporaryFile("users.csv", "name,id\nann,1\nbob lee,2\n")
+        let spaced = try bench(["http://127.0.0.1:9/u/{{row.name}}", "--data", users, "--dry-run"])
+        #expect(spaced.status == 2 && spaced.stderr.contains("data column 'name', row 2 ('bob lee')"), "\(spaced.stderr)")
+        let first = try temporaryFile("first.csv", "name\nann lee\n")
+        let firstRow = try bench(["http://127.0.0.1:9/u/{{row.name}}", "--data", first, "--dry-run"])
+        #expect(firstRow.status == 2 && firstRow.stderr.contains("data column 'name', row 1"), "\(firstRow.stderr)")
+        let missing = try bench(["http://127.0.0.1:9/", "--data", "/nonexistent/nosuch.csv", "--dry-run"])
+        #expect(missing.status == 2 && missing.stderr.contains("--data: no such file '/nonexistent/nosuch.csv'"), "\(missing.stderr)")
+        let unused = try bench(["http://127.0.0.1:9/", "--data", users, "--dry-run"])
+        #expect(unused.status == 0 && unused.stderr.contains("warning: --data") && unused.stderr.contains("not used"), "\(unused.stderr)")
+        let used = try bench(["http://127.0.0.1:9/u/{{row.id}}", "--data", users, "--dry-run"])
+        #expect(used.status == 0 && !used.stderr.contains("warning"), "\(used.stderr)")
+    }
+
+    /// Broken JSON is placed (line and column); a file that is not a report is said to be so,
+    /// without the decoder's internals.
+    @Test func brokenFilesArePlaced() throws {
+        let broken = try temporaryFile("broken.json", "[{\"url\": \"http://127.0.0.1:9/\"},\n {\"url\": }]\n")
+        let run = try bench(["--targets", broken, "--dry-run"])
+        #expect(run.status == 2 && run.stderr.contains("line 2"), "\(run.stderr)")
+        let users = try temporaryFile("users.csv", "name\nann\n")
+        let compare = try runCommand(stampedeBinary, ["compare", users, users], timeout: 30)
+        #expect(compare.status == 2 && compare.stderr.contains("is not a Stampede report (not JSON)"), "\(compare.stderr)")
+        #expect(!compare.stderr.contains("DecodingError") && !compare.stderr.contains("Debug description"), "\(compare.stderr)")
+    }
+
+    /// A mix over two origins is labelled by its count of requests and origins, not its first URL.
+    @Test func aMixOverTwoOriginsSaysSo() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let mix = try temporaryFile("two.json", """
+            [{"url": "http://127.0.0.1:\(nginx.port)/a"}, {"url": "http://127.0.0.1:\(nginx.port)/b"}, {"url": "http://localhost:\(nginx.port)/c"}]
+            """)
+        let run = try bench(["--targets", mix, "-c", "1", "--requests", "6"], timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("3 requests over 2 origins"), "\(run.stdout)")
+        let one = try temporaryFile("one.json", #"[{"url": "http://127.0.0.1:\#(nginx.port)/a"}, {"url": "http://127.0.0.1:\#(nginx.port)/b"}]"#)
+        let single = try bench(["--targets", one, "-c", "1", "--requests", "2"], timeout: 60)
+        #expect(single.stdout.contains("http://127.0.0.1:\(nginx.port) (2 requests)"), "\(single.stdout)")
+    }
+
+    /// A search where no rate holds writes `max_rate: null`, with the note saying why.
+    @Test func aSearchWithNoPassingRateSaysNull() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let run = try runCommand(stampedeBinary, ["search", "http://127.0.0.1:\(nginx.port)/", "--slo", "p99_ms=0.001", "--start-rate", "50",
+                                                  "--max-rate", "100", "--step-s", "1", "-c", "2", "--json"], timeout: 60)
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(run.stdout.contains(#""max_rate" : null"#), "\(run.stdout.prefix(600))")
+        let search = try #require(try jsonObject(run.stdout)["search"] as? [String: Any])
+        #expect((search["note"] as? String)?.contains("no tested rate passed") == true)
+    }
+
+    /// report.html shows the data as rows and columns and credentials as ***; the orchestrator's
+    /// test.json (which needs them for a restart) is readable by its owner only.
+    @Test func reportsHideSecretsAndTheConfigFileIsTheOwners() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let users = try temporaryFile("users.csv", "user,password\nann,hunter2\nbob,swordfish\n")
+        let html = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString).html").path
+        let run = try bench(["http://127.0.0.1:\(nginx.port)/u/{{row.user}}", "--data", users, "-H", "Authorization: Bearer s3cr3t",
+                             "-H", "X-Api-Key: k-123", "-H", "X-Trace: visible", "-c", "1", "--requests", "4", "--html", html], timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        for secret in ["hunter2", "swordfish", "s3cr3t", "k-123"] { #expect(!page.contains(secret), "report.html shows \(secret)") }
+        #expect(page.contains("***") && page.contains("2 rows; columns: user, password") && page.contains("visible"))
+
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: reports) }
+        let distributed = try runCommand(stampedeBinary, ["run", "http://127.0.0.1:\(nginx.port)/", "-H", "Authorization: Bearer s3cr3t",
+                                                          "--drivers", "1", "--requests", "10", "--json", "--reports-dir", reports.path], timeout: 60)
+        #expect(distributed.status == 0, "\(distributed.stderr)")
+        let id = try #require(try jsonObject(distributed.stdout)["test_id"] as? String)
+        let state = reports.appendingPathComponent("\(id)/test.json").path
+        let mode = (try FileManager.default.attributesOfItem(atPath: state)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600, "test.json mode \(String(mode ?? -1, radix: 8))")
+        let servedPage = try String(contentsOfFile: reports.appendingPathComponent("\(id)/report.html").path, encoding: .utf8)
+        #expect(!servedPage.contains("s3cr3t") && servedPage.contains("***"))
+    }
+}
