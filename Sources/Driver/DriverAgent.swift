@@ -229,6 +229,7 @@ public final class DriverAgent: @unchecked Sendable {
                                               retriedStale: interval.counters.retriedStale)
                 message.statusCodes = interval.counters.statusCodes
                 message.cookiesDropped = interval.counters.cookiesDropped > 0 ? interval.counters.cookiesDropped : nil
+                message.unsent = interval.counters.unsent > 0 ? interval.counters.unsent : nil
                 message.byName = NameShare.byName(interval.byName)
                 message.sessions = interval.sessions.map { SessionShare(counts: interval.counters.sessions, histograms: $0) }
                 message.connections = interval.connections
@@ -252,6 +253,7 @@ public final class DriverAgent: @unchecked Sendable {
             final.retriedStale = result.counters.retriedStale > 0 ? result.counters.retriedStale : nil
             final.statusCodes = result.counters.statusCodes
             final.cookiesDropped = result.counters.cookiesDropped > 0 ? result.counters.cookiesDropped : nil
+            final.unsent = result.counters.unsent > 0 ? result.counters.unsent : nil
             final.byName = NameShare.byName(result.byName)
             final.sessions = result.sessions.map { SessionShare(counts: result.counters.sessions, histograms: $0) }
             final.sockets = result.sockets

@@ -94,12 +94,10 @@ extension Worker {
         case .stages(let profile): stopAt = startAt + UInt64(profile.duration * 1e9)
         case .requests: stopAt = nil
         }
-        if let intervalNs {
-            // Spread the connections' schedules evenly over one interval.
-            let total = UInt64(config.connections)
-            for i in conns.indices { conns[i].nextSend = startAt + intervalNs * UInt64(connectionOffset + i) / total }
-        } else if schedule != nil {
+        if paced && !sessionPaced {
+            // The connections' first slots spread evenly over the first of them.
             for i in conns.indices { conns[i].nextSend = scheduledSend(i) }
+            intendedSlots = countIntendedSlots()
         }
         reactor.schedule(at: startAt + 1_000_000_000, handler: timerID, token: Self.intervalToken)
         if sessionPaced { beginArrivals() }

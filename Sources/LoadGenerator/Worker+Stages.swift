@@ -9,19 +9,44 @@ extension Worker {
     /// The connection's next intended send: after its `scheduled` sends, at a constant pace or
     /// by the stages' schedule; `.max` when the stages end first.
     func scheduledSend(_ i: Int) -> UInt64 {
-        guard let schedule else { return .max }
-        // Connection g of C takes requests g, g + C, g + 2C, …: the connections share the rate.
-        let k = Double(conns[i].scheduled) * Double(config.connections) + Double(connectionOffset + i)
-        guard let t = schedule.time(atIntegral: k) else { return .max }
+        // Connection g of C takes slots g, g + C, g + 2C, …: the connections share the rate.
+        slotTime(conns[i].scheduled * config.connections + connectionOffset + i)
+    }
+
+    /// When the driver's slot `n` is due: n / rate seconds in at a constant pace (computed from
+    /// n each time, so slots never drift and none lands at the end by rounding), or where the
+    /// integral of the stages' rate reaches n; `.max` when the stages end first.
+    func slotTime(_ n: Int) -> UInt64 {
+        if let slotsPerSecond { return startAt + UInt64((Double(n) / slotsPerSecond * 1e9).rounded()) }
+        guard let schedule, let t = schedule.time(atIntegral: Double(n)) else { return .max }
         return startAt + UInt64(t * 1e9)
     }
 
     /// Moves a tsunami connection to its next slot.
     @inline(__always)
     func advanceSchedule(_ i: Int) {
-        if let intervalNs { conns[i].nextSend += intervalNs; return }
         conns[i].scheduled += 1
         conns[i].nextSend = scheduledSend(i)
+    }
+
+    /// A timed tsunami: the driver's slots due before the end (so a run intends exactly rate ×
+    /// duration, and what could not be sent is counted, not lost).
+    func countIntendedSlots() -> Int {
+        guard let stopAt else { return 0 }
+        let end = Double(stopAt - startAt) / 1e9
+        var n: Int
+        if let slotsPerSecond { n = Int((end * slotsPerSecond).rounded(.up)) } else if let schedule { n = Int(schedule.integral(to: end).rounded(.up)) } else { return 0 }
+        // Settle the rounding against the slot times themselves.
+        while n > 0 && slotTime(n - 1) >= stopAt { n -= 1 }
+        while slotTime(n) < stopAt { n += 1 }
+        return n
+    }
+
+    /// A connection retires: its slots due before the end that it did not send are `unsent`.
+    func countUnsent(_ i: Int) {
+        let g = connectionOffset + i
+        let mine = g < intendedSlots ? (intendedSlots - g + config.connections - 1) / config.connections : 0
+        intervalCounters.unsent += Swift.max(0, mine - conns[i].scheduled)
     }
 
     /// How many of this worker's connections the ramp wants at `t` seconds (the driver's target

@@ -29,10 +29,14 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     var recorders: [HeaderRecorder] = []
     let timeoutNs: UInt64
     let tickNs: UInt64
-    /// Tsunami: sends on a schedule, each timed from its intended send. At a constant pace
-    /// `intervalNs` apart per connection; with stages, from the integral of the rate (`schedule`).
+    /// Tsunami: sends on a schedule, each timed from its intended send. At a constant pace the
+    /// driver's n-th slot is due n / `slotsPerSecond` seconds in; with stages, from the integral of
+    /// the rate (`schedule`).
     let paced: Bool
-    let intervalNs: UInt64?
+    let slotsPerSecond: Double?
+    /// Slots due before the end of a timed run, for the whole driver (`intended`; 0: not paced
+    /// or not timed), set as the schedule begins.
+    var intendedSlots = 0
     let schedule: StageProfile?
     /// Tsunami with a session rate: sessions arrive on the schedule (the open model) and their
     /// requests are not paced (`Worker+Arrivals`).
@@ -132,7 +136,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         timeoutNs = UInt64(config.timeoutMs) * 1_000_000
         tickNs = Swift.min(Swift.max(timeoutNs / 10, 1_000_000), 100_000_000)
         paced = config.mode == .tsunami
-        intervalNs = paced ? config.intervalNs : nil
+        slotsPerSecond = paced ? config.slotsPerSecond : nil
         schedule = paced ? config.stages : nil
         sessionPaced = paced && config.pacesSessions
         ramp = paced ? nil : config.stages
@@ -342,6 +346,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// slot to a queued connection.
     func retire(_ i: Int) {
         guard let abandoned = conns[i].machine.retire() else { return }
+        if intendedSlots > 0 { countUnsent(i) }
         if let abandoned {
             closeSocket(i)
             connectEnded(i, abandoned, now: clock.nanoseconds())

@@ -331,6 +331,7 @@ final class TestRun {
         report.first_error = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstError).first
         report.redistributed = redistributed.isEmpty ? nil : redistributed
         report.setByName(byName.keys.sorted().map { byName[$0]! })
+        if definition.load.schedulesRequests && finished { report.setIntended(counters) }
         if definition.load.order == .sequence {
             report.setSessions(counters.sessions, histograms: sessions, byName: byName.keys.sorted().map { byName[$0]! },
                                onlyStep: definition.load.requests[0].displayName)

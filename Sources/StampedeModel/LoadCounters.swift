@@ -83,6 +83,9 @@ public struct LoadCounters: Sendable, Equatable {
     public var statusCodes = StatusCodeCounts()
     /// `order: sequence`: sessions (a run's, or, in a name's counters, the failures at that step).
     public var sessions = SessionCounts()
+    /// A timed tsunami: slots due before the end that never went out (the connections could not
+    /// carry the rate). Requests sent plus these are the run's intended requests.
+    public var unsent = 0
 
     public init() {}
 
@@ -104,6 +107,7 @@ public struct LoadCounters: Sendable, Equatable {
         r.connects += b.connects; r.retriedStale += b.retriedStale; r.cookiesDropped += b.cookiesDropped
         r.statusCodes += b.statusCodes
         r.sessions = a.sessions + b.sessions
+        r.unsent += b.unsent
         return r
     }
 

@@ -66,6 +66,10 @@ public struct LoadReport: Codable, Sendable {
     public var retried_stale: Int?
     /// Cookies refused by the jars (RFC 6265's limits, or a domain the host may not set).
     public var cookies_dropped: Int?
+    /// A timed tsunami at a request rate: the requests its schedule intended (rate × duration),
+    /// and those that never went out because the connections could not carry the rate.
+    public var intended: Int?
+    public var unsent: Int?
     /// TLS handshakes, and how many resumed a saved session (https targets only).
     public var tls_handshakes: Int?
     public var tls_resumed: Int?
@@ -126,11 +130,17 @@ public struct LoadReport: Codable, Sendable {
         retried_stale = counters.retriedStale
         cookies_dropped = counters.cookiesDropped > 0 ? counters.cookiesDropped : nil
         self.thresholds = ThresholdReport(evaluating: thresholds, requests: counters.requests, responses: counters.responses,
-                                          errors: counters.errors, rps: rps, latency: latency_us)
+                                          errors: counters.errors, rps: rps, latency: latency_us, unsent: counters.unsent)
     }
 
     /// What a request's name gets for its redirect hops (`follow_redirects`): `login redirect`.
     public static let redirectSuffix = " redirect"
+
+    /// A timed tsunami at a request rate: `intended` and `unsent` (0 unsent is said too).
+    public mutating func setIntended(_ counters: LoadCounters) {
+        intended = counters.requests + counters.unsent
+        unsent = counters.unsent
+    }
 
     /// Sets `by_name` from per-name figures (nil when there are none).
     public mutating func setByName(_ figures: [NamedFigures]) {

@@ -241,11 +241,20 @@ public struct LoadSpec: Sendable {
         }
     }
 
-    /// Nanoseconds between one connection's consecutive intended sends (tsunami).
-    public var intervalNs: UInt64? {
+    /// A timed tsunami at a request rate: its schedule intends rate × duration requests, and
+    /// those it could not send are counted (`unsent`).
+    public var schedulesRequests: Bool {
+        guard mode == .tsunami && !pacesSessions else { return false }
+        if case .requests = stop { return false }
+        return true
+    }
+
+    /// Tsunami at a constant pace: the driver's slots per second (its rate, or its connections'
+    /// delay turned into one).
+    public var slotsPerSecond: Double? {
         switch pacing {
-        case .delayMs(let ms): return UInt64(ms * 1_000_000)
-        case .rate(let r): return UInt64(Double(connections) / r * 1_000_000_000)
+        case .delayMs(let ms): return Double(connections) * 1000 / ms
+        case .rate(let r): return r
         case nil: return nil
         }
     }

@@ -5,6 +5,8 @@ import HTTP1
 public struct Threshold: Sendable, Equatable, Codable {
     public enum Name: String, Sendable, Codable, CaseIterable {
         case p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate, min_rps
+        /// A timed tsunami: unsent over intended requests.
+        case unsent_rate
         /// Sessions (`order: sequence`): p99 of the session duration, and failed over ended sessions.
         case session_p99_ms, session_error_rate
 
@@ -26,7 +28,7 @@ public struct Threshold: Sendable, Equatable, Codable {
         guard let value = Double(String(parts[1]).trimmingSpaces()), value.isFinite, value >= 0 else {
             throw ConfigError(.thresholds, "\(name.rawValue) needs a non-negative number, got '\(parts[1])'")
         }
-        if (name == .error_rate || name == .session_error_rate) && value > 1 {
+        if (name == .error_rate || name == .session_error_rate || name == .unsent_rate) && value > 1 {
             throw ConfigError(.thresholds, "\(name.rawValue) is a fraction in 0...1, got \(value)")
         }
         self.init(name: name, value: value)
@@ -56,7 +58,7 @@ public struct ThresholdReport: Codable, Sendable {
     private enum CodingKeys: String, CodingKey { case passed, results }
 
     public init(evaluating thresholds: [Threshold], requests: Int, responses: Int, errors: ErrorCounts,
-                rps: Double, latency: LatencySummary) {
+                rps: Double, latency: LatencySummary, unsent: Int = 0) {
         sessionLimits = thresholds.filter(\.name.isSession)
         results = thresholds.filter { !$0.name.isSession }.map { t in
             let actual: Double
@@ -68,6 +70,7 @@ public struct ThresholdReport: Codable, Sendable {
             case .max_ms: actual = Double(latency.max) / 1000
             case .error_rate: actual = errors.rate(per: requests)
             case .min_rps: actual = rps
+            case .unsent_rate: actual = requests + unsent > 0 ? Double(unsent) / Double(requests + unsent) : 0
             case .session_p99_ms, .session_error_rate: preconditionFailure("judged by evaluateSessions")
             }
             let passed = t.name == .min_rps ? actual >= t.value : actual <= t.value

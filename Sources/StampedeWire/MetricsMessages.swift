@@ -19,6 +19,8 @@ public struct IntervalMessage: Codable, Sendable, Equatable, CountersMessage {
     public var retriedStale: Int?
     /// Cookies the driver's jars refused (absent: none).
     public var cookiesDropped: Int?
+    /// Tsunami slots due before the end that were not sent (absent: none).
+    public var unsent: Int?
     /// Responses by status code (absent: none, or a driver from before status codes were sent).
     public var statusCodes: StatusCodeCounts?
     /// A list of requests: the same figures per name.
@@ -45,7 +47,7 @@ public struct IntervalMessage: Codable, Sendable, Equatable, CountersMessage {
     private enum CodingKeys: String, CodingKey {
         case type, v, driverID = "driver_id", testID = "test_id", t, requests, responses, errors,
              bytesRead = "bytes_read", histogram, retriedStale = "retried_stale",
-             cookiesDropped = "cookies_dropped", statusCodes = "status_codes", byName = "by_name", sessions,
+             cookiesDropped = "cookies_dropped", unsent, statusCodes = "status_codes", byName = "by_name", sessions,
              connections, targetRate = "target_rate", targetConnections = "target_connections", part
     }
 }
@@ -66,6 +68,7 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
     /// Requests resent on a fresh connection after a stale keep-alive close (absent: none).
     public var retriedStale: Int?
     public var cookiesDropped: Int?
+    public var unsent: Int?
     public var statusCodes: StatusCodeCounts?
     public var byName: [String: NameShare]?
     public var sessions: SessionShare?
@@ -101,7 +104,7 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
     private enum CodingKeys: String, CodingKey {
         case type, v, driverID = "driver_id", testID = "test_id", startedAtMs = "started_at_ms",
              durationS = "duration_s", requests, responses, errors, bytesRead = "bytes_read", histogram,
-             retriedStale = "retried_stale", cookiesDropped = "cookies_dropped",
+             retriedStale = "retried_stale", cookiesDropped = "cookies_dropped", unsent,
              statusCodes = "status_codes", byName = "by_name", sessions, sockets, busiest,
              serviceHistogram = "service_histogram", firstError = "first_error", interrupted,
              startLagMs = "start_lag_ms", connectHistogram = "connect_histogram",
@@ -118,6 +121,7 @@ public protocol CountersMessage {
     var bytesRead: Int { get }
     var retriedStale: Int? { get }
     var cookiesDropped: Int? { get }
+    var unsent: Int? { get }
     var statusCodes: StatusCodeCounts? { get }
     var sessions: SessionShare? { get }
 }
@@ -128,6 +132,7 @@ extension CountersMessage {
         var c = LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytesRead,
                              retriedStale: retriedStale ?? 0, statusCodes: statusCodes ?? StatusCodeCounts())
         c.cookiesDropped = cookiesDropped ?? 0
+        c.unsent = unsent ?? 0
         c.sessions = sessions?.counts ?? SessionCounts()
         return c
     }

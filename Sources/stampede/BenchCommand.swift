@@ -201,6 +201,13 @@ func printSummary(_ report: LoadReport, tls: (handshakes: Int, resumed: Int)?,
     if e.total > 0 {
         print("  Errors: " + e.byKind.filter { $0.count > 0 }.map { "\($0.kind) \($0.count)" }.joined(separator: ", "))
     }
+    if let intended = report.intended, let unsent = report.unsent, unsent > 0 {
+        // What the connections could carry at the service time seen: the reason, in numbers.
+        let serviceUs = report.service_time_us?.mean ?? report.latency_us.mean
+        let carry = serviceUs > 0 ? String(format: ": %d connections at about %@ per response carry about %.0f req/s",
+                                           report.connections ?? 0, formatMicros(serviceUs), Double(report.connections ?? 0) * 1e6 / serviceUs) : ""
+        print("  Sent \(report.requests) of \(intended) intended (\(unsent) unsent)\(carry); add connections, or the server is the limit")
+    }
     let codes = report.status_codes.byCode.sorted { $0.key < $1.key }
     if !codes.isEmpty { print("  Status codes: " + codes.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) }
     if let sessions = report.sessions { printSessions(sessions) }

@@ -91,4 +91,28 @@ import TestSupport
         let servedPage = try String(contentsOfFile: reports.appendingPathComponent("\(id)/report.html").path, encoding: .utf8)
         #expect(!servedPage.contains("s3cr3t") && servedPage.contains("***"))
     }
+
+    /// A paced run intends exactly rate × duration requests: never more (4 connections at 3/s for
+    /// 3 s sent 10 before), and against a server too slow for its connections it says what it
+    /// could not send, and why, instead of quietly sending fewer.
+    @Test func aPacedRunSaysWhatItCouldNotSend() throws {
+        let fastPort = freePort(), slowPort = freePort()
+        let fast = try ServerProcess(stampedeBinary, ["target", "--listen", "127.0.0.1:\(fastPort)"], port: fastPort)
+        defer { fast.stop() }
+        let slow = try ServerProcess(stampedeBinary, ["target", "--listen", "127.0.0.1:\(slowPort)", "--delay-ms", "1000"], port: slowPort)
+        defer { slow.stop() }
+        let edge = try jsonObject(try bench(["http://127.0.0.1:\(fastPort)/", "--mode", "tsunami", "-c", "4", "-R", "3", "-d", "3s", "--json"]).stdout)
+        #expect(edge["requests"] as? Int == 9 && edge["intended"] as? Int == 9 && edge["unsent"] as? Int == 0, "\(edge["requests"] ?? "-")")
+
+        let json = try bench(["http://127.0.0.1:\(slowPort)/", "--mode", "tsunami", "-c", "2", "-R", "4", "-d", "3s", "--json"], timeout: 60)
+        let report = try jsonObject(json.stdout)
+        let sent = report["requests"] as? Int ?? 0, unsent = report["unsent"] as? Int ?? -1
+        #expect(report["intended"] as? Int == 12 && sent + unsent == 12 && unsent >= 3, "sent \(sent), unsent \(unsent)")
+        let summary = try bench(["http://127.0.0.1:\(slowPort)/", "--mode", "tsunami", "-c", "2", "-R", "4", "-d", "3s",
+                                 "--threshold", "unsent_rate=0.1"], timeout: 60)
+        #expect(summary.status == 3, "\(summary.stdout)")
+        #expect(summary.stdout.contains("of 12 intended") && summary.stdout.contains("2 connections at about 1.00s per response carry about 2 req/s"),
+                "\(summary.stdout)")
+        #expect(summary.stdout.contains("Threshold unsent_rate <= 0.1: FAILED"))
+    }
 }
