@@ -2,24 +2,35 @@
 /// the length of the current partial match: the response parser runs it over body bytes as it
 /// skips them, so checking a body for a substring never buffers the body.
 public struct SubstringScanner: Sendable {
-    private let needle: [UInt8]
+    private var needle: [UInt8]
     /// failure[k]: the length of the longest proper prefix of needle[0...k] that is also its suffix.
-    private let failure: [Int]
+    private var failure: [Int]
     private var matched = 0
     public private(set) var found = false
 
     /// - Parameter needle: non-empty.
     public init(_ needle: [UInt8]) {
         precondition(!needle.isEmpty, "an empty needle matches everything")
-        self.needle = needle
-        var failure = [Int](repeating: 0, count: needle.count)
+        self.needle = []
+        failure = []
+        needle.withUnsafeBytes { reset(needle: $0) }
+    }
+
+    /// Looks for another needle from now on (a rendered `expect_body`), reusing the storage.
+    public mutating func reset(needle bytes: UnsafeRawBufferPointer) {
+        needle.removeAll(keepingCapacity: true)
+        needle.append(contentsOf: bytes)
+        // An empty rendering would match everything: it matches nothing instead (the check fails).
+        if needle.isEmpty { needle.append(0) }
+        failure.removeAll(keepingCapacity: true)
+        failure.append(contentsOf: repeatElement(0, count: needle.count))
         var k = 0
-        for i in 1..<needle.count {
+        for i in 1..<Swift.max(1, needle.count) {
             while k > 0 && needle[i] != needle[k] { k = failure[k - 1] }
             if needle[i] == needle[k] { k += 1 }
             failure[i] = k
         }
-        self.failure = failure
+        reset()
     }
 
     public mutating func reset() {

@@ -42,6 +42,8 @@ struct Connection {
     var outgoing = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Where a templated request is rendered; owned by the connection, freed by its worker.
     var render = RenderBuffer()
+    /// A templated `expect_body`, rendered for the request in flight.
+    var expectScanner: SubstringScanner?
     /// `order: sequence`: the next request of this connection's journey.
     var journey = 0
     /// A session is under way on this slot: when it arrived (ns; intended, in the open model),

@@ -15,7 +15,11 @@ final class RequestProgram: @unchecked Sendable {
     /// May be resent after a stale keep-alive close.
     let idempotent: Bool
     let expectStatus: [StatusPattern]
+    /// `expect_body`: a scanner for fixed text, or the template rendered per request with the
+    /// request's own values (into the connection's scanner).
     let expectBody: SubstringScanner?
+    let expectTemplate: [Template.Part]?
+    var checksBody: Bool { expectBody != nil || expectTemplate != nil }
     /// The whole request, when nothing in it is a template.
     let fixed: UnsafeRawBufferPointer?
     /// Otherwise the head (the whole message when the body is fixed), and a templated body
@@ -42,7 +46,13 @@ final class RequestProgram: @unchecked Sendable {
         bodiless = spec.method == "HEAD"
         idempotent = spec.isIdempotent
         expectStatus = spec.expectStatus
-        expectBody = spec.expectBody.map { SubstringScanner(Array($0.utf8)) }
+        if let expect = request.expect, !expect.isLiteral {
+            expectBody = nil
+            expectTemplate = expect.parts
+        } else {
+            expectBody = spec.expectBody.map { SubstringScanner(Array($0.utf8)) }
+            expectTemplate = nil
+        }
         captures = spec.captures
         captureSlots = request.captureSlots
         capturesBody = spec.captures.contains { $0.source.readsBody }
@@ -56,7 +66,7 @@ final class RequestProgram: @unchecked Sendable {
             fixed = UnsafeRawBufferPointer(copy)
             head = []
             body = nil
-            needsSequence = false
+            needsSequence = request.expect?.needsSequence ?? false
             return
         }
         fixed = nil
@@ -82,6 +92,7 @@ final class RequestProgram: @unchecked Sendable {
         }
         head = Self.merged(parts)
         needsSequence = request.path.needsSequence || request.body.needsSequence || request.headers.contains { $0.1.needsSequence }
+            || (request.expect?.needsSequence ?? false)
     }
 
     deinit { fixed?.deallocate() }
@@ -133,7 +144,7 @@ extension RequestProgram {
 
     private static let contentLengthPrefix: [UInt8] = Array("Content-Length: ".utf8)
 
-    private static func render(_ parts: [Template.Part], into out: inout RenderBuffer, values: RenderValues, random: inout SplitMix64) {
+    static func render(_ parts: [Template.Part], into out: inout RenderBuffer, values: RenderValues, random: inout SplitMix64) {
         for part in parts {
             switch part {
             case .literal(let bytes): out.append(bytes)

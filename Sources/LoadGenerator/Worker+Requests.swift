@@ -1,3 +1,4 @@
+import HTTP1
 import Sessions
 import StampedeModel
 
@@ -36,15 +37,20 @@ extension Worker {
             conns[i].hopPending = false
             conns[i].outgoing = conns[i].render.bytes
             idempotent = conns[i].hopIdempotent
-        } else if let fixed = program.fixed {
+        } else if let fixed = program.fixed, program.expectTemplate == nil {
             conns[i].outgoing = fixed
         } else {
             let sequence = program.needsSequence ? workload.nextSequence() : 0
             let values = RenderValues(sequence: sequence, row: workload.sessions ? conns[i].sessionNumber : sequence,
                                       session: conns[i].sessionNumber, connection: connectionOffset + i, driver: workload.driver,
                                       rows: workload.rows, variables: conns[i].variables)
-            program.render(into: &conns[i].render, scratch: &scratch, values: values, random: &random)
-            conns[i].outgoing = conns[i].render.bytes
+            if let fixed = program.fixed {
+                conns[i].outgoing = fixed
+            } else {
+                program.render(into: &conns[i].render, scratch: &scratch, values: values, random: &random)
+                conns[i].outgoing = conns[i].render.bytes
+            }
+            if let expect = program.expectTemplate { renderExpect(i, expect, values: values) }
         }
         if !conns[i].jar.cookies.isEmpty { addCookies(i, program: program) }
         conns[i].sessionStep = program.isSessionStep
@@ -53,12 +59,23 @@ extension Worker {
         return idempotent
     }
 
+    /// The request's `expect_body` with its values, into the connection's scanner (its storage
+    /// reused: the parser's copy of the last one is dropped first, so nothing is copied).
+    func renderExpect(_ i: Int, _ parts: [Template.Part], values: RenderValues) {
+        expectBuffer.removeAll()
+        RequestProgram.render(parts, into: &expectBuffer, values: values, random: &random)
+        conns[i].parser.reset()
+        if conns[i].expectScanner == nil { conns[i].expectScanner = SubstringScanner([0]) }
+        conns[i].expectScanner!.reset(needle: expectBuffer.bytes)
+    }
+
     /// Ready to read the response to the connection's current request (`program`).
     @inline(__always)
     func resetParser(_ i: Int, for program: RequestProgram) {
-        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectBody, recorder: conns[i].recorder,
+        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectTemplate == nil ? program.expectBody : conns[i].expectScanner,
+                              recorder: conns[i].recorder,
                               bodyLimit: program.capturesBody ? workload.captureBytes : 0,
-                              encodedBodyLimit: program.expectBody != nil ? workload.captureBytes : 0, encodingIndex: workload.contentEncodingIndex)
+                              encodedBodyLimit: program.checksBody ? workload.captureBytes : 0, encodingIndex: workload.contentEncodingIndex)
     }
 
     /// Counts a whole response: its status, its checks and its latency. A 3xx that is followed
@@ -74,7 +91,7 @@ extension Worker {
         case .follow: break
         case .overLimit: failure = .redirects
         case .none:
-            check = program.expectBody != nil && !(encodedBodyMatches(i, program) ?? conns[i].parser.bodyMatched)
+            check = program.checksBody && !(encodedBodyMatches(i, program) ?? conns[i].parser.bodyMatched)
             if !program.expectStatus.isEmpty && !program.expectStatus.contains(where: { $0.matches(status) }) { check = true }
             // Given expect_status, the checks say which statuses are errors; otherwise 4xx and 5xx are.
             judgeByClass = program.expectStatus.isEmpty
@@ -104,7 +121,8 @@ extension Worker {
     /// `expect_body` over a gzip- or deflate-encoded body: whether its first `capture_bytes`,
     /// decoded, contain the text; nil when the body was not encoded (the parser's scan holds).
     func encodedBodyMatches(_ i: Int, _ program: RequestProgram) -> Bool? {
-        guard let scanner = program.expectBody, let recorder = conns[i].recorder, workload.contentEncodingIndex >= 0,
+        guard let scanner = program.expectTemplate == nil ? program.expectBody : conns[i].expectScanner, let recorder = conns[i].recorder,
+              workload.contentEncodingIndex >= 0,
               let coding = recorder.values.first(where: { $0.name == workload.contentEncodingIndex })?.value else { return nil }
         let name = String(decoding: coding, as: UTF8.self).lowercased()
         guard name == "gzip" || name == "deflate" else { return nil }

@@ -23,6 +23,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     var random: SplitMix64
     /// Holds a templated body while its length is measured.
     var scratch = RenderBuffer()
+    /// Where a templated `expect_body` is rendered.
+    var expectBuffer = RenderBuffer()
     /// Each request's captures, compiled for this thread (nil: the request captures nothing).
     var captureRunners: [CaptureRunner?] = []
     /// Each connection's header recorder (the connections refer to them unretained).
@@ -170,6 +172,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     deinit {
         for i in conns.indices { conns[i].render.free() }
         scratch.free()
+        expectBuffer.free()
         conns.deinitialize()
         conns.deallocate()
         readBuffer.deallocate()

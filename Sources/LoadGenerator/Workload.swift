@@ -82,7 +82,7 @@ final class Workload: Sendable {
             for rule in request.spec.captures { if case .header(let name) = rule.source, !recorded.contains(name) { recorded.append(name) } }
         }
         // A captured or checked body is read decoded when it comes gzip- or deflate-encoded.
-        if programs.contains(where: { $0.capturesBody || $0.expectBody != nil }) && !recorded.contains("content-encoding") {
+        if programs.contains(where: { $0.capturesBody || $0.checksBody }) && !recorded.contains("content-encoding") {
             recorded.append("content-encoding")
         }
         contentEncodingIndex = recorded.firstIndex(of: "content-encoding") ?? -1

@@ -97,7 +97,16 @@ extension LoadSpec {
                 slots[rule.variable] = slot
                 captureSlots.append(slot)
             }
-            out.append(CompiledRequest(spec: r, origin: origin, path: path, headers: headers, body: body, captureSlots: captureSlots))
+            var expect: Template?
+            if let text = r.expectBody {
+                do { expect = try Template(parsing: text, columns: columns, variables: captured) } catch { throw failure("expect_body", error.reason) }
+                if expect!.parts.contains(where: { if case .randInt = $0 { return true }; if case .uuid = $0 { return true }; return false }) {
+                    throw failure("expect_body", "{{rand_int}} and {{uuid}} draw anew for the check, so they would never match the request's: use {{seq}}, {{row.COLUMN}} or {{var.NAME}}")
+                }
+                if order != .sequence && expect!.usesSession { throw failure("expect_body", "{{session}} needs --order sequence") }
+            }
+            out.append(CompiledRequest(spec: r, origin: origin, path: path, headers: headers, body: body, captureSlots: captureSlots,
+                                       expect: expect))
             for (rule, slot) in zip(r.captures, captureSlots) { captured[rule.variable] = slot }
         }
         return out

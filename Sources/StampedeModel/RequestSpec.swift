@@ -84,9 +84,13 @@ public struct CompiledRequest: Sendable {
     public let body: Template
     /// Where each of `spec.captures` stores its value: an index into the workload's variables.
     public let captureSlots: [Int]
+    /// `expect_body` with its fields (`{{row.user}}`), rendered with the request's own values.
+    public let expect: Template?
 
     /// Whether any part renders a data row (`{{row.COLUMN}}`).
     public var usesRows: Bool {
-        ([path, body] + headers.map(\.1)).contains { t in t.parts.contains { if case .row = $0 { return true } else { return false } } }
+        ([path, body] + headers.map(\.1) + (expect.map { [$0] } ?? [])).contains { t in
+            t.parts.contains { if case .row = $0 { return true } else { return false } }
+        }
     }
 }

@@ -115,4 +115,23 @@ import TestSupport
                 "\(summary.stdout)")
         #expect(summary.stdout.contains("Threshold unsent_rate <= 0.1: FAILED"))
     }
+
+    /// `expect_body` is a template like the rest of the request, rendered with the request's own
+    /// row; one drawing random values (never the request's) is refused.
+    @Test func expectBodyIsTemplatedWithTheRequestsValues() throws {
+        let nginx = try Nginx(locations: #"location /echo { default_type text/plain; return 200 "hello $arg_u\n"; }"#)
+        defer { nginx.stop() }
+        let users = try temporaryFile("users.csv", "user\nann\nbob\ncid\n")
+        for (expect, failures) in [("hello {{row.user}}", 0), ("hello x{{row.user}}", 6)] {
+            let mix = try temporaryFile("echo.json", """
+                [{"name": "echo", "url": "http://127.0.0.1:\(nginx.port)/echo?u={{row.user}}", "expect_body": "\(expect)"}]
+                """)
+            let run = try bench(["--targets", mix, "--data", users, "-c", "1", "--requests", "6", "--json"], timeout: 60)
+            let errors = try jsonObject(run.stdout)["errors"] as? [String: Int] ?? [:]
+            #expect(errors["check"] == failures, "\(expect): \(errors)")
+        }
+        let random = try temporaryFile("random.json", #"[{"url": "http://127.0.0.1:9/", "expect_body": "n={{rand_int:1:9}}"}]"#)
+        let refused = try bench(["--targets", random, "--dry-run"])
+        #expect(refused.status == 2 && refused.stderr.contains("expect_body") && refused.stderr.contains("rand_int"), "\(refused.stderr)")
+    }
 }
