@@ -13,6 +13,7 @@ extension LoadReport {
         threads = result.config.threads
         interrupted = result.interrupted ? true : nil
         first_error = result.firstError
+        first_check_failure = result.firstCheckFailure
         // https anywhere in the test (a list may mix origins).
         let tls = result.config.target.isTLS || result.config.requests.contains { $0.url.lowercased().hasPrefix("https:") }
         tls_handshakes = tls ? c.tlsHandshakes : nil

@@ -22,6 +22,8 @@ public struct LoadResult: Sendable {
     public let intervalCount: Int
     /// The first connect or TLS failure, in words, if any happened.
     public let firstError: String?
+    /// The first response that failed its checks: which request, why, its body's first bytes.
+    public let firstCheckFailure: String?
     public let interrupted: Bool
     /// A list of requests: the whole run's figures per name.
     public let byName: [NamedFigures]
@@ -188,6 +190,7 @@ public final class LoadRun: Sendable {
         var latency = HDRHistogram()
         var service = HDRHistogram()
         var firstError: String?
+        var firstCheckFailure: String?
         var byName: [NamedFigures] = []
         var sessions: SessionHistograms?
         var sockets = 0
@@ -204,6 +207,7 @@ public final class LoadRun: Sendable {
             try latency.add(r.latency)
             try service.add(r.serviceTime)
             firstError = firstError ?? r.firstError
+            firstCheckFailure = firstCheckFailure ?? r.firstCheckFailure
         }
         let lastEnd = results.withLock { $0.compactMap { $0?.endedAt }.max() } ?? end
         let startAt = gate.open(at: end)
@@ -214,7 +218,7 @@ public final class LoadRun: Sendable {
         return LoadResult(config: config, startedAt: startedAt, duration: Swift.max(0, seconds(from: startAt, to: lastEnd)),
                           counters: counters, latency: latency,
                           serviceTime: config.mode == .tsunami ? service : nil, intervalCount: intervalCount,
-                          firstError: firstError, interrupted: interruptedFlag.load(ordering: .relaxed),
+                          firstError: firstError, firstCheckFailure: firstCheckFailure, interrupted: interruptedFlag.load(ordering: .relaxed),
                           byName: byName, sessions: sessions, seed: workload.seed, sockets: sockets, connectPhase: phase,
                           startLag: Swift.max(0, seconds(from: startAt, to: firstBegin)) + Swift.max(0, -ahead) / 1e9,
                           busiest: busiest)
@@ -260,6 +264,7 @@ public final class LoadRun: Sendable {
         var peakSockets = 0
         var busy = 0.0
         var firstError: String?
+        var firstCheckFailure: String?
         var beganAt: UInt64 = 0
         var endedAt: UInt64 = 0
         var setupError: Error?
@@ -296,6 +301,7 @@ public final class LoadRun: Sendable {
             result.peakSockets = worker.peakSockets
             result.beganAt = worker.beganAt
             result.firstError = worker.firstError
+            result.firstCheckFailure = worker.firstCheckFailure
         } catch {
             result.setupError = error
         }

@@ -20,6 +20,8 @@ final class RequestProgram: @unchecked Sendable {
     let expectBody: SubstringScanner?
     let expectTemplate: [Template.Part]?
     var checksBody: Bool { expectBody != nil || expectTemplate != nil }
+    /// Its responses are checked (status or body).
+    let checks: Bool
     /// The whole request, when nothing in it is a template.
     let fixed: UnsafeRawBufferPointer?
     /// Otherwise the head (the whole message when the body is fixed), and a templated body
@@ -57,6 +59,7 @@ final class RequestProgram: @unchecked Sendable {
         captureSlots = request.captureSlots
         capturesBody = spec.captures.contains { $0.source.readsBody }
         thinkTime = spec.thinkTime
+        checks = !spec.expectStatus.isEmpty || spec.expectBody != nil
         hasCookieHeader = spec.headers.contains { $0.0.lowercased() == "cookie" }
         let literal = request.path.isLiteral && request.body.isLiteral && request.headers.allSatisfy { $0.1.isLiteral }
         if literal {

@@ -74,7 +74,8 @@ extension Worker {
     func resetParser(_ i: Int, for program: RequestProgram) {
         conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectTemplate == nil ? program.expectBody : conns[i].expectScanner,
                               recorder: conns[i].recorder,
-                              bodyLimit: program.capturesBody ? workload.captureBytes : 0,
+                              bodyLimit: program.capturesBody ? workload.captureBytes
+                                  : program.checks && firstCheckFailure == nil ? Self.checkFailureBodyBytes : 0,
                               encodedBodyLimit: program.checksBody ? workload.captureBytes : 0, encodingIndex: workload.contentEncodingIndex)
     }
 
@@ -91,8 +92,10 @@ extension Worker {
         case .follow: break
         case .overLimit: failure = .redirects
         case .none:
-            check = program.checksBody && !(encodedBodyMatches(i, program) ?? conns[i].parser.bodyMatched)
-            if !program.expectStatus.isEmpty && !program.expectStatus.contains(where: { $0.matches(status) }) { check = true }
+            let bodyFailed = program.checksBody && !(encodedBodyMatches(i, program) ?? conns[i].parser.bodyMatched)
+            let statusFailed = !program.expectStatus.isEmpty && !program.expectStatus.contains(where: { $0.matches(status) })
+            check = bodyFailed || statusFailed
+            if check { checkFailed(i, program, status: status, onStatus: statusFailed, onBody: bodyFailed) }
             // Given expect_status, the checks say which statuses are errors; otherwise 4xx and 5xx are.
             judgeByClass = program.expectStatus.isEmpty
             if check { failure = .check } else if judgeByClass && status >= 500 { failure = .status5xx } else if judgeByClass && status >= 400 { failure = .status4xx }
@@ -117,6 +120,30 @@ extension Worker {
             if status >= 500 { c.errors.status_5xx += 1 } else if status >= 400 { c.errors.status_4xx += 1 }
         }
     }
+
+    /// A response failed its checks: why, counted by kind (in total and under its name), and the
+    /// first such response kept in words (its status and its body's first bytes).
+    func checkFailed(_ i: Int, _ program: RequestProgram, status: Int, onStatus: Bool, onBody: Bool) {
+        func count(_ e: inout ErrorCounts) {
+            if onStatus { e.check_status += 1 }
+            if onBody { e.check_body += 1 }
+        }
+        count(&intervalCounters.errors)
+        if workload.tracksNames { count(&nameInterval[currentNameIndex(i)].counters.errors) }
+        guard firstCheckFailure == nil else { return }
+        var why: [String] = []
+        if onStatus { why.append("status \(status) outside expect_status \(program.expectStatus.map(\.description).joined(separator: ","))") }
+        if onBody { why.append("body without expect_body") }
+        var text = "\(workload.names[currentNameIndex(i)]): " + why.joined(separator: ", ")
+        if let body = conns[i].recorder?.body, !body.isEmpty {
+            let shown = String(decoding: body.prefix(Self.checkFailureBodyBytes), as: UTF8.self)
+            text += "; body: \(shown)" + (body.count > Self.checkFailureBodyBytes ? "..." : "")
+        }
+        firstCheckFailure = text
+    }
+
+    /// How much of the first failing response's body is kept for `first_check_failure`.
+    static let checkFailureBodyBytes = 200
 
     /// `expect_body` over a gzip- or deflate-encoded body: whether its first `capture_bytes`,
     /// decoded, contain the text; nil when the body was not encoded (the parser's scan holds).

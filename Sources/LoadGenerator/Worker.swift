@@ -90,6 +90,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     var sessionTotals = SessionHistograms()
     var intervalIndex = 0
     var firstError: String?
+    /// The first response that failed its checks, in words (`first_check_failure`).
+    var firstCheckFailure: String?
     /// Sockets open now and at most (a test with several origins opens one per origin a
     /// connection needs).
     var openSockets = 0

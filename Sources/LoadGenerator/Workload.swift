@@ -82,7 +82,8 @@ final class Workload: Sendable {
             for rule in request.spec.captures { if case .header(let name) = rule.source, !recorded.contains(name) { recorded.append(name) } }
         }
         // A captured or checked body is read decoded when it comes gzip- or deflate-encoded.
-        if programs.contains(where: { $0.capturesBody || $0.checksBody }) && !recorded.contains("content-encoding") {
+        // Checks keep the first failing response's first bytes, and read an encoded body decoded.
+        if programs.contains(where: { $0.capturesBody || $0.checks }) && !recorded.contains("content-encoding") {
             recorded.append("content-encoding")
         }
         contentEncodingIndex = recorded.firstIndex(of: "content-encoding") ?? -1

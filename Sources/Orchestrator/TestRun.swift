@@ -329,6 +329,7 @@ final class TestRun {
         report.error = error
         if stoppedAtMs != nil || finals.values.contains(where: \.interrupted) { report.interrupted = true }
         report.first_error = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstError).first
+        report.first_check_failure = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstCheckFailure).first
         report.redistributed = redistributed.isEmpty ? nil : redistributed
         report.setByName(byName.keys.sorted().map { byName[$0]! })
         if definition.load.schedulesRequests && finished { report.setIntended(counters) }

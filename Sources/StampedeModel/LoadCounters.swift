@@ -18,6 +18,10 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
     public var capture = 0
     /// `follow_redirects`: responses that were still a redirect after the last hop allowed.
     public var redirects = 0
+    /// Of `check`: responses whose status was outside `expect_status`, and whose body lacked
+    /// `expect_body` (a response failing both counts in each). Not added to `total`.
+    public var check_status = 0
+    public var check_body = 0
 
     public init() {}
 
@@ -44,10 +48,11 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
         r.connect += b.connect; r.tls += b.tls; r.timeout += b.timeout; r.read += b.read; r.write += b.write
         r.parse += b.parse; r.status_4xx += b.status_4xx; r.status_5xx += b.status_5xx; r.check += b.check
         r.capture += b.capture; r.redirects += b.redirects
+        r.check_status += b.check_status; r.check_body += b.check_body
         return r
     }
 
-    private enum CodingKeys: String, CodingKey { case connect, tls, timeout, read, write, parse, status_4xx, status_5xx, check, capture, redirects }
+    private enum CodingKeys: String, CodingKey { case connect, tls, timeout, read, write, parse, status_4xx, status_5xx, check, capture, redirects, check_status, check_body }
 
     /// A kind missing from the message counts 0: reports and messages written before a kind was
     /// added still read.
@@ -59,6 +64,8 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
         check = try count(.check)
         capture = try count(.capture)
         redirects = try count(.redirects)
+        check_status = try count(.check_status)
+        check_body = try count(.check_body)
     }
 }
 

@@ -80,6 +80,9 @@ public struct LoadReport: Codable, Sendable {
     /// The first failure a load generator met, as text ("connect 10.0.0.9:80: Connection refused";
     /// a distributed test: the first driver's, by driver id); absent when nothing failed.
     public var first_error: String?
+    /// The first response that failed its checks: the request's name, why (status, body), and
+    /// its body's first 200 bytes (a distributed test: the first driver's, by driver id).
+    public var first_check_failure: String?
     /// Count-based distributed tests: requests a failed driver had not sent, handed to survivors.
     public var redistributed: [Redistribution]?
     /// A list of requests: the figures of each name, exact and merged like the whole.

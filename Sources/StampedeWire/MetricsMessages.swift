@@ -79,6 +79,8 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
     /// Tsunami: the uncorrected service-time histogram.
     public var serviceHistogram: String?
     public var firstError: String?
+    /// The first response that failed its checks, in words.
+    public var firstCheckFailure: String?
     /// True when the driver stopped early (signal or stop message).
     public var interrupted: Bool
     /// How late (ms, wall clock) the driver actually started after the trigger's `startAtMs`.
@@ -106,7 +108,7 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
              durationS = "duration_s", requests, responses, errors, bytesRead = "bytes_read", histogram,
              retriedStale = "retried_stale", cookiesDropped = "cookies_dropped", unsent,
              statusCodes = "status_codes", byName = "by_name", sessions, sockets, busiest,
-             serviceHistogram = "service_histogram", firstError = "first_error", interrupted,
+             serviceHistogram = "service_histogram", firstError = "first_error", firstCheckFailure = "first_check_failure", interrupted,
              startLagMs = "start_lag_ms", connectHistogram = "connect_histogram",
              connectPhaseS = "connect_phase_s", connectPhaseErrors = "connect_phase_errors",
              connectLateS = "connect_late_s", part

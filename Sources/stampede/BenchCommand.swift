@@ -199,7 +199,10 @@ func printSummary(_ report: LoadReport, tls: (handshakes: Int, resumed: Int)?,
     let e = report.errors
     print("  \(report.requests) requests, \(report.responses) responses in \(String(format: "%.2f", report.duration_s))s, \(formatBytes(Double(report.bytes_read ?? 0))) read")
     if e.total > 0 {
-        print("  Errors: " + e.byKind.filter { $0.count > 0 }.map { "\($0.kind) \($0.count)" }.joined(separator: ", "))
+        print("  Errors: " + e.byKind.filter { $0.count > 0 }.map { k in
+            k.kind == "check" ? "check \(k.count) (status \(e.check_status), body \(e.check_body))" : "\(k.kind) \(k.count)"
+        }.joined(separator: ", "))
+        if let first = report.first_check_failure { print("  First failed check: \(first)") }
     }
     if let intended = report.intended, let unsent = report.unsent, unsent > 0 {
         // What the connections could carry at the service time seen: the reason, in numbers.
@@ -263,15 +266,18 @@ func printSessions(_ s: SessionReport) {
 /// One line per name: counts, errors, latency percentiles.
 func printByName(_ byName: [String: NameReport]) {
     let width = Swift.min(40, Swift.max(4, byName.keys.map(\.count).max() ?? 4)) + 2
+    let checks = byName.values.contains { $0.errors.check > 0 }
     print("  " + "Name".padding(toLength: width, withPad: " ", startingAt: 0)
-          + ["requests", "responses", "errors", "p50", "p90", "p99", "max"].map { $0.leftPadded(to: 10) }.joined())
+          + ["requests", "responses", "errors", "p50", "p90", "p99", "max"].map { $0.leftPadded(to: 10) }.joined()
+          + (checks ? "  failed checks (status, body)" : ""))
     for name in byName.keys.sorted() {
         let r = byName[name]!
         let counts = [r.requests, r.responses, r.errors.total].map { String($0).leftPadded(to: 10) }.joined()
         let latency = r.responses > 0
             ? [r.latency_us.p50, r.latency_us.p90, r.latency_us.p99, r.latency_us.max].map { formatMicros(Double($0)).leftPadded(to: 10) }.joined()
             : ""
-        print("  " + String(name.prefix(40)).padding(toLength: width, withPad: " ", startingAt: 0) + counts + latency)
+        let failed = r.errors.check > 0 ? "  \(r.errors.check) (\(r.errors.check_status), \(r.errors.check_body))" : ""
+        print("  " + String(name.prefix(40)).padding(toLength: width, withPad: " ", startingAt: 0) + counts + latency + failed)
     }
 }
 

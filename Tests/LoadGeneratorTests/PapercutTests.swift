@@ -134,4 +134,31 @@ import TestSupport
         let refused = try bench(["--targets", random, "--dry-run"])
         #expect(refused.status == 2 && refused.stderr.contains("expect_body") && refused.stderr.contains("rand_int"), "\(refused.stderr)")
     }
+
+    /// A failed check says why: per name, how many failed on status and how many on body, and
+    /// the first failing response (its status and the first bytes of its body).
+    @Test func aFailedCheckSaysWhy() throws {
+        let nginx = try Nginx(locations: #"location /broken { default_type text/plain; return 500 "boom: the database is away\n"; }"#)
+        defer { nginx.stop() }
+        let mix = try temporaryFile("checks.json", """
+            [{"name": "broken", "url": "http://127.0.0.1:\(nginx.port)/broken", "expect_status": [200]},
+             {"name": "home", "url": "http://127.0.0.1:\(nginx.port)/", "expect_body": "no such text"}]
+            """)
+        // A random mix (with sessions, the first failed check would end each session before "home").
+        let run = try bench(["--targets", mix, "--seed", "7", "-c", "1", "--requests", "20", "--json"], timeout: 60)
+        let report = try jsonObject(run.stdout)
+        let errors = report["errors"] as? [String: Int] ?? [:]
+        let byName = report["by_name"] as? [String: [String: Any]] ?? [:]
+        let broken = byName["broken"]?["requests"] as? Int ?? 0, home = byName["home"]?["requests"] as? Int ?? 0
+        #expect(broken > 0 && home > 0 && broken + home == 20)
+        #expect(errors["check"] == 20 && errors["check_status"] == broken && errors["check_body"] == home, "\(errors)")
+        #expect((byName["broken"]?["errors"] as? [String: Int])?["check_status"] == broken)
+        #expect((byName["home"]?["errors"] as? [String: Int])?["check_body"] == home)
+        let first = report["first_check_failure"] as? String ?? ""
+        #expect((first.contains("broken: status 500 outside expect_status 200") && first.contains("body: boom: the database is away"))
+                || (first.contains("home: body without expect_body") && first.contains("body: ")), "\(first)")
+        let summary = try bench(["--targets", mix, "--seed", "7", "-c", "1", "--requests", "20"], timeout: 60)
+        #expect(summary.stdout.contains("check 20 (status \(broken), body \(home))") && summary.stdout.contains("First failed check: "),
+                "\(summary.stdout)")
+    }
 }
