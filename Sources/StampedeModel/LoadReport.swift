@@ -150,6 +150,7 @@ public struct LoadReport: Codable, Sendable {
         // A request's redirect hops appear once there were any.
         let shown = figures.filter { !($0.name.hasSuffix(Self.redirectSuffix) && $0.counters.requests == 0) }
         by_name = shown.isEmpty ? nil : Dictionary(shown.map { ($0.name, NameReport($0)) }, uniquingKeysWith: { a, _ in a })
+        thresholds.evaluateNames(by_name ?? [:], duration: duration_s)
     }
 
     public static func rfc3339(_ date: Date) -> String {

@@ -26,30 +26,53 @@ public struct ReportComparison: Sendable, Codable {
     public var passed: Bool { !rows.contains(where: \.regressed) }
     public var regressions: [Row] { rows.filter(\.regressed) }
 
-    /// Parses `NAME=P%` (the % is optional).
+    /// An allowed regression: of the whole test, or of one name (`checkout:p99=10%`).
+    public struct Limit: Sendable, Equatable {
+        public let name: String?
+        public let metric: Metric
+        public let percent: Double
+    }
+
+    /// Parses `NAME=P%` or `REQUEST:NAME=P%` (the % is optional).
     /// - Throws: `ConfigError` naming the metric names, or the bad percentage.
-    public static func limit(parsing text: String) throws(ConfigError) -> (Metric, Double) {
+    public static func limit(parsing text: String) throws(ConfigError) -> Limit {
         let parts = text.split(separator: "=", maxSplits: 1)
         let names = Metric.allCases.map(\.rawValue).joined(separator: ", ")
-        guard parts.count == 2, let metric = Metric(rawValue: String(parts[0])) else {
-            throw ConfigError(.thresholds, "expected NAME=P% with NAME one of \(names), got '\(text)'")
+        var key = parts.first.map(String.init) ?? ""
+        var scope: String?
+        if let colon = key.lastIndex(of: ":") {
+            scope = String(key[..<colon])
+            key = String(key[key.index(after: colon)...])
+        }
+        guard parts.count == 2, let metric = Metric(rawValue: key), scope.map({ !$0.isEmpty }) ?? true else {
+            throw ConfigError(.thresholds, "expected NAME=P% or REQUEST:NAME=P% with NAME one of \(names), got '\(text)'")
         }
         let number = parts[1].hasSuffix("%") ? parts[1].dropLast() : parts[1]
         guard let p = Double(number), p.isFinite, p >= 0 else {
             throw ConfigError(.thresholds, "\(metric.rawValue) needs a percentage >= 0 such as 10%, got '\(parts[1])'")
         }
-        return (metric, p)
+        return Limit(name: scope, metric: metric, percent: p)
     }
 
-    public init(base: LoadReport, new: LoadReport, limits: [(Metric, Double)]) {
-        let allowed = Dictionary(limits.map { ($0.0, $0.1) }, uniquingKeysWith: { _, b in b })
+    /// A limit for a name must name one both reports have.
+    /// - Throws: `ConfigError` naming the limit and the names the reports share.
+    public static func checkNames(_ limits: [Limit], base: LoadReport, new: LoadReport) throws(ConfigError) {
+        let shared = Set(base.by_name?.keys ?? [:].keys).intersection(new.by_name?.keys ?? [:].keys)
+        for l in limits {
+            guard let name = l.name, !shared.contains(name) else { continue }
+            throw ConfigError(.thresholds, "'\(name):\(l.metric.rawValue)': '\(name)' is not a name of both reports (shared: \(shared.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    public init(base: LoadReport, new: LoadReport, limits: [Limit]) {
+        struct Key: Hashable { let name: String?; let metric: Metric }
+        let allowed = Dictionary(limits.map { (Key(name: $0.name, metric: $0.metric), $0.percent) }, uniquingKeysWith: { _, b in b })
         func rows(_ name: String?, _ b: [Metric: Double], _ n: [Metric: Double]) -> [Row] {
             Metric.allCases.compactMap { m in
                 guard let bv = b[m], let nv = n[m] else { return nil }
                 let change: Double? = bv == 0 ? (nv == 0 ? 0 : nil) : (nv - bv) / bv * 100
                 let worse = m.higherIsWorse ? (change ?? .infinity) : -(change ?? -.infinity)
-                // Per-name rows show the changes; the limits apply to the whole test.
-                let limit = name == nil ? allowed[m] : nil
+                let limit = allowed[Key(name: name, metric: m)]
                 return Row(metric: m.rawValue, name: name, base: bv, new: nv, change_pct: change.map { ($0 * 10).rounded() / 10 },
                            limit_pct: limit, regressed: limit.map { worse > $0 } ?? false)
             }

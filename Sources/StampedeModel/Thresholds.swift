@@ -1,7 +1,8 @@
 import HTTP1
 
 /// A pass/fail limit on a run: `p99_ms=50` (latency at most 50 ms), `error_rate=0.01` (at most 1 %
-/// of requests failed), `min_rps=1000` (at least 1000 responses per second).
+/// of requests failed), `min_rps=1000` (at least 1000 responses per second); `checkout:p99_ms=200`
+/// limits one name of a request list (as k6's tag thresholds).
 public struct Threshold: Sendable, Equatable, Codable {
     public enum Name: String, Sendable, Codable, CaseIterable {
         case p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate, min_rps
@@ -14,16 +15,36 @@ public struct Threshold: Sendable, Equatable, Codable {
     }
     public let name: Name
     public let value: Double
+    /// The request name it limits (a list's `by_name`); nil: the whole test.
+    public let scope: String?
 
-    public init(name: Name, value: Double) { self.name = name; self.value = value }
+    public init(name: Name, value: Double, scope: String? = nil) { self.name = name; self.value = value; self.scope = scope }
 
-    /// Parses `NAME=VALUE`.
+    /// How it is written and reported: `p99_ms`, or `checkout:p99_ms`.
+    public var key: String { scope.map { "\($0):\(name.rawValue)" } ?? name.rawValue }
+
+    /// Names a scoped threshold may use (figures every name has).
+    static let perName: Set<Name> = [.p50_ms, .p90_ms, .p99_ms, .p999_ms, .max_ms, .error_rate, .min_rps]
+
+    /// Parses `NAME=VALUE` or `REQUEST:NAME=VALUE`.
     /// - Throws: `ConfigError` (setting `thresholds`) naming the valid names or the bad value.
     public init(parsing text: String) throws(ConfigError) {
         let parts = text.split(separator: "=", maxSplits: 1)
         let names = Name.allCases.map(\.rawValue).joined(separator: ", ")
-        guard parts.count == 2, let name = Name(rawValue: String(parts[0]).trimmingSpaces()) else {
-            throw ConfigError(.thresholds, "expected NAME=VALUE with NAME one of \(names), got '\(text)'")
+        var key = parts.first.map { String($0).trimmingSpaces() } ?? ""
+        var scope: String?
+        if let colon = key.lastIndex(of: ":") {
+            scope = String(key[..<colon]).trimmingSpaces()
+            key = String(key[key.index(after: colon)...]).trimmingSpaces()
+        }
+        guard parts.count == 2, let name = Name(rawValue: key) else {
+            throw ConfigError(.thresholds, "expected NAME=VALUE or REQUEST:NAME=VALUE with NAME one of \(names), got '\(text)'")
+        }
+        if let scope {
+            guard !scope.isEmpty else { throw ConfigError(.thresholds, "'\(text)': the request name before ':' is empty") }
+            guard Self.perName.contains(name) else {
+                throw ConfigError(.thresholds, "'\(text)': \(name.rawValue) is a whole-test figure; per name: \(Self.perName.map(\.rawValue).sorted().joined(separator: ", "))")
+            }
         }
         guard let value = Double(String(parts[1]).trimmingSpaces()), value.isFinite, value >= 0 else {
             throw ConfigError(.thresholds, "\(name.rawValue) needs a non-negative number, got '\(parts[1])'")
@@ -31,7 +52,16 @@ public struct Threshold: Sendable, Equatable, Codable {
         if (name == .error_rate || name == .session_error_rate || name == .unsent_rate) && value > 1 {
             throw ConfigError(.thresholds, "\(name.rawValue) is a fraction in 0...1, got \(value)")
         }
-        self.init(name: name, value: value)
+        self.init(name: name, value: value, scope: scope)
+    }
+
+    /// Scoped thresholds must name a request of the list.
+    /// - Throws: `ConfigError` (setting `thresholds`) naming the threshold and the known names.
+    public static func checkScopes(_ thresholds: [Threshold], names: [String]) throws(ConfigError) {
+        for t in thresholds {
+            guard let scope = t.scope, !names.contains(scope) else { continue }
+            throw ConfigError(.thresholds, "'\(t.key)': no request is named '\(scope)' (names: \(names.joined(separator: ", ")))")
+        }
     }
 
     /// Session thresholds need sessions: a test whose order is not `sequence` has none to judge.
@@ -52,15 +82,18 @@ public struct ThresholdReport: Codable, Sendable {
     }
     public var passed: Bool
     public var results: [Result]
-    /// Session thresholds, judged when the sessions are known (`evaluateSessions`).
+    /// Session thresholds, judged when the sessions are known (`evaluateSessions`), and
+    /// per-name ones, when the names are (`evaluateNames`).
     private var sessionLimits: [Threshold] = []
+    private var nameLimits: [Threshold] = []
 
     private enum CodingKeys: String, CodingKey { case passed, results }
 
     public init(evaluating thresholds: [Threshold], requests: Int, responses: Int, errors: ErrorCounts,
                 rps: Double, latency: LatencySummary, unsent: Int = 0) {
         sessionLimits = thresholds.filter(\.name.isSession)
-        results = thresholds.filter { !$0.name.isSession }.map { t in
+        nameLimits = thresholds.filter { $0.scope != nil }
+        results = thresholds.filter { !$0.name.isSession && $0.scope == nil }.map { t in
             let actual: Double
             switch t.name {
             case .p50_ms: actual = Double(latency.p50) / 1000
@@ -85,6 +118,31 @@ public struct ThresholdReport: Codable, Sendable {
             let actual = t.name == .session_p99_ms ? Double(sessions.duration_us?.p99 ?? 0) / 1000 : sessions.error_rate
             results.removeAll { $0.name == t.name.rawValue }
             results.append(Result(name: t.name.rawValue, limit: t.value, actual: actual, passed: actual <= t.value))
+        }
+        passed = results.allSatisfy(\.passed)
+    }
+
+    /// Judges the per-name thresholds against `by_name` (a name with no figures fails its limits).
+    public mutating func evaluateNames(_ byName: [String: NameReport], duration: Double) {
+        for t in nameLimits {
+            results.removeAll { $0.name == t.key }
+            guard let scope = t.scope, let n = byName[scope] else {
+                results.append(Result(name: t.key, limit: t.value, actual: 0, passed: false))
+                continue
+            }
+            let l = n.latency_us
+            let actual: Double
+            switch t.name {
+            case .p50_ms: actual = Double(l.p50) / 1000
+            case .p90_ms: actual = Double(l.p90) / 1000
+            case .p99_ms: actual = Double(l.p99) / 1000
+            case .p999_ms: actual = Double(l.p999) / 1000
+            case .max_ms: actual = Double(l.max) / 1000
+            case .error_rate: actual = n.errors.rate(per: n.requests)
+            case .min_rps: actual = duration > 0 ? Double(n.responses) / duration : 0
+            case .unsent_rate, .session_p99_ms, .session_error_rate: preconditionFailure("refused for a name when parsed")
+            }
+            results.append(Result(name: t.key, limit: t.value, actual: actual, passed: t.name == .min_rps ? actual >= t.value : actual <= t.value))
         }
         passed = results.allSatisfy(\.passed)
     }

@@ -178,6 +178,8 @@ public struct TestConfig: Sendable {
             thresholds.append(try checked { () throws(ConfigError) in try Threshold(parsing: "\(name)=\(n)") })
         }
         try checked { () throws(ConfigError) in try Threshold.checkSessions(thresholds, order: spec.order) }
+        let names = spec.requests.map(\.displayName)
+        try checked { () throws(ConfigError) in try Threshold.checkScopes(thresholds, names: names) }
         self.thresholds = thresholds
     }
 
@@ -235,7 +237,7 @@ public struct TestConfig: Sendable {
         if load.pacesSessions && load.stages != nil { o[.session_rate] = .bool(true) }
         if let drivers { o[.drivers] = .number(Double(drivers)) }
         if !thresholds.isEmpty {
-            o[.thresholds] = .object(Dictionary(thresholds.map { ($0.name.rawValue, JSONValue.number($0.value)) }, uniquingKeysWith: { _, b in b }))
+            o[.thresholds] = .object(Dictionary(thresholds.map { ($0.key, JSONValue.number($0.value)) }, uniquingKeysWith: { _, b in b }))
         }
         return .object(o)
     }

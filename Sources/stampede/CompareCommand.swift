@@ -28,7 +28,7 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: "The run to judge against it.")
     var new: String
 
-    @Option(name: .customLong("max-regression"), help: "An allowed regression NAME=P% (repeatable): rps, error_rate, p50, p90, p99, p999, max.")
+    @Option(name: .customLong("max-regression"), help: "An allowed regression NAME=P% (repeatable): rps, error_rate, p50, p90, p99, p999, max; REQUEST:NAME=P% for one name of a list (checkout:p99=10%).")
     var maxRegression: [String] = []
 
     @Flag(help: "Print the comparison as JSON.")
@@ -38,11 +38,12 @@ struct CompareCommand: ParsableCommand {
     var html: String?
 
     func run() throws {
-        var limits: [(ReportComparison.Metric, Double)] = []
+        var limits: [ReportComparison.Limit] = []
         for text in maxRegression {
             do { limits.append(try ReportComparison.limit(parsing: text)) } catch { throw ValidationError("--max-regression: \(error.reason)") }
         }
         let baseReport = try load(base, argument: "BASE"), newReport = try load(new, argument: "NEW")
+        do { try ReportComparison.checkNames(limits, base: baseReport, new: newReport) } catch { throw ValidationError("--max-regression: \(error.reason)") }
         let comparison = ReportComparison(base: baseReport, new: newReport, limits: limits)
         if json {
             let encoder = JSONEncoder()
@@ -66,7 +67,8 @@ struct CompareCommand: ParsableCommand {
                       + [value(row.base), value(row.new), change, row.limit_pct.map { String(format: "%g%%", $0) } ?? ""].map { $0.leftPadded(to: 12) }.joined()
                       + (row.regressed ? "  REGRESSION" : ""))
             }
-            print(comparison.passed ? "No regression beyond the limits." : "Regressed: " + comparison.regressions.map(\.metric).joined(separator: ", "))
+            print(comparison.passed ? "No regression beyond the limits."
+                  : "Regressed: " + comparison.regressions.map { ($0.name.map { "\($0):" } ?? "") + $0.metric }.joined(separator: ", "))
         }
         if let html {
             let page = try ReportPage.comparison(base: baseReport, new: newReport, comparison: comparison)
@@ -74,7 +76,7 @@ struct CompareCommand: ParsableCommand {
         }
         if !comparison.passed {
             printError("stampede compare: regressed beyond --max-regression: "
-                       + comparison.regressions.map { "\($0.metric) \($0.change_pct.map { String(format: "%+.1f%%", $0) } ?? "+inf") (limit \(String(format: "%g", $0.limit_pct ?? 0))%)" }.joined(separator: ", "))
+                       + comparison.regressions.map { "\($0.name.map { "\($0):" } ?? "")\($0.metric) \($0.change_pct.map { String(format: "%+.1f%%", $0) } ?? "+inf") (limit \(String(format: "%g", $0.limit_pct ?? 0))%)" }.joined(separator: ", "))
             throw ExitCode(3)
         }
     }

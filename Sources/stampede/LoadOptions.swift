@@ -87,7 +87,7 @@ struct LoadOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Seed of the random mix and of {{rand_int}}/{{uuid}}, to repeat a run (default: drawn, and reported).")
     var seed: UInt64?
 
-    @Option(name: .customLong("threshold"), help: "Pass/fail limit NAME=VALUE (repeatable): p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate, min_rps, unsent_rate (a timed tsunami); with --order sequence also session_p99_ms, session_error_rate. A failed one exits 3.")
+    @Option(name: .customLong("threshold"), help: "Pass/fail limit NAME=VALUE (repeatable): p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate, min_rps, unsent_rate (a timed tsunami); with --order sequence also session_p99_ms, session_error_rate; REQUEST:NAME=VALUE limits one name of a list (checkout:p99_ms=200). A failed one exits 3.")
     var thresholds: [String] = []
 
     /// The flag that sets a setting, as an error names it.
@@ -218,6 +218,7 @@ struct LoadOptions: ParsableArguments {
         try checked { () throws(ConfigError) in try built.validate() }
         let parsed = try thresholds.map { text in try checked { () throws(ConfigError) in try Threshold(parsing: text) } }
         try checked { () throws(ConfigError) in try Threshold.checkSessions(parsed, order: built.order) }
+        try checked { () throws(ConfigError) in try Threshold.checkScopes(parsed, names: built.requests.map(\.displayName)) }
         if let data, built.data != nil, !((try? built.compiled())?.contains(where: \.usesRows) ?? true) {
             printError("warning: --data \(data): no request uses {{row.COLUMN}}, so the data is not used")
         }

@@ -161,4 +161,36 @@ import TestSupport
         #expect(summary.stdout.contains("check 20 (status \(broken), body \(home))") && summary.stdout.contains("First failed check: "),
                 "\(summary.stdout)")
     }
+
+    /// Thresholds and allowed regressions for one name of a list (`checkout:p99_ms=200`,
+    /// `compare --max-regression checkout:p99=10%`); a name the test does not have is refused.
+    @Test func perNameThresholdsAndRegressions() throws {
+        let fastPort = freePort(), slowPort = freePort()
+        let fast = try ServerProcess(stampedeBinary, ["target", "--listen", "127.0.0.1:\(fastPort)"], port: fastPort)
+        defer { fast.stop() }
+        let slow = try ServerProcess(stampedeBinary, ["target", "--listen", "127.0.0.1:\(slowPort)", "--delay-ms", "30"], port: slowPort)
+        defer { slow.stop() }
+        func mix(_ port: Int) throws -> String {
+            try temporaryFile("mix.json", #"[{"name": "home", "url": "http://127.0.0.1:\#(port)/"}, {"name": "cart", "url": "http://127.0.0.1:\#(fastPort)/c"}]"#)
+        }
+        let held = try bench(["--targets", try mix(fastPort), "-c", "2", "--requests", "100", "--threshold", "home:p99_ms=1000"], timeout: 60)
+        #expect(held.status == 0 && held.stdout.contains("Threshold home:p99_ms <= 1000.0: passed"), "\(held.stdout)")
+        let broke = try bench(["--targets", try mix(slowPort), "-c", "2", "--requests", "100", "--threshold", "home:p99_ms=10",
+                               "--threshold", "cart:p99_ms=1000"], timeout: 60)
+        #expect(broke.status == 3 && broke.stdout.contains("Threshold home:p99_ms <= 10.0: FAILED"), "\(broke.stdout)")
+        #expect(broke.stdout.contains("Threshold cart:p99_ms <= 1000.0: passed"))
+        let unknown = try bench(["--targets", try mix(fastPort), "--threshold", "checkout:p99_ms=10", "--dry-run"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("no request is named 'checkout'"), "\(unknown.stderr)")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("compare-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let base = dir.appendingPathComponent("base.json").path, new = dir.appendingPathComponent("new.json").path
+        try Data(try bench(["--targets", try mix(fastPort), "-c", "2", "--requests", "100", "--json"], timeout: 60).stdout.utf8).write(to: URL(fileURLWithPath: base))
+        try Data(try bench(["--targets", try mix(slowPort), "-c", "2", "--requests", "100", "--json"], timeout: 60).stdout.utf8).write(to: URL(fileURLWithPath: new))
+        let regressed = try runCommand(stampedeBinary, ["compare", base, new, "--max-regression", "home:p99=10%", "--max-regression", "cart:p99=1000%"])
+        #expect(regressed.status == 3 && regressed.stderr.contains("home:p99"), "\(regressed.stdout) \(regressed.stderr)")
+        #expect(!regressed.stderr.contains("cart:p99"))
+        let missing = try runCommand(stampedeBinary, ["compare", base, new, "--max-regression", "checkout:p99=10%"])
+        #expect(missing.status == 2 && missing.stderr.contains("'checkout' is not a name of both reports"), "\(missing.stderr)")
+    }
 }

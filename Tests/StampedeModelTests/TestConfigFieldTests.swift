@@ -101,6 +101,8 @@ func refusal(_ body: String) -> FieldError? {
         (config(#"[{"url": "http://127.0.0.1:1/a"}]"#, #""order": "sequence", "cookies": "always""#), "cookies", "session, keep or off"),
         (config(#"[{"url": "http://127.0.0.1:1/a"}]"#, #""thresholds": {"session_p99_ms": 100}"#), "thresholds", "order: sequence"),
         (config(#"[{"url": "http://127.0.0.1:1/a?s={{session}}"}]"#, #""order": "random""#), "requests[0].url", "{{session}}"),
+        (config(#"[{"name": "home", "url": "http://127.0.0.1:1/a"}]"#, #""thresholds": {"checkout:p99_ms": 10}"#), "thresholds", "no request is named 'checkout'"),
+        (config(#"[{"name": "home", "url": "http://127.0.0.1:1/a"}]"#, #""thresholds": {"home:unsent_rate": 0.1}"#), "thresholds", "whole-test figure"),
     ]
 
     @Test(arguments: cases.indices) func refusedNamingTheEntry(_ index: Int) {
