@@ -230,6 +230,7 @@ public final class DriverAgent: @unchecked Sendable {
                 message.statusCodes = interval.counters.statusCodes
                 message.cookiesDropped = interval.counters.cookiesDropped > 0 ? interval.counters.cookiesDropped : nil
                 message.unsent = interval.counters.unsent > 0 ? interval.counters.unsent : nil
+                message.checkFailures = interval.counters.errors.checkFailures
                 message.byName = NameShare.byName(interval.byName)
                 message.sessions = interval.sessions.map { SessionShare(counts: interval.counters.sessions, histograms: $0) }
                 message.connections = interval.connections
@@ -254,6 +255,7 @@ public final class DriverAgent: @unchecked Sendable {
             final.statusCodes = result.counters.statusCodes
             final.cookiesDropped = result.counters.cookiesDropped > 0 ? result.counters.cookiesDropped : nil
             final.unsent = result.counters.unsent > 0 ? result.counters.unsent : nil
+            final.checkFailures = result.counters.errors.checkFailures
             final.byName = NameShare.byName(result.byName)
             final.firstCheckFailure = result.firstCheckFailure
             final.sessions = result.sessions.map { SessionShare(counts: result.counters.sessions, histograms: $0) }

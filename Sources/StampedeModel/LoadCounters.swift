@@ -19,9 +19,13 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
     /// `follow_redirects`: responses that were still a redirect after the last hop allowed.
     public var redirects = 0
     /// Of `check`: responses whose status was outside `expect_status`, and whose body lacked
-    /// `expect_body` (a response failing both counts in each). Not added to `total`.
+    /// `expect_body` (a response failing both counts in each). Not added to `total`, and not in
+    /// the `errors` object (its kinds add up): reports and messages carry them as `check_failures`.
     public var check_status = 0
     public var check_body = 0
+
+    /// `check_failures`, when any check failed.
+    public var checkFailures: CheckFailures? { check > 0 ? CheckFailures(status: check_status, body: check_body) : nil }
 
     public init() {}
 
@@ -52,7 +56,7 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
         return r
     }
 
-    private enum CodingKeys: String, CodingKey { case connect, tls, timeout, read, write, parse, status_4xx, status_5xx, check, capture, redirects, check_status, check_body }
+    private enum CodingKeys: String, CodingKey { case connect, tls, timeout, read, write, parse, status_4xx, status_5xx, check, capture, redirects }
 
     /// A kind missing from the message counts 0: reports and messages written before a kind was
     /// added still read.
@@ -64,8 +68,22 @@ public struct ErrorCounts: Sendable, Equatable, Codable {
         check = try count(.check)
         capture = try count(.capture)
         redirects = try count(.redirects)
-        check_status = try count(.check_status)
-        check_body = try count(.check_body)
+    }
+}
+
+/// Why checks failed (`check_failures`): on the status, on the body.
+public struct CheckFailures: Sendable, Equatable, Codable {
+    public var status: Int
+    public var body: Int
+
+    public init(status: Int, body: Int) { self.status = status; self.body = body }
+}
+
+extension ErrorCounts {
+    /// Takes a message's or report's `check_failures` back into the counts.
+    public mutating func setCheckFailures(_ c: CheckFailures?) {
+        check_status = c?.status ?? 0
+        check_body = c?.body ?? 0
     }
 }
 

@@ -45,6 +45,8 @@ public struct LoadReport: Codable, Sendable {
     public var responses: Int
     public var rps: Double
     public var errors: ErrorCounts
+    /// Why checks failed (absent: none did).
+    public var check_failures: CheckFailures?
     /// Responses by status code.
     public var status_codes: StatusCodeCounts
     public var latency_us: LatencySummary
@@ -123,6 +125,7 @@ public struct LoadReport: Codable, Sendable {
         responses = counters.responses
         rps = duration > 0 ? (Double(counters.responses) / duration * 10).rounded() / 10 : 0
         errors = counters.errors
+        check_failures = counters.errors.checkFailures
         status_codes = counters.statusCodes
         latency_us = LatencySummary(latency)
         histogram = latency.encodeBase64()
@@ -189,6 +192,7 @@ public struct NameReport: Codable, Sendable {
     public var requests: Int
     public var responses: Int
     public var errors: ErrorCounts
+    public var check_failures: CheckFailures?
     public var status_codes: StatusCodeCounts
     public var latency_us: LatencySummary
     public var histogram: String
@@ -197,6 +201,7 @@ public struct NameReport: Codable, Sendable {
         requests = f.counters.requests
         responses = f.counters.responses
         errors = f.counters.errors
+        check_failures = f.counters.errors.checkFailures
         status_codes = f.counters.statusCodes
         latency_us = LatencySummary(f.latency)
         histogram = f.latency.encodeBase64()

@@ -21,6 +21,8 @@ public struct IntervalMessage: Codable, Sendable, Equatable, CountersMessage {
     public var cookiesDropped: Int?
     /// Tsunami slots due before the end that were not sent (absent: none).
     public var unsent: Int?
+    /// Why checks failed (absent: none did).
+    public var checkFailures: CheckFailures?
     /// Responses by status code (absent: none, or a driver from before status codes were sent).
     public var statusCodes: StatusCodeCounts?
     /// A list of requests: the same figures per name.
@@ -47,8 +49,8 @@ public struct IntervalMessage: Codable, Sendable, Equatable, CountersMessage {
     private enum CodingKeys: String, CodingKey {
         case type, v, driverID = "driver_id", testID = "test_id", t, requests, responses, errors,
              bytesRead = "bytes_read", histogram, retriedStale = "retried_stale",
-             cookiesDropped = "cookies_dropped", unsent, statusCodes = "status_codes", byName = "by_name", sessions,
-             connections, targetRate = "target_rate", targetConnections = "target_connections", part
+             cookiesDropped = "cookies_dropped", unsent, checkFailures = "check_failures", statusCodes = "status_codes",
+             byName = "by_name", sessions, connections, targetRate = "target_rate", targetConnections = "target_connections", part
     }
 }
 
@@ -69,6 +71,7 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
     public var retriedStale: Int?
     public var cookiesDropped: Int?
     public var unsent: Int?
+    public var checkFailures: CheckFailures?
     public var statusCodes: StatusCodeCounts?
     public var byName: [String: NameShare]?
     public var sessions: SessionShare?
@@ -106,7 +109,7 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
     private enum CodingKeys: String, CodingKey {
         case type, v, driverID = "driver_id", testID = "test_id", startedAtMs = "started_at_ms",
              durationS = "duration_s", requests, responses, errors, bytesRead = "bytes_read", histogram,
-             retriedStale = "retried_stale", cookiesDropped = "cookies_dropped", unsent,
+             retriedStale = "retried_stale", cookiesDropped = "cookies_dropped", unsent, checkFailures = "check_failures",
              statusCodes = "status_codes", byName = "by_name", sessions, sockets, busiest,
              serviceHistogram = "service_histogram", firstError = "first_error", firstCheckFailure = "first_check_failure", interrupted,
              startLagMs = "start_lag_ms", connectHistogram = "connect_histogram",
@@ -124,6 +127,7 @@ public protocol CountersMessage {
     var retriedStale: Int? { get }
     var cookiesDropped: Int? { get }
     var unsent: Int? { get }
+    var checkFailures: CheckFailures? { get }
     var statusCodes: StatusCodeCounts? { get }
     var sessions: SessionShare? { get }
 }
@@ -135,6 +139,7 @@ extension CountersMessage {
                              retriedStale: retriedStale ?? 0, statusCodes: statusCodes ?? StatusCodeCounts())
         c.cookiesDropped = cookiesDropped ?? 0
         c.unsent = unsent ?? 0
+        c.errors.setCheckFailures(checkFailures)
         c.sessions = sessions?.counts ?? SessionCounts()
         return c
     }
@@ -150,6 +155,7 @@ public struct NameShare: Codable, Sendable, Equatable {
     public var histogram: String
     /// Sessions that failed at this step, by kind (absent: none).
     public var sessionFailures: ErrorCounts?
+    public var checkFailures: CheckFailures?
 
     public init(_ f: NamedFigures) {
         requests = f.counters.requests
@@ -158,11 +164,13 @@ public struct NameShare: Codable, Sendable, Equatable {
         statusCodes = f.counters.statusCodes
         histogram = f.latency.encodeBase64()
         sessionFailures = f.counters.sessions.failures.total > 0 ? f.counters.sessions.failures : nil
+        checkFailures = f.counters.errors.checkFailures
     }
 
     /// This name's counters (its histogram is decoded where it is merged).
     public var counters: LoadCounters {
         var c = LoadCounters(requests: requests, responses: responses, errors: errors, statusCodes: statusCodes)
+        c.errors.setCheckFailures(checkFailures)
         c.sessions.failures = sessionFailures ?? ErrorCounts()
         return c
     }
@@ -173,7 +181,8 @@ public struct NameShare: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case requests, responses, errors, statusCodes = "status_codes", histogram, sessionFailures = "session_failures"
+        case requests, responses, errors, statusCodes = "status_codes", histogram, sessionFailures = "session_failures",
+             checkFailures = "check_failures"
     }
 }
 

@@ -151,9 +151,11 @@ import TestSupport
         let byName = report["by_name"] as? [String: [String: Any]] ?? [:]
         let broken = byName["broken"]?["requests"] as? Int ?? 0, home = byName["home"]?["requests"] as? Int ?? 0
         #expect(broken > 0 && home > 0 && broken + home == 20)
-        #expect(errors["check"] == 20 && errors["check_status"] == broken && errors["check_body"] == home, "\(errors)")
-        #expect((byName["broken"]?["errors"] as? [String: Int])?["check_status"] == broken)
-        #expect((byName["home"]?["errors"] as? [String: Int])?["check_body"] == home)
+        let why = report["check_failures"] as? [String: Int] ?? [:]
+        #expect(errors["check"] == 20 && why["status"] == broken && why["body"] == home, "\(errors) \(why)")
+        #expect(errors.values.reduce(0, +) == 20, "the kinds of errors add up: \(errors)")
+        #expect((byName["broken"]?["check_failures"] as? [String: Int])?["status"] == broken)
+        #expect((byName["home"]?["check_failures"] as? [String: Int])?["body"] == home)
         let first = report["first_check_failure"] as? String ?? ""
         #expect((first.contains("broken: status 500 outside expect_status 200") && first.contains("body: boom: the database is away"))
                 || (first.contains("home: body without expect_body") && first.contains("body: ")), "\(first)")
