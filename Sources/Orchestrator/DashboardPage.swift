@@ -32,6 +32,7 @@ enum DashboardPage {
  <section><h2>Requests and errors per second</h2><canvas id="rateChart"></canvas></section>
  <section><h2>Latency per second (ms) <label class="toggle"><input type="checkbox" id="logScale"> log scale</label></h2><canvas id="latencyChart"></canvas></section>
  <section><h2>Latency by percentile (whole test, merged histogram)</h2><canvas id="spectrumChart"></canvas></section>
+ <section id="nameSection" hidden><h2>Per name (this test) and errors by kind</h2><table><thead><tr><th>name</th><th>requests</th><th>errors</th><th>p99 (last second)</th></tr></thead><tbody id="names"></tbody></table><div id="errorKinds"></div></section>
  <section id="sessionSection" hidden><h2>Sessions per second <span id="sessionTotals"></span></h2><canvas id="sessionChart"></canvas></section>
  <section><h2>Drivers</h2><table><thead><tr><th>id</th><th>host</th><th>labels</th><th>state</th><th>heartbeat</th></tr></thead><tbody id="drivers"></tbody></table></section>
  <section class="wide"><h2>New test</h2>
@@ -54,7 +55,7 @@ const token = new URLSearchParams(location.search).get("token");
 const auth = token ? {"Authorization": "Bearer " + token} : {};
 const $ = id => document.getElementById(id);
 const fmt = us => us == null ? "–" : us < 1000 ? us + " µs" : us < 1e6 ? (us / 1000).toFixed(2) + " ms" : (us / 1e6).toFixed(2) + " s";
-const state = {drivers: {}, tests: {}, current: null, totals: {responses: 0, errors: 0}};
+const state = {drivers: {}, tests: {}, current: null, totals: {responses: 0, errors: 0}, names: {}, kinds: {}};
 const charts = {};
 function chart(id, config) { if (window.Chart) charts[id] = new Chart($(id), config); }
 // Straight lines between measured seconds: a curve would invent values between them.
@@ -78,6 +79,30 @@ $("logScale").onchange = ev => {
 function resetCharts() {
   for (const c of Object.values(charts)) { if (c.data.labels) c.data.labels = []; c.data.datasets.forEach(d => d.data = []); c.update(); }
   state.totals = {responses: 0, errors: 0, started: 0, completed: 0, failed: 0};
+  state.names = {}; state.kinds = {}; $("names").innerHTML = ""; $("errorKinds").textContent = "";
+}
+// Per name, and errors by kind (what report.html shows at the end), as the test runs.
+function renderBreakdown(m) {
+  for (const [k, n] of Object.entries(m.errors || {})) if (n) state.kinds[k] = (state.kinds[k] || 0) + n;
+  for (const [name, r] of Object.entries(m.by_name || {})) {
+    const s = state.names[name] = state.names[name] || {requests: 0, errors: 0, p99: null};
+    s.requests += r.requests; s.errors += errorsTotal(r.errors); if (r.responses) s.p99 = r.latency_us.p99;
+  }
+  drawBreakdown();
+}
+// The test's end: the report's exact figures replace the running sums.
+function finalBreakdown(r) {
+  state.kinds = {}; state.names = {};
+  for (const [k, n] of Object.entries(r.errors || {})) if (n) state.kinds[k] = n;
+  for (const [name, n] of Object.entries(r.by_name || {})) state.names[name] = {requests: n.requests, errors: errorsTotal(n.errors), p99: n.latency_us.p99};
+  drawBreakdown();
+}
+function drawBreakdown() {
+  const names = Object.keys(state.names).sort();
+  $("nameSection").hidden = names.length === 0 && Object.keys(state.kinds).length === 0;
+  $("names").innerHTML = names.map(n => `<tr><td>${n.replace(/</g, "&lt;")}</td><td>${state.names[n].requests}</td><td>${state.names[n].errors}</td><td>${fmt(state.names[n].p99)}</td></tr>`).join("");
+  const kinds = Object.entries(state.kinds).sort((a, b) => b[1] - a[1]);
+  $("errorKinds").textContent = kinds.length ? "errors by kind: " + kinds.map(([k, n]) => k + " " + n).join(", ") : "no errors";
 }
 function errorsTotal(e) { return Object.values(e || {}).reduce((a, b) => a + b, 0); }
 function renderDrivers() {
@@ -101,6 +126,7 @@ $("tests").onclick = async ev => {
 function onInterval(m) {
   if (state.current !== m.test_id) { state.current = m.test_id; resetCharts(); }
   state.totals.responses += m.responses; state.totals.errors += errorsTotal(m.errors);
+  renderBreakdown(m);
   $("current").textContent = "test " + m.test_id + ", second " + m.t;
   if (charts.spectrumChart && m.spectrum) { charts.spectrumChart.data.datasets[0].data = m.spectrum.filter(p => p[0] < 100)
       .map(p => ({x: 1 / (1 - p[0] / 100), y: p[1] / 1000})); charts.spectrumChart.update(); }
@@ -141,6 +167,7 @@ function onFinal(m) {
     $("p50").textContent = fmt(m.report.latency_us.p50); $("p90").textContent = fmt(m.report.latency_us.p90);
     $("p99").textContent = fmt(m.report.latency_us.p99); $("max").textContent = fmt(m.report.latency_us.max);
     $("status").textContent = m.report.error ? "failed" : m.report.partial ? "done (partial)" : "done";
+    finalBreakdown(m.report);
     $("current").textContent = "test " + m.test_id + (m.report.error ? " failed: " + m.report.error : " finished")
       + (m.report.redistributed ? " (" + m.report.redistributed.map(r => r.requests + " requests of " + r.from + " sent by "
       + Object.keys(r.to).join(", ")).join("; ") + ")" : "");

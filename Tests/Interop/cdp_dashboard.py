@@ -18,7 +18,9 @@ from cdp import api
 PROBE = """JSON.stringify({conn: document.getElementById('conn').textContent,
   responses: document.getElementById('responses').textContent, rps: document.getElementById('rps').textContent,
   p99: document.getElementById('p99').textContent, status: document.getElementById('status').textContent,
-  drivers: document.querySelectorAll('#drivers tr').length, charts: typeof Chart !== 'undefined'})"""
+  drivers: document.querySelectorAll('#drivers tr').length, charts: typeof Chart !== 'undefined',
+  names: Array.from(document.querySelectorAll('#names tr')).map(r => Array.from(r.cells).map(c => c.textContent)),
+  kinds: document.getElementById('errorKinds').textContent})"""
 
 
 async def main():
@@ -32,7 +34,10 @@ async def main():
 
         samples = []
         await cdp.until(probe, lambda s: s["conn"] == "live", 20)
-        api("POST", f"{base}/tests", {"test_id": "dash-1", "duration_s": 4, "connections": 2, "target": target})
+        # A mix: one name answers as expected, the other fails its check (it expects a 201).
+        api("POST", f"{base}/tests", {"test_id": "dash-1", "duration_s": 4, "connections": 2,
+                                      "requests": [{"name": "home", "url": target},
+                                                   {"name": "missing", "url": target + "nosuch", "expect_status": [201]}]})
         api("POST", f"{base}/trigger", {"test_id": "dash-1"})
         end = time.time() + 30
         while time.time() < end:

@@ -36,6 +36,15 @@ import TestSupport
         let p99 = (report["latency_us"] as? [String: Any])?["p99"] as? Int ?? -1
         let shown = p99 < 1000 ? "\(p99) µs" : p99 < 1_000_000 ? String(format: "%.2f ms", Double(p99) / 1000) : String(format: "%.2f s", Double(p99) / 1e6)
         #expect(last["p99"] as? String == shown)
+        // Live per name, and the errors by kind: every error of the mix is a failed check of "missing".
+        let rows = last["names"] as? [[String]] ?? []
+        let byName = report["by_name"] as? [String: [String: Any]] ?? [:]
+        #expect(rows.map { $0.first ?? "" } == ["home", "missing"], "\(rows)")
+        for row in rows where row.count == 4 {
+            #expect(Int(row[1]) == byName[row[0]]?["requests"] as? Int, "\(row) against \(byName[row[0]] ?? [:])")
+        }
+        let checks = (report["errors"] as? [String: Int])?["check"] ?? 0
+        #expect(checks > 0 && last["kinds"] as? String == "errors by kind: check \(checks)", "\(last["kinds"] ?? "")")
     } }
 
     /// The stop button of a running test in the dashboard ends it: the page shows it done within
