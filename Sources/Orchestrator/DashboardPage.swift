@@ -61,7 +61,8 @@ function chart(id, config) { if (window.Chart) charts[id] = new Chart($(id), con
 // Straight lines between measured seconds: a curve would invent values between them.
 function line(label, color) { return {label, data: [], borderColor: color, backgroundColor: color, pointRadius: 0, tension: 0}; }
 chart("rateChart", {type: "line", data: {labels: [], datasets: [line("req/s", "#2a7"), line("errors/s", "#b33"),
-  Object.assign(line("target req/s", "#999"), {borderDash: [4, 4]})]}, options: {animation: false}});
+  // Chart.js draws the lowest order last: the intended rate stays visible on top of the achieved one.
+  Object.assign(line("target req/s", "#999"), {borderDash: [4, 4], order: -1})]}, options: {animation: false}});
 chart("latencyChart", {type: "line", data: {labels: [], datasets: [line("p50", "#36c"), line("p90", "#3aa"), line("p99", "#e80"), line("max", "#b33")]}, options: {animation: false}});
 chart("spectrumChart", {type: "line", data: {datasets: [line("latency (ms)", "#63c")]},
   options: {animation: false, parsing: false, scales: {x: {type: "logarithmic", title: {display: true, text: "percentile"},

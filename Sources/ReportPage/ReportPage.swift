@@ -123,11 +123,11 @@ extension ReportPage {
             + Charts.spectrum(nil, byName: named, log: true, title: "Latency by percentile, both runs").render(cssClass: "logv") + "</div>"
         body += "<h2>Figures</h2><table>" + Tables.row(["", "base", "new", "change", "limit", ""], header: true)
         for row in comparison.rows {
-            body += Tables.row([html((row.name.map { "\($0): " } ?? "") + row.metric), String(format: "%.4g", row.base), String(format: "%.4g", row.new),
+            body += Tables.row([html((row.name.map { "\($0): " } ?? "") + row.metric), row.display(row.base), row.display(row.new),
                                 row.change_pct.map { String(format: "%+.1f%%", $0) } ?? "+inf", row.limit_pct.map { String(format: "%g%%", $0) } ?? "",
                                 row.regressed ? "<span class=\"fail\">REGRESSION</span>" : ""])
         }
-        body += "</table><p class=\"sub\">Latencies in ms, from each run's merged histogram.</p>"
+        body += "</table><p class=\"sub\">Latencies from each run's merged histogram; error rates in % of requests.</p>"
         return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Stampede comparison</title><style>\(style)</style></head><body>\(body)</body></html>\n"
     }
 }

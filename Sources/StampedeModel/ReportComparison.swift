@@ -20,6 +20,16 @@ public struct ReportComparison: Sendable, Codable {
         /// The allowed regression, if one was given for this metric.
         public let limit_pct: Double?
         public let regressed: Bool
+
+        /// A value of this row with its unit, the one way the CLI and the HTML page write it:
+        /// latencies in ms, rps in requests/s, the error rate in %.
+        public func display(_ v: Double) -> String {
+            switch metric {
+            case "error_rate": return String(format: "%.3f%%", v * 100)
+            case "rps": return String(format: "%.1f req/s", v)
+            default: return String(format: "%.3f ms", v)
+            }
+        }
     }
 
     public let rows: [Row]

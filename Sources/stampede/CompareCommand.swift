@@ -54,14 +54,7 @@ struct CompareCommand: ParsableCommand {
             print("  " + "".padding(toLength: 28, withPad: " ", startingAt: 0) + ["base", "new", "change", "limit"].map { $0.leftPadded(to: 12) }.joined())
             for row in comparison.rows {
                 let label = (row.name.map { "\($0): " } ?? "") + row.metric
-                // Units: rps in requests/s, latencies in ms, the error rate in %.
-                let value: (Double) -> String = {
-                    switch row.metric {
-                    case "error_rate": return String(format: "%.3f%%", $0 * 100)
-                    case "rps": return String(format: "%.1f", $0)
-                    default: return String(format: "%.3f ms", $0)
-                    }
-                }
+                let value = row.display
                 let change = row.change_pct.map { String(format: "%+.1f%%", $0) } ?? "+inf"
                 print("  " + String(label.prefix(27)).padding(toLength: 28, withPad: " ", startingAt: 0)
                       + [value(row.base), value(row.new), change, row.limit_pct.map { String(format: "%g%%", $0) } ?? ""].map { $0.leftPadded(to: 12) }.joined()

@@ -195,4 +195,40 @@ import TestSupport
         let missing = try runCommand(stampedeBinary, ["compare", base, new, "--max-regression", "checkout:p99=10%"])
         #expect(missing.status == 2 && missing.stderr.contains("'checkout' is not a name of both reports"), "\(missing.stderr)")
     }
+
+    /// report.html's axes tick at 1-2-5 steps, the intended-rate line is drawn dashed on top of
+    /// the achieved one, and compare --html's legend labels do not overlap and give units.
+    @Test func chartsReadAtAGlance() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("charts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let page = dir.appendingPathComponent("r.html").path, json = dir.appendingPathComponent("r.json").path
+        let run = try bench(["http://127.0.0.1:\(nginx.port)/", "--mode", "tsunami", "-R", "263", "-c", "4", "-d", "2s", "--html", page, "--json"], timeout: 60)
+        try Data(run.stdout.utf8).write(to: URL(fileURLWithPath: json))
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        let charts = html.components(separatedBy: "<svg ").dropFirst()
+        let rate = try #require(charts.first { $0.contains("Requests and errors per second") })
+        // Y ticks: 0, s, 2s, ... with s one of 1, 2, 5 times a power of ten.
+        let ticks = rate.matches(of: /text-anchor="end">([0-9.]+)(k?)</).map { Double(String($0.1))! * ($0.2 == "k" ? 1000 : 1) }
+        #expect(ticks.count >= 3 && ticks.first == 0, "\(ticks)")
+        let step = ticks.count > 1 ? ticks[1] - ticks[0] : 0
+        let mantissa = step / pow(10, log10(step).rounded(.down))
+        #expect([1.0, 2, 5].contains { abs($0 - mantissa) < 1e-6 }, "step \(step) of \(ticks)")
+        for (a, b) in zip(ticks, ticks.dropFirst()) { #expect(abs(b - a - step) < 1e-6, "\(ticks)") }
+        // The dashed (intended) line comes after the solid ones: drawn on top.
+        let lines = rate.matches(of: /<polyline[^>]*>/).map { String($0.0) }
+        #expect(lines.last?.contains("stroke-dasharray") == true && lines.dropLast().allSatisfy { !$0.contains("stroke-dasharray") }, "\(lines.map { $0.prefix(60) })")
+
+        let compared = dir.appendingPathComponent("c.html").path
+        let compare = try runCommand(stampedeBinary, ["compare", json, json, "--html", compared])
+        #expect(compare.status == 0, "\(compare.stderr)")
+        let comparison = try String(contentsOfFile: compared, encoding: .utf8)
+        let legend = comparison.matches(of: /<rect x="([0-9.]+)" y="[0-9.]+" width="10" height="3" fill="[^"]+"\/><text x="[0-9.]+" y="[0-9.]+">([^<]+)</).map {
+            (x: Double(String($0.1))!, label: String($0.2))
+        }
+        #expect(legend.count >= 2, "\(legend)")
+        if legend.count >= 2 { #expect(legend[1].x - legend[0].x >= 14 + Double(legend[0].label.count) * 6, "\(legend)") }
+        #expect(comparison.contains("0.000%") && comparison.contains("req/s") && comparison.contains(" ms<"), "units in the comparison table")
+    }
 }
