@@ -256,6 +256,7 @@ public final class DriverAgent: @unchecked Sendable {
             final.cookiesDropped = result.counters.cookiesDropped > 0 ? result.counters.cookiesDropped : nil
             final.unsent = result.counters.unsent > 0 ? result.counters.unsent : nil
             final.checkFailures = result.counters.errors.checkFailures
+            final.unsentPerSecond = result.unsentPerSecond.isEmpty ? nil : result.unsentPerSecond
             final.byName = NameShare.byName(result.byName)
             final.firstCheckFailure = result.firstCheckFailure
             final.sessions = result.sessions.map { SessionShare(counts: result.counters.sessions, histograms: $0) }

@@ -19,7 +19,7 @@ extension LoadReport {
         tls_handshakes = tls ? c.tlsHandshakes : nil
         tls_resumed = tls ? c.tlsResumed : nil
         setByName(result.byName)
-        if config.schedulesRequests { setIntended(c) }
+        if config.schedulesRequests { setIntended(c, perSecond: result.unsentPerSecond) }
         if let sessions = result.sessions {
             setSessions(c.sessions, histograms: sessions, byName: result.byName, onlyStep: result.config.requests[0].displayName)
         }

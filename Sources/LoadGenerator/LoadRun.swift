@@ -24,6 +24,8 @@ public struct LoadResult: Sendable {
     public let firstError: String?
     /// The first response that failed its checks: which request, why, its body's first bytes.
     public let firstCheckFailure: String?
+    /// A timed tsunami: the unsent requests by the second (0-based) they were due in.
+    public let unsentPerSecond: [Int]
     public let interrupted: Bool
     /// A list of requests: the whole run's figures per name.
     public let byName: [NamedFigures]
@@ -191,6 +193,7 @@ public final class LoadRun: Sendable {
         var service = HDRHistogram()
         var firstError: String?
         var firstCheckFailure: String?
+        var unsentPerSecond: [Int] = []
         var byName: [NamedFigures] = []
         var sessions: SessionHistograms?
         var sockets = 0
@@ -208,6 +211,7 @@ public final class LoadRun: Sendable {
             try service.add(r.serviceTime)
             firstError = firstError ?? r.firstError
             firstCheckFailure = firstCheckFailure ?? r.firstCheckFailure
+            unsentPerSecond = addedPerSecond(unsentPerSecond, r.unsentPerSecond)
         }
         let lastEnd = results.withLock { $0.compactMap { $0?.endedAt }.max() } ?? end
         let startAt = gate.open(at: end)
@@ -218,7 +222,7 @@ public final class LoadRun: Sendable {
         return LoadResult(config: config, startedAt: startedAt, duration: Swift.max(0, seconds(from: startAt, to: lastEnd)),
                           counters: counters, latency: latency,
                           serviceTime: config.mode == .tsunami ? service : nil, intervalCount: intervalCount,
-                          firstError: firstError, firstCheckFailure: firstCheckFailure, interrupted: interruptedFlag.load(ordering: .relaxed),
+                          firstError: firstError, firstCheckFailure: firstCheckFailure, unsentPerSecond: unsentPerSecond, interrupted: interruptedFlag.load(ordering: .relaxed),
                           byName: byName, sessions: sessions, seed: workload.seed, sockets: sockets, connectPhase: phase,
                           startLag: Swift.max(0, seconds(from: startAt, to: firstBegin)) + Swift.max(0, -ahead) / 1e9,
                           busiest: busiest)
@@ -265,6 +269,7 @@ public final class LoadRun: Sendable {
         var busy = 0.0
         var firstError: String?
         var firstCheckFailure: String?
+        var unsentPerSecond: [Int] = []
         var beganAt: UInt64 = 0
         var endedAt: UInt64 = 0
         var setupError: Error?
@@ -302,6 +307,7 @@ public final class LoadRun: Sendable {
             result.beganAt = worker.beganAt
             result.firstError = worker.firstError
             result.firstCheckFailure = worker.firstCheckFailure
+            result.unsentPerSecond = worker.unsentPerSecond
         } catch {
             result.setupError = error
         }

@@ -42,12 +42,25 @@ extension Worker {
         return n
     }
 
-    /// A connection retires: its slots due before the end that it did not send are `unsent`.
+    /// A connection retires: its slots due before the end that it did not send are `unsent`,
+    /// each also counted in the second it was due (`unsent_per_second`; a connection with
+    /// more than `perSecondLimit` of them counts them in total only).
     func countUnsent(_ i: Int) {
-        let g = connectionOffset + i
-        let mine = g < intendedSlots ? (intendedSlots - g + config.connections - 1) / config.connections : 0
-        intervalCounters.unsent += Swift.max(0, mine - conns[i].scheduled)
+        let g = connectionOffset + i, c = config.connections
+        let mine = g < intendedSlots ? (intendedSlots - g + c - 1) / c : 0
+        let unsent = Swift.max(0, mine - conns[i].scheduled)
+        intervalCounters.unsent += unsent
+        guard unsent > 0, unsent <= Self.perSecondLimit else { return }
+        var n = conns[i].scheduled * c + g
+        while n < intendedSlots {
+            let second = Int((slotTime(n) &- startAt) / 1_000_000_000)
+            if second >= unsentPerSecond.count { unsentPerSecond += Array(repeating: 0, count: second + 1 - unsentPerSecond.count) }
+            unsentPerSecond[second] += 1
+            n += c
+        }
     }
+
+    static let perSecondLimit = 10_000_000
 
     /// How many of this worker's connections the ramp wants at `t` seconds (the driver's target
     /// rounded, less the connections of the threads before this one).

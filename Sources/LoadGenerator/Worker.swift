@@ -37,8 +37,9 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     let paced: Bool
     let slotsPerSecond: Double?
     /// Slots due before the end of a timed run, for the whole driver (`intended`; 0: not paced
-    /// or not timed), set as the schedule begins.
+    /// or not timed), set as the schedule begins; those not sent, by the second they were due.
     var intendedSlots = 0
+    var unsentPerSecond: [Int] = []
     let schedule: StageProfile?
     /// Tsunami with a session rate: sessions arrive on the schedule (the open model) and their
     /// requests are not paced (`Worker+Arrivals`).

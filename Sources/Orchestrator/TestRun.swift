@@ -332,7 +332,14 @@ final class TestRun {
         report.first_check_failure = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstCheckFailure).first
         report.redistributed = redistributed.isEmpty ? nil : redistributed
         report.setByName(byName.keys.sorted().map { byName[$0]! })
-        if definition.load.schedulesRequests && finished { report.setIntended(counters) }
+        if definition.load.schedulesRequests && finished {
+            // Each part's seconds count from its own start: placed on the test's clock.
+            let perSecond = finals.sorted { $0.key < $1.key }.reduce(into: [Int]()) { sum, entry in
+                let offset = Int((Double((shares[entry.key]?.startAtMs ?? startAtMs) - startAtMs) / 1000).rounded())
+                sum = addedPerSecond(sum, Array(repeating: 0, count: Swift.max(0, offset)) + (entry.value.unsentPerSecond ?? []))
+            }
+            report.setIntended(counters, perSecond: perSecond)
+        }
         if definition.load.order == .sequence {
             report.setSessions(counters.sessions, histograms: sessions, byName: byName.keys.sorted().map { byName[$0]! },
                                onlyStep: definition.load.requests[0].displayName)

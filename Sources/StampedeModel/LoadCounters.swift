@@ -210,3 +210,8 @@ public struct StatusCodeCounts: Sendable, Equatable, Codable {
     public init(from decoder: Decoder) throws { self.init(try [String: Int](from: decoder)) }
     public func encode(to encoder: Encoder) throws { try byCode.encode(to: encoder) }
 }
+
+/// Two per-second counts added second by second (the longer one's tail kept).
+public func addedPerSecond(_ a: [Int], _ b: [Int]) -> [Int] {
+    (0..<Swift.max(a.count, b.count)).map { (($0 < a.count) ? a[$0] : 0) + (($0 < b.count) ? b[$0] : 0) }
+}

@@ -72,6 +72,9 @@ public struct LoadReport: Codable, Sendable {
     /// and those that never went out because the connections could not carry the rate.
     public var intended: Int?
     public var unsent: Int?
+    /// The unsent requests by the second they were due in (`[0, 0, 3, 5]`: seconds 1-4; absent
+    /// when none).
+    public var unsent_per_second: [Int]?
     /// TLS handshakes, and how many resumed a saved session (https targets only).
     public var tls_handshakes: Int?
     public var tls_resumed: Int?
@@ -143,9 +146,10 @@ public struct LoadReport: Codable, Sendable {
     public static let redirectSuffix = " redirect"
 
     /// A timed tsunami at a request rate: `intended` and `unsent` (0 unsent is said too).
-    public mutating func setIntended(_ counters: LoadCounters) {
+    public mutating func setIntended(_ counters: LoadCounters, perSecond: [Int]) {
         intended = counters.requests + counters.unsent
         unsent = counters.unsent
+        unsent_per_second = perSecond.contains { $0 > 0 } ? perSecond : nil
     }
 
     /// Sets `by_name` from per-name figures (nil when there are none).

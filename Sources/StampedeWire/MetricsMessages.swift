@@ -71,6 +71,8 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
     public var retriedStale: Int?
     public var cookiesDropped: Int?
     public var unsent: Int?
+    /// The unsent requests by the second they were due in (absent: none).
+    public var unsentPerSecond: [Int]?
     public var checkFailures: CheckFailures?
     public var statusCodes: StatusCodeCounts?
     public var byName: [String: NameShare]?
@@ -109,7 +111,8 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
     private enum CodingKeys: String, CodingKey {
         case type, v, driverID = "driver_id", testID = "test_id", startedAtMs = "started_at_ms",
              durationS = "duration_s", requests, responses, errors, bytesRead = "bytes_read", histogram,
-             retriedStale = "retried_stale", cookiesDropped = "cookies_dropped", unsent, checkFailures = "check_failures",
+             retriedStale = "retried_stale", cookiesDropped = "cookies_dropped", unsent, unsentPerSecond = "unsent_per_second",
+             checkFailures = "check_failures",
              statusCodes = "status_codes", byName = "by_name", sessions, sockets, busiest,
              serviceHistogram = "service_histogram", firstError = "first_error", firstCheckFailure = "first_check_failure", interrupted,
              startLagMs = "start_lag_ms", connectHistogram = "connect_histogram",

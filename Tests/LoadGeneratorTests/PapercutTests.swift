@@ -108,6 +108,9 @@ import TestSupport
         let report = try jsonObject(json.stdout)
         let sent = report["requests"] as? Int ?? 0, unsent = report["unsent"] as? Int ?? -1
         #expect(report["intended"] as? Int == 12 && sent + unsent == 12 && unsent >= 3, "sent \(sent), unsent \(unsent)")
+        // Each unsent request in the second it was due: the late ones are the last seconds'.
+        let perSecond = report["unsent_per_second"] as? [Int] ?? []
+        #expect(perSecond.reduce(0, +) == unsent && perSecond.count <= 3 && perSecond.first == 0, "\(perSecond)")
         let summary = try bench(["http://127.0.0.1:\(slowPort)/", "--mode", "tsunami", "-c", "2", "-R", "4", "-d", "3s",
                                  "--threshold", "unsent_rate=0.1"], timeout: 60)
         #expect(summary.status == 3, "\(summary.stdout)")

@@ -14,6 +14,10 @@ import TestSupport
         #expect(report["partial"] as? Bool == false, "\(report["failed_drivers"] ?? "")")
         let requests = report["requests"] as? Int ?? 0
         #expect(abs(requests - expected) <= expected / 100, "requests \(requests)")
+        // A timed tsunami intends exactly rate × duration over its drivers; what it sent and what
+        // it could not send add up to that.
+        #expect(report["intended"] as? Int == expected && requests + (report["unsent"] as? Int ?? -1) == expected,
+                "intended \(report["intended"] ?? "-"), unsent \(report["unsent"] ?? "-")")
         #expect(report["responses"] as? Int == requests)
         #expect(try nginx.accessLogLines(expecting: requests) == requests)
         let log = try cluster.latencyLog(id)
