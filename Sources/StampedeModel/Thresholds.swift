@@ -94,30 +94,37 @@ public struct ThresholdReport: Codable, Sendable {
         sessionLimits = thresholds.filter(\.name.isSession)
         nameLimits = thresholds.filter { $0.scope != nil }
         results = thresholds.filter { !$0.name.isSession && $0.scope == nil }.map { t in
-            let actual: Double
-            switch t.name {
-            case .p50_ms: actual = Double(latency.p50) / 1000
-            case .p90_ms: actual = Double(latency.p90) / 1000
-            case .p99_ms: actual = Double(latency.p99) / 1000
-            case .p999_ms: actual = Double(latency.p999) / 1000
-            case .max_ms: actual = Double(latency.max) / 1000
-            case .error_rate: actual = errors.rate(per: requests)
-            case .min_rps: actual = rps
-            case .unsent_rate: actual = requests + unsent > 0 ? Double(unsent) / Double(requests + unsent) : 0
-            case .session_p99_ms, .session_error_rate: preconditionFailure("judged by evaluateSessions")
-            }
-            let passed = t.name == .min_rps ? actual >= t.value : actual <= t.value
-            return Result(name: t.name.rawValue, limit: t.value, actual: actual, passed: passed)
+            let actual = t.name == .unsent_rate ? (requests + unsent > 0 ? Double(unsent) / Double(requests + unsent) : 0)
+                : Self.measured(t.name, latency: latency, errors: errors, requests: requests, rps: rps)
+            return Self.result(t, actual)
         }
         passed = results.allSatisfy(\.passed)
+    }
+
+    /// A latency, error-rate or rate threshold's figure: the whole test's or one name's.
+    private static func measured(_ name: Threshold.Name, latency l: LatencySummary, errors: ErrorCounts, requests: Int, rps: Double) -> Double {
+        switch name {
+        case .p50_ms: return Double(l.p50) / 1000
+        case .p90_ms: return Double(l.p90) / 1000
+        case .p99_ms: return Double(l.p99) / 1000
+        case .p999_ms: return Double(l.p999) / 1000
+        case .max_ms: return Double(l.max) / 1000
+        case .error_rate: return errors.rate(per: requests)
+        case .min_rps: return rps
+        case .unsent_rate, .session_p99_ms, .session_error_rate: preconditionFailure("\(name.rawValue) is judged where its figure is known")
+        }
+    }
+
+    private static func result(_ t: Threshold, _ actual: Double) -> Result {
+        Result(name: t.key, limit: t.value, actual: actual, passed: t.name == .min_rps ? actual >= t.value : actual <= t.value)
     }
 
     /// Judges the session thresholds against the run's sessions.
     public mutating func evaluateSessions(_ sessions: SessionReport) {
         for t in sessionLimits {
             let actual = t.name == .session_p99_ms ? Double(sessions.duration_us?.p99 ?? 0) / 1000 : sessions.error_rate
-            results.removeAll { $0.name == t.name.rawValue }
-            results.append(Result(name: t.name.rawValue, limit: t.value, actual: actual, passed: actual <= t.value))
+            results.removeAll { $0.name == t.key }
+            results.append(Self.result(t, actual))
         }
         passed = results.allSatisfy(\.passed)
     }
@@ -130,19 +137,8 @@ public struct ThresholdReport: Codable, Sendable {
                 results.append(Result(name: t.key, limit: t.value, actual: 0, passed: false))
                 continue
             }
-            let l = n.latency_us
-            let actual: Double
-            switch t.name {
-            case .p50_ms: actual = Double(l.p50) / 1000
-            case .p90_ms: actual = Double(l.p90) / 1000
-            case .p99_ms: actual = Double(l.p99) / 1000
-            case .p999_ms: actual = Double(l.p999) / 1000
-            case .max_ms: actual = Double(l.max) / 1000
-            case .error_rate: actual = n.errors.rate(per: n.requests)
-            case .min_rps: actual = duration > 0 ? Double(n.responses) / duration : 0
-            case .unsent_rate, .session_p99_ms, .session_error_rate: preconditionFailure("refused for a name when parsed")
-            }
-            results.append(Result(name: t.key, limit: t.value, actual: actual, passed: t.name == .min_rps ? actual >= t.value : actual <= t.value))
+            let rps = duration > 0 ? Double(n.responses) / duration : 0
+            results.append(Self.result(t, Self.measured(t.name, latency: n.latency_us, errors: n.errors, requests: n.requests, rps: rps)))
         }
         passed = results.allSatisfy(\.passed)
     }
