@@ -184,7 +184,7 @@ public struct HTTPResponseParser: Sendable {
         }
     }
 
-    mutating func fail(_ error: HTTPParseError) -> Outcome {
+    private mutating func fail(_ error: HTTPParseError) -> Outcome {
         state = .failed
         return .error(error)
     }

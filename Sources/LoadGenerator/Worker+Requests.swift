@@ -100,7 +100,7 @@ extension Worker {
             judgeByClass = program.expectStatus.isEmpty
             if check { failure = .check } else if judgeByClass && status >= 500 { failure = .status5xx } else if judgeByClass && status >= 400 { failure = .status4xx }
         }
-        let overLimit = failure.map { if case .redirects = $0 { return true } else { return false } } ?? false
+        let overLimit: Bool = if case .overLimit = redirect { true } else { false }
         Self.count(status: status, check: check, judgeByClass: judgeByClass, overLimit: overLimit, into: &intervalCounters)
         if workload.tracksNames {
             let n = currentNameIndex(i)
@@ -149,10 +149,7 @@ extension Worker {
     /// decoded, contain the text; nil when the body was not encoded (the parser's scan holds).
     func encodedBodyMatches(_ i: Int, _ program: RequestProgram) -> Bool? {
         guard let scanner = program.expectTemplate == nil ? program.expectBody : conns[i].expectScanner, let recorder = conns[i].recorder,
-              workload.contentEncodingIndex >= 0,
-              let coding = recorder.values.first(where: { $0.name == workload.contentEncodingIndex })?.value else { return nil }
-        let name = String(decoding: coding, as: UTF8.self).lowercased()
-        guard name == "gzip" || name == "deflate" else { return nil }
+              isContentEncoded(recorder) else { return nil }
         var decodedScanner = scanner
         decodedScanner.reset()
         if let decoded = Gunzip.decode(recorder.body, limit: workload.captureBytes) {

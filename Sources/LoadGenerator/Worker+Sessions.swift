@@ -114,8 +114,7 @@ extension Worker {
         }
         var view = ResponseView(names: workload.recordedHeaders, values: recorder.values, body: UnsafeRawBufferPointer(start: nil, count: 0))
         var body = recorder.body
-        if program.capturesBody, let coding = view.header("content-encoding")?.lowercased(), coding == "gzip" || coding == "deflate",
-           let decoded = Gunzip.decode(body, limit: workload.captureBytes) {
+        if program.capturesBody, isContentEncoded(recorder), let decoded = Gunzip.decode(body, limit: workload.captureBytes) {
             body = decoded
         }
         let host = endpoints[conns[i].origin].serverName
@@ -135,6 +134,15 @@ extension Worker {
                 ? "the value cannot go in a URL as it is (write {{var.\(v)|url}})" : "the value has a line break and cannot go in a header"))
         }
         return true
+    }
+
+    /// The response came gzip- or deflate-encoded (its kept Content-Encoding says so): captures
+    /// and `expect_body` read its body decoded.
+    func isContentEncoded(_ recorder: HeaderRecorder) -> Bool {
+        guard workload.contentEncodingIndex >= 0,
+              let coding = recorder.values.first(where: { $0.name == workload.contentEncodingIndex })?.value else { return false }
+        let name = String(decoding: coding, as: UTF8.self).lowercased()
+        return name == "gzip" || name == "deflate"
     }
 
     /// The captures into the session's slots; `unfit`: the first rule whose value cannot go
