@@ -35,6 +35,11 @@ public final class DriverAgent: @unchecked Sendable {
     private var taken: Set<String> = []
     private let current = Mutex<RunningTest?>(nil)
     private let stopRequested = Atomic<Bool>(false)
+    /// The newest clock probe, echoed in the next heartbeat (the orchestrator estimates this
+    /// driver's clock offset from the round trip).
+    private var probe: ProbeEcho?
+    /// `--source-addrs`: local addresses for tests that name none (each driver host has its own).
+    public var sourceAddresses: [String] = []
 
     struct RunningTest {
         let testID: String
@@ -130,6 +135,8 @@ public final class DriverAgent: @unchecked Sendable {
             if let running = current.withLock({ $0?.testID }) {
                 log.info("work queued until the running test ends", metadata: ["test_id": "\(m.testID)", "part": "\(m.part ?? 1)", "running": "\(running)"])
             }
+        case .clockProbe(let m):
+            probe = ProbeEcho(orchestratorID: m.orchestratorID, sentAtUs: m.sentAtUs, receivedAtUs: wallClockMicroseconds())
         case .stop(let m):
             dropQueued(publisher, reason: "stopped before this work started") { $0 == m.testID }
             current.withLock { if $0?.testID == m.testID { $0?.run?.interrupt() } }
@@ -161,7 +168,7 @@ public final class DriverAgent: @unchecked Sendable {
         heartbeat(publisher, state: .busy)
         let thread = Thread { [self] in
             self.execute(testID: next.trigger.testID, part: next.trigger.part, spec: next.spec,
-                         startAtMs: next.trigger.startAtMs, publisher: publisher)
+                         startAtMs: next.trigger.startAtMs(for: id), publisher: publisher)
         }
         thread.name = "stampede-driver-test"
         thread.start()
@@ -172,6 +179,8 @@ public final class DriverAgent: @unchecked Sendable {
         var message = HeartbeatMessage(driverID: id, state: state ?? (running == nil ? .idle : .busy), testID: running,
                                        sentAtMs: wallClockMilliseconds())
         message.labels = labels.isEmpty ? nil : labels
+        message.probe = probe
+        message.sentAtUs = wallClockMicroseconds()
         do { try publisher.publish(.heartbeat(message)) } catch { log.warning("heartbeat not queued", metadata: ["error": "\(error)"]) }
     }
 
@@ -196,6 +205,8 @@ public final class DriverAgent: @unchecked Sendable {
             publish(.final(emptyFinal(testID: testID, part: part, reason: reason, interrupted: false)))
         }
         let run: LoadRun
+        var spec = spec
+        if spec.source_addrs == nil, !sourceAddresses.isEmpty { spec.source_addrs = sourceAddresses }
         do {
             run = try LoadRun(config: try spec.loadSpec(defaultThreads: threads, driverName: id))
         } catch let error as ConfigError {

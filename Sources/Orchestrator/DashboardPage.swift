@@ -34,7 +34,7 @@ enum DashboardPage {
  <section><h2>Latency by percentile (whole test, merged histogram)</h2><canvas id="spectrumChart"></canvas></section>
  <section id="nameSection" hidden><h2>Per name (this test) and errors by kind</h2><table><thead><tr><th>name</th><th>requests</th><th>errors</th><th>p99 (last second)</th></tr></thead><tbody id="names"></tbody></table><div id="errorKinds"></div></section>
  <section id="sessionSection" hidden><h2>Sessions per second <span id="sessionTotals"></span></h2><canvas id="sessionChart"></canvas></section>
- <section><h2>Drivers</h2><table><thead><tr><th>id</th><th>host</th><th>labels</th><th>state</th><th>heartbeat</th></tr></thead><tbody id="drivers"></tbody></table></section>
+ <section><h2>Drivers</h2><table><thead><tr><th>id</th><th>host</th><th>labels</th><th>state</th><th>heartbeat</th><th>clock offset</th><th>rtt</th></tr></thead><tbody id="drivers"></tbody></table></section>
  <section class="wide"><h2>New test</h2>
   <form id="newTest">
    <label>target<input name="target" value="http://127.0.0.1:8080/" required></label>
@@ -108,7 +108,8 @@ function drawBreakdown() {
 function errorsTotal(e) { return Object.values(e || {}).reduce((a, b) => a + b, 0); }
 function renderDrivers() {
   $("drivers").innerHTML = Object.values(state.drivers).sort((a, b) => a.id.localeCompare(b.id)).map(d =>
-    `<tr><td>${d.id}</td><td>${d.host || ""}</td><td>${Object.entries(d.labels || {}).map(([k, v]) => k + "=" + v).join(" ")}</td><td>${d.state}</td><td>${d.last_heartbeat_ms_ago ?? ""}${d.last_heartbeat_ms_ago != null ? " ms ago" : ""}</td></tr>`).join("");
+    `<tr><td>${d.id}</td><td>${d.host || ""}</td><td>${Object.entries(d.labels || {}).map(([k, v]) => k + "=" + v).join(" ")}</td><td>${d.state}${d.refused ? " (refused: " + d.refused + ")" : ""}</td><td>${d.last_heartbeat_ms_ago ?? ""}${d.last_heartbeat_ms_ago != null ? " ms ago" : ""}</td>
+    <td class="clock">${d.clock_offset_ms != null ? (d.clock_offset_ms > 0 ? "+" : "") + d.clock_offset_ms.toFixed(1) + " ms" : "–"}</td><td>${d.rtt_ms != null ? d.rtt_ms.toFixed(1) + " ms" : "–"}</td></tr>`).join("");
 }
 function renderTests() {
   $("tests").innerHTML = Object.values(state.tests).reverse().map(t => `<tr><td>${t.test_id}</td><td>${t.status}</td><td>${t.mode || ""}</td><td>${t.target || ""}</td>

@@ -12,6 +12,8 @@ public struct DriverRecord: Sendable {
     public var lastHeard: UInt64
     public var testID: String?
     public var labels: [String: String] = [:]
+    /// Its clock's offset from the orchestrator's, from heartbeat round trips.
+    var clock = ClockOffsetEstimate()
 
     /// Whether the driver carries every label of `selector`.
     public func matches(_ selector: [String: String]) -> Bool { selector.allSatisfy { labels[$0.key] == $0.value } }
@@ -21,9 +23,21 @@ public struct DriverRecord: Sendable {
         DriverRecord(id: id, host: "unknown", threads: 1, version: "unknown", state: state, lastHeard: now, testID: testID)
     }
 
-    func info(now: UInt64) -> DriverInfo {
-        DriverInfo(id: id, host: host, state: state.rawValue, threads: threads, version: version,
-                   lastHeartbeatMsAgo: Int((now &- lastHeard) / 1_000_000), testID: testID, labels: labels)
+    func info(now: UInt64, maxClockOffsetMs: Double) -> DriverInfo {
+        var info = DriverInfo(id: id, host: host, state: state.rawValue, threads: threads, version: version,
+                              lastHeartbeatMsAgo: Int((now &- lastHeard) / 1_000_000), testID: testID, labels: labels)
+        info.clock_offset_ms = clock.offsetMs.map { ($0 * 10).rounded() / 10 }
+        info.rtt_ms = clock.roundTripMs.map { ($0 * 10).rounded() / 10 }
+        info.refused = refusal(maxClockOffsetMs: maxClockOffsetMs)
+        return info
+    }
+
+    /// Why tests must not use this driver: its clock is further off than `maxClockOffsetMs`, so a
+    /// start time it is given would not be the others' (and its reported times would be skewed).
+    func refusal(maxClockOffsetMs: Double) -> String? {
+        guard let offset = clock.offsetMs, abs(offset) > maxClockOffsetMs else { return nil }
+        return "its clock is \(String(format: "%.1f", abs(offset))) ms \(offset > 0 ? "ahead of" : "behind") the orchestrator's "
+            + "(more than --max-clock-offset-ms \(Int(maxClockOffsetMs))): fix its time sync (NTP/chrony) or raise the limit"
     }
 }
 
@@ -32,16 +46,32 @@ public struct DriverRecord: Sendable {
 struct DriverRegistry {
     private(set) var drivers: [String: DriverRecord] = [:]
     let timeoutNs: UInt64
+    /// `--max-clock-offset-ms`: drivers whose clocks are further off are refused for tests.
+    let maxClockOffsetMs: Double
 
-    init(timeoutMs: Int) { timeoutNs = UInt64(timeoutMs) * 1_000_000 }
+    init(timeoutMs: Int, maxClockOffsetMs: Int = 1_000) {
+        timeoutNs = UInt64(timeoutMs) * 1_000_000
+        self.maxClockOffsetMs = Double(maxClockOffsetMs)
+    }
+
+    /// Adds a clock exchange completed by a driver's heartbeat (apply the heartbeat first).
+    mutating func record(_ exchange: ClockExchange, for id: String) { drivers[id]?.clock.add(exchange) }
+
+    /// Why tests must not use driver `id` now (see `DriverRecord.refusal`), or nil.
+    func refusal(_ id: String) -> String? { drivers[id]?.refusal(maxClockOffsetMs: maxClockOffsetMs) }
+
+    /// The driver's estimated clock offset (its clock minus ours), ms, if measured.
+    func clockOffsetMs(_ id: String) -> Double? { drivers[id]?.clock.offsetMs }
 
     /// Applies a message; returns the driver's new state when it changed (to announce it).
     mutating func apply(_ message: BusMessage, now: UInt64) -> (id: String, state: String)? {
         switch message {
         case .register(let m):
             let before = drivers[m.driverID]?.state
-            drivers[m.driverID] = DriverRecord(id: m.driverID, host: m.host, threads: m.threads, version: m.version,
-                                                state: .idle, lastHeard: now, testID: nil, labels: m.labels ?? [:])
+            var record = DriverRecord(id: m.driverID, host: m.host, threads: m.threads, version: m.version,
+                                      state: .idle, lastHeard: now, testID: nil, labels: m.labels ?? [:])
+            record.clock = drivers[m.driverID]?.clock ?? ClockOffsetEstimate()
+            drivers[m.driverID] = record
             return before == .idle ? nil : (m.driverID, DriverState.idle.rawValue)
         case .heartbeat(let m):
             if m.state == .leaving {
@@ -91,6 +121,6 @@ struct DriverRegistry {
     func count(_ state: DriverState) -> Int { drivers.values.filter { $0.state == state }.count }
 
     func infos(now: UInt64) -> [DriverInfo] {
-        drivers.values.sorted { $0.id < $1.id }.map { $0.info(now: now) }
+        drivers.values.sorted { $0.id < $1.id }.map { $0.info(now: now, maxClockOffsetMs: maxClockOffsetMs) }
     }
 }

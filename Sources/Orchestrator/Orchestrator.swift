@@ -27,6 +27,9 @@ public struct OrchestratorOptions: Sendable {
     public var allowedTargets = try! TargetAllowList([])
     /// A silent /ws client is pinged after this long, and dropped if still silent as long again.
     public var webSocketPingIntervalMs = 10_000
+    /// Drivers whose clocks are further off than this (estimated from heartbeat round trips) are
+    /// refused for tests.
+    public var maxClockOffsetMs = 1_000
     public init() {}
 }
 
@@ -54,6 +57,8 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     var liveness: BusLiveness
     let log = Logger(label: "stampede.orchestrator")
     var timerID = 0
+    /// Timer ticks (every 250 ms); a clock probe goes out every fourth.
+    var ticks = 0
     var shuttingDown = false
     var shutdownDeadline: UInt64 = 0
     /// Work handed in from other threads (`perform`), run on the reactor thread.
@@ -77,7 +82,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         self.options = options
         self.bus = bus
         self.clock = clock
-        registry = DriverRegistry(timeoutMs: options.heartbeatTimeoutMs)
+        registry = DriverRegistry(timeoutMs: options.heartbeatTimeoutMs, maxClockOffsetMs: options.maxClockOffsetMs)
         liveness = BusLiveness(probeID: BusLiveness.probePrefix + UUID().uuidString.prefix(8), now: clock.monotonicNs())
         let reports = ReportStore(directory: URL(fileURLWithPath: options.reportsDirectory, isDirectory: true))
         reactor = try Reactor()
@@ -100,6 +105,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         hub = WebSocketHub(reactor: reactor, pingIntervalNs: ping, pongTimeoutNs: ping)
         hub.delegate = self
         book.onEvent = { [unowned self] event in self.hub.broadcast(event.json) }
+        book.clockOffsetMs = { [unowned self] id in self.registry.clockOffsetMs(id) }
         book.onFinished = { [unowned self] run in
             for id in run.assigned where self.registry.drivers[id]?.state == .busy { self.registry.mark(id, state: .idle, testID: nil) }
             self.onFinished?(run.id, run.report)
@@ -159,8 +165,13 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         guard !shuttingDown else { throw .shuttingDown }
         // With a driver_selector, only idle drivers carrying every listed label.
         let selector = book[id]?.definition.driverSelector ?? [:]
-        let idle = registry.idle.filter { registry.drivers[$0]?.matches(selector) ?? false }
-        let (run, chosen) = try book.trigger(id: id, idle: idle)
+        let matching = registry.idle.filter { registry.drivers[$0]?.matches(selector) ?? false }
+        // A driver whose clock is too far off would not start with the others: left out, named.
+        let refused = Dictionary(uniqueKeysWithValues: matching.compactMap { d in registry.refusal(d).map { (d, $0) } })
+        let (run, chosen) = try book.trigger(id: id, idle: matching.filter { refused[$0] == nil }, refused: refused)
+        for (driver, why) in refused.sorted(by: { $0.key < $1.key }) {
+            log.warning("driver left out of the test", metadata: ["test_id": "\(id)", "driver_id": "\(driver)", "reason": "\(why)"])
+        }
         for driver in chosen { registry.mark(driver, state: .busy, testID: run.id) }
         return (chosen, run.startAtMs)
     }
@@ -193,7 +204,20 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
             if liveness.probeArrived(now: now) { log.notice("the bus delivers again; drivers get a full heartbeat timeout from now") }
         case .heartbeat(let m) where m.driverID.hasPrefix(BusLiveness.probePrefix):
             break  // another orchestrator's probe
-        case .register, .heartbeat:
+        case .heartbeat(let m):
+            let refusedBefore = registry.refusal(m.driverID)
+            if let change = registry.apply(message, now: now) { book.onEvent(.driver(id: change.id, state: change.state)) }
+            if let exchange = ClockExchange(m, orchestratorID: liveness.probeID, readUs: clock.wallUs()) {
+                registry.record(exchange, for: m.driverID)
+            }
+            let refused = registry.refusal(m.driverID)
+            if let refused, refusedBefore == nil {
+                log.warning("driver refused for tests", metadata: ["driver_id": "\(m.driverID)", "reason": "\(refused)"])
+            } else if refused == nil, refusedBefore != nil {
+                log.notice("driver's clock is within --max-clock-offset-ms again: usable for tests",
+                           metadata: ["driver_id": "\(m.driverID)", "clock_offset_ms": "\(registry.clockOffsetMs(m.driverID) ?? 0)"])
+            }
+        case .register:
             if let change = registry.apply(message, now: now) { book.onEvent(.driver(id: change.id, state: change.state)) }
         case .interval(let m):
             book.add(m)
@@ -211,6 +235,13 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
             try publisher.publish(.heartbeat(HeartbeatMessage(driverID: liveness.probeID, state: .idle, testID: nil,
                                                               sentAtMs: clock.wallMs())))
         } catch { log.warning("bus probe not queued", metadata: ["error": "\(error)"]) }
+        ticks += 1
+        if ticks % 4 == 1 {
+            // Every driver echoes it in its next heartbeat: the clock offsets come from these.
+            do { try publisher.publish(.clockProbe(ClockProbeMessage(orchestratorID: liveness.probeID, sentAtUs: clock.wallUs()))) } catch {
+                log.warning("clock probe not queued", metadata: ["error": "\(error)"])
+            }
+        }
         if liveness.check(now: now) {
             log.warning("the bus is not delivering (own probe silent for 1 s); driver failure detection paused")
         }

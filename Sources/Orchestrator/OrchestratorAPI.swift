@@ -132,7 +132,7 @@ extension Orchestrator: HTTPServerHandler {
         case .exists: return error(409, e.description, field: "test_id")
         case .notFound: return error(404, e.description, field: "test_id")
         case .alreadyTriggered, .notRunning: return error(409, e.description, field: "test_id")
-        case .notEnoughDrivers: return error(503, e.description, field: "drivers")
+        case .notEnoughDrivers, .driversRefused: return error(503, e.description, field: "drivers")
         case .noMatchingDrivers: return error(503, e.description, field: "driver_selector")
         case .notSent, .shuttingDown: return error(503, e.description, field: nil)
         }

@@ -30,6 +30,9 @@ struct ReportStore {
         var stopped_at_ms: Int64?
         /// A capacity search: the steps judged so far (a restarted orchestrator goes on from them).
         var search_steps: [SearchStep]?
+        /// Drivers' clock offsets used for their start times (absent in older files: none).
+        var clock_offsets_ms: [String: Double]?
+        var refused_drivers: [String: String]?
     }
 
     struct StoredShare: Codable {
@@ -53,7 +56,9 @@ struct ReportStore {
                                   StoredShare(driver: $0.key.driver, part: $0.key.part, requests: $0.value.requests, start_at_ms: $0.value.startAtMs,
                                               shard: $0.value.shard, shards: $0.value.shards, seq_start: $0.value.seqStart)
                               },
-                              redistributed: run.redistributed, stopped_at_ms: run.stoppedAtMs, search_steps: run.search?.steps)
+                              redistributed: run.redistributed, stopped_at_ms: run.stoppedAtMs, search_steps: run.search?.steps,
+                              clock_offsets_ms: run.clockOffsetsMs.isEmpty ? nil : run.clockOffsetsMs,
+                              refused_drivers: run.refusedDrivers.isEmpty ? nil : run.refusedDrivers)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // The config as given, secrets and data included (a restart needs them): its owner's only.
@@ -89,6 +94,8 @@ struct ReportStore {
                 run.stoppedAtMs = state.stopped_at_ms
                 if let steps = state.search_steps { run.resumeSearch(steps: steps) }
                 run.failedDrivers = Set(state.failed_drivers)
+                run.clockOffsetsMs = state.clock_offsets_ms ?? [:]
+                run.refusedDrivers = state.refused_drivers ?? [:]
                 run.error = state.error
                 if let report = FileManager.default.contents(atPath: base.appendingPathComponent("report.json").path) {
                     run.report = try JSONDecoder().decode(LoadReport.self, from: report)

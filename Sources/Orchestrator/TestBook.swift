@@ -17,6 +17,8 @@ public enum TestBookError: Error, Equatable, CustomStringConvertible {
     /// Only a running test can be stopped.
     case notRunning(testID: String, status: String)
     case notEnoughDrivers(wanted: Int, idle: Int)
+    /// Too few idle drivers with a usable clock: `refused` says why each other one is left out.
+    case driversRefused(wanted: Int, usable: Int, refused: [String: String])
     /// Too few idle drivers carry the labels of the test's `driver_selector`.
     case noMatchingDrivers(selector: [String: String], wanted: Int, matching: Int)
     /// The bus did not take the test's messages.
@@ -32,6 +34,9 @@ public enum TestBookError: Error, Equatable, CustomStringConvertible {
         case .alreadyTriggered(let id, let status): return "test \(id) was already triggered (status \(status))"
         case .notRunning(let id, let status): return "test \(id) is not running (status \(status)): only a running test can be stopped"
         case .notEnoughDrivers(let wanted, let idle): return "\(wanted) idle driver(s) needed, \(idle) available"
+        case .driversRefused(let wanted, let usable, let refused):
+            return "\(wanted) idle driver(s) needed, \(usable) usable; refused: "
+                + refused.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
         case .noMatchingDrivers(let selector, let wanted, let matching):
             return "driver_selector \(selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")): "
                 + "\(wanted) idle driver(s) with those labels needed, \(matching) available"
@@ -66,6 +71,9 @@ final class TestBook {
     /// on a busy host the thread may be descheduled mid-merge), and how many (for /metrics).
     private(set) var mergeCPUSeconds = 0.0
     private(set) var mergedHistograms = 0
+    /// A driver's estimated clock offset (its clock minus ours, ms): each driver is given its start
+    /// time on its own clock. Nil: not measured (the common start time as it is).
+    var clockOffsetMs: (String) -> Double? = { _ in nil }
 
     init(clock: OrchestratorClock, publisher: BusPublisher, reports: ReportStore, log: Logger, startDelayMs: Int,
          allowedTargets: TargetAllowList) {
@@ -130,11 +138,13 @@ final class TestBook {
     }
 
     /// Sends a created test to drivers chosen from `idle` (sorted ids); returns the chosen ones.
-    func trigger(id: String, idle: [String]) throws(TestBookError) -> (run: TestRun, drivers: [String]) {
+    /// `refused`: idle drivers left out, each with the reason (named when too few remain).
+    func trigger(id: String, idle: [String], refused: [String: String] = [:]) throws(TestBookError) -> (run: TestRun, drivers: [String]) {
         guard let run = tests[id] else { throw .notFound(testID: id) }
         guard run.status == .created else { throw .alreadyTriggered(testID: id, status: run.status.rawValue) }
         let wanted = run.definition.drivers ?? idle.count
         guard !idle.isEmpty, idle.count >= wanted else {
+            if !refused.isEmpty { throw .driversRefused(wanted: Swift.max(wanted, 1), usable: idle.count, refused: refused) }
             if !run.definition.driverSelector.isEmpty {
                 throw .noMatchingDrivers(selector: run.definition.driverSelector, wanted: Swift.max(wanted, 1), matching: idle.count)
             }
@@ -146,6 +156,7 @@ final class TestBook {
             try sendWork(run.id, spec: run.definition.spec(driverCount: chosen.count), to: chosen, startAtMs: startAt, part: nil)
         } catch { throw .notSent("\(error)") }
         run.start(drivers: chosen, startAtMs: startAt)
+        run.refusedDrivers = refused
         run.triggeredAtMs = clock.wallMs()
         run.status = .running
         save(run)
@@ -155,9 +166,18 @@ final class TestBook {
     }
 
     /// Queues a test's config and its trigger for `drivers` (`part`: see `TestConfigMessage`).
+    /// Each driver is told its start on its own clock (`start_at_ms_by_driver`), and the offsets
+    /// used are kept for the report and for reading its drivers' times back.
     func sendWork(_ testID: String, spec: TestSpec, to drivers: [String], startAtMs: Int64, part: Int?) throws(BusError) {
+        var trigger = TriggerMessage(testID: testID, driverIDs: drivers, startAtMs: startAtMs, part: part)
+        var offsets: [String: Double] = [:]
+        for d in drivers { if let offset = clockOffsetMs(d) { offsets[d] = offset } }
+        if !offsets.isEmpty { trigger.startAtMsByDriver = offsets.mapValues { startAtMs + Int64($0.rounded()) } }
         try publisher.publish(.testConfig(TestConfigMessage(testID: testID, driverIDs: drivers, config: spec, part: part)))
-        try publisher.publish(.trigger(TriggerMessage(testID: testID, driverIDs: drivers, startAtMs: startAtMs, part: part)))
+        try publisher.publish(.trigger(trigger))
+        if let run = tests[testID] {
+            for (d, offset) in offsets where run.clockOffsetsMs[d] == nil { run.clockOffsetsMs[d] = (offset * 10).rounded() / 10 }
+        }
     }
 
     /// One second of one driver: merged, and announced as soon as every live driver sent it.
@@ -175,7 +195,20 @@ final class TestBook {
     /// One driver's end of its share; the test finishes when every share has ended.
     func add(_ m: FinalMessage) {
         guard let run = tests[m.testID] else { return }
+        let before = run.sentAfterFailure[m.driverID]
         run.add(m)
+        if let after = run.sentAfterFailure[m.driverID], after != before {
+            log.warning("a failed driver reached the broker again and reported what it sent while cut off: not counted (its work was handed over), listed under sent_after_failure",
+                        metadata: ["test_id": "\(run.id)", "driver_id": "\(m.driverID)", "requests": "\(after)"])
+            if run.status != .running, var report = run.report {
+                // The test ended first: its report is amended, so the target's count can be checked.
+                report.sent_after_failure = run.sentAfterFailure
+                run.report = report
+                do { try reports.write(run, report: report) } catch {
+                    log.error("report not amended", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
+                }
+            }
+        }
         if run.isComplete && !advanceSearch(run) { finish(run) }
     }
 
@@ -218,7 +251,7 @@ final class TestBook {
                 log.warning("live spectrum not merged", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
             }
         }
-        for (t, s, encoded) in ready {
+        for (t, s, encoded, late) in ready {
             let second = IntervalReport(t: t, counters: s.counters, latency: s.latency, byName: s.byName.keys.sorted().map { s.byName[$0]! },
                                         connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections,
                                         sessions: s.sessions)
@@ -227,6 +260,11 @@ final class TestBook {
                                                 latency: LatencySummary(s.latency), histogram: encoded, byName: second.byName,
                                                 connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)
             event.spectrum = spectrum
+            if !late.isEmpty {
+                event.late_drivers = late
+                log.notice("second announced before every driver's interval arrived: its figures lack them (the report will not)",
+                           metadata: ["test_id": "\(run.id)", "t": "\(t)", "late_drivers": "\(late.joined(separator: ","))"])
+            }
             if run.definition.load.order == .sequence { event.setSessions(s.counters.sessions, duration: s.sessions?.duration) }
             onEvent(.interval(event))
             // Kept for the snapshot without histograms; only the newest keeps the spectrum so far.

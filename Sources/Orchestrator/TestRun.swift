@@ -118,6 +118,16 @@ final class TestRun {
     var triggeredAtMs: Int64?
     /// When a stop was asked for (`POST /tests/{id}/stop`); nil: never.
     var stoppedAtMs: Int64?
+    /// Each driver's clock offset (ms, its clock minus the orchestrator's) when it was sent work:
+    /// its start time was moved by it, and its reported times are read back with it.
+    var clockOffsetsMs: [String: Double] = [:]
+    /// Idle drivers the test did not use, and why (a clock too far off).
+    var refusedDrivers: [String: String] = [:]
+    /// Seconds announced on the feed before a driver's interval for them arrived, by driver.
+    var lateSeconds: [String: [Int]] = [:]
+    /// Requests failed drivers' finals say they sent beyond what they reported in time.
+    var sentAfterFailure: [String: Int] = [:]
+    var finalsAfterFailure: Set<Share> = []
 
     /// `test_type: SEARCH`: the search so far, and the rate of its current step.
     var search: CapacitySearch?
@@ -230,8 +240,12 @@ final class TestRun {
 
     func add(_ m: FinalMessage) {
         let share = Share(driver: m.driverID, part: m.part ?? 1)
-        guard shares[share] != nil, !failedDrivers.contains(m.driverID) else { return }
-        finals[share] = m
+        guard shares[share] != nil else { return }
+        guard !failedDrivers.contains(m.driverID) else { return noteFinalAfterFailure(m, share: share) }
+        var final = m
+        // Its start on the orchestrator's clock: the report's times are all on one clock.
+        if let offset = clockOffsetsMs[m.driverID] { final.startedAtMs -= Int64(offset.rounded()) }
+        finals[share] = final
     }
 
     /// Drivers not failed.
@@ -252,16 +266,20 @@ final class TestRun {
 
     /// Intervals every live driver has reported (or that are older than the newest by 2 s), in
     /// order, each with its histogram encoded (as kept for `latency.hlog`).
-    func intervalsReady() -> [(t: Int, interval: MergedInterval, encoded: String)] {
+    /// `late`: the drivers still working whose interval for that second has not arrived.
+    func intervalsReady() -> [(t: Int, interval: MergedInterval, encoded: String, late: [String])] {
         let newest = intervals.keys.max() ?? 0
         let working = Set(pending.map(\.driver))
-        var ready: [(t: Int, interval: MergedInterval, encoded: String)] = []
+        var ready: [(t: Int, interval: MergedInterval, encoded: String, late: [String])] = []
         var t = announced + 1
         while let s = intervals[t] {
             let everyone = working.allSatisfy { s.drivers.contains($0) }
             guard everyone || newest >= t + 2 || isComplete else { break }
+            // Announced without them: the feed says so, and the report keeps which seconds.
+            let late = working.filter { !s.drivers.contains($0) }.sorted()
+            for d in late { lateSeconds[d, default: []].append(t) }
             let encoded = s.latency.encodeBase64()
-            ready.append((t, s, encoded))
+            ready.append((t, s, encoded, late))
             compactIntervals[t] = CompactInterval(encoded: encoded, max: s.latency.max,
                                                   byName: s.byName.mapValues { ($0.latency.encodeBase64(), $0.latency.max) },
                                                   targetRate: s.targetRate, errors: s.counters.errors.total,
@@ -331,6 +349,7 @@ final class TestRun {
         report.first_error = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstError).first
         report.first_check_failure = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstCheckFailure).first
         report.redistributed = redistributed.isEmpty ? nil : redistributed
+        setDistribution(&report)
         report.setByName(byName.keys.sorted().map { byName[$0]! })
         if definition.load.schedulesRequests && finished {
             // Each part's seconds count from its own start: placed on the test's clock.
@@ -372,33 +391,5 @@ final class TestRun {
         var lags: [String: Double] = [:]
         for (share, f) in finals where share.part == 1 { lags[share.driver] = f.startLagMs }
         return lags
-    }
-}
-
-extension TestRun {
-    /// A search step's figures: the finals of its part, merged, judged against the SLOs.
-    func searchStep(rate: Double) throws -> SearchStep? {
-        guard let search else { return nil }
-        let used = finals.filter { $0.key.part == searchPart }.map(\.value)
-        guard !used.isEmpty else { return nil }
-        var counters = LoadCounters()
-        var latency = HDRHistogram()
-        var service = HDRHistogram()
-        var sessions = SessionHistograms()
-        for f in used {
-            counters += f.counters
-            try latency.add(try SparseCounts(base64: f.histogram))
-            if let s = f.serviceHistogram { try service.add(try SparseCounts(base64: s)) }
-            try f.sessions?.add(into: &sessions)
-        }
-        let duration = used.map(\.durationS).max() ?? search.stepS
-        var report = LoadReport(testID: id, mode: .tsunami, target: definition.target.description, startedAt: Date(),
-                                duration: duration, drivers: used.map(\.driverID), counters: counters, latency: latency,
-                                serviceTime: service)
-        if definition.load.order == .sequence {
-            report.setSessions(counters.sessions, histograms: sessions, byName: [], onlyStep: definition.load.requests[0].displayName)
-        }
-        return search.step(rate: rate, report: report, connections: definition.load.connections * used.count,
-                           busiest: used.compactMap(\.busiest).max() ?? 0, pacesSessions: definition.load.pacesSessions)
     }
 }

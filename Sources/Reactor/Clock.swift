@@ -15,6 +15,13 @@ public func wallClockMilliseconds() -> Int64 {
     return Int64(ts.tv_sec) * 1_000 + Int64(ts.tv_nsec) / 1_000_000
 }
 
+/// Wall-clock microseconds since the epoch (CLOCK_REALTIME): clock-offset estimates between hosts.
+public func wallClockMicroseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1_000
+}
+
 /// CPU time the calling thread has used, in seconds (CLOCK_THREAD_CPUTIME_ID): how busy a
 /// reactor thread was, to tell a saturated load generator from a slow server.
 public func threadCPUSeconds() -> Double {

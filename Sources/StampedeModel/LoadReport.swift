@@ -90,6 +90,18 @@ public struct LoadReport: Codable, Sendable {
     public var first_check_failure: String?
     /// Count-based distributed tests: requests a failed driver had not sent, handed to survivors.
     public var redistributed: [Redistribution]?
+    /// Requests a failed driver said it sent (in its final message, once it could reach the broker
+    /// again) beyond the seconds it had reported before it was failed: not in `requests`, which
+    /// counts only what arrived in time (its work had been handed over). By driver.
+    public var sent_after_failure: [String: Int]?
+    /// Distributed tests: each driver's clock minus the orchestrator's (ms) when it was given its
+    /// start time; its start was moved by it, and its reported times read back with it.
+    public var clock_offsets_ms: [String: Double]?
+    /// Idle drivers the test did not use, and why (a clock further off than --max-clock-offset-ms).
+    public var refused_drivers: [String: String]?
+    /// Seconds of the live feed announced before a driver's interval for them arrived, by driver:
+    /// those seconds were late on the feed (the report and latency.hlog hold them whole).
+    public var late_seconds: [String: [Int]]?
     /// A list of requests: the figures of each name, exact and merged like the whole.
     public var by_name: [String: NameReport]?
     /// `order: sequence`: the sessions (passes through the list) and how they ended.

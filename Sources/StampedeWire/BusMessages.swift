@@ -9,7 +9,7 @@ public let busMessageVersion = 1
 
 /// The `type` of each message on the bus, spelled as on the wire (docs/kafka.md).
 public enum BusMessageKind: String, Codable, Sendable {
-    case register, heartbeat, test_config, trigger, stop, interval, final
+    case register, heartbeat, test_config, trigger, stop, interval, final, clock_probe
 }
 
 /// What a driver is doing, as heartbeats and the orchestrator's registry say it.
@@ -49,14 +49,49 @@ public struct HeartbeatMessage: Codable, Sendable, Equatable {
     public var sentAtMs: Int64
     /// The driver's labels again, so an orchestrator that missed the registration knows them.
     public var labels: [String: String]?
+    /// Sender's wall clock in µs (the clock-offset estimate needs better than ms).
+    public var sentAtUs: Int64?
+    /// The newest `clock_probe` the driver received, echoed: with `sent_at_us` the orchestrator
+    /// has the four times of an NTP exchange.
+    public var probe: ProbeEcho?
 
     public init(driverID: String, state: DriverState, testID: String?, sentAtMs: Int64) {
         self.driverID = driverID; self.state = state; self.testID = testID; self.sentAtMs = sentAtMs
     }
 
     private enum CodingKeys: String, CodingKey {
-        case type, v, driverID = "driver_id", state, testID = "test_id", sentAtMs = "sent_at_ms", labels
+        case type, v, driverID = "driver_id", state, testID = "test_id", sentAtMs = "sent_at_ms", labels,
+             sentAtUs = "sent_at_us", probe
     }
+}
+
+/// A `clock_probe` as a driver received it: whose, sent when (the orchestrator's clock), received
+/// when (the driver's clock), both wall-clock µs since the epoch.
+public struct ProbeEcho: Codable, Sendable, Equatable {
+    public var orchestratorID: String
+    public var sentAtUs: Int64
+    public var receivedAtUs: Int64
+
+    public init(orchestratorID: String, sentAtUs: Int64, receivedAtUs: Int64) {
+        self.orchestratorID = orchestratorID; self.sentAtUs = sentAtUs; self.receivedAtUs = receivedAtUs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case orchestratorID = "orchestrator_id", sentAtUs = "sent_at_us", receivedAtUs = "received_at_us"
+    }
+}
+
+/// `trigger` topic: the orchestrator's wall clock, every second, for every driver to echo in its
+/// next heartbeat (`HeartbeatMessage.probe`).
+public struct ClockProbeMessage: Codable, Sendable, Equatable {
+    public private(set) var type = BusMessageKind.clock_probe
+    public var v = busMessageVersion
+    public var orchestratorID: String
+    public var sentAtUs: Int64
+
+    public init(orchestratorID: String, sentAtUs: Int64) { self.orchestratorID = orchestratorID; self.sentAtUs = sentAtUs }
+
+    private enum CodingKeys: String, CodingKey { case type, v, orchestratorID = "orchestrator_id", sentAtUs = "sent_at_us" }
 }
 
 /// `test_config` topic: a test for the listed drivers (nil: every driver that receives it).
@@ -88,13 +123,20 @@ public struct TriggerMessage: Codable, Sendable, Equatable {
     public var startAtMs: Int64
     /// As in `TestConfigMessage`.
     public var part: Int?
+    /// Each driver's start time on its own clock (`start_at_ms` plus its estimated clock offset),
+    /// so drivers whose clocks disagree still start together; a driver not listed uses `start_at_ms`.
+    public var startAtMsByDriver: [String: Int64]?
 
     public init(testID: String, driverIDs: [String]?, startAtMs: Int64, part: Int? = nil) {
         self.testID = testID; self.driverIDs = driverIDs; self.startAtMs = startAtMs; self.part = part
     }
 
+    /// When `driver` is to start, on its own clock.
+    public func startAtMs(for driver: String) -> Int64 { startAtMsByDriver?[driver] ?? startAtMs }
+
     private enum CodingKeys: String, CodingKey {
-        case type, v, testID = "test_id", driverIDs = "driver_ids", startAtMs = "start_at_ms", part
+        case type, v, testID = "test_id", driverIDs = "driver_ids", startAtMs = "start_at_ms", part,
+             startAtMsByDriver = "start_at_ms_by_driver"
     }
 }
 
@@ -120,6 +162,7 @@ public enum BusMessage: Sendable, Equatable {
     case stop(StopMessage)
     case interval(IntervalMessage)
     case final(FinalMessage)
+    case clockProbe(ClockProbeMessage)
 
     /// The topic the message travels on.
     public var topic: Topic {
@@ -127,7 +170,7 @@ public enum BusMessage: Sendable, Equatable {
         case .register: return .register
         case .heartbeat: return .heartbeat
         case .testConfig: return .test_config
-        case .trigger, .stop: return .trigger
+        case .trigger, .stop, .clockProbe: return .trigger
         case .interval, .final: return .metrics
         }
     }
@@ -142,6 +185,7 @@ public enum BusMessage: Sendable, Equatable {
         case .testConfig(let m): return m.testID
         case .trigger(let m): return m.testID
         case .stop(let m): return m.testID
+        case .clockProbe(let m): return m.orchestratorID
         }
     }
 
@@ -157,6 +201,7 @@ public enum BusMessage: Sendable, Equatable {
         case .stop(let m): data = try? encoder.encode(m)
         case .interval(let m): data = try? encoder.encode(m)
         case .final(let m): data = try? encoder.encode(m)
+        case .clockProbe(let m): data = try? encoder.encode(m)
         }
         // These types hold only strings, numbers and arrays of them: encoding cannot fail.
         return [UInt8](data!)
@@ -177,6 +222,7 @@ public enum BusMessage: Sendable, Equatable {
         case .stop: return .stop
         case .interval: return .interval
         case .final: return .final
+        case .clockProbe: return .clock_probe
         }
     }
 
@@ -200,6 +246,7 @@ public enum BusMessage: Sendable, Equatable {
             case .stop: return .success(.stop(try decoder.decode(StopMessage.self, from: data)))
             case .interval: return .success(.interval(try decoder.decode(IntervalMessage.self, from: data)))
             case .final: return .success(.final(try decoder.decode(FinalMessage.self, from: data)))
+            case .clock_probe: return .success(.clockProbe(try decoder.decode(ClockProbeMessage.self, from: data)))
             }
         } catch {
             return .failure(.malformed(record, reason: "\(envelope.type): \(error)"))

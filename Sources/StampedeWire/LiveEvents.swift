@@ -12,6 +12,12 @@ public struct DriverInfo: Codable, Sendable, Equatable {
     public var last_heartbeat_ms_ago: Int
     public var test_id: String?
     public var labels: [String: String]
+    /// The driver's wall clock minus the orchestrator's (ms; positive: the driver's is ahead) and
+    /// the round trip it was measured over, from heartbeat round trips; null until measured.
+    public var clock_offset_ms: Double?
+    public var rtt_ms: Double?
+    /// Why tests do not use this driver although it is alive (its clock is too far off), or null.
+    public var refused: String?
 
     public init(id: String, host: String, state: String, threads: Int, version: String, lastHeartbeatMsAgo: Int, testID: String?,
                 labels: [String: String] = [:]) {
@@ -20,7 +26,9 @@ public struct DriverInfo: Codable, Sendable, Equatable {
         last_heartbeat_ms_ago = lastHeartbeatMsAgo; test_id = testID
     }
 
-    private enum CodingKeys: String, CodingKey { case id, host, state, threads, version, last_heartbeat_ms_ago, test_id, labels }
+    private enum CodingKeys: String, CodingKey {
+        case id, host, state, threads, version, last_heartbeat_ms_ago, test_id, labels, clock_offset_ms, rtt_ms, refused
+    }
 
     // Encoded by hand so an absent test id is an explicit null, as clients have always read it.
     public func encode(to encoder: Encoder) throws {
@@ -29,6 +37,8 @@ public struct DriverInfo: Codable, Sendable, Equatable {
         try c.encode(threads, forKey: .threads); try c.encode(version, forKey: .version)
         try c.encode(last_heartbeat_ms_ago, forKey: .last_heartbeat_ms_ago); try c.encode(test_id, forKey: .test_id)
         try c.encode(labels, forKey: .labels)
+        try c.encode(clock_offset_ms, forKey: .clock_offset_ms); try c.encode(rtt_ms, forKey: .rtt_ms)
+        try c.encode(refused, forKey: .refused)
     }
 
     public init(from decoder: Decoder) throws {
@@ -39,6 +49,9 @@ public struct DriverInfo: Codable, Sendable, Equatable {
         last_heartbeat_ms_ago = try c.decode(Int.self, forKey: .last_heartbeat_ms_ago)
         test_id = try c.decodeIfPresent(String.self, forKey: .test_id)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+        clock_offset_ms = try c.decodeIfPresent(Double.self, forKey: .clock_offset_ms)
+        rtt_ms = try c.decodeIfPresent(Double.self, forKey: .rtt_ms)
+        refused = try c.decodeIfPresent(String.self, forKey: .refused)
     }
 }
 
@@ -131,6 +144,10 @@ public enum LiveEvent: Sendable {
         public var sessions_completed: Int?
         public var sessions_failed: Int?
         public var session_p99_us: Int64?
+        /// Drivers whose interval for this second had not arrived when it was announced (a slow or
+        /// cut-off link): the second is short by their share, which the report and latency.hlog
+        /// still count. Absent when every driver's arrived.
+        public var late_drivers: [String]?
 
         public init(testID: String, t: Int, drivers: Int, counters: LoadCounters, latency: LatencySummary, histogram: String,
                     byName: [NamedFigures] = [], connections: Int = 0, targetRate: Double? = nil, targetConnections: Double? = nil) {

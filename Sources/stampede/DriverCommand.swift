@@ -41,6 +41,11 @@ struct DriverCommand: ParsableCommand {
     @Option(name: .customLong("label"), help: ArgumentHelp("A label KEY=VALUE (repeatable): tests pick drivers by labels (driver_selector).", valueName: "key=value"))
     var labels: [String] = []
 
+    @Option(name: .customLong("source-addrs"), help: ArgumentHelp(
+        "Local addresses this driver's connections bind to, round-robin, for tests that name none (source_addrs): A-B (an IPv4 range) or A,B,... Each must be an address of this host.",
+        valueName: "addrs"))
+    var sourceAddrs: String?
+
     @OptionGroup var kafka: KafkaOptions
 
     /// `--label` as a dictionary.
@@ -61,6 +66,13 @@ struct DriverCommand: ParsableCommand {
         guard !brokers.isEmpty else { throw ValidationError("--brokers: must not be empty") }
         if let id { guard !id.isEmpty, id.count <= 200 else { throw ValidationError("--id: must be 1...200 characters") } }
         _ = try labelMap()
+        _ = try sourceAddressList()
+    }
+
+    /// `--source-addrs` parsed (empty: the kernel's choice).
+    func sourceAddressList() throws -> [String] {
+        guard let sourceAddrs else { return [] }
+        do { return try SourceAddresses.parse(sourceAddrs) } catch { throw ValidationError("--source-addrs: \(error.reason)") }
     }
 
     @OptionGroup var logging: LogOptions
@@ -81,6 +93,7 @@ struct DriverCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let agent = DriverAgent(bus: bus, id: name, host: host, threads: threads, version: stampedeVersion, labels: try labelMap())
+        agent.sourceAddresses = try sourceAddressList()
         let signals = SignalHandlers { agent.requestStop() }
         defer { signals.cancel() }
         do { try agent.run() } catch {

@@ -14,7 +14,9 @@ struct OrchestratorCommand: ParsableCommand {
             drivers/<id>.json, latency.hlog). A driver silent for --heartbeat-timeout-ms is marked \
             failed and its test completes from the others (the report says partial). Kafka outages are \
             ridden out (clients reconnect; topics lost by a broker restart are re-created); a test \
-            fails with a partial report when nothing has come through for --bus-timeout-ms.
+            fails with a partial report when nothing has come through for --bus-timeout-ms. Each \
+            driver's clock offset is estimated from heartbeat round trips: its start time is moved \
+            by it, and a driver further off than --max-clock-offset-ms is refused for tests.
 
             Listening on anything but loopback needs --token or --token-file (or an explicit --no-auth): \
             a load tester's control API aims traffic wherever it is told.
@@ -58,6 +60,11 @@ struct OrchestratorCommand: ParsableCommand {
     @Option(name: .customLong("heartbeat-timeout-ms"), help: "A driver silent this long is marked failed.")
     var heartbeatTimeoutMs: Int = 3_000
 
+    @Option(name: .customLong("max-clock-offset-ms"), help: ArgumentHelp(
+        "Refuse drivers for tests whose wall clock is further off than this from the orchestrator's (estimated from heartbeat round trips, shown as clock_offset_ms in GET /drivers). Within it, each driver's start time is moved by its offset so all start together.",
+        valueName: "ms"))
+    var maxClockOffsetMs: Int = 1_000
+
     @Option(name: .customLong("bus-timeout-ms"), help: "A running test fails, with a partial report saying why, when Kafka has delivered nothing for this long.")
     var busTimeoutMs: Int = 60_000
 
@@ -93,6 +100,9 @@ struct OrchestratorCommand: ParsableCommand {
         guard (100...3_600_000).contains(wsPingIntervalMs) else { throw ValidationError("--ws-ping-interval-ms: must be in 100...3600000") }
         guard (100...3_600_000).contains(heartbeatTimeoutMs) else { throw ValidationError("--heartbeat-timeout-ms: must be in 100...3600000") }
         guard (1_000...86_400_000).contains(busTimeoutMs) else { throw ValidationError("--bus-timeout-ms: must be in 1000...86400000") }
+        guard (1...3_600_000).contains(maxClockOffsetMs) else {
+            throw ValidationError("--max-clock-offset-ms: must be in 1...3600000, got \(maxClockOffsetMs)")
+        }
         guard (0...600_000).contains(startDelayMs) else { throw ValidationError("--start-delay-ms: must be in 0...600000") }
         do { _ = try TargetAllowList(allowTargets) } catch { throw ValidationError("--allow-target: \(error.reason)") }
         for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
@@ -114,6 +124,7 @@ struct OrchestratorCommand: ParsableCommand {
         options.heartbeatTimeoutMs = heartbeatTimeoutMs
         options.busTimeoutMs = busTimeoutMs
         options.startDelayMs = startDelayMs
+        options.maxClockOffsetMs = maxClockOffsetMs
         options.brokers = brokers
         options.webSocketPingIntervalMs = wsPingIntervalMs
         options.allowedTargets = try TargetAllowList(allowTargets)
