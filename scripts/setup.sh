@@ -23,7 +23,7 @@ log() { printf '[setup] %s\n' "$*"; }
 # --- apt packages --------------------------------------------------------------------------------
 APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev nginx wrk dpkg-dev
               python3-venv ca-certificates curl procps util-linux openssl docker-compose
-              libjs-chart.js chromium stunnel4 systemd)
+              libjs-chart.js chromium stunnel4 systemd nftables iproute2)
 if [ "$BUILD_ONLY" -eq 1 ]; then
   APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev dpkg-dev ca-certificates)
 fi

@@ -183,6 +183,8 @@ final class TestBook {
     /// One second of one driver: merged, and announced as soon as every live driver sent it.
     func add(_ m: IntervalMessage) {
         guard let run = tests[m.testID] else { return }
+        log.debug("interval", metadata: ["test_id": "\(m.testID)", "driver_id": "\(m.driverID)", "t": "\(m.t)", "part": "\(m.part ?? 1)",
+                                         "announced": "\(run.announced)"])
         let start = clock.threadCPUSeconds()
         do { try run.add(m) } catch {
             log.warning("interval skipped", metadata: ["driver_id": "\(m.driverID)", "test_id": "\(m.testID)", "error": "\(error)"])

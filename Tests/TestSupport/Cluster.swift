@@ -2,7 +2,7 @@ import Foundation
 
 /// A whole distributed set-up for end-to-end tests: Tansu, one `stampede orchestrator` and N
 /// `stampede driver` processes, on loopback with a topic prefix of their own.
-public final class Cluster {
+public final class Cluster: ClusterAPI {
     public let broker: TansuBroker
     public private(set) var orchestrator: ServerProcess
     private let orchestratorArguments: [String]
@@ -32,66 +32,9 @@ public final class Cluster {
         drivers[id]?.kill9()
     }
 
-    public func idleDrivers() throws -> Int {
-        let (_, body) = try api("GET", "/drivers")
-        let list = (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]]) ?? []
-        return list.filter { $0["state"] as? String == "idle" }.count
-    }
-
     /// Calls the REST API with curl; returns status and body.
-    public func api(_ method: String, _ path: String, body: String? = nil, headers: [String] = []) throws -> (Int, String) {
+    public func call(_ method: String, _ path: String, body: String?, headers: [String]) throws -> (Int, String) {
         try apiCall(port: apiPort, method, path, body: body, headers: headers)
-    }
-
-    public func json(_ method: String, _ path: String, body: String? = nil) throws -> (Int, [String: Any]) {
-        let (status, text) = try api(method, path, body: body)
-        return (status, (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:])
-    }
-
-    /// Creates a test from a TestConfig body (`test_id` set to `id`) and triggers it; returns the
-    /// trigger's HTTP status.
-    public func startTest(_ id: String, _ config: String) throws -> Int {
-        let (created, answer) = try json("POST", "/tests", body: "{\"test_id\": \"\(id)\", " + config.dropFirst())
-        guard created == 201 else { throw ProcessFailure(description: "POST /tests: \(created) \(answer)") }
-        return try json("POST", "/trigger", body: "{\"test_id\": \"\(id)\"}").0
-    }
-
-    /// Waits for a test to end; returns its status and report.
-    public func finishedTest(_ id: String, seconds: Double = 90) throws -> (status: String, report: [String: Any], detail: [String: Any]) {
-        let detail = try waitForTest(id, seconds: seconds)
-        return (detail["status"] as? String ?? "", detail["report"] as? [String: Any] ?? [:], detail)
-    }
-
-    /// A finished test's `latency.hlog`, read with Python's hdrhistogram: requests per second, total.
-    public struct LatencyLog: Decodable {
-        public let intervals: [Int64]
-        public let total: Int64
-    }
-
-    public func latencyLog(_ id: String) throws -> LatencyLog {
-        let path = reportsDirectory.appendingPathComponent("\(id)/latency.hlog").path
-        return try python("readlog", ["path": path, "percentiles": [50.0]], as: LatencyLog.self)
-    }
-
-    /// Waits until a running test's live report shows it `seconds` into its run with at least
-    /// `requests` requests reported (so a fault lands mid-test, whatever the start-up took).
-    public func waitForProgress(_ id: String, seconds: Double, requests: Int = 1, timeout: Double = 30) throws {
-        try waitUntil(seconds: timeout) {
-            let (_, detail) = try self.json("GET", "/tests/\(id)")
-            let report = detail["report"] as? [String: Any] ?? [:]
-            return detail["status"] as? String == "running" && (report["duration_s"] as? Double ?? 0) >= seconds
-                && (report["requests"] as? Int ?? 0) >= requests
-        }
-    }
-
-    /// Polls GET /tests/{id} until its status is done or failed (bounded).
-    public func waitForTest(_ id: String, seconds: Double = 90) throws -> [String: Any] {
-        var last: [String: Any] = [:]
-        try waitUntil(seconds: seconds) {
-            last = try self.json("GET", "/tests/\(id)").1
-            return ["done", "failed"].contains(last["status"] as? String ?? "")
-        }
-        return last
     }
 
     /// SIGKILL to the orchestrator: no goodbye, no report.
@@ -158,7 +101,9 @@ public final class WebSocketListener {
 }
 
 /// Calls an orchestrator's REST API on 127.0.0.1:`port` with curl; returns status and body.
-public func apiCall(port: Int, _ method: String, _ path: String, body: String? = nil, headers: [String] = []) throws -> (Int, String) {
+/// `inside`: a command prefix that runs curl elsewhere (`ip netns exec NS`: a test host).
+public func apiCall(port: Int, _ method: String, _ path: String, body: String? = nil, headers: [String] = [],
+                    inside: [String] = []) throws -> (Int, String) {
     var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://127.0.0.1:\(port)\(path)"]
     let bodyFile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-body-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: bodyFile) }
@@ -168,7 +113,8 @@ public func apiCall(port: Int, _ method: String, _ path: String, body: String? =
         args += ["-H", "Content-Type: application/json", "--data-binary", "@\(bodyFile.path)"]
     }
     for h in headers { args += ["-H", h] }
-    let result = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), args, timeout: 30)
+    let result = inside.isEmpty ? try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), args, timeout: 30)
+        : try runCommand(URL(fileURLWithPath: inside[0]), Array(inside.dropFirst()) + ["/usr/bin/curl"] + args, timeout: 30)
     let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
     let status = Int(lines.last ?? "") ?? 0
     return (status, lines.dropLast().joined(separator: "\n"))

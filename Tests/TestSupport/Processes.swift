@@ -5,11 +5,22 @@ public final class DriverProcess {
     public let id: String
     public let process = Process()
 
-    /// - Parameter log: where the driver's stderr goes (nil: discarded).
-    public init(brokers: String, id: String, prefix: String, extraArguments: [String] = [], log: URL? = nil) throws {
+    /// - Parameters:
+    ///   - log: where the driver's stderr goes (nil: discarded).
+    ///   - inside: a command prefix that runs it elsewhere (`ip netns exec NS`: a test host).
+    ///   - environment: added to this process's environment (e.g. LD_PRELOAD).
+    public init(brokers: String, id: String, prefix: String, extraArguments: [String] = [], log: URL? = nil,
+                inside: [String] = [], environment: [String: String]? = nil) throws {
         self.id = id
-        process.executableURL = stampedeBinary
-        process.arguments = ["driver", "--brokers", brokers, "--id", id, "--topic-prefix", prefix] + extraArguments
+        let arguments = ["driver", "--brokers", brokers, "--id", id, "--topic-prefix", prefix] + extraArguments
+        if inside.isEmpty {
+            process.executableURL = stampedeBinary
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: inside[0])
+            process.arguments = Array(inside.dropFirst()) + [stampedeBinary.path] + arguments
+        }
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, b in b } }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try log.map { url in
             FileManager.default.createFile(atPath: url.path, contents: nil)

@@ -93,16 +93,28 @@ public final class ServerProcess {
     public let process: Process
     public let port: Int
 
-    public init(_ executable: URL, _ arguments: [String], port: Int) throws {
+    public convenience init(_ executable: URL, _ arguments: [String], port: Int) throws {
+        try self.init(executable, arguments, port: port) { try waitForPort(port) }
+    }
+
+    /// - Parameters:
+    ///   - log: where stderr goes (nil: discarded).
+    ///   - ready: returns once the server serves (throws if it does not in time).
+    public init(_ executable: URL, _ arguments: [String], port: Int, environment: [String: String]? = nil, log: URL? = nil,
+                ready: () throws -> Void) throws {
         process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, b in b } }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = try log.map { url in
+            FileManager.default.createFile(atPath: url.path, contents: nil)
+            return try FileHandle(forWritingTo: url)
+        } ?? FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         self.port = port
         try process.run()
-        do { try waitForPort(port) } catch { stop(); throw error }
+        do { try ready() } catch { stop(); throw error }
     }
 
     public func stop() {
@@ -120,6 +132,8 @@ public final class ServerProcess {
 /// for 127.0.0.1/localhost, generated here), all under a temporary directory.
 public final class Nginx {
     public let directory: URL
+    /// Where it listens: 127.0.0.1, or a test host's address.
+    public let address: String
     public let port: Int
     public let tlsPort: Int
     public let certificate: String
@@ -129,16 +143,19 @@ public final class Nginx {
     ///   - httpSettings: extra directives for the `http` block (e.g. `keepalive_timeout 1s;`).
     ///   - locations: extra `location` blocks, before the catch-all `location /` (200, a fixed body).
     ///   - logFormat: the access log's line format (nginx variables); nil: nginx's combined format.
-    public init(httpSettings: String = "", locations: String = "", logFormat: String? = nil) throws {
+    ///   - host: a test host to run on (its main address, ports 8080 and 8443); nil: loopback.
+    public init(httpSettings: String = "", locations: String = "", logFormat: String? = nil,
+                on host: (hosts: TestHosts, name: String)? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-nginx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        port = freePort()
-        tlsPort = freePort()
+        address = host.map { $0.hosts.address($0.name) } ?? "127.0.0.1"
+        port = host == nil ? freePort() : 8080
+        tlsPort = host == nil ? freePort() : 8443
         let dir = directory.path
         certificate = "\(dir)/cert.pem"
         let openssl = try runCommand(URL(fileURLWithPath: "/usr/bin/openssl"), [
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-addext", "subjectAltName=IP:\(address),DNS:localhost",
             "-keyout", "\(dir)/key.pem", "-out", certificate])
         guard openssl.status == 0 else { throw ProcessFailure(description: "openssl: \(openssl.stderr)") }
         let config = """
@@ -159,8 +176,8 @@ public final class Nginx {
                 keepalive_requests 1000;
                 \(httpSettings)
                 server {
-                    listen 127.0.0.1:\(port);
-                    listen 127.0.0.1:\(tlsPort) ssl;
+                    listen \(address):\(port);
+                    listen \(address):\(tlsPort) ssl;
                     ssl_certificate \(certificate);
                     ssl_certificate_key \(dir)/key.pem;
                     ssl_session_cache shared:SSL:1m;
@@ -170,9 +187,16 @@ public final class Nginx {
             }
             """
         try config.write(toFile: "\(dir)/nginx.conf", atomically: true, encoding: .utf8)
-        server = try ServerProcess(URL(fileURLWithPath: "/usr/sbin/nginx"),
-                                   ["-p", dir, "-c", "\(dir)/nginx.conf", "-e", "\(dir)/error.log"], port: port)
-        try waitForPort(tlsPort)
+        let arguments = ["-p", dir, "-c", "\(dir)/nginx.conf", "-e", "\(dir)/error.log"]
+        if let host {
+            let inside = host.hosts.inside(host.name)
+            let (address, port) = (address, port)
+            server = try ServerProcess(URL(fileURLWithPath: inside[0]), Array(inside.dropFirst()) + ["/usr/sbin/nginx"] + arguments,
+                                       port: port) { try host.hosts.waitForPort(from: host.name, address, port) }
+        } else {
+            server = try ServerProcess(URL(fileURLWithPath: "/usr/sbin/nginx"), arguments, port: port)
+            try waitForPort(tlsPort)
+        }
     }
 
     /// The worker process (nginx runs one), e.g. to stop it with SIGSTOP for a stall.
