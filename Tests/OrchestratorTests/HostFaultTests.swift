@@ -53,7 +53,11 @@ struct HostFaultTests {
         let d2 = try driverRequests(cluster, "cut-1", "d2"), d3 = try driverRequests(cluster, "cut-1", "d3")
         let d1Counted = requests - d2 - d3
         #expect(d1Counted >= 700 && d1Counted <= 1_200, "d1 counted \(d1Counted)")
-        #expect(try cluster.latencyLog("cut-1").total == Int64(requests), "the hlog holds what the report counts")
+        // The hlog holds the responses counted (a request d1 reported sending may have had its
+        // response in a second it could not report).
+        let responses = report["responses"] as? Int ?? 0
+        #expect(responses >= requests - 2 && responses <= requests, "responses \(responses), requests \(requests)")
+        #expect(try cluster.latencyLog("cut-1").total == Int64(responses))
         // d1 kept sending to the target while cut from the broker; what it sent after its counted
         // seconds is declared, so nginx's log adds up exactly.
         let log = try cluster.targetLog(expecting: requests + late)
