@@ -19,6 +19,7 @@ PROBE = """JSON.stringify({conn: document.getElementById('conn').textContent,
   responses: document.getElementById('responses').textContent, rps: document.getElementById('rps').textContent,
   p99: document.getElementById('p99').textContent, status: document.getElementById('status').textContent,
   drivers: document.querySelectorAll('#drivers tr').length, charts: typeof Chart !== 'undefined',
+  clocks: Array.from(document.querySelectorAll('#drivers td.clock')).map(c => c.textContent),
   names: Array.from(document.querySelectorAll('#names tr')).map(r => Array.from(r.cells).map(c => c.textContent)),
   kinds: document.getElementById('errorKinds').textContent})"""
 

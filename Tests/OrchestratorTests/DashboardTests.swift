@@ -32,6 +32,10 @@ import TestSupport
         #expect(running == running.sorted())
         let last = try #require(samples.last)
         #expect(last["status"] as? String == "done")
+        // The driver's clock offset, as GET /drivers estimates it (one machine: within a few ms of 0).
+        let clock = (last["clocks"] as? [String])?.first ?? ""
+        let shownOffset = Double(clock.replacingOccurrences(of: " ms", with: "")) ?? 99
+        #expect(clock.hasSuffix(" ms") && abs(shownOffset) < 5, "clock offset shown: '\(clock)'")
         #expect(Int(last["responses"] as? String ?? "") == report["responses"] as? Int)
         let p99 = (report["latency_us"] as? [String: Any])?["p99"] as? Int ?? -1
         let shown = p99 < 1000 ? "\(p99) µs" : p99 < 1_000_000 ? String(format: "%.2f ms", Double(p99) / 1000) : String(format: "%.2f s", Double(p99) / 1e6)
