@@ -57,8 +57,10 @@ run: release
 
 ## perf: benchmarks in Perf/ (release builds), each against a peer measured in the same run:
 ## the histogram against hdrhistogram-swift, stampede bench against wrk on the same nginx (plain,
-## TLS, 15,000 connections), mixes against one URL, the orchestrator with 20 and 100 drivers; the
-## table of every row is written to Perf/results/latest.md (see Perf/README.md)
+## TLS, 15,000 connections), mixes against one URL, the orchestrator with 20 and 100 drivers, the
+## peers table (wrk, ab, h2load, hey, Locust), instruction and system-call counts against wrk, a
+## profile, the latency overhead against wrk and h2load; the table of every row is written to
+## Perf/results/latest.md (see Perf/README.md)
 PERF_ROWS := Perf/results/rows.jsonl
 perf: setup oracle release
 	mkdir -p Perf/results && rm -f $(PERF_ROWS)
@@ -72,7 +74,11 @@ perf: setup oracle release
 	python3 Perf/connections.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --drivers 100 --clients 20 --summary $(PERF_ROWS)
-	python3 Perf/summary.py $(PERF_ROWS) > Perf/results/latest.md
+	bash scripts/perf-peers.sh
+	.venv/bin/python Perf/peers_table.py $(RELEASE_BIN) --markdown Perf/results/peers.md --summary $(PERF_ROWS)
+	python3 Perf/costs.py $(RELEASE_BIN) --markdown Perf/results/costs.md --profile Perf/results/profile.md --summary $(PERF_ROWS)
+	python3 Perf/latency_overhead.py $(RELEASE_BIN) --markdown Perf/results/overhead.md --summary $(PERF_ROWS)
+	python3 Perf/summary.py $(PERF_ROWS) Perf/results/peers.md Perf/results/costs.md Perf/results/profile.md Perf/results/overhead.md > Perf/results/latest.md
 	cat Perf/results/latest.md
 
 ## broker: a Tansu Kafka broker on 127.0.0.1:9092 for development (in-memory; Ctrl-C stops it)

@@ -5,7 +5,7 @@ peer measured in the same run and the ratio, as markdown (make perf writes Perf/
 A row: {"row", "value", "unit", optional "peer", "peer_name", "higher_is_better", "goal"}. A goal
 "<= 0.85x" / ">= 1.0x" is checked against the ratio, "< 10" / "<= 40" / "0" against the value.
 
-Usage: Perf/summary.py ROWS.jsonl
+Usage: Perf/summary.py ROWS.jsonl [MARKDOWN ...]   (markdown files are appended, each a section)
 """
 import datetime
 import json
@@ -52,6 +52,11 @@ def main():
             r["row"], figure(r["value"], r["unit"]), r.get("peer_name", ""),
             figure(peer, r["unit"]) if peer else "", f"{ratio:.2f}x" if ratio is not None else "", goal, verdict))
     out += ["", f"{len(rows)} rows, {missed} goal(s) missed."]
+    for extra in sys.argv[2:]:
+        try:
+            out += ["", open(extra).read().rstrip()]
+        except OSError as e:
+            out += ["", f"({extra}: not written: {e.strerror})"]
     print("\n".join(out))
 
 

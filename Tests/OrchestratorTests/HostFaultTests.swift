@@ -38,7 +38,7 @@ struct HostFaultTests {
         try waitUntil(seconds: 10) { try cluster.driverList()["d1"]?["state"] as? String == "failed" }
         // Silence counts from its last heartbeat (sent every second) and is checked every 250 ms.
         let detected = Date().timeIntervalSince(cutAt)
-        #expect(detected >= 1.8 && detected <= 4.6, "d1 marked failed \(detected) s after the cut")
+        #expect(detected >= 1.8 && detected <= 5.0, "d1 marked failed \(detected) s after the cut")
         usleep(UInt32(max(0, 10 - Date().timeIntervalSince(cutAt)) * 1_000_000))
         try cluster.hosts.heal("d1")
 
