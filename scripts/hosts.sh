@@ -12,6 +12,7 @@
 #   scripts/hosts.sh loss NAME HOST ADDR|all PERCENT  drop PERCENT % of packets between HOST and ADDR (all: any peer)
 #   scripts/hosts.sh rate NAME HOST KBIT [ADDR]       HOST's link (to ADDR only) carries KBIT kbit/s each way
 #   scripts/hosts.sh heal NAME HOST                   undo cut, loss and rate on HOST
+#   scripts/hosts.sh dropped NAME HOST                packets HOST's cut and loss rules dropped so far
 #   scripts/hosts.sh list NAME                        the namespaces and their addresses
 #
 # Example: a broker, an orchestrator, two drivers and a target; cut d1 from the broker for 10 s:
@@ -77,17 +78,17 @@ case "$cmd" in
       [[ "$peer" =~ ^198\.18\.0\.[0-9]{1,3}$ ]] || die "$cmd: $peer is not a test host address"
       out_match="ip daddr $peer"; in_match="ip saddr $peer"
     fi
-    if [ "$cmd" = cut ]; then verdict="drop"; else
+    if [ "$cmd" = cut ]; then verdict_counted="counter drop"; else
       percent=${3:?loss: PERCENT}
       [[ "$percent" =~ ^[0-9]{1,2}$ ]] || die "loss: PERCENT must be 0-99, got '$percent'"
-      verdict="numgen random mod 100 < $percent drop"
+      verdict_counted="numgen random mod 100 < $percent counter drop"
     fi
     ip netns exec "$(ns "$host")" nft -f - <<EOF
 table inet stampede_fault {}
 flush table inet stampede_fault
 table inet stampede_fault {
-  chain output { type filter hook output priority 0; oifname "eth0" $out_match $verdict; }
-  chain input { type filter hook input priority 0; iifname "eth0" $in_match $verdict; }
+  chain output { type filter hook output priority 0; oifname "eth0" $out_match $verdict_counted; }
+  chain input { type filter hook input priority 0; iifname "eth0" $in_match $verdict_counted; }
 }
 EOF
     ;;
@@ -119,10 +120,17 @@ EOF
     ip netns exec "$(ns "$host")" tc qdisc del dev eth0 root 2>/dev/null || true
     ip netns exec "$lan" tc qdisc del dev "v-$host" root 2>/dev/null || true
     ;;
+  dropped)
+    # Packets the cut/loss rules of HOST dropped so far (0 without rules).
+    host=${1:?dropped: HOST}
+    need_host "$host"
+    ip netns exec "$(ns "$host")" nft list table inet stampede_fault 2>/dev/null \
+      | awk '/counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
+    ;;
   list)
     for n in $(ip netns list | awk '{print $1}' | grep "^$name-" || true); do
       echo "$n: $(ip -n "$n" -4 -o addr show dev eth0 2>/dev/null | awk '{print $4}' | tr '\n' ' ')"
     done
     ;;
-  *) die "unknown command '$cmd' (up, down, exec, cut, loss, rate, heal, list)" ;;
+  *) die "unknown command '$cmd' (up, down, exec, cut, loss, rate, heal, dropped, list)" ;;
 esac

@@ -135,6 +135,7 @@ struct HostFaultTests {
             {"test_type": "TSUNAMI", "rate": 200, "duration_s": 8, "connections": 4, "target": "\(cluster.targetURL)"}
             """) == 202)
         let (status, report, _) = try cluster.finishedTest("target-loss", seconds: 60)
+        #expect(try cluster.hosts.dropped("target") > 10, "the loss rule dropped packets")
         #expect(status == "done" && report["partial"] as? Bool == false)
         let requests = report["requests"] as? Int ?? 0
         #expect(requests == 1_600 && report["responses"] as? Int == requests, "\(report["errors"] ?? "")")
@@ -150,6 +151,7 @@ struct HostFaultTests {
             {"test_type": "TSUNAMI", "rate": 200, "duration_s": 10, "connections": 2, "target": "\(cluster.targetURL)"}
             """) == 202)
         let (status, report, _) = try cluster.finishedTest("bus-loss", seconds: 60)
+        #expect(try cluster.hosts.dropped("d1") > 0, "the loss rule dropped packets")
         #expect(status == "done" && report["partial"] as? Bool == false)
         #expect(report["requests"] as? Int == 2_000 && report["intended"] as? Int == 2_000)
         #expect(try cluster.targetLog(expecting: 2_000).count == 2_000)

@@ -76,6 +76,12 @@ public final class TestHosts {
         try script(["rate", name, host, String(kbit)] + (peer.map { [address($0)] } ?? []))
     }
 
+    /// Packets `host`'s cut and loss rules have dropped so far (the fault did happen).
+    public func dropped(_ host: String) throws -> Int {
+        let result = try runCommand(URL(fileURLWithPath: "/bin/bash"), [Self.script.path, "dropped", name, host], timeout: 30)
+        return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
     /// Undoes `cut`, `loss` and `limit` on `host`.
     public func heal(_ host: String) throws { try script(["heal", name, host]) }
 
