@@ -98,7 +98,7 @@ def client(tool, binary, url, connections, seconds, work):
         p99 = ms_value(re.search(r"\n\s*99%\s+(\S+)", out).group(1))
         return p50, p99, int(re.search(r"(\d+) requests in", out).group(1))
     if tool == "h2load":
-        log = os.path.join(work, "h2load.log")
+        log = os.path.join(work, f"h2load-{connections}-{time.time_ns()}.log")  # h2load appends to an existing file
         run_measured(["taskset", "-c", "1", "h2load", "--h1", "-c", str(connections), "-t", "1", "-D", str(seconds),
                       "--log-file", log, url], seconds + 60)
         # Each line: start time (µs since the epoch), status, request time (µs).

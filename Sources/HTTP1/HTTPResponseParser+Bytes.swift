@@ -16,6 +16,68 @@ extension HTTPResponseParser {
         return j - start
     }
 
+    /// Checks "HTTP/1.x DDD" plus the following space or line end at `i` (13 bytes are there) and
+    /// returns the index after the status code, with the state set to read the reason phrase; nil
+    /// sends the byte-wise path to report the exact error.
+    mutating func fastStatusPrefix(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int? {
+        guard bytes[i] == UInt8(ascii: "H"), bytes[i + 1] == UInt8(ascii: "T"), bytes[i + 2] == UInt8(ascii: "T"),
+              bytes[i + 3] == UInt8(ascii: "P"), bytes[i + 4] == UInt8(ascii: "/"), bytes[i + 5] == UInt8(ascii: "1"),
+              bytes[i + 6] == UInt8(ascii: "."), HTTPBytes.isDigit(bytes[i + 7]), bytes[i + 8] == UInt8(ascii: " "),
+              HTTPBytes.isDigit(bytes[i + 9]), HTTPBytes.isDigit(bytes[i + 10]), HTTPBytes.isDigit(bytes[i + 11]) else { return nil }
+        let code = Int(bytes[i + 9] - 48) * 100 + Int(bytes[i + 10] - 48) * 10 + Int(bytes[i + 11] - 48)
+        guard code >= 100 else { return nil }
+        minorVersion = Int(bytes[i + 7] - 48)
+        status = code
+        state = .statusReason
+        return i + 12
+    }
+
+    /// The index after a CR LF at `i`, if both bytes are at hand.
+    @inline(__always)
+    static func lineEnd(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int? {
+        i + 1 < bytes.count && bytes[i] == 13 && bytes[i + 1] == 10 ? i + 2 : nil
+    }
+
+    /// A header value whose whole line (to its CR LF) is at hand, in a form the byte-wise path
+    /// reads the same way: any value of a header we ignore, Content-Length's digits, Connection's
+    /// lone `keep-alive` or `close`. Applies it, and returns the index of the next line; nil leaves
+    /// it to the byte-wise path (which also names what is wrong).
+    mutating func valueAtHand(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        // A value the byte-wise path began (split across reads) is finished there.
+        guard header == .other || state == .headerValueStart else { return nil }
+        var i = start
+        if state == .headerValueStart { while i < bytes.count && (bytes[i] == 32 || bytes[i] == 9) { i += 1 } }
+        let count = Self.ordinaryBytes(bytes, from: i)
+        guard let next = Self.lineEnd(bytes, at: i + count) else { return nil }
+        switch header {
+        case .other: break
+        case .contentLength:
+            // 18 digits cannot overflow; longer goes byte by byte, which checks.
+            guard count > 0, count <= 18 else { return nil }
+            var value: Int64 = 0
+            for j in i..<(i + count) {
+                let digit = bytes[j] &- 48
+                guard digit < 10 else { return nil }
+                value = value * 10 + Int64(digit)
+            }
+            contentLength = value
+        case .connection:
+            if Self.equalsLowercase(bytes, from: i, count: count, "keep-alive") { keepAliveToken = true }
+            else if Self.equalsLowercase(bytes, from: i, count: count, "close") { closeToken = true }
+            else { return nil }
+        case .transferEncoding, .recorded: return nil
+        }
+        header = .other
+        state = .headerLineStart
+        return next
+    }
+
+    static func equalsLowercase(_ bytes: UnsafeRawBufferPointer, from: Int, count: Int, _ name: StaticString) -> Bool {
+        guard count == name.utf8CodeUnitCount else { return false }
+        for k in 0..<count where HTTPBytes.lower(bytes[from + k]) != name.utf8Start[k] { return false }
+        return true
+    }
+
     /// Which header the name in `bytes[from..<to]` is (case-insensitive).
     static func classify(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Header {
         func equals(_ name: StaticString) -> Bool {

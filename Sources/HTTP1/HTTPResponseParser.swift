@@ -33,13 +33,13 @@ public struct HTTPResponseParser: Sendable {
     var recordedIndex = 0
 
     var state: State = .statusH
-    private var status = 0
-    private var minorVersion = 1
+    var status = 0
+    var minorVersion = 1
     var headerBytes = 0
-    private var contentLength: Int64 = -1
+    var contentLength: Int64 = -1
     private var chunked = false
-    private var closeToken = false
-    private var keepAliveToken = false
+    var closeToken = false
+    var keepAliveToken = false
     var remaining: Int64 = 0
     private var bodiless = false
     var header: Header = .other
@@ -117,6 +117,14 @@ public struct HTTPResponseParser: Sendable {
                     continue
                 }
             case .headerLineStart:
+                if let next = Self.lineEnd(bytes, at: i) {
+                    // The blank line: the header block ends.
+                    headerBytes += 2
+                    if headerBytes > maxHeaderBytes { return (next, fail(.headersTooLarge(limit: maxHeaderBytes))) }
+                    i = next
+                    if let outcome = headersEnded() { return (i, outcome) }
+                    continue
+                }
                 // A whole header name at hand: classify it at once instead of byte by byte.
                 var j = i
                 while j < n && HTTPBytes.isToken(bytes[j]) { j += 1 }
@@ -137,13 +145,22 @@ public struct HTTPResponseParser: Sendable {
                 }
             case .statusReason:
                 let skipped = Self.ordinaryBytes(bytes, from: i)
-                if skipped > 0 {
-                    headerBytes += skipped
+                let next = Self.lineEnd(bytes, at: i + skipped)
+                if skipped > 0 || next != nil {
+                    headerBytes += (next ?? i + skipped) - i
                     if headerBytes > maxHeaderBytes { return (i + skipped, fail(.headersTooLarge(limit: maxHeaderBytes))) }
-                    i += skipped
+                    i = next ?? i + skipped
+                    if next != nil { state = .headerLineStart }
                     continue
                 }
-            case .headerValueStart where header == .other, .headerValue where header == .other:
+            case .headerValueStart where header != .recorded, .headerValue where header != .recorded:
+                if let next = valueAtHand(bytes, from: i) {
+                    headerBytes += next - i
+                    if headerBytes > maxHeaderBytes { return (next, fail(.headersTooLarge(limit: maxHeaderBytes))) }
+                    i = next
+                    continue
+                }
+                guard header == .other else { break }
                 // Values of headers we ignore (Date, Server, Content-Type, ...) are most of the
                 // header block: skip them 16 bytes at a time, stopping at the first control byte
                 // (CR, LF, or one that makes the header invalid) for the byte-wise path.
@@ -302,22 +319,6 @@ public struct HTTPResponseParser: Sendable {
         }
         state = .headerValueStart
         return nil
-    }
-
-    /// Checks "HTTP/1.x DDD" plus the following space or line end at `i` (13 bytes are there) and
-    /// returns the index after the status code, with the state set to read the reason phrase; nil
-    /// sends the byte-wise path to report the exact error.
-    private mutating func fastStatusPrefix(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int? {
-        guard bytes[i] == UInt8(ascii: "H"), bytes[i + 1] == UInt8(ascii: "T"), bytes[i + 2] == UInt8(ascii: "T"),
-              bytes[i + 3] == UInt8(ascii: "P"), bytes[i + 4] == UInt8(ascii: "/"), bytes[i + 5] == UInt8(ascii: "1"),
-              bytes[i + 6] == UInt8(ascii: "."), HTTPBytes.isDigit(bytes[i + 7]), bytes[i + 8] == UInt8(ascii: " "),
-              HTTPBytes.isDigit(bytes[i + 9]), HTTPBytes.isDigit(bytes[i + 10]), HTTPBytes.isDigit(bytes[i + 11]) else { return nil }
-        let code = Int(bytes[i + 9] - 48) * 100 + Int(bytes[i + 10] - 48) * 10 + Int(bytes[i + 11] - 48)
-        guard code >= 100 else { return nil }
-        minorVersion = Int(bytes[i + 7] - 48)
-        status = code
-        state = .statusReason
-        return i + 12
     }
 
     private mutating func matchName(_ b: UInt8) -> Outcome? {
