@@ -1,20 +1,40 @@
 extension HTTPResponseParser {
-    /// How many bytes from `start` are >= 0x20 (no control characters).
+    /// How many bytes from `start` are >= 0x20 (no control characters). Eight bytes at a time:
+    /// `(x - 0x20…) & ~x & 0x80…` flags bytes below 0x20 (a borrow can flag a byte after the
+    /// first one, never one before it, and bytes >= 0x80 are never flagged), so the lowest flag
+    /// is the first control byte.
     @inline(__always)
     static func ordinaryBytes(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
         let n = bytes.count
         var j = start
         if let base = bytes.baseAddress {
-            let space = SIMD16<UInt8>(repeating: 32)
-            while j + 16 <= n {
-                let block = base.loadUnaligned(fromByteOffset: j, as: SIMD16<UInt8>.self)
-                if any(block .< space) { break }
-                j += 16
+            while j + 8 <= n {
+                let x = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+                let flags = (x &- 0x2020_2020_2020_2020) & ~x & 0x8080_8080_8080_8080
+                if flags != 0 { return j + flags.trailingZeroBitCount / 8 - start }
+                j += 8
             }
         }
         while j < n && bytes[j] >= 32 { j += 1 }
         return j - start
     }
+
+    /// Whether the 8 bytes at `i` equal `lowercase` ignoring case. OR-ing 0x20 lowers letters and
+    /// keeps `-`; the only other byte it maps onto a letter or `-` is a control byte, which a
+    /// header name (token characters only) never holds.
+    @inline(__always)
+    static func word(_ base: UnsafeRawPointer, _ i: Int, is lowercase: UInt64) -> Bool {
+        UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) | 0x2020_2020_2020_2020 == lowercase
+    }
+
+    /// "content-", "t-length", "connecti", "nnection", "transfer", "-encodin", "encoding" as
+    /// little-endian words.
+    static let words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = {
+        func w(_ text: StaticString) -> UInt64 {
+            (0..<8).reduce(UInt64(0)) { $0 | UInt64(text.utf8Start[$1]) << (8 * UInt64($1)) }
+        }
+        return (w("content-"), w("t-length"), w("connecti"), w("nnection"), w("transfer"), w("-encodin"), w("encoding"))
+    }()
 
     /// Checks "HTTP/1.x DDD" plus the following space or line end at `i` (13 bytes are there) and
     /// returns the index after the status code, with the state set to read the reason phrase; nil
@@ -78,17 +98,16 @@ extension HTTPResponseParser {
         return true
     }
 
-    /// Which header the name in `bytes[from..<to]` is (case-insensitive).
+    /// Which header the name in `bytes[from..<to]` is (case-insensitive): two overlapping 8-byte
+    /// words cover each name we act on.
     static func classify(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Header {
-        func equals(_ name: StaticString) -> Bool {
-            guard to - from == name.utf8CodeUnitCount else { return false }
-            for k in 0..<(to - from) where HTTPBytes.lower(bytes[from + k]) != name.utf8Start[k] { return false }
-            return true
-        }
+        guard let base = bytes.baseAddress else { return .other }
         switch to - from {
-        case lengths.0: return equals(names.0) ? .contentLength : .other
-        case lengths.1: return equals(names.1) ? .transferEncoding : .other
-        case lengths.2: return equals(names.2) ? .connection : .other
+        case lengths.0: return word(base, from, is: words.0) && word(base, from + 6, is: words.1) ? .contentLength : .other
+        case lengths.1:
+            return word(base, from, is: words.4) && word(base, from + 8, is: words.5) && word(base, from + 9, is: words.6)
+                ? .transferEncoding : .other
+        case lengths.2: return word(base, from, is: words.2) && word(base, from + 2, is: words.3) ? .connection : .other
         default: return .other
         }
     }
