@@ -144,3 +144,37 @@ let validSamples: [Sample] = [
         }
     }
 }
+
+/// The parser's word-at-a-time helpers against the byte-by-byte definitions they replace.
+@Suite struct ParserBytesTests {
+    @Test func tokenBytesAreRFC9110sTchar() {
+        let tchar = Set("!#$%&'*+-.^_`|~abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        for b in 0...255 { #expect(HTTPBytes.isToken(UInt8(b)) == tchar.contains(UInt8(b)), "byte \(b)") }
+    }
+
+    @Test func ordinaryBytesStopAtTheFirstControlByteWhereverItIs() {
+        var rng = SeededGenerator(seed: 7)
+        for _ in 0..<5_000 {
+            // Mostly printable and high bytes, a control byte now and then, at every offset and length.
+            let bytes = (0..<Int.random(in: 0...40, using: &rng)).map { _ -> UInt8 in
+                Int.random(in: 0..<12, using: &rng) == 0 ? UInt8.random(in: 0...32, using: &rng) : UInt8.random(in: 32...255, using: &rng)
+            }
+            let start = bytes.isEmpty ? 0 : Int.random(in: 0...bytes.count, using: &rng)
+            let expected = bytes[start...].prefix { $0 >= 32 }.count
+            bytes.withUnsafeBytes { raw in
+                #expect(HTTPResponseParser.ordinaryBytes(raw, from: start) == expected, "\(bytes) from \(start)")
+            }
+        }
+    }
+
+    @Test func headerNamesAreClassifiedIgnoringCaseOnly() {
+        func classify(_ name: String) -> HTTPResponseParser.Header {
+            Array(name.utf8).withUnsafeBytes { HTTPResponseParser.classify($0, from: 0, to: $0.count) }
+        }
+        #expect(classify("Content-Length") == .contentLength && classify("CONTENT-LENGTH") == .contentLength)
+        #expect(classify("transfer-ENCODING") == .transferEncoding && classify("Connection") == .connection)
+        for near in ["Content_Length", "Content-Lengtg", "Connectiom", "Transfer-Encodinf", "Xontent-Length", "Connection1"] {
+            #expect(classify(near) == .other, "\(near)")
+        }
+    }
+}
