@@ -15,7 +15,6 @@
 Usage: Perf/costs.py STAMPEDE_BINARY [--markdown FILE] [--profile FILE] [--summary ROWS]
 """
 import argparse
-import json
 import os
 import re
 import shutil
@@ -24,7 +23,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import start_nginx, stop_nginx  # noqa: E402
+from peers import start_nginx, stop_nginx, write_results  # noqa: E402
 
 KINDS = ["read", "write", "epoll_wait", "epoll_ctl"]
 # callgrind runs about 50 times slower than native: its counts come from shorter runs than the
@@ -168,14 +167,7 @@ def main():
     finally:
         stop_nginx(nginx)
         shutil.rmtree(work, ignore_errors=True)
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write("\n".join(lines) + "\n")
-    if args.summary:
-        with open(args.summary, "a") as f:
-            for row in rows:
-                f.write(json.dumps(row) + "\n")
+    write_results(text, "\n".join(lines), rows, args.markdown, args.summary)
 
 
 if __name__ == "__main__":

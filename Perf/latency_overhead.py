@@ -26,7 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import raise_nofile, run_measured  # noqa: E402
+from peers import raise_nofile, run_measured, write_results  # noqa: E402
 
 SERVER = r"""
 import asyncio, signal, sys, time
@@ -146,14 +146,7 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
     text = "\n".join(lines)
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text + "\n")
-    if args.summary:
-        with open(args.summary, "a") as f:
-            for row in rows:
-                f.write(json.dumps(row) + "\n")
+    write_results(text, text, rows, args.markdown, args.summary)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The target of the client benchmarks: nginx with one worker, access log off, a fixed 17-byte
 answer on every path, a plain and (optionally) a TLS listener. Shared by http_vs_wrk.py,
 workload_mix.py and connections.py so every client row measures against the same server."""
+import json
 import os
 import resource
 import shutil
@@ -86,6 +87,19 @@ def start_nginx(work, port, tls_port=None, pin_cpu0=True, key="rsa", locations="
                               "-e", f"{work}/error.log"], preexec_fn=raise_nofile)
     time.sleep(1)
     return nginx
+
+
+def write_results(printed, markdown, rows, markdown_path=None, summary_path=None):
+    """A benchmark's ending: `printed` to stdout, `markdown` to `markdown_path`, `rows` appended as
+    JSON lines to `summary_path` (the rows Perf/summary.py reads)."""
+    print(printed)
+    if markdown_path:
+        with open(markdown_path, "w") as f:
+            f.write(markdown + "\n")
+    if summary_path:
+        with open(summary_path, "a") as f:
+            for row in rows:
+                f.write(json.dumps(row) + "\n")
 
 
 def stop_nginx(nginx):

@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import run_measured, start_nginx, stop_nginx  # noqa: E402
+from peers import run_measured, start_nginx, stop_nginx, write_results  # noqa: E402
 
 CONNECTIONS = 50
 LOCUSTFILE = """from locust import FastHttpUser, constant, task
@@ -153,14 +153,7 @@ def main():
         stop_nginx(nginx)
         shutil.rmtree(work, ignore_errors=True)
     text = "\n".join(lines)
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text + "\n")
-    if args.summary:
-        with open(args.summary, "a") as f:
-            for row in rows:
-                f.write(json.dumps(row) + "\n")
+    write_results(text, text, rows, args.markdown, args.summary)
 
 
 if __name__ == "__main__":
