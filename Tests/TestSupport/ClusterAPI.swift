@@ -20,10 +20,15 @@ extension ClusterAPI {
         try call(method, path, body: body, headers: headers)
     }
 
-    public func idleDrivers() throws -> Int {
+    /// GET /drivers, by id.
+    public func driverList() throws -> [String: [String: Any]] {
         let (_, body) = try api("GET", "/drivers")
         let list = (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]]) ?? []
-        return list.filter { $0["state"] as? String == "idle" }.count
+        return Dictionary(uniqueKeysWithValues: list.compactMap { d in (d["id"] as? String).map { ($0, d) } })
+    }
+
+    public func idleDrivers() throws -> Int {
+        try driverList().values.filter { $0["state"] as? String == "idle" }.count
     }
 
     public func json(_ method: String, _ path: String, body: String? = nil) throws -> (Int, [String: Any]) {

@@ -81,13 +81,6 @@ public final class HostCluster: ClusterAPI {
         (try? String(contentsOf: logDirectory.appendingPathComponent("orchestrator.log"), encoding: .utf8)) ?? ""
     }
 
-    /// GET /drivers, by id.
-    public func driverList() throws -> [String: [String: Any]] {
-        let (_, body) = try api("GET", "/drivers")
-        let list = (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]]) ?? []
-        return Dictionary(uniqueKeysWithValues: list.compactMap { d in (d["id"] as? String).map { ($0, d) } })
-    }
-
     /// nginx's access log as (time in s since the epoch, client address), once it holds `expected` lines.
     public func targetLog(expecting expected: Int, seconds: Double = 10) throws -> [(at: Double, from: String)] {
         try nginx.accessLog(expecting: expected, seconds: seconds).compactMap { line in

@@ -78,18 +78,20 @@ public final class TestHosts {
 
     /// Packets `host`'s cut and loss rules have dropped so far (the fault did happen).
     public func dropped(_ host: String) throws -> Int {
-        let result = try runCommand(URL(fileURLWithPath: "/bin/bash"), [Self.script.path, "dropped", name, host], timeout: 30)
-        return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        Int(try script(["dropped", name, host]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
     /// Undoes `cut`, `loss` and `limit` on `host`.
     public func heal(_ host: String) throws { try script(["heal", name, host]) }
 
-    private func script(_ arguments: [String]) throws {
+    /// Runs scripts/hosts.sh; returns what it printed.
+    @discardableResult
+    private func script(_ arguments: [String]) throws -> String {
         let result = try runCommand(URL(fileURLWithPath: "/bin/bash"), [Self.script.path] + arguments, timeout: 30)
         guard result.status == 0 else {
             throw ProcessFailure(description: "hosts.sh \(arguments.joined(separator: " ")): exit \(result.status): \(result.stderr)")
         }
+        return result.stdout
     }
 
     /// Kills what runs inside and removes every namespace (and with them their rules and qdiscs).
