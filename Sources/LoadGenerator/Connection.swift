@@ -28,6 +28,9 @@ struct Connection {
     /// bytes (nil when nothing reads them). Owned by the worker (`Worker.recorders`): not
     /// retained here, so the per-request path costs no reference counting.
     unowned(unsafe) var recorder: HeaderRecorder?
+    /// The same recorder, for the parser's reset on every request: passing the unowned(unsafe)
+    /// reference as an argument retained and released it each time.
+    var recorderRef: Unmanaged<HeaderRecorder>?
     /// The session's captured values, by slot (`{{var.NAME}}`), and when its think time ends
     /// (monotonic ns; 0: not thinking).
     var variables: [[UInt8]] = []

@@ -8,7 +8,7 @@ import TLS
 /// same paths through `Transport`.
 extension Worker {
     func reactor(_ reactor: Reactor, ready events: IOEvents, fd: Int32, token i: Int) {
-        let now = clock.nanoseconds()
+        let now = self.now()
         if fd != conns[i].transport.fd { parkedReady(i, fd: fd); return }
         switch conns[i].machine.state {
         case .connecting: connected(i, now: now)
@@ -26,7 +26,7 @@ extension Worker {
             conns[i].transport.interest = events
         } catch {
             noteFirstError("\(error)")
-            let now = clock.nanoseconds()
+            let now = self.now()
             perform(i, conns[i].machine.failed(.read, now: now), now: now)
         }
     }
@@ -108,7 +108,7 @@ extension Worker {
                         return
                     }
                     perform(i, conns[i].machine.responseRead(.complete(status: status, keepAlive: keepAlive), now: now),
-                            now: clock.nanoseconds())
+                            now: self.now())
                     return
                 case .error(let error):
                     noteFirstError("response from \(address(i)): \(error)")
@@ -119,7 +119,7 @@ extension Worker {
             case .wantWrite: setInterest(i, .writable); return
             case .eof:
                 if case .complete(let status, _) = conns[i].parser.parseEOF() {
-                    perform(i, conns[i].machine.connectionLost(.read, completeAtEOF: status, now: now), now: clock.nanoseconds())
+                    perform(i, conns[i].machine.connectionLost(.read, completeAtEOF: status, now: now), now: self.now())
                 } else {
                     lost(i, .read, "response from \(address(i)): the server closed the connection before the response ended", now: now)
                 }

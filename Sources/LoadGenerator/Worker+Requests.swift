@@ -19,7 +19,7 @@ extension Worker {
             index = workload.picker.pick(&random)
         }
         conns[i].next = index
-        let origin = workload.programs[index].origin
+        let origin = facts[index].origin
         if origin != conns[i].origin { switchOrigin(i, to: origin) }
     }
 
@@ -29,17 +29,18 @@ extension Worker {
     /// is at hand: one look-up per request).
     @inline(__always)
     func prepareRequest(_ i: Int) -> Bool {
-        conns[i].current = conns[i].next ?? conns[i].current
+        let k = conns[i].next ?? conns[i].current
+        conns[i].current = k
         conns[i].next = nil
-        let program = workload.programs[conns[i].current]
-        var idempotent = program.idempotent
+        var idempotent = facts[k].idempotent
         if conns[i].hopPending {
             conns[i].hopPending = false
             conns[i].outgoing = conns[i].render.bytes
             idempotent = conns[i].hopIdempotent
-        } else if let fixed = program.fixed, program.expectTemplate == nil {
-            conns[i].outgoing = fixed
+        } else if let plain = facts[k].plainBytes {
+            conns[i].outgoing = plain
         } else {
+            let program = workload.programs[k]
             let sequence = program.needsSequence ? workload.nextSequence() : 0
             let values = RenderValues(sequence: sequence, row: workload.sessions ? conns[i].sessionNumber : sequence,
                                       session: conns[i].sessionNumber, connection: connectionOffset + i, driver: workload.driver,
@@ -52,9 +53,9 @@ extension Worker {
             }
             if let expect = program.expectTemplate { renderExpect(i, expect, values: values) }
         }
-        if !conns[i].jar.cookies.isEmpty { addCookies(i, program: program) }
-        conns[i].sessionStep = program.isSessionStep
-        resetParser(i, for: program)
+        if !conns[i].jar.cookies.isEmpty { addCookies(i, program: workload.programs[k]) }
+        conns[i].sessionStep = facts[k].isSessionStep
+        resetParser(i, program: k)
         if workload.tracksNames { nameInterval[currentNameIndex(i)].counters.requests += 1 }
         return idempotent
     }
@@ -69,11 +70,17 @@ extension Worker {
         conns[i].expectScanner!.reset(needle: expectBuffer.bytes)
     }
 
-    /// Ready to read the response to the connection's current request (`program`).
+    /// Ready to read the response to the connection's current request (`workload.programs[k]`).
     @inline(__always)
-    func resetParser(_ i: Int, for program: RequestProgram) {
+    func resetParser(_ i: Int, program k: Int) {
+        guard facts[k].parserNeedsProgram else {
+            conns[i].parser.reset(bodiless: facts[k].bodiless, unretainedRecorder: conns[i].recorderRef,
+                                  encodingIndex: workload.contentEncodingIndex)
+            return
+        }
+        let program = workload.programs[k]
         conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectTemplate == nil ? program.expectBody : conns[i].expectScanner,
-                              recorder: conns[i].recorder,
+                              unretainedRecorder: conns[i].recorderRef,
                               bodyLimit: program.capturesBody ? workload.captureBytes
                                   : program.checks && firstCheckFailure == nil ? Self.checkFailureBodyBytes : 0,
                               encodedBodyLimit: program.checksBody ? workload.captureBytes : 0, encodingIndex: workload.contentEncodingIndex)
@@ -84,14 +91,18 @@ extension Worker {
     /// `errors.redirects` instead of its checks. Returns what, if anything, fails its session.
     @inline(__always)
     func recordResponse(_ i: Int, status: Int, latencyUs: Int64, redirect: RedirectOutcome) -> SessionFailure? {
-        let program = workload.programs[conns[i].current]
+        let k = conns[i].current
         var failure: SessionFailure?
         var check = false
         var judgeByClass = false
         switch redirect {
         case .follow: break
         case .overLimit: failure = .redirects
+        case .none where !facts[k].checks:
+            judgeByClass = true
+            if status >= 500 { failure = .status5xx } else if status >= 400 { failure = .status4xx }
         case .none:
+            let program = workload.programs[k]
             let bodyFailed = program.checksBody && !(encodedBodyMatches(i, program) ?? conns[i].parser.bodyMatched)
             let statusFailed = !program.expectStatus.isEmpty && !program.expectStatus.contains(where: { $0.matches(status) })
             check = bodyFailed || statusFailed

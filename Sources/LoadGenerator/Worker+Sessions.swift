@@ -173,7 +173,7 @@ extension Worker {
     /// The name the request in flight counts under: its own, or `NAME redirect` for a hop.
     @inline(__always)
     func currentNameIndex(_ i: Int) -> Int {
-        let n = workload.programs[conns[i].current].nameIndex
+        let n = facts[conns[i].current].nameIndex
         return conns[i].hops > 0 ? workload.redirectNames[n] : n
     }
 }

@@ -155,7 +155,7 @@ public enum TCPSocket {
     /// read(2): bytes read (0 = peer closed) or `.wouldBlock`.
     @inline(__always)
     public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> IOResult<Int> {
-        try syscall("read") { CLinux.read(fd, buffer.baseAddress, buffer.count) }
+        try syscall("read") { stampede_read(fd, buffer.baseAddress, buffer.count) }
     }
 
     /// shutdown(2) of the sending side: the peer reads end-of-file after what was written.
@@ -166,7 +166,7 @@ public enum TCPSocket {
     /// write(2): bytes written or `.wouldBlock`.
     @inline(__always)
     public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(IOError) -> IOResult<Int> {
-        try syscall("write") { CLinux.write(fd, bytes.baseAddress, bytes.count) }
+        try syscall("write") { stampede_write(fd, bytes.baseAddress, bytes.count) }
     }
 }
 

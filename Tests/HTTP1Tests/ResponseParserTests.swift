@@ -177,4 +177,28 @@ let validSamples: [Sample] = [
             #expect(classify(near) == .other, "\(near)")
         }
     }
+
+    /// Every stored field, as text: `reset` sets them one by one, so a field it forgets keeps
+    /// the last response's value and shows here.
+    static func fields(_ parser: HTTPResponseParser) -> [String] {
+        Mirror(reflecting: parser).children.map { "\($0.label ?? "?")=\(String(describing: $0.value))" }
+    }
+
+    @Test func aResetParserEqualsANewOneInEveryField() {
+        // Chunked with a trailer, a kept header and body bytes, a scanner, HTTP/1.0, a close:
+        // the fields a response can change.
+        let text = "HTTP/1.0 201 Created\r\nConnection: close\r\nSet-Cookie: a=1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            "5\r\nhello\r\n0\r\nX-T: y\r\n\r\n"
+        let recorder = HeaderRecorder(names: ["set-cookie"])
+        var parser = HTTPResponseParser()
+        parser.reset(bodiless: true, bodyScanner: SubstringScanner(Array("ell".utf8)), recorder: recorder, bodyLimit: 4,
+                     encodedBodyLimit: 8, encodingIndex: 0)
+        parser.reset(bodiless: false, bodyScanner: SubstringScanner(Array("ell".utf8)), recorder: recorder, bodyLimit: 4)
+        #expect(Array(text.utf8).withUnsafeBytes { parser.parse($0) }.outcome == .complete(status: 201, keepAlive: false))
+        #expect(parser.recorded && parser.bodyScanner?.found == true)
+        #expect(Self.fields(parser) != Self.fields(HTTPResponseParser()))
+        parser.reset()
+        #expect(Self.fields(parser) == Self.fields(HTTPResponseParser()))
+    }
 }
+
