@@ -36,11 +36,17 @@ public final class AtomicHDRHistogram: HistogramRecording, @unchecked Sendable {
 
     /// A plain copy of the counters (see the type's note on concurrent writers).
     public func snapshot() -> HDRHistogram {
-        let copy = [Int64](unsafeUninitializedCapacity: layout.countsLength) { buffer, initialized in
-            for i in 0..<layout.countsLength { buffer[i] = (counts + i).pointee.load(ordering: .relaxed) }
-            initialized = layout.countsLength
+        HDRHistogram(layout: layout, clampedCount: clampedCount) { base in
+            var total: Int64 = 0
+            for i in 0..<layout.countsLength {
+                let c = (counts + i).pointee.load(ordering: .relaxed)
+                if c != 0 {
+                    base[i] = c
+                    total &+= c
+                }
+            }
+            return total
         }
-        return HDRHistogram(layout: layout, counts: copy, clampedCount: clampedCount)
     }
 
     /// Sets every counter to zero. Values recorded concurrently may be lost; call without writers.

@@ -2,17 +2,21 @@
 ///
 /// Use it for everything that is not concurrent recording: per-thread recording on a reactor,
 /// snapshots, merging (`add(_:)`), queries and encoding. Not thread-safe by itself; as a value
-/// type, copies are independent. For recording from many threads use `AtomicHDRHistogram` or
-/// `IntervalRecorder`.
+/// type, copies are independent (they share counters until one is written). For recording from
+/// many threads use `AtomicHDRHistogram` or `IntervalRecorder`.
+///
+/// Memory: the counters (184 KiB for the latency layout) are resident only where values fell
+/// (`HistogramCounters`), typically a few KiB.
 public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
     public let layout: HistogramLayout
     // Stored as @usableFromInline internals so `record` can be inlined into callers' hot loops.
-    @usableFromInline var _counts: [Int64]
+    @usableFromInline var _storage: HistogramCounters
     @usableFromInline var _totalCount: Int64 = 0
     @usableFromInline var _clampedCount: Int64 = 0
 
-    /// One counter per counts index (`layout.countsLength` of them).
-    public var counts: [Int64] { _counts }
+    /// One counter per counts index (`layout.countsLength` of them), as a new array: for
+    /// exporting; queries read the counters in place.
+    public var counts: [Int64] { Array(_storage.buffer) }
     /// Sum of all counters.
     public var totalCount: Int64 { _totalCount }
     /// How many recorded values were outside `0...highestTrackableValue` and clamped into it.
@@ -21,25 +25,50 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
     /// An empty histogram with the given layout (default: Stampede's latency layout).
     public init(layout: HistogramLayout = .latency) {
         self.layout = layout
-        self._counts = Array(repeating: 0, count: layout.countsLength)
+        self._storage = HistogramCounters(count: layout.countsLength)
     }
 
     /// A histogram with precomputed counters, e.g. from a decoder or an atomic snapshot.
     /// `counts.count` must equal `layout.countsLength`.
     init(layout: HistogramLayout, counts: [Int64], clampedCount: Int64) {
         precondition(counts.count == layout.countsLength)
+        self.init(layout: layout, clampedCount: clampedCount) { base in
+            var total: Int64 = 0
+            for i in counts.indices where counts[i] != 0 {
+                base[i] = counts[i]
+                total &+= counts[i]
+            }
+            return total
+        }
+    }
+
+    /// A histogram whose counters `fill` writes (all zero before: it writes only the non-zero
+    /// ones) and whose total it returns.
+    init(layout: HistogramLayout, clampedCount: Int64, fill: (UnsafeMutablePointer<Int64>) -> Int64) {
         self.layout = layout
-        self._counts = counts
-        self._totalCount = counts.reduce(0, &+)
+        self._storage = HistogramCounters(count: layout.countsLength)
+        self._totalCount = fill(_storage.base)
         self._clampedCount = clampedCount
     }
 
     @inlinable @inline(__always)
     public mutating func record(_ value: Int64, count: Int64) {
         let (index, clamped) = layout.clampedIndex(of: value)
-        _counts[index] &+= count
+        if !isKnownUniquelyReferenced(&_storage) { makeCountersUnique() }
+        _storage.base[index] &+= count
         _totalCount &+= count
         if clamped { _clampedCount &+= count }
+    }
+
+    /// Copy-on-write: this value's own counters before one is written.
+    @usableFromInline @inline(never)
+    mutating func makeCountersUnique() {
+        _storage = HistogramCounters(copying: _storage)
+    }
+
+    /// Reads the counters in place (`layout.countsLength` of them) for the duration of `body`.
+    func withCounts<R>(_ body: (UnsafeBufferPointer<Int64>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(_storage) { try body(UnsafeBufferPointer(_storage.buffer)) }
     }
 
     /// Adds every count of `other` into this histogram. Exact: merging N histograms gives the same
@@ -47,18 +76,17 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
     /// - Throws: `HistogramError.layoutMismatch` when the layouts differ.
     public mutating func add(_ other: HDRHistogram) throws(HistogramError) {
         guard other.layout == layout else { throw .layoutMismatch(layout, other.layout) }
-        _counts.withUnsafeMutableBufferPointer { mine in
-            other._counts.withUnsafeBufferPointer { theirs in
-                for i in 0..<mine.count { mine[i] &+= theirs[i] }
-            }
-        }
+        guard other._totalCount != 0 || other._clampedCount != 0 else { return }
+        if !isKnownUniquelyReferenced(&_storage) { makeCountersUnique() }
+        let mine = _storage.base
+        withExtendedLifetime(other._storage) { other._storage.forEachNonZero { mine[$0] &+= $1 } }
         _totalCount &+= other._totalCount
         _clampedCount &+= other._clampedCount
     }
 
     /// Sets every counter to zero.
     public mutating func reset() {
-        _counts.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        if isKnownUniquelyReferenced(&_storage) { _storage.clear() } else { _storage = HistogramCounters(count: layout.countsLength) }
         _totalCount = 0
         _clampedCount = 0
     }
@@ -66,7 +94,14 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
     /// Count recorded at the counts index of `value`.
     public func count(at value: Int64) -> Int64 {
         let (index, _) = layout.clampedIndex(of: value)
-        return counts[index]
+        return withCounts { $0[index] }
+    }
+
+    /// Equal layouts and counters.
+    public static func == (a: HDRHistogram, b: HDRHistogram) -> Bool {
+        guard a.layout == b.layout, a._totalCount == b._totalCount, a._clampedCount == b._clampedCount else { return false }
+        if a._storage === b._storage { return true }
+        return a.withCounts { x in b.withCounts { y in x.elementsEqual(y) } }
     }
 }
 

@@ -122,9 +122,13 @@ extension HDRHistogram {
 
     /// The full histogram of decoded counters.
     public init(_ sparse: SparseCounts) {
-        var counts = [Int64](repeating: 0, count: sparse.layout.countsLength)
-        for k in sparse.indexes.indices { counts[Int(sparse.indexes[k])] = sparse.counts[k] }
-        self.init(layout: sparse.layout, counts: counts, clampedCount: 0)
+        self.init(layout: sparse.layout, clampedCount: 0) { base in
+            for k in sparse.indexes.indices { base[Int(sparse.indexes[k])] = sparse.counts[k] }
+            // Summed from the counters as written (an index given twice keeps its last count).
+            var total: Int64 = 0
+            for k in sparse.indexes.indices { total &+= base[Int(sparse.indexes[k])] }
+            return total
+        }
     }
 
     /// Adds decoded counters: the same result as adding `HDRHistogram(sparse)`, touching only
@@ -132,11 +136,11 @@ extension HDRHistogram {
     /// - Throws: `HistogramError.layoutMismatch` when the layouts differ.
     public mutating func add(_ sparse: SparseCounts) throws(HistogramError) {
         guard sparse.layout == layout else { throw .layoutMismatch(layout, sparse.layout) }
-        _counts.withUnsafeMutableBufferPointer { mine in
-            sparse.indexes.withUnsafeBufferPointer { indexes in
-                sparse.counts.withUnsafeBufferPointer { counts in
-                    for k in 0..<indexes.count { mine[Int(indexes[k])] &+= counts[k] }
-                }
+        if !isKnownUniquelyReferenced(&_storage) { makeCountersUnique() }
+        let mine = _storage.base
+        sparse.indexes.withUnsafeBufferPointer { indexes in
+            sparse.counts.withUnsafeBufferPointer { counts in
+                for k in 0..<indexes.count { mine[Int(indexes[k])] &+= counts[k] }
             }
         }
         _totalCount &+= sparse.totalCount

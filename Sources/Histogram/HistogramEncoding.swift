@@ -17,7 +17,7 @@ extension HDRHistogram {
     public func encode() -> [UInt8] {
         // Only counters up to the highest non-empty one are written, as the reference does.
         var payload: [UInt8] = []
-        _counts.withUnsafeBufferPointer { counts in
+        withCounts { counts in
             let relevant = (counts.lastIndex(where: { $0 != 0 }) ?? -1) + 1
             payload.reserveCapacity(relevant + 16)
             var i = 0

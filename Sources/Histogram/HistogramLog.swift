@@ -33,7 +33,7 @@ public struct HistogramLogWriter {
         self.maxValueUnitRatio = maxValueUnitRatio
         let seconds = String(format: "%.3f", startTime.timeIntervalSince1970)
         text += "#[Histogram log format version 1.3]\n"
-        text += "#[StartTime: \(seconds) (seconds since epoch), \(ISO8601DateFormatter().string(from: startTime))]\n"
+        text += "#[StartTime: \(seconds) (seconds since epoch), \(UTCTimestamp.rfc3339(startTime))]\n"
         text += "#[BaseTime: \(seconds) (seconds since epoch)]\n"
         text += "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n"
     }

@@ -6,14 +6,14 @@ extension HDRHistogram {
     /// Lowest recorded value, to histogram precision (lowest equivalent value of the lowest
     /// non-empty counter); 0 when empty.
     public var min: Int64 {
-        guard let i = counts.firstIndex(where: { $0 != 0 }) else { return 0 }
+        guard let i = withCounts({ $0.firstIndex(where: { $0 != 0 }) }) else { return 0 }
         return layout.value(atIndex: i)
     }
 
     /// Highest recorded value, to histogram precision (highest equivalent value of the highest
     /// non-empty counter); 0 when empty.
     public var max: Int64 {
-        guard let i = counts.lastIndex(where: { $0 != 0 }) else { return 0 }
+        guard let i = withCounts({ $0.lastIndex(where: { $0 != 0 }) }) else { return 0 }
         return layout.highestEquivalentValue(layout.value(atIndex: i))
     }
 
@@ -21,8 +21,10 @@ extension HDRHistogram {
     public var mean: Double {
         guard totalCount > 0 else { return 0 }
         var sum = 0.0
-        for (i, c) in counts.enumerated() where c != 0 {
-            sum += Double(layout.medianEquivalentValue(layout.value(atIndex: i))) * Double(c)
+        withCounts { counts in
+            for (i, c) in counts.enumerated() where c != 0 {
+                sum += Double(layout.medianEquivalentValue(layout.value(atIndex: i))) * Double(c)
+            }
         }
         return sum / Double(totalCount)
     }
@@ -32,9 +34,11 @@ extension HDRHistogram {
         guard totalCount > 0 else { return 0 }
         let m = mean
         var sum = 0.0
-        for (i, c) in counts.enumerated() where c != 0 {
-            let d = Double(layout.medianEquivalentValue(layout.value(atIndex: i))) - m
-            sum += d * d * Double(c)
+        withCounts { counts in
+            for (i, c) in counts.enumerated() where c != 0 {
+                let d = Double(layout.medianEquivalentValue(layout.value(atIndex: i))) - m
+                sum += d * d * Double(c)
+            }
         }
         return (sum / Double(totalCount)).squareRoot()
     }
@@ -54,16 +58,18 @@ extension HDRHistogram {
         let order = percentiles.indices.sorted { percentiles[$0] < percentiles[$1] }
         var next = 0
         var cumulative: Int64 = 0
-        for (i, c) in counts.enumerated() where c != 0 {
-            cumulative += c
-            while next < order.count {
-                let p = percentiles[order[next]]
-                guard cumulative >= targetCount(atPercentile: p) else { break }
-                let v = layout.value(atIndex: i)
-                result[order[next]] = p <= 0 ? layout.lowestEquivalentValue(v) : layout.highestEquivalentValue(v)
-                next += 1
+        withCounts { counts in
+            for (i, c) in counts.enumerated() where c != 0 {
+                cumulative += c
+                while next < order.count {
+                    let p = percentiles[order[next]]
+                    guard cumulative >= targetCount(atPercentile: p) else { break }
+                    let v = layout.value(atIndex: i)
+                    result[order[next]] = p <= 0 ? layout.lowestEquivalentValue(v) : layout.highestEquivalentValue(v)
+                    next += 1
+                }
+                if next == order.count { break }
             }
-            if next == order.count { break }
         }
         return result
     }
@@ -79,7 +85,7 @@ extension HDRHistogram {
         guard totalCount > 0 else { return 100 }
         let (target, _) = layout.clampedIndex(of: value)
         var below: Int64 = 0
-        for i in 0...target { below += counts[i] }
+        withCounts { counts in for i in 0...target { below += counts[i] } }
         return 100 * Double(below) / Double(totalCount)
     }
 

@@ -172,11 +172,7 @@ public struct LoadReport: Codable, Sendable {
         thresholds.evaluateNames(by_name ?? [:], duration: duration_s)
     }
 
-    public static func rfc3339(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
-    }
+    public static func rfc3339(_ date: Date) -> String { UTCTimestamp.rfc3339(date, milliseconds: true) }
 
     /// Pretty, key-sorted JSON.
     public func json() -> String {
