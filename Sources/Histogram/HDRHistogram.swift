@@ -7,10 +7,15 @@
 ///
 /// Memory: the counters (184 KiB for the latency layout) are resident only where values fell
 /// (`HistogramCounters`), typically a few KiB.
-public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
+// @unchecked Sendable: `_base` points into `_storage`, which copies are given only to read: a
+// write first makes the counters this value's own (copy-on-write).
+public struct HDRHistogram: HistogramRecording, @unchecked Sendable, Equatable {
     public let layout: HistogramLayout
     // Stored as @usableFromInline internals so `record` can be inlined into callers' hot loops.
     @usableFromInline var _storage: HistogramCounters
+    /// `_storage.base`, kept here too so `record` reaches a counter without loading it from the
+    /// storage object first (that dependent load made recording 30 % slower: 3.2 -> 4.3 ns).
+    @usableFromInline var _base: UnsafeMutablePointer<Int64>
     @usableFromInline var _totalCount: Int64 = 0
     @usableFromInline var _clampedCount: Int64 = 0
 
@@ -26,6 +31,7 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
     public init(layout: HistogramLayout = .latency) {
         self.layout = layout
         self._storage = HistogramCounters(count: layout.countsLength)
+        self._base = _storage.base
     }
 
     /// A histogram with precomputed counters, e.g. from a decoder or an atomic snapshot.
@@ -47,6 +53,7 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
     init(layout: HistogramLayout, clampedCount: Int64, fill: (UnsafeMutablePointer<Int64>) -> Int64) {
         self.layout = layout
         self._storage = HistogramCounters(count: layout.countsLength)
+        self._base = _storage.base
         self._totalCount = fill(_storage.base)
         self._clampedCount = clampedCount
     }
@@ -55,7 +62,7 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
     public mutating func record(_ value: Int64, count: Int64) {
         let (index, clamped) = layout.clampedIndex(of: value)
         if !isKnownUniquelyReferenced(&_storage) { makeCountersUnique() }
-        _storage.base[index] &+= count
+        _base[index] &+= count
         _totalCount &+= count
         if clamped { _clampedCount &+= count }
     }
@@ -64,6 +71,7 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
     @usableFromInline @inline(never)
     mutating func makeCountersUnique() {
         _storage = HistogramCounters(copying: _storage)
+        _base = _storage.base
     }
 
     /// Reads the counters in place (`layout.countsLength` of them) for the duration of `body`.
@@ -78,15 +86,19 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
         guard other.layout == layout else { throw .layoutMismatch(layout, other.layout) }
         guard other._totalCount != 0 || other._clampedCount != 0 else { return }
         if !isKnownUniquelyReferenced(&_storage) { makeCountersUnique() }
-        let mine = _storage.base
-        withExtendedLifetime(other._storage) { other._storage.forEachNonZero { mine[$0] &+= $1 } }
+        _storage.add(other._storage)
         _totalCount &+= other._totalCount
         _clampedCount &+= other._clampedCount
     }
 
     /// Sets every counter to zero.
     public mutating func reset() {
-        if isKnownUniquelyReferenced(&_storage) { _storage.clear() } else { _storage = HistogramCounters(count: layout.countsLength) }
+        if isKnownUniquelyReferenced(&_storage) {
+            _storage.clear()
+        } else {
+            _storage = HistogramCounters(count: layout.countsLength)
+            _base = _storage.base
+        }
         _totalCount = 0
         _clampedCount = 0
     }
