@@ -62,7 +62,7 @@ run: release
 ## profile, the latency overhead against wrk and h2load; the table of every row is written to
 ## Perf/results/latest.md (see Perf/README.md)
 PERF_ROWS := Perf/results/rows.jsonl
-perf: setup oracle release
+perf: setup oracle release dist
 	mkdir -p Perf/results && rm -f $(PERF_ROWS)
 	$(SWIFT) build -c release --product histogram-bench
 	.build/release/histogram-bench --peer $(ORACLE) --summary $(PERF_ROWS)
@@ -75,7 +75,7 @@ perf: setup oracle release
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --drivers 100 --clients 20 --summary $(PERF_ROWS)
 	bash scripts/perf-peers.sh
-	.venv/bin/python Perf/peers_table.py $(RELEASE_BIN) --markdown Perf/results/peers.md --summary $(PERF_ROWS)
+	.venv/bin/python Perf/peers_table.py $(RELEASE_BIN) --static .build-dist/release/stampede --markdown Perf/results/peers.md --summary $(PERF_ROWS)
 	python3 Perf/costs.py $(RELEASE_BIN) --markdown Perf/results/costs.md --profile Perf/results/profile.md --summary $(PERF_ROWS)
 	python3 Perf/latency_overhead.py $(RELEASE_BIN) --markdown Perf/results/overhead.md --summary $(PERF_ROWS)
 	python3 Perf/summary.py $(PERF_ROWS) Perf/results/peers.md Perf/results/costs.md Perf/results/profile.md Perf/results/overhead.md > Perf/results/latest.md

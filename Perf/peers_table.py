@@ -10,7 +10,11 @@ CPU µs per request (user+sys from wait4 over the whole process, start-up includ
 RSS, medians over rounds with their spread, and each as a multiple of stampede's. The figures are
 the tools' own output (their request counts), never derived from stampede's.
 
-Usage: Perf/peers_table.py STAMPEDE_BINARY [--rounds N] [--seconds S] [--markdown FILE] [--summary ROWS]
+With --static BINARY, the release tarball's binary (`make dist`: the Swift runtime and Foundation
+linked in) runs beside it as `stampede-static`: the same code, loaded differently, so its RSS shows
+what dynamic loading costs.
+
+Usage: Perf/peers_table.py STAMPEDE_BINARY [--static BINARY] [--rounds N] [--seconds S] [--markdown FILE] [--summary ROWS]
 """
 import argparse
 import csv
@@ -52,14 +56,15 @@ def count(pattern, text, what):
 class Tools:
     """Each tool as (argv, how to read its request count and req/s from its output)."""
 
-    def __init__(self, stampede, work, seconds):
-        self.stampede, self.work, self.seconds = stampede, work, seconds
+    def __init__(self, stampede, work, seconds, static=None):
+        self.stampede, self.work, self.seconds, self.static = stampede, work, seconds, static
 
     def run(self, tool, url, close):
         s = self.seconds
         header = ["-H", "Connection: close"] if close else []
-        if tool == "stampede":
-            out, cpu, rss = run_measured(pinned([self.stampede, "bench", url, "--connections", str(CONNECTIONS), "--threads", "1",
+        if tool in ("stampede", "stampede-static"):
+            binary = self.stampede if tool == "stampede" else self.static
+            out, cpu, rss = run_measured(pinned([binary, "bench", url, "--connections", str(CONNECTIONS), "--threads", "1",
                                                  "--duration", str(s), "--insecure", "--json"] + header), s + 60)
             report = json.loads(out)
             return report["responses"], report["rps"], cpu, rss
@@ -105,6 +110,7 @@ WORKLOADS = [
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
+    ap.add_argument("--static", help="the release tarball's stampede, measured beside the other (stampede-static)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--only", help="comma-separated tools (default: every one installed)")
@@ -117,7 +123,7 @@ def main():
     work = tempfile.mkdtemp(prefix="stampede-peers-")
     port, tls_port = 18960, 18961
     nginx = start_nginx(work, port, tls_port, key="ec")
-    tools = Tools(args.binary, work, args.seconds)
+    tools = Tools(args.binary, work, args.seconds, args.static)
     only = set(args.only.split(",")) if args.only else None
     lines = [f"Peers: nginx 1 worker on CPU 0, each client on CPU 1, {CONNECTIONS} connections, {args.rounds} alternating "
              f"rounds of {args.seconds} s; medians (spread); × = the tool's figure over stampede's.", ""]
@@ -125,6 +131,8 @@ def main():
     try:
         for name, scheme, close, names in WORKLOADS:
             names = [t for t in names if (t == "stampede" or t not in missing) and (only is None or t in only or t == "stampede")]
+            if args.static:
+                names.insert(1, "stampede-static")
             url = f"{scheme}://127.0.0.1:{tls_port if scheme == 'https' else port}/"
             samples = {t: [] for t in names}
             for r in range(args.rounds):
@@ -141,7 +149,7 @@ def main():
                 lines.append(f"| {t} | {med[t][0]:,.0f} ({spread[0]}) | {med[t][0] / base[0]:.2f} | {med[t][1]:.2f} ({spread[1]}) | "
                              f"{med[t][1] / base[1]:.2f} | {med[t][2]:.1f} ({spread[2]}) | {med[t][2] / base[2]:.2f} |")
             lines.append("")
-            others = [t for t in names if t != "stampede"]
+            others = [t for t in names if not t.startswith("stampede")]
             if others:
                 best = min(others, key=lambda t: med[t][1])
                 rows.append({"row": f"{name}: CPU per request, the thriftiest peer", "value": base[1], "unit": "µs",
