@@ -19,12 +19,20 @@ import Testing
     static var fullyWrittenKiB: Int { batch * HistogramLayout.latency.countsLength * 8 / 1024 }
 
     /// Makes `batch` histograms and expects them to have added less than a quarter of what fully
-    /// written counters would take (a few KiB each is what they need).
+    /// written counters would take (a few KiB each is what they need). The least of three tries
+    /// counts: other tests running beside this one (`make test-fast` runs them in parallel) can
+    /// only add to a try, and counters written whole would exceed the bound in every try.
     static func expectSparse(_ what: String, _ make: (Int) throws -> HDRHistogram) rethrows -> [HDRHistogram] {
-        let before = residentAnonymousKiB()
-        let made = try (0..<batch).map(make)
-        let grown = residentAnonymousKiB() - before
-        #expect(before > 0 && grown < fullyWrittenKiB / 4, "\(what): \(grown) KiB for \(batch) histograms")
+        var least = Int.max
+        var made: [HDRHistogram] = []
+        for _ in 0..<3 {
+            made = []
+            let before = residentAnonymousKiB()
+            made = try (0..<batch).map(make)
+            least = Swift.min(least, residentAnonymousKiB() - before)
+            #expect(before > 0)
+        }
+        #expect(least < fullyWrittenKiB / 4, "\(what): \(least) KiB for \(batch) histograms")
         return made
     }
 
