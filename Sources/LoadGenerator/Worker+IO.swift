@@ -8,14 +8,14 @@ import TLS
 /// same paths through `Transport`.
 extension Worker {
     func reactor(_ reactor: Reactor, ready events: IOEvents, fd: Int32, token i: Int) {
-        let now = self.now()
         if fd != conns[i].transport.fd { parkedReady(i, fd: fd); return }
         switch conns[i].machine.state {
-        case .connecting: connected(i, now: now)
-        case .handshaking: handshake(i, now: now)
-        case .writing: writeRequest(i, now: now)
-        case .reading: readResponse(i, now: now)
-        case .waiting, .backoff, .closed, .queued, .ready, .dormant, .retired, .resendPending: readWhileIdle(i, now: now)
+        // A response is timed after it is read: the clock is read there, not here.
+        case .reading: readResponse(i)
+        case .connecting: connected(i, now: self.now())
+        case .handshaking: handshake(i, now: self.now())
+        case .writing: writeRequest(i, now: self.now())
+        case .waiting, .backoff, .closed, .queued, .ready, .dormant, .retired, .resendPending: readWhileIdle(i, now: self.now())
         }
     }
 
@@ -86,7 +86,9 @@ extension Worker {
         }
     }
 
-    func readResponse(_ i: Int, now: UInt64) {
+    /// Reads what the socket holds of the response in flight. The clock is read once the
+    /// response is complete (its end), or when the read needs a time for something else.
+    func readResponse(_ i: Int) {
         while true {
             switch conns[i].transport.read(into: readBuffer) {
             case .bytes(let n):
@@ -94,38 +96,40 @@ extension Worker {
                 let (used, outcome) = conns[i].parser.parse(UnsafeRawBufferPointer(rebasing: readBuffer[..<n]))
                 switch outcome {
                 case .needMore:
-                    _ = conns[i].machine.responseRead(.needMore, now: now)
+                    _ = conns[i].machine.responseRead(.needMore, now: self.now())
                     // Level-triggered: the kernel will report the socket again. TLS may hold
                     // decrypted bytes the socket will not signal, so drain those now.
                     if let tls = conns[i].transport.tls, tls.hasPending { continue }
                     if conns[i].transport.interest != .readable { setInterest(i, .readable) }
                     return
                 case .complete(let status, let keepAlive):
+                    let now = self.now()
                     if used < n {
                         // Bytes beyond the response we asked for: the stream can no longer be trusted.
                         noteFirstError("response from \(address(i)): \(n - used) byte(s) after its end that no request asked for")
                         perform(i, conns[i].machine.responseRead(.malformed, now: now), now: now)
                         return
                     }
-                    perform(i, conns[i].machine.responseRead(.complete(status: status, keepAlive: keepAlive), now: now),
-                            now: self.now())
+                    perform(i, conns[i].machine.responseRead(.complete(status: status, keepAlive: keepAlive), now: now), now: now)
                     return
                 case .error(let error):
                     noteFirstError("response from \(address(i)): \(error)")
+                    let now = self.now()
                     perform(i, conns[i].machine.responseRead(.malformed, now: now), now: now)
                     return
                 }
             case .wantRead: setInterest(i, .readable); return
             case .wantWrite: setInterest(i, .writable); return
             case .eof:
+                let now = self.now()
                 if case .complete(let status, _) = conns[i].parser.parseEOF() {
-                    perform(i, conns[i].machine.connectionLost(.read, completeAtEOF: status, now: now), now: self.now())
+                    perform(i, conns[i].machine.connectionLost(.read, completeAtEOF: status, now: now), now: now)
                 } else {
                     lost(i, .read, "response from \(address(i)): the server closed the connection before the response ended", now: now)
                 }
                 return
             case .failed(let error):
-                lost(i, .read, "read from \(address(i)): \(error)", now: now)
+                lost(i, .read, "read from \(address(i)): \(error)", now: self.now())
                 return
             }
         }
