@@ -17,13 +17,13 @@ public struct HTTPResponseParser: Sendable {
 
     public let maxHeaderBytes: Int
     /// Runs over the body bytes as they are skipped (`expect_body`); nil: bodies are not looked at.
-    public private(set) var bodyScanner: SubstringScanner?
+    public internal(set) var bodyScanner: SubstringScanner?
     /// Keeps named headers (`Set-Cookie`, captures); nil: every header is skipped. Not retained:
     /// the caller of `reset` keeps it alive while the response is parsed (no reference counting).
-    public private(set) unowned(unsafe) var recorder: HeaderRecorder?
+    public internal(set) unowned(unsafe) var recorder: HeaderRecorder?
     /// Copied at `reset`, so hot paths test these, not the recorder (a class: each access to it is
     /// checked for exclusivity): its name lengths (0: no recorder) and the body bytes to keep.
-    private var recordMask: UInt64 = 0
+    var recordMask: UInt64 = 0
     var bodyLimit = 0
     /// `expect_body` over a content-encoded body: the body's first bytes (up to this) are kept
     /// when the recorder's header `encodingIndex` came, so the caller can search it decoded.
@@ -37,72 +37,18 @@ public struct HTTPResponseParser: Sendable {
     var minorVersion = 1
     var headerBytes = 0
     var contentLength: Int64 = -1
-    private var chunked = false
+    var chunked = false
     var closeToken = false
     var keepAliveToken = false
     var remaining: Int64 = 0
-    private var bodiless = false
+    var bodiless = false
     var header: Header = .other
-    private var nameLength = 0
+    var nameLength = 0
     var chunkLineBytes = 0
-    private var candidates: UInt8 = 0
-    private var tokenMatch: (chunked: Int8, close: Int8, keepAlive: Int8) = (0, 0, 0)
+    var candidates: UInt8 = 0
+    var tokenMatch: (chunked: Int8, close: Int8, keepAlive: Int8) = (0, 0, 0)
 
     public init(maxHeaderBytes: Int = 64 * 1024) { self.maxHeaderBytes = maxHeaderBytes }
-
-    /// Prepares for the response to a new request. `bodiless` is true for HEAD requests;
-    /// `bodyScanner` looks for a substring in the body.
-    /// `recorder` keeps the headers it names and (`bodyLimit` > 0) the body's first bytes.
-    public mutating func reset(bodiless: Bool = false, bodyScanner: SubstringScanner? = nil, recorder: HeaderRecorder? = nil,
-                               bodyLimit: Int = 0, encodedBodyLimit: Int = 0, encodingIndex: Int = -1) {
-        reset(bodiless: bodiless, bodyScanner: bodyScanner, unretainedRecorder: recorder.map { .passUnretained($0) },
-              bodyLimit: bodyLimit, encodedBodyLimit: encodedBodyLimit, encodingIndex: encodingIndex)
-    }
-
-    /// `reset` for the request path: the recorder is passed unretained (a strong argument cost
-    /// a retain and a release per request), and the caller keeps it alive while the response
-    /// is parsed.
-    public mutating func reset(bodiless: Bool, bodyScanner: SubstringScanner? = nil, unretainedRecorder: Unmanaged<HeaderRecorder>?,
-                               bodyLimit: Int = 0, encodedBodyLimit: Int = 0, encodingIndex: Int = -1) {
-        let dirty = recorded
-        // Field by field, not `self = HTTPResponseParser(...)`: the whole-value assignment went
-        // through an outlined copy of every field (about 130 instructions per request; callgrind).
-        // `HTTPResponseParserTests` holds a reset parser equal to a new one, field by field.
-        state = .statusH
-        status = 0
-        minorVersion = 1
-        headerBytes = 0
-        contentLength = -1
-        chunked = false
-        closeToken = false
-        keepAliveToken = false
-        remaining = 0
-        header = .other
-        nameLength = 0
-        chunkLineBytes = 0
-        candidates = 0
-        tokenMatch = (0, 0, 0)
-        recorded = false
-        recordedIndex = 0
-        self.bodiless = bodiless
-        if bodyScanner != nil || self.bodyScanner != nil { self.bodyScanner = bodyScanner }
-        if let unretainedRecorder {
-            unretainedRecorder._withUnsafeGuaranteedRef { recorder in
-                self.recorder = recorder
-                recordMask = recorder.lengthMask
-                if dirty { recorder.reset() }
-            }
-            self.bodyLimit = bodyLimit
-            self.encodedBodyLimit = encodedBodyLimit
-            self.encodingIndex = encodingIndex
-        } else {
-            self.recorder = nil
-            recordMask = 0
-            self.bodyLimit = 0
-            self.encodedBodyLimit = 0
-            self.encodingIndex = -1
-        }
-    }
 
     enum State: UInt8 {
         case statusH, statusT1, statusT2, statusP, statusSlash, statusMajor, statusDot, statusMinor

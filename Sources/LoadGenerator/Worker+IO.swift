@@ -19,6 +19,44 @@ extension Worker {
         }
     }
 
+    /// Carries out what the connection's state machine decided.
+    func perform(_ i: Int, _ action: ConnectionStateMachine.Action, now: UInt64) {
+        switch action {
+        case .none: return
+        case .setInterest(let events): setInterest(i, events)
+        case .startHandshake: startHandshake(i, now: now)
+        case .established(let end, let resend):
+            // Only now does the target count as reachable: a certificate that fails
+            // verification must end the run as surely as a refused connect.
+            intervalCounters.connects += 1
+            if let tls = conns[i].transport.tls {
+                intervalCounters.tlsHandshakes += 1
+                if tls.resumed { intervalCounters.tlsResumed += 1 }
+                conns[i].transport.saveSession = true
+            }
+            connectEnded(i, end, now: now)
+            // Level-triggered: a connected socket is always writable, and may wait for its slot.
+            if conns[i].transport.interest != .readable { setInterest(i, .readable) }
+            if resend {
+                // The lost request again, on the fresh connection: no new budget or count; its
+                // service time keeps the first send, so the reconnect the user waited for is in it.
+                resetParser(i, program: conns[i].current)
+                conns[i].written = 0
+                writeRequest(i, now: now)
+            } else {
+                proceed(i, now: now)
+            }
+        case .complete(let status, let keepAlive): completed(i, status: status, keepAlive: keepAlive, now: now)
+        case .retryStale:
+            intervalCounters.retriedStale += 1
+            closeSocket(i)
+            startConnect(i, now: now)
+        case .fail(let kind, let lostRequest, let end, let next):
+            failed(i, kind, lostRequest: lostRequest, connect: end, next: next, now: now)
+        case .proceed: proceed(i, now: now)
+        }
+    }
+
     func setInterest(_ i: Int, _ events: IOEvents) {
         guard conns[i].transport.interest != events, conns[i].transport.isOpen else { return }
         do {

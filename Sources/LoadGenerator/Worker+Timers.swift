@@ -5,6 +5,10 @@ import StampedeModel
 /// The worker's clock: per-connection timers (tsunami slots, reconnect backoff), the tick that
 /// checks deadlines and the end of a timed run, and the per-second interval it publishes.
 extension Worker {
+    /// The clock's reading (ns).
+    @inline(__always)
+    func now() -> UInt64 { usesSystemClock ? monotonicNanoseconds() : clock.nanoseconds() }
+
     func setTimer(_ i: Int, at deadline: UInt64) {
         conns[i].timerGeneration &+= 1
         let generation = conns[i].timerGeneration & ((1 << Self.generationBits) - 1)

@@ -268,44 +268,6 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         writeRequest(i, now: now)
     }
 
-    /// Carries out what the connection's state machine decided.
-    func perform(_ i: Int, _ action: ConnectionStateMachine.Action, now: UInt64) {
-        switch action {
-        case .none: return
-        case .setInterest(let events): setInterest(i, events)
-        case .startHandshake: startHandshake(i, now: now)
-        case .established(let end, let resend):
-            // Only now does the target count as reachable: a certificate that fails
-            // verification must end the run as surely as a refused connect.
-            intervalCounters.connects += 1
-            if let tls = conns[i].transport.tls {
-                intervalCounters.tlsHandshakes += 1
-                if tls.resumed { intervalCounters.tlsResumed += 1 }
-                conns[i].transport.saveSession = true
-            }
-            connectEnded(i, end, now: now)
-            // Level-triggered: a connected socket is always writable, and may wait for its slot.
-            if conns[i].transport.interest != .readable { setInterest(i, .readable) }
-            if resend {
-                // The lost request again, on the fresh connection: no new budget or count; its
-                // service time keeps the first send, so the reconnect the user waited for is in it.
-                resetParser(i, program: conns[i].current)
-                conns[i].written = 0
-                writeRequest(i, now: now)
-            } else {
-                proceed(i, now: now)
-            }
-        case .complete(let status, let keepAlive): completed(i, status: status, keepAlive: keepAlive, now: now)
-        case .retryStale:
-            intervalCounters.retriedStale += 1
-            closeSocket(i)
-            startConnect(i, now: now)
-        case .fail(let kind, let lostRequest, let end, let next):
-            failed(i, kind, lostRequest: lostRequest, connect: end, next: next, now: now)
-        case .proceed: proceed(i, now: now)
-        }
-    }
-
     /// A response ended: record it, then go on (the next hop of a redirect, the session's next
     /// step after its think time, or the next request).
     func completed(_ i: Int, status: Int, keepAlive: Bool, now: UInt64) {
@@ -396,10 +358,6 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         }
         reactor.stop()
     }
-
-    /// The clock's reading (ns).
-    @inline(__always)
-    func now() -> UInt64 { usesSystemClock ? monotonicNanoseconds() : clock.nanoseconds() }
 
     /// Keeps the run's first error text (built only then: failures can come by the thousand).
     func noteFirstError(_ text: @autoclosure () -> String) {
