@@ -37,6 +37,10 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     public var requestTimeoutNs: UInt64 = 30_000_000_000
     /// A connection with no request under way (nginx: keepalive_timeout 75 s).
     public var idleTimeoutNs: UInt64 = 75_000_000_000
+    /// Responses not yet taken by the client beyond which the server reads and answers no more of
+    /// its pipelined requests until it reads some (NIO's `HTTPServerPipelineHandler` answers one at
+    /// a time; nginx stops reading while a response is unsent). Bounds a connection's memory.
+    public var maxPendingOutputBytes = 1 << 20
     private var sweepScheduled = false
     private static let sweepToken = -2
 
@@ -50,6 +54,8 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
         /// The last byte in or response out; the first byte of the request now arriving (0: none).
         var lastActivity: UInt64
         var requestStartedAt: UInt64 = 0
+        /// Set once its descriptor is closed (or handed over): nothing may touch it after.
+        var closed = false
         init(fd: Int32, parser: HTTPRequestParser, now: UInt64) {
             io = BufferedConnection(fd: fd)
             self.parser = parser
@@ -89,7 +95,13 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     public func reactor(_ reactor: Reactor, ready events: IOEvents, fd: Int32, token: Int) {
         if token == -1 { acceptAll(); return }
         guard let connection = connections[fd] else { return }
-        if events.contains(.writable) { flush(connection) }
+        if events.contains(.writable) {
+            flush(connection)
+            guard !connection.closed else { return }
+            // The client took some output: what waited behind it can be answered now.
+            if connection.io.isReadingPaused && connection.io.pending <= maxPendingOutputBytes { processInput(connection) }
+        }
+        guard !connection.closed else { return }
         if events.contains(.readable) || events.contains(.hangup) || events.contains(.error) { readFrom(connection) }
     }
 
@@ -109,7 +121,7 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
         connection.delayed = nil
         connection.waitingUntil = 0
         queue(delayed.response, keepAlive: delayed.keepAlive, head: delayed.head, on: connection)
-        processInput(connection)
+        if !connection.closed { processInput(connection) }
     }
 
     private func acceptAll() {
@@ -163,6 +175,11 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
 
     private func sweep(now: UInt64) {
         sweepScheduled = false
+        // A client that stopped taking its responses holds their bytes: as long as an idle one.
+        for connection in Array(connections.values) where connection.io.pending > 0 && !connection.io.isLingering
+            && now - connection.lastActivity > idleTimeoutNs {
+            close(connection)
+        }
         for connection in Array(connections.values) where connection.delayed == nil && !connection.io.isLingering
             && !connection.io.closeAfterWrite && connection.io.pending == 0 {
             if connection.requestStartedAt != 0 && now - connection.requestStartedAt > requestTimeoutNs {
@@ -177,9 +194,15 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
         if !connections.isEmpty { scheduleSweep() }
     }
 
-    /// Answers every complete request in the input, in order, unless one is waiting on a delay.
+    /// Answers every complete request in the input, in order, unless one is waiting on a delay,
+    /// the connection closed, or the client left too much output unread (then reading pauses until
+    /// it takes some: see `maxPendingOutputBytes`).
     private func processInput(_ connection: ServerConnection) {
-        while connection.delayed == nil && !connection.io.closeAfterWrite {
+        while connection.delayed == nil && !connection.io.closeAfterWrite && !connection.closed {
+            guard connection.io.pending <= maxPendingOutputBytes else {
+                if !connection.io.pauseReading(true, reactor: reactor) { close(connection) }
+                return
+            }
             let request: HTTPRequest?
             do {
                 request = try connection.parser.parse(&connection.io.input)
@@ -194,11 +217,16 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
                 let body = Array("{\"error\":\"\(error)\",\"field\":\"\(field)\"}".utf8)
                 // The rest of the request is still coming: linger, so the client reads this answer.
                 connection.io.closeWhenWritten(linger: true)
+                if connection.io.isReadingPaused && !connection.io.pauseReading(false, reactor: reactor) { close(connection); return }
                 queue(HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: body),
                       keepAlive: false, head: false, on: connection)
                 return
             }
-            guard let request else { return }
+            guard let request else {
+                // Everything read is answered: take more input (if it was paused).
+                if connection.io.isReadingPaused && !connection.io.pauseReading(false, reactor: reactor) { close(connection) }
+                return
+            }
             let now = monotonicNanoseconds()
             // The next request, if some of it came with this one, started now.
             connection.requestStartedAt = connection.io.input.isEmpty ? 0 : now
@@ -209,6 +237,7 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
                 queue(response, keepAlive: keepAlive, head: head, on: connection)
             case .upgrade(let response, let takeOver):
                 connections[connection.fd] = nil
+                connection.closed = true
                 do { try reactor.deregister(fd: connection.fd) } catch { reactor.close(fd: connection.fd); return }
                 takeOver(connection.fd, connection.io.output.unsent + response.encode(keepAlive: true), connection.io.input)
                 return
@@ -231,7 +260,10 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     }
 
     private func flush(_ connection: ServerConnection) {
-        handle(connection.io.flush(reactor: reactor), of: connection)
+        let before = connection.io.pending
+        let outcome = connection.io.flush(reactor: reactor)
+        if connection.io.pending < before { connection.lastActivity = monotonicNanoseconds() }
+        handle(outcome, of: connection)
     }
 
     private func handle(_ outcome: BufferedConnection.WriteOutcome, of connection: ServerConnection) {
@@ -245,6 +277,8 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     }
 
     private func close(_ connection: ServerConnection) {
+        guard !connection.closed else { return }
+        connection.closed = true
         connections[connection.fd] = nil
         reactor.close(fd: connection.fd)
     }

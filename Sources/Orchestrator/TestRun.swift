@@ -192,16 +192,20 @@ final class TestRun {
             sessions = SessionHistograms()
             try share.add(into: &sessions!)
         }
+        // A test's clock: a handed-over part's intervals count from its own start.
+        let t = m.t + Int((Double(work.startAtMs - startAtMs) / 1000).rounded())
+        // Sums checked before anything is counted: counts that do not fit refuse the message.
+        let counters = m.counters
+        let shareCounters = try (reported[share]?.counters ?? LoadCounters()).adding(counters)
+        let secondCounters = try (intervals[t]?.counters ?? LoadCounters()).adding(counters)
         // In place: a copy would duplicate a whole histogram per message.
-        reported[share, default: ReportedShare()].counters += m.counters
+        reported[share, default: ReportedShare()].counters = shareCounters
         try reported[share, default: ReportedShare()].latency.add(histogram)
         try names.add(into: &reported[share, default: ReportedShare()].byName)
         if let sessions {
             if reported[share]!.sessions == nil { reported[share]!.sessions = sessions } else { try reported[share]!.sessions!.add(sessions) }
         }
         try reportedLatency.add(histogram)
-        // A handed-over part's intervals count from its own start: place them on the test's clock.
-        let t = m.t + Int((Double(work.startAtMs - startAtMs) / 1000).rounded())
         if var late = compactIntervals[t] {
             // A driver's interval that arrived after it was announced: fold it into the log.
             var merged = try HDRHistogram(base64: late.encoded)
@@ -226,7 +230,7 @@ final class TestRun {
         // below copy the whole histogram.
         var s = intervals.removeValue(forKey: t) ?? MergedInterval()
         s.drivers.insert(m.driverID)
-        s.counters = s.counters + m.counters
+        s.counters = secondCounters
         try s.latency.add(histogram)
         try names.add(into: &s.byName)
         s.connections += m.connections ?? 0

@@ -78,6 +78,15 @@ public final class BufferedConnection {
         return .lingering
     }
 
+    /// Stops (or resumes) reading from the socket, e.g. while too much output waits for a client
+    /// that does not read. False when the interest could not be changed: close the connection.
+    public func pauseReading(_ paused: Bool, reactor: Reactor) -> Bool {
+        do { try output.pauseReading(paused, fd: fd, reactor: reactor) } catch { return false }
+        return true
+    }
+
+    public var isReadingPaused: Bool { output.readingPaused }
+
     /// After what is queued: close. With `linger`, first drain the peer's unread bytes (see the type).
     public func closeWhenWritten(linger: Bool = false) {
         closeAfterWrite = true

@@ -5,6 +5,9 @@ public struct OutboundBuffer {
     private var bytes: [UInt8] = []
     private var offset = 0
     private var watchingWritable = false
+    /// Set while the owner wants no more input (backpressure): the socket is then watched for
+    /// writability only, and a level-triggered epoll does not keep waking it for unread bytes.
+    public private(set) var readingPaused = false
 
     public init() {}
 
@@ -38,8 +41,8 @@ public struct OutboundBuffer {
             case .processed(let n): offset += n
             case .wouldBlock:
                 if !watchingWritable {
-                    try reactor.modify(fd: fd, events: [.readable, .writable])
                     watchingWritable = true
+                    try reactor.modify(fd: fd, events: interest)
                 }
                 return .pending
             }
@@ -47,9 +50,23 @@ public struct OutboundBuffer {
         bytes.removeAll(keepingCapacity: true)
         offset = 0
         if watchingWritable {
-            try reactor.modify(fd: fd, events: .readable)
             watchingWritable = false
+            try reactor.modify(fd: fd, events: interest)
         }
         return .done
+    }
+
+    /// Stops or resumes watching the socket for input.
+    /// - Throws: `IOError` from changing the epoll interest: close the socket.
+    public mutating func pauseReading(_ paused: Bool, fd: Int32, reactor: Reactor) throws(IOError) {
+        guard paused != readingPaused else { return }
+        readingPaused = paused
+        try reactor.modify(fd: fd, events: interest)
+    }
+
+    private var interest: IOEvents {
+        var events: IOEvents = readingPaused ? [] : .readable
+        if watchingWritable { events.insert(.writable) }
+        return events
     }
 }

@@ -1,4 +1,5 @@
 import CLinux
+import Glibc
 
 /// Receives readiness events for the descriptors it registered.
 public protocol ReactorHandler: AnyObject {
@@ -43,6 +44,7 @@ public final class Reactor {
     }
 
     public init() throws(IOError) {
+        ignoreBrokenPipes()
         epoll = try Epoll()
         timer = try TimerFD()
         wakeup = try ReactorRemote()
@@ -151,3 +153,16 @@ public final class Reactor {
     /// Handle for other threads: `wake()` and `requestStop()`.
     public var remote: ReactorRemote { wakeup }
 }
+
+/// A write to a socket (or an OpenSSL write through one) whose peer has gone would raise SIGPIPE,
+/// whose default action ends the process without a word. Every reactor's owner writes to peers it
+/// does not control, so the signal is ignored process-wide once: the write then fails with EPIPE,
+/// which the caller handles as the closed connection it is.
+public func ignoreBrokenPipes() {
+    _ = brokenPipesIgnored
+}
+
+private let brokenPipesIgnored: Bool = {
+    signal(SIGPIPE, SIG_IGN)
+    return true
+}()

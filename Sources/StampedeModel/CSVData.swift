@@ -9,6 +9,8 @@ public struct CSVData: Sendable, Equatable {
     public let rows: [[String]]
 
     public static let maxRows = 10_000_000
+    /// Columns a header may name: a data file is rows of a few fields, not a table to search.
+    public static let maxColumns = 1_000
 
     /// - Throws: `TemplateError` with the line of a malformed row.
     public init(parsing text: String) throws(TemplateError) {
@@ -59,7 +61,11 @@ public struct CSVData: Sendable, Equatable {
         guard records.count - 1 <= Self.maxRows else { throw TemplateError("more than \(Self.maxRows) rows") }
         let names = header.fields.map { $0.trimmingSpaces() }
         if let empty = names.firstIndex(where: \.isEmpty) { throw TemplateError("line 1: column \(empty + 1) has no name") }
-        if let dup = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
+        guard names.count <= Self.maxColumns else {
+            throw TemplateError("line 1: \(names.count) columns, more than \(Self.maxColumns)")
+        }
+        var seen = Set<String>()
+        if let dup = names.first(where: { !seen.insert($0).inserted }) {
             throw TemplateError("line 1: column '\(dup)' is named twice")
         }
         for r in records.dropFirst() where r.fields.count != names.count {

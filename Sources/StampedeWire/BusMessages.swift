@@ -236,20 +236,29 @@ public enum BusMessage: Sendable, Equatable {
         guard envelope.v <= busMessageVersion else {
             return .failure(.newerVersion(record, v: envelope.v))
         }
+        let message: BusMessage
         do {
             guard let kind = BusMessageKind(rawValue: envelope.type) else { return .failure(.unknownType(record, type: envelope.type)) }
-            switch kind {
-            case .register: return .success(.register(try decoder.decode(RegisterMessage.self, from: data)))
-            case .heartbeat: return .success(.heartbeat(try decoder.decode(HeartbeatMessage.self, from: data)))
-            case .test_config: return .success(.testConfig(try decoder.decode(TestConfigMessage.self, from: data)))
-            case .trigger: return .success(.trigger(try decoder.decode(TriggerMessage.self, from: data)))
-            case .stop: return .success(.stop(try decoder.decode(StopMessage.self, from: data)))
-            case .interval: return .success(.interval(try decoder.decode(IntervalMessage.self, from: data)))
-            case .final: return .success(.final(try decoder.decode(FinalMessage.self, from: data)))
-            case .clock_probe: return .success(.clockProbe(try decoder.decode(ClockProbeMessage.self, from: data)))
-            }
+            message = try decodeBody(kind, data, decoder)
         } catch {
             return .failure(.malformed(record, reason: "\(envelope.type): \(error)"))
+        }
+        do { try message.validate() } catch {
+            return .failure(.malformed(record, reason: "\(envelope.type) from \(message.key ?? "?"): \(error)"))
+        }
+        return .success(message)
+    }
+
+    private static func decodeBody(_ kind: BusMessageKind, _ data: Data, _ decoder: JSONDecoder) throws -> BusMessage {
+        switch kind {
+        case .register: return .register(try decoder.decode(RegisterMessage.self, from: data))
+        case .heartbeat: return .heartbeat(try decoder.decode(HeartbeatMessage.self, from: data))
+        case .test_config: return .testConfig(try decoder.decode(TestConfigMessage.self, from: data))
+        case .trigger: return .trigger(try decoder.decode(TriggerMessage.self, from: data))
+        case .stop: return .stop(try decoder.decode(StopMessage.self, from: data))
+        case .interval: return .interval(try decoder.decode(IntervalMessage.self, from: data))
+        case .final: return .final(try decoder.decode(FinalMessage.self, from: data))
+        case .clock_probe: return .clockProbe(try decoder.decode(ClockProbeMessage.self, from: data))
         }
     }
 }

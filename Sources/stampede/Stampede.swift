@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reactor
 
 @main
 struct Stampede: ParsableCommand {
@@ -15,6 +16,8 @@ struct Stampede: ParsableCommand {
 
     /// Usage errors exit 2 (docs/cli.md), not ArgumentParser's 64; the message names the flag.
     static func main() {
+        // Before any thread starts: a peer that goes away must never end the process (see the function).
+        ignoreBrokenPipes()
         do {
             var command = try parseAsRoot(AttachedShortValues.split(try EnvironmentFlags.apply(Array(CommandLine.arguments.dropFirst()))))
             try command.run()

@@ -3,11 +3,16 @@
   bad_target.py MODE PORT
 
 Modes: close-mid-response, garbage-status, huge-headers, endless-chunked, never-answers, reset,
-slow-trickle, close-when-reused. Reads each request's head, then misbehaves as named. Prints
+slow-trickle, close-when-reused, answer-early,
+close-after-head. Reads each request's head, then misbehaves as named. Prints
 "ready" when listening.
 
 close-when-reused answers a connection's first request (keep-alive) and closes the connection on
 its second without answering: the stale keep-alive race, every time.
+
+answer-early answers 413 as soon as a request's head is in and closes without reading the body (a
+proxy refusing an upload); close-after-head closes without a word. Either way a client still
+writing the body gets EPIPE or a reset.
 """
 import asyncio
 import socket
@@ -23,6 +28,13 @@ async def handle(reader, writer):
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             if not head:
+                return
+            if MODE == "answer-early":
+                writer.write(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                await writer.drain()
+                writer.close()
+                return
+            if MODE == "close-after-head":
                 return
             if MODE == "close-when-reused":
                 if answered:
