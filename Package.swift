@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "SessionsTests", dependencies: ["Sessions"]),
         .testTarget(name: "ConnectionStateMachineTests", dependencies: ["LoadGenerator", "Reactor"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "Reactor", "StampedeModel", "TestSupport"]),
-        .testTarget(name: "StampedeModelTests", dependencies: ["StampedeModel", "StampedeWire", "TestSupport"]),
+        .testTarget(name: "StampedeModelTests", dependencies: ["StampedeModel", "StampedeWire", "Messaging", "TestSupport"]),
         .testTarget(name: "DocsTests", dependencies: ["TestSupport"]),
     ]
 )

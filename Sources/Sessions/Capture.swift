@@ -52,7 +52,7 @@ public struct CaptureRule: Sendable, Equatable {
         switch kind {
         case "json": source = .json(try JSONPath(argument))
         case "regex":
-            do { _ = try Regex(argument) } catch { throw .invalidRegex(argument, "\(error)") }
+            do { _ = try LinearRegex(argument) } catch { throw .invalidRegex(argument, "\(error)") }
             source = .regex(argument)
         case "header": source = .header(argument.lowercased())
         case "cookie": source = .cookie(argument)
@@ -90,16 +90,16 @@ public struct ResponseView {
     }
 }
 
-/// Runs a request's captures against its response. Holds the compiled regexes (compiled once
-/// per worker thread: `Regex` is not shared across threads).
+/// Runs a request's captures against its response. Holds the compiled regexes: linear-time
+/// ones (`LinearRegex`), so no pattern and no body can hold a worker's thread.
 public final class CaptureRunner {
     public let rules: [CaptureRule]
-    private let regexes: [Regex<AnyRegexOutput>?]
+    private let regexes: [LinearRegex?]
 
     public init(_ rules: [CaptureRule]) {
         self.rules = rules
         regexes = rules.map { rule in
-            if case .regex(let pattern) = rule.source { return try? Regex(pattern) }  // compiled in CaptureRule.init already
+            if case .regex(let pattern) = rule.source { return try? LinearRegex(pattern) }  // compiled in CaptureRule.init already
             return nil
         }
     }
@@ -108,7 +108,6 @@ public final class CaptureRunner {
     /// the first rule that found nothing and has no default (the session then fails), or nil
     /// when all succeeded.
     public func run(_ response: ResponseView, jar: CookieJar, host: String, store: (Int, String) -> Void) -> String? {
-        var bodyText: String?
         for (k, rule) in rules.enumerated() {
             var value: String?
             switch rule.source {
@@ -116,10 +115,9 @@ public final class CaptureRunner {
             case .header(let name): value = response.header(name)
             case .cookie(let name): value = jar.value(named: name, host: host)
             case .regex:
-                if bodyText == nil { bodyText = String(decoding: response.body, as: UTF8.self) }
-                if let regex = regexes[k], let match = try? regex.firstMatch(in: bodyText!) {
-                    let output = match.output
-                    value = output.count > 1 ? output[1].substring.map(String.init) : output[0].substring.map(String.init)
+                if let regex = regexes[k], let groups = regex.firstMatch(in: response.body),
+                   let range = groups.count > 1 ? groups[1] : groups[0] {
+                    value = String(decoding: UnsafeRawBufferPointer(rebasing: response.body[range]), as: UTF8.self)
                 }
             }
             guard let found = value ?? rule.defaultValue else { return rule.variable }

@@ -42,3 +42,27 @@ import TestSupport
         #expect(rss > 0 && rss < 150_000, "\(mode): peak RSS \(rss) KiB")
     }
 }
+
+/// A 1 MB upload to a server that answers or closes after the request's head: the client's body
+/// writes meet a closed connection (EPIPE or a reset), which is a counted error, never a signal
+/// that ends the process.
+@Suite(.serialized) struct UploadRefusedTests {
+    @Test(arguments: ["answer-early", "close-after-head"])
+    func aRefusedUploadIsCountedAndTheRunEnds(mode: String) throws {
+        let port = freePort()
+        let server = try ServerProcess(repositoryRoot.appendingPathComponent(".venv/bin/python"),
+                                       [repositoryRoot.appendingPathComponent("Tests/Interop/bad_target.py").path, mode, String(port)],
+                                       port: port)
+        defer { server.stop() }
+        let body = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(UUID().uuidString)")
+        try Data(repeating: UInt8(ascii: "x"), count: 1 << 20).write(to: body)
+        defer { try? FileManager.default.removeItem(at: body) }
+        let run = try runCommand(stampedeBinary, ["bench", "http://127.0.0.1:\(port)/", "-m", "POST", "--body", "@\(body.path)",
+                                                  "--requests", "20", "--connections", "4", "--timeout-ms", "2000", "--json"], timeout: 60)
+        #expect(run.status == 0 || run.status == 1, "\(mode): an exit, not a signal (SIGPIPE: 13): \(run.status) \(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stderr)")
+        let errors = report["errors"] as? [String: Int] ?? [:]
+        #expect(report["requests"] as? Int == 20)
+        #expect((errors["status_4xx"] ?? 0) + (errors["write"] ?? 0) + (errors["read"] ?? 0) == 20, "\(mode): \(errors)")
+    }
+}
