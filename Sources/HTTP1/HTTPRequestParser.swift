@@ -117,7 +117,9 @@ public struct HTTPRequestParser: Sendable {
             let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingSpaces()
             let lower = name.lowercased()
             if lower == "content-length" {
-                guard let n = Int(value), n >= 0, !sawLength || n == contentLength else { throw .invalidContentLength }
+                // 1*DIGIT (RFC 9110 §8.6): Int() alone would take "+2".
+                guard !value.isEmpty, value.utf8.allSatisfy({ (48...57).contains($0) }), let n = Int(value),
+                      !sawLength || n == contentLength else { throw .invalidContentLength }
                 contentLength = n
                 sawLength = true
             } else if lower == "transfer-encoding" {
@@ -171,6 +173,7 @@ public struct HTTPResponse: Sendable {
         case 403: return "Forbidden"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
         case 409: return "Conflict"
         case 411: return "Length Required"
         case 413: return "Content Too Large"
@@ -178,6 +181,7 @@ public struct HTTPResponse: Sendable {
         case 431: return "Request Header Fields Too Large"
         case 500: return "Internal Server Error"
         case 501: return "Not Implemented"
+        case 502: return "Bad Gateway"
         case 503: return "Service Unavailable"
         default: return "Status"
         }

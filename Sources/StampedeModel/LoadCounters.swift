@@ -170,10 +170,12 @@ public struct SessionCounts: Sendable, Equatable, Codable {
     public static func += (a: inout SessionCounts, b: SessionCounts) { a = a + b }
 }
 
-/// Responses by status code (100...599), as the report's `status_codes` names them: `{"200": n}`.
+/// Responses by status code (100...999: any three digits a server sends, 6xx to 9xx included), as the report's `status_codes` names them: `{"200": n}`.
 /// Storage appears with the first response, so empty counters cost nothing to copy or add.
 public struct StatusCodeCounts: Sendable, Equatable, Codable {
     private var counts: [Int] = []
+    /// 600...999: three digits no RFC defines, counted as sent (rare: a dictionary, not 400 more slots).
+    private var unusual: [Int: Int] = [:]
 
     public init() {}
 
@@ -185,23 +187,29 @@ public struct StatusCodeCounts: Sendable, Equatable, Codable {
     public mutating func record(_ status: Int) { add(status, 1) }
 
     public mutating func add(_ status: Int, _ n: Int) {
-        guard (100...599).contains(status), n != 0 else { return }
+        guard (100...999).contains(status), n != 0 else { return }
+        guard status < 600 else { unusual[status, default: 0] += n; return }
         if counts.isEmpty { counts = Array(repeating: 0, count: 500) }
         counts[status - 100] += n
     }
 
-    public func count(_ status: Int) -> Int { (100...599).contains(status) && !counts.isEmpty ? counts[status - 100] : 0 }
+    public func count(_ status: Int) -> Int {
+        if status >= 600 { return unusual[status] ?? 0 }
+        return (100...599).contains(status) && !counts.isEmpty ? counts[status - 100] : 0
+    }
 
-    public var isEmpty: Bool { counts.allSatisfy { $0 == 0 } }
+    public var isEmpty: Bool { counts.allSatisfy { $0 == 0 } && unusual.isEmpty }
 
     /// Status text → count, codes with a count only.
     public var byCode: [String: Int] {
         var out: [String: Int] = [:]
         for (k, n) in counts.enumerated() where n > 0 { out[String(k + 100)] = n }
+        for (code, n) in unusual where n > 0 { out[String(code)] = n }
         return out
     }
 
     public static func += (a: inout StatusCodeCounts, b: StatusCodeCounts) {
+        for (code, n) in b.unusual { a.unusual[code, default: 0] += n }
         guard !b.counts.isEmpty else { return }
         if a.counts.isEmpty { a.counts = b.counts; return }
         for k in b.counts.indices { a.counts[k] += b.counts[k] }

@@ -226,7 +226,9 @@ func printSummary(_ report: LoadReport, tls: (handshakes: Int, resumed: Int)?,
     if let tls { print("  TLS: \(tls.handshakes) handshakes, \(tls.resumed) resumed") }
     if report.interrupted == true { print("  Interrupted: stopped early by a signal") }
     print("Requests/sec: \(String(format: "%10.2f", report.rps))")
-    print("Transfer/sec: \(formatBytes(Double(report.bytes_read ?? 0) / Swift.max(report.duration_s, 1e-9)).leftPadded(to: 10))")
+    // A run shorter than the report's millisecond has no rate worth printing (it read 72 GB/s).
+    let transfer = report.duration_s >= 0.001 ? formatBytes(Double(report.bytes_read ?? 0) / report.duration_s) : "n/a"
+    print("Transfer/sec: \(transfer.leftPadded(to: 10))")
     for t in report.thresholds.results {
         print("Threshold \(t.name) <= \(t.limit)".replacingOccurrences(of: "min_rps <=", with: "min_rps >=")
               + ": \(t.passed ? "passed" : "FAILED") (actual \(String(format: "%.3f", t.actual)))")
