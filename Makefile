@@ -89,11 +89,11 @@ broker: setup
 clean:
 	rm -rf .build Tests/Oracle/.build
 
-## fuzz: libFuzzer on the HTTP response and request parsers, the WebSocket frame parser and the
-## histogram decoder, FUZZ_SECONDS each (default 60; the hardening runs used 300). Crashes are
+## fuzz: libFuzzer on the HTTP response and request parsers, the WebSocket frame parser, the
+## histogram decoder, the bus message decoder (with its range checks) and the capture regex engine, FUZZ_SECONDS each (default 60; the hardening runs used 300). Crashes are
 ## written to .build-fuzz/artifacts/; replay one with .build/debug/stampede-fuzz FILE.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := http-response http-request websocket histogram
+FUZZ_TARGETS := http-response http-request websocket histogram bus-message capture-regex
 # Coverage instrumentation and libFuzzer's driver without its main(): SwiftPM links executables with
 # main aliased to the module's entry point, which the harness uses to start libFuzzer.
 LIBFUZZER := $(firstword $(wildcard $(dir $(shell which swift))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a))

@@ -68,7 +68,7 @@ let package = Package(
             ]),
 
         // libFuzzer harnesses (`make fuzz`); a corpus replayer when built normally.
-        .executableTarget(name: "stampede-fuzz", dependencies: ["HTTP1", "Histogram", "WebSocket"],
+        .executableTarget(name: "stampede-fuzz", dependencies: ["HTTP1", "Histogram", "WebSocket", "Messaging", "StampedeWire", "StampedeModel", "Sessions"],
                           path: "Fuzz/Harness"),
 
         // Benchmarks (run by `make perf`, release build).

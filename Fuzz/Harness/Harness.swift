@@ -1,6 +1,6 @@
 // stampede-fuzz: libFuzzer harnesses for the parsers that read bytes from the network or from
 // other processes. One binary; the harness is picked with STAMPEDE_FUZZ=http-response |
-// http-request | websocket | histogram.
+// http-request | websocket | histogram | bus-message | capture-regex.
 //
 // Built by `make fuzz` with -sanitize=fuzzer,address and -DFUZZING (libFuzzer provides main).
 // Built normally, it is a replayer: `stampede-fuzz FILE...` runs the harness on each file, to
@@ -8,6 +8,10 @@
 import Foundation
 import HTTP1
 import Histogram
+import Messaging
+import Sessions
+import StampedeModel
+import StampedeWire
 import WebSocket
 
 let harnessName = ProcessInfo.processInfo.environment["STAMPEDE_FUZZ"] ?? "http-response"
@@ -40,8 +44,29 @@ func runHarness(_ bytes: [UInt8]) {
             _ = (h.totalCount, h.max, h.values(atPercentiles: [50, 99]), h.encodeCompressed())
         }
         _ = try? HistogramLogReader.parse(String(decoding: bytes, as: UTF8.self))
+    case "bus-message":
+        // Whatever decodes has passed its range checks: adding it twice must not trap.
+        let record = BusRecord(topic: .metrics, partition: 0, offset: 0, key: nil, payload: bytes)
+        if case .success(let message) = BusMessage.decode(record) {
+            switch message {
+            case .interval(let m): _ = try? m.counters.adding(m.counters); _ = try? SparseCounts(base64: m.histogram)
+            case .final(let m): _ = try? m.counters.adding(m.counters)
+            default: _ = message.encoded()
+            }
+        }
+    case "capture-regex":
+        // The first byte splits the input into a pattern and a body to search.
+        guard let first = bytes.first else { return }
+        let rest = Array(bytes.dropFirst())
+        let cut = rest.isEmpty ? 0 : Int(first) % (rest.count + 1)
+        if let re = try? LinearRegex(String(decoding: rest[..<cut], as: UTF8.self)) {
+            let body = Array(rest[cut...])
+            if let groups = body.withUnsafeBytes({ re.firstMatch(in: $0) }) {
+                for range in groups { if let range { precondition(range.lowerBound >= 0 && range.upperBound <= body.count) } }
+            }
+        }
     default:
-        fatalError("STAMPEDE_FUZZ must be http-response, http-request, websocket or histogram")
+        fatalError("STAMPEDE_FUZZ must be http-response, http-request, websocket, histogram, bus-message or capture-regex")
     }
 }
 
