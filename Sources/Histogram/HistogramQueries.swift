@@ -74,7 +74,7 @@ extension HDRHistogram {
         return result
     }
 
-    private func targetCount(atPercentile percentile: Double) -> Int64 {
+    func targetCount(atPercentile percentile: Double) -> Int64 {
         // One ulp down avoids round-off pushing an exact count into the next counter (as the reference).
         let p = Swift.min(Swift.max(percentile.nextDown, 0), 100)
         return Swift.max(1, Int64((p / 100 * Double(totalCount)).rounded(.up)))

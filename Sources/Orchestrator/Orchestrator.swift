@@ -128,6 +128,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     /// Runs until shut down.
     public func run() throws {
         try reactor.run()
+        book.reports.pages.waitUntilWritten()
         subscription.close()
         metricsSubscription.close()
         _ = publisher.flush(timeoutMs: 5_000)

@@ -54,6 +54,8 @@ extension Orchestrator: HTTPServerHandler {
             guard request.method == "GET" else { return methodNotAllowed("GET") }
             guard let run = book[s[1]] else { return failure(.notFound(testID: s[1])) }
             let file = book.reports.directory.appendingPathComponent(run.id).appendingPathComponent("report.html")
+            // Asked for in the moment between the test's end and its page on disk: wait for it.
+            if run.status != .running && !FileManager.default.fileExists(atPath: file.path) { book.reports.pages.waitUntilWritten() }
             guard let page = FileManager.default.contents(atPath: file.path) else {
                 return error(404, "test \(run.id) has no report.html yet (status \(run.status.rawValue)): it is written when the test ends", field: "test_id")
             }

@@ -244,14 +244,11 @@ final class TestBook {
     func announceIntervals(_ run: TestRun) {
         let ready = run.intervalsReady()
         // The whole test so far, for the live percentile chart: merged once per batch of seconds.
+        // (Every reported second merged as it arrived: no report is built for it, which with
+        // 1,000 names cost hundreds of milliseconds of the reactor's time each second.)
         var spectrum: [[Double]]?
         if !ready.isEmpty {
-            do {
-                spectrum = try run.buildReport(nowMs: clock.wallMs()).latency.percentileSpectrum(ticksPerHalfDistance: 5)
-                    .map { [$0.percentile, Double($0.value)] }
-            } catch {
-                log.warning("live spectrum not merged", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
-            }
+            spectrum = run.latencySoFar.percentileSpectrum(ticksPerHalfDistance: 5).map { [$0.percentile, Double($0.value)] }
         }
         for (t, s, encoded, late) in ready {
             let second = IntervalReport(t: t, counters: s.counters, latency: s.latency, byName: s.byName.keys.sorted().map { s.byName[$0]! },
@@ -282,13 +279,20 @@ final class TestBook {
         guard run.status == .running else { return }
         announceIntervals(run)
         run.liveIntervals = []
+        if run.finals.isEmpty && run.error == nil {
+            // A failed test always says why (it said `error: null` when every driver died).
+            let failed = run.failedDrivers.sorted()
+            run.error = failed.isEmpty ? "no driver reported the end of its share"
+                : "every driver of the test failed before reporting its end: \(failed.joined(separator: ", "))"
+        }
         do {
             let (report, latency) = try run.buildReport(nowMs: clock.wallMs())
             run.report = report
             run.status = run.finals.isEmpty || run.error != nil ? .failed : .done
             try reports.write(run, report: report)
-            do { try reports.writePage(run) } catch {
-                log.error("report.html not written", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
+            let log = log, id = run.id
+            reports.writePageInBackground(run) { error in
+                log.error("report.html not written", metadata: ["test_id": "\(id)", "error": "\(error)"])
             }
             let lags = run.startLags.values
             log.info("test ended", metadata: ["test_id": "\(run.id)", "status": "\(run.status.rawValue)", "responses": "\(report.responses)",

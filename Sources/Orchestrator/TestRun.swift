@@ -98,6 +98,8 @@ final class TestRun {
     /// Every share's reported latency summed: the live report's histogram, kept as messages
     /// arrive (a sparse add each) instead of merged from every share on each request for it.
     private var reportedLatency = HDRHistogram()
+    /// Every latency reported in the test's intervals so far, all drivers merged: the live chart's.
+    var latencySoFar: HDRHistogram { reportedLatency }
     var failedDrivers: Set<String> = []
     var redistributed: [Redistribution] = []
     /// Intervals still being merged (a full histogram each).

@@ -12,11 +12,11 @@ public struct LatencySummary: Codable, Sendable, Equatable {
     public var max: Int64
 
     public init(_ h: HDRHistogram) {
-        let p = h.values(atPercentiles: [50, 90, 99, 99.9])
-        min = h.min
-        mean = (h.mean * 10).rounded() / 10
-        p50 = p[0]; p90 = p[1]; p99 = p[2]; p999 = p[3]
-        max = h.max
+        let s = h.summary(atPercentiles: [50, 90, 99, 99.9])
+        min = s.min
+        mean = (s.mean * 10).rounded() / 10
+        p50 = s.values[0]; p90 = s.values[1]; p99 = s.values[2]; p999 = s.values[3]
+        max = s.max
     }
 }
 
