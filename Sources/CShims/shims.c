@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -14,3 +15,5 @@ int stampede_pin_current_thread(int cpu) {
 int stampede_accept_nonblocking(int listener) {
     return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
+
+int stampede_malloc_trim(void) { return malloc_trim(0); }

@@ -30,6 +30,9 @@ public struct OrchestratorOptions: Sendable {
     /// Drivers whose clocks are further off than this (estimated from heartbeat round trips) are
     /// refused for tests.
     public var maxClockOffsetMs = 1_000
+    /// Finished tests kept whole in memory; older ones are listed without their report and read
+    /// back from the reports directory when asked for.
+    public var keepTests = 200
     public init() {}
 }
 
@@ -63,6 +66,9 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     var shutdownDeadline: UInt64 = 0
     /// Work handed in from other threads (`perform`), run on the reactor thread.
     private let inbox = Mutex<[@Sendable () -> Void]>([])
+    /// Encodes /ws events off the reactor thread, in order (a 1,000-name test's final report took
+    /// ~50 ms to encode), and hands each back to the reactor to broadcast.
+    private let liveEventEncoder = DispatchQueue(label: "stampede.live-events")
     private let shutdownRequested = Atomic<Bool>(false)
     /// Chart.js for the dashboard, loaded on first request (empty when not installed).
     var chartJS: [UInt8]?
@@ -94,6 +100,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         publisher = try bus.makePublisher()
         book = TestBook(clock: clock, publisher: publisher, reports: reports, log: log, startDelayMs: options.startDelayMs,
                         allowedTargets: options.allowedTargets)
+        book.keepTests = options.keepTests
         book.restore(restored)
         for run in book.running {
             // Its drivers get a full heartbeat timeout to show they are alive.
@@ -104,7 +111,12 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         let ping = UInt64(options.webSocketPingIntervalMs) * 1_000_000
         hub = WebSocketHub(reactor: reactor, pingIntervalNs: ping, pongTimeoutNs: ping)
         hub.delegate = self
-        book.onEvent = { [unowned self] event in self.hub.broadcast(event.json) }
+        book.onEvent = { [unowned self] event in
+            self.liveEventEncoder.async {
+                let text = event.json
+                self.perform { self.hub.broadcast(text) }
+            }
+        }
         book.clockOffsetMs = { [unowned self] id in self.registry.clockOffsetMs(id) }
         book.onFinished = { [unowned self] run in
             for id in run.assigned where self.registry.drivers[id]?.state == .busy { self.registry.mark(id, state: .idle, testID: nil) }
@@ -116,7 +128,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         timerID = reactor.addTimerHandler(self)
         reactor.schedule(at: clock.monotonicNs() + 250_000_000, handler: timerID, token: 0)
         reactor.onWakeup = { [unowned self] in
-            for work in self.inbox.withLock({ q in defer { q.removeAll() }; return q }) { work() }
+            self.runInbox()
             if self.shutdownRequested.load(ordering: .relaxed) { self.beginShutdown() }
         }
         drainBus()  // anything that arrived before the fd was watched
@@ -140,6 +152,10 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     public func requestShutdown() {
         shutdownRequested.store(true, ordering: .relaxed)
         reactor.remote.wake()
+    }
+
+    private func runInbox() {
+        for work in inbox.withLock({ q in defer { q.removeAll() }; return q }) { work() }
     }
 
     /// Runs `work` on the reactor thread soon. Safe from any thread.
@@ -258,6 +274,9 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
             let running = book.running
             if running.isEmpty || now >= shutdownDeadline {
                 for run in running { book.finish(run) }
+                // Every event encoded so far (the finished tests' reports) goes out before the close.
+                liveEventEncoder.sync {}
+                runInbox()
                 hub.closeAll(code: 1001, reason: "orchestrator shutting down")
                 reactor.stop()
                 return
@@ -283,7 +302,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
 
     public func webSocketHub(_ hub: WebSocketHub, didConnect client: Int) {
         let intervals = Dictionary(book.running.map { ($0.id, $0.liveIntervals) }, uniquingKeysWith: { a, _ in a })
-        hub.send(LiveEvent.snapshot(drivers: registry.infos(now: clock.monotonicNs()), tests: book.all.map(\.summary),
+        hub.send(LiveEvent.snapshot(drivers: registry.infos(now: clock.monotonicNs()), tests: book.summaries,
                                     intervals: intervals).json, to: client)
     }
 

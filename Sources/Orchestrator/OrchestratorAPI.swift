@@ -43,7 +43,7 @@ extension Orchestrator: HTTPServerHandler {
             switch request.method {
             case "POST":
                 do { return json(201, ["test_id": try createTest(json: request.body)]) } catch { return failure(error) }
-            case "GET": return json(200, book.all.map(\.summary))
+            case "GET": return json(200, book.summaries)
             default: return methodNotAllowed("GET, POST")
             }
         case let s where s.count == 2 && s[0] == "tests":

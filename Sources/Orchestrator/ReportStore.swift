@@ -73,41 +73,56 @@ struct ReportStore {
         let entries = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
         var runs: [TestRun] = []
         for base in entries {
-            let file = base.appendingPathComponent("test.json")
-            guard let data = FileManager.default.contents(atPath: file.path) else { continue }
-            do {
-                let state = try JSONDecoder().decode(TestState.self, from: data)
-                let definition: TestConfig
-                do { definition = try TestConfig(json: Array(state.config.utf8)) { state.test_id } } catch {
-                    throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "config: \(error)"])
-                }
-                let run = TestRun(createdAtMs: state.created_at_ms, definition: definition)
-                run.status = TestRun.Status(rawValue: state.status) ?? .failed
-                run.assigned = state.drivers
-                run.startAtMs = state.start_at_ms
-                for share in state.shares {
-                    run.shares[Share(driver: share.driver, part: share.part)] = ShareWork(
-                        requests: share.requests, startAtMs: share.start_at_ms,
-                        shard: share.shard ?? state.drivers.firstIndex(of: share.driver) ?? 0, shards: share.shards ?? state.drivers.count,
-                        seqStart: share.seq_start ?? 0)
-                }
-                run.redistributed = state.redistributed
-                run.triggeredAtMs = state.triggered_at_ms
-                run.stoppedAtMs = state.stopped_at_ms
-                if let steps = state.search_steps { run.resumeSearch(steps: steps) }
-                run.failedDrivers = Set(state.failed_drivers)
-                run.clockOffsetsMs = state.clock_offsets_ms ?? [:]
-                run.refusedDrivers = state.refused_drivers ?? [:]
-                run.error = state.error
-                if let report = FileManager.default.contents(atPath: base.appendingPathComponent("report.json").path) {
-                    run.report = try JSONDecoder().decode(LoadReport.self, from: report)
-                }
-                runs.append(run)
-            } catch {
-                skipped(file.path, "\(error)")
-            }
+            if let run = loadTest(base, skipped: skipped) { runs.append(run) }
         }
         return runs.sorted { ($0.createdAtMs, $0.id) < ($1.createdAtMs, $1.id) }
+    }
+
+    /// `report.json` alone: a finished test's report amended (its other files stay as written).
+    /// One test's directory read back (`loadTests` for one), or nil, reported to `skipped`.
+    func loadTest(id: String, skipped: (String, String) -> Void) -> TestRun? {
+        loadTest(directory.appendingPathComponent(id, isDirectory: true), skipped: skipped)
+    }
+
+    private func loadTest(_ base: URL, skipped: (String, String) -> Void) -> TestRun? {
+        let file = base.appendingPathComponent("test.json")
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        do {
+            let state = try JSONDecoder().decode(TestState.self, from: data)
+            let definition: TestConfig
+            do { definition = try TestConfig(json: Array(state.config.utf8)) { state.test_id } } catch {
+                throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "config: \(error)"])
+            }
+            let run = TestRun(createdAtMs: state.created_at_ms, definition: definition)
+            run.status = TestRun.Status(rawValue: state.status) ?? .failed
+            run.assigned = state.drivers
+            run.startAtMs = state.start_at_ms
+            for share in state.shares {
+                run.shares[Share(driver: share.driver, part: share.part)] = ShareWork(
+                    requests: share.requests, startAtMs: share.start_at_ms,
+                    shard: share.shard ?? state.drivers.firstIndex(of: share.driver) ?? 0, shards: share.shards ?? state.drivers.count,
+                    seqStart: share.seq_start ?? 0)
+            }
+            run.redistributed = state.redistributed
+            run.triggeredAtMs = state.triggered_at_ms
+            run.stoppedAtMs = state.stopped_at_ms
+            if let steps = state.search_steps { run.resumeSearch(steps: steps) }
+            run.failedDrivers = Set(state.failed_drivers)
+            run.clockOffsetsMs = state.clock_offsets_ms ?? [:]
+            run.refusedDrivers = state.refused_drivers ?? [:]
+            run.error = state.error
+            if let report = FileManager.default.contents(atPath: base.appendingPathComponent("report.json").path) {
+                run.report = try JSONDecoder().decode(LoadReport.self, from: report)
+            }
+            return run
+        } catch {
+            skipped(file.path, "\(error)")
+            return nil
+        }
+    }
+
+    func writeReport(_ run: TestRun, report: LoadReport) throws {
+        try atomicWrite(Array(report.json().utf8), to: directory.appendingPathComponent(run.id, isDirectory: true).appendingPathComponent("report.json"))
     }
 
     func write(_ run: TestRun, report: LoadReport) throws {

@@ -2,6 +2,7 @@ import Foundation
 import Histogram
 import Logging
 import Messaging
+import Reactor
 import StampedeModel
 import StampedeWire
 
@@ -62,6 +63,10 @@ final class TestBook {
     let allowedTargets: TargetAllowList
     private(set) var tests: [String: TestRun] = [:]
     private(set) var order: [String] = []
+    /// Finished tests beyond `keepTests`, as listed (without their report): the rest is on disk.
+    private(set) var archived: [String: TestSummary] = [:]
+    /// Finished tests kept whole in memory (`--keep-tests`).
+    var keepTests = 200
     /// What users watch: the /ws feed.
     var onEvent: (LiveEvent) -> Void = { _ in }
     /// Each merged second and each finished test (the embedded `stampede run` prints progress).
@@ -85,16 +90,36 @@ final class TestBook {
         self.allowedTargets = allowedTargets
     }
 
-    /// Tests in creation order.
+    /// Tests held in memory, in creation order.
     var all: [TestRun] { order.compactMap { tests[$0] } }
+    /// Every test, in creation order: archived ones without their report.
+    var summaries: [TestSummary] { order.compactMap { tests[$0]?.summary ?? archived[$0] } }
     var running: [TestRun] { all.filter { $0.status == .running } }
-    subscript(id: String) -> TestRun? { tests[id] }
+    /// A test in memory, or an archived one read back from its directory (not kept).
+    subscript(id: String) -> TestRun? {
+        if let run = tests[id] { return run }
+        guard archived[id] != nil else { return nil }
+        return reports.loadTest(id: id) { path, why in log.warning("archived test unreadable", metadata: ["path": "\(path)", "error": "\(why)"]) }
+    }
 
     /// Takes back tests read from the reports directory (a restarted orchestrator).
     func restore(_ runs: [TestRun]) {
         for run in runs where tests[run.id] == nil {
             tests[run.id] = run
             order.append(run.id)
+        }
+        archiveOldTests()
+    }
+
+    /// Keeps the newest `keepTests` finished tests whole; older finished ones leave memory.
+    func archiveOldTests() {
+        var finished = order.filter { id in tests[id].map { $0.status == .done || $0.status == .failed } ?? false }
+        while finished.count > keepTests {
+            let id = finished.removeFirst()
+            guard let run = tests.removeValue(forKey: id) else { continue }
+            var summary = run.summary
+            summary.report = nil
+            archived[id] = summary
         }
     }
 
@@ -114,7 +139,7 @@ final class TestBook {
         do { compiled = try config.load.compiled() } catch { throw .invalid(FieldError(TestConfig.field(error), error.reason)) }
         let hosts = compiled.map(\.origin.bareHost)
         if let host = hosts.first(where: { !allowedTargets.allows($0) }) { throw .targetNotAllowed(host: host) }
-        guard tests[config.testID] == nil else { throw .exists(testID: config.testID) }
+        guard tests[config.testID] == nil && archived[config.testID] == nil else { throw .exists(testID: config.testID) }
         let run = TestRun(createdAtMs: clock.wallMs(), definition: config)
         tests[run.id] = run
         order.append(run.id)
@@ -206,7 +231,7 @@ final class TestBook {
                 // The test ended first: its report is amended, so the target's count can be checked.
                 report.sent_after_failure = run.sentAfterFailure
                 run.report = report
-                do { try reports.write(run, report: report) } catch {
+                do { try reports.writeReport(run, report: report) } catch {
                     log.error("report not amended", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
                 }
             }
@@ -294,6 +319,9 @@ final class TestBook {
             reports.writePageInBackground(run) { error in
                 log.error("report.html not written", metadata: ["test_id": "\(id)", "error": "\(error)"])
             }
+            run.releaseMeasurements()
+            // glibc keeps freed memory in its arenas; a long-lived orchestrator gives it back.
+            returnFreedMemory()
             let lags = run.startLags.values
             log.info("test ended", metadata: ["test_id": "\(run.id)", "status": "\(run.status.rawValue)", "responses": "\(report.responses)",
                                               "start_skew_ms": "\(lags.isEmpty ? "-" : String(format: "%.1f", lags.max()! - lags.min()!))"])
@@ -306,6 +334,7 @@ final class TestBook {
         }
         save(run)
         onFinished?(run)
+        archiveOldTests()
     }
 
     /// Writes a test's state file; a failure is logged (the test goes on, a restart would miss it).

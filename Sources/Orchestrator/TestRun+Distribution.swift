@@ -21,3 +21,25 @@ extension TestRun {
         report.sent_after_failure = sentAfterFailure.isEmpty ? nil : sentAfterFailure
     }
 }
+
+extension TestRun {
+    /// Once its report and files are written, a test lets go of what only merging needed: every
+    /// share's histograms (one per name each), the seconds kept for latency.hlog, the live events.
+    /// What a late final from a failed driver is judged against (each share's reported counters)
+    /// stays. A 1,000-name test held 50 MB until the orchestrator restarted.
+    func releaseMeasurements() {
+        reported = reported.mapValues { ReportedShare(counters: $0.counters) }
+        intervals = [:]
+        compactIntervals = [:]
+        liveIntervals = []
+        dropReportedLatency()
+        for share in finals.keys {
+            finals[share]!.histogram = ""
+            finals[share]!.serviceHistogram = nil
+            finals[share]!.connectHistogram = nil
+            finals[share]!.byName = nil
+            finals[share]!.sessions = nil
+        }
+    }
+}
+

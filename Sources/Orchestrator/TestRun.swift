@@ -100,6 +100,7 @@ final class TestRun {
     private var reportedLatency = HDRHistogram()
     /// Every latency reported in the test's intervals so far, all drivers merged: the live chart's.
     var latencySoFar: HDRHistogram { reportedLatency }
+    func dropReportedLatency() { reportedLatency = HDRHistogram() }
     var failedDrivers: Set<String> = []
     var redistributed: [Redistribution] = []
     /// Intervals still being merged (a full histogram each).
@@ -248,6 +249,8 @@ final class TestRun {
         let share = Share(driver: m.driverID, part: m.part ?? 1)
         guard shares[share] != nil else { return }
         guard !failedDrivers.contains(m.driverID) else { return noteFinalAfterFailure(m, share: share) }
+        // A final read again after the test ended (a restart reads the topic back) adds nothing.
+        guard status != .done && status != .failed else { return }
         var final = m
         // Its start on the orchestrator's clock: the report's times are all on one clock.
         if let offset = clockOffsetsMs[m.driverID] { final.startedAtMs -= Int64(offset.rounded()) }

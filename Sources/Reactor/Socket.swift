@@ -182,6 +182,12 @@ public func raiseOpenFileLimit() -> Int {
     return Int(limit.rlim_cur)
 }
 
+/// Gives memory glibc's allocator holds free back to the system (after a large piece of work ends:
+/// a test's merged histograms; glibc otherwise keeps it in its arenas for reuse).
+public func returnFreedMemory() {
+    _ = stampede_malloc_trim()
+}
+
 /// Pins the calling thread to `cpu`.
 public func pinCurrentThread(to cpu: Int) throws(IOError) {
     let rc = stampede_pin_current_thread(Int32(cpu))

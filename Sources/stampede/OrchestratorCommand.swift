@@ -40,6 +40,9 @@ struct OrchestratorCommand: ParsableCommand {
     @Option(name: .customLong("reports-dir"), help: "Where reports are written.")
     var reportsDir: String = "./reports"
 
+    @Option(name: .customLong("keep-tests"), help: ArgumentHelp("Finished tests kept whole in memory (1...100000); older ones are listed by GET /tests without their report and read back from --reports-dir by GET /tests/{id}.", valueName: "n"))
+    var keepTests: Int = 200
+
     @Option(name: .customLong("allowed-origin"), help: "An origin that gets CORS headers and may open /ws (repeatable).")
     var allowedOrigins: [String] = []
 
@@ -104,6 +107,7 @@ struct OrchestratorCommand: ParsableCommand {
             throw ValidationError("--max-clock-offset-ms: must be in 1...3600000, got \(maxClockOffsetMs)")
         }
         guard (0...600_000).contains(startDelayMs) else { throw ValidationError("--start-delay-ms: must be in 0...600000") }
+        guard (1...100_000).contains(keepTests) else { throw ValidationError("--keep-tests: must be in 1...100000, got \(keepTests)") }
         do { _ = try TargetAllowList(allowTargets) } catch { throw ValidationError("--allow-target: \(error.reason)") }
         for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
             throw ValidationError("--allowed-origin: '\(origin)' must look like http://host[:port]")
@@ -119,6 +123,7 @@ struct OrchestratorCommand: ParsableCommand {
         options.host = host
         options.port = port
         options.reportsDirectory = reportsDir
+        options.keepTests = keepTests
         options.allowedOrigins = allowedOrigins
         options.token = try resolvedToken()
         options.heartbeatTimeoutMs = heartbeatTimeoutMs

@@ -11,14 +11,18 @@ public final class Cluster: ClusterAPI {
     public let reportsDirectory: URL
     public let prefix = uniqueTopicPrefix()
 
-    public init(drivers count: Int, heartbeatTimeoutMs: Int = 3_000, extraArguments: [String] = []) throws {
+    private let orchestratorBinary: URL
+
+    public init(drivers count: Int, heartbeatTimeoutMs: Int = 3_000, extraArguments: [String] = [],
+                orchestratorBinary: URL = stampedeBinary) throws {
+        self.orchestratorBinary = orchestratorBinary
         broker = try TansuBroker()
         apiPort = freePort()
         reportsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-reports-\(UUID().uuidString)")
         orchestratorArguments = ["orchestrator", "--listen", "127.0.0.1:\(apiPort)", "--brokers", broker.brokers,
                                  "--reports-dir", reportsDirectory.path, "--topic-prefix", prefix,
                                  "--heartbeat-timeout-ms", String(heartbeatTimeoutMs)] + extraArguments
-        orchestrator = try ServerProcess(stampedeBinary, orchestratorArguments, port: apiPort)
+        orchestrator = try ServerProcess(orchestratorBinary, orchestratorArguments, port: apiPort)
         for i in 1...max(count, 1) where count > 0 { try startDriver("d\(i)") }
         try waitUntil(seconds: 30) { (try? self.idleDrivers()) == count }
     }
@@ -45,7 +49,7 @@ public final class Cluster: ClusterAPI {
 
     /// Starts a new orchestrator with the same arguments (same reports directory and topics).
     public func restartOrchestrator() throws {
-        orchestrator = try ServerProcess(stampedeBinary, orchestratorArguments, port: apiPort)
+        orchestrator = try ServerProcess(orchestratorBinary, orchestratorArguments, port: apiPort)
     }
 
     /// Stops the orchestrator with SIGTERM (graceful) and returns its exit status.

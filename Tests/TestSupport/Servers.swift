@@ -7,6 +7,16 @@ public let stampedeBinary: URL = {
     return repositoryRoot.appendingPathComponent(".build/debug/stampede")
 }()
 
+/// An optimized `stampede` for tests that judge the orchestrator's responsiveness as users run it:
+/// the release tarball's binary (`make test` builds it first), else `swift build -c release`'s.
+public let releaseStampedeBinary: URL? = {
+    for path in [".build-dist/release/stampede", ".build/release/stampede"] {
+        let url = repositoryRoot.appendingPathComponent(path)
+        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+    }
+    return nil
+}()
+
 /// What a finished command printed and returned.
 public struct CommandResult {
     public let status: Int32

@@ -4,6 +4,8 @@
 
 /// Pins the calling thread to one CPU. Returns 0 or an errno value.
 int stampede_pin_current_thread(int cpu);
+/// malloc_trim(0): glibc returns the free memory at the top of its heaps and arenas to the system.
+int stampede_malloc_trim(void);
 
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC): one syscall instead of three.
 int stampede_accept_nonblocking(int listener);
