@@ -106,7 +106,9 @@ extension Orchestrator: HTTPServerHandler {
         if let header = request.header("authorization"), constantTimeEquals(header, "Bearer \(token)") { return nil }
         // Browsers cannot set headers on WebSockets or on links: /ws and the pages a link opens
         // (GET /tests/...) also take ?token=.
-        if request.path == "/ws" || (request.method == "GET" && request.path.hasPrefix("/tests/")),
+        // A test's own pages only: "/tests/" is the list, which takes the header like any other.
+        let testPage = request.method == "GET" && request.path.hasPrefix("/tests/") && request.path.split(separator: "/").count >= 2
+        if request.path == "/ws" || testPage,
            let given = request.query["token"], constantTimeEquals(given, token) { return nil }
         return .respond(HTTPResponse(status: 401, headers: [("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer")],
                                      body: Array(encodeJSON(ErrorBody(error: "missing or wrong bearer token", field: "Authorization")).utf8)))

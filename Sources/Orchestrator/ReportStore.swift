@@ -78,7 +78,6 @@ struct ReportStore {
         return runs.sorted { ($0.createdAtMs, $0.id) < ($1.createdAtMs, $1.id) }
     }
 
-    /// `report.json` alone: a finished test's report amended (its other files stay as written).
     /// One test's directory read back (`loadTests` for one), or nil, reported to `skipped`.
     func loadTest(id: String, skipped: (String, String) -> Void) -> TestRun? {
         loadTest(directory.appendingPathComponent(id, isDirectory: true), skipped: skipped)
@@ -119,10 +118,6 @@ struct ReportStore {
             skipped(file.path, "\(error)")
             return nil
         }
-    }
-
-    func writeReport(_ run: TestRun, report: LoadReport) throws {
-        try atomicWrite(Array(report.json().utf8), to: directory.appendingPathComponent(run.id, isDirectory: true).appendingPathComponent("report.json"))
     }
 
     func write(_ run: TestRun, report: LoadReport) throws {

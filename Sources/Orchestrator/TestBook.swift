@@ -231,7 +231,7 @@ final class TestBook {
                 // The test ended first: its report is amended, so the target's count can be checked.
                 report.sent_after_failure = run.sentAfterFailure
                 run.report = report
-                do { try reports.writeReport(run, report: report) } catch {
+                do { try reports.write(run, report: report) } catch {
                     log.error("report not amended", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
                 }
             }
@@ -319,7 +319,9 @@ final class TestBook {
             reports.writePageInBackground(run) { error in
                 log.error("report.html not written", metadata: ["test_id": "\(id)", "error": "\(error)"])
             }
-            run.releaseMeasurements()
+            // A test with a failed driver may still hear its final and be amended (all its files
+            // rewritten as before): it keeps what the rewrite needs.
+            if run.failedDrivers.isEmpty { run.releaseMeasurements() }
             // glibc keeps freed memory in its arenas; a long-lived orchestrator gives it back.
             returnFreedMemory()
             let lags = run.startLags.values

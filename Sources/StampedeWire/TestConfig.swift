@@ -48,6 +48,9 @@ public struct TestConfig: Sendable {
     public init(json bytes: [UInt8], generatedID: () -> String) throws(FieldError) {
         guard let value = JSONValue.parse(bytes) else { throw FieldError(.body, JSONValue.syntaxProblem(bytes)) }
         guard case .object(let object) = value else { throw FieldError(.body, "must be a JSON object") }
+        if let twice = JSONDuplicateNames.first(in: bytes) {
+            throw FieldError(twice, "is given twice: each name may appear once in an object (which one counts is not defined)")
+        }
         if let unknown = object.keys.sorted().first(where: { !Self.knownFields.contains($0) }) {
             throw FieldError(unknown, "unknown field (known: \(Self.knownFields.sorted().joined(separator: ", ")))")
         }

@@ -36,6 +36,10 @@ import Testing
         #expect(throws: HTTPParseError.invalidRequestLine) { try parse("GET nopath HTTP/1.1\r\n\r\n") }
         #expect(throws: HTTPParseError.invalidHeader) { try parse("GET / HTTP/1.1\r\nno colon\r\n\r\n") }
         #expect(throws: HTTPParseError.invalidContentLength) { try parse("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n") }
+        // 1*DIGIT (RFC 9110 §8.6): a sign or an empty value is not a length.
+        #expect(throws: HTTPParseError.invalidContentLength) { try parse("POST / HTTP/1.1\r\nContent-Length: +2\r\n\r\nab") }
+        #expect(throws: HTTPParseError.invalidContentLength) { try parse("POST / HTTP/1.1\r\nContent-Length: \r\n\r\n") }
+        #expect(HTTPResponse.reasonPhrase(408) == "Request Timeout")
         #expect(throws: HTTPParseError.bodyTooLarge(limit: 16)) { try parse("POST / HTTP/1.1\r\nContent-Length: 17\r\n\r\n") }
         #expect(throws: HTTPParseError.headersTooLarge(limit: 256)) { try parse("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 300)) }
         #expect(throws: HTTPParseError.self) { try parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n") }

@@ -54,6 +54,10 @@ import TestSupport
         #expect(try cluster.api("GET", "/drivers").0 == 401)
         #expect(try cluster.api("GET", "/drivers", headers: ["Authorization: Bearer wrong"]).0 == 401)
         #expect(try cluster.api("GET", "/drivers", headers: ["Authorization: Bearer s3cret"]).0 == 200)
+        // ?token= opens a test's own pages (links), not the list, with or without a trailing slash.
+        #expect(try cluster.api("GET", "/tests?token=s3cret").0 == 401)
+        #expect(try cluster.api("GET", "/tests/?token=s3cret").0 == 401)
+        #expect(try cluster.api("GET", "/tests/missing?token=s3cret").0 == 404)
         func headers(origin: String) throws -> String {
             try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-D", "-", "-o", "/dev/null", "-H", "Origin: \(origin)",
                                                                  "-H", "Authorization: Bearer s3cret", "http://127.0.0.1:\(cluster.apiPort)/drivers"]).stdout

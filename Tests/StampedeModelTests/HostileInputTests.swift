@@ -77,4 +77,30 @@ import Testing
             try CSVData(parsing: twice.joined(separator: ",") + "\n" + ones + "\n")
         }
     }
+
+    @Test(arguments: [
+        (#"{"duration_s": 1, "duration_s": "x", "target": "http://127.0.0.1:1/"}"#, "duration_s"),
+        (#"{"duration_s": 1, "requests": [{"url": "http://127.0.0.1:1/"}, {"url": "http://127.0.0.1:1/b", "headers": {"X": "1", "Y": "\"", "X": "2"}}]}"#,
+         "requests[1].headers.X"),
+    ])
+    func aNameGivenTwiceIsRefusedNamingIt(json: String, field: String) {
+        do {
+            _ = try TestConfig(json: Array(json.utf8)) { "t" }
+            Issue.record("accepted: \(json)")
+        } catch {
+            #expect(error.field == field && error.reason.contains("twice"), "\(error)")
+        }
+        // The same names in different objects are not duplicates.
+        #expect((try? TestConfig(json: Array(#"{"duration_s": 1, "requests": [{"name": "a", "url": "http://127.0.0.1:1/"}, {"name": "b", "url": "http://127.0.0.1:1/b"}]}"#.utf8)) { "t" }) != nil)
+    }
+
+    @Test func anUnusualStatusIsCountedUnderItsCode() {
+        var c = LoadCounters()
+        c.statusCodes.record(999)
+        c.statusCodes.record(200)
+        var d = c
+        d.statusCodes.record(999)
+        #expect((c + d).statusCodes.byCode == ["999": 3, "200": 2])
+        #expect(c.statusCodes.count(999) == 1 && !c.statusCodes.isEmpty)
+    }
 }
