@@ -77,8 +77,10 @@ final class HistogramCounters: @unchecked Sendable {
 
     static let line = 8
 
+    /// Whether any of the `line` counters from `p` is non-zero (copies, merges, resets, queries and
+    /// encoding skip the lines that are not).
     @inline(__always)
-    private static func lineHoldsValues(_ p: UnsafePointer<Int64>) -> Bool {
+    static func lineHoldsValues(_ p: UnsafePointer<Int64>) -> Bool {
         (p[0] | p[1] | p[2] | p[3] | p[4] | p[5] | p[6] | p[7]) != 0
     }
 }

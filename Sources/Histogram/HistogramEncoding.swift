@@ -20,11 +20,10 @@ extension HDRHistogram {
         withCounts { counts in
             // Runs of zeros are skipped eight counters at a time: a report encodes one histogram
             // per name each second, and most of their 23,552 counters are empty.
+            let line = HistogramCounters.line
+            guard let base = counts.baseAddress else { return }
             var relevant = counts.count
-            while relevant >= 8 && (counts[relevant - 1] | counts[relevant - 2] | counts[relevant - 3] | counts[relevant - 4]
-                                    | counts[relevant - 5] | counts[relevant - 6] | counts[relevant - 7] | counts[relevant - 8]) == 0 {
-                relevant -= 8
-            }
+            while relevant >= line && !HistogramCounters.lineHoldsValues(base + relevant - line) { relevant -= line }
             while relevant > 0 && counts[relevant - 1] == 0 { relevant -= 1 }
             payload.reserveCapacity(Swift.min(relevant, 4096) + 16)
             var i = 0
@@ -33,10 +32,7 @@ extension HDRHistogram {
                 i += 1
                 if count == 0 {
                     var zeros: Int64 = 1
-                    while i + 8 <= relevant && (counts[i] | counts[i + 1] | counts[i + 2] | counts[i + 3] | counts[i + 4] | counts[i + 5]
-                                                | counts[i + 6] | counts[i + 7]) == 0 {
-                        zeros += 8; i += 8
-                    }
+                    while i + line <= relevant && !HistogramCounters.lineHoldsValues(base + i) { zeros += Int64(line); i += line }
                     while i < relevant && counts[i] == 0 { zeros += 1; i += 1 }
                     ZigZag.append(zeros > 1 ? -zeros : 0, to: &payload)
                 } else {

@@ -21,14 +21,12 @@ extension HDRHistogram {
         var sum = 0.0
         var first = -1, last = -1
         withCounts { counts in
-            let n = counts.count
+            let n = counts.count, line = HistogramCounters.line
+            guard let base = counts.baseAddress else { return }
             var i = 0
             while i < n {
-                if i + 8 <= n {
-                    let line = counts[i] | counts[i + 1] | counts[i + 2] | counts[i + 3] | counts[i + 4] | counts[i + 5] | counts[i + 6] | counts[i + 7]
-                    if line == 0 { i += 8; continue }
-                }
-                let end = Swift.min(i + 8, n)
+                if i + line <= n && !HistogramCounters.lineHoldsValues(base + i) { i += line; continue }
+                let end = Swift.min(i + line, n)
                 for k in i..<end where counts[k] != 0 {
                     let c = counts[k]
                     if first < 0 { first = k }

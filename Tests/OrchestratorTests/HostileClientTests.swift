@@ -12,12 +12,6 @@ import TestSupport
     static let python = repositoryRoot.appendingPathComponent(".venv/bin/python")
     static let script = repositoryRoot.appendingPathComponent("Tests/Interop/hostile_http.py").path
 
-    static func rssKiB(_ pid: Int32) -> Int {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-    }
-
     @Test func clientsThatLeaveFloodOrNeverReadDoNotKillOrBloatTheOrchestrator() throws {
         let cluster = try Cluster(drivers: 0)
         defer { cluster.stop() }
@@ -36,7 +30,7 @@ import TestSupport
         // A client asking for 2,000 copies of 900 KB and reading none: memory stays bounded (the
         // old server queued every answer) and others are served meanwhile.
         let pid = cluster.orchestrator.process.processIdentifier
-        let before = Self.rssKiB(pid)
+        let before = residentKiB(pid)
         let reader = Process()
         reader.executableURL = Self.python
         reader.arguments = [Self.script, "never-read", String(cluster.apiPort), "/tests/big", "2000", "4"]
@@ -47,7 +41,7 @@ import TestSupport
             let started = Date()
             #expect(try cluster.json("GET", "/ping").1["status"] as? String == "ok")
             slowestPing = max(slowestPing, Date().timeIntervalSince(started))
-            peak = max(peak, Self.rssKiB(pid))
+            peak = max(peak, residentKiB(pid))
             usleep(100_000)
         }
         #expect(cluster.orchestrator.process.isRunning)

@@ -5,12 +5,6 @@ import TestSupport
 /// Tests of 1,000 names each, one after another: the orchestrator answers /ping promptly through
 /// them and their ends, gives their memory back, and keeps only `--keep-tests` of them whole.
 @Suite(.serialized) struct ManyNamesTests {
-    static func rssKiB(_ pid: Int32) -> Int {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-    }
-
     @Test func tenThousandNameTestsInARowGiveTheirMemoryBackAndPingStaysPrompt() throws {
         let nginx = try Nginx()
         defer { nginx.stop() }
@@ -34,9 +28,9 @@ import TestSupport
             #expect(try cluster.startTest("names-\(k)", #"{"requests": [\#(requests)], "duration_s": 2, "connections": 8}"#) == 202)
             let (status, report, _) = try cluster.finishedTest("names-\(k)")
             #expect(status == "done" && (report["by_name"] as? [String: Any])?.count == 1_000)
-            if k == 2 { afterFirst = Self.rssKiB(pid) }  // the first warms caches that stay
+            if k == 2 { afterFirst = residentKiB(pid) }  // the first warms caches that stay
         }
-        let afterTen = Self.rssKiB(pid)
+        let afterTen = residentKiB(pid)
         try pollerIn.fileHandleForWriting.close()
         let polled = try #require(try JSONSerialization.jsonObject(with: pollerOut.fileHandleForReading.readDataToEndOfFile()) as? [String: Any])
         poller.waitUntilExit()

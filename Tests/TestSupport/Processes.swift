@@ -60,3 +60,10 @@ public final class DriverProcess {
 
     deinit { if process.isRunning { terminate() } }
 }
+
+/// A process's resident set (VmRSS, KiB) from /proc; 0 when it cannot be read.
+public func residentKiB(_ pid: Int32) -> Int {
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+}
