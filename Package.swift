@@ -92,7 +92,7 @@ let package = Package(
         // In memory: the connection's state machine with a manual clock (no sockets, no Kafka).
         .testTarget(name: "SessionsTests", dependencies: ["Sessions"]),
         .testTarget(name: "ConnectionStateMachineTests", dependencies: ["LoadGenerator", "Reactor"]),
-        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "Reactor", "StampedeModel", "TestSupport"]),
+        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "HTTP1", "Reactor", "StampedeModel", "TestSupport"]),
         .testTarget(name: "StampedeModelTests", dependencies: ["StampedeModel", "StampedeWire", "Messaging", "TestSupport"]),
         .testTarget(name: "DocsTests", dependencies: ["TestSupport"]),
     ]

@@ -295,19 +295,20 @@ public final class LoadRun: Sendable {
                 worker.scheduleBegin()
             }
             remotes.withLock { $0.append(reactor.remote) }
-            if interruptedFlag.load(ordering: .relaxed) { worker.stopping = true }
+            if interruptedFlag.load(ordering: .relaxed) { worker.interruptBeforeStart() }
             worker.start()
             try reactor.run()
-            result.counters = worker.totals
-            result.latency = worker.latency
-            result.serviceTime = worker.serviceTime
-            result.byName = worker.nameTotals
-            if workload.sessions { result.sessions = worker.sessionTotals }
-            result.peakSockets = worker.peakSockets
-            result.beganAt = worker.beganAt
-            result.firstError = worker.firstError
-            result.firstCheckFailure = worker.firstCheckFailure
-            result.unsentPerSecond = worker.unsentPerSecond
+            let figures = worker.figures
+            result.counters = figures.totals
+            result.latency = figures.latency
+            result.serviceTime = figures.serviceTime
+            result.byName = figures.nameTotals
+            if workload.sessions { result.sessions = figures.sessionTotals }
+            result.peakSockets = figures.peakSockets
+            result.beganAt = figures.beganAt
+            result.firstError = figures.firstError
+            result.firstCheckFailure = figures.firstCheckFailure
+            result.unsentPerSecond = worker.schedule.unsentPerSecond
         } catch {
             result.setupError = error
         }

@@ -115,3 +115,19 @@ struct SplitMix64 {
     @inline(__always)
     mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 }
+
+/// A worker's own buffers: where a socket's bytes are read, and where a hop, a cookie line or
+/// an `expect_body` is rendered. Allocated once, freed by the worker.
+struct WorkerBuffers {
+    let read = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 64)
+    /// Holds a templated body while its length is measured, and a request being rewritten.
+    var scratch = RenderBuffer()
+    /// Where a templated `expect_body` is rendered.
+    var expect = RenderBuffer()
+
+    mutating func free() {
+        read.deallocate()
+        scratch.free()
+        expect.free()
+    }
+}

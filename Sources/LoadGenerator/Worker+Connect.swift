@@ -7,14 +7,15 @@ extension Worker {
     /// Starts the connect phase: each wanted connection picks its first request (and so its
     /// origin) and connects, in turn.
     func beginConnectPhase(now: UInt64) {
-        for i in conns.indices where conns[i].machine.state != .dormant { phasePending += 1 }
-        if phasePending == 0 { endConnectPhase(now: now); return }
+        var awaited = 0
+        for i in conns.indices where conns[i].machine.state != .dormant { awaited += 1 }
+        connects.phaseAwaits(awaited)
+        if awaited == 0 { endConnectPhase(now: now); return }
         for i in conns.indices where conns[i].machine.state != .dormant {
             // An earlier connect's failure may have ended the run (an unreachable target) and
             // retired this one: the phase no longer waits for it.
             guard conns[i].machine.state == .closed else {
-                phasePending -= 1
-                if phasePending == 0 { endConnectPhase(now: now) }
+                if connects.phaseLeft() { endConnectPhase(now: now) }
                 continue
             }
             chooseRequest(i)
@@ -24,9 +25,9 @@ extension Worker {
 
     /// Connects now if a slot is free; otherwise the connection waits its turn.
     func connect(_ i: Int, now: UInt64, awaitedByPhase: Bool = false) {
-        guard connectsInFlight < connectLimit else {
+        guard connects.hasRoom else {
             conns[i].machine.connectQueued(awaitedByPhase: awaitedByPhase)
-            connectQueue.append(i)
+            connects.enqueue(i)
             return
         }
         startConnect(i, now: now, awaitedByPhase: awaitedByPhase)
@@ -35,72 +36,46 @@ extension Worker {
     /// A connect in flight ended: it gives its slot to the next queued connection and, the
     /// first time, tells the connect phase.
     func connectEnded(_ i: Int, _ end: ConnectionStateMachine.ConnectEnd, now: UInt64) {
-        connectsInFlight -= 1
-        if end.awaitedByPhase {
-            switch end.outcome {
-            case .established:
-                phase.established += 1
-                phase.connectTime.record(Int64((now &- end.startedAt + 500) / 1000))
-            case .failed: phase.failed += 1
-            case .abandoned: break
-            }
-            phasePending -= 1
-            if phasePending == 0 { endConnectPhase(now: now) }
-        }
+        if connects.ended(end, now: now) { endConnectPhase(now: now) }
         startQueuedConnects(now: now)
     }
 
     /// Hands free slots to queued connections, oldest first. Not re-entered: a connect that fails
     /// at once ends inside `startConnect`, and the loop here goes on instead.
     func startQueuedConnects(now: UInt64) {
-        guard !startingQueued else { return }
-        startingQueued = true
-        defer { startingQueued = false }
-        while connectsInFlight < connectLimit && queueHead < connectQueue.count {
-            let i = connectQueue[queueHead]
-            queueHead += 1
+        guard !connects.draining else { return }
+        connects.draining = true
+        defer { connects.draining = false }
+        while let i = connects.nextQueued() {
             guard case .queued = conns[i].machine.state else { continue }  // retired or rested meanwhile
             startConnect(i, now: now)
-        }
-        if queueHead == connectQueue.count {
-            connectQueue.removeAll(keepingCapacity: true)
-            queueHead = 0
         }
     }
 
     func endConnectPhase(now: UInt64) {
-        guard !phaseEnded else { return }
-        phaseEnded = true
-        phase.endedAt = now
-        gate.report(worker: threadIndex, phase)
+        if let phase = connects.endPhase(now: now) { gate.report(worker: threadIndex, phase) }
     }
 
     /// The gate knows the schedule's start: begin then (at once if it has passed).
     func scheduleBegin() {
-        guard !beginScheduled, let start = gate.start else { return }
-        beginScheduled = true
-        reactor.schedule(at: start, handler: timerID, token: Self.beginToken)
+        guard lifecycle == .connecting(startArmed: false), let start = gate.start else { return }
+        lifecycle = .connecting(startArmed: true)
+        reactor.schedule(at: start, handler: ids.timer, token: Self.beginToken)
     }
 
-    /// The measured schedule starts: tsunami slots count from here, the interval clock runs,
-    /// and the connections that are ready send.
+    /// The measured schedule starts: paced slots and arrivals count from here, the interval
+    /// clock runs, and the connections that are ready send.
     func begin(now: UInt64) {
-        guard !begun, let start = gate.start else { return }
-        begun = true
-        beganAt = now
-        startAt = start
-        switch config.stop {
-        case .duration(let s): stopAt = startAt + UInt64(s * 1e9)
-        case .stages(let profile): stopAt = startAt + UInt64(profile.duration * 1e9)
-        case .requests: stopAt = nil
-        }
-        if paced && !sessionPaced {
+        guard case .connecting = lifecycle, let start = gate.start else { return }
+        lifecycle = .running
+        figures.beganAt = now
+        let firstArrival = schedule.begin(at: start)
+        if schedule.pacesRequests {
             // The connections' first slots spread evenly over the first of them.
-            for i in conns.indices { conns[i].nextSend = scheduledSend(i) }
-            intendedSlots = countIntendedSlots()
+            for i in conns.indices { conns[i].nextSend = schedule.sendTime(connection: i, scheduled: 0) }
         }
-        reactor.schedule(at: startAt + 1_000_000_000, handler: timerID, token: Self.intervalToken)
-        if sessionPaced { beginArrivals() }
+        reactor.schedule(at: start + 1_000_000_000, handler: ids.timer, token: Self.intervalToken)
+        if let firstArrival { reactor.schedule(at: firstArrival, handler: ids.timer, token: Self.arrivalToken) }
         for i in conns.indices where conns[i].machine.begin() { proceed(i, now: now) }
     }
 
@@ -114,17 +89,12 @@ extension Worker {
     /// Opens the socket now, holding a connect slot until it ends (`connectEnded`).
     func startConnect(_ i: Int, now: UInt64, awaitedByPhase: Bool = false) {
         conns[i].machine.connectStarted(now: now, awaitedByPhase: awaitedByPhase)
-        connectsInFlight += 1
+        let source = connects.started()
         do {
-            var source: SocketAddress?
-            if !sources.isEmpty {
-                source = sources[nextSource]
-                nextSource = nextSource + 1 == sources.count ? 0 : nextSource + 1
-            }
             let inProgress = try conns[i].transport.connect(to: address(i), from: source)
-            socketOpened()
+            figures.socketOpened()
             conns[i].transport.interest = inProgress ? .writable : .readable
-            do { try reactor.register(fd: conns[i].transport.fd, events: conns[i].transport.interest, handler: handlerID, token: i) } catch {
+            do { try reactor.register(fd: conns[i].transport.fd, events: conns[i].transport.interest, handler: ids.handler, token: i) } catch {
                 throw TransportError.system(error)
             }
             if !inProgress { connected(i, now: now) }

@@ -45,12 +45,12 @@ extension Worker {
         let request = conns[i].outgoing
         guard let base = request.baseAddress, let lf = memchr(base, 10, request.count) else { return }
         let lineEnd = base.distance(to: UnsafeRawPointer(lf))
-        scratch.removeAll()
-        scratch.append(UnsafeRawBufferPointer(rebasing: request[...lineEnd]))
-        scratch.append(conns[i].cookieLine)
-        scratch.append(UnsafeRawBufferPointer(rebasing: request[(lineEnd + 1)...]))
+        buffers.scratch.removeAll()
+        buffers.scratch.append(UnsafeRawBufferPointer(rebasing: request[...lineEnd]))
+        buffers.scratch.append(conns[i].cookieLine)
+        buffers.scratch.append(UnsafeRawBufferPointer(rebasing: request[(lineEnd + 1)...]))
         // The connection's buffer may be the one the request was rendered into: swap, not copy.
-        swap(&scratch, &conns[i].render)
+        swap(&buffers.scratch, &conns[i].render)
         conns[i].outgoing = conns[i].render.bytes
     }
 
@@ -61,11 +61,11 @@ extension Worker {
         let request = conns[i].outgoing
         guard let headEnd = Self.headEnd(request) else { return }
         let (at, insert) = Self.cookieInsertion(request, headEnd: headEnd, value: value)
-        scratch.removeAll()
-        scratch.append(UnsafeRawBufferPointer(rebasing: request[..<at]))
-        scratch.append(insert)
-        scratch.append(UnsafeRawBufferPointer(rebasing: request[at...]))
-        swap(&scratch, &conns[i].render)
+        buffers.scratch.removeAll()
+        buffers.scratch.append(UnsafeRawBufferPointer(rebasing: request[..<at]))
+        buffers.scratch.append(insert)
+        buffers.scratch.append(UnsafeRawBufferPointer(rebasing: request[at...]))
+        swap(&buffers.scratch, &conns[i].render)
         conns[i].outgoing = conns[i].render.bytes
     }
 
@@ -79,7 +79,7 @@ extension Worker {
         for (name, value) in recorder.values where name == 0 {
             value.withUnsafeBytes { conns[i].jar.store(setCookie: $0, host: host, path: requestTarget(i), now: now) }
         }
-        intervalCounters.cookiesDropped += conns[i].jar.dropped - droppedBefore
+        figures.interval.cookiesDropped += conns[i].jar.dropped - droppedBefore
     }
 
     /// The index of the blank line's CRLF that ends the request head ("\r\n\r\n" starts at it - 2).

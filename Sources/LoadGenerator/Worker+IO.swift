@@ -28,10 +28,10 @@ extension Worker {
         case .established(let end, let resend):
             // Only now does the target count as reachable: a certificate that fails
             // verification must end the run as surely as a refused connect.
-            intervalCounters.connects += 1
+            figures.interval.connects += 1
             if let tls = conns[i].transport.tls {
-                intervalCounters.tlsHandshakes += 1
-                if tls.resumed { intervalCounters.tlsResumed += 1 }
+                figures.interval.tlsHandshakes += 1
+                if tls.resumed { figures.interval.tlsResumed += 1 }
                 conns[i].transport.saveSession = true
             }
             connectEnded(i, end, now: now)
@@ -48,7 +48,7 @@ extension Worker {
             }
         case .complete(let status, let keepAlive): completed(i, status: status, keepAlive: keepAlive, now: now)
         case .retryStale:
-            intervalCounters.retriedStale += 1
+            figures.interval.retriedStale += 1
             closeSocket(i)
             startConnect(i, now: now)
         case .fail(let kind, let lostRequest, let end, let next):
@@ -128,10 +128,10 @@ extension Worker {
     /// response is complete (its end), or when the read needs a time for something else.
     func readResponse(_ i: Int) {
         while true {
-            switch conns[i].transport.read(into: readBuffer) {
+            switch conns[i].transport.read(into: buffers.read) {
             case .bytes(let n):
-                intervalCounters.bytesRead += n
-                let (used, outcome) = conns[i].parser.parse(UnsafeRawBufferPointer(rebasing: readBuffer[..<n]))
+                figures.interval.bytesRead += n
+                let (used, outcome) = conns[i].parser.parse(UnsafeRawBufferPointer(rebasing: buffers.read[..<n]))
                 switch outcome {
                 case .needMore:
                     _ = conns[i].machine.responseRead(.needMore, now: self.now())
@@ -186,10 +186,10 @@ extension Worker {
     /// connection's state does not change: only its socket is gone.
     func readWhileIdle(_ i: Int, now: UInt64) {
         guard conns[i].transport.isOpen else { return }
-        switch conns[i].transport.read(into: readBuffer) {
+        switch conns[i].transport.read(into: buffers.read) {
         case .bytes(let n):
             noteFirstError("\(address(i)) sent \(n) byte(s) while no request was in flight")
-            intervalCounters.errors.parse += 1
+            figures.interval.errors.parse += 1
             closeSocket(i)
         case .eof, .failed:
             closeSocket(i)

@@ -7,11 +7,6 @@ extension Worker {
     /// The address of the connection's active origin.
     func address(_ i: Int) -> SocketAddress { endpoints[conns[i].origin].address }
 
-    func socketOpened() {
-        openSockets += 1
-        if openSockets > peakSockets { peakSockets = openSockets }
-    }
-
     /// Parks the active socket (with its TLS session) and takes the one to `origin`, if it is
     /// open; otherwise the connection connects there next.
     func switchOrigin(_ i: Int, to origin: Int) {
@@ -21,7 +16,7 @@ extension Worker {
             do { try reactor.modify(fd: park.fd, events: .readable); park.interest = .readable } catch {
                 noteFirstError("\(error)")
                 park.close(on: reactor)
-                openSockets -= 1
+                figures.openSockets -= 1
             }
         }
         conns[i].transport = conns[i].parked[origin]
@@ -35,9 +30,9 @@ extension Worker {
     func parkedReady(_ i: Int, fd: Int32) {
         guard let k = conns[i].parked.firstIndex(where: { $0.fd == fd }) else { return }
         // A failed read closes the socket as an end of stream does: it was idle, nothing is lost.
-        switch conns[i].parked[k].read(into: readBuffer) {
+        switch conns[i].parked[k].read(into: buffers.read) {
         case .wantRead, .wantWrite: return  // a TLS record with no data (a session ticket)
-        case .bytes(let n): if n > 0 { intervalCounters.errors.parse += 1 }
+        case .bytes(let n): if n > 0 { figures.interval.errors.parse += 1 }
         case .eof, .failed: break
         }
         closeParked(i, k)
@@ -47,7 +42,7 @@ extension Worker {
     func closeParked(_ i: Int, _ only: Int? = nil) {
         for k in conns[i].parked.indices where conns[i].parked[k].isOpen && (only == nil || only == k) {
             conns[i].parked[k].close(on: reactor)
-            openSockets -= 1
+            figures.openSockets -= 1
         }
     }
 }

@@ -32,11 +32,11 @@ extension Worker {
         let request = conns[i].outgoing
         let method = Self.method(of: request)
         let becomesGet = status == 303 ? method != "HEAD" : (status == 301 || status == 302) && method == "POST"
-        scratch.removeAll()
+        buffers.scratch.removeAll()
         Self.renderHop(from: request, method: becomesGet ? "GET" : method, target: target,
-                       host: workload.origins[origin].hostHeader, keepBody: !becomesGet, into: &scratch)
+                       host: workload.origins[origin].hostHeader, keepBody: !becomesGet, into: &buffers.scratch)
         // The request's bytes may live in the connection's buffer: swap, not copy.
-        swap(&scratch, &conns[i].render)
+        swap(&buffers.scratch, &conns[i].render)
         let hopMethod = becomesGet ? "GET" : method
         conns[i].hopIdempotent = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].contains(hopMethod)
         conns[i].hopPending = true

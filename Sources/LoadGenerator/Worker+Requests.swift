@@ -48,7 +48,7 @@ extension Worker {
             if let fixed = program.fixed {
                 conns[i].outgoing = fixed
             } else {
-                program.render(into: &conns[i].render, scratch: &scratch, values: values, random: &random)
+                program.render(into: &conns[i].render, scratch: &buffers.scratch, values: values, random: &random)
                 conns[i].outgoing = conns[i].render.bytes
             }
             if let expect = program.expectTemplate { renderExpect(i, expect, values: values) }
@@ -56,18 +56,18 @@ extension Worker {
         if !conns[i].jar.cookies.isEmpty { addCookies(i, program: workload.programs[k]) }
         conns[i].sessionStep = facts[k].isSessionStep
         resetParser(i, program: k)
-        if workload.tracksNames { nameInterval[currentNameIndex(i)].counters.requests += 1 }
+        if workload.tracksNames { figures.nameInterval[currentNameIndex(i)].counters.requests += 1 }
         return idempotent
     }
 
     /// The request's `expect_body` with its values, into the connection's scanner (its storage
     /// reused: the parser's copy of the last one is dropped first, so nothing is copied).
     func renderExpect(_ i: Int, _ parts: [Template.Part], values: RenderValues) {
-        expectBuffer.removeAll()
-        RequestProgram.render(parts, into: &expectBuffer, values: values, random: &random)
+        buffers.expect.removeAll()
+        RequestProgram.render(parts, into: &buffers.expect, values: values, random: &random)
         conns[i].parser.reset()
         if conns[i].expectScanner == nil { conns[i].expectScanner = SubstringScanner([0]) }
-        conns[i].expectScanner!.reset(needle: expectBuffer.bytes)
+        conns[i].expectScanner!.reset(needle: buffers.expect.bytes)
     }
 
     /// Ready to read the response to the connection's current request (`workload.programs[k]`).
@@ -82,7 +82,7 @@ extension Worker {
         conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectTemplate == nil ? program.expectBody : conns[i].expectScanner,
                               unretainedRecorder: conns[i].recorderRef,
                               bodyLimit: program.capturesBody ? workload.captureBytes
-                                  : program.checks && firstCheckFailure == nil ? Self.checkFailureBodyBytes : 0,
+                                  : program.checks && figures.firstCheckFailure == nil ? Self.checkFailureBodyBytes : 0,
                               encodedBodyLimit: program.checksBody ? workload.captureBytes : 0, encodingIndex: workload.contentEncodingIndex)
     }
 
@@ -112,11 +112,11 @@ extension Worker {
             if check { failure = .check } else if judgeByClass && status >= 500 { failure = .status5xx } else if judgeByClass && status >= 400 { failure = .status4xx }
         }
         let overLimit: Bool = if case .overLimit = redirect { true } else { false }
-        Self.count(status: status, check: check, judgeByClass: judgeByClass, overLimit: overLimit, into: &intervalCounters)
+        Self.count(status: status, check: check, judgeByClass: judgeByClass, overLimit: overLimit, into: &figures.interval)
         if workload.tracksNames {
             let n = currentNameIndex(i)
-            Self.count(status: status, check: check, judgeByClass: judgeByClass, overLimit: overLimit, into: &nameInterval[n].counters)
-            nameInterval[n].latency.record(latencyUs)
+            Self.count(status: status, check: check, judgeByClass: judgeByClass, overLimit: overLimit, into: &figures.nameInterval[n].counters)
+            figures.nameInterval[n].latency.record(latencyUs)
         }
         return failure
     }
@@ -139,9 +139,9 @@ extension Worker {
             if onStatus { e.check_status += 1 }
             if onBody { e.check_body += 1 }
         }
-        count(&intervalCounters.errors)
-        if workload.tracksNames { count(&nameInterval[currentNameIndex(i)].counters.errors) }
-        guard firstCheckFailure == nil else { return }
+        count(&figures.interval.errors)
+        if workload.tracksNames { count(&figures.nameInterval[currentNameIndex(i)].counters.errors) }
+        guard figures.firstCheckFailure == nil else { return }
         var why: [String] = []
         if onStatus { why.append("status \(status) outside expect_status \(program.expectStatus.map(\.description).joined(separator: ","))") }
         if onBody { why.append("body without expect_body") }
@@ -150,7 +150,7 @@ extension Worker {
             let shown = String(decoding: body.prefix(Self.checkFailureBodyBytes), as: UTF8.self)
             text += "; body: \(shown)" + (body.count > Self.checkFailureBodyBytes ? "..." : "")
         }
-        firstCheckFailure = text
+        figures.firstCheckFailure = text
     }
 
     /// How much of the first failing response's body is kept for `first_check_failure`.
@@ -173,18 +173,6 @@ extension Worker {
     /// Counts a failure of the request in flight under its name (the total counts it in `fail`).
     func recordFailureByName(_ i: Int, _ kind: Failure) {
         guard workload.tracksNames else { return }
-        kind.count(into: &nameInterval[currentNameIndex(i)].counters.errors)
-    }
-
-    /// Per-name figures of the second just ended, folded into the totals.
-    func takeNameInterval() -> [NamedFigures] {
-        guard workload.tracksNames else { return [] }
-        let sample = nameInterval
-        for k in nameInterval.indices {
-            do { try nameTotals[k].add(nameInterval[k]) } catch { noteFirstError("per-name histogram: \(error)") }
-            nameInterval[k].counters = LoadCounters()
-            nameInterval[k].latency.reset()
-        }
-        return sample
+        kind.count(into: &figures.nameInterval[currentNameIndex(i)].counters.errors)
     }
 }

@@ -30,11 +30,11 @@ extension Worker {
     /// (and data row). Its arrival is the first request's intended send (the open model sets it
     /// when the session is given a free connection).
     func beginSession(_ i: Int, now: UInt64) {
-        intervalCounters.sessions.started += 1
+        figures.interval.sessions.started += 1
         conns[i].inSession = true
         conns[i].sessionThinkNs = 0
         conns[i].sessionNumber = workload.nextSession()
-        if !sessionPaced { conns[i].sessionArrival = paced ? conns[i].nextSend : now }
+        if !schedule.pacesSessions { conns[i].sessionArrival = schedule.isTsunami ? conns[i].nextSend : now }
     }
 
     /// A response in a test with sessions or redirects: the next hop, a failed step, the
@@ -63,12 +63,12 @@ extension Worker {
             let durationNs = now &- conns[i].sessionArrival
             endSession(i)
             let durationUs = Int64((durationNs + 500) / 1000)
-            sessionInterval.duration.record(durationUs)
-            sessionInterval.active.record(Int64((durationNs &- Swift.min(durationNs, conns[i].sessionThinkNs) + 500) / 1000))
-            intervalCounters.sessions.completed += 1
+            figures.sessionInterval.duration.record(durationUs)
+            figures.sessionInterval.active.record(Int64((durationNs &- Swift.min(durationNs, conns[i].sessionThinkNs) + 500) / 1000))
+            figures.interval.sessions.completed += 1
             // The last step's think time: the user rests before the next session (closed
             // model; in the open model the next session is another user's).
-            if !sessionPaced, let think = workload.programs[conns[i].current].thinkTime { conns[i].thinkUntil = now + think.sampleNs(&random) }
+            if !schedule.pacesSessions, let think = workload.programs[conns[i].current].thinkTime { conns[i].thinkUntil = now + think.sampleNs(&random) }
             return
         }
         if let think = workload.programs[conns[i].current].thinkTime {
@@ -83,8 +83,8 @@ extension Worker {
     func failSession(_ i: Int, _ failure: SessionFailure) {
         guard conns[i].inSession else { return }
         endSession(i)
-        failure.count(into: &intervalCounters.sessions.failures)
-        if workload.tracksNames { failure.count(into: &nameInterval[currentNameIndex(i)].counters.sessions.failures) }
+        failure.count(into: &figures.interval.sessions.failures)
+        if workload.tracksNames { failure.count(into: &figures.nameInterval[currentNameIndex(i)].counters.sessions.failures) }
     }
 
     private func endSession(_ i: Int) {
@@ -92,14 +92,14 @@ extension Worker {
         conns[i].journey = 0
         conns[i].thinkUntil = 0
         conns[i].next = nil
-        if sessionPaced { conns[i].sessionArrival = 0 }
+        if schedule.pacesSessions { conns[i].sessionArrival = 0 }
     }
 
     /// The run ends with sessions under way: each is counted as interrupted, never dropped.
     func interruptSessions() {
         for i in conns.indices where conns[i].inSession {
             conns[i].inSession = false
-            intervalCounters.sessions.interrupted += 1
+            figures.interval.sessions.interrupted += 1
         }
     }
 
@@ -163,8 +163,8 @@ extension Worker {
     }
 
     private func captureFailed(_ i: Int, _ why: @autoclosure () -> String) -> Bool {
-        intervalCounters.errors.capture += 1
-        if workload.tracksNames { nameInterval[currentNameIndex(i)].counters.errors.capture += 1 }
+        figures.interval.errors.capture += 1
+        if workload.tracksNames { figures.nameInterval[currentNameIndex(i)].counters.errors.capture += 1 }
         noteFirstError(why())
         failSession(i, .capture)
         return false

@@ -1,79 +1,12 @@
-import StampedeModel
-
-/// Load that changes over time. Tsunami stages: every request has an intended send time from
-/// the integral of the rate (the driver's k-th request is due when the integral reaches k), so
-/// latency is corrected through ramps as at a constant rate. Avalanche stages: the number of
-/// open connections follows the target; one that is no longer wanted finishes its request in
-/// flight, then rests (no socket) until the ramp wants it again.
+/// The schedule's decisions that reach past one connection: avalanche stages open and close
+/// connections as the ramp's target moves (a closing connection finishes its request in flight,
+/// then rests with no socket until it is wanted again); the open model hands arriving sessions
+/// to free connections.
 extension Worker {
-    /// The connection's next intended send: after its `scheduled` sends, at a constant pace or
-    /// by the stages' schedule; `.max` when the stages end first.
-    func scheduledSend(_ i: Int) -> UInt64 {
-        // Connection g of C takes slots g, g + C, g + 2C, …: the connections share the rate.
-        slotTime(conns[i].scheduled * config.connections + connectionOffset + i)
-    }
-
-    /// When the driver's slot `n` is due: n / rate seconds in at a constant pace (computed from
-    /// n each time, so slots never drift and none lands at the end by rounding), or where the
-    /// integral of the stages' rate reaches n; `.max` when the stages end first.
-    func slotTime(_ n: Int) -> UInt64 {
-        if let slotsPerSecond { return startAt + UInt64((Double(n) / slotsPerSecond * 1e9).rounded()) }
-        guard let schedule, let t = schedule.time(atIntegral: Double(n)) else { return .max }
-        return startAt + UInt64(t * 1e9)
-    }
-
-    /// Moves a tsunami connection to its next slot.
-    @inline(__always)
-    func advanceSchedule(_ i: Int) {
-        conns[i].scheduled += 1
-        conns[i].nextSend = scheduledSend(i)
-    }
-
-    /// A timed tsunami: the driver's slots due before the end (so a run intends exactly rate ×
-    /// duration, and what could not be sent is counted, not lost).
-    func countIntendedSlots() -> Int {
-        guard let stopAt else { return 0 }
-        let end = Double(stopAt - startAt) / 1e9
-        var n: Int
-        if let slotsPerSecond { n = Int((end * slotsPerSecond).rounded(.up)) } else if let schedule { n = Int(schedule.integral(to: end).rounded(.up)) } else { return 0 }
-        // Settle the rounding against the slot times themselves.
-        while n > 0 && slotTime(n - 1) >= stopAt { n -= 1 }
-        while slotTime(n) < stopAt { n += 1 }
-        return n
-    }
-
-    /// A connection retires: its slots due before the end that it did not send are `unsent`,
-    /// each also counted in the second it was due (`unsent_per_second`; a connection with
-    /// more than `perSecondLimit` of them counts them in total only).
-    func countUnsent(_ i: Int) {
-        let g = connectionOffset + i, c = config.connections
-        let mine = g < intendedSlots ? (intendedSlots - g + c - 1) / c : 0
-        let unsent = Swift.max(0, mine - conns[i].scheduled)
-        intervalCounters.unsent += unsent
-        guard unsent > 0, unsent <= Self.perSecondLimit else { return }
-        var n = conns[i].scheduled * c + g
-        while n < intendedSlots {
-            let second = Int((slotTime(n) &- startAt) / 1_000_000_000)
-            if second >= unsentPerSecond.count { unsentPerSecond += Array(repeating: 0, count: second + 1 - unsentPerSecond.count) }
-            unsentPerSecond[second] += 1
-            n += c
-        }
-    }
-
-    static let perSecondLimit = 10_000_000
-
-    /// How many of this worker's connections the ramp wants at `t` seconds (the driver's target
-    /// rounded, less the connections of the threads before this one).
-    func wantedConnections(_ ramp: StageProfile, at t: Double) -> Int {
-        let total = Int(ramp.target(at: t).rounded())
-        return Swift.min(Swift.max(total - connectionOffset, 0), conns.count)
-    }
-
     /// Avalanche stages, each tick: open the connections the ramp now wants; those it no longer
     /// wants rest when their request in flight ends (`proceed`).
     func followRamp(now: UInt64) {
-        guard let ramp, !stopping else { return }
-        wanted = wantedConnections(ramp, at: Double(now &- startAt) / 1e9)
+        guard !isStopping, let wanted = schedule.follow(now: now) else { return }
         for i in 0..<wanted where conns[i].machine.wake() { proceed(i, now: now) }
         // Idle ones past the target rest now (the others when their response ends).
         for i in wanted..<conns.count {
@@ -91,5 +24,39 @@ extension Worker {
         closeParked(i)
         conns[i].next = nil
         if let abandoned { connectEnded(i, abandoned, now: clock.nanoseconds()) }
+    }
+
+    /// Open model: arrivals due by `now` join the queue, the next one's timer is armed, and
+    /// queued arrivals take the free connections.
+    func arrivalsDue(now: UInt64) {
+        guard !isStopping else { return }
+        if let next = schedule.arrivalsDue(now: now) { reactor.schedule(at: next, handler: ids.timer, token: Self.arrivalToken) }
+        dispatchArrivals(now: now)
+    }
+
+    /// A connection with no session: it waits for an arrival (no timer: an arrival wakes it).
+    func becomeFree(_ i: Int, now: UInt64) {
+        conns[i].machine.wait(until: .max)
+        schedule.slotFreed(i)
+        dispatchArrivals(now: now)
+    }
+
+    /// Gives queued arrivals, oldest first, to free connections (a session is timed from its
+    /// intended arrival: `start_delay_us` is the wait); those that waited past the timeout are
+    /// dropped and counted.
+    func dispatchArrivals(now: UInt64) {
+        while let next = schedule.dispatch(now: now) {
+            switch next {
+            case .drop: figures.interval.sessions.dropped += 1
+            case .start(let i, let arrival):
+                guard case .waiting = conns[i].machine.state else {
+                    figures.interval.sessions.dropped += 1
+                    continue
+                }
+                conns[i].sessionArrival = arrival
+                figures.sessionInterval.startDelay.record(Int64((now &- Swift.min(now, arrival) + 500) / 1000))
+                perform(i, conns[i].machine.timerFired(), now: now)
+            }
+        }
     }
 }

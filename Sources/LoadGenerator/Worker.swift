@@ -5,123 +5,65 @@ import Sessions
 import StampedeModel
 import TLS
 
-/// One reactor thread's share of a load run: its connections, its counters and its histograms
-/// (plain, no atomics: nothing here is shared while the run goes on). Built and used on its thread.
+/// One reactor thread's share of a load run: an executor. Its `schedule` decides when work
+/// starts, each connection's `machine` what its socket does; the worker carries their decisions
+/// out on sockets and timers and counts what happens in `figures` (plain values, no atomics:
+/// nothing here is shared while the run goes on). Built and used on its thread.
 final class Worker: ReactorHandler, ReactorTimerHandler {
+    /// Where the worker is in its run.
+    enum Lifecycle: Equatable {
+        /// Opening connections; `startArmed`: the gate knows the schedule's start, and a timer
+        /// will begin it.
+        case connecting(startArmed: Bool)
+        /// The measured schedule runs.
+        case running
+        /// No new requests; those in flight finish. `begun`: the schedule had started.
+        case stopping(begun: Bool)
+    }
+
     let reactor: Reactor
     let config: LoadSpec
     /// Where each origin's sockets connect (`Connection.origin` indexes it).
     let endpoints: [Endpoint]
-    /// Local addresses new sockets bind to, round-robin (`--source-addrs`; empty: the kernel's choice).
-    let sources: [SocketAddress]
-    var nextSource = 0
     let tlsContext: TLSContext?
     let workload: Workload
     /// `workload.programs`' per-request facts, by the same index (plain values: no reference
     /// counting to read them).
     let facts: UnsafeMutableBufferPointer<ProgramFacts>
-    let readBuffer: UnsafeMutableRawBufferPointer
     /// Global index of this worker's first connection (`{{conn}}`, tsunami staggering).
     let connectionOffset: Int
     var random: SplitMix64
-    /// Holds a templated body while its length is measured.
-    var scratch = RenderBuffer()
-    /// Where a templated `expect_body` is rendered.
-    var expectBuffer = RenderBuffer()
+    /// The read buffer, and where bytes are rendered (a hop, a cookie line, an `expect_body`).
+    var buffers = WorkerBuffers()
     /// Each request's captures, compiled for this thread (nil: the request captures nothing).
-    var captureRunners: [CaptureRunner?] = []
+    let captureRunners: [CaptureRunner?]
     /// Each connection's header recorder (the connections refer to them unretained).
-    var recorders: [HeaderRecorder] = []
+    let recorders: [HeaderRecorder]
     let timeoutNs: UInt64
-    let tickNs: UInt64
-    /// Tsunami: sends on a schedule, each timed from its intended send. At a constant pace the
-    /// driver's n-th slot is due n / `slotsPerSecond` seconds in; with stages, from the integral of
-    /// the rate (`schedule`).
-    let paced: Bool
-    let slotsPerSecond: Double?
-    /// Slots due before the end of a timed run, for the whole driver (`intended`; 0: not paced
-    /// or not timed), set as the schedule begins; those not sent, by the second they were due.
-    var intendedSlots = 0
-    var unsentPerSecond: [Int] = []
-    let schedule: StageProfile?
-    /// Tsunami with a session rate: sessions arrive on the schedule (the open model) and their
-    /// requests are not paced (`Worker+Arrivals`).
-    let sessionPaced: Bool
-    var nextArrival: UInt64 = .max
-    var arrivalsScheduled = 0
-    /// Arrivals waiting for a free connection (intended times, oldest from `waitingHead`), and
-    /// the connections with no session.
-    var waitingArrivals: [UInt64] = []
-    var waitingHead = 0
-    var freeSlots: [Int] = []
-    /// Avalanche stages: the connection count follows this target (per driver).
-    let ramp: StageProfile?
-    /// Of this worker's connections, how many the ramp wants open now.
-    var wanted: Int
-    /// The measured schedule: its start (from the gate, once the connect phase allows) and end.
+    /// The measured schedule's start is shared by a run's workers through the gate.
     let gate: StartGate
-    var begun = false
-    var beginScheduled = false
-    var beganAt: UInt64 = 0
-    var startAt: UInt64 = 0
-    var stopAt: UInt64?
     let sink: IntervalSink
     let threadIndex: Int
     let clock: any MonotonicClock
     /// `clock` is the system's: the request path reads CLOCK_MONOTONIC directly (`now()`),
     /// without the existential's indirection (about 30 instructions a read, two a request).
     let usesSystemClock: Bool
-
     /// Connections by index, allocated once (a raw buffer: no copy-on-write or exclusivity
     /// bookkeeping on the per-request path).
     let conns: UnsafeMutableBufferPointer<Connection>
-    var remainingBudget: Int
+    /// Connections still in the run (the run ends when none is).
     var active: Int
-    var stopping = false
-    /// Counters of the seconds already published; the current second counts in
-    /// `intervalCounters` and is folded in when it is published.
-    var counters = LoadCounters()
-    var intervalCounters = LoadCounters()
-    /// Everything counted so far.
-    var totals: LoadCounters { counters + intervalCounters }
-    /// Latency from the intended send time (equal to service time in avalanche).
-    var latency = HDRHistogram()
-    /// Uncorrected service time: from the actual write to the response's end.
-    var serviceTime = HDRHistogram()
-    var intervalLatency = HDRHistogram()
-    /// A list of requests: the current second's figures and the published ones, per name.
-    var nameInterval: [NamedFigures]
-    var nameTotals: [NamedFigures]
-    /// Sessions' durations: the current second's, and the published ones.
-    var sessionInterval = SessionHistograms()
-    var sessionTotals = SessionHistograms()
-    var intervalIndex = 0
-    var firstError: String?
-    /// The first response that failed its checks, in words (`first_check_failure`).
-    var firstCheckFailure: String?
-    /// Sockets open now and at most (a test with several origins opens one per origin a
-    /// connection needs).
-    var openSockets = 0
-    var peakSockets = 0
-    var handlerID = 0
-    var timerID = 0
-    /// Connects in flight (at most `connectLimit`), and the connections waiting for a slot
-    /// (a queue read from `queueHead`).
-    let connectLimit: Int
-    var connectsInFlight = 0
-    var connectQueue: [Int] = []
-    var queueHead = 0
-    var startingQueued = false
-    /// The connect phase: first connects not yet ended, and what it measured.
-    var phasePending = 0
-    var phaseEnded = false
-    var phase = WorkerPhase()
+    var lifecycle = Lifecycle.connecting(startArmed: false)
+    var schedule: Schedule
+    var connects: ConnectQueue
+    var figures: WorkerFigures
+    /// The worker's registrations with the reactor: for its sockets, and for its timers.
+    var ids = (handler: 0, timer: 0)
 
     static let tickToken = -1
     static let intervalToken = -2
     static let beginToken = -3
     static let arrivalToken = -4
-    static let lateSlotGraceNs: UInt64 = 1_000_000_000
     static let idleBufferReleaseNs: UInt64 = 20_000_000
     static let generationBits = 20
 
@@ -135,26 +77,17 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         self.reactor = reactor
         self.config = config
         self.endpoints = endpoints
-        self.sources = sources
         self.tlsContext = tlsContext
         self.workload = workload
         facts = .allocate(capacity: workload.programs.count)
         _ = facts.initialize(from: workload.programs.map(ProgramFacts.init))
         self.connectionOffset = connectionOffset
         random = workload.random(thread: threadIndex)
-        let names = workload.tracksNames ? workload.names.map { NamedFigures(name: $0) } : []
-        nameInterval = names
-        nameTotals = names
-        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 64)
+        figures = WorkerFigures(names: workload.tracksNames ? workload.names : [])
         timeoutNs = UInt64(config.timeoutMs) * 1_000_000
-        tickNs = Swift.min(Swift.max(timeoutNs / 10, 1_000_000), 100_000_000)
-        paced = config.mode == .tsunami
-        slotsPerSecond = paced ? config.slotsPerSecond : nil
-        schedule = paced ? config.stages : nil
-        sessionPaced = paced && config.pacesSessions
-        ramp = paced ? nil : config.stages
+        schedule = Schedule(config, connections: connections, offset: connectionOffset, budget: budget, timeoutNs: timeoutNs)
+        connects = ConnectQueue(limit: connectLimit, sources: sources)
         self.gate = gate
-        self.connectLimit = connectLimit
         self.sink = sink
         self.threadIndex = threadIndex
         self.clock = clock
@@ -163,62 +96,83 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         var blank = Connection(timeoutNs: timeoutNs)
         if workload.origins.count > 1 { blank.parked = Array(repeating: Transport(), count: workload.origins.count) }
         conns.initialize(repeating: blank)
-        if !workload.recordedHeaders.isEmpty {
-            recorders = conns.indices.map { _ in HeaderRecorder(names: workload.recordedHeaders) }
-            for i in conns.indices {
-                conns[i].recorder = recorders[i]
-                conns[i].recorderRef = .passUnretained(recorders[i])
-            }
+        recorders = workload.recordedHeaders.isEmpty ? [] : conns.indices.map { _ in HeaderRecorder(names: workload.recordedHeaders) }
+        for i in recorders.indices {
+            conns[i].recorder = recorders[i]
+            conns[i].recorderRef = .passUnretained(recorders[i])
         }
         if workload.variableCount > 0 {
             for i in conns.indices { conns[i].variables = Array(repeating: [], count: workload.variableCount) }
         }
         // Regexes are compiled per thread (a compiled Regex is not shared between threads).
         captureRunners = workload.programs.map { $0.captures.isEmpty ? nil : CaptureRunner($0.captures) }
-        remainingBudget = budget
         active = connections
-        wanted = connections
-        if let ramp {
-            wanted = wantedConnections(ramp, at: 0)
+        if let wanted = schedule.initiallyWanted {
             for i in conns.indices where i >= wanted { _ = conns[i].machine.rest() }
         }
     }
 
     deinit {
         for i in conns.indices { conns[i].render.free() }
-        scratch.free()
-        expectBuffer.free()
+        buffers.free()
         conns.deinitialize()
         conns.deallocate()
         facts.deallocate()
-        readBuffer.deallocate()
+    }
+
+    /// How often deadlines are checked: a tenth of the timeout, within 1 ms to 100 ms.
+    var tickNs: UInt64 { Swift.min(Swift.max(timeoutNs / 10, 1_000_000), 100_000_000) }
+
+    var isStopping: Bool {
+        if case .stopping = lifecycle { true } else { false }
     }
 
     /// Registers with the reactor and opens every connection (the connect phase); the schedule
     /// begins when the gate says.
     func start() {
-        handlerID = reactor.addHandler(self)
-        timerID = reactor.addTimerHandler(self)
+        ids.handler = reactor.addHandler(self)
+        ids.timer = reactor.addTimerHandler(self)
         let now = clock.nanoseconds()
-        reactor.schedule(at: now + tickNs, handler: timerID, token: Self.tickToken)
-        if conns.isEmpty || remainingBudget == 0 { finish(); return }
+        reactor.schedule(at: now + tickNs, handler: ids.timer, token: Self.tickToken)
+        if conns.isEmpty || schedule.budget == 0 { finish(); return }
         beginConnectPhase(now: now)
         scheduleBegin()
     }
 
+    /// Ends the run before it started (the run was interrupted while setting up).
+    func interruptBeforeStart() {
+        lifecycle = .stopping(begun: false)
+    }
+
     // MARK: Lifecycle of one connection
 
-    /// The connection is ready for its next request: send, wait for its slot, connect, or retire.
-    /// The worker's scheduling: the budget, the pace, the ramp and the end of the run.
+    /// The connection is ready for its next request: the schedule says whether it sends now,
+    /// waits for its slot or an arrival, rests, or retires; a session's think time comes first.
     func proceed(_ i: Int, now: UInt64) {
-        guard begun else {
-            if stopping { retire(i) } else { parkReady(i) }
+        switch lifecycle {
+        case .connecting: parkReady(i); return
+        case .stopping: retire(i); return
+        case .running: break
+        }
+        if schedule.isPastEnd(now) {
+            beginStopping()
+            retire(i)
             return
         }
-        if pastEnd(now) { beginStopping() }
-        if stopping || remainingBudget == 0 { retire(i); return }
-        if ramp != nil && i >= wanted { rest(i); return }
-        if sessionPaced && !conns[i].inSession && conns[i].sessionArrival == 0 { becomeFree(i, now: now); return }
+        let hasSession = conns[i].inSession || conns[i].sessionArrival != 0
+        switch schedule.turn(connection: i, nextSend: conns[i].nextSend, hasSession: hasSession, hop: conns[i].hopPending, now: now) {
+        case .send: break
+        case .retire: retire(i); return
+        case .rest: rest(i); return
+        case .awaitArrival: becomeFree(i, now: now); return
+        case .wait(let until):
+            // Idle for a while: OpenSSL's record buffers go back until the next request
+            // (thousands of paced TLS connections would otherwise hold 32 KiB each).
+            if until - now >= Self.idleBufferReleaseNs { conns[i].transport.tls?.releaseBuffers() }
+            conns[i].machine.wait(until: until)
+            setTimer(i, at: until)
+            return
+        }
         if conns[i].thinkUntil > now {
             // Between a session's requests: the user reads the page (never part of a latency).
             conns[i].machine.wait(until: conns[i].thinkUntil)
@@ -226,43 +180,30 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             return
         }
         conns[i].thinkUntil = 0
-        if paced && !sessionPaced && !conns[i].hopPending {
-            // A slot at or after the end of a timed run is not part of it (even when the
-            // response before it ended late).
-            if let stopAt, conns[i].nextSend >= stopAt { retire(i); return }
-            if conns[i].nextSend > now {
-                // Idle for a while: OpenSSL's record buffers go back until the next request
-                // (thousands of paced TLS connections would otherwise hold 32 KiB each).
-                if conns[i].nextSend - now >= Self.idleBufferReleaseNs { conns[i].transport.tls?.releaseBuffers() }
-                conns[i].machine.wait(until: conns[i].nextSend)
-                setTimer(i, at: conns[i].nextSend)
-                return
-            }
-        }
         if conns[i].next == nil { chooseRequest(i) }
         if !conns[i].transport.isOpen { connect(i, now: now); return }
         send(i, now: now)
     }
 
     func send(_ i: Int, now: UInt64) {
-        remainingBudget -= 1
-        intervalCounters.requests += 1
+        let budgetSpent = schedule.spend()
+        figures.interval.requests += 1
         if workload.plainResponses {
-            conns[i].intendedAt = paced ? conns[i].nextSend : now
+            conns[i].intendedAt = schedule.isTsunami ? conns[i].nextSend : now
         } else {
             let startsSession = workload.sessions && !conns[i].hopPending && (conns[i].next ?? conns[i].current) == 0
             if startsSession { beginSession(i, now: now) }
             // A hop, and a session's later steps in the open model, go when the response before
             // them ends: timed from then. A session's first request, from its arrival.
-            if conns[i].hopPending || (sessionPaced && !startsSession) {
+            if conns[i].hopPending || (schedule.pacesSessions && !startsSession) {
                 conns[i].intendedAt = now
             } else {
-                conns[i].intendedAt = sessionPaced ? conns[i].sessionArrival : paced ? conns[i].nextSend : now
+                conns[i].intendedAt = schedule.pacesSessions ? conns[i].sessionArrival : schedule.isTsunami ? conns[i].nextSend : now
             }
         }
         conns[i].sentAt = now
         let idempotent = prepareRequest(i)
-        if remainingBudget == 0 { retireAllIdle(except: i) }
+        if budgetSpent { retireAllIdle(except: i) }
         conns[i].machine.requestStarted(now: now, retryable: idempotent && conns[i].transport.reused)
         conns[i].written = 0
         writeRequest(i, now: now)
@@ -272,9 +213,9 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// step after its think time, or the next request).
     func completed(_ i: Int, status: Int, keepAlive: Bool, now: UInt64) {
         let latencyUs = Int64((now &- conns[i].intendedAt + 500) / 1000)
-        latency.record(latencyUs)
-        intervalLatency.record(latencyUs)
-        if paced { serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
+        figures.latency.record(latencyUs)
+        figures.intervalLatency.record(latencyUs)
+        if schedule.isTsunami { figures.serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
         if conns[i].parser.recorded { storeCookies(i) }
         if workload.plainResponses {
             // No redirects to follow, no session: the response is counted, and that is all.
@@ -284,7 +225,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             sessionResponse(i, status: status, latencyUs: latencyUs, now: now)
         }
         conns[i].transport.reused = keepAlive
-        if paced && !sessionPaced && !conns[i].hopPending { advanceSchedule(i) }
+        if schedule.pacesRequests && !conns[i].hopPending { advanceSchedule(i) }
         // After the first response the server's TLS 1.3 tickets have arrived.
         conns[i].transport.saveSessionIfDue()
         if !keepAlive { closeSocket(i, clean: true) }
@@ -295,7 +236,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// machine's backoff). A resent request whose new connection fails is lost with it.
     func failed(_ i: Int, _ kind: Failure, lostRequest: Bool, connect end: ConnectionStateMachine.ConnectEnd?,
                 next: ConnectionStateMachine.AfterFailure, now: UInt64) {
-        kind.count(into: &intervalCounters.errors)
+        kind.count(into: &figures.interval.errors)
         if lostRequest {
             recordFailureByName(i, kind)
             failSession(i, .transport(kind))
@@ -304,30 +245,37 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         }
         if let end { connectEnded(i, end, now: now) }
         closeSocket(i)
-        if lostRequest && paced && !sessionPaced { advanceSchedule(i) }
+        if lostRequest && schedule.pacesRequests { advanceSchedule(i) }
         switch next {
         case .proceed: proceed(i, now: now)
         case .reconnect(let at):
-            if UnreachableTarget.isEvident(totals, connections: conns.count) { beginStopping(); return }
-            if stopping || remainingBudget == 0 { retire(i); return }
+            if UnreachableTarget.isEvident(figures.totals, connections: conns.count) { beginStopping(); return }
+            if isStopping || schedule.budget == 0 { retire(i); return }
             setTimer(i, at: at)
         }
+    }
+
+    /// Moves a paced connection to its next slot.
+    @inline(__always)
+    func advanceSchedule(_ i: Int) {
+        conns[i].scheduled += 1
+        conns[i].nextSend = schedule.sendTime(connection: i, scheduled: conns[i].scheduled)
     }
 
     func closeSocket(_ i: Int, clean: Bool = false) {
         guard conns[i].transport.isOpen else { return }
         conns[i].transport.close(on: reactor, clean: clean)
-        openSockets -= 1
+        figures.openSockets -= 1
     }
 
     /// The connection is done. An established socket stays open until the run ends: closing
     /// thousands while others still send puts their FINs and the server's closes into the
     /// measured seconds (15,000 connections closing in a 3 s run's last second raised its p50
     /// from 0.08 to 20-40 ms). A connect (or handshake) in flight is abandoned now, giving its
-    /// slot to a queued connection.
+    /// slot to a queued connection. Its slots due before the end and never sent are `unsent`.
     func retire(_ i: Int) {
         guard let abandoned = conns[i].machine.retire() else { return }
-        if intendedSlots > 0 { countUnsent(i) }
+        figures.interval.unsent += schedule.retired(connection: i, scheduled: conns[i].scheduled)
         if let abandoned {
             closeSocket(i)
             connectEnded(i, abandoned, now: clock.nanoseconds())
@@ -342,15 +290,18 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     }
 
     func beginStopping() {
-        guard !stopping else { return }
-        stopping = true
+        switch lifecycle {
+        case .stopping: return
+        case .running: lifecycle = .stopping(begun: true)
+        case .connecting: lifecycle = .stopping(begun: false)
+        }
         retireAllIdle()
     }
 
     func finish() {
         endConnectPhase(now: clock.nanoseconds())
         if workload.sessions { interruptSessions() }
-        if sessionPaced { dropWaitingArrivals() }
+        figures.interval.sessions.dropped += schedule.dropWaiting()
         publishInterval(final: true)
         for i in conns.indices {
             closeSocket(i)
@@ -361,6 +312,6 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
 
     /// Keeps the run's first error text (built only then: failures can come by the thousand).
     func noteFirstError(_ text: @autoclosure () -> String) {
-        if firstError == nil { firstError = text() }
+        figures.noteFirstError(text())
     }
 }
