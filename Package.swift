@@ -26,9 +26,9 @@ let package = Package(
 
         // The model: load spec and its one validator, counters, reports, thresholds. Plain data;
         // HTTP1 only for parsing URLs and checking headers as the encoder will.
-        .target(name: "StampedeModel", dependencies: ["Histogram", "HTTP1", "Sessions"]),
+        .target(name: "StampedeModel", dependencies: ["Histogram", "HTTP1", "Patterns"]),
         // The wire: bus messages, TestConfig as posted, WebSocket events (JSON shapes of the model).
-        .target(name: "StampedeWire", dependencies: ["StampedeModel", "Messaging", "HTTP1", "Histogram", "Sessions", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "StampedeWire", dependencies: ["StampedeModel", "Messaging", "HTTP1", "Histogram", .product(name: "Logging", package: "swift-log")]),
 
         // Engine modules.
         .target(name: "Histogram", dependencies: ["CZlib"]),
@@ -44,8 +44,12 @@ let package = Package(
         // The one place wire types meet the engine.
         .target(name: "Driver", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "LoadGenerator", "Histogram", "Reactor",
                                               .product(name: "Logging", package: "swift-log")]),
-        // A user's session: cookie jar (RFC 6265), captures, think time. Plain logic, no I/O.
-        .target(name: "Sessions", dependencies: ["CZlib"]),
+        // A user's session at run time: cookie jar (RFC 6265), running captures, drawing think
+        // times, gzip. Plain logic, no I/O; it implements what the model declares.
+        .target(name: "Sessions", dependencies: ["CZlib", "Patterns", "StampedeModel"]),
+        // A linear-time regular expression engine (Pike VM): the model checks a capture's
+        // pattern with it, Sessions runs it.
+        .target(name: "Patterns"),
         // Release builds skip the run-time exclusivity checks on the request path (a worker and its
         // connections live on one thread; debug builds, and so the tests, keep the checks): they
         // were about 360 of some 6,600 instructions per request (callgrind). Debug builds compile
@@ -68,7 +72,7 @@ let package = Package(
             ]),
 
         // libFuzzer harnesses (`make fuzz`); a corpus replayer when built normally.
-        .executableTarget(name: "stampede-fuzz", dependencies: ["HTTP1", "Histogram", "WebSocket", "Messaging", "StampedeWire", "StampedeModel", "Sessions"],
+        .executableTarget(name: "stampede-fuzz", dependencies: ["HTTP1", "Histogram", "WebSocket", "Messaging", "StampedeWire", "StampedeModel", "Sessions", "Patterns"],
                           path: "Fuzz/Harness"),
 
         // Benchmarks (run by `make perf`, release build).
@@ -90,7 +94,7 @@ let package = Package(
         .testTarget(name: "DriverTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "Histogram", "TestSupport", "BusTestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "TestSupport", "BusTestSupport"]),
         // In memory: the connection's state machine with a manual clock (no sockets, no Kafka).
-        .testTarget(name: "SessionsTests", dependencies: ["Sessions"]),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Patterns", "StampedeModel"]),
         .testTarget(name: "ConnectionStateMachineTests", dependencies: ["LoadGenerator", "Reactor"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "HTTP1", "Reactor", "StampedeModel", "TestSupport"]),
         .testTarget(name: "StampedeModelTests", dependencies: ["StampedeModel", "StampedeWire", "Messaging", "TestSupport"]),

@@ -9,6 +9,7 @@ import Foundation
 import HTTP1
 import Histogram
 import Messaging
+import Patterns
 import Sessions
 import StampedeModel
 import StampedeWire

@@ -1,5 +1,4 @@
 import HTTP1
-@_exported import enum Sessions.CookieMode
 
 /// The two load shapes.
 public enum LoadMode: String, Sendable, Codable, CaseIterable {

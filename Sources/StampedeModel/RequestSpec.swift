@@ -1,5 +1,5 @@
 import HTTP1
-import Sessions
+
 
 /// One request of a test: a `requests` entry, or the single target of the short form.
 public struct RequestSpec: Sendable {

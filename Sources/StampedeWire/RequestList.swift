@@ -1,5 +1,5 @@
 import Foundation
-import Sessions
+
 import StampedeModel
 
 /// The JSON form of a list of requests, as `POST /tests` takes it in `requests`, a `--targets`

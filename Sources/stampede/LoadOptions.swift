@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import HTTP1
-import Sessions
 import StampedeModel
 
 /// The load flags shared by `bench` and `run`: the CLI adapter of `LoadSpec`. Numbers are parsed

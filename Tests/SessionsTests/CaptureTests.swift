@@ -1,4 +1,6 @@
+import Patterns
 import Sessions
+import StampedeModel
 import Testing
 
 /// Captures and think times, in memory.

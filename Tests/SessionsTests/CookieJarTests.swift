@@ -1,4 +1,6 @@
+import Patterns
 import Sessions
+import StampedeModel
 import Testing
 
 /// The jar against RFC 6265's rules that decide what a load test sends: in memory, with the

@@ -1,5 +1,7 @@
 import Foundation
+import Patterns
 import Sessions
+import StampedeModel
 import Testing
 
 /// The capture regex engine: Perl's leftmost-first choice of match, and time linear in the input
