@@ -233,28 +233,19 @@ public final class DriverAgent: @unchecked Sendable {
                     self.log.info("connected", metadata: meta)
                 }
             }) { interval in
-                var message = IntervalMessage(driverID: self.id, testID: testID, t: interval.t,
-                                              requests: interval.counters.requests, responses: interval.counters.responses,
-                                              errors: interval.counters.errors, bytesRead: interval.counters.bytesRead,
-                                              histogram: interval.latency.encodeBase64(), part: part,
-                                              retriedStale: interval.counters.retriedStale)
-                message.statusCodes = interval.counters.statusCodes
-                message.cookiesDropped = interval.counters.cookiesDropped > 0 ? interval.counters.cookiesDropped : nil
-                message.unsent = interval.counters.unsent > 0 ? interval.counters.unsent : nil
-                message.checkFailures = interval.counters.errors.checkFailures
-                message.byName = NameShare.byName(interval.byName)
-                message.sessions = interval.sessions.map { SessionShare(counts: interval.counters.sessions, histograms: $0) }
+                var message = IntervalMessage(driverID: self.id, testID: testID, t: interval.t, requests: 0, responses: 0,
+                                              errors: ErrorCounts(), bytesRead: 0, histogram: "", part: part)
+                message.carry(interval.figures)
                 message.connections = interval.connections
                 message.targetRate = interval.targetRate
                 message.targetConnections = interval.targetConnections
                 publish(.interval(message))
             }
             var final = FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(result.startedAt.timeIntervalSince1970 * 1000),
-                                     durationS: result.duration, requests: result.counters.requests,
-                                     responses: result.counters.responses, errors: result.counters.errors,
-                                     bytesRead: result.counters.bytesRead, histogram: result.latency.encodeBase64(),
-                                     serviceHistogram: result.serviceTime?.encodeBase64(), firstError: result.firstError,
+                                     durationS: result.duration, requests: 0, responses: 0, errors: ErrorCounts(), bytesRead: 0,
+                                     histogram: "", serviceHistogram: result.serviceTime?.encodeBase64(), firstError: result.firstError,
                                      interrupted: result.interrupted)
+            final.carry(result.figures)
             final.startLagMs = (result.startLag * 1e6).rounded() / 1000
             if let phase = result.connectPhase {
                 final.connectHistogram = phase.connectTime.encodeBase64()
@@ -262,15 +253,8 @@ public final class DriverAgent: @unchecked Sendable {
                 final.connectPhaseErrors = phase.failed
                 final.connectLateS = phase.lateSeconds > 0 ? phase.lateSeconds : nil
             }
-            final.retriedStale = result.counters.retriedStale > 0 ? result.counters.retriedStale : nil
-            final.statusCodes = result.counters.statusCodes
-            final.cookiesDropped = result.counters.cookiesDropped > 0 ? result.counters.cookiesDropped : nil
-            final.unsent = result.counters.unsent > 0 ? result.counters.unsent : nil
-            final.checkFailures = result.counters.errors.checkFailures
             final.unsentPerSecond = result.unsentPerSecond.isEmpty ? nil : result.unsentPerSecond
-            final.byName = NameShare.byName(result.byName)
             final.firstCheckFailure = result.firstCheckFailure
-            final.sessions = result.sessions.map { SessionShare(counts: result.counters.sessions, histograms: $0) }
             final.sockets = result.sockets
             final.busiest = (result.busiest * 1000).rounded() / 1000
             final.part = part

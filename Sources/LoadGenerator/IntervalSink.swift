@@ -7,14 +7,9 @@ struct IntervalSample: Sendable {
     let thread: Int
     let index: Int
     let final: Bool
-    let counters: LoadCounters
-    let latency: HDRHistogram
-    /// A list of requests: the same per name.
-    let byName: [NamedFigures]
+    let figures: Figures
     /// Sockets open as the second ended.
     let connections: Int
-    /// `order: sequence`: the durations of the sessions that ended in this second.
-    let sessions: SessionHistograms?
 }
 
 /// Where workers drop their per-second samples for the coordinating thread: a mutex taken once a

@@ -12,11 +12,9 @@ public struct LoadResult: Sendable {
     public let startedAt: Date
     /// Seconds from the start until the last response or failure.
     public let duration: Double
-    public let counters: LoadCounters
-    /// Latency in µs from the intended send time (tsunami) or the send time (avalanche).
-    public let latency: HDRHistogram
-    /// Tsunami only: service time in µs, from the actual send (not corrected for coordinated omission).
-    public let serviceTime: HDRHistogram?
+    /// What it measured: counters, latency in µs from the intended send time (tsunami) or the
+    /// send time (avalanche), service time (tsunami), per name, sessions.
+    public let figures: Figures
     /// Seconds reported through `onInterval` (the intervals themselves are not kept: a long run
     /// would hold a 184 KiB histogram per second).
     public let intervalCount: Int
@@ -27,10 +25,6 @@ public struct LoadResult: Sendable {
     /// A timed tsunami: the unsent requests by the second (0-based) they were due in.
     public let unsentPerSecond: [Int]
     public let interrupted: Bool
-    /// A list of requests: the whole run's figures per name.
-    public let byName: [NamedFigures]
-    /// `order: sequence`: the sessions' durations (their counts are in `counters.sessions`).
-    public let sessions: SessionHistograms?
     /// The seed of the random mix and templates (given, or drawn at start).
     public let seed: UInt64
     /// The most sockets open at once (per thread, summed): the connections, times the origins
@@ -44,6 +38,15 @@ public struct LoadResult: Sendable {
     /// How busy the reactor threads were: CPU time over wall time, the busiest thread (1 = a
     /// core saturated: the load generator, not the server, was the limit).
     public let busiest: Double
+
+    public var counters: LoadCounters { figures.counters }
+    public var latency: HDRHistogram { figures.latency }
+    /// Tsunami only: service time in µs, from the actual send (not corrected for coordinated omission).
+    public var serviceTime: HDRHistogram? { figures.serviceTime }
+    /// A list of requests: the whole run's figures per name, in the list's order.
+    public var byName: [NamedFigures] { figures.byName.entries }
+    /// `order: sequence`: the sessions' durations (their counts are in `counters.sessions`).
+    public var sessions: SessionHistograms? { figures.sessions }
 }
 
 /// Runs a load test: `threads` reactor threads, each with its share of the connections and of the
@@ -138,32 +141,25 @@ public final class LoadRun: Sendable {
 
         // Merge per-second samples as they come: second k is reported once every thread sent it
         // (or finished before reaching it).
-        var pending: [Int: (count: Int, counters: LoadCounters, latency: HDRHistogram, byName: [NamedFigures], connections: Int,
-                            sessions: SessionHistograms?)] = [:]
+        var pending: [Int: (count: Int, figures: Figures, connections: Int)] = [:]
         var finishedAt: [Int: Int] = [:]  // thread -> index of its final sample
         var intervalCount = 0
         var nextSecond = 1
         func absorb(_ samples: [IntervalSample]) throws {
             for s in samples {
-                var entry = pending[s.index] ?? (0, LoadCounters(), HDRHistogram(), [], 0, nil)
+                var entry = pending.removeValue(forKey: s.index) ?? (0, Figures(), 0)
                 entry.connections += s.connections
                 entry.count += 1
-                entry.counters = entry.counters + s.counters
-                try entry.latency.add(s.latency)
-                try merge(s.byName, into: &entry.byName)
-                if let part = s.sessions {
-                    if entry.sessions == nil { entry.sessions = part } else { try entry.sessions!.add(part) }
-                }
+                try entry.figures.add(s.figures)
                 pending[s.index] = entry
                 if s.final { finishedAt[s.thread] = s.index }
             }
             while let entry = pending[nextSecond] {
                 let expected = (0..<threads).filter { finishedAt[$0].map { $0 >= nextSecond } ?? true }.count
                 guard entry.count >= expected else { break }
-                let report = IntervalReport(t: nextSecond, counters: entry.counters, latency: entry.latency, byName: entry.byName,
-                                            connections: entry.connections, targetRate: targetRate(second: nextSecond),
-                                            targetConnections: config.mode == .avalanche ? config.stages?.target(at: Double(nextSecond)) : nil,
-                                            sessions: entry.sessions)
+                let report = IntervalReport(t: nextSecond, figures: entry.figures, connections: entry.connections,
+                                            targetRate: targetRate(second: nextSecond),
+                                            targetConnections: config.mode == .avalanche ? config.stages?.target(at: Double(nextSecond)) : nil)
                 intervalCount += 1
                 onInterval(report)
                 pending[nextSecond] = nil
@@ -188,27 +184,17 @@ public final class LoadRun: Sendable {
         try absorb(sink.drain())
         let end = clock.nanoseconds()
 
-        var counters = LoadCounters()
-        var latency = HDRHistogram()
-        var service = HDRHistogram()
+        var figures = Figures()
         var firstError: String?
         var firstCheckFailure: String?
         var unsentPerSecond: [Int] = []
-        var byName: [NamedFigures] = []
-        var sessions: SessionHistograms?
         var sockets = 0
         var busiest = 0.0
         for case let r? in results.withLock({ $0 }) {
             if let error = r.setupError { throw error }
             sockets += r.peakSockets
             busiest = Swift.max(busiest, r.busy)
-            counters = counters + r.counters
-            try merge(r.byName, into: &byName)
-            if let part = r.sessions {
-                if sessions == nil { sessions = part } else { try sessions!.add(part) }
-            }
-            try latency.add(r.latency)
-            try service.add(r.serviceTime)
+            try figures.add(r.figures)
             firstError = firstError ?? r.firstError
             firstCheckFailure = firstCheckFailure ?? r.firstCheckFailure
             unsentPerSecond = addedPerSecond(unsentPerSecond, r.unsentPerSecond)
@@ -220,10 +206,9 @@ public final class LoadRun: Sendable {
         func seconds(from a: UInt64, to b: UInt64) -> Double { Double(Int64(bitPattern: b &- a)) / 1e9 }
         let startedAt = Date(timeIntervalSinceNow: -seconds(from: startAt, to: clock.nanoseconds()))
         return LoadResult(config: config, startedAt: startedAt, duration: Swift.max(0, seconds(from: startAt, to: lastEnd)),
-                          counters: counters, latency: latency,
-                          serviceTime: config.mode == .tsunami ? service : nil, intervalCount: intervalCount,
+                          figures: figures, intervalCount: intervalCount,
                           firstError: firstError, firstCheckFailure: firstCheckFailure, unsentPerSecond: unsentPerSecond, interrupted: interruptedFlag.load(ordering: .relaxed),
-                          byName: byName, sessions: sessions, seed: workload.seed, sockets: sockets, connectPhase: phase,
+                          seed: workload.seed, sockets: sockets, connectPhase: phase,
                           startLag: Swift.max(0, seconds(from: startAt, to: firstBegin)) + Swift.max(0, -ahead) / 1e9,
                           busiest: busiest)
     }
@@ -260,11 +245,7 @@ public final class LoadRun: Sendable {
     }
 
     private struct WorkerResult: @unchecked Sendable {
-        var counters = LoadCounters()
-        var latency = HDRHistogram()
-        var serviceTime = HDRHistogram()
-        var byName: [NamedFigures] = []
-        var sessions: SessionHistograms?
+        var figures = Figures()
         var peakSockets = 0
         var busy = 0.0
         var firstError: String?
@@ -299,11 +280,7 @@ public final class LoadRun: Sendable {
             worker.start()
             try reactor.run()
             let figures = worker.figures
-            result.counters = figures.totals
-            result.latency = figures.latency
-            result.serviceTime = figures.serviceTime
-            result.byName = figures.nameTotals
-            if workload.sessions { result.sessions = figures.sessionTotals }
+            result.figures = figures.published
             result.peakSockets = figures.peakSockets
             result.beganAt = figures.beganAt
             result.firstError = figures.firstError
@@ -322,12 +299,6 @@ struct Endpoint: Sendable {
     let address: SocketAddress
     let serverName: String
     let isTLS: Bool
-}
-
-/// Adds per-name figures into `total` (same names, same order; empty `total` takes `part`).
-func merge(_ part: [NamedFigures], into total: inout [NamedFigures]) throws {
-    if total.isEmpty { total = part; return }
-    for k in part.indices { try total[k].add(part[k]) }
 }
 
 /// Splits `total` into `parts` shares differing by at most one (Int.max stays Int.max each).

@@ -79,7 +79,7 @@ extension Worker {
         for (name, value) in recorder.values where name == 0 {
             value.withUnsafeBytes { conns[i].jar.store(setCookie: $0, host: host, path: requestTarget(i), now: now) }
         }
-        figures.interval.cookiesDropped += conns[i].jar.dropped - droppedBefore
+        figures.second.counters.cookiesDropped += conns[i].jar.dropped - droppedBefore
     }
 
     /// The index of the blank line's CRLF that ends the request head ("\r\n\r\n" starts at it - 2).

@@ -28,10 +28,10 @@ extension Worker {
         case .established(let end, let resend):
             // Only now does the target count as reachable: a certificate that fails
             // verification must end the run as surely as a refused connect.
-            figures.interval.connects += 1
+            figures.second.counters.connects += 1
             if let tls = conns[i].transport.tls {
-                figures.interval.tlsHandshakes += 1
-                if tls.resumed { figures.interval.tlsResumed += 1 }
+                figures.second.counters.tlsHandshakes += 1
+                if tls.resumed { figures.second.counters.tlsResumed += 1 }
                 conns[i].transport.saveSession = true
             }
             connectEnded(i, end, now: now)
@@ -48,7 +48,7 @@ extension Worker {
             }
         case .complete(let status, let keepAlive): completed(i, status: status, keepAlive: keepAlive, now: now)
         case .retryStale:
-            figures.interval.retriedStale += 1
+            figures.second.counters.retriedStale += 1
             closeSocket(i)
             startConnect(i, now: now)
         case .fail(let kind, let lostRequest, let end, let next):
@@ -130,7 +130,7 @@ extension Worker {
         while true {
             switch conns[i].transport.read(into: buffers.read) {
             case .bytes(let n):
-                figures.interval.bytesRead += n
+                figures.second.counters.bytesRead += n
                 let (used, outcome) = conns[i].parser.parse(UnsafeRawBufferPointer(rebasing: buffers.read[..<n]))
                 switch outcome {
                 case .needMore:
@@ -189,7 +189,7 @@ extension Worker {
         switch conns[i].transport.read(into: buffers.read) {
         case .bytes(let n):
             noteFirstError("\(address(i)) sent \(n) byte(s) while no request was in flight")
-            figures.interval.errors.parse += 1
+            figures.second.counters.errors.parse += 1
             closeSocket(i)
         case .eof, .failed:
             closeSocket(i)

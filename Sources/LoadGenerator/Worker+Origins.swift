@@ -32,7 +32,7 @@ extension Worker {
         // A failed read closes the socket as an end of stream does: it was idle, nothing is lost.
         switch conns[i].parked[k].read(into: buffers.read) {
         case .wantRead, .wantWrite: return  // a TLS record with no data (a session ticket)
-        case .bytes(let n): if n > 0 { figures.interval.errors.parse += 1 }
+        case .bytes(let n): if n > 0 { figures.second.counters.errors.parse += 1 }
         case .eof, .failed: break
         }
         closeParked(i, k)

@@ -56,7 +56,7 @@ extension Worker {
         if !conns[i].jar.cookies.isEmpty { addCookies(i, program: workload.programs[k]) }
         conns[i].sessionStep = facts[k].isSessionStep
         resetParser(i, program: k)
-        if workload.tracksNames { figures.nameInterval[currentNameIndex(i)].counters.requests += 1 }
+        if workload.tracksNames { figures.second.byName[position: currentNameIndex(i)].counters.requests += 1 }
         return idempotent
     }
 
@@ -112,11 +112,11 @@ extension Worker {
             if check { failure = .check } else if judgeByClass && status >= 500 { failure = .status5xx } else if judgeByClass && status >= 400 { failure = .status4xx }
         }
         let overLimit: Bool = if case .overLimit = redirect { true } else { false }
-        Self.count(status: status, check: check, judgeByClass: judgeByClass, overLimit: overLimit, into: &figures.interval)
+        Self.count(status: status, check: check, judgeByClass: judgeByClass, overLimit: overLimit, into: &figures.second.counters)
         if workload.tracksNames {
             let n = currentNameIndex(i)
-            Self.count(status: status, check: check, judgeByClass: judgeByClass, overLimit: overLimit, into: &figures.nameInterval[n].counters)
-            figures.nameInterval[n].latency.record(latencyUs)
+            Self.count(status: status, check: check, judgeByClass: judgeByClass, overLimit: overLimit, into: &figures.second.byName[position: n].counters)
+            figures.second.byName[position: n].latency.record(latencyUs)
         }
         return failure
     }
@@ -139,8 +139,8 @@ extension Worker {
             if onStatus { e.check_status += 1 }
             if onBody { e.check_body += 1 }
         }
-        count(&figures.interval.errors)
-        if workload.tracksNames { count(&figures.nameInterval[currentNameIndex(i)].counters.errors) }
+        count(&figures.second.counters.errors)
+        if workload.tracksNames { count(&figures.second.byName[position: currentNameIndex(i)].counters.errors) }
         guard figures.firstCheckFailure == nil else { return }
         var why: [String] = []
         if onStatus { why.append("status \(status) outside expect_status \(program.expectStatus.map(\.description).joined(separator: ","))") }
@@ -173,6 +173,6 @@ extension Worker {
     /// Counts a failure of the request in flight under its name (the total counts it in `fail`).
     func recordFailureByName(_ i: Int, _ kind: Failure) {
         guard workload.tracksNames else { return }
-        kind.count(into: &figures.nameInterval[currentNameIndex(i)].counters.errors)
+        kind.count(into: &figures.second.byName[position: currentNameIndex(i)].counters.errors)
     }
 }

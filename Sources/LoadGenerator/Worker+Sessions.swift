@@ -30,7 +30,7 @@ extension Worker {
     /// (and data row). Its arrival is the first request's intended send (the open model sets it
     /// when the session is given a free connection).
     func beginSession(_ i: Int, now: UInt64) {
-        figures.interval.sessions.started += 1
+        figures.second.counters.sessions.started += 1
         conns[i].inSession = true
         conns[i].sessionThinkNs = 0
         conns[i].sessionNumber = workload.nextSession()
@@ -63,9 +63,9 @@ extension Worker {
             let durationNs = now &- conns[i].sessionArrival
             endSession(i)
             let durationUs = Int64((durationNs + 500) / 1000)
-            figures.sessionInterval.duration.record(durationUs)
-            figures.sessionInterval.active.record(Int64((durationNs &- Swift.min(durationNs, conns[i].sessionThinkNs) + 500) / 1000))
-            figures.interval.sessions.completed += 1
+            figures.second.sessions?.duration.record(durationUs)
+            figures.second.sessions?.active.record(Int64((durationNs &- Swift.min(durationNs, conns[i].sessionThinkNs) + 500) / 1000))
+            figures.second.counters.sessions.completed += 1
             // The last step's think time: the user rests before the next session (closed
             // model; in the open model the next session is another user's).
             if !schedule.pacesSessions, let think = workload.programs[conns[i].current].thinkTime { conns[i].thinkUntil = now + think.sampleNs(&random) }
@@ -83,8 +83,8 @@ extension Worker {
     func failSession(_ i: Int, _ failure: SessionFailure) {
         guard conns[i].inSession else { return }
         endSession(i)
-        failure.count(into: &figures.interval.sessions.failures)
-        if workload.tracksNames { failure.count(into: &figures.nameInterval[currentNameIndex(i)].counters.sessions.failures) }
+        failure.count(into: &figures.second.counters.sessions.failures)
+        if workload.tracksNames { failure.count(into: &figures.second.byName[position: currentNameIndex(i)].counters.sessions.failures) }
     }
 
     private func endSession(_ i: Int) {
@@ -99,7 +99,7 @@ extension Worker {
     func interruptSessions() {
         for i in conns.indices where conns[i].inSession {
             conns[i].inSession = false
-            figures.interval.sessions.interrupted += 1
+            figures.second.counters.sessions.interrupted += 1
         }
     }
 
@@ -163,8 +163,8 @@ extension Worker {
     }
 
     private func captureFailed(_ i: Int, _ why: @autoclosure () -> String) -> Bool {
-        figures.interval.errors.capture += 1
-        if workload.tracksNames { figures.nameInterval[currentNameIndex(i)].counters.errors.capture += 1 }
+        figures.second.counters.errors.capture += 1
+        if workload.tracksNames { figures.second.byName[position: currentNameIndex(i)].counters.errors.capture += 1 }
         noteFirstError(why())
         failSession(i, .capture)
         return false

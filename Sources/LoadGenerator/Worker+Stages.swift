@@ -47,14 +47,14 @@ extension Worker {
     func dispatchArrivals(now: UInt64) {
         while let next = schedule.dispatch(now: now) {
             switch next {
-            case .drop: figures.interval.sessions.dropped += 1
+            case .drop: figures.second.counters.sessions.dropped += 1
             case .start(let i, let arrival):
                 guard case .waiting = conns[i].machine.state else {
-                    figures.interval.sessions.dropped += 1
+                    figures.second.counters.sessions.dropped += 1
                     continue
                 }
                 conns[i].sessionArrival = arrival
-                figures.sessionInterval.startDelay.record(Int64((now &- Swift.min(now, arrival) + 500) / 1000))
+                figures.second.sessions?.startDelay.record(Int64((now &- Swift.min(now, arrival) + 500) / 1000))
                 perform(i, conns[i].machine.timerFired(), now: now)
             }
         }

@@ -57,6 +57,6 @@ extension Worker {
     }
 
     func publishInterval(final: Bool) {
-        sink.push(figures.takeInterval(thread: threadIndex, final: final, sessions: workload.sessions))
+        sink.push(figures.takeInterval(thread: threadIndex, final: final))
     }
 }

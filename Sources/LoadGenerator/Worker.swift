@@ -83,7 +83,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         _ = facts.initialize(from: workload.programs.map(ProgramFacts.init))
         self.connectionOffset = connectionOffset
         random = workload.random(thread: threadIndex)
-        figures = WorkerFigures(names: workload.tracksNames ? workload.names : [])
+        figures = WorkerFigures(names: workload.tracksNames ? workload.names : [], sessions: workload.sessions, serviceTime: config.mode == .tsunami)
         timeoutNs = UInt64(config.timeoutMs) * 1_000_000
         schedule = Schedule(config, connections: connections, offset: connectionOffset, budget: budget, timeoutNs: timeoutNs)
         connects = ConnectQueue(limit: connectLimit, sources: sources)
@@ -187,7 +187,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
 
     func send(_ i: Int, now: UInt64) {
         let budgetSpent = schedule.spend()
-        figures.interval.requests += 1
+        figures.second.counters.requests += 1
         if workload.plainResponses {
             conns[i].intendedAt = schedule.isTsunami ? conns[i].nextSend : now
         } else {
@@ -213,9 +213,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// step after its think time, or the next request).
     func completed(_ i: Int, status: Int, keepAlive: Bool, now: UInt64) {
         let latencyUs = Int64((now &- conns[i].intendedAt + 500) / 1000)
-        figures.latency.record(latencyUs)
-        figures.intervalLatency.record(latencyUs)
-        if schedule.isTsunami { figures.serviceTime.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
+        figures.second.latency.record(latencyUs)
+        if schedule.isTsunami { figures.published.serviceTime?.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
         if conns[i].parser.recorded { storeCookies(i) }
         if workload.plainResponses {
             // No redirects to follow, no session: the response is counted, and that is all.
@@ -236,7 +235,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// machine's backoff). A resent request whose new connection fails is lost with it.
     func failed(_ i: Int, _ kind: Failure, lostRequest: Bool, connect end: ConnectionStateMachine.ConnectEnd?,
                 next: ConnectionStateMachine.AfterFailure, now: UInt64) {
-        kind.count(into: &figures.interval.errors)
+        kind.count(into: &figures.second.counters.errors)
         if lostRequest {
             recordFailureByName(i, kind)
             failSession(i, .transport(kind))
@@ -275,7 +274,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     /// slot to a queued connection. Its slots due before the end and never sent are `unsent`.
     func retire(_ i: Int) {
         guard let abandoned = conns[i].machine.retire() else { return }
-        figures.interval.unsent += schedule.retired(connection: i, scheduled: conns[i].scheduled)
+        figures.second.counters.unsent += schedule.retired(connection: i, scheduled: conns[i].scheduled)
         if let abandoned {
             closeSocket(i)
             connectEnded(i, abandoned, now: clock.nanoseconds())
@@ -301,7 +300,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func finish() {
         endConnectPhase(now: clock.nanoseconds())
         if workload.sessions { interruptSessions() }
-        figures.interval.sessions.dropped += schedule.dropWaiting()
+        figures.second.counters.sessions.dropped += schedule.dropWaiting()
         publishInterval(final: true)
         for i in conns.indices {
             closeSocket(i)

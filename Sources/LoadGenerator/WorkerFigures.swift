@@ -1,24 +1,15 @@
 import Histogram
 import StampedeModel
 
-/// What one worker measured: the second under way, and everything it published before. Plain
-/// values on the worker's thread; a second's figures leave as an `IntervalSample`.
+/// One worker's measurements: the second under way and everything published before it, each a
+/// `Figures`, and what only a worker knows (its sockets, its first error). Plain values on the
+/// worker's thread; a second leaves as an `IntervalSample`.
 struct WorkerFigures {
-    /// Counters of the seconds already published; the current second counts in `interval` and
-    /// is folded in when it is published.
-    var published = LoadCounters()
-    var interval = LoadCounters()
-    /// Latency from the intended send time (equal to service time in avalanche), in all and this second.
-    var latency = HDRHistogram()
-    var intervalLatency = HDRHistogram()
-    /// Uncorrected service time: from the actual write to the response's end (tsunami).
-    var serviceTime = HDRHistogram()
-    /// A list of requests: this second's figures and the published ones, per name.
-    var nameInterval: [NamedFigures]
-    var nameTotals: [NamedFigures]
-    /// Sessions' durations: this second's, and the published ones.
-    var sessionInterval = SessionHistograms()
-    var sessionTotals = SessionHistograms()
+    /// The seconds already published, and the second under way. A latency is recorded once, in
+    /// `second`, and each second is added into `published` as it leaves; the service time
+    /// (tsunami) is recorded in `published` directly (no second needs it).
+    var published: Figures
+    var second: Figures
     /// Seconds published so far.
     var intervalIndex = 0
     /// The run's first error, and the first response that failed its checks, in words.
@@ -31,13 +22,17 @@ struct WorkerFigures {
     /// When the measured schedule actually began on this worker (monotonic ns; 0: never).
     var beganAt: UInt64 = 0
 
-    init(names: [String]) {
-        nameInterval = names.map { NamedFigures(name: $0) }
-        nameTotals = nameInterval
+    /// - Parameters:
+    ///   - names: a list of requests' names (empty: figures are not kept per name).
+    ///   - sessions: the run has sessions; `serviceTime`: it is a tsunami.
+    init(names: [String], sessions: Bool, serviceTime: Bool) {
+        second = Figures(byName: FiguresByName(names: names), sessions: sessions ? SessionHistograms() : nil)
+        published = second
+        published.serviceTime = serviceTime ? HDRHistogram() : nil
     }
 
     /// Everything counted so far.
-    var totals: LoadCounters { published + interval }
+    var totals: LoadCounters { published.counters + second.counters }
 
     /// Keeps the run's first error text (built only then: failures can come by the thousand).
     mutating func noteFirstError(_ text: @autoclosure () -> String) {
@@ -49,24 +44,16 @@ struct WorkerFigures {
         if openSockets > peakSockets { peakSockets = openSockets }
     }
 
-    /// The second just ended, as a sample for the coordinating thread; its figures are folded
-    /// into the totals and the second starts again from zero.
-    mutating func takeInterval(thread: Int, final: Bool, sessions: Bool) -> IntervalSample {
+    /// The second just ended, as a sample for the coordinating thread; it is added into
+    /// `published` and the next second starts from zero (the same names).
+    mutating func takeInterval(thread: Int, final: Bool) -> IntervalSample {
         intervalIndex += 1
-        let sample = IntervalSample(thread: thread, index: intervalIndex, final: final, counters: interval, latency: intervalLatency,
-                                    byName: nameInterval, connections: openSockets, sessions: sessions ? sessionInterval : nil)
-        published = published + interval
-        interval = LoadCounters()
-        intervalLatency.reset()
-        for k in nameInterval.indices {
-            do { try nameTotals[k].add(nameInterval[k]) } catch { noteFirstError("per-name histogram: \(error)") }
-            nameInterval[k].counters = LoadCounters()
-            nameInterval[k].latency.reset()
-        }
-        if sessions {
-            do { try sessionTotals.add(sessionInterval) } catch { noteFirstError("session histogram: \(error)") }
-            sessionInterval.reset()
-        }
+        let sample = IntervalSample(thread: thread, index: intervalIndex, final: final, figures: second, connections: openSockets)
+        do { try published.add(second) } catch { noteFirstError("adding a second's figures: \(error)") }
+        second.counters = LoadCounters()
+        second.latency = HDRHistogram()
+        second.byName = FiguresByName(names: second.byName.names)
+        if second.sessions != nil { second.sessions = SessionHistograms() }
         return sample
     }
 }

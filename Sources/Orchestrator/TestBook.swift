@@ -276,12 +276,13 @@ final class TestBook {
             spectrum = run.latencySoFar.percentileSpectrum(ticksPerHalfDistance: 5).map { [$0.percentile, Double($0.value)] }
         }
         for (t, s, encoded, late) in ready {
-            let second = IntervalReport(t: t, counters: s.counters, latency: s.latency, byName: s.byName.keys.sorted().map { s.byName[$0]! },
-                                        connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections,
-                                        sessions: s.sessions)
+            var figures = s.figures
+            figures.byName = FiguresByName(figures.byName.sortedByName)
+            let second = IntervalReport(t: t, figures: figures, connections: s.connections, targetRate: s.targetRate,
+                                        targetConnections: s.targetConnections)
             onInterval?(AnnouncedInterval(testID: run.id, interval: second))
-            var event = LiveEvent.IntervalEvent(testID: run.id, t: t, drivers: s.drivers.count, counters: s.counters,
-                                                latency: LatencySummary(s.latency), histogram: encoded, byName: second.byName,
+            var event = LiveEvent.IntervalEvent(testID: run.id, t: t, drivers: s.drivers.count, counters: figures.counters,
+                                                latency: LatencySummary(figures.latency), histogram: encoded, byName: second.byName,
                                                 connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)
             event.spectrum = spectrum
             if !late.isEmpty {
@@ -289,7 +290,7 @@ final class TestBook {
                 log.notice("second announced before every driver's interval arrived: its figures lack them (the report will not)",
                            metadata: ["test_id": "\(run.id)", "t": "\(t)", "late_drivers": "\(late.joined(separator: ","))"])
             }
-            if run.definition.load.order == .sequence { event.setSessions(s.counters.sessions, duration: s.sessions?.duration) }
+            if run.definition.load.order == .sequence { event.setSessions(figures.counters.sessions, duration: figures.sessions?.duration) }
             onEvent(.interval(event))
             // Kept for the snapshot without histograms; only the newest keeps the spectrum so far.
             var kept = event

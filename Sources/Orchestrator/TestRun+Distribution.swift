@@ -28,7 +28,7 @@ extension TestRun {
     /// What a late final from a failed driver is judged against (each share's reported counters)
     /// stays. A 1,000-name test held 50 MB until the orchestrator restarted.
     func releaseMeasurements() {
-        reported = reported.mapValues { ReportedShare(counters: $0.counters) }
+        reported = reported.mapValues { Figures(counters: $0.counters) }
         intervals = [:]
         compactIntervals = [:]
         liveIntervals = []

@@ -6,24 +6,12 @@ import StampedeWire
 /// One interval (a second) of a test, merged over the drivers that reported it.
 struct MergedInterval {
     var drivers: Set<String> = []
-    var counters = LoadCounters()
-    var latency = HDRHistogram()
-    /// A list of requests: the same per name.
-    var byName: [String: NamedFigures] = [:]
+    /// What the second measured (`sessions`: the durations of the sessions that ended in it).
+    var figures = Figures()
     /// Summed over the drivers: sockets open, and what was intended (see `IntervalMessage`).
     var connections = 0
     var targetRate: Double?
     var targetConnections: Double?
-    /// `order: sequence`: the durations of the sessions that ended in this second.
-    var sessions: SessionHistograms?
-}
-
-/// What one share reported in its intervals so far.
-struct ReportedShare {
-    var counters = LoadCounters()
-    var latency = HDRHistogram()
-    var byName: [String: NamedFigures] = [:]
-    var sessions: SessionHistograms?
 }
 
 /// An interval as `Orchestrator.onInterval` hands it out (`stampede run` prints and logs it).
@@ -41,22 +29,6 @@ struct CompactInterval {
     var errors: Int
     /// The sessions' durations (`Tag=session`), when the test has sessions.
     var sessions: (encoded: String, max: Int64)?
-}
-
-/// A message's `by_name`, decoded once for the totals it is added to.
-struct DecodedNames {
-    let entries: [(name: String, counters: LoadCounters, latency: SparseCounts)]
-
-    init(_ shares: [String: NameShare]?) throws {
-        entries = try (shares ?? [:]).map { name, share in (name, share.counters, try SparseCounts(base64: share.histogram)) }
-    }
-
-    func add(into merged: inout [String: NamedFigures]) throws {
-        for e in entries {
-            merged[e.name, default: NamedFigures(name: e.name)].counters += e.counters
-            try merged[e.name, default: NamedFigures(name: e.name)].latency.add(e.latency)
-        }
-    }
 }
 
 /// One driver's piece of a test: part 1 is its own share; parts 2, 3, … are a failed driver's
@@ -94,7 +66,7 @@ final class TestRun {
     var finals: [Share: FinalMessage] = [:]
     /// Everything each share reported in its intervals so far: live figures, and a failed
     /// driver's reported intervals in the final report.
-    var reported: [Share: ReportedShare] = [:]
+    var reported: [Share: Figures] = [:]
     /// Every share's reported latency summed: the live report's histogram, kept as messages
     /// arrive (a sparse add each) instead of merged from every share on each request for it.
     private var reportedLatency = HDRHistogram()
@@ -185,29 +157,16 @@ final class TestRun {
         guard seenIntervals.insert("\(m.driverID)/\(share.part)/\(m.t)").inserted else { return }  // a redelivered message counts once
         // Decoded once, sparse: each addition below touches only the non-zero counters. All of
         // it is decoded and checked before anything is counted, so a bad message counts nowhere.
-        let histogram = try SparseCounts(base64: m.histogram)
-        let names = try DecodedNames(m.byName)
-        for layout in [histogram.layout] + names.entries.map(\.latency.layout) where layout != .latency {
-            throw HistogramError.layoutMismatch(.latency, layout)
-        }
-        var sessions: SessionHistograms?
-        if let share = m.sessions {
-            sessions = SessionHistograms()
-            try share.add(into: &sessions!)
-        }
+        let figures = try m.decodedFigures()
+        let histogram = figures.latency
+        let sessions = figures.sessions
         // A test's clock: a handed-over part's intervals count from its own start.
         let t = m.t + Int((Double(work.startAtMs - startAtMs) / 1000).rounded())
         // Sums checked before anything is counted: counts that do not fit refuse the message.
-        let counters = m.counters
-        let shareCounters = try (reported[share]?.counters ?? LoadCounters()).adding(counters)
-        let secondCounters = try (intervals[t]?.counters ?? LoadCounters()).adding(counters)
+        try reported[share]?.checkAddable(figures)
+        try intervals[t]?.figures.checkAddable(figures)
         // In place: a copy would duplicate a whole histogram per message.
-        reported[share, default: ReportedShare()].counters = shareCounters
-        try reported[share, default: ReportedShare()].latency.add(histogram)
-        try names.add(into: &reported[share, default: ReportedShare()].byName)
-        if let sessions {
-            if reported[share]!.sessions == nil { reported[share]!.sessions = sessions } else { try reported[share]!.sessions!.add(sessions) }
-        }
+        try reported[share, default: Figures()].add(figures)
         try reportedLatency.add(histogram)
         if var late = compactIntervals[t] {
             // A driver's interval that arrived after it was announced: fold it into the log.
@@ -233,15 +192,10 @@ final class TestRun {
         // below copy the whole histogram.
         var s = intervals.removeValue(forKey: t) ?? MergedInterval()
         s.drivers.insert(m.driverID)
-        s.counters = secondCounters
-        try s.latency.add(histogram)
-        try names.add(into: &s.byName)
+        try s.figures.add(figures)
         s.connections += m.connections ?? 0
         if let r = m.targetRate { s.targetRate = (s.targetRate ?? 0) + r }
         if let c = m.targetConnections { s.targetConnections = (s.targetConnections ?? 0) + c }
-        if let sessions {
-            if s.sessions == nil { s.sessions = sessions } else { try s.sessions!.add(sessions) }
-        }
         intervals[t] = s
     }
 
@@ -287,12 +241,14 @@ final class TestRun {
             // Announced without them: the feed says so, and the report keeps which seconds.
             let late = working.filter { !s.drivers.contains($0) }.sorted()
             for d in late { lateSeconds[d, default: []].append(t) }
-            let encoded = s.latency.encodeBase64()
+            let f = s.figures
+            let encoded = f.latency.encodeBase64()
             ready.append((t, s, encoded, late))
-            compactIntervals[t] = CompactInterval(encoded: encoded, max: s.latency.max,
-                                                  byName: s.byName.mapValues { ($0.latency.encodeBase64(), $0.latency.max) },
-                                                  targetRate: s.targetRate, errors: s.counters.errors.total,
-                                                  sessions: s.sessions.map { ($0.duration.encodeBase64(), $0.duration.max) })
+            compactIntervals[t] = CompactInterval(encoded: encoded, max: f.latency.max,
+                                                  byName: Dictionary(f.byName.entries.map { ($0.name, ($0.latency.encodeBase64(), $0.latency.max)) },
+                                                                     uniquingKeysWith: { a, _ in a }),
+                                                  targetRate: s.targetRate, errors: f.counters.errors.total,
+                                                  sessions: f.sessions.map { ($0.duration.encodeBase64(), $0.duration.max) })
             intervals[t] = nil
             announced = t
             t += 1
@@ -304,53 +260,35 @@ final class TestRun {
     /// (and a failed driver's reported intervals) when complete, from the intervals so far while running.
     /// `nowMs`: the wall clock, for the duration of a test still running.
     func buildReport(nowMs: Int64) throws -> (report: LoadReport, latency: HDRHistogram) {
-        var counters = LoadCounters()
-        var latency = HDRHistogram()
-        var service: HDRHistogram? = definition.mode == .tsunami ? HDRHistogram() : nil
-        var byName: [String: NamedFigures] = [:]
-        var sessions = SessionHistograms()
+        var total = Figures(serviceTime: definition.mode == .tsunami ? HDRHistogram() : nil)
         let start: Date
         var duration: Double
         let finished = pending.isEmpty && !finals.isEmpty
         if finished {
             let used = finals.keys.sorted().map { finals[$0]! }
-            for f in used {
-                counters += f.counters
-                try latency.add(try SparseCounts(base64: f.histogram))
-                try DecodedNames(f.byName).add(into: &byName)
-                if let s = f.serviceHistogram { try service?.add(try SparseCounts(base64: s)) }
-                try f.sessions?.add(into: &sessions)
-            }
+            for f in used { try total.add(try f.decodedFigures(serviceTime: f.serviceHistogram)) }
             // What failed drivers reported before they went silent is measured, and stays.
             for (share, r) in reported.sorted(by: { $0.key < $1.key }) where failedDrivers.contains(share.driver) && finals[share] == nil {
-                counters = counters + r.counters
-                try latency.add(r.latency)
-                if let h = r.sessions { try sessions.add(h) }
-                for (_, f) in r.byName.sorted(by: { $0.key < $1.key }) {
-                    if byName[f.name] == nil { byName[f.name] = f } else { try byName[f.name]!.add(f) }
-                }
+                try total.add(r)
             }
             let begin = used.map { Double($0.startedAtMs) / 1000 }.min() ?? Double(startAtMs) / 1000
             let end = used.map { Double($0.startedAtMs) / 1000 + $0.durationS }.max() ?? begin
             start = Date(timeIntervalSince1970: begin)
             duration = end - begin
         } else {
-            // Live figures: from each share's intervals so far.
-            latency = reportedLatency
-            for (_, r) in reported.sorted(by: { $0.key < $1.key }) {
-                counters += r.counters
-                if let h = r.sessions { try sessions.add(h) }
-                for (_, f) in r.byName.sorted(by: { $0.key < $1.key }) {
-                    if byName[f.name] == nil { byName[f.name] = f } else { try byName[f.name]!.add(f) }
-                }
-            }
+            // Live figures: from each share's intervals so far (their latency summed as it came).
+            total.latency = reportedLatency
+            for (_, r) in reported.sorted(by: { $0.key < $1.key }) { try total.add(r, includingLatency: false) }
             start = Date(timeIntervalSince1970: Double(startAtMs) / 1000)
             duration = Swift.max(0, Double(nowMs - startAtMs) / 1000)
         }
+        let counters = total.counters
+        let latency = total.latency
+        let byName = total.byName.sortedByName
         duration = Swift.max(duration, 0)
         let target = definition.load.listForm ? definition.target.origin : definition.target.description
         var report = LoadReport(testID: id, mode: definition.mode, target: target, startedAt: start,
-                                duration: duration, drivers: assigned, counters: counters, latency: latency, serviceTime: service,
+                                duration: duration, drivers: assigned, counters: counters, latency: latency, serviceTime: total.serviceTime,
                                 partial: !failedDrivers.isEmpty || error != nil, failedDrivers: failedDrivers.sorted(),
                                 thresholds: definition.thresholds)
         report.error = error
@@ -359,7 +297,7 @@ final class TestRun {
         report.first_check_failure = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstCheckFailure).first
         report.redistributed = redistributed.isEmpty ? nil : redistributed
         setDistribution(&report)
-        report.setByName(byName.keys.sorted().map { byName[$0]! })
+        report.setByName(byName)
         if definition.load.schedulesRequests && finished {
             // Each part's seconds count from its own start: placed on the test's clock.
             let perSecond = finals.sorted { $0.key < $1.key }.reduce(into: [Int]()) { sum, entry in
@@ -369,7 +307,7 @@ final class TestRun {
             report.setIntended(counters, perSecond: perSecond)
         }
         if definition.load.order == .sequence {
-            report.setSessions(counters.sessions, histograms: sessions, byName: byName.keys.sorted().map { byName[$0]! },
+            report.setSessions(counters.sessions, histograms: total.sessions ?? SessionHistograms(), byName: byName,
                                onlyStep: definition.load.requests[0].displayName)
         }
         report.seed = definition.load.seed

@@ -4,24 +4,26 @@ import Histogram
 public struct IntervalReport: Sendable {
     /// 1-based: second k covers [k-1, k) seconds after the start (the last may be shorter).
     public let t: Int
-    public let counters: LoadCounters
-    public let latency: HDRHistogram
-    /// A list of requests: the same per name (names in the order of the list).
-    public let byName: [NamedFigures]
+    /// What the second measured (`sessions`: the durations of the sessions that ended in it).
+    public let figures: Figures
     /// Sockets open as the second ended (all threads).
     public let connections: Int
     /// Tsunami: the requests per second intended in this second (this driver's share).
     public let targetRate: Double?
     /// Avalanche stages: the connections wanted as the second ended.
     public let targetConnections: Double?
+
+    public init(t: Int, figures: Figures, connections: Int, targetRate: Double?, targetConnections: Double?) {
+        self.t = t; self.figures = figures; self.connections = connections
+        self.targetRate = targetRate; self.targetConnections = targetConnections
+    }
+
+    public var counters: LoadCounters { figures.counters }
+    public var latency: HDRHistogram { figures.latency }
+    /// A list of requests: the same per name (in the list's order from a run; by name from the
+    /// orchestrator).
+    public var byName: [NamedFigures] { figures.byName.entries }
     /// `order: sequence`: durations of the sessions that ended in this second (their counts are
     /// in `counters.sessions`).
-    public let sessions: SessionHistograms?
-
-    public init(t: Int, counters: LoadCounters, latency: HDRHistogram, byName: [NamedFigures], connections: Int,
-                targetRate: Double?, targetConnections: Double?, sessions: SessionHistograms? = nil) {
-        self.sessions = sessions
-        self.t = t; self.counters = counters; self.latency = latency; self.byName = byName
-        self.connections = connections; self.targetRate = targetRate; self.targetConnections = targetConnections
-    }
+    public var sessions: SessionHistograms? { figures.sessions }
 }

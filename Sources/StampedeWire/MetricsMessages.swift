@@ -121,21 +121,42 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
     }
 }
 
-/// A metrics message (`interval`, `final`): what it counted.
+/// A metrics message (`interval`, `final`): what it counted. Its fields are the one mapping
+/// between `Figures` and the bus: `carry` writes them, `counters` and `decodedFigures` read them.
 public protocol CountersMessage {
-    var requests: Int { get }
-    var responses: Int { get }
-    var errors: ErrorCounts { get }
-    var bytesRead: Int { get }
-    var retriedStale: Int? { get }
-    var cookiesDropped: Int? { get }
-    var unsent: Int? { get }
-    var checkFailures: CheckFailures? { get }
-    var statusCodes: StatusCodeCounts? { get }
-    var sessions: SessionShare? { get }
+    var requests: Int { get set }
+    var responses: Int { get set }
+    var errors: ErrorCounts { get set }
+    var bytesRead: Int { get set }
+    var histogram: String { get set }
+    var retriedStale: Int? { get set }
+    var cookiesDropped: Int? { get set }
+    var unsent: Int? { get set }
+    var checkFailures: CheckFailures? { get set }
+    var statusCodes: StatusCodeCounts? { get set }
+    var byName: [String: NameShare]? { get set }
+    var sessions: SessionShare? { get set }
 }
 
 extension CountersMessage {
+    /// Writes what was measured into the message's fields (a count that is zero where the
+    /// message leaves it out, absent).
+    public mutating func carry(_ figures: Figures) {
+        let c = figures.counters
+        requests = c.requests
+        responses = c.responses
+        errors = c.errors
+        bytesRead = c.bytesRead
+        histogram = figures.latency.encodeBase64()
+        retriedStale = c.retriedStale > 0 ? c.retriedStale : nil
+        cookiesDropped = c.cookiesDropped > 0 ? c.cookiesDropped : nil
+        unsent = c.unsent > 0 ? c.unsent : nil
+        checkFailures = c.errors.checkFailures
+        statusCodes = c.statusCodes
+        byName = NameShare.byName(figures.byName.entries)
+        sessions = figures.sessions.map { SessionShare(counts: c.sessions, histograms: $0) }
+    }
+
     /// The counters this message carries: the one way a message becomes `LoadCounters`.
     public var counters: LoadCounters {
         var c = LoadCounters(requests: requests, responses: responses, errors: errors, bytesRead: bytesRead,
@@ -145,6 +166,19 @@ extension CountersMessage {
         c.errors.setCheckFailures(checkFailures)
         c.sessions = sessions?.counts ?? SessionCounts()
         return c
+    }
+
+    /// Everything the message measured, decoded once (sparse histograms, layouts checked).
+    /// `serviceTime`: a final's service-time histogram, when it has one.
+    public func decodedFigures(serviceTime: String? = nil) throws -> DecodedFigures {
+        var sessionHistograms: SessionHistograms?
+        if let share = sessions {
+            sessionHistograms = SessionHistograms()
+            try share.add(into: &sessionHistograms!)
+        }
+        let names = try (byName ?? [:]).map { name, share in (name: name, counters: share.counters, latency: try SparseCounts(base64: share.histogram)) }
+        return try DecodedFigures(counters: counters, latency: try SparseCounts(base64: histogram),
+                                  serviceTime: try serviceTime.map { try SparseCounts(base64: $0) }, byName: names, sessions: sessionHistograms)
     }
 }
 

@@ -63,6 +63,6 @@ import Testing
         run.start(drivers: ["d1"], startAtMs: 10_000)
         run.shares[Share(driver: "d1", part: 2)] = ShareWork(requests: 10, startAtMs: 15_000, shard: 0, shards: 1, seqStart: 100)
         try run.add(interval("d1", t: 1, requests: 10, part: 2))
-        #expect(run.intervals[6]?.counters.requests == 10)
+        #expect(run.intervals[6]?.figures.counters.requests == 10)
     }
 }
