@@ -210,7 +210,7 @@ public final class DriverAgent: @unchecked Sendable {
         do {
             run = try LoadRun(config: try spec.loadSpec(defaultThreads: threads, driverName: id))
         } catch let error as ConfigError {
-            fail("\(TestSpec.field(error)): \(error.reason)")
+            fail("\(TestSpec.field(error)): \(error.reason(naming: TestSpec.field))")
             return
         } catch {
             fail("\(error)")

@@ -69,10 +69,10 @@ public final class LoadRun: Sendable {
     /// Validates the configuration, resolves the target and prepares TLS: every error that can be
     /// known before the first connect is thrown here.
     public init(config: LoadSpec, clock: any MonotonicClock = SystemMonotonicClock()) throws {
-        try config.validate()
+        let compiled = try config.validate()
         self.config = config
         self.clock = clock
-        let workload = try Workload(config)
+        let workload = try Workload(config, compiled: compiled)
         self.workload = workload
         endpoints = try workload.origins.map { origin in
             let addresses = try SocketAddress.resolve(host: origin.host, port: origin.port)

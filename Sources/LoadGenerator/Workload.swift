@@ -47,8 +47,8 @@ final class Workload: Sendable {
     private let sequenceCount = Atomic<Int>(0)
     private let sessionCount = Atomic<Int>(0)
 
-    init(_ spec: LoadSpec) throws {
-        let compiled = try spec.compiled()
+    /// - Parameter compiled: the spec's request list as `LoadSpec.validate` compiled it.
+    init(_ spec: LoadSpec, compiled: [CompiledRequest]) throws {
         var names: [String] = []
         var origins: [TargetURL] = []
         var programs: [RequestProgram] = []

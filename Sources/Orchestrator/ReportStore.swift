@@ -92,27 +92,11 @@ struct ReportStore {
             do { definition = try TestConfig(json: Array(state.config.utf8)) { state.test_id } } catch {
                 throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "config: \(error)"])
             }
-            let run = TestRun(createdAtMs: state.created_at_ms, definition: definition)
-            run.status = TestRun.Status(rawValue: state.status) ?? .failed
-            run.assigned = state.drivers
-            run.startAtMs = state.start_at_ms
-            for share in state.shares {
-                run.shares[Share(driver: share.driver, part: share.part)] = ShareWork(
-                    requests: share.requests, startAtMs: share.start_at_ms,
-                    shard: share.shard ?? state.drivers.firstIndex(of: share.driver) ?? 0, shards: share.shards ?? state.drivers.count,
-                    seqStart: share.seq_start ?? 0)
+            var report: LoadReport?
+            if let data = FileManager.default.contents(atPath: base.appendingPathComponent("report.json").path) {
+                report = try JSONDecoder().decode(LoadReport.self, from: data)
             }
-            run.redistributed = state.redistributed
-            run.triggeredAtMs = state.triggered_at_ms
-            run.stoppedAtMs = state.stopped_at_ms
-            if let steps = state.search_steps { run.resumeSearch(steps: steps) }
-            run.failedDrivers = Set(state.failed_drivers)
-            run.clockOffsetsMs = state.clock_offsets_ms ?? [:]
-            run.refusedDrivers = state.refused_drivers ?? [:]
-            run.error = state.error
-            if let report = FileManager.default.contents(atPath: base.appendingPathComponent("report.json").path) {
-                run.report = try JSONDecoder().decode(LoadReport.self, from: report)
-            }
+            let run = TestRun(restoring: state, definition: definition, report: report)
             return run
         } catch {
             skipped(file.path, "\(error)")

@@ -31,7 +31,7 @@ extension TestBook {
                 if send(run, part: run.nextPart, requests: requests, to: survivor, place: place) { given[survivor] = requests }
                 seqStart += requests
             }
-            run.redistributed.append(Redistribution(from: failed, requests: given.values.reduce(0, +), to: given))
+            run.handedOver(Redistribution(from: failed, requests: given.values.reduce(0, +), to: given))
             log.warning("unsent requests handed over", metadata: [
                 "test_id": "\(run.id)", "driver_id": "\(failed)", "part": "\(share.part)", "requests": "\(unsent)",
                 "to": "\(given.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))"])
@@ -54,8 +54,8 @@ extension TestBook {
             log.error("part not sent", metadata: ["test_id": "\(run.id)", "part": "\(part)", "driver_id": "\(driver)", "error": "\(error)"])
             return false
         }
-        run.shares[Share(driver: driver, part: part)] = ShareWork(requests: requests, startAtMs: startAt, shard: place.index, shards: place.count,
-                                                                  seqStart: place.start)
+        run.sent(Share(driver: driver, part: part), ShareWork(requests: requests, startAtMs: startAt, shard: place.index, shards: place.count,
+                                                              seqStart: place.start))
         return true
     }
 }

@@ -15,10 +15,10 @@ extension TestBook {
             guard let judged = try run.searchStep(rate: run.searchRate) else { return false }
             step = judged
         } catch {
-            run.error = "search step at \(Int(run.searchRate)) req/s could not be merged: \(error)"
+            run.failed("search step at \(Int(run.searchRate)) req/s could not be merged: \(error)")
             return false
         }
-        let next = run.search!.record(step)
+        let next = run.searchStepJudged(step)
         onEvent(.searchStep(testID: run.id, step: step, next: next))
         log.info("search step", metadata: ["test_id": "\(run.id)", "rate": "\(Int(step.rate))", "passed": "\(step.passed)",
                                            "achieved_rps": "\(Int(step.achieved_rps))", "next": "\(next.map { String(Int($0)) } ?? "-")"])
@@ -36,14 +36,14 @@ extension TestBook {
         do {
             try sendWork(run.id, spec: spec, to: live, startAtMs: startAt, part: part)
         } catch {
-            run.error = "search step at \(Int(next)) req/s not sent: \(error)"
+            run.failed("search step at \(Int(next)) req/s not sent: \(error)")
             return false
         }
         for (index, driver) in live.enumerated() {
-            run.shares[Share(driver: driver, part: part)] = ShareWork(requests: nil, startAtMs: startAt,
-                                                                      shard: index, shards: live.count, seqStart: seqStart)
+            run.sent(Share(driver: driver, part: part), ShareWork(requests: nil, startAtMs: startAt,
+                                                                  shard: index, shards: live.count, seqStart: seqStart))
         }
-        run.searchRate = next
+        run.searchStepSent(rate: next)
         save(run)
         return true
     }

@@ -135,9 +135,7 @@ final class TestBook {
     /// Creates a test from a validated config.
     func create(_ config: TestConfig) throws(TestBookError) -> TestRun {
         // Every origin of a request list, not just the first.
-        let compiled: [CompiledRequest]
-        do { compiled = try config.load.compiled() } catch { throw .invalid(FieldError(TestConfig.field(error), error.reason)) }
-        let hosts = compiled.map(\.origin.bareHost)
+        let hosts = config.compiled.map(\.origin.bareHost)
         if let host = hosts.first(where: { !allowedTargets.allows($0) }) { throw .targetNotAllowed(host: host) }
         guard tests[config.testID] == nil && archived[config.testID] == nil else { throw .exists(testID: config.testID) }
         let run = TestRun(createdAtMs: clock.wallMs(), definition: config)
@@ -156,7 +154,7 @@ final class TestBook {
         guard run.status == .running else { throw .notRunning(testID: id, status: run.status.rawValue) }
         guard run.stoppedAtMs == nil else { return run }  // asked again: already on its way
         do { try publisher.publish(.stop(StopMessage(testID: id))) } catch { throw .notSent("\(error)") }
-        run.stoppedAtMs = clock.wallMs()
+        _ = run.stopRequested(atMs: clock.wallMs())
         save(run)
         log.notice("test stopped on request", metadata: ["test_id": "\(id)"])
         return run
@@ -180,10 +178,7 @@ final class TestBook {
         do {
             try sendWork(run.id, spec: run.definition.spec(driverCount: chosen.count), to: chosen, startAtMs: startAt, part: nil)
         } catch { throw .notSent("\(error)") }
-        run.start(drivers: chosen, startAtMs: startAt)
-        run.refusedDrivers = refused
-        run.triggeredAtMs = clock.wallMs()
-        run.status = .running
+        run.triggered(drivers: chosen, startAtMs: startAt, refused: refused, atMs: clock.wallMs())
         save(run)
         onEvent(.test(run.summary))
         log.info("test triggered", metadata: ["test_id": "\(run.id)", "drivers": "\(chosen.joined(separator: ","))"])
@@ -200,9 +195,7 @@ final class TestBook {
         if !offsets.isEmpty { trigger.startAtMsByDriver = offsets.mapValues { startAtMs + Int64($0.rounded()) } }
         try publisher.publish(.testConfig(TestConfigMessage(testID: testID, driverIDs: drivers, config: spec, part: part)))
         try publisher.publish(.trigger(trigger))
-        if let run = tests[testID] {
-            for (d, offset) in offsets where run.clockOffsetsMs[d] == nil { run.clockOffsetsMs[d] = (offset * 10).rounded() / 10 }
-        }
+        tests[testID]?.usedClockOffsets(offsets)
     }
 
     /// One second of one driver: merged, and announced as soon as every live driver sent it.
@@ -222,16 +215,11 @@ final class TestBook {
     /// One driver's end of its share; the test finishes when every share has ended.
     func add(_ m: FinalMessage) {
         guard let run = tests[m.testID] else { return }
-        let before = run.sentAfterFailure[m.driverID]
-        run.add(m)
-        if let after = run.sentAfterFailure[m.driverID], after != before {
+        if case .sentAfterFailure(let requests, let amended) = run.add(m) {
             log.warning("a failed driver reached the broker again and reported what it sent while cut off: not counted (its work was handed over), listed under sent_after_failure",
-                        metadata: ["test_id": "\(run.id)", "driver_id": "\(m.driverID)", "requests": "\(after)"])
-            if run.status != .running, var report = run.report {
-                // The test ended first: its report is amended, so the target's count can be checked.
-                report.sent_after_failure = run.sentAfterFailure
-                run.report = report
-                do { try reports.write(run, report: report) } catch {
+                        metadata: ["test_id": "\(run.id)", "driver_id": "\(m.driverID)", "requests": "\(requests)"])
+            if let amended {
+                do { try reports.write(run, report: amended) } catch {
                     log.error("report not amended", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
                 }
             }
@@ -242,7 +230,7 @@ final class TestBook {
     /// A driver went silent: the running tests it worked on complete from the survivors.
     func driverFailed(_ id: String) {
         for run in running where run.pending.contains(where: { $0.driver == id }) {
-            run.failedDrivers.insert(id)
+            run.driverFailed(id)
             log.warning("driver failed during test: completing from the survivors", metadata: ["driver_id": "\(id)", "test_id": "\(run.id)"])
             redistribute(run, from: id)
             save(run)
@@ -260,7 +248,7 @@ final class TestBook {
     /// Ends every running test with `error` (their reports hold what arrived before).
     func failRunning(_ error: String) {
         for run in running {
-            run.error = error
+            run.failed(error)
             log.error("test failed", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
             finish(run)
         }
@@ -296,25 +284,15 @@ final class TestBook {
             var kept = event
             kept.histogram = nil
             kept.by_name = nil
-            if !run.liveIntervals.isEmpty { run.liveIntervals[run.liveIntervals.count - 1].spectrum = nil }
-            run.liveIntervals.append(kept)
+            run.announced(kept)
         }
     }
 
     func finish(_ run: TestRun) {
         guard run.status == .running else { return }
         announceIntervals(run)
-        run.liveIntervals = []
-        if run.finals.isEmpty && run.error == nil {
-            // A failed test always says why (it said `error: null` when every driver died).
-            let failed = run.failedDrivers.sorted()
-            run.error = failed.isEmpty ? "no driver reported the end of its share"
-                : "every driver of the test failed before reporting its end: \(failed.joined(separator: ", "))"
-        }
         do {
-            let (report, latency) = try run.buildReport(nowMs: clock.wallMs())
-            run.report = report
-            run.status = run.finals.isEmpty || run.error != nil ? .failed : .done
+            let (report, latency) = try run.end(nowMs: clock.wallMs())
             try reports.write(run, report: report)
             let log = log, id = run.id
             reports.writePageInBackground(run) { error in
@@ -331,7 +309,7 @@ final class TestBook {
             let spectrum = latency.percentileSpectrum(ticksPerHalfDistance: 5).map { [$0.percentile, Double($0.value)] }
             onEvent(.final(testID: run.id, report: report, spectrum: spectrum))
         } catch {
-            run.status = .failed
+            run.notReported()
             log.error("test could not be reported", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
             onEvent(.test(run.summary))
         }
@@ -362,7 +340,7 @@ final class TestBook {
 
 extension TestRun {
     var summary: TestSummary {
-        TestSummary(testID: id, status: status.rawValue, mode: definition.mode, target: definition.load.label,
+        TestSummary(testID: id, status: status.rawValue, mode: definition.mode, target: definition.label,
                     drivers: assigned, report: report, error: error)
     }
 }

@@ -3,55 +3,6 @@ import Histogram
 import StampedeModel
 import StampedeWire
 
-/// One interval (a second) of a test, merged over the drivers that reported it.
-struct MergedInterval {
-    var drivers: Set<String> = []
-    /// What the second measured (`sessions`: the durations of the sessions that ended in it).
-    var figures = Figures()
-    /// Summed over the drivers: sockets open, and what was intended (see `IntervalMessage`).
-    var connections = 0
-    var targetRate: Double?
-    var targetConnections: Double?
-}
-
-/// An interval as `Orchestrator.onInterval` hands it out (`stampede run` prints and logs it).
-public struct AnnouncedInterval {
-    public let testID: String
-    public let interval: IntervalReport
-}
-
-/// An announced interval, kept encoded for `latency.hlog`: the total and each name.
-struct CompactInterval {
-    var encoded: String
-    var max: Int64
-    var byName: [String: (encoded: String, max: Int64)]
-    var targetRate: Double?
-    var errors: Int
-    /// The sessions' durations (`Tag=session`), when the test has sessions.
-    var sessions: (encoded: String, max: Int64)?
-}
-
-/// One driver's piece of a test: part 1 is its own share; parts 2, 3, … are a failed driver's
-/// unsent requests handed to it.
-struct Share: Hashable, Comparable {
-    let driver: String
-    let part: Int
-
-    static func < (a: Share, b: Share) -> Bool { (a.driver, a.part) < (b.driver, b.part) }
-}
-
-/// What a share was asked to do, and where its `{{seq}}` numbers and data rows lie.
-struct ShareWork {
-    /// Requests (count-based tests), nil for duration-based ones.
-    let requests: Int?
-    let startAtMs: Int64
-    /// Its place among `shards` drivers: it sends sequence numbers `shard + shards * n` for
-    /// positions n from `seqStart`. A handed-over part keeps the failed share's place.
-    let shard: Int
-    let shards: Int
-    let seqStart: Int
-}
-
 /// A test's life in the orchestrator: its definition, the drivers it went to, every interval merged
 /// from their histograms (exact percentiles, never averaged), their final messages, the drivers
 /// that failed on the way and where their unsent requests went.
@@ -59,54 +10,53 @@ final class TestRun {
     enum Status: String { case created, running, done, failed }
 
     let definition: TestConfig
-    var status: Status = .created
-    var assigned: [String] = []
-    var startAtMs: Int64 = 0
-    var shares: [Share: ShareWork] = [:]
-    var finals: [Share: FinalMessage] = [:]
+    private(set) var status: Status = .created
+    private(set) var assigned: [String] = []
+    private(set) var startAtMs: Int64 = 0
+    private(set) var shares: [Share: ShareWork] = [:]
+    private(set) var finals: [Share: FinalMessage] = [:]
     /// Everything each share reported in its intervals so far: live figures, and a failed
     /// driver's reported intervals in the final report.
-    var reported: [Share: Figures] = [:]
+    private(set) var reported: [Share: Figures] = [:]
     /// Every share's reported latency summed: the live report's histogram, kept as messages
     /// arrive (a sparse add each) instead of merged from every share on each request for it.
     private var reportedLatency = HDRHistogram()
     /// Every latency reported in the test's intervals so far, all drivers merged: the live chart's.
     var latencySoFar: HDRHistogram { reportedLatency }
-    func dropReportedLatency() { reportedLatency = HDRHistogram() }
-    var failedDrivers: Set<String> = []
-    var redistributed: [Redistribution] = []
+    private(set) var failedDrivers: Set<String> = []
+    private(set) var redistributed: [Redistribution] = []
     /// Intervals still being merged (a full histogram each).
-    var intervals: [Int: MergedInterval] = [:]
+    private(set) var intervals: [Int: MergedInterval] = [:]
     /// Intervals already announced, kept compact (encoded) for `latency.hlog`: a long test would
     /// otherwise hold 184 KiB per interval.
-    var compactIntervals: [Int: CompactInterval] = [:]
+    private(set) var compactIntervals: [Int: CompactInterval] = [:]
     /// Intervals already sent on /ws, and (while running) those events without their
     /// histograms, for the snapshot of a client that connects mid-test.
-    var announced = 0
-    var liveIntervals: [LiveEvent.IntervalEvent] = []
+    private(set) var announced = 0
+    private(set) var liveIntervals: [LiveEvent.IntervalEvent] = []
     private var seenIntervals: Set<String> = []
-    var report: LoadReport?
+    private(set) var report: LoadReport?
     /// Why the test could not complete (it then ends `failed`, its report partial).
-    var error: String?
+    private(set) var error: String?
     let createdAtMs: Int64
     /// Wall clock of the trigger (a restarted orchestrator reads the metrics topic from shortly before).
-    var triggeredAtMs: Int64?
+    private(set) var triggeredAtMs: Int64?
     /// When a stop was asked for (`POST /tests/{id}/stop`); nil: never.
-    var stoppedAtMs: Int64?
+    private(set) var stoppedAtMs: Int64?
     /// Each driver's clock offset (ms, its clock minus the orchestrator's) when it was sent work:
     /// its start time was moved by it, and its reported times are read back with it.
-    var clockOffsetsMs: [String: Double] = [:]
+    private(set) var clockOffsetsMs: [String: Double] = [:]
     /// Idle drivers the test did not use, and why (a clock too far off).
-    var refusedDrivers: [String: String] = [:]
+    private(set) var refusedDrivers: [String: String] = [:]
     /// Seconds announced on the feed before a driver's interval for them arrived, by driver.
-    var lateSeconds: [String: [Int]] = [:]
+    private(set) var lateSeconds: [String: [Int]] = [:]
     /// Requests failed drivers' finals say they sent beyond what they reported in time.
-    var sentAfterFailure: [String: Int] = [:]
-    var finalsAfterFailure: Set<Share> = []
+    private(set) var sentAfterFailure: [String: Int] = [:]
+    private(set) var finalsAfterFailure: Set<Share> = []
 
     /// `test_type: SEARCH`: the search so far, and the rate of its current step.
-    var search: CapacitySearch?
-    var searchRate = 0.0
+    private(set) var search: CapacitySearch?
+    private(set) var searchRate = 0.0
     /// The part the search's current step runs as: its newest (a search hands nothing over, so
     /// every part after the first is a step).
     var searchPart: Int { nextPart - 1 }
@@ -120,14 +70,63 @@ final class TestRun {
 
     var id: String { definition.testID }
 
-    /// Records the drivers a test was sent to, each with its own share.
-    func start(drivers: [String], startAtMs: Int64) {
+    // MARK: Events: the only ways a test's state changes
+
+    /// Sent to `drivers` (each with its own share), starting at `startAtMs`; `refused`: idle
+    /// drivers left out, and why.
+    func triggered(drivers: [String], startAtMs: Int64, refused: [String: String], atMs: Int64) {
         assigned = drivers
         self.startAtMs = startAtMs
         for (index, d) in drivers.enumerated() {
             shares[Share(driver: d, part: 1)] = ShareWork(requests: definition.requestsPerDriver, startAtMs: startAtMs,
                                                           shard: index, shards: drivers.count, seqStart: 0)
         }
+        refusedDrivers = refused
+        triggeredAtMs = atMs
+        status = .running
+    }
+
+    /// A stop was asked for; false when one already was (it is on its way).
+    func stopRequested(atMs: Int64) -> Bool {
+        guard stoppedAtMs == nil else { return false }
+        stoppedAtMs = atMs
+        return true
+    }
+
+    /// Drivers were told a start moved by their clock offsets (ms): kept, the first per driver,
+    /// for the report and for reading their times back.
+    func usedClockOffsets(_ offsets: [String: Double]) {
+        for (d, offset) in offsets where clockOffsetsMs[d] == nil { clockOffsetsMs[d] = (offset * 10).rounded() / 10 }
+    }
+
+    /// A further part went to a driver: a failed driver's unsent requests, or a search step.
+    func sent(_ share: Share, _ work: ShareWork) {
+        shares[share] = work
+    }
+
+    /// A failed driver's unsent requests were handed over (listed under `redistributed`).
+    func handedOver(_ redistribution: Redistribution) {
+        redistributed.append(redistribution)
+    }
+
+    /// A driver of the test went silent: the test completes from the others.
+    func driverFailed(_ id: String) {
+        failedDrivers.insert(id)
+    }
+
+    /// The test cannot complete as asked: why (it ends `failed`, its report partial).
+    func failed(_ why: String) {
+        error = why
+    }
+
+    /// A capacity search's step was judged; returns the next step's rate (nil: the search is over).
+    func searchStepJudged(_ step: SearchStep) -> Double? {
+        search?.record(step)
+    }
+
+    /// A search step at `rate` was sent to the drivers.
+    func searchStepSent(rate: Double) {
+        searchRate = rate
     }
 
     /// A restarted orchestrator's search goes on where it was: the steps judged before, and the
@@ -135,6 +134,63 @@ final class TestRun {
     func resumeSearch(steps: [SearchStep]) {
         guard search != nil else { return }
         for step in steps { if let next = search!.record(step) { searchRate = next } }
+    }
+
+    /// An interval went out on /ws: kept without its histograms for the snapshot of a client that
+    /// connects mid-test (only the newest keeps the spectrum so far).
+    func announced(_ kept: LiveEvent.IntervalEvent) {
+        if !liveIntervals.isEmpty { liveIntervals[liveIntervals.count - 1].spectrum = nil }
+        liveIntervals.append(kept)
+    }
+
+    /// The test ends: its report is built from what arrived (a test that heard no final says
+    /// why) and its status set. Returns the report and the merged latency it came from, for the
+    /// files and the feed; a report that cannot be built throws, and the test has failed.
+    func end(nowMs: Int64) throws -> (report: LoadReport, latency: HDRHistogram) {
+        liveIntervals = []
+        if finals.isEmpty && error == nil {
+            // A failed test always says why (it said `error: null` when every driver died).
+            let failed = failedDrivers.sorted()
+            error = failed.isEmpty ? "no driver reported the end of its share"
+                : "every driver of the test failed before reporting its end: \(failed.joined(separator: ", "))"
+        }
+        do {
+            let built = try buildReport(nowMs: nowMs)
+            report = built.report
+            status = finals.isEmpty || error != nil ? .failed : .done
+            return built
+        } catch {
+            status = .failed
+            throw error
+        }
+    }
+
+    /// Its report could not be written: the test failed.
+    func notReported() {
+        status = .failed
+    }
+
+    /// A test read back at start-up, as its state file and report left it.
+    convenience init(restoring state: ReportStore.TestState, definition: TestConfig, report: LoadReport?) {
+        self.init(createdAtMs: state.created_at_ms, definition: definition)
+        status = Status(rawValue: state.status) ?? .failed
+        assigned = state.drivers
+        startAtMs = state.start_at_ms
+        for share in state.shares {
+            shares[Share(driver: share.driver, part: share.part)] = ShareWork(
+                requests: share.requests, startAtMs: share.start_at_ms,
+                shard: share.shard ?? state.drivers.firstIndex(of: share.driver) ?? 0, shards: share.shards ?? state.drivers.count,
+                seqStart: share.seq_start ?? 0)
+        }
+        redistributed = state.redistributed
+        triggeredAtMs = state.triggered_at_ms
+        stoppedAtMs = state.stopped_at_ms
+        if let steps = state.search_steps { resumeSearch(steps: steps) }
+        failedDrivers = Set(state.failed_drivers)
+        clockOffsetsMs = state.clock_offsets_ms ?? [:]
+        refusedDrivers = state.refused_drivers ?? [:]
+        error = state.error
+        self.report = report
     }
 
     /// The first `{{seq}}` number above every share's: each share up to its count, or what it
@@ -199,16 +255,62 @@ final class TestRun {
         intervals[t] = s
     }
 
-    func add(_ m: FinalMessage) {
+    /// What a final message did to the test.
+    enum FinalOutcome {
+        case counted
+        /// Not counted: not of this test's shares, or read again after the test ended.
+        case ignored
+        /// From a driver that had failed: not counted (its work was handed over), but what it
+        /// sent beyond its reported seconds is now listed; `amended`: the report to write again
+        /// when the test had already ended.
+        case sentAfterFailure(requests: Int, amended: LoadReport?)
+    }
+
+    @discardableResult
+    func add(_ m: FinalMessage) -> FinalOutcome {
         let share = Share(driver: m.driverID, part: m.part ?? 1)
-        guard shares[share] != nil else { return }
-        guard !failedDrivers.contains(m.driverID) else { return noteFinalAfterFailure(m, share: share) }
+        guard shares[share] != nil else { return .ignored }
+        guard !failedDrivers.contains(m.driverID) else { return finalAfterFailure(m, share: share) }
         // A final read again after the test ended (a restart reads the topic back) adds nothing.
-        guard status != .done && status != .failed else { return }
+        guard status != .done && status != .failed else { return .ignored }
         var final = m
         // Its start on the orchestrator's clock: the report's times are all on one clock.
         if let offset = clockOffsetsMs[m.driverID] { final.startedAtMs -= Int64(offset.rounded()) }
         finals[share] = final
+        return .counted
+    }
+
+    /// A failed driver came back and sent its final: its work was handed over when it failed, so
+    /// nothing of it is counted, but what it sent beyond its reported seconds reached the target
+    /// and the report says how much (once per share: a final delivered twice counts once).
+    private func finalAfterFailure(_ m: FinalMessage, share: Share) -> FinalOutcome {
+        guard finalsAfterFailure.insert(share).inserted else { return .ignored }
+        let beyond = Swift.max(0, m.requests - (reported[share]?.counters.requests ?? 0))
+        let before = sentAfterFailure[m.driverID]
+        sentAfterFailure[m.driverID, default: 0] += beyond
+        guard sentAfterFailure[m.driverID] != before else { return .ignored }
+        // The test ended first: its report is amended, so the target's count can be checked.
+        if status != .running, report != nil { report!.sent_after_failure = sentAfterFailure }
+        return .sentAfterFailure(requests: sentAfterFailure[m.driverID]!, amended: status != .running ? report : nil)
+    }
+
+    /// Once its report and files are written, a test lets go of what only merging needed: every
+    /// share's histograms (one per name each), the seconds kept for latency.hlog, the live events.
+    /// What a late final from a failed driver is judged against (each share's reported counters)
+    /// stays. A 1,000-name test held 50 MB until the orchestrator restarted.
+    func releaseMeasurements() {
+        reported = reported.mapValues { Figures(counters: $0.counters) }
+        intervals = [:]
+        compactIntervals = [:]
+        liveIntervals = []
+        reportedLatency = HDRHistogram()
+        for share in finals.keys {
+            finals[share]!.histogram = ""
+            finals[share]!.serviceHistogram = nil
+            finals[share]!.connectHistogram = nil
+            finals[share]!.byName = nil
+            finals[share]!.sessions = nil
+        }
     }
 
     /// Drivers not failed.
@@ -254,89 +356,5 @@ final class TestRun {
             t += 1
         }
         return ready
-    }
-
-    /// The merged report, with the merged latency histogram it was computed from: from the finals
-    /// (and a failed driver's reported intervals) when complete, from the intervals so far while running.
-    /// `nowMs`: the wall clock, for the duration of a test still running.
-    func buildReport(nowMs: Int64) throws -> (report: LoadReport, latency: HDRHistogram) {
-        var total = Figures(serviceTime: definition.mode == .tsunami ? HDRHistogram() : nil)
-        let start: Date
-        var duration: Double
-        let finished = pending.isEmpty && !finals.isEmpty
-        if finished {
-            let used = finals.keys.sorted().map { finals[$0]! }
-            for f in used { try total.add(try f.decodedFigures(serviceTime: f.serviceHistogram)) }
-            // What failed drivers reported before they went silent is measured, and stays.
-            for (share, r) in reported.sorted(by: { $0.key < $1.key }) where failedDrivers.contains(share.driver) && finals[share] == nil {
-                try total.add(r)
-            }
-            let begin = used.map { Double($0.startedAtMs) / 1000 }.min() ?? Double(startAtMs) / 1000
-            let end = used.map { Double($0.startedAtMs) / 1000 + $0.durationS }.max() ?? begin
-            start = Date(timeIntervalSince1970: begin)
-            duration = end - begin
-        } else {
-            // Live figures: from each share's intervals so far (their latency summed as it came).
-            total.latency = reportedLatency
-            for (_, r) in reported.sorted(by: { $0.key < $1.key }) { try total.add(r, includingLatency: false) }
-            start = Date(timeIntervalSince1970: Double(startAtMs) / 1000)
-            duration = Swift.max(0, Double(nowMs - startAtMs) / 1000)
-        }
-        let counters = total.counters
-        let latency = total.latency
-        let byName = total.byName.sortedByName
-        duration = Swift.max(duration, 0)
-        let target = definition.load.listForm ? definition.target.origin : definition.target.description
-        var report = LoadReport(testID: id, mode: definition.mode, target: target, startedAt: start,
-                                duration: duration, drivers: assigned, counters: counters, latency: latency, serviceTime: total.serviceTime,
-                                partial: !failedDrivers.isEmpty || error != nil, failedDrivers: failedDrivers.sorted(),
-                                thresholds: definition.thresholds)
-        report.error = error
-        if stoppedAtMs != nil || finals.values.contains(where: \.interrupted) { report.interrupted = true }
-        report.first_error = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstError).first
-        report.first_check_failure = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstCheckFailure).first
-        report.redistributed = redistributed.isEmpty ? nil : redistributed
-        setDistribution(&report)
-        report.setByName(byName)
-        if definition.load.schedulesRequests && finished {
-            // Each part's seconds count from its own start: placed on the test's clock.
-            let perSecond = finals.sorted { $0.key < $1.key }.reduce(into: [Int]()) { sum, entry in
-                let offset = Int((Double((shares[entry.key]?.startAtMs ?? startAtMs) - startAtMs) / 1000).rounded())
-                sum = addedPerSecond(sum, Array(repeating: 0, count: Swift.max(0, offset)) + (entry.value.unsentPerSecond ?? []))
-            }
-            report.setIntended(counters, perSecond: perSecond)
-        }
-        if definition.load.order == .sequence {
-            report.setSessions(counters.sessions, histograms: total.sessions ?? SessionHistograms(), byName: byName,
-                               onlyStep: definition.load.requests[0].displayName)
-        }
-        report.seed = definition.load.seed
-        report.search = search?.report
-        if finished {
-            try setConnectPhase(&report)
-            report.connections = definition.load.connections * assigned.count
-            // Each driver's own share (handed-over parts run after it, on the same connections' budget).
-            report.sockets = finals.filter { $0.key.part == 1 }.values.compactMap(\.sockets).reduce(0, +)
-        }
-        return (report, latency)
-    }
-
-    /// The drivers' connect phases merged: connect times exact (histograms added), the slowest
-    /// driver's phase and lateness, failed first connects summed.
-    private func setConnectPhase(_ report: inout LoadReport) throws {
-        let phases = finals.values.filter { $0.connectPhaseS != nil }
-        guard !phases.isEmpty else { return }
-        var time = HDRHistogram()
-        for f in phases { if let h = f.connectHistogram { try time.add(try SparseCounts(base64: h)) } }
-        report.setConnectPhase(connectTime: time, seconds: phases.compactMap(\.connectPhaseS).max() ?? 0,
-                               errors: phases.compactMap(\.connectPhaseErrors).reduce(0, +),
-                               lateSeconds: phases.compactMap(\.connectLateS).max() ?? 0)
-    }
-
-    /// Start skew across drivers: how late each started after `start_at_ms`, from their own shares' finals.
-    var startLags: [String: Double] {
-        var lags: [String: Double] = [:]
-        for (share, f) in finals where share.part == 1 { lags[share.driver] = f.startLagMs }
-        return lags
     }
 }

@@ -126,9 +126,12 @@ extension LoadSpec {
 
     /// What the test aims at, in words: the URL of the short form; for a list, its origin and how
     /// many requests, or how many origins when there are several ("6 requests over 2 origins").
-    public var label: String {
+    public var label: String { label(compiled: try? compiled()) }
+
+    /// The label from the list as already compiled (nil: as if it had one origin).
+    public func label(compiled: [CompiledRequest]?) -> String {
         guard listForm else { return target.description }
-        let origins = (try? compiled())?.reduce(into: [TargetURL]()) { found, r in
+        let origins = compiled?.reduce(into: [TargetURL]()) { found, r in
             if !found.contains(where: { $0.sameOrigin(r.origin) }) { found.append(r.origin) }
         } ?? [target]
         let requests = requests.count == 1 ? "1 request" : "\(requests.count) requests"

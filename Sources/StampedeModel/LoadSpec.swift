@@ -173,9 +173,11 @@ public struct LoadSpec: Sendable {
     }
 
     /// Checks ranges, combinations, the method and the headers (as the request encoder will see
-    /// them), before any socket opens.
+    /// them), before any socket opens. Returns the request list compiled (templates parsed,
+    /// variables placed), to be carried to where it is used rather than compiled again.
     /// - Throws: `ConfigError` naming the first setting that is wrong.
-    public func validate() throws(ConfigError) {
+    @discardableResult
+    public func validate() throws(ConfigError) -> [CompiledRequest] {
         guard Self.connectionsRange.contains(connections) else { throw ConfigError(.connections, "must be in 1...100000, got \(connections)") }
         guard Self.threadsRange.contains(threads) else { throw ConfigError(.threads, "must be in 1...256, got \(threads)") }
         guard Self.timeoutRange.contains(timeoutMs) else { throw ConfigError(.timeout, "must be in 1...3600000 ms, got \(timeoutMs)") }
@@ -213,7 +215,7 @@ public struct LoadSpec: Sendable {
             }
         case (.avalanche, nil): break
         }
-        _ = try compiled()
+        return try compiled()
     }
 
     /// The stages, when the load follows them.

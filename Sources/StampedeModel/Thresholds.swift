@@ -57,6 +57,13 @@ public struct Threshold: Sendable, Equatable, Codable {
 
     /// Scoped thresholds must name a request of the list.
     /// - Throws: `ConfigError` (setting `thresholds`) naming the threshold and the known names.
+    /// Thresholds checked against the load they judge: session figures need sessions, a name's
+    /// scope needs that name among the requests.
+    public static func check(_ thresholds: [Threshold], for spec: LoadSpec) throws(ConfigError) {
+        try checkSessions(thresholds, order: spec.order)
+        try checkScopes(thresholds, names: spec.requests.map(\.displayName))
+    }
+
     public static func checkScopes(_ thresholds: [Threshold], names: [String]) throws(ConfigError) {
         for t in thresholds {
             guard let scope = t.scope, !names.contains(scope) else { continue }

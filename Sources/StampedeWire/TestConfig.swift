@@ -18,6 +18,10 @@ public struct TestConfig: Sendable {
     public var search: CapacitySearch?
     /// The request body as received, echoed in GET /tests/{id}.
     public var original: JSONValue
+    /// `load`'s request list as validation compiled it (a change of `load` keeps its requests).
+    public let compiled: [CompiledRequest]
+    /// What the test aims at, in words.
+    public var label: String { load.label(compiled: compiled) }
 
     public var mode: LoadMode { load.mode }
     public var target: TargetURL { load.target }
@@ -62,7 +66,7 @@ public struct TestConfig: Sendable {
             throw FieldError(.test_id, "must be 1-64 characters of A-Z a-z 0-9 - _ . (not starting with .)")
         }
         func checked<T>(_ body: () throws(ConfigError) -> T) throws(FieldError) -> T {
-            do { return try body() } catch { throw FieldError(Self.field(error), error.reason) }
+            do { return try body() } catch { throw FieldError(Self.field(error), error.reason(naming: Self.field)) }
         }
         switch (try r.string(.target), object[.requests]) {
         case (.some, .some): throw FieldError(.requests, "give target or requests, not both")
@@ -85,78 +89,44 @@ public struct TestConfig: Sendable {
             load = try checked { () throws(ConfigError) in try LoadSpec(requests: requests) }
         }
         try Self.readWorkload(r, into: &load)
+        var choices = LoadChoices()
         switch try r.string(.test_type)?.uppercased() {
-        case nil, "AVALANCHE"?: load.mode = .avalanche
-        case "TSUNAMI"?: load.mode = .tsunami
-        case "SEARCH"?: load.mode = .tsunami
+        case nil, "AVALANCHE"?: choices.mode = .avalanche
+        case "TSUNAMI"?, "SEARCH"?: choices.mode = .tsunami
         case let other?: throw FieldError(.test_type, "must be AVALANCHE, TSUNAMI or SEARCH, got '\(other)'")
         }
-        let isSearch = try r.string(.test_type)?.uppercased() == "SEARCH"
-        if isSearch {
+        if try r.string(.test_type)?.uppercased() == "SEARCH" {
             search = try Self.readSearch(r, object: object)
             let (slo, order) = (search!.slo, load.order)
             do { try Threshold.checkSessions(slo, order: order) } catch { throw FieldError(.slo, error.reason) }
             // Each step is a tsunami part of step_s seconds at the step's rate.
-            load.stop = .duration(search!.stepS)
-            load.pacing = .rate(search!.firstRate)
+            choices.search = (search!.stepS, search!.firstRate)
         } else if let stray = [TestConfigField.slo, .start_rate, .max_rate, .step_s].first(where: { object[$0] != nil }) {
             throw FieldError(stray, "only applies to test_type SEARCH")
         }
-        let connections = try r.integer(.connections)
-        load.connections = connections ?? LoadSpec.defaultConnections
+        choices.connections = try r.integer(.connections)
+        choices.requests = try r.integer(.message_count_per_driver)
+        choices.durationS = try r.number(.duration_s)
         let stages = try Self.readStages(r)
-        let stops = [TestConfigField.message_count_per_driver, .duration_s, .stages].filter { object[$0] != nil && object[$0] != .null }
-        guard isSearch || stops.count == 1 else {
-            throw FieldError(stops.count > 1 ? stops[1] : .message_count_per_driver,
-                             "give exactly one of message_count_per_driver, duration_s and stages")
-        }
-        if let n = try r.integer(.message_count_per_driver) { load.stop = .requests(n) }
-        if let s = try r.number(.duration_s) { load.stop = .duration(s) }
-        if let stages {
-            load.stop = .stages(stages)
-            if load.mode == .avalanche {
-                // Avalanche stages are connection counts: the highest one is the connections.
-                if connections != nil { throw FieldError(.connections, "avalanche stages set the connections (their highest target): leave it out") }
-                load.connections = Swift.max(1, Int(stages.peak.rounded(.up)))
-            }
-        }
-        if stages == nil, object[.start] != nil { throw FieldError(.start, "only applies with stages") }
+        choices.stages = stages?.stages
+        choices.start = stages == nil ? (object[.start] != nil ? 0 : nil) : stages!.start
         // The original system sends test_message_delay 0 with every test: 0 means "not paced".
-        let delay = try r.number(.test_message_delay).flatMap { $0 == 0 ? nil : $0 }
-        if isSearch, let stray = (stops + (delay != nil ? [.test_message_delay] : []) + (object[.rate] != nil ? [.rate] : [])).first {
-            throw FieldError(stray, "a search sets the load itself (steps of step_s seconds from start_rate): leave \(stray) out")
-        }
+        choices.delayMs = try r.number(.test_message_delay).flatMap { $0 == 0 ? nil : $0 }
+        choices.rate = try r.number(.rate)
         switch object[.session_rate] {
-        case nil, .null?: break
-        case .number(let rate)?:
-            if let stray = [TestConfigField.rate, .test_message_delay, .stages].first(where: { object[$0] != nil }) {
-                throw FieldError(.session_rate, "give session_rate or \(stray), not both (with stages or a search, session_rate: true makes their rates sessions per second)")
-            }
-            load.pacing = .rate(rate)
-            load.pacesSessions = true
-        case .bool(true)?:
-            guard stages != nil || isSearch else {
-                throw FieldError(.session_rate, "true applies with stages or a search (their rates become sessions per second); otherwise give sessions per second")
-            }
-            load.pacesSessions = true
-        case .bool(false)?: break
+        case nil, .null?, .bool(false)?: break
+        case .number(let rate)?: choices.sessionRate = .perSecond(rate)
+        case .bool(true)?: choices.sessionRate = .fromRates
         case let other?: throw FieldError(.session_rate, "must be sessions per second (a number), or true with stages or a search, not \(other.kind)")
         }
-        // A constant session rate is the pacing already (and refused beside rate or a delay).
-        let constantSessionRate: Bool = if case .number? = object[.session_rate] { true } else { false }
-        if !constantSessionRate {
-            switch (delay, try r.number(.rate)) {
-            case (.some, .some): throw FieldError(.rate, "give test_message_delay or rate, not both")
-            case (.some(let d), nil): load.pacing = .delayMs(d)
-            case (nil, .some(let rate)): load.pacing = .rate(rate)
-            case (nil, nil): if !isSearch { load.pacing = nil }
-            }
-        }
+        var applied = load
+        try checked { () throws(ConfigError) in try applied.apply(choices) }
+        load = applied
         load.timeoutMs = try r.integer(.timeout_ms) ?? LoadSpec.defaultTimeoutMs
         // One seed for the whole test, so the report can give it and a rerun can repeat it.
         if load.seed == nil { load.seed = UInt64.random(in: 0...(1 << 53)) }
         let spec = load
-        try checked { () throws(ConfigError) in try spec.validate() }
+        compiled = try checked { () throws(ConfigError) in try spec.validate() }
         switch object[.source_addrs] {
         case nil, .null?: break
         case .string(let text)?: load.sourceAddresses = try checked { () throws(ConfigError) in try SourceAddresses.parse(text) }
@@ -180,9 +150,7 @@ public struct TestConfig: Sendable {
             guard case .number(let n) = value else { throw FieldError(.thresholds, "'\(name)' must be a number") }
             thresholds.append(try checked { () throws(ConfigError) in try Threshold(parsing: "\(name)=\(n)") })
         }
-        try checked { () throws(ConfigError) in try Threshold.checkSessions(thresholds, order: spec.order) }
-        let names = spec.requests.map(\.displayName)
-        try checked { () throws(ConfigError) in try Threshold.checkScopes(thresholds, names: names) }
+        try checked { () throws(ConfigError) in try Threshold.check(thresholds, for: spec) }
         self.thresholds = thresholds
     }
 
@@ -190,7 +158,7 @@ public struct TestConfig: Sendable {
     /// the body that describes it, for GET /tests/{id} and the state file.
     /// - Throws: `FieldError` when the spec does not validate (it always should, from the CLI).
     public init(testID: String, load: LoadSpec, drivers: Int?, thresholds: [Threshold]) throws(FieldError) {
-        do { try load.validate() } catch { throw FieldError(Self.field(error), error.reason) }
+        do { compiled = try load.validate() } catch { throw FieldError(Self.field(error), error.reason(naming: Self.field)) }
         self.testID = testID
         var load = load
         if load.seed == nil { load.seed = UInt64.random(in: 0...(1 << 53)) }

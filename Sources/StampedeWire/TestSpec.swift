@@ -122,7 +122,6 @@ public struct TestSpec: Codable, Sendable, Equatable {
         spec.cookies = cookies ?? .session
         spec.captureBytes = capture_bytes ?? LoadSpec.defaultCaptureBytes
         spec.followRedirects = follow_redirects ?? 0
-        spec.pacesSessions = sessions_paced ?? false
         spec.seed = seed
         if let data_csv {
             do { spec.data = try CSVData(parsing: data_csv) } catch { throw ConfigError(.data, error.reason) }
@@ -136,23 +135,28 @@ public struct TestSpec: Codable, Sendable, Equatable {
             spec.shard = Shard(index: index, count: count, start: seq_start ?? 0)
         }
         spec.driverName = driverName
-        spec.mode = mode
-        spec.connections = connections
         spec.threads = threads ?? defaultThreads
         spec.timeoutMs = timeout_ms
-        switch (requests, duration_s, stages) {
-        case (.some(let n), nil, nil): spec.stop = .requests(n)
-        case (nil, .some(let s), nil): spec.stop = .duration(s)
-        case (nil, nil, .some(let list)): spec.stop = .stages(StageProfile(start: start ?? 0, stages: list))
-        case (nil, nil, nil): throw ConfigError(.requests, "give requests, duration_s or stages")
-        default: throw ConfigError(.duration, "give exactly one of requests, duration_s and stages")
+        var choices = LoadChoices()
+        choices.mode = mode
+        // Resolved by the orchestrator already (avalanche stages' highest target included).
+        choices.defaultConnections = connections
+        choices.requests = requests
+        choices.durationS = duration_s
+        choices.stages = stages
+        choices.start = start
+        choices.delayMs = delay_ms
+        choices.rate = rate
+        if sessions_paced == true {
+            // The rate (or the stages' rates) counts sessions.
+            if stages == nil, let r = rate {
+                choices.sessionRate = .perSecond(r)
+                choices.rate = nil
+            } else {
+                choices.sessionRate = .fromRates
+            }
         }
-        switch (delay_ms, rate) {
-        case (.some(let d), nil): spec.pacing = .delayMs(d)
-        case (nil, .some(let r)): spec.pacing = .rate(r)
-        case (nil, nil): spec.pacing = nil
-        case (.some, .some): throw ConfigError(.rate, "give delay_ms or rate, not both")
-        }
+        try spec.apply(choices)
         try spec.validate()
         return spec
     }

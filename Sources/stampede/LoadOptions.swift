@@ -118,7 +118,7 @@ struct LoadOptions: ParsableArguments {
                 if error.setting == .requestList, let file { throw ValidationError(file.describe(error)) }
                 // wrk2 paces with -R alone; here the mode is said, and the message says how.
                 let hint = (error.setting == .rate || error.setting == .delay) && mode == .avalanche ? " (add --mode tsunami)" : ""
-                throw ValidationError("\(Self.flag(error.setting)): \(error.reason)\(hint)")
+                throw ValidationError("\(Self.flag(error.setting)): \(error.reason(naming: Self.flag))\(hint)")
             }
         }
         var spec: LoadSpec
@@ -153,48 +153,30 @@ struct LoadOptions: ParsableArguments {
             guard let text = String(data: bytes, encoding: .utf8) else { throw ValidationError("--data: '\(data)' is not UTF-8 text") }
             do { spec.data = try CSVData(parsing: text) } catch { throw ValidationError("--data \(data): \(error.reason)") }
         }
-        spec.mode = mode
-        spec.connections = connections ?? defaultConnections
         spec.threads = threads
         spec.timeoutMs = timeoutMs
         spec.insecure = insecure
         spec.caFile = cacert
-        switch (requests, duration, stages.isEmpty) {
-        case (.some, .some, _): throw ValidationError("--requests and --duration are exclusive: give one")
-        case (.some, _, false): throw ValidationError("--stage and --requests are exclusive: stages end when their time is up")
-        case (_, .some, false): throw ValidationError("--stage and --duration are exclusive: the stages' durations add up to the test's")
-        case (.some(let n), nil, true): spec.stop = .requests(n)
-        case (nil, .some(let s), true): spec.stop = .duration(s.value)
-        case (nil, nil, true): spec.stop = .duration(LoadSpec.defaultDurationS)
-        case (nil, nil, false):
-            let profile = StageProfile(start: start ?? 0, stages: stages.map { Stage(durationS: $0.duration, target: $0.target) })
-            spec.stop = .stages(profile)
-            if mode == .avalanche {
-                if connections != nil { throw ValidationError("--connections: avalanche stages set the connections (their highest target): leave it out") }
-                spec.connections = Swift.max(1, Int(profile.peak.rounded(.up)))
-            }
-        }
-        if start != nil && stages.isEmpty { throw ValidationError("--start: only applies with --stage") }
-        switch (delayMs, rate) {
-        case (.some, .some): throw ValidationError("--delay-ms and --rate are exclusive: give one")
-        case (.some(let d), nil): spec.pacing = .delayMs(d)
-        case (nil, .some(let r)): spec.pacing = .rate(r)
-        case (nil, nil): spec.pacing = nil
-        }
+        var choices = LoadChoices()
+        choices.mode = mode
+        choices.connections = connections
+        choices.defaultConnections = defaultConnections
+        choices.requests = requests
+        choices.durationS = duration?.value
+        choices.defaultDurationS = LoadSpec.defaultDurationS
+        choices.stages = stages.isEmpty ? nil : stages.map { Stage(durationS: $0.duration, target: $0.target) }
+        choices.start = start
+        choices.delayMs = delayMs
+        choices.rate = rate
+        choices.rateComesLater = searching
         switch sessionRate {
         case nil: break
-        case "on"?:
-            guard !stages.isEmpty || searching else {
-                throw ValidationError("--session-rate: 'on' applies with --stage (the stages' targets become sessions per second); otherwise give sessions per second")
-            }
-            spec.pacesSessions = true
+        case "on"?: choices.sessionRate = .fromRates
         case let text?:
             guard let r = Double(text) else { throw ValidationError("--session-rate: expected sessions per second (a number) or 'on', got '\(text)'") }
-            if rate != nil || delayMs != nil { throw ValidationError("--session-rate: give it or \(rate != nil ? "--rate" : "--delay-ms"), not both") }
-            if !stages.isEmpty { throw ValidationError("--session-rate: with --stage, give 'on' (the stages' targets become sessions per second)") }
-            spec.pacing = .rate(r)
-            spec.pacesSessions = true
+            choices.sessionRate = .perSecond(r)
         }
+        try checked { () throws(ConfigError) in try spec.apply(choices) }
         for header in headers {
             guard let colon = header.firstIndex(of: ":") else {
                 throw ValidationError("--header: expected 'Name: value', got '\(header)'")
@@ -214,11 +196,10 @@ struct LoadOptions: ParsableArguments {
             }
         }
         let built = spec
-        try checked { () throws(ConfigError) in try built.validate() }
+        let compiled = try checked { () throws(ConfigError) in try built.validate() }
         let parsed = try thresholds.map { text in try checked { () throws(ConfigError) in try Threshold(parsing: text) } }
-        try checked { () throws(ConfigError) in try Threshold.checkSessions(parsed, order: built.order) }
-        try checked { () throws(ConfigError) in try Threshold.checkScopes(parsed, names: built.requests.map(\.displayName)) }
-        if let data, built.data != nil, !((try? built.compiled())?.contains(where: \.usesRows) ?? true) {
+        try checked { () throws(ConfigError) in try Threshold.check(parsed, for: built) }
+        if let data, built.data != nil, !compiled.contains(where: \.usesRows) {
             printError("warning: --data \(data): no request uses {{row.COLUMN}}, so the data is not used")
         }
         return (spec, parsed)

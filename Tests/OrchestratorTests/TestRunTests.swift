@@ -34,18 +34,17 @@ import Testing
 
     @Test func aFailedDriversUnsentRequestsAreWhatItDidNotReport() throws {
         let run = TestRun(createdAtMs: 0, definition: try definition(#"{"test_id": "r", "target": "http://127.0.0.1/", "message_count_per_driver": 100}"#))
-        run.start(drivers: ["d1", "d2", "d3"], startAtMs: 1_000)
+        run.triggered(drivers: ["d1", "d2", "d3"], startAtMs: 1_000, refused: [:], atMs: 0)
         try run.add(interval("d2", t: 1, requests: 30))
         try run.add(interval("d2", t: 2, requests: 10))
         try run.add(interval("d2", t: 2, requests: 10))  // redelivered: counts once
-        run.failedDrivers.insert("d2")
+        run.driverFailed("d2")
         #expect(run.unsent(by: "d2").map(\.requests) == [60])
         try run.add(interval("d2", t: 3, requests: 25))  // from a driver already failed: ignored
         #expect(run.unsent(by: "d2").map(\.requests) == [60])
         // Handed over as part 2 to d1 and part 3 to d3.
-        run.shares[Share(driver: "d1", part: 2)] = ShareWork(requests: 30, startAtMs: 3_000, shard: 1, shards: 3, seqStart: 40)
-        run.shares[Share(driver: "d3", part: 3)] = ShareWork(requests: 30, startAtMs: 3_000, shard: 1, shards: 3, seqStart: 70)
-        run.status = .running
+        run.sent(Share(driver: "d1", part: 2), ShareWork(requests: 30, startAtMs: 3_000, shard: 1, shards: 3, seqStart: 40))
+        run.sent(Share(driver: "d3", part: 3), ShareWork(requests: 30, startAtMs: 3_000, shard: 1, shards: 3, seqStart: 70))
         run.add(final("d1", requests: 100))
         run.add(final("d3", requests: 100))
         run.add(final("d1", requests: 30, part: 2))
@@ -60,8 +59,8 @@ import Testing
 
     @Test func handedOverSecondsLandOnTheTestsClock() throws {
         let run = TestRun(createdAtMs: 0, definition: try definition(#"{"test_id": "r", "target": "http://127.0.0.1/", "message_count_per_driver": 100}"#))
-        run.start(drivers: ["d1"], startAtMs: 10_000)
-        run.shares[Share(driver: "d1", part: 2)] = ShareWork(requests: 10, startAtMs: 15_000, shard: 0, shards: 1, seqStart: 100)
+        run.triggered(drivers: ["d1"], startAtMs: 10_000, refused: [:], atMs: 0)
+        run.sent(Share(driver: "d1", part: 2), ShareWork(requests: 10, startAtMs: 15_000, shard: 0, shards: 1, seqStart: 100))
         try run.add(interval("d1", t: 1, requests: 10, part: 2))
         #expect(run.intervals[6]?.figures.counters.requests == 10)
     }

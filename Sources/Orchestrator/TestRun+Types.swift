@@ -1,0 +1,50 @@
+import StampedeModel
+
+/// One interval (a second) of a test, merged over the drivers that reported it.
+struct MergedInterval {
+    var drivers: Set<String> = []
+    /// What the second measured (`sessions`: the durations of the sessions that ended in it).
+    var figures = Figures()
+    /// Summed over the drivers: sockets open, and what was intended (see `IntervalMessage`).
+    var connections = 0
+    var targetRate: Double?
+    var targetConnections: Double?
+}
+
+/// An interval as `Orchestrator.onInterval` hands it out (`stampede run` prints and logs it).
+public struct AnnouncedInterval {
+    public let testID: String
+    public let interval: IntervalReport
+}
+
+/// An announced interval, kept encoded for `latency.hlog`: the total and each name.
+struct CompactInterval {
+    var encoded: String
+    var max: Int64
+    var byName: [String: (encoded: String, max: Int64)]
+    var targetRate: Double?
+    var errors: Int
+    /// The sessions' durations (`Tag=session`), when the test has sessions.
+    var sessions: (encoded: String, max: Int64)?
+}
+
+/// One driver's piece of a test: part 1 is its own share; parts 2, 3, … are a failed driver's
+/// unsent requests handed to it.
+struct Share: Hashable, Comparable {
+    let driver: String
+    let part: Int
+
+    static func < (a: Share, b: Share) -> Bool { (a.driver, a.part) < (b.driver, b.part) }
+}
+
+/// What a share was asked to do, and where its `{{seq}}` numbers and data rows lie.
+struct ShareWork {
+    /// Requests (count-based tests), nil for duration-based ones.
+    let requests: Int?
+    let startAtMs: Int64
+    /// Its place among `shards` drivers: it sends sequence numbers `shard + shards * n` for
+    /// positions n from `seqStart`. A handed-over part keeps the failed share's place.
+    let shard: Int
+    let shards: Int
+    let seqStart: Int
+}
