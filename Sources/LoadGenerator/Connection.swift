@@ -59,7 +59,12 @@ struct Connection {
     /// next send is the next hop (rendered into `render` already).
     var hops = 0
     var hopPending = false
-    var hopIdempotent = false
+    /// The hop's method (the request in flight's while `hops` > 0) and where its target lies.
+    var hopMethod = HTTPMethod.get
+    var hopTarget = 0..<0
+    /// Where the request target lies in `outgoing` (known from how the bytes were made: never
+    /// searched for).
+    var target = 0..<0
     /// Bytes of the request written so far.
     var written = 0
     /// When the request was meant to go out (tsunami schedule) and when it actually did (ns).

@@ -24,8 +24,16 @@ final class RequestProgram: @unchecked Sendable {
     let checks: Bool
     /// The whole request, when nothing in it is a template.
     let fixed: UnsafeRawBufferPointer?
-    /// Otherwise the head (the whole message when the body is fixed), and a templated body
-    /// whose Content-Length is written per request.
+    /// The method, typed (redirects decide by it), and where the request target lies in the
+    /// request's bytes: it starts after the method and a space; in fixed bytes it ends at
+    /// `fixedTargetEnd`, in rendered ones where `render` says.
+    let method: HTTPMethod
+    let targetStart: Int
+    let fixedTargetEnd: Int
+    /// Otherwise the request line up to the end of its target, the rest of the head (the whole
+    /// message when the body is fixed), and a templated body whose Content-Length is written
+    /// per request.
+    let requestLine: [Template.Part]
     let head: [Template.Part]
     let body: [Template.Part]?
     let needsSequence: Bool
@@ -61,21 +69,26 @@ final class RequestProgram: @unchecked Sendable {
         thinkTime = spec.thinkTime
         checks = !spec.expectStatus.isEmpty || spec.expectBody != nil
         hasCookieHeader = spec.headers.contains { $0.0.lowercased() == "cookie" }
+        method = HTTPMethod(spec.method)
+        targetStart = spec.method.utf8.count + 1
         let literal = request.path.isLiteral && request.body.isLiteral && request.headers.allSatisfy { $0.1.isLiteral }
         if literal {
             let bytes = try HTTPRequestEncoder.encode(method: spec.method, url: request.origin, headers: spec.headers, body: spec.body)
             let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
             bytes.withUnsafeBytes { copy.copyMemory(from: $0) }
             fixed = UnsafeRawBufferPointer(copy)
+            // Found once here: the request line's second space ends its target.
+            fixedTargetEnd = bytes[targetStart...].firstIndex(of: 32) ?? targetStart
+            requestLine = []
             head = []
             body = nil
             needsSequence = request.expect?.needsSequence ?? false
             return
         }
         fixed = nil
-        var parts: [Template.Part] = [.literal(Array("\(spec.method) ".utf8))]
-        parts += request.path.parts
-        parts.append(.literal(Array(" HTTP/1.1\r\n".utf8)))
+        fixedTargetEnd = targetStart
+        requestLine = Self.merged([.literal(Array("\(spec.method) ".utf8))] + request.path.parts)
+        var parts: [Template.Part] = [.literal(Array(" HTTP/1.1\r\n".utf8))]
         parts.append(.literal(Array(HTTPRequestEncoder.defaultHeaders(given: spec.headers.map(\.0),
                                                                       hostHeader: request.origin.hostHeader).utf8)))
         for (name, value) in request.headers where name.lowercased() != "content-length" {
@@ -133,16 +146,21 @@ struct RenderValues {
 extension RequestProgram {
     /// Writes the request into `out` (cleared first); `scratch` holds a templated body while its
     /// length is measured.
-    func render(into out: inout RenderBuffer, scratch: inout RenderBuffer, values: RenderValues, random: inout SplitMix64) {
+    /// Returns where the request target ends in `out`.
+    @discardableResult
+    func render(into out: inout RenderBuffer, scratch: inout RenderBuffer, values: RenderValues, random: inout SplitMix64) -> Int {
         out.removeAll()
+        Self.render(requestLine, into: &out, values: values, random: &random)
+        let targetEnd = out.count
         Self.render(head, into: &out, values: values, random: &random)
-        guard let body else { return }
+        guard let body else { return targetEnd }
         scratch.removeAll()
         Self.render(body, into: &scratch, values: values, random: &random)
         out.append(Self.contentLengthPrefix)
         out.append(decimal: Int64(scratch.count))
         out.append(byte: 13); out.append(byte: 10); out.append(byte: 13); out.append(byte: 10)
         out.append(scratch.bytes)
+        return targetEnd
     }
 
     private static let contentLengthPrefix: [UInt8] = Array("Content-Length: ".utf8)
@@ -220,6 +238,8 @@ struct ProgramFacts {
     /// captured body or a check whose failing body is kept.
     let parserNeedsProgram: Bool
     let isSessionStep: Bool
+    /// Where the target lies in `plainBytes` (or the program's fixed bytes).
+    let fixedTarget: Range<Int>
 
     init(_ program: RequestProgram) {
         plainBytes = program.expectTemplate == nil ? program.fixed : nil
@@ -230,5 +250,6 @@ struct ProgramFacts {
         checks = !program.expectStatus.isEmpty || program.checksBody
         parserNeedsProgram = program.checksBody || program.capturesBody || program.checks
         isSessionStep = program.isSessionStep
+        fixedTarget = program.targetStart..<program.fixedTargetEnd
     }
 }

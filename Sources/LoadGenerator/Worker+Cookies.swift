@@ -7,14 +7,10 @@ import Sessions
 /// Set-Cookie (a redirect's too) and its cookies go back in one `Cookie` header. A request that
 /// finds the jar empty is sent as encoded, so a target that sets no cookies costs nothing more.
 extension Worker {
-    /// The request target (path and query) of the connection's prepared request.
+    /// The request target (path and query) of the connection's prepared request, where its
+    /// bytes were made to hold it (`Connection.target`).
     func requestTarget(_ i: Int) -> String {
-        let bytes = conns[i].outgoing
-        guard let first = bytes.firstIndex(of: 32) else { return "/" }
-        let start = first + 1
-        var end = start
-        while end < bytes.count && bytes[end] != 32 && bytes[end] != 13 { end += 1 }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        String(decoding: UnsafeRawBufferPointer(rebasing: conns[i].outgoing[conns[i].target]), as: UTF8.self)
     }
 
     /// Puts the jar's cookies for this request into it: one `Cookie` line after the request

@@ -12,12 +12,12 @@ enum RedirectOutcome {
 }
 
 /// `follow_redirects`: a 301, 302, 303, 307 or 308 with a Location is followed on the same
-/// connection slot, as a browser does: 303 (and 301/302 after a POST) become GET without the
-/// body; 307 and 308 repeat the method and body. Each hop is a request of its own, counted
+/// connection slot, as a browser does (the rules are `Redirect`'s pure functions, in HTTP1): 303
+/// (and 301/302 after a POST) become GET without the body; 307 and 308 repeat the method and body. Each hop is a request of its own, counted
 /// under `NAME redirect`; the request's checks and captures apply to the last response.
 extension Worker {
     func redirectOutcome(_ i: Int, status: Int) -> RedirectOutcome {
-        guard [301, 302, 303, 307, 308].contains(status), let recorder = conns[i].recorder,
+        guard Redirect.isRedirect(status: status), let recorder = conns[i].recorder,
               let k = workload.recordedHeaders.firstIndex(of: "location"),
               let location = recorder.values.first(where: { $0.name == k })?.value else { return .none }
         guard conns[i].hops < workload.followRedirects else {
@@ -25,50 +25,32 @@ extension Worker {
             return .overLimit
         }
         let text = String(decoding: location, as: UTF8.self).trimmingCharacters(in: [" ", "\t"])
-        guard let (origin, target) = resolve(text, from: i) else {
+        // Where it leads: a path of this origin, or one of the test's origins (elsewhere: not followed).
+        var place: (origin: Int, target: String)?
+        switch Redirect.target(of: text, requestTarget: requestTarget(i), scheme: workload.origins[conns[i].origin].scheme) {
+        case .sameOrigin(let pathAndQuery)?: place = (conns[i].origin, pathAndQuery)
+        case .absolute(let url)?: place = workload.origins.firstIndex(where: { $0.sameOrigin(url) }).map { ($0, url.pathAndQuery) }
+        case nil: place = nil
+        }
+        guard let (origin, target) = place else {
             noteFirstError("\(workload.names[currentNameIndex(i)]): redirect to '\(text.prefix(200))', not a path or an origin of this test; counted in errors.redirects")
             return .overLimit
         }
-        let request = conns[i].outgoing
-        let method = Self.method(of: request)
-        let becomesGet = status == 303 ? method != "HEAD" : (status == 301 || status == 302) && method == "POST"
+        // The method of the request in flight: a hop's own, or its program's.
+        let method = conns[i].hops > 0 ? conns[i].hopMethod : workload.programs[conns[i].current].method
+        let next = Redirect.nextRequest(status: status, method: method)
         buffers.scratch.removeAll()
-        Self.renderHop(from: request, method: becomesGet ? "GET" : method, target: target,
-                       host: workload.origins[origin].hostHeader, keepBody: !becomesGet, into: &buffers.scratch)
+        Self.renderHop(from: conns[i].outgoing, method: next.method.description, target: target,
+                       host: workload.origins[origin].hostHeader, keepBody: next.keepsBody, into: &buffers.scratch)
         // The request's bytes may live in the connection's buffer: swap, not copy.
         swap(&buffers.scratch, &conns[i].render)
-        let hopMethod = becomesGet ? "GET" : method
-        conns[i].hopIdempotent = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].contains(hopMethod)
+        let targetStart = next.method.description.utf8.count + 1
+        conns[i].hopTarget = targetStart..<(targetStart + target.utf8.count)
+        conns[i].hopMethod = next.method
         conns[i].hopPending = true
         conns[i].next = conns[i].current
         if origin != conns[i].origin { switchOrigin(i, to: origin) }
         return .follow
-    }
-
-    /// The origin (an index into the workload's) and request target of a Location: an absolute
-    /// URL to one of the test's origins, a scheme-relative one, an absolute path, or a path
-    /// relative to the request's. Nil: elsewhere, or not sendable as it is.
-    private func resolve(_ location: String, from i: Int) -> (Int, String)? {
-        var text = location
-        if let hash = text.firstIndex(of: "#") { text = String(text[..<hash]) }
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else { return nil }
-        let current = workload.origins[conns[i].origin]
-        if text.hasPrefix("//") { text = "\(current.scheme.rawValue):\(text)" }
-        if text.contains("://") {
-            guard let url = try? TargetURL(parsing: text), let k = workload.origins.firstIndex(where: { $0.sameOrigin(url) }) else { return nil }
-            return (k, url.pathAndQuery)
-        }
-        if text.hasPrefix("/") { return (conns[i].origin, text) }
-        // Relative: against the directory of the request's path.
-        var base = requestTarget(i)
-        if let q = base.firstIndex(of: "?") { base = String(base[..<q]) }
-        let directory = base.lastIndex(of: "/").map { String(base[...$0]) } ?? "/"
-        return (conns[i].origin, text.hasPrefix("?") ? base + text : directory + text)
-    }
-
-    static func method(of request: UnsafeRawBufferPointer) -> String {
-        let end = request.firstIndex(of: 32) ?? 0
-        return String(decoding: UnsafeRawBufferPointer(rebasing: request[..<end]), as: UTF8.self)
     }
 
     /// The next hop: the request line and Host replaced, the headers kept but Cookie (the jar

@@ -36,9 +36,11 @@ extension Worker {
         if conns[i].hopPending {
             conns[i].hopPending = false
             conns[i].outgoing = conns[i].render.bytes
-            idempotent = conns[i].hopIdempotent
+            conns[i].target = conns[i].hopTarget
+            idempotent = conns[i].hopMethod.isIdempotent
         } else if let plain = facts[k].plainBytes {
             conns[i].outgoing = plain
+            conns[i].target = facts[k].fixedTarget
         } else {
             let program = workload.programs[k]
             let sequence = program.needsSequence ? workload.nextSequence() : 0
@@ -47,9 +49,11 @@ extension Worker {
                                       rows: workload.rows, variables: conns[i].variables)
             if let fixed = program.fixed {
                 conns[i].outgoing = fixed
+                conns[i].target = facts[k].fixedTarget
             } else {
-                program.render(into: &conns[i].render, scratch: &buffers.scratch, values: values, random: &random)
+                let targetEnd = program.render(into: &conns[i].render, scratch: &buffers.scratch, values: values, random: &random)
                 conns[i].outgoing = conns[i].render.bytes
+                conns[i].target = program.targetStart..<targetEnd
             }
             if let expect = program.expectTemplate { renderExpect(i, expect, values: values) }
         }
