@@ -52,6 +52,10 @@ public struct HTTPRequestParser: Sendable {
     public let maxBodyBytes: Int
     private var scanned = 0
     private var pending: (request: HTTPRequest, headEnd: Int, bodyLength: Int)?
+    /// The head in `pending` asked `Expect: 100-continue` and its body has not come yet: the
+    /// server says `100 Continue` once (`takeContinue`), so the client sends it without waiting
+    /// (curl waits a second otherwise). A body over the limit is refused before that (413).
+    private var continueDue = false
 
     public init(maxHeaderBytes: Int = 64 * 1024, maxBodyBytes: Int = 1 << 20) {
         self.maxHeaderBytes = maxHeaderBytes
@@ -70,15 +74,26 @@ public struct HTTPRequestParser: Sendable {
             }
             guard headEnd <= maxHeaderBytes else { throw .headersTooLarge(limit: maxHeaderBytes) }
             pending = try parseHead(buffer[..<headEnd], headEnd: headEnd)
+            if let (request, _, bodyLength) = pending, bodyLength > 0, request.minorVersion >= 1,
+               request.header("expect")?.lowercased() == "100-continue" {
+                continueDue = true
+            }
         }
         guard let (request, headEnd, bodyLength) = pending else { return nil }
         guard buffer.count >= headEnd + bodyLength else { return nil }
+        continueDue = false
         var complete = request
         complete.body = Array(buffer[headEnd..<(headEnd + bodyLength)])
         buffer.removeFirst(headEnd + bodyLength)
         pending = nil
         scanned = 0
         return complete
+    }
+
+    /// True once when the request being read waits for `100 Continue` before sending its body.
+    public mutating func takeContinue() -> Bool {
+        defer { continueDue = false }
+        return continueDue
     }
 
     private mutating func findHeadEnd(_ buffer: [UInt8]) -> Int? {

@@ -223,6 +223,11 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
                 return
             }
             guard let request else {
+                if connection.parser.takeContinue() {
+                    // RFC 9110 10.1.1: the head is acceptable, so the client may send the body.
+                    handle(connection.io.send(Self.continueLine, reactor: reactor), of: connection)
+                    if connection.closed { return }
+                }
                 // Everything read is answered: take more input (if it was paused).
                 if connection.io.isReadingPaused && !connection.io.pauseReading(false, reactor: reactor) { close(connection) }
                 return
@@ -252,6 +257,8 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
             }
         }
     }
+
+    private static let continueLine: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     private func queue(_ response: HTTPResponse, keepAlive: Bool, head: Bool, on connection: ServerConnection) {
         connection.lastActivity = monotonicNanoseconds()

@@ -58,6 +58,28 @@ import Testing
 }
 
 @Suite struct URLAndEncoderTests {
+    @Test func aHeadExpecting100ContinueIsFlaggedOnceUntilItsBodyComes() throws {
+        var parser = HTTPRequestParser()
+        var buffer = Array("POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 2\r\n\r\n".utf8)
+        #expect(try parser.parse(&buffer) == nil)
+        let first = parser.takeContinue(), second = parser.takeContinue()
+        #expect(first && !second)
+        buffer += Array("ok".utf8)
+        #expect(try parser.parse(&buffer)?.body == Array("ok".utf8))
+        let afterBody = parser.takeContinue()
+        #expect(!afterBody)
+        // The body already there, HTTP/1.0, or no body: nothing to continue.
+        for text in ["POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok",
+                     "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n",
+                     "GET / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n"] {
+            var parser = HTTPRequestParser()
+            var bytes = Array(text.utf8)
+            _ = try parser.parse(&bytes)
+            let due = parser.takeContinue()
+            #expect(!due, "\(text)")
+        }
+    }
+
     @Test func parsesTargets() throws {
         let a = try TargetURL(parsing: "http://127.0.0.1:8080/x?y=1")
         #expect(a.host == "127.0.0.1" && a.port == 8080 && a.pathAndQuery == "/x?y=1" && !a.isTLS)

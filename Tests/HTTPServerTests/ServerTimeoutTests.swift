@@ -102,4 +102,27 @@ struct RawClient {
         var waiting = pollfd(fd: idle.fd, events: Int16(POLLIN), revents: 0)
         #expect(poll(&waiting, 1, 0) == 1 && read(idle.fd, &buffer, buffer.count) == 0)
     }
+
+    /// `Expect: 100-continue` (curl sends it with large bodies and waits a second for it): the
+    /// server says 100 Continue once the head is read, then answers the request when its body
+    /// has come; a body over the limit is refused at once, without a 100.
+    @Test func aClientExpecting100ContinueIsToldToGoOn() throws {
+        let server = try TimedServer(requestTimeoutMs: 60_000, idleTimeoutMs: 60_000)
+        defer { server.stop() }
+        let client = try RawClient(port: server.server.port)
+        defer { client.close() }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        client.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        let interim = read(client.fd, &buffer, buffer.count)
+        #expect(interim > 0 && String(decoding: buffer[0..<Swift.max(interim, 0)], as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
+        client.send("hello")
+        let final = read(client.fd, &buffer, buffer.count)
+        #expect(final > 0 && String(decoding: buffer[0..<Swift.max(final, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+
+        let large = try RawClient(port: server.server.port)
+        defer { large.close() }
+        large.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n")
+        let (text, _) = large.readToClose()
+        #expect(text.hasPrefix("HTTP/1.1 413") && !text.contains("100 Continue"), "\(text)")
+    }
 }
