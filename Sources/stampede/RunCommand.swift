@@ -51,6 +51,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Write per-second merged latency histograms to FILE (HdrHistogram log 1.3).")
     var hlog: String?
 
+    @Option(help: ArgumentHelp("Write the thresholds as JUnit XML (one test case each, failures with the measured value) for CI.",
+                               valueName: "file"))
+    var junit: String?
+
     @Flag(name: .customLong("dry-run"), help: "Check the flags and print the TestConfig this run would post (JSON for POST /tests), then exit.")
     var dryRun = false
 
@@ -72,6 +76,7 @@ struct RunCommand: ParsableCommand {
             throw ValidationError(error.description)
         }
         if dryRun { print(testConfig.original.text); return }
+        try checkJUnitPath(junit)
 
         var options = OrchestratorOptions()
         options.host = host
@@ -156,6 +161,7 @@ struct RunCommand: ParsableCommand {
             printError("stampede run: the test produced no report")
             throw ExitCode(1)
         }
+        try writeJUnit(report, to: junit)
         if json { print(report.json()) } else {
             printSummary(report, tls: nil)
             print("Report: \(reportsDir)/\(testID)/report.json")

@@ -54,7 +54,12 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Print the report JSON, with `search`, instead of the table.")
     var json = false
 
+    @Option(help: ArgumentHelp("Write the search as JUnit XML (one test case per step, and one that fails when no rate held) for CI.",
+                               valueName: "file"))
+    var junit: String?
+
     func run() throws {
+        try checkJUnitPath(junit)
         for (given, flag) in [(load.requests != nil, "--requests"), (load.duration != nil, "--duration"), (load.delayMs != nil, "--delay-ms"),
                               (load.rate != nil, "--rate"), (!load.stages.isEmpty, "--stage"), (!load.thresholds.isEmpty, "--threshold"),
                               (load.mode != .avalanche, "--mode"), (load.sessionRate.map { $0 != "on" } ?? false, "--session-rate R")] where given {
@@ -128,6 +133,7 @@ struct SearchCommand: ParsableCommand {
         report.connections = base.connections
         report.seed = lastReport?.seed
         report.search = result
+        try writeJUnit(report, to: junit)
         if json { print(report.json()) }
         if counters.responses == 0 {
             printError("stampede: no response was received" + (firstError.map { ": \($0)" } ?? ""))

@@ -32,7 +32,7 @@ import TestSupport
             #expect(status != 405 && !answer.contains(#""field":"path""#), "\(method) \(path): \(status) \(answer)")
             switch path {
             case "/ws": #expect(status == 426, "\(path): a GET without an upgrade needs one, got \(status)")
-            case "/tests/{id}/report.html": #expect(status == 404 && answer.contains("written when the test ends"), "\(path): \(status) \(answer)")
+            case "/tests/{id}/report.html", "/tests/{id}/junit.xml": #expect(status == 404 && answer.contains("written when the test ends"), "\(path): \(status) \(answer)")
             case "/trigger": #expect(status == 503 && answer.contains(#""field":"drivers""#), "\(path): no driver, got \(status) \(answer)")
             case "/tests/{id}/stop": #expect(status == 409 && answer.contains("not running"), "\(path): a created test, got \(status) \(answer)")
             default: #expect((200..<300).contains(status), "\(method) \(path): \(status) \(answer)")
