@@ -35,6 +35,8 @@ struct ReportStore {
         /// Drivers' clock offsets used for their start times (absent in older files: none).
         var clock_offsets_ms: [String: Double]?
         var refused_drivers: [String: String]?
+        /// The threshold that stopped the test (absent: none did).
+        var aborted: AbortReport?
     }
 
     struct StoredShare: Codable {
@@ -60,7 +62,7 @@ struct ReportStore {
                               },
                               redistributed: run.redistributed, stopped_at_ms: run.stoppedAtMs, search_steps: run.search?.steps,
                               clock_offsets_ms: run.clockOffsetsMs.isEmpty ? nil : run.clockOffsetsMs,
-                              refused_drivers: run.refusedDrivers.isEmpty ? nil : run.refusedDrivers)
+                              refused_drivers: run.refusedDrivers.isEmpty ? nil : run.refusedDrivers, aborted: run.aborted)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // The config as given, secrets and data included (a restart needs them): its owner's only.

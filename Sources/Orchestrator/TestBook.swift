@@ -260,8 +260,13 @@ final class TestBook {
         // (Every reported second merged as it arrived: no report is built for it, which with
         // 1,000 names cost hundreds of milliseconds of the reactor's time each second.)
         var spectrum: [[Double]]?
-        if !ready.isEmpty {
+        var verdict: LiveVerdict?
+        if let last = ready.last {
             spectrum = run.latencySoFar.percentileSpectrum(ticksPerHalfDistance: 5).map { [$0.percentile, Double($0.value)] }
+            // The thresholds on the whole fleet so far, as the report will judge them.
+            do { verdict = try run.liveVerdict(elapsedS: Double(last.t)) } catch {
+                log.warning("thresholds not judged this second", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
+            }
         }
         for (t, s, encoded, late) in ready {
             var figures = s.figures
@@ -273,6 +278,7 @@ final class TestBook {
                                                 latency: LatencySummary(figures.latency), histogram: encoded, byName: second.byName,
                                                 connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)
             event.spectrum = spectrum
+            event.thresholds = verdict?.states
             if !late.isEmpty {
                 event.late_drivers = late
                 log.notice("second announced before every driver's interval arrived: its figures lack them (the report will not)",
@@ -286,6 +292,21 @@ final class TestBook {
             kept.by_name = nil
             run.announced(kept)
         }
+        if let abort = verdict?.abort, run.status == .running { self.abort(run, abort) }
+    }
+
+    /// A threshold with `abort_on_fail` failed on the merged figures: every driver is told to
+    /// stop (as `POST /tests/{id}/stop` does), and the report will say why.
+    func abort(_ run: TestRun, _ abort: AbortReport) {
+        guard run.stoppedAtMs == nil else { return }
+        do { try publisher.publish(.stop(StopMessage(testID: run.id))) } catch {
+            log.error("abort not sent: the test runs on", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
+            return
+        }
+        _ = run.aborted(abort, atMs: clock.wallMs())
+        save(run)
+        log.warning("test aborted by a threshold", metadata: ["test_id": "\(run.id)", "threshold": "\(abort.threshold)",
+                                                              "value": "\(abort.value)", "limit": "\(abort.limit)", "at_s": "\(abort.at_s)"])
     }
 
     func finish(_ run: TestRun) {

@@ -41,6 +41,8 @@ final class TestRun {
     let createdAtMs: Int64
     /// Wall clock of the trigger (a restarted orchestrator reads the metrics topic from shortly before).
     private(set) var triggeredAtMs: Int64?
+    /// The threshold that stopped the test, if one did.
+    private(set) var aborted: AbortReport?
     /// When a stop was asked for (`POST /tests/{id}/stop`); nil: never.
     private(set) var stoppedAtMs: Int64?
     /// Each driver's clock offset (ms, its clock minus the orchestrator's) when it was sent work:
@@ -84,6 +86,14 @@ final class TestRun {
         refusedDrivers = refused
         triggeredAtMs = atMs
         status = .running
+    }
+
+    /// A threshold with `abort_on_fail` failed: the test stops as on a stop request, and its
+    /// report says why. False when it was already stopping.
+    func aborted(_ abort: AbortReport, atMs: Int64) -> Bool {
+        guard stopRequested(atMs: atMs) else { return false }
+        aborted = abort
+        return true
     }
 
     /// A stop was asked for; false when one already was (it is on its way).
@@ -190,6 +200,7 @@ final class TestRun {
         clockOffsetsMs = state.clock_offsets_ms ?? [:]
         refusedDrivers = state.refused_drivers ?? [:]
         error = state.error
+        aborted = state.aborted
         self.report = report
     }
 

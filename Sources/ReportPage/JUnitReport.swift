@@ -45,6 +45,11 @@ public enum JUnitReport {
             }
             cases.append(found + "    </testcase>\n")
         }
+        if let aborted = report.aborted {
+            failures += 1
+            cases.append("    <testcase classname=\"\(xml(suiteName))\" name=\"not aborted\" time=\"\(number(aborted.at_s))\">\n"
+                         + "      <failure type=\"aborted\" message=\"\(xml(aborted.sentence))\">\(xml(aborted.sentence))</failure>\n    </testcase>\n")
+        }
         if let error = report.error {
             errors += 1
             cases.append("    <testcase classname=\"\(xml(suiteName))\" name=\"test completes\" time=\"\(number(report.duration_s))\">\n"

@@ -110,6 +110,8 @@ public struct LoadReport: Codable, Sendable {
     public var seed: UInt64?
     /// A capacity search: the steps and the highest rate at which every SLO held.
     public var search: SearchReport?
+    /// A threshold with `abort_on_fail` stopped the test (it is then `partial`; absent: it was not).
+    public var aborted: AbortReport?
     /// The connect phase (every connection opened before the schedule starts): time to open
     /// each one (TCP, and TLS where used), how long opening all of them took (the slowest
     /// driver), first connects that failed, and how far a driver's phase ran past the start.

@@ -17,8 +17,54 @@ public struct Threshold: Sendable, Equatable, Codable {
     public let value: Double
     /// The request name it limits (a list's `by_name`); nil: the whole test.
     public let scope: String?
+    /// Judged every second while the test runs: failing, it stops the test on every driver
+    /// (k6's `abortOnFail`), but not in the test's first `delayAbortEvalS` seconds.
+    public var abortOnFail = false
+    public var delayAbortEvalS: Double = 0
 
-    public init(name: Name, value: Double, scope: String? = nil) { self.name = name; self.value = value; self.scope = scope }
+    public init(name: Name, value: Double, scope: String? = nil, abortOnFail: Bool = false, delayAbortEvalS: Double = 0) {
+        self.name = name; self.value = value; self.scope = scope
+        self.abortOnFail = abortOnFail; self.delayAbortEvalS = delayAbortEvalS
+    }
+
+    /// Figures that mean nothing until the test ends cannot stop it: `unsent_rate` (the unsent
+    /// are counted as connections retire) and `min_rps` (every ramp starts below it).
+    public var canAbort: Bool { name != .unsent_rate && name != .min_rps }
+
+    private enum CodingKeys: String, CodingKey { case name, value, scope, abortOnFail = "abort_on_fail", delayAbortEvalS = "delay_abort_eval_s" }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(Name.self, forKey: .name)
+        value = try c.decode(Double.self, forKey: .value)
+        scope = try c.decodeIfPresent(String.self, forKey: .scope)
+        abortOnFail = try c.decodeIfPresent(Bool.self, forKey: .abortOnFail) ?? false
+        delayAbortEvalS = try c.decodeIfPresent(Double.self, forKey: .delayAbortEvalS) ?? 0
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(value, forKey: .value)
+        try c.encodeIfPresent(scope, forKey: .scope)
+        if abortOnFail {
+            try c.encode(true, forKey: .abortOnFail)
+            if delayAbortEvalS > 0 { try c.encode(delayAbortEvalS, forKey: .delayAbortEvalS) }
+        }
+    }
+
+    /// Sets the abort options, checked: `abort_on_fail` only where the figure is judged live.
+    public mutating func setAbort(_ abort: Bool, afterS delay: Double) throws(ConfigError) {
+        guard delay.isFinite, delay >= 0, delay <= LoadSpec.maxDurationS else {
+            throw ConfigError(.thresholds, "\(key): delay_abort_eval_s must be in 0...86400 seconds, got \(delay)")
+        }
+        if abort && !canAbort {
+            throw ConfigError(.thresholds, "\(key): \(name.rawValue) is only known at the test's end, so it cannot abort it")
+        }
+        if delay > 0 && !abort { throw ConfigError(.thresholds, "\(key): delay_abort_eval_s applies with abort_on_fail") }
+        abortOnFail = abort
+        delayAbortEvalS = delay
+    }
 
     /// How it is written and reported: `p99_ms`, or `checkout:p99_ms`.
     public var key: String { scope.map { "\($0):\(name.rawValue)" } ?? name.rawValue }
@@ -46,13 +92,35 @@ public struct Threshold: Sendable, Equatable, Codable {
                 throw ConfigError(.thresholds, "'\(text)': \(name.rawValue) is a whole-test figure; per name: \(Self.perName.map(\.rawValue).sorted().joined(separator: ", "))")
             }
         }
-        guard let value = Double(String(parts[1]).trimmingSpaces()), value.isFinite, value >= 0 else {
-            throw ConfigError(.thresholds, "\(name.rawValue) needs a non-negative number, got '\(parts[1])'")
+        // `p99_ms=500,abort` or `p99_ms=500,abort-after=10s`.
+        let options = parts[1].split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces() }
+        guard let value = Double(options[0]), value.isFinite, value >= 0 else {
+            throw ConfigError(.thresholds, "\(name.rawValue) needs a non-negative number, got '\(options[0])'")
+        }
+        var abort = false, delay = 0.0
+        for option in options.dropFirst() {
+            if option == "abort" {
+                abort = true
+            } else if option.hasPrefix("abort-after="), let s = Self.seconds(String(option.dropFirst("abort-after=".count))) {
+                abort = true
+                delay = s
+            } else {
+                throw ConfigError(.thresholds, "'\(text)': after the limit, give ',abort' or ',abort-after=DURATION' (10s, 1m), got '\(option)'")
+            }
         }
         if (name == .error_rate || name == .session_error_rate || name == .unsent_rate) && value > 1 {
             throw ConfigError(.thresholds, "\(name.rawValue) is a fraction in 0...1, got \(value)")
         }
         self.init(name: name, value: value, scope: scope)
+        try setAbort(abort, afterS: delay)
+    }
+
+    /// `10`, `10s`, `500ms`, `2m`: seconds.
+    static func seconds(_ text: String) -> Double? {
+        for (suffix, factor) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where text.hasSuffix(suffix) {
+            return Double(text.dropLast(suffix.count)).map { $0 * factor }.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
+        }
+        return Double(text).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
     }
 
     /// Scoped thresholds must name a request of the list.
@@ -62,6 +130,14 @@ public struct Threshold: Sendable, Equatable, Codable {
     public static func check(_ thresholds: [Threshold], for spec: LoadSpec) throws(ConfigError) {
         try checkSessions(thresholds, order: spec.order)
         try checkScopes(thresholds, names: spec.requests.map(\.displayName))
+        let seconds: Double? = switch spec.stop {
+        case .duration(let s): s
+        case .stages(let profile): profile.duration
+        case .requests: nil
+        }
+        if let seconds, let late = thresholds.first(where: { $0.abortOnFail && $0.delayAbortEvalS >= seconds }) {
+            throw ConfigError(.thresholds, "\(late.key): delay_abort_eval_s \(late.delayAbortEvalS) is not before the test's end (\(seconds) s)")
+        }
     }
 
     public static func checkScopes(_ thresholds: [Threshold], names: [String]) throws(ConfigError) {

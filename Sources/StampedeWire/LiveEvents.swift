@@ -148,6 +148,8 @@ public enum LiveEvent: Sendable {
         /// cut-off link): the second is short by their share, which the report and latency.hlog
         /// still count. Absent when every driver's arrived.
         public var late_drivers: [String]?
+        /// The test's thresholds judged on the whole test so far (absent: it has none).
+        public var thresholds: [ThresholdState]?
 
         public init(testID: String, t: Int, drivers: Int, counters: LoadCounters, latency: LatencySummary, histogram: String,
                     byName: [NamedFigures] = [], connections: Int = 0, targetRate: Double? = nil, targetConnections: Double? = nil) {

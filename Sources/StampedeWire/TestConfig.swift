@@ -147,8 +147,7 @@ public struct TestConfig: Sendable {
         if let drivers, !(1...10_000).contains(drivers) { throw FieldError(.drivers, "must be in 1...10000, got \(drivers)") }
         var thresholds: [Threshold] = []
         for (name, value) in (try r.object(.thresholds) ?? [:]).sorted(by: { $0.key < $1.key }) {
-            guard case .number(let n) = value else { throw FieldError(.thresholds, "'\(name)' must be a number") }
-            thresholds.append(try checked { () throws(ConfigError) in try Threshold(parsing: "\(name)=\(n)") })
+            thresholds.append(try Self.readThreshold(name, value))
         }
         try checked { () throws(ConfigError) in try Threshold.check(thresholds, for: spec) }
         self.thresholds = thresholds
@@ -208,7 +207,12 @@ public struct TestConfig: Sendable {
         if load.pacesSessions && load.stages != nil { o[.session_rate] = .bool(true) }
         if let drivers { o[.drivers] = .number(Double(drivers)) }
         if !thresholds.isEmpty {
-            o[.thresholds] = .object(Dictionary(thresholds.map { ($0.key, JSONValue.number($0.value)) }, uniquingKeysWith: { _, b in b }))
+            o[.thresholds] = .object(Dictionary(thresholds.map { t in
+                guard t.abortOnFail else { return (t.key, JSONValue.number(t.value)) }
+                var limit: [String: JSONValue] = ["limit": .number(t.value), "abort_on_fail": .bool(true)]
+                if t.delayAbortEvalS > 0 { limit["delay_abort_eval_s"] = .number(t.delayAbortEvalS) }
+                return (t.key, JSONValue.object(limit))
+            }, uniquingKeysWith: { _, b in b }))
         }
         return .object(o)
     }
@@ -259,6 +263,37 @@ public struct TestConfig: Sendable {
     }
 
     /// `stages` (`[{"duration_s", "target"}]`) and `start`, errors naming the stage.
+    /// `"p99_ms": 500`, or `"p99_ms": {"limit": 500, "abort_on_fail": true, "delay_abort_eval_s": 10}`.
+    static func readThreshold(_ name: String, _ value: JSONValue) throws(FieldError) -> Threshold {
+        func parsed(_ limit: Double) throws(FieldError) -> Threshold {
+            do { return try Threshold(parsing: "\(name)=\(limit)") } catch { throw FieldError(.thresholds, error.reason) }
+        }
+        switch value {
+        case .number(let n): return try parsed(n)
+        case .object(let o):
+            let field = "thresholds.\(name)"
+            let known = ["limit", "abort_on_fail", "delay_abort_eval_s"]
+            if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
+                throw FieldError("\(field).\(unknown)", "unknown field (known: \(known.joined(separator: ", ")))")
+            }
+            let t = FieldReader(object: o, path: field)
+            guard let limit = try t.number("limit") else { throw FieldError("\(field).limit", "is required (a number)") }
+            var threshold = try parsed(limit)
+            let abort: Bool
+            switch o["abort_on_fail"] {
+            case nil, .null?: abort = false
+            case .bool(let b)?: abort = b
+            case let other?: throw FieldError("\(field).abort_on_fail", "must be true or false, not \(other.kind)")
+            }
+            let delay = try t.number("delay_abort_eval_s") ?? 0
+            do { try threshold.setAbort(abort, afterS: delay) } catch {
+                throw FieldError(delay != 0 ? "\(field).delay_abort_eval_s" : "\(field).abort_on_fail", error.reason)
+            }
+            return threshold
+        default: throw FieldError(.thresholds, "'\(name)' must be a number, or an object {\"limit\", \"abort_on_fail\", \"delay_abort_eval_s\"}, not \(value.kind)")
+        }
+    }
+
     static func readStages(_ r: FieldReader) throws(FieldError) -> StageProfile? {
         guard let list = try r.array(.stages) else { return nil }
         var stages: [Stage] = []

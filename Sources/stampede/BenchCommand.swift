@@ -93,11 +93,13 @@ struct BenchCommand: ParsableCommand {
         if !json { print("Running \(describe(config)) @ \(where_(config))\n  \(config.threads) thread(s) and \(config.connections) connection(s)") }
 
         var hlogError: Error?
+        let live = LiveThresholds(thresholds, config: config)
         let result = try run.run(onConnected: { phase in
             progress.connected(phase)
             do { try hlogWriter?.restart(at: Date()) } catch { hlogError = error }
         }) { interval in
-            progress.update(interval)
+            if live.judge(interval) { run.interrupt() }
+            progress.update(interval, failing: live.firstFailing)
             hlogWriter?.append(interval)
         }
         progress.finish()
@@ -105,8 +107,12 @@ struct BenchCommand: ParsableCommand {
         try hlogWriter?.close()
         if let hlogError { throw ValidationError("--hlog: cannot rewrite '\(hlog ?? "")': \(hlogError)") }
 
-        let report = LoadReport(testID: "bench-\(Int(result.startedAt.timeIntervalSince1970))", result: result,
+        var report = LoadReport(testID: "bench-\(Int(result.startedAt.timeIntervalSince1970))", result: result,
                                 thresholds: thresholds)
+        if let aborted = live.aborted {
+            report.aborted = aborted
+            report.partial = true
+        }
         if let html {
             let config = TestConfig.json(testID: report.test_id, load: config, drivers: nil, thresholds: thresholds)
             let pretty = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: Data(config.text.utf8)),
@@ -129,7 +135,7 @@ struct BenchCommand: ParsableCommand {
             printError("stampede: no response was received" + (result.firstError.map { ": \($0)" } ?? ""))
             throw ExitCode(1)
         }
-        if !report.thresholds.passed { throw ExitCode(3) }
+        if !report.thresholds.passed || report.aborted != nil { throw ExitCode(3) }
     }
 }
 
@@ -239,6 +245,7 @@ func printSummary(_ report: LoadReport, tls: (handshakes: Int, resumed: Int)?,
         print("Threshold \(t.name) <= \(t.limit)".replacingOccurrences(of: "min_rps <=", with: "min_rps >=")
               + ": \(t.passed ? "passed" : "FAILED") (actual \(String(format: "%.3f", t.actual)))")
     }
+    if let aborted = report.aborted { print(aborted.sentence) }
 }
 
 /// `--latency`: the percentile spectrum of the run's latency histogram, as wrk prints it.

@@ -26,7 +26,7 @@ final class ProgressLine {
     }
 
     /// One line per second; with stages, what was intended beside what was achieved.
-    func update(_ interval: IntervalReport) {
+    func update(_ interval: IntervalReport, failing: ThresholdState? = nil) {
         guard enabled || plain else { return }
         let latency = interval.latency
         let p99 = latency.totalCount > 0 ? formatMicros(Double(latency.value(atPercentile: 99))) : "-"
@@ -38,6 +38,8 @@ final class ProgressLine {
             let c = interval.counters.sessions
             line += "  sessions +\(c.started) started, \(c.completed) completed, \(c.failed) failed" + (c.dropped > 0 ? ", \(c.dropped) dropped" : "")
         }
+        // The first threshold failing on the run so far.
+        if let failing { line += "  FAILING \(failing.name) \(failing.value) (limit \(failing.limit))" }
         if enabled {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
             wrote = true
@@ -156,5 +158,32 @@ func writeJUnit(_ report: LoadReport, to path: String?) throws {
     guard let path else { return }
     guard FileManager.default.createFile(atPath: path, contents: Data(JUnitReport.render(report).utf8)) else {
         throw ValidationError("--junit: cannot write '\(path)'")
+    }
+}
+
+/// Judges a local run's thresholds each second on everything so far (as the orchestrator does
+/// for a distributed test) and stops the run when one with `abort_on_fail` fails.
+final class LiveThresholds {
+    private let thresholds: [Threshold]
+    private let config: LoadSpec
+    private var soFar = Figures()
+    private(set) var aborted: AbortReport?
+    private(set) var firstFailing: ThresholdState?
+
+    init(_ thresholds: [Threshold], config: LoadSpec) {
+        self.thresholds = thresholds
+        self.config = config
+    }
+
+    /// A second ended: returns true the first time a threshold asks for the run to stop.
+    func judge(_ interval: IntervalReport) -> Bool {
+        guard !thresholds.isEmpty else { return false }
+        do { try soFar.add(interval.figures) } catch { return false }
+        let verdict = LiveVerdict(thresholds: thresholds, figures: soFar, elapsedS: Double(interval.t), mode: config.mode,
+                                  order: config.order, firstStepName: config.requests[0].displayName)
+        firstFailing = verdict.states.first { $0.state == "failing" }
+        guard aborted == nil, let abort = verdict.abort else { return false }
+        aborted = abort
+        return true
     }
 }

@@ -96,9 +96,12 @@ struct RunCommand: ParsableCommand {
         var hlogFile = try hlog.map { try HLogFile(path: $0, startTime: Date()) }
         let finished = DispatchSemaphore(value: 0)
         let outcome = Mutex<LoadReport?>(nil)
+        // The progress line names the first failing threshold (the orchestrator judges and aborts).
+        let live = LiveThresholds(testConfig.thresholds, config: config)
         orchestrator.onInterval = { announced in
             guard announced.testID == testID else { return }
-            progress.update(announced.interval)
+            _ = live.judge(announced.interval)
+            progress.update(announced.interval, failing: live.firstFailing)
             hlogFile?.append(announced.interval)
         }
         orchestrator.onFinished = { id, report in
@@ -167,7 +170,7 @@ struct RunCommand: ParsableCommand {
             print("Report: \(reportsDir)/\(testID)/report.json")
         }
         if report.responses == 0 { throw ExitCode(1) }
-        if !report.thresholds.passed { throw ExitCode(3) }
+        if !report.thresholds.passed || report.aborted != nil { throw ExitCode(3) }
     }
 }
 

@@ -233,4 +233,48 @@ final class ManualClock: OrchestratorClock {
         let next = try sent.pollMessages(timeoutMs: 100).compactMap { if case .testConfig(let c) = $0 { return c } else { return nil } }
         #expect(next.map(\.part) == [3] && next.first?.config.rate == 200, "\(next)")  // 400 req/s over 2 drivers
     }
+
+    /// Thresholds are judged each second on the whole fleet's merged figures: /ws carries each
+    /// one's state; one with abort_on_fail that fails (after its delay) stops every driver once,
+    /// and the report says it was aborted (partial), keeping what was measured.
+    @Test func aFailingThresholdWithAbortOnFailStopsTheTestOnce() throws {
+        _ = try create(#"""
+            {"test_id": "ab", "target": "http://127.0.0.1/", "duration_s": 60,
+             "thresholds": {"p99_ms": 100, "error_rate": {"limit": 0.1, "abort_on_fail": true, "delay_abort_eval_s": 2}}}
+            """#)
+        let (run, _) = try book.trigger(id: "ab", idle: ["d1", "d2"])
+        _ = try sent.pollMessages(timeoutMs: 100)
+        func second(_ t: Int, _ d: String, requests: Int, failed: Int) -> IntervalMessage {
+            var errors = ErrorCounts()
+            errors.status_5xx = failed
+            return IntervalMessage(driverID: d, testID: "ab", t: t, requests: requests, responses: requests, errors: errors,
+                                   bytesRead: 0, histogram: histogram(Array(repeating: 1_000, count: requests)))
+        }
+        // Second 1: d1 fails 30 of 100 and d2 none: 15 % for the fleet, over the limit, but in
+        // the first 2 s nothing aborts.
+        book.add(second(1, "d1", requests: 100, failed: 30))
+        book.add(second(1, "d2", requests: 100, failed: 0))
+        #expect(try sent.pollMessages(timeoutMs: 50).isEmpty && run.aborted == nil)
+        let first = try #require(events.withLock { $0.last { $0.contains(#""type":"interval""#) } })
+        #expect(first.contains(#"{"limit":0.1,"name":"error_rate","state":"failing","value":0.15}"#), "\(first)")
+        #expect(first.contains(#"{"limit":100,"name":"p99_ms","state":"ok","value":1}"#), "\(first)")
+        // Second 2: 10 more failures in 200: 40 of 400, 10 %: at the limit, ok.
+        book.add(second(2, "d1", requests: 100, failed: 10))
+        book.add(second(2, "d2", requests: 100, failed: 0))
+        #expect(try sent.pollMessages(timeoutMs: 50).isEmpty)
+        // Second 3: 40 more in 200: 80 of 600, 13.3 %: past its delay, it aborts.
+        book.add(second(3, "d1", requests: 100, failed: 40))
+        book.add(second(3, "d2", requests: 100, failed: 0))
+        #expect(try sent.pollMessages(timeoutMs: 100) == [.stop(StopMessage(testID: "ab"))])
+        let abort = try #require(run.aborted)
+        #expect(abort.threshold == "error_rate" && abort.at_s == 3 && abort.value == 0.133 && abort.limit == 0.1 && abort.scenario == "default")
+        // Another failing second asks nothing more of the drivers.
+        book.add(second(4, "d1", requests: 100, failed: 90))
+        book.add(second(4, "d2", requests: 100, failed: 90))
+        #expect(try sent.pollMessages(timeoutMs: 50).isEmpty)
+        for d in ["d1", "d2"] { book.add(final(run, d, 400, interrupted: true)) }
+        let report = try #require(run.report)
+        #expect(report.aborted == abort && report.partial && report.interrupted == true && report.requests == 800)
+        #expect(run.status == .done)
+    }
 }

@@ -1,0 +1,70 @@
+import Foundation
+import Histogram
+
+/// A threshold as judged while the test runs: on the whole test so far, each second.
+public struct ThresholdState: Codable, Sendable, Equatable {
+    /// As written: `p99_ms`, `checkout:p99_ms`.
+    public var name: String
+    /// `ok` or `failing`.
+    public var state: String
+    public var value: Double
+    public var limit: Double
+
+    public init(_ r: ThresholdReport.Result) {
+        name = r.name
+        state = r.passed ? "ok" : "failing"
+        value = (r.actual * 1000).rounded() / 1000
+        limit = r.limit
+    }
+}
+
+/// Why a test was stopped by a threshold (`abort_on_fail`): which one, in which scenario, at
+/// which second, and what it measured.
+public struct AbortReport: Codable, Sendable, Equatable {
+    public var threshold: String
+    public var scenario: String
+    public var at_s: Double
+    public var value: Double
+    public var limit: Double
+
+    public init(threshold: String, scenario: String = "default", atS: Double, value: Double, limit: Double) {
+        self.threshold = threshold; self.scenario = scenario; at_s = atS; self.value = value; self.limit = limit
+    }
+
+    /// The summary's last line.
+    public var sentence: String {
+        "Aborted at \(Int(at_s)) s: \(threshold) was \(value), limit \(limit) (abort_on_fail)"
+    }
+}
+
+/// The thresholds judged on the figures so far, exactly as at the end (the same report rules
+/// on the merged histograms), and the first one that stops the test, if any.
+public struct LiveVerdict: Sendable {
+    public let report: ThresholdReport
+    public let abort: AbortReport?
+
+    public var states: [ThresholdState] { report.results.map(ThresholdState.init) }
+
+    /// - Parameters:
+    ///   - figures: the whole test so far, merged (per name and sessions where thresholds need them).
+    ///   - elapsedS: seconds of the test so far (rates are per second of it).
+    public init(thresholds: [Threshold], figures: Figures, elapsedS: Double, mode: LoadMode, order: RequestOrder,
+                firstStepName: String) {
+        var report = LoadReport(testID: "live", mode: mode, target: "", startedAt: Date(timeIntervalSince1970: 0),
+                                duration: Swift.max(elapsedS, 0.001), drivers: [], counters: figures.counters, latency: figures.latency,
+                                serviceTime: nil, thresholds: thresholds)
+        if thresholds.contains(where: { $0.scope != nil }) { report.setByName(figures.byName.sortedByName) }
+        if thresholds.contains(where: \.name.isSession), order == .sequence {
+            report.setSessions(figures.counters.sessions, histograms: figures.sessions ?? SessionHistograms(),
+                               byName: figures.byName.sortedByName, onlyStep: firstStepName)
+        }
+        self.report = report.thresholds
+        var abort: AbortReport?
+        for t in thresholds where t.abortOnFail && elapsedS >= t.delayAbortEvalS {
+            guard let r = report.thresholds.results.first(where: { $0.name == t.key }), !r.passed else { continue }
+            abort = AbortReport(threshold: t.key, atS: elapsedS, value: (r.actual * 1000).rounded() / 1000, limit: r.limit)
+            break
+        }
+        self.abort = abort
+    }
+}
