@@ -59,4 +59,25 @@ import TestSupport
         #expect(report["interrupted"] as? Bool == true && (report["responses"] as? Int ?? 0) > 0, "\(report)")
         #expect(report["requests"] as? Int == report["responses"] as? Int, "\(report)")
     }
+
+    /// `stampede bench` judges its thresholds each second too: one with `abort` stops the run,
+    /// the summary's last line says why, and it exits 3.
+    @Test func aFailingAbortThresholdStopsALocalRun() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-abort-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let page = dir.appendingPathComponent("ok.txt")
+        try Data("ok".utf8).write(to: page)
+        let nginx = try Nginx(httpSettings: "limit_req_zone $binary_remote_addr zone=one:1m rate=100r/s;",
+                              locations: "location = /limited { limit_req zone=one burst=5 nodelay; limit_req_status 503; alias \(page.path); }")
+        defer { nginx.stop() }
+        let started = Date()
+        let run = try runCommand(stampedeBinary, ["bench", "http://127.0.0.1:\(nginx.port)/limited", "--mode", "tsunami", "--rate", "500",
+                                                  "-c", "10", "-d", "30", "--threshold", "error_rate=0.1,abort-after=2s"], timeout: 60)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(run.status == 3, "\(run.stdout) \(run.stderr)")
+        #expect(elapsed < 8, "ran \(elapsed) s")
+        let last = run.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasPrefix("Aborted at 2 s: error_rate was 0.") && last.hasSuffix("limit 0.1 (abort_on_fail)"), "\(run.stdout)")
+    }
 }
