@@ -273,7 +273,7 @@ final class TestBook {
             figures.byName = FiguresByName(figures.byName.sortedByName)
             let second = IntervalReport(t: t, figures: figures, connections: s.connections, targetRate: s.targetRate,
                                         targetConnections: s.targetConnections)
-            onInterval?(AnnouncedInterval(testID: run.id, interval: second))
+            onInterval?(AnnouncedInterval(testID: run.id, interval: second, thresholds: verdict?.states ?? []))
             var event = LiveEvent.IntervalEvent(testID: run.id, t: t, drivers: s.drivers.count, counters: figures.counters,
                                                 latency: LatencySummary(figures.latency), histogram: encoded, byName: second.byName,
                                                 connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)

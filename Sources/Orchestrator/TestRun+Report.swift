@@ -41,10 +41,7 @@ extension TestRun {
                                 partial: !failedDrivers.isEmpty || error != nil, failedDrivers: failedDrivers.sorted(),
                                 thresholds: definition.thresholds)
         report.error = error
-        if let aborted {
-            report.aborted = aborted
-            report.partial = true
-        }
+        if let aborted { report.markAborted(aborted) }
         if stoppedAtMs != nil || finals.values.contains(where: \.interrupted) { report.interrupted = true }
         report.first_error = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstError).first
         report.first_check_failure = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstCheckFailure).first
@@ -99,16 +96,8 @@ extension TestRun {
         let thresholds = definition.thresholds
         guard !thresholds.isEmpty else { return nil }
         var total = Figures(latency: latencySoFar)
-        let needsNames = thresholds.contains { $0.scope != nil }
-        let needsSessions = thresholds.contains(where: \.name.isSession)
         for (_, r) in reported.sorted(by: { $0.key < $1.key }) {
-            if needsNames || needsSessions {
-                var part = r
-                if !needsNames { part.byName = FiguresByName() }
-                try total.add(part, includingLatency: false)
-            } else {
-                total.counters = try total.counters.adding(r.counters)
-            }
+            try LiveVerdict.accumulate(r, into: &total, for: thresholds, includingLatency: false)
         }
         return LiveVerdict(thresholds: thresholds, figures: total, elapsedS: elapsedS, mode: definition.mode,
                            order: definition.load.order, firstStepName: definition.load.requests[0].displayName)

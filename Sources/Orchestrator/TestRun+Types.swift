@@ -15,6 +15,8 @@ struct MergedInterval {
 public struct AnnouncedInterval {
     public let testID: String
     public let interval: IntervalReport
+    /// The thresholds judged on the whole test so far (empty: it has none).
+    public let thresholds: [ThresholdState]
 }
 
 /// An announced interval, kept encoded for `latency.hlog`: the total and each name.

@@ -37,6 +37,14 @@ public struct AbortReport: Codable, Sendable, Equatable {
     }
 }
 
+extension LoadReport {
+    /// A threshold stopped the test: said under `aborted`, and the report is partial.
+    public mutating func markAborted(_ abort: AbortReport) {
+        aborted = abort
+        partial = true
+    }
+}
+
 /// The thresholds judged on the figures so far, exactly as at the end (the same report rules
 /// on the merged histograms), and the first one that stops the test, if any.
 public struct LiveVerdict: Sendable {
@@ -44,6 +52,24 @@ public struct LiveVerdict: Sendable {
     public let abort: AbortReport?
 
     public var states: [ThresholdState] { report.results.map(ThresholdState.init) }
+
+    /// Adds `part` into `total` as far as `thresholds` judge it: the counters always, per-name
+    /// figures and sessions only when a threshold needs them (a 1,000-name test with a p99 limit
+    /// merges no names each second), the latency when `includingLatency`.
+    public static func accumulate(_ part: Figures, into total: inout Figures, for thresholds: [Threshold],
+                                  includingLatency: Bool) throws {
+        let needsNames = thresholds.contains { $0.scope != nil }
+        let needsSessions = thresholds.contains(where: \.name.isSession)
+        guard needsNames || needsSessions else {
+            total.counters = try total.counters.adding(part.counters)
+            if includingLatency { try total.latency.add(part.latency) }
+            return
+        }
+        var part = part
+        if !needsNames { part.byName = FiguresByName() }
+        if !needsSessions { part.sessions = nil }
+        try total.add(part, includingLatency: includingLatency)
+    }
 
     /// - Parameters:
     ///   - figures: the whole test so far, merged (per name and sessions where thresholds need them).

@@ -260,3 +260,12 @@ public struct LoadSpec: Sendable {
         }
     }
 }
+
+/// A duration as people write it on a command line: `30`, `0.5`, `500ms`, `10s`, `2m`, `1h`
+/// (plain numbers are seconds). Nil when it is not one; the sign is the caller's to judge.
+public func seconds(fromDuration text: String) -> Double? {
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3_600)]
+    let unit = units.first { text.hasSuffix($0.0) && Double(text.dropLast($0.0.count)) != nil }
+    guard let number = Double(unit.map { String(text.dropLast($0.0.count)) } ?? text), number.isFinite else { return nil }
+    return number * (unit?.1 ?? 1)
+}

@@ -101,7 +101,7 @@ public struct Threshold: Sendable, Equatable, Codable {
         for option in options.dropFirst() {
             if option == "abort" {
                 abort = true
-            } else if option.hasPrefix("abort-after="), let s = Self.seconds(String(option.dropFirst("abort-after=".count))) {
+            } else if option.hasPrefix("abort-after="), let s = seconds(fromDuration: String(option.dropFirst("abort-after=".count))), s >= 0 {
                 abort = true
                 delay = s
             } else {
@@ -113,14 +113,6 @@ public struct Threshold: Sendable, Equatable, Codable {
         }
         self.init(name: name, value: value, scope: scope)
         try setAbort(abort, afterS: delay)
-    }
-
-    /// `10`, `10s`, `500ms`, `2m`: seconds.
-    static func seconds(_ text: String) -> Double? {
-        for (suffix, factor) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where text.hasSuffix(suffix) {
-            return Double(text.dropLast(suffix.count)).map { $0 * factor }.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
-        }
-        return Double(text).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
     }
 
     /// Scoped thresholds must name a request of the list.

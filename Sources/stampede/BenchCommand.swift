@@ -109,10 +109,7 @@ struct BenchCommand: ParsableCommand {
 
         var report = LoadReport(testID: "bench-\(Int(result.startedAt.timeIntervalSince1970))", result: result,
                                 thresholds: thresholds)
-        if let aborted = live.aborted {
-            report.aborted = aborted
-            report.partial = true
-        }
+        if let aborted = live.aborted { report.markAborted(aborted) }
         if let html {
             let config = TestConfig.json(testID: report.test_id, load: config, drivers: nil, thresholds: thresholds)
             let pretty = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: Data(config.text.utf8)),

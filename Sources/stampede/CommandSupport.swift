@@ -178,7 +178,7 @@ final class LiveThresholds {
     /// A second ended: returns true the first time a threshold asks for the run to stop.
     func judge(_ interval: IntervalReport) -> Bool {
         guard !thresholds.isEmpty else { return false }
-        do { try soFar.add(interval.figures) } catch { return false }
+        do { try LiveVerdict.accumulate(interval.figures, into: &soFar, for: thresholds, includingLatency: true) } catch { return false }
         let verdict = LiveVerdict(thresholds: thresholds, figures: soFar, elapsedS: Double(interval.t), mode: config.mode,
                                   order: config.order, firstStepName: config.requests[0].displayName)
         firstFailing = verdict.states.first { $0.state == "failing" }

@@ -237,10 +237,8 @@ struct Seconds: ExpressibleByArgument, Equatable {
     let value: Double
 
     init?(argument: String) {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3_600)]
-        let unit = units.first { argument.hasSuffix($0.0) && Double(argument.dropLast($0.0.count)) != nil }
-        guard let number = Double(unit.map { String(argument.dropLast($0.0.count)) } ?? argument), number.isFinite else { return nil }
-        value = number * (unit?.1 ?? 1)
+        guard let value = seconds(fromDuration: argument) else { return nil }
+        self.value = value
     }
 }
 

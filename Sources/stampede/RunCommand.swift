@@ -96,12 +96,10 @@ struct RunCommand: ParsableCommand {
         var hlogFile = try hlog.map { try HLogFile(path: $0, startTime: Date()) }
         let finished = DispatchSemaphore(value: 0)
         let outcome = Mutex<LoadReport?>(nil)
-        // The progress line names the first failing threshold (the orchestrator judges and aborts).
-        let live = LiveThresholds(testConfig.thresholds, config: config)
         orchestrator.onInterval = { announced in
             guard announced.testID == testID else { return }
-            _ = live.judge(announced.interval)
-            progress.update(announced.interval, failing: live.firstFailing)
+            // The orchestrator judged the thresholds: the progress line names the first failing.
+            progress.update(announced.interval, failing: announced.thresholds.first { $0.state == "failing" })
             hlogFile?.append(announced.interval)
         }
         orchestrator.onFinished = { id, report in
