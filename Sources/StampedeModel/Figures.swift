@@ -91,10 +91,6 @@ public struct FiguresByName: Sendable {
         _modify { yield &storage[k] }
     }
 
-    public subscript(name: String) -> NamedFigures? {
-        positions[name].map { entries[$0] }
-    }
-
     /// Each name's figures, sorted by name.
     public var sortedByName: [NamedFigures] { entries.sorted { $0.name < $1.name } }
 
@@ -113,14 +109,6 @@ public struct FiguresByName: Sendable {
         let k = positions[name]!
         storage[k].counters += counters
         try storage[k].latency.add(latency)
-    }
-
-    /// Sets every entry's counters and histogram back to zero (the names stay).
-    public mutating func reset() {
-        for k in storage.indices {
-            storage[k].counters = LoadCounters()
-            storage[k].latency.reset()
-        }
     }
 
     private mutating func append(_ e: NamedFigures) {
