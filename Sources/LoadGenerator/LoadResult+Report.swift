@@ -24,6 +24,26 @@ extension LoadReport {
             setSessions(c.sessions, histograms: sessions, byName: result.byName, onlyStep: result.config.requests[0].displayName)
         }
         seed = result.seed
+        if result.scenarios.count > 1 {
+            let reports = Dictionary(uniqueKeysWithValues: result.scenarios.map { s in
+                (s.name, LoadReport(scenario: s.scenario, testID: testID, figures: s.figures,
+                                    startedAt: result.startedAt.addingTimeInterval(s.scenario.startAfterS), duration: s.duration,
+                                    drivers: drivers, unsentPerSecond: s.unsentPerSecond))
+            })
+            connections = result.scenarios.map(\.scenario.load.connections).reduce(0, +)
+            let scheduled = reports.values.filter { $0.intended != nil }
+            if !scheduled.isEmpty {
+                intended = scheduled.compactMap(\.intended).reduce(0, +)
+                unsent = c.unsent
+            } else {
+                intended = nil
+                unsent = nil
+            }
+            if let sessions = result.sessions, sessions.duration.totalCount > 0 || c.sessions.started > 0, self.sessions == nil {
+                setSessions(c.sessions, histograms: sessions, byName: result.byName, onlyStep: result.config.requests[0].displayName)
+            }
+            setScenarios(reports)
+        }
         if let phase = result.connectPhase {
             setConnectPhase(connectTime: phase.connectTime, seconds: phase.seconds, errors: phase.failed, lateSeconds: phase.lateSeconds)
         }

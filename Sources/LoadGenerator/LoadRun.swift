@@ -38,6 +38,9 @@ public struct LoadResult: Sendable {
     /// How busy the reactor threads were: CPU time over wall time, the busiest thread (1 = a
     /// core saturated: the load generator, not the server, was the limit).
     public let busiest: Double
+    /// Each scenario's own figures, in the run's order (a run of one scenario: its only one,
+    /// with the same figures as the whole).
+    public let scenarios: [ScenarioResult]
 
     public var counters: LoadCounters { figures.counters }
     public var latency: HDRHistogram { figures.latency }
@@ -49,14 +52,14 @@ public struct LoadResult: Sendable {
     public var sessions: SessionHistograms? { figures.sessions }
 }
 
-/// Runs a load test: `threads` reactor threads, each with its share of the connections and of the
-/// request budget, merged at the end (counters summed, histograms added).
+/// Runs a load test: `threads` reactor threads, each with its share of every scenario's
+/// connections and request budget (a worker per scenario on the thread, one reactor), merged at
+/// the end (counters summed, histograms added), per scenario and for the whole test.
 public final class LoadRun: Sendable {
-    public let config: LoadSpec
-    private let endpoints: [Endpoint]
-    private let sources: [SocketAddress]
-    private let workload: Workload
-    private let tlsContext: TLSContext?
+    public let scenarios: [Scenario]
+    /// The first scenario's load (a run of one scenario: its only one).
+    public var config: LoadSpec { scenarios[0].load }
+    private let parts: [ScenarioPart]
     private let remotes = Mutex<[ReactorRemote]>([])
     private let interruptedFlag = Atomic<Bool>(false)
     /// The clock the run and its workers time with (the machine's monotonic clock; the reactor's
@@ -68,25 +71,21 @@ public final class LoadRun: Sendable {
 
     /// Validates the configuration, resolves the target and prepares TLS: every error that can be
     /// known before the first connect is thrown here.
-    public init(config: LoadSpec, clock: any MonotonicClock = SystemMonotonicClock()) throws {
-        let compiled = try config.validate()
-        self.config = config
+    public convenience init(config: LoadSpec, clock: any MonotonicClock = SystemMonotonicClock()) throws {
+        try self.init(scenarios: [Scenario(load: config)], clock: clock)
+    }
+
+    /// Several scenarios at once, on the same reactor threads (each validated, its targets
+    /// resolved, its TLS prepared, before any connect).
+    public init(scenarios: [Scenario], clock: any MonotonicClock = SystemMonotonicClock()) throws {
+        precondition(!scenarios.isEmpty, "a run has at least one scenario")
+        self.scenarios = scenarios
         self.clock = clock
-        let workload = try Workload(config, compiled: compiled)
-        self.workload = workload
-        endpoints = try workload.origins.map { origin in
-            let addresses = try SocketAddress.resolve(host: origin.host, port: origin.port)
-            // A name with several addresses (localhost as ::1 and 127.0.0.1, a server listening on
-            // one): the first that accepts, else the first (the run then says why it cannot connect).
-            let address = addresses.count > 1
-                ? TCPSocket.firstAccepting(addresses, timeoutMs: Int32(Swift.min(config.timeoutMs, 1_000))) ?? addresses[0] : addresses[0]
-            return Endpoint(address: address, serverName: origin.bareHost, isTLS: origin.isTLS)
-        }
-        sources = try Self.bindableSources(config.sourceAddresses, family: endpoints.first?.address.family)
+        parts = try scenarios.map { try ScenarioPart($0) }
         // Each connection may hold a socket per origin.
-        let sockets = config.connections * workload.origins.count
-        notes = [EphemeralPorts.current()?.crowdingNote(socketsPerAddress: sockets / Swift.max(1, sources.count))].compactMap { $0 }
-        tlsContext = workload.origins.contains(where: \.isTLS) ? try TLSContext(verify: !config.insecure, caFile: config.caFile) : nil
+        let sockets = zip(scenarios, parts).map { $0.load.connections * $1.workload.origins.count }.reduce(0, +)
+        let sources = Swift.max(1, parts[0].sources.count)
+        notes = [EphemeralPorts.current()?.crowdingNote(socketsPerAddress: sockets / sources)].compactMap { $0 }
         let needed = sockets + 64
         if raiseOpenFileLimit() < needed {
             throw ConfigError(.connections, "needs \(needed) file descriptors; raise the limit with `ulimit -n`")
@@ -105,61 +104,57 @@ public final class LoadRun: Sendable {
     public static let connectsInFlight = 512
 
     /// Runs the test on the calling thread's behalf and returns when every worker is done: first
-    /// the connect phase (every connection opened, at most `connectsInFlight` at a time), then the
-    /// measured schedule, from `startAtWallMs` when given (a distributed test's start: connecting
-    /// runs before it) or as soon as every connection is open.
+    /// the connect phase (every connection of every scenario opened, at most `connectsInFlight`
+    /// at a time), then the measured schedules (each scenario's `startAfterS` after the start),
+    /// from `startAtWallMs` when given (a distributed test's start: connecting runs before it) or
+    /// as soon as every connection is open.
     /// `onConnected` is called on the calling thread when the connect phase has ended,
-    /// `onInterval` once per second with the merged figures.
+    /// `onInterval` once per second with the merged figures (and each scenario's).
     public func run(startAtWallMs: Int64? = nil, onConnected: (ConnectPhase) -> Void = { _ in },
                     onInterval: (IntervalReport) -> Void = { _ in }) throws -> LoadResult {
-        let threads = Swift.min(config.threads, config.connections)
+        let plans = WorkerPlan.plans(for: scenarios)
+        let threads = (plans.map(\.thread).max() ?? 0) + 1
         let sink = IntervalSink()
-        let results = Mutex<[WorkerResult?]>(Array(repeating: nil, count: threads))
+        let results = Mutex<[WorkerResult?]>(Array(repeating: nil, count: plans.count))
         let done = DispatchGroup()
         let runStart = clock.nanoseconds()
         // A given wall-clock start on this host's monotonic clock (now, if it has passed: the run
         // is then late by that much before it even begins).
         let ahead = startAtWallMs.map { (Double($0) - Date().timeIntervalSince1970 * 1000) * 1e6 } ?? 0
-        let gate = StartGate(workers: threads, start: startAtWallMs == nil ? nil : runStart + UInt64(Swift.max(0, ahead)))
-        let connectLimit = Swift.max(1, Self.connectsInFlight / threads)
-        let budgets = split(total: { if case .requests(let n) = config.stop { return n } else { return Int.max } }(), into: threads)
-        let connectionCounts = split(total: config.connections, into: threads)
-        var offset = 0
+        let gate = StartGate(workers: plans.count, start: startAtWallMs == nil ? nil : runStart + UInt64(Swift.max(0, ahead)))
+        let connectLimit = Swift.max(1, Self.connectsInFlight / plans.count)
         for t in 0..<threads {
-            let connectionOffset = offset
-            offset += connectionCounts[t]
+            let onThread = plans.filter { $0.thread == t }
             done.enter()
             let thread = Thread { [self] in
                 defer { done.leave() }
-                let result = self.runWorker(thread: t, connections: connectionCounts[t], connectionOffset: connectionOffset,
-                                            budget: budgets[t], connectLimit: connectLimit, gate: gate, sink: sink)
-                results.withLock { $0[t] = result }
+                let threadResults = self.runThread(t, onThread, connectLimit: connectLimit, gate: gate, sink: sink)
+                results.withLock { for (plan, r) in zip(onThread, threadResults) { $0[plan.slot] = r } }
             }
             thread.name = "stampede-reactor-\(t)"
             thread.start()
         }
 
-        // Merge per-second samples as they come: second k is reported once every thread sent it
+        // Merge per-second samples as they come: second k is reported once every worker sent it
         // (or finished before reaching it).
-        var pending: [Int: (count: Int, figures: Figures, connections: Int)] = [:]
-        var finishedAt: [Int: Int] = [:]  // thread -> index of its final sample
+        var pending: [Int: PendingSecond] = [:]
+        var finishedAt: [Int: Int] = [:]  // worker slot -> index of its final sample
         var intervalCount = 0
         var nextSecond = 1
         func absorb(_ samples: [IntervalSample]) throws {
             for s in samples {
-                var entry = pending.removeValue(forKey: s.index) ?? (0, Figures(), 0)
-                entry.connections += s.connections
-                entry.count += 1
-                try entry.figures.add(s.figures)
+                var entry = pending.removeValue(forKey: s.index) ?? PendingSecond(scenarios: scenarios.count)
+                try entry.add(s)
                 pending[s.index] = entry
-                if s.final { finishedAt[s.thread] = s.index }
+                if s.final { finishedAt[s.worker] = s.index }
             }
             while let entry = pending[nextSecond] {
-                let expected = (0..<threads).filter { finishedAt[$0].map { $0 >= nextSecond } ?? true }.count
+                let expected = plans.indices.filter { finishedAt[$0].map { $0 >= nextSecond } ?? true }.count
                 guard entry.count >= expected else { break }
                 let report = IntervalReport(t: nextSecond, figures: entry.figures, connections: entry.connections,
                                             targetRate: targetRate(second: nextSecond),
-                                            targetConnections: config.mode == .avalanche ? config.stages?.target(at: Double(nextSecond)) : nil)
+                                            targetConnections: targetConnections(second: nextSecond),
+                                            scenarios: scenarios.count > 1 ? entry.scenarios : [])
                 intervalCount += 1
                 onInterval(report)
                 pending[nextSecond] = nil
@@ -184,113 +179,109 @@ public final class LoadRun: Sendable {
         try absorb(sink.drain())
         let end = clock.nanoseconds()
 
-        var figures = Figures()
-        var firstError: String?
-        var firstCheckFailure: String?
-        var unsentPerSecond: [Int] = []
-        var sockets = 0
-        var busiest = 0.0
-        for case let r? in results.withLock({ $0 }) {
-            if let error = r.setupError { throw error }
-            sockets += r.peakSockets
-            busiest = Swift.max(busiest, r.busy)
-            try figures.add(r.figures)
-            firstError = firstError ?? r.firstError
-            firstCheckFailure = firstCheckFailure ?? r.firstCheckFailure
-            unsentPerSecond = addedPerSecond(unsentPerSecond, r.unsentPerSecond)
-        }
-        let lastEnd = results.withLock { $0.compactMap { $0?.endedAt }.max() } ?? end
+        let finished = results.withLock { $0 }
+        for case let r? in finished { if let error = r.setupError { throw error } }
         let startAt = gate.open(at: end)
-        let firstBegin = results.withLock { $0.compactMap { $0?.beganAt }.filter { $0 > 0 }.min() } ?? startAt
         // Signed: a run that failed before its given start ends before it.
         func seconds(from a: UInt64, to b: UInt64) -> Double { Double(Int64(bitPattern: b &- a)) / 1e9 }
+        var whole = ScenarioTally()
+        var byScenario = Array(repeating: ScenarioTally(), count: scenarios.count)
+        for (plan, r) in zip(plans, finished) {
+            guard let r else { continue }
+            try byScenario[plan.scenario].add(r)
+            try whole.add(r, shiftedBy: scenarios.count > 1 ? Int(scenarios[plan.scenario].startAfterS) : 0)
+        }
+        let scenarioResults = scenarios.indices.map { k in
+            ScenarioResult(scenario: scenarios[k], figures: byScenario[k].figures, unsentPerSecond: byScenario[k].unsentPerSecond,
+                           firstError: byScenario[k].firstError, firstCheckFailure: byScenario[k].firstCheckFailure,
+                           duration: Swift.max(0, seconds(from: startAt + UInt64(scenarios[k].startAfterS * 1e9), to: byScenario[k].endedAt ?? end)))
+        }
+        let lastEnd = whole.endedAt ?? end
+        let firstBegin = whole.beganAt ?? startAt
         let startedAt = Date(timeIntervalSinceNow: -seconds(from: startAt, to: clock.nanoseconds()))
         return LoadResult(config: config, startedAt: startedAt, duration: Swift.max(0, seconds(from: startAt, to: lastEnd)),
-                          figures: figures, intervalCount: intervalCount,
-                          firstError: firstError, firstCheckFailure: firstCheckFailure, unsentPerSecond: unsentPerSecond, interrupted: interruptedFlag.load(ordering: .relaxed),
-                          seed: workload.seed, sockets: sockets, connectPhase: phase,
+                          figures: whole.figures, intervalCount: intervalCount,
+                          firstError: whole.firstError, firstCheckFailure: whole.firstCheckFailure, unsentPerSecond: whole.unsentPerSecond,
+                          interrupted: interruptedFlag.load(ordering: .relaxed),
+                          seed: parts[0].workload.seed, sockets: whole.sockets, connectPhase: phase,
                           startLag: Swift.max(0, seconds(from: startAt, to: firstBegin)) + Swift.max(0, -ahead) / 1e9,
-                          busiest: busiest)
+                          busiest: whole.busiest, scenarios: scenarioResults)
     }
 
-    /// `--source-addrs`, each checked now (the target's address family, and a socket binds to
-    /// it), so an address this host does not have fails before the test instead of every connect.
-    private static func bindableSources(_ addresses: [String], family: Int32?) throws -> [SocketAddress] {
-        try addresses.map { text throws -> SocketAddress in
-            let address: SocketAddress
-            do throws(AddressError) { address = try SocketAddress.resolve(host: text, port: 0)[0] } catch {
-                throw ConfigError(.sourceAddrs, "'\(text)' is not an address of this host: \(error.reason)")
-            }
-            if let family, address.family != family {
-                throw ConfigError(.sourceAddrs, "\(text) is not of the target's address family (IPv4 vs IPv6)")
-            }
-            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            defer { if fd >= 0 { close(fd) } }
-            guard fd >= 0, address.withSockaddr({ bind(fd, $0, $1) }) == 0 else {
-                throw ConfigError(.sourceAddrs, "cannot bind \(text): \(String(cString: strerror(errno))) (add it to an interface, e.g. ip addr add)")
-            }
-            return address
-        }
-    }
-
-    /// Tsunami: the requests intended in second `t` (1-based) of this run.
+    /// Tsunami: the requests intended in second `t` (1-based) of the test, over its scenarios
+    /// (each from its own start).
     private func targetRate(second t: Int) -> Double? {
-        guard config.mode == .tsunami else { return nil }
-        if let profile = config.stages { return profile.integral(to: Double(t)) - profile.integral(to: Double(t - 1)) }
-        switch config.pacing {
-        case .rate(let r): return r
-        case .delayMs(let ms): return Double(config.connections) * 1000 / ms
-        case nil: return nil
+        let rates = scenarios.compactMap { s -> Double? in
+            guard s.load.mode == .tsunami else { return nil }
+            // Several scenarios: each intends nothing after its end.
+            let end = scenarios.count > 1 ? (s.endS ?? .infinity) : .infinity
+            let from = Swift.max(0, Double(t - 1) - s.startAfterS), to = Swift.min(Double(t), end) - s.startAfterS
+            guard to > from else { return 0 }
+            if let profile = s.load.stages { return profile.integral(to: to) - profile.integral(to: from) }
+            return s.load.slotsPerSecond.map { $0 * (to - from) }
         }
+        return rates.isEmpty ? nil : rates.reduce(0, +)
     }
 
-    private struct WorkerResult: @unchecked Sendable {
-        var figures = Figures()
-        var peakSockets = 0
-        var busy = 0.0
-        var firstError: String?
-        var firstCheckFailure: String?
-        var unsentPerSecond: [Int] = []
-        var beganAt: UInt64 = 0
-        var endedAt: UInt64 = 0
-        var setupError: Error?
+    /// Avalanche stages: the connections wanted as second `t` ends, over its scenarios.
+    private func targetConnections(second t: Int) -> Double? {
+        let wanted = scenarios.compactMap { s -> Double? in
+            guard s.load.mode == .avalanche, let profile = s.load.stages else { return nil }
+            return Double(t) < s.startAfterS ? 0 : profile.target(at: Double(t) - s.startAfterS)
+        }
+        return wanted.isEmpty ? nil : wanted.reduce(0, +)
     }
 
-    private func runWorker(thread t: Int, connections: Int, connectionOffset: Int, budget: Int,
-                           connectLimit: Int, gate: StartGate, sink: IntervalSink) -> WorkerResult {
-        var result = WorkerResult()
+    /// One reactor thread: a worker for each scenario with connections on it, one reactor.
+    private func runThread(_ t: Int, _ plans: [WorkerPlan], connectLimit: Int, gate: StartGate, sink: IntervalSink) -> [WorkerResult] {
+        var results = Array(repeating: WorkerResult(), count: plans.count)
         // A worker that could not start has no phase: report an empty one, so nobody waits for it.
-        defer { gate.report(worker: t, WorkerPhase(endedAt: clock.nanoseconds())) }
+        defer { for plan in plans { gate.report(worker: plan.slot, WorkerPhase(endedAt: clock.nanoseconds())) } }
         do {
-            if config.pinThreads {
+            if scenarios.contains(where: \.load.pinThreads) {
                 try pinCurrentThread(to: t % ProcessInfo.processInfo.activeProcessorCount)
             }
             let cpuStart = threadCPUSeconds(), wallStart = clock.nanoseconds()
-            defer { result.busy = (threadCPUSeconds() - cpuStart) / Swift.max(Double(clock.nanoseconds() - wallStart) / 1e9, 1e-9) }
             let reactor = try Reactor()
-            let worker = Worker(reactor: reactor, config: config, endpoints: endpoints, sources: sources, tlsContext: tlsContext,
-                                workload: workload, connections: connections, connectionOffset: connectionOffset,
-                                budget: budget, connectLimit: connectLimit, gate: gate, sink: sink, threadIndex: t, clock: clock)
-            reactor.onWakeup = { [unowned worker, self] in
-                if self.interruptedFlag.load(ordering: .relaxed) { worker.beginStopping() }
-                worker.scheduleBegin()
+            let thread = ThreadWorkers(count: plans.count)
+            let workers = plans.map { plan in
+                let part = parts[plan.scenario], load = scenarios[plan.scenario].load
+                let place = WorkerPlace(scenario: plan.scenario, slot: plan.slot,
+                                        startAfterNs: UInt64(scenarios[plan.scenario].startAfterS * 1e9), thread: thread)
+                return Worker(reactor: reactor, config: load, endpoints: part.endpoints, sources: part.sources, tlsContext: part.tlsContext,
+                              workload: part.workload, connections: plan.connections, connectionOffset: plan.offset,
+                              budget: plan.budget, connectLimit: connectLimit, gate: gate, sink: sink, threadIndex: t, place: place, clock: clock)
+            }
+            reactor.onWakeup = { [workers, self] in
+                for worker in workers {
+                    if self.interruptedFlag.load(ordering: .relaxed) { worker.beginStopping() }
+                    worker.scheduleBegin()
+                }
             }
             remotes.withLock { $0.append(reactor.remote) }
-            if interruptedFlag.load(ordering: .relaxed) { worker.interruptBeforeStart() }
-            worker.start()
+            for worker in workers {
+                if interruptedFlag.load(ordering: .relaxed) { worker.interruptBeforeStart() }
+                worker.start()
+            }
             try reactor.run()
-            let figures = worker.figures
-            result.figures = figures.published
-            result.peakSockets = figures.peakSockets
-            result.beganAt = figures.beganAt
-            result.firstError = figures.firstError
-            result.firstCheckFailure = figures.firstCheckFailure
-            result.unsentPerSecond = worker.schedule.unsentPerSecond
+            let busy = (threadCPUSeconds() - cpuStart) / Swift.max(Double(clock.nanoseconds() - wallStart) / 1e9, 1e-9)
+            for (k, worker) in workers.enumerated() {
+                let figures = worker.figures
+                results[k].figures = figures.published
+                results[k].peakSockets = figures.peakSockets
+                results[k].beganAt = figures.beganAt == 0 ? 0 : figures.beganAt - worker.place.startAfterNs
+                results[k].firstError = figures.firstError
+                results[k].firstCheckFailure = figures.firstCheckFailure
+                results[k].unsentPerSecond = worker.schedule.unsentPerSecond
+                results[k].busy = busy
+                results[k].endedAt = figures.endedAt
+            }
         } catch {
-            result.setupError = error
+            for k in results.indices { results[k].setupError = error }
         }
-        result.endedAt = clock.nanoseconds()
-        return result
+        let ended = clock.nanoseconds()
+        for k in results.indices where results[k].endedAt == 0 { results[k].endedAt = ended }
+        return results
     }
 }
 

@@ -53,28 +53,32 @@ extension Worker {
     }
 
     func endConnectPhase(now: UInt64) {
-        if let phase = connects.endPhase(now: now) { gate.report(worker: threadIndex, phase) }
+        if let phase = connects.endPhase(now: now) { gate.report(worker: place.slot, phase) }
     }
 
     /// The gate knows the schedule's start: begin then (at once if it has passed).
     func scheduleBegin() {
         guard lifecycle == .connecting(startArmed: false), let start = gate.start else { return }
         lifecycle = .connecting(startArmed: true)
-        reactor.schedule(at: start, handler: ids.timer, token: Self.beginToken)
+        // Seconds count from the test's start on every worker (a scenario that begins later
+        // reports empty seconds until then), so a second means the same for every scenario.
+        intervalOrigin = start
+        reactor.schedule(at: start + 1_000_000_000, handler: ids.timer, token: Self.intervalToken)
+        reactor.schedule(at: start + place.startAfterNs, handler: ids.timer, token: Self.beginToken)
     }
 
     /// The measured schedule starts: paced slots and arrivals count from here, the interval
     /// clock runs, and the connections that are ready send.
     func begin(now: UInt64) {
-        guard case .connecting = lifecycle, let start = gate.start else { return }
+        guard case .connecting = lifecycle, let testStart = gate.start else { return }
         lifecycle = .running
         figures.beganAt = now
+        let start = testStart + place.startAfterNs
         let firstArrival = schedule.begin(at: start)
         if schedule.pacesRequests {
             // The connections' first slots spread evenly over the first of them.
             for i in conns.indices { conns[i].nextSend = schedule.sendTime(connection: i, scheduled: 0) }
         }
-        reactor.schedule(at: start + 1_000_000_000, handler: ids.timer, token: Self.intervalToken)
         if let firstArrival { reactor.schedule(at: firstArrival, handler: ids.timer, token: Self.arrivalToken) }
         for i in conns.indices where conns[i].machine.begin() { proceed(i, now: now) }
     }

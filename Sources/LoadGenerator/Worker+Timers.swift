@@ -27,7 +27,7 @@ extension Worker {
         case Self.intervalToken:
             guard active > 0 else { return }
             publishInterval(final: false)
-            reactor.schedule(at: schedule.startAt + UInt64(figures.intervalIndex + 1) * 1_000_000_000, handler: ids.timer, token: Self.intervalToken)
+            reactor.schedule(at: intervalOrigin + UInt64(figures.intervalIndex + 1) * 1_000_000_000, handler: ids.timer, token: Self.intervalToken)
         default:
             let i = token >> Self.generationBits
             guard i < conns.count,
@@ -57,6 +57,6 @@ extension Worker {
     }
 
     func publishInterval(final: Bool) {
-        sink.push(figures.takeInterval(thread: threadIndex, final: final))
+        sink.push(figures.takeInterval(worker: place.slot, scenario: place.scenario, final: final))
     }
 }

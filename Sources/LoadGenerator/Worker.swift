@@ -44,6 +44,12 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     let gate: StartGate
     let sink: IntervalSink
     let threadIndex: Int
+    /// Where the worker sits in the run: its scenario (index into the run's), its place among
+    /// all workers of all scenarios (the gate's and the samples' index), when its scenario's
+    /// schedule begins after the test's start, and the thread's other workers.
+    let place: WorkerPlace
+    /// The test's start (monotonic ns): seconds are counted from it, whatever the scenario.
+    var intervalOrigin: UInt64 = 0
     let clock: any MonotonicClock
     /// `clock` is the system's: the request path reads CLOCK_MONOTONIC directly (`now()`),
     /// without the existential's indirection (about 30 instructions a read, two a request).
@@ -73,7 +79,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     ///   - connectLimit: connects in flight at once.
     init(reactor: Reactor, config: LoadSpec, endpoints: [Endpoint], sources: [SocketAddress], tlsContext: TLSContext?, workload: Workload,
          connections: Int, connectionOffset: Int, budget: Int, connectLimit: Int, gate: StartGate, sink: IntervalSink, threadIndex: Int,
-         clock: any MonotonicClock = SystemMonotonicClock()) {
+         place: WorkerPlace = WorkerPlace(), clock: any MonotonicClock = SystemMonotonicClock()) {
         self.reactor = reactor
         self.config = config
         self.endpoints = endpoints
@@ -90,6 +96,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         self.gate = gate
         self.sink = sink
         self.threadIndex = threadIndex
+        self.place = place
         self.clock = clock
         usesSystemClock = clock is SystemMonotonicClock
         conns = .allocate(capacity: connections)
@@ -306,7 +313,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             closeSocket(i)
             closeParked(i)
         }
-        reactor.stop()
+        figures.endedAt = clock.nanoseconds()
+        place.thread.workerFinished(reactor)
     }
 
     /// Keeps the run's first error text (built only then: failures can come by the thousand).

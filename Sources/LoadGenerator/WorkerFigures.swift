@@ -21,6 +21,8 @@ struct WorkerFigures {
     var peakSockets = 0
     /// When the measured schedule actually began on this worker (monotonic ns; 0: never).
     var beganAt: UInt64 = 0
+    /// When it finished (its sockets closed; 0: not yet).
+    var endedAt: UInt64 = 0
 
     /// - Parameters:
     ///   - names: a list of requests' names (empty: figures are not kept per name).
@@ -46,9 +48,10 @@ struct WorkerFigures {
 
     /// The second just ended, as a sample for the coordinating thread; it is added into
     /// `published` and the next second starts from zero (the same names).
-    mutating func takeInterval(thread: Int, final: Bool) -> IntervalSample {
+    mutating func takeInterval(worker: Int, scenario: Int, final: Bool) -> IntervalSample {
         intervalIndex += 1
-        let sample = IntervalSample(thread: thread, index: intervalIndex, final: final, figures: second, connections: openSockets)
+        let sample = IntervalSample(worker: worker, scenario: scenario, index: intervalIndex, final: final, figures: second,
+                                    connections: openSockets)
         do { try published.add(second) } catch { noteFirstError("adding a second's figures: \(error)") }
         second.counters = LoadCounters()
         second.latency = HDRHistogram()

@@ -12,10 +12,14 @@ public struct IntervalReport: Sendable {
     public let targetRate: Double?
     /// Avalanche stages: the connections wanted as the second ended.
     public let targetConnections: Double?
+    /// A run of several scenarios: each one's figures in the second, in the run's order (empty
+    /// for a run of one, whose figures are the whole's).
+    public let scenarios: [Figures]
 
-    public init(t: Int, figures: Figures, connections: Int, targetRate: Double?, targetConnections: Double?) {
+    public init(t: Int, figures: Figures, connections: Int, targetRate: Double?, targetConnections: Double?, scenarios: [Figures] = []) {
         self.t = t; self.figures = figures; self.connections = connections
         self.targetRate = targetRate; self.targetConnections = targetConnections
+        self.scenarios = scenarios
     }
 
     public var counters: LoadCounters { figures.counters }

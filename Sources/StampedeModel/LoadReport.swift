@@ -119,6 +119,11 @@ public struct LoadReport: Codable, Sendable {
     public var connect_phase_s: Double?
     public var connect_phase_errors: Int?
     public var connect_late_s: Double?
+    /// Several scenarios: each one's own report (its figures merged like the whole, judged by
+    /// its own thresholds), by name; absent for a test of one.
+    public var scenarios: [String: LoadReport]?
+    /// A scenario's report: seconds after the test's start that it began.
+    public var start_after_s: Double?
 
     /// Sets the connect phase fields (`connectTime` empty: nothing connected, no percentiles).
     public mutating func setConnectPhase(connectTime: HDRHistogram, seconds: Double, errors: Int, lateSeconds: Double) {

@@ -42,6 +42,9 @@ public enum LoadSetting: String, Sendable, CaseIterable {
     case thinkTime = "think_ms"
     case followRedirects = "follow_redirects"
     case sessionRate = "session_rate"
+    /// Several populations at once, and when one begins after the test's start.
+    case scenarios
+    case startAfter = "start_after_s"
 }
 
 /// A setting with a bad value. `setting` is the adapter-neutral name; each adapter reports it

@@ -154,6 +154,9 @@ public struct ThresholdReport: Codable, Sendable {
         public let limit: Double
         public let actual: Double
         public let passed: Bool
+        public init(name: String, limit: Double, actual: Double, passed: Bool) {
+            self.name = name; self.limit = limit; self.actual = actual; self.passed = passed
+        }
     }
     public var passed: Bool
     public var results: [Result]

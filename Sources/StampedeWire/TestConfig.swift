@@ -22,6 +22,9 @@ public struct TestConfig: Sendable {
     public let compiled: [CompiledRequest]
     /// What the test aims at, in words.
     public var label: String { load.label(compiled: compiled) }
+    /// Its populations, in name order: `scenarios` as given, or the test itself as one named
+    /// `default` (whose load is `load`). `load` is the first's.
+    public var scenarios: [Scenario]
 
     public var mode: LoadMode { load.mode }
     public var target: TargetURL { load.target }
@@ -65,6 +68,71 @@ public struct TestConfig: Sendable {
               testID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }), testID.first != "." else {
             throw FieldError(.test_id, "must be 1-64 characters of A-Z a-z 0-9 - _ . (not starting with .)")
         }
+        for only in [TestConfigField.start_after_s, .think_ms] where object[only] != nil {
+            throw FieldError(only, "only applies inside a scenario (scenarios.NAME.\(only.rawValue))")
+        }
+        if let scenarios = object[.scenarios] {
+            let read = try Self.readScenarios(scenarios, testWide: object)
+            self.scenarios = read.scenarios
+            load = read.scenarios[0].load
+            compiled = read.compiled
+            drivers = read.drivers
+            thresholds = read.thresholds
+            return
+        }
+        let part = try Self.readLoad(r, object: object, search: true)
+        load = part.load
+        compiled = part.compiled
+        search = part.search
+        driverSelector = part.driverSelector
+        thresholds = part.thresholds
+        switch object[.source_addrs] {
+        case nil, .null?: break
+        case let value?: load.sourceAddresses = try Self.readSourceAddresses(value)
+        }
+        drivers = try Self.readDrivers(r)
+        scenarios = [Scenario(load: load)]
+    }
+
+    /// `drivers`: how many to use.
+    static func readDrivers(_ r: FieldReader) throws(FieldError) -> Int? {
+        let drivers = try r.integer(.drivers)
+        if let drivers, !(1...10_000).contains(drivers) { throw FieldError(.drivers, "must be in 1...10000, got \(drivers)") }
+        return drivers
+    }
+
+    /// `source_addrs`: a range "A-B" or a list of addresses.
+    static func readSourceAddresses(_ value: JSONValue) throws(FieldError) -> [String] {
+        func checked(_ text: String) throws(FieldError) -> [String] {
+            do { return try SourceAddresses.parse(text) } catch { throw FieldError(.source_addrs, error.reason(naming: Self.field)) }
+        }
+        switch value {
+        case .string(let text): return try checked(text)
+        case .array(let items):
+            var list: [String] = []
+            for item in items {
+                guard case .string(let s) = item else { throw FieldError(.source_addrs, "entries must be strings (IP addresses)") }
+                list.append(s)
+            }
+            return try checked(list.joined(separator: ","))
+        default: throw FieldError(.source_addrs, "must be a range \"A-B\" or a list of addresses, not \(value.kind)")
+        }
+    }
+
+    /// What one load (a test without scenarios, or one scenario) is made of.
+    struct LoadPart {
+        var load: LoadSpec
+        var compiled: [CompiledRequest]
+        var search: CapacitySearch?
+        var driverSelector: [String: String] = [:]
+        var thresholds: [Threshold]
+    }
+
+    /// Reads one load's fields from `object` (errors name them at the top level: a scenario's
+    /// caller puts its path in front).
+    static func readLoad(_ r: FieldReader, object: [String: JSONValue], search searchAllowed: Bool, seed: UInt64? = nil) throws(FieldError) -> LoadPart {
+        var load: LoadSpec
+        var search: CapacitySearch?
         func checked<T>(_ body: () throws(ConfigError) -> T) throws(FieldError) -> T {
             do { return try body() } catch { throw FieldError(Self.field(error), error.reason(naming: Self.field)) }
         }
@@ -88,7 +156,7 @@ public struct TestConfig: Sendable {
             let requests = try RequestList.parse(list, field: "requests")
             load = try checked { () throws(ConfigError) in try LoadSpec(requests: requests) }
         }
-        try Self.readWorkload(r, into: &load)
+        try readWorkload(r, into: &load)
         var choices = LoadChoices()
         switch try r.string(.test_type)?.uppercased() {
         case nil, "AVALANCHE"?: choices.mode = .avalanche
@@ -96,7 +164,8 @@ public struct TestConfig: Sendable {
         case let other?: throw FieldError(.test_type, "must be AVALANCHE, TSUNAMI or SEARCH, got '\(other)'")
         }
         if try r.string(.test_type)?.uppercased() == "SEARCH" {
-            search = try Self.readSearch(r, object: object)
+            guard searchAllowed else { throw FieldError(.test_type, "a scenario is AVALANCHE or TSUNAMI (a search is a test of its own)") }
+            search = try readSearch(r, object: object)
             let (slo, order) = (search!.slo, load.order)
             do { try Threshold.checkSessions(slo, order: order) } catch { throw FieldError(.slo, error.reason) }
             // Each step is a tsunami part of step_s seconds at the step's rate.
@@ -107,7 +176,7 @@ public struct TestConfig: Sendable {
         choices.connections = try r.integer(.connections)
         choices.requests = try r.integer(.message_count_per_driver)
         choices.durationS = try r.number(.duration_s)
-        let stages = try Self.readStages(r)
+        let stages = try readStages(r)
         choices.stages = stages?.stages
         choices.start = stages == nil ? (object[.start] != nil ? 0 : nil) : stages!.start
         // The original system sends test_message_delay 0 with every test: 0 means "not paced".
@@ -124,34 +193,27 @@ public struct TestConfig: Sendable {
         load = applied
         load.timeoutMs = try r.integer(.timeout_ms) ?? LoadSpec.defaultTimeoutMs
         // One seed for the whole test, so the report can give it and a rerun can repeat it.
-        if load.seed == nil { load.seed = UInt64.random(in: 0...(1 << 53)) }
+        if load.seed == nil { load.seed = seed ?? UInt64.random(in: 0...(1 << 53)) }
         let spec = load
-        compiled = try checked { () throws(ConfigError) in try spec.validate() }
-        switch object[.source_addrs] {
-        case nil, .null?: break
-        case .string(let text)?: load.sourceAddresses = try checked { () throws(ConfigError) in try SourceAddresses.parse(text) }
-        case .array(let items)?:
-            var list: [String] = []
-            for item in items {
-                guard case .string(let s) = item else { throw FieldError(.source_addrs, "entries must be strings (IP addresses)") }
-                list.append(s)
-            }
-            load.sourceAddresses = try checked { () throws(ConfigError) in try SourceAddresses.parse(list.joined(separator: ",")) }
-        case let other?: throw FieldError(.source_addrs, "must be a range \"A-B\" or a list of addresses, not \(other.kind)")
-        }
+        let compiled = try checked { () throws(ConfigError) in try spec.validate() }
+        var driverSelector: [String: String] = [:]
         for (key, value) in (try r.object(.driver_selector) ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard case .string(let s) = value else { throw FieldError(.driver_selector, "value of '\(key)' must be a string") }
             driverSelector[key] = s
         }
-        drivers = try r.integer(.drivers)
-        if let drivers, !(1...10_000).contains(drivers) { throw FieldError(.drivers, "must be in 1...10000, got \(drivers)") }
+        let thresholds = try readThresholds(r)
+        try checked { () throws(ConfigError) in try Threshold.check(thresholds, for: spec) }
+        return LoadPart(load: load, compiled: compiled, search: search, driverSelector: driverSelector, thresholds: thresholds)
+    }
+
+    static func readThresholds(_ r: FieldReader) throws(FieldError) -> [Threshold] {
         var thresholds: [Threshold] = []
         for (name, value) in (try r.object(.thresholds) ?? [:]).sorted(by: { $0.key < $1.key }) {
             thresholds.append(try Self.readThreshold(name, value))
         }
-        try checked { () throws(ConfigError) in try Threshold.check(thresholds, for: spec) }
-        self.thresholds = thresholds
+        return thresholds
     }
+
 
     /// A test from an already validated spec (`stampede run`): no JSON round trip. `original` is
     /// the body that describes it, for GET /tests/{id} and the state file.
@@ -164,6 +226,7 @@ public struct TestConfig: Sendable {
         self.load = load
         self.drivers = drivers
         self.thresholds = thresholds
+        scenarios = [Scenario(load: load)]
         original = Self.json(testID: testID, load: load, drivers: drivers, thresholds: thresholds)
     }
 
@@ -327,7 +390,15 @@ public enum TestConfigField: String, CaseIterable, Sendable {
     case test_id, test_type, test_message_delay, message_count_per_driver, target, connections, duration_s, rate,
          method, headers, body, timeout_ms, drivers, thresholds, requests, order, seed, data, stages, start,
          slo, start_rate, max_rate, step_s, driver_selector, source_addrs, cookies, capture_bytes,
-         follow_redirects, session_rate
+         follow_redirects, session_rate, scenarios, start_after_s, think_ms
+
+    /// With `scenarios`, the fields that stay on the test.
+    static let testWide: Set<TestConfigField> = [.test_id, .drivers, .seed, .source_addrs, .thresholds, .scenarios]
+    /// The fields a scenario takes.
+    static let scenarioFields: [TestConfigField] = [
+        .target, .method, .headers, .body, .requests, .order, .test_type, .connections, .rate, .test_message_delay, .session_rate,
+        .stages, .start, .duration_s, .message_count_per_driver, .think_ms, .data, .cookies, .follow_redirects, .capture_bytes,
+        .timeout_ms, .thresholds, .driver_selector, .start_after_s]
 }
 
 extension FieldReader {

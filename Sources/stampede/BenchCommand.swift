@@ -40,7 +40,7 @@ struct BenchCommand: ParsableCommand {
             2 bad flags, 3 a --threshold failed.
             """)
 
-    @Argument(help: "The http:// or https:// URL to load (or give --targets).")
+    @Argument(help: "The http:// or https:// URL to load (or give --targets), or a test file: a TestConfig JSON document, scenarios and all (docs/scenarios.md).")
     var url: String?
 
     @OptionGroup var load: LoadOptions
@@ -71,26 +71,59 @@ struct BenchCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        var (config, thresholds) = try load.spec(url: url, threads: threads, defaultConnections: LoadSpec.benchConnections)
-        config.pinThreads = pin
         if latency && json { throw ValidationError("--latency: --json already carries the whole histogram (its `histogram` field): give one") }
         try checkJUnitPath(junit)
+        let testID: String
+        let scenarios: [Scenario]
+        let thresholds: [Threshold]
+        let document: JSONValue
+        if TestFile.isTestFile(url), let path = url {
+            let file = try TestFile(path: path, options: load, testID: "bench")
+            testID = file.config.testID
+            scenarios = file.config.scenarios.map { s in
+                var s = s
+                s.load.threads = threads
+                s.load.pinThreads = pin
+                return s
+            }
+            thresholds = file.config.thresholds
+            document = file.config.original
+        } else {
+            var (config, given) = try load.spec(url: url, threads: threads, defaultConnections: LoadSpec.benchConnections)
+            config.pinThreads = pin
+            testID = "bench"
+            scenarios = [Scenario(load: config)]
+            thresholds = given
+            document = TestConfig.json(testID: "bench", load: config, drivers: nil, thresholds: given)
+        }
         if dryRun {
-            print(TestConfig.json(testID: "bench", load: config, drivers: nil, thresholds: thresholds).text)
+            print(document.text)
             return
         }
         let run: LoadRun
-        do { run = try LoadRun(config: config) } catch let error as ConfigError {
+        do { run = try LoadRun(scenarios: scenarios) } catch let error as ConfigError {
             throw ValidationError("\(LoadOptions.flag(error.setting)): \(error.reason)")
         } catch {
             printError("stampede: \(error)")
             throw ExitCode(1)
         }
+        try execute(run, testID: testID, thresholds: thresholds, document: document)
+    }
+
+    private func execute(_ run: LoadRun, testID: String, thresholds: [Threshold], document: JSONValue) throws {
+        let config = run.config
         for note in run.notes { printError("note: \(note)") }
         var hlogWriter = hlog != nil || html != nil ? try HLogFile(path: hlog, startTime: Date()) : nil
         let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, config: config)
         let signals = SignalHandlers { run.interrupt() }
-        if !json { print("Running \(describe(config)) @ \(where_(config))\n  \(config.threads) thread(s) and \(config.connections) connection(s)") }
+        if !json {
+            if run.scenarios.count == 1 {
+                print("Running \(describe(config)) @ \(where_(config))\n  \(config.threads) thread(s) and \(config.connections) connection(s)")
+            } else {
+                print("Running \(run.scenarios.count) scenarios on \(config.threads) thread(s):")
+                for s in run.scenarios { print("  " + describe(s)) }
+            }
+        }
 
         var hlogError: Error?
         let live = LiveThresholds(thresholds, config: config)
@@ -100,19 +133,18 @@ struct BenchCommand: ParsableCommand {
         }) { interval in
             if live.judge(interval) { run.interrupt() }
             progress.update(interval, failing: live.firstFailing)
-            hlogWriter?.append(interval)
+            hlogWriter?.append(interval, scenarios: run.scenarios.count > 1 ? run.scenarios.map(\.name) : [])
         }
         progress.finish()
         signals.cancel()
         try hlogWriter?.close()
         if let hlogError { throw ValidationError("--hlog: cannot rewrite '\(hlog ?? "")': \(hlogError)") }
 
-        var report = LoadReport(testID: "bench-\(Int(result.startedAt.timeIntervalSince1970))", result: result,
+        var report = LoadReport(testID: testID == "bench" ? "bench-\(Int(result.startedAt.timeIntervalSince1970))" : testID, result: result,
                                 thresholds: thresholds)
         if let aborted = live.aborted { report.markAborted(aborted) }
         if let html {
-            let config = TestConfig.json(testID: report.test_id, load: config, drivers: nil, thresholds: thresholds)
-            let pretty = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: Data(config.text.utf8)),
+            let pretty = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: Data(document.text.utf8)),
                                                     options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             let page = try ReportPage.render(ReportInputs(report: report, configJSON: String(decoding: pretty, as: UTF8.self),
                                                           hlog: hlogWriter?.text))
@@ -134,6 +166,13 @@ struct BenchCommand: ParsableCommand {
         }
         if !report.thresholds.passed || report.aborted != nil { throw ExitCode(3) }
     }
+}
+
+/// A scenario in a line: its name, model, load, and when it begins.
+func describe(_ scenario: Scenario) -> String {
+    let load = scenario.load
+    let begins = scenario.startAfterS > 0 ? ", from \(formatSeconds(scenario.startAfterS))" : ""
+    return "\(scenario.name): \(describe(load)) @ \(where_(load)), \(load.connections) connection(s)\(begins)"
 }
 
 func describe(_ config: LoadSpec) -> String {
@@ -238,11 +277,28 @@ func printSummary(_ report: LoadReport, tls: (handshakes: Int, resumed: Int)?,
     // A run shorter than the report's millisecond has no rate worth printing (it read 72 GB/s).
     let transfer = report.duration_s >= 0.001 ? formatBytes(Double(report.bytes_read ?? 0) / report.duration_s) : "n/a"
     print("Transfer/sec: \(transfer.leftPadded(to: 10))")
+    if let scenarios = report.scenarios { printScenarios(scenarios) }
     for t in report.thresholds.results {
         print("Threshold \(t.name) <= \(t.limit)".replacingOccurrences(of: "min_rps <=", with: "min_rps >=")
               + ": \(t.passed ? "passed" : "FAILED") (actual \(String(format: "%.3f", t.actual)))")
     }
     if let aborted = report.aborted { print(aborted.sentence) }
+}
+
+/// A section per scenario: its counts, rate, latency and errors, its sessions and names.
+func printScenarios(_ scenarios: [String: LoadReport]) {
+    for name in scenarios.keys.sorted() {
+        let r = scenarios[name]!
+        let begins = (r.start_after_s ?? 0) > 0 ? ", from \(formatSeconds(r.start_after_s!))" : ""
+        print("Scenario \(name) (\(r.mode)\(begins)): \(r.requests) requests, \(r.responses) responses in \(String(format: "%.2f", r.duration_s))s, \(String(format: "%.2f", r.rps)) req/s, \(r.errors.total) errors")
+        if r.responses > 0 {
+            let l = r.latency_us
+            print("  Latency   p50 \(formatMicros(Double(l.p50)))  p90 \(formatMicros(Double(l.p90)))  p99 \(formatMicros(Double(l.p99)))  max \(formatMicros(Double(l.max)))")
+        }
+        if let intended = r.intended { print("  Intended \(intended), unsent \(r.unsent ?? 0)") }
+        if let sessions = r.sessions { printSessions(sessions) }
+        if let byName = r.by_name, byName.count > 1 { printByName(byName) }
+    }
 }
 
 /// `--latency`: the percentile spectrum of the run's latency histogram, as wrk prints it.

@@ -85,13 +85,17 @@ struct HLogFile {
 
     /// The second's total, then one tagged line per name (a list of requests); the intended rate
     /// of a tsunami as a comment line before them.
-    mutating func append(_ interval: IntervalReport) {
+    /// `scenarios`: a run of several, their names (a `scenario.NAME` line each per second).
+    mutating func append(_ interval: IntervalReport, scenarios: [String] = []) {
         let t = interval.t
         if let rate = interval.targetRate { writer.comment("target_rate \(String(format: "%.1f", rate)) at \(t - 1)..\(t) s") }
         writer.comment("errors \(interval.counters.errors.total) at \(t - 1)..\(t) s")
         writer.append(interval.latency, start: Double(t - 1), end: Double(t))
         for f in interval.byName { writer.append(f.latency, start: Double(t - 1), end: Double(t), tag: HistogramLogWriter.tag(f.name)) }
         if let sessions = interval.sessions { writer.append(sessions.duration, start: Double(t - 1), end: Double(t), tag: "session") }
+        for (name, f) in zip(scenarios, interval.scenarios) {
+            writer.append(f.latency, start: Double(t - 1), end: Double(t), tag: "scenario." + name)
+        }
         flush()
     }
 

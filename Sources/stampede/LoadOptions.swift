@@ -108,6 +108,29 @@ struct LoadOptions: ParsableArguments {
         }
     }
 
+    /// `-H 'Name: value'` pairs, in order.
+    func parsedHeaders() throws -> [(String, String)] {
+        try headers.map { header in
+            guard let colon = header.firstIndex(of: ":") else {
+                throw ValidationError("--header: expected 'Name: value', got '\(header)'")
+            }
+            return (String(header[..<colon]).trimmingSpaces(), String(header[header.index(after: colon)...]).trimmingSpaces())
+        }
+    }
+
+    /// Flags that set a load, given: with a test file they are refused (the file sets its
+    /// scenarios' loads; flags set only its test-wide fields).
+    var loadFlagsGiven: [String] {
+        let given: [(String, Bool)] = [
+            ("--connections", connections != nil), ("--requests", requests != nil), ("--duration", duration != nil),
+            ("--delay-ms", delayMs != nil), ("--stage", !stages.isEmpty), ("--start", start != nil), ("--rate", rate != nil),
+            ("--method", method != nil), ("--body", body != nil), ("--targets", targets != nil), ("--data", data != nil),
+            ("--order", order != nil), ("--cookies", cookies != nil), ("--think-ms", thinkMs != nil),
+            ("--follow-redirects", followRedirects != nil), ("--session-rate", sessionRate != nil), ("--capture-bytes", captureBytes != nil),
+            ("--timeout-ms", timeoutMs != LoadSpec.defaultTimeoutMs), ("--mode", mode != .avalanche)]
+        return given.filter(\.1).map(\.0)
+    }
+
     /// Builds and checks the spec; errors name the flag.
     /// - Parameter defaultConnections: the command's default (`bench`: the total; `run`: per driver).
     /// - Parameter searching: `stampede search`, which sets the rate itself (`--session-rate on` needs no stages there).
@@ -130,7 +153,6 @@ struct LoadOptions: ParsableArguments {
             spec.method = (method ?? "GET").uppercased()
         case (nil, .some(let file)):
             if method != nil { throw ValidationError("--method: with --targets, the file gives each request's method") }
-            if !headers.isEmpty { throw ValidationError("--header: with --targets, the file gives each request's headers") }
             if body != nil { throw ValidationError("--body: with --targets, the file gives each request's body") }
             spec = try checked { () throws(ConfigError) in try LoadSpec(requests: file.requests) }
         }
@@ -177,12 +199,16 @@ struct LoadOptions: ParsableArguments {
             choices.sessionRate = .perSecond(r)
         }
         try checked { () throws(ConfigError) in try spec.apply(choices) }
-        for header in headers {
-            guard let colon = header.firstIndex(of: ":") else {
-                throw ValidationError("--header: expected 'Name: value', got '\(header)'")
+        let given = try parsedHeaders()
+        if spec.listForm {
+            // As Vegeta's -header: every request that does not set the header gets it.
+            for k in spec.requests.indices {
+                for (name, value) in given where !spec.requests[k].headers.contains(where: { $0.0.lowercased() == name.lowercased() }) {
+                    spec.requests[k].headers.append((name, value))
+                }
             }
-            spec.headers.append((String(header[..<colon]).trimmingSpaces(),
-                                 String(header[header.index(after: colon)...]).trimmingSpaces()))
+        } else {
+            spec.headers += given
         }
         if let body {
             if body.hasPrefix("@") {
