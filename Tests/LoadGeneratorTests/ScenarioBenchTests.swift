@@ -1,0 +1,105 @@
+import Foundation
+import StampedeModel
+import Testing
+import TestSupport
+
+/// `stampede bench FILE` with three scenarios at once against nginx: each scenario's counts are
+/// nginx's for its paths, a late scenario starts late, per-scenario percentiles are Python
+/// hdrhistogram's reading of its histogram, and a scenario's failed threshold fails the run.
+@Suite struct ScenarioBenchTests {
+    static func file(port: Int) -> String {
+        let base = "http://127.0.0.1:\(port)"
+        return """
+            {"test_id": "three", "seed": 11, "scenarios": {
+              "browse": {"requests": [{"name": "home", "url": "\(base)/browse/home"}, {"name": "item", "url": "\(base)/browse/item/{{seq}}"}],
+                         "order": "sequence", "test_type": "TSUNAMI", "session_rate": 20, "connections": 8, "duration_s": 4, "think_ms": 50},
+              "buy": {"requests": [{"name": "login", "url": "\(base)/buy/login", "method": "POST", "body": "u=1", "headers": {"X-Token": "own"}},
+                                   {"name": "cart", "url": "\(base)/buy/cart"}],
+                      "order": "sequence", "connections": 2, "duration_s": 4, "think_ms": 20},
+              "api": {"target": "\(base)/api/items", "test_type": "TSUNAMI", "rate": 150, "connections": 4, "duration_s": 2, "start_after_s": 2}
+            }}
+            """
+    }
+
+    @Test func threeScenariosCountWhatNginxServedEachStartingWhenAsked() throws {
+        let nginx = try Nginx(logFormat: "$msec $request_uri $http_x_token")
+        defer { nginx.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-scenarios-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("three.json").path
+        try Self.file(port: nginx.port).write(toFile: path, atomically: true, encoding: .utf8)
+        let hlog = dir.appendingPathComponent("run.hlog").path
+        let result = try runCommand(stampedeBinary, ["bench", path, "-H", "X-Token: abc", "--json", "--hlog", hlog,
+                                                     "--threshold", "api/p99_ms=10000"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONDecoder().decode(LoadReport.self, from: Data(result.stdout.utf8))
+        let scenarios = try #require(report.scenarios)
+        #expect(scenarios.keys.sorted() == ["api", "browse", "buy"])
+        let total = scenarios.values.map(\.requests).reduce(0, +)
+        #expect(report.requests == total && report.test_id == "three")
+        let lines = try nginx.accessLog(expecting: total)
+        #expect(lines.count == total)
+        func served(_ prefix: String) -> [(at: Double, token: String)] {
+            lines.compactMap { line in
+                let f = line.split(separator: " ").map(String.init)
+                return f.count == 3 && f[1].hasPrefix(prefix) ? (Double(f[0]) ?? 0, f[2]) : nil
+            }
+        }
+        for (name, prefix) in [("browse", "/browse/"), ("buy", "/buy/"), ("api", "/api/")] {
+            #expect(served(prefix).count == scenarios[name]!.responses && scenarios[name]!.errors.total == 0, "\(name)")
+        }
+        // The API scenario: rate × duration, every one sent, starting 2 s after the others.
+        let api = scenarios["api"]!
+        #expect(api.intended == 300 && api.requests == 300 && api.unsent == 0 && api.start_after_s == 2)
+        let firstAPI = served("/api/").map(\.at).min() ?? 0, firstOther = served("/b").map(\.at).min() ?? 0
+        #expect(firstAPI - firstOther >= 1.9 && firstAPI - firstOther < 2.5, "api began \(firstAPI - firstOther) s after the others")
+        // Sessions per scenario: 20 a second for 4 s browse; buy's closed loop of 2 users.
+        let browse = scenarios["browse"]!
+        #expect(browse.sessions?.started == 80 && browse.sessions?.completed == 80 && browse.requests == 160)
+        #expect(scenarios["buy"]!.sessions.map { $0.completed > 20 && $0.failed_total == 0 } == true)
+        #expect(Set(browse.by_name?.keys.map { $0 } ?? []) == ["home", "item"])
+        // -H reached every request that did not set the header itself.
+        #expect(served("/buy/login").allSatisfy { $0.token == "own" })
+        #expect(lines.count - served("/buy/login").count == lines.filter { $0.hasSuffix(" abc") }.count)
+        // Per-scenario percentiles: Python hdrhistogram reads each scenario's histogram alike.
+        let ps = [50.0, 90, 99, 99.9]
+        let decoded = try python("decode", ["b64": scenarios.keys.sorted().map { scenarios[$0]!.histogram }, "percentiles": ps],
+                                 as: [PythonStats].self)
+        for (name, d) in zip(scenarios.keys.sorted(), decoded) {
+            let l = scenarios[name]!.latency_us
+            #expect(d.total == Int64(scenarios[name]!.responses) && d.values == [l.p50, l.p90, l.p99, l.p999] && d.max == l.max, "\(name)")
+        }
+        struct Log: Decodable { let total: Int64; let tags: [String: Int64] }
+        let log = try python("readlog", ["path": hlog, "percentiles": ps], as: Log.self)
+        #expect(log.total == Int64(report.responses))
+        for name in ["api", "browse", "buy"] { #expect(log.tags["scenario.\(name)"] == Int64(scenarios[name]!.responses), "\(log.tags)") }
+        #expect(report.thresholds.results.map(\.name) == ["api/p99_ms"] && report.thresholds.passed)
+    }
+
+    @Test func aScenariosFailedThresholdFailsTheRunNamingIt() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-scenarios-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+            {"scenarios": {
+              "fast": {"target": "http://127.0.0.1:\(nginx.port)/a", "connections": 2, "message_count_per_driver": 200, "thresholds": {"p99_ms": 10000}},
+              "slow": {"target": "http://127.0.0.1:\(nginx.port)/b", "connections": 2, "message_count_per_driver": 200, "thresholds": {"max_ms": 0.001}}
+            }}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try runCommand(stampedeBinary, ["bench", path])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stdout.contains("Threshold fast/p99_ms <= 10000.0: passed"), "\(result.stdout)")
+        #expect(result.stdout.contains("Threshold slow/max_ms <= 0.001: FAILED"), "\(result.stdout)")
+        #expect(result.stdout.contains("Scenario fast (avalanche): 200 requests, 200 responses"), "\(result.stdout)")
+        // Bad input is refused before any load, naming the file, the path, or the flag.
+        let bad = try runCommand(stampedeBinary, ["bench", path, "--threshold", "nope/p99_ms=5"])
+        #expect(bad.status == 2 && bad.stderr.contains("no scenario 'nope'") && bad.stderr.contains("fast, slow"), "\(bad.stderr)")
+        let flag = try runCommand(stampedeBinary, ["bench", path, "--rate", "5"])
+        #expect(flag.status == 2 && flag.stderr.contains("--rate: the test file"), "\(flag.stderr)")
+        try #"{"scenarios": {"buy": {"target": "http://127.0.0.1:1/", "duration_s": 1, "rate": 5}}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        let field = try runCommand(stampedeBinary, ["bench", path])
+        #expect(field.status == 2 && field.stderr.contains("scenarios.buy.rate"), "\(field.stderr)")
+    }
+}
