@@ -208,7 +208,9 @@ public final class DriverAgent: @unchecked Sendable {
         var spec = spec
         if spec.source_addrs == nil, !sourceAddresses.isEmpty { spec.source_addrs = sourceAddresses }
         do {
-            run = try LoadRun(config: try spec.loadSpec(defaultThreads: threads, driverName: id))
+            let scenarios = try spec.scenarioLoads(driver: id, driverIDs: nil, defaultThreads: threads)
+            guard !scenarios.isEmpty else { fail("no scenario of the test is for this driver"); return }
+            run = try LoadRun(scenarios: scenarios)
         } catch let error as ConfigError {
             fail("\(TestSpec.field(error)): \(error.reason(naming: TestSpec.field))")
             return
@@ -239,6 +241,16 @@ public final class DriverAgent: @unchecked Sendable {
                 message.connections = interval.connections
                 message.targetRate = interval.targetRate
                 message.targetConnections = interval.targetConnections
+                if spec.scenario != nil {
+                    // Named scenarios: each one's second (a driver running one of them: the whole).
+                    let figures = interval.scenarios.isEmpty ? [interval.figures] : interval.scenarios
+                    let rates = interval.scenarios.isEmpty ? [interval.targetRate] : interval.scenarioTargetRates
+                    message.scenarios = Dictionary(uniqueKeysWithValues: zip(run.scenarios, zip(figures, rates)).map { s, f in
+                        var share = ScenarioShare(f.0)
+                        share.targetRate = f.1
+                        return (s.name, share)
+                    })
+                }
                 publish(.interval(message))
             }
             var final = FinalMessage(driverID: id, testID: testID, startedAtMs: Int64(result.startedAt.timeIntervalSince1970 * 1000),
@@ -258,6 +270,15 @@ public final class DriverAgent: @unchecked Sendable {
             final.sockets = result.sockets
             final.busiest = (result.busiest * 1000).rounded() / 1000
             final.part = part
+            if spec.scenario != nil {
+                final.scenarios = Dictionary(uniqueKeysWithValues: result.scenarios.map { s in
+                    var share = ScenarioShare(s.figures)
+                    share.serviceHistogram = s.figures.serviceTime?.encodeBase64()
+                    share.unsentPerSecond = s.unsentPerSecond.isEmpty ? nil : s.unsentPerSecond
+                    share.durationS = s.duration
+                    return (s.name, share)
+                })
+            }
             publish(.final(final))
             log.info("test done", metadata: ["test_id": "\(testID)", "requests": "\(result.counters.requests)", "responses": "\(result.counters.responses)"])
         } catch {

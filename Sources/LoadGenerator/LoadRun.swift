@@ -154,7 +154,8 @@ public final class LoadRun: Sendable {
                 let report = IntervalReport(t: nextSecond, figures: entry.figures, connections: entry.connections,
                                             targetRate: targetRate(second: nextSecond),
                                             targetConnections: targetConnections(second: nextSecond),
-                                            scenarios: scenarios.count > 1 ? entry.scenarios : [])
+                                            scenarios: scenarios.count > 1 ? entry.scenarios : [],
+                                            scenarioTargetRates: scenarios.count > 1 ? scenarios.map { targetRate(of: $0, second: nextSecond) } : [])
                 intervalCount += 1
                 onInterval(report)
                 pending[nextSecond] = nil
@@ -211,16 +212,18 @@ public final class LoadRun: Sendable {
     /// Tsunami: the requests intended in second `t` (1-based) of the test, over its scenarios
     /// (each from its own start).
     private func targetRate(second t: Int) -> Double? {
-        let rates = scenarios.compactMap { s -> Double? in
-            guard s.load.mode == .tsunami else { return nil }
-            // Several scenarios: each intends nothing after its end.
-            let end = scenarios.count > 1 ? (s.endS ?? .infinity) : .infinity
-            let from = Swift.max(0, Double(t - 1) - s.startAfterS), to = Swift.min(Double(t), end) - s.startAfterS
-            guard to > from else { return 0 }
-            if let profile = s.load.stages { return profile.integral(to: to) - profile.integral(to: from) }
-            return s.load.slotsPerSecond.map { $0 * (to - from) }
-        }
+        let rates = scenarios.compactMap { targetRate(of: $0, second: t) }
         return rates.isEmpty ? nil : rates.reduce(0, +)
+    }
+
+    private func targetRate(of s: Scenario, second t: Int) -> Double? {
+        guard s.load.mode == .tsunami else { return nil }
+        // Several scenarios: each intends nothing after its end.
+        let end = scenarios.count > 1 ? (s.endS ?? .infinity) : .infinity
+        let from = Swift.max(0, Double(t - 1) - s.startAfterS), to = Swift.min(Double(t), end) - s.startAfterS
+        guard to > from else { return 0 }
+        if let profile = s.load.stages { return profile.integral(to: to) - profile.integral(to: from) }
+        return s.load.slotsPerSecond.map { $0 * (to - from) }
     }
 
     /// Avalanche stages: the connections wanted as second `t` ends, over its scenarios.

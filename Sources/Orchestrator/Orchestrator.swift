@@ -181,11 +181,15 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     public func triggerTest(id: String) throws(TestBookError) -> (drivers: [String], startAtMs: Int64) {
         guard !shuttingDown else { throw .shuttingDown }
         // With a driver_selector, only idle drivers carrying every listed label.
-        let selector = book[id]?.definition.driverSelector ?? [:]
-        let matching = registry.idle.filter { registry.drivers[$0]?.matches(selector) ?? false }
+        // With scenarios: drivers any scenario's selector matches (each runs the scenarios it matches).
+        let definition = book[id]?.definition
+        let selectors = definition.map { $0.hasScenarios ? $0.scenarios.map(\.driverSelector) : [$0.driverSelector] } ?? [[:]]
+        let matching = registry.idle.filter { d in selectors.contains { registry.drivers[d]?.matches($0) ?? false } }
         // A driver whose clock is too far off would not start with the others: left out, named.
         let refused = Dictionary(uniqueKeysWithValues: matching.compactMap { d in registry.refusal(d).map { (d, $0) } })
-        let (run, chosen) = try book.trigger(id: id, idle: matching.filter { refused[$0] == nil }, refused: refused)
+        let (run, chosen) = try book.trigger(id: id, idle: matching.filter { refused[$0] == nil }, refused: refused) { [registry] d, selector in
+            registry.drivers[d]?.matches(selector) ?? false
+        }
         for (driver, why) in refused.sorted(by: { $0.key < $1.key }) {
             log.warning("driver left out of the test", metadata: ["test_id": "\(id)", "driver_id": "\(driver)", "reason": "\(why)"])
         }

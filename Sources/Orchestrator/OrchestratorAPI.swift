@@ -146,6 +146,7 @@ extension Orchestrator: HTTPServerHandler {
         case .alreadyTriggered, .notRunning: return error(409, e.description, field: "test_id")
         case .notEnoughDrivers, .driversRefused: return error(503, e.description, field: "drivers")
         case .noMatchingDrivers: return error(503, e.description, field: "driver_selector")
+        case .noScenarioDrivers(let scenario, _): return error(503, e.description, field: "scenarios.\(scenario).driver_selector")
         case .notSent, .shuttingDown: return error(503, e.description, field: nil)
         }
     }

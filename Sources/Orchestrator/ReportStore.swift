@@ -134,6 +134,10 @@ struct ReportStore {
             if let sessions = second.sessions {
                 log.append(encoded: sessions.encoded, max: sessions.max, start: Double(t - 1), end: Double(t), tag: "session")
             }
+            for name in second.scenarios.keys.sorted() {
+                let one = second.scenarios[name]!
+                log.append(encoded: one.encoded, max: one.max, start: Double(t - 1), end: Double(t), tag: "scenario." + name)
+            }
         }
         try atomicWrite(Array(log.text.utf8), to: base.appendingPathComponent("latency.hlog"))
     }

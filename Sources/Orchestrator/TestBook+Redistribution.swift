@@ -10,6 +10,8 @@ extension TestBook {
     /// unreported second cannot be known: the target may see up to that many requests more.
     func redistribute(_ run: TestRun, from failed: String) {
         guard run.definition.requestsPerDriver != nil else { return }  // duration-based: nothing to make up
+        // Scenarios: a failed driver's part of each is reported as failed (partial), not handed over.
+        guard !run.definition.hasScenarios else { return }
         guard run.stoppedAtMs == nil else { return }  // stopped: nobody is to send the rest
         let survivors = run.live
         for (share, unsent) in run.unsent(by: failed) where unsent > 0 {

@@ -22,6 +22,8 @@ public enum TestBookError: Error, Equatable, CustomStringConvertible {
     case driversRefused(wanted: Int, usable: Int, refused: [String: String])
     /// Too few idle drivers carry the labels of the test's `driver_selector`.
     case noMatchingDrivers(selector: [String: String], wanted: Int, matching: Int)
+    /// A scenario's `driver_selector` matches none of the test's drivers.
+    case noScenarioDrivers(scenario: String, selector: [String: String])
     /// The bus did not take the test's messages.
     case notSent(String)
     case shuttingDown
@@ -41,6 +43,9 @@ public enum TestBookError: Error, Equatable, CustomStringConvertible {
         case .noMatchingDrivers(let selector, let wanted, let matching):
             return "driver_selector \(selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")): "
                 + "\(wanted) idle driver(s) with those labels needed, \(matching) available"
+        case .noScenarioDrivers(let scenario, let selector):
+            return "scenario \(scenario): driver_selector \(selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")) "
+                + "matches none of the idle drivers"
         case .notSent(let why): return "could not send the test to the drivers: \(why)"
         case .shuttingDown: return "shutting down"
         }
@@ -162,7 +167,9 @@ final class TestBook {
 
     /// Sends a created test to drivers chosen from `idle` (sorted ids); returns the chosen ones.
     /// `refused`: idle drivers left out, each with the reason (named when too few remain).
-    func trigger(id: String, idle: [String], refused: [String: String] = [:]) throws(TestBookError) -> (run: TestRun, drivers: [String]) {
+    /// `matches(driver, selector)`: whether a driver carries a scenario's labels.
+    func trigger(id: String, idle: [String], refused: [String: String] = [:],
+                 matches: (String, [String: String]) -> Bool = { _, _ in true }) throws(TestBookError) -> (run: TestRun, drivers: [String]) {
         guard let run = tests[id] else { throw .notFound(testID: id) }
         guard run.status == .created else { throw .alreadyTriggered(testID: id, status: run.status.rawValue) }
         let wanted = run.definition.drivers ?? idle.count
@@ -175,8 +182,12 @@ final class TestBook {
         }
         let chosen = Array(idle.prefix(wanted))
         let startAt = clock.wallMs() + Int64(startDelayMs)
+        let spec: TestSpec
+        do { spec = try run.definition.spec(drivers: chosen, matches: matches) } catch {
+            throw .noScenarioDrivers(scenario: error.scenario, selector: error.selector)
+        }
         do {
-            try sendWork(run.id, spec: run.definition.spec(driverCount: chosen.count), to: chosen, startAtMs: startAt, part: nil)
+            try sendWork(run.id, spec: spec, to: chosen, startAtMs: startAt, part: nil)
         } catch { throw .notSent("\(error)") }
         run.triggered(drivers: chosen, startAtMs: startAt, refused: refused, atMs: clock.wallMs())
         save(run)
@@ -279,6 +290,11 @@ final class TestBook {
                                                 connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)
             event.spectrum = spectrum
             event.thresholds = verdict?.states
+            if run.definition.hasScenarios {
+                event.scenarios = Dictionary(uniqueKeysWithValues: run.definition.scenarios.map { scenario in
+                    (scenario.name, ScenarioSecond(s.scenarios[scenario.name] ?? Figures(), targetRate: s.scenarioTargetRates[scenario.name]))
+                })
+            }
             if !late.isEmpty {
                 event.late_drivers = late
                 log.notice("second announced before every driver's interval arrived: its figures lack them (the report will not)",

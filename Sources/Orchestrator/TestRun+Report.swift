@@ -48,7 +48,7 @@ extension TestRun {
         report.redistributed = redistributed.isEmpty ? nil : redistributed
         setDistribution(&report)
         report.setByName(byName)
-        if definition.load.schedulesRequests && finished {
+        if definition.load.schedulesRequests && finished && !definition.hasScenarios {
             // Each part's seconds count from its own start: placed on the test's clock.
             let perSecond = finals.sorted { $0.key < $1.key }.reduce(into: [Int]()) { sum, entry in
                 let offset = Int((Double((shares[entry.key]?.startAtMs ?? startAtMs) - startAtMs) / 1000).rounded())
@@ -56,7 +56,7 @@ extension TestRun {
             }
             report.setIntended(counters, perSecond: perSecond)
         }
-        if definition.load.order == .sequence {
+        if definition.load.order == .sequence || (definition.hasScenarios && total.sessions != nil) {
             report.setSessions(counters.sessions, histograms: total.sessions ?? SessionHistograms(), byName: byName,
                                onlyStep: definition.load.requests[0].displayName)
         }
@@ -68,6 +68,7 @@ extension TestRun {
             // Each driver's own share (handed-over parts run after it, on the same connections' budget).
             report.sockets = finals.filter { $0.key.part == 1 }.values.compactMap(\.sockets).reduce(0, +)
         }
+        try setScenarios(&report, start: start, finished: finished, elapsedS: duration)
         return (report, latency)
     }
 

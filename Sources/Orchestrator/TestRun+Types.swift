@@ -9,6 +9,9 @@ struct MergedInterval {
     var connections = 0
     var targetRate: Double?
     var targetConnections: Double?
+    /// A test of named scenarios: each one's figures in the second, and what it intended.
+    var scenarios: [String: Figures] = [:]
+    var scenarioTargetRates: [String: Double] = [:]
 }
 
 /// An interval as `Orchestrator.onInterval` hands it out (`stampede run` prints and logs it).
@@ -28,6 +31,8 @@ struct CompactInterval {
     var errors: Int
     /// The sessions' durations (`Tag=session`), when the test has sessions.
     var sessions: (encoded: String, max: Int64)?
+    /// Each scenario's latency (`Tag=scenario.NAME`).
+    var scenarios: [String: (encoded: String, max: Int64)] = [:]
 }
 
 /// One driver's piece of a test: part 1 is its own share; parts 2, 3, … are a failed driver's

@@ -18,6 +18,8 @@ final class TestRun {
     /// Everything each share reported in its intervals so far: live figures, and a failed
     /// driver's reported intervals in the final report.
     private(set) var reported: [Share: Figures] = [:]
+    /// A test of named scenarios: the same, per scenario (by name).
+    private(set) var reportedByScenario: [Share: [String: Figures]] = [:]
     /// Every share's reported latency summed: the live report's histogram, kept as messages
     /// arrive (a sparse add each) instead of merged from every share on each request for it.
     private var reportedLatency = HDRHistogram()
@@ -227,13 +229,19 @@ final class TestRun {
         let figures = try m.decodedFigures()
         let histogram = figures.latency
         let sessions = figures.sessions
+        let byScenario = try (m.scenarios ?? [:]).mapValues { try $0.decodedFigures() }
         // A test's clock: a handed-over part's intervals count from its own start.
         let t = m.t + Int((Double(work.startAtMs - startAtMs) / 1000).rounded())
         // Sums checked before anything is counted: counts that do not fit refuse the message.
         try reported[share]?.checkAddable(figures)
         try intervals[t]?.figures.checkAddable(figures)
+        for (name, f) in byScenario {
+            try reportedByScenario[share]?[name]?.checkAddable(f)
+            try intervals[t]?.scenarios[name]?.checkAddable(f)
+        }
         // In place: a copy would duplicate a whole histogram per message.
         try reported[share, default: Figures()].add(figures)
+        for (name, f) in byScenario { try reportedByScenario[share, default: [:]][name, default: Figures()].add(f) }
         try reportedLatency.add(histogram)
         if var late = compactIntervals[t] {
             // A driver's interval that arrived after it was announced: fold it into the log.
@@ -252,6 +260,11 @@ final class TestRun {
                 if let before = late.byName[name] { try named.add(try HDRHistogram(base64: before.encoded)) }
                 late.byName[name] = (named.encodeBase64(), named.max)
             }
+            for (name, share) in m.scenarios ?? [:] {
+                var one = try HDRHistogram(base64: share.histogram)
+                if let before = late.scenarios[name] { try one.add(try HDRHistogram(base64: before.encoded)) }
+                late.scenarios[name] = (one.encodeBase64(), one.max)
+            }
             compactIntervals[t] = late
             return
         }
@@ -263,6 +276,10 @@ final class TestRun {
         s.connections += m.connections ?? 0
         if let r = m.targetRate { s.targetRate = (s.targetRate ?? 0) + r }
         if let c = m.targetConnections { s.targetConnections = (s.targetConnections ?? 0) + c }
+        for (name, f) in byScenario { try s.scenarios[name, default: Figures()].add(f) }
+        for (name, share) in m.scenarios ?? [:] {
+            if let r = share.targetRate { s.scenarioTargetRates[name, default: 0] += r }
+        }
         intervals[t] = s
     }
 
@@ -311,6 +328,7 @@ final class TestRun {
     /// stays. A 1,000-name test held 50 MB until the orchestrator restarted.
     func releaseMeasurements() {
         reported = reported.mapValues { Figures(counters: $0.counters) }
+        reportedByScenario = [:]
         intervals = [:]
         compactIntervals = [:]
         liveIntervals = []
@@ -321,6 +339,7 @@ final class TestRun {
             finals[share]!.connectHistogram = nil
             finals[share]!.byName = nil
             finals[share]!.sessions = nil
+            finals[share]!.scenarios = nil
         }
     }
 
@@ -361,7 +380,8 @@ final class TestRun {
                                                   byName: Dictionary(f.byName.entries.map { ($0.name, ($0.latency.encodeBase64(), $0.latency.max)) },
                                                                      uniquingKeysWith: { a, _ in a }),
                                                   targetRate: s.targetRate, errors: f.counters.errors.total,
-                                                  sessions: f.sessions.map { ($0.duration.encodeBase64(), $0.duration.max) })
+                                                  sessions: f.sessions.map { ($0.duration.encodeBase64(), $0.duration.max) },
+                                                  scenarios: s.scenarios.mapValues { ($0.latency.encodeBase64(), $0.latency.max) })
             intervals[t] = nil
             announced = t
             t += 1

@@ -15,11 +15,15 @@ public struct IntervalReport: Sendable {
     /// A run of several scenarios: each one's figures in the second, in the run's order (empty
     /// for a run of one, whose figures are the whole's).
     public let scenarios: [Figures]
+    /// Each scenario's `targetRate`, in the same order.
+    public let scenarioTargetRates: [Double?]
 
-    public init(t: Int, figures: Figures, connections: Int, targetRate: Double?, targetConnections: Double?, scenarios: [Figures] = []) {
+    public init(t: Int, figures: Figures, connections: Int, targetRate: Double?, targetConnections: Double?, scenarios: [Figures] = [],
+                scenarioTargetRates: [Double?] = []) {
         self.t = t; self.figures = figures; self.connections = connections
         self.targetRate = targetRate; self.targetConnections = targetConnections
         self.scenarios = scenarios
+        self.scenarioTargetRates = scenarioTargetRates
     }
 
     public var counters: LoadCounters { figures.counters }

@@ -150,6 +150,8 @@ public enum LiveEvent: Sendable {
         public var late_drivers: [String]?
         /// The test's thresholds judged on the whole test so far (absent: it has none).
         public var thresholds: [ThresholdState]?
+        /// A test of named scenarios: this second of each (absent otherwise).
+        public var scenarios: [String: ScenarioSecond]?
 
         public init(testID: String, t: Int, drivers: Int, counters: LoadCounters, latency: LatencySummary, histogram: String,
                     byName: [NamedFigures] = [], connections: Int = 0, targetRate: Double? = nil, targetConnections: Double? = nil) {
@@ -199,5 +201,31 @@ public func encodeJSON<T: Encodable>(_ value: T) -> String {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
         preconditionFailure("\(T.self) did not encode: \(error)")
+    }
+}
+
+/// One scenario's second on the live feed: its counts, its latency (merged from every driver
+/// running it), and what it intended.
+public struct ScenarioSecond: Codable, Sendable {
+    public var requests: Int
+    public var responses: Int
+    public var errors: Int
+    public var rps: Int
+    public var latency_us: LatencySummary
+    public var target_rate: Double?
+    public var sessions_started: Int?
+    public var sessions_completed: Int?
+
+    public init(_ f: Figures, targetRate: Double?) {
+        requests = f.counters.requests
+        responses = f.counters.responses
+        errors = f.counters.errors.total
+        rps = f.counters.responses
+        latency_us = LatencySummary(f.latency)
+        target_rate = targetRate.map { ($0 * 10).rounded() / 10 }
+        if f.sessions != nil {
+            sessions_started = f.counters.sessions.started
+            sessions_completed = f.counters.sessions.completed
+        }
     }
 }

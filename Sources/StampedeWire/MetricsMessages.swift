@@ -38,6 +38,8 @@ public struct IntervalMessage: Codable, Sendable, Equatable, CountersMessage {
     /// The part of the test this second belongs to (nil: the driver's own share; `t` counts from
     /// the part's start).
     public var part: Int?
+    /// A test of several scenarios: the second's figures of each this driver runs, by name.
+    public var scenarios: [String: ScenarioShare]?
 
     public init(driverID: String, testID: String, t: Int, requests: Int, responses: Int, errors: ErrorCounts,
                 bytesRead: Int, histogram: String, part: Int? = nil, retriedStale: Int = 0) {
@@ -50,7 +52,8 @@ public struct IntervalMessage: Codable, Sendable, Equatable, CountersMessage {
         case type, v, driverID = "driver_id", testID = "test_id", t, requests, responses, errors,
              bytesRead = "bytes_read", histogram, retriedStale = "retried_stale",
              cookiesDropped = "cookies_dropped", unsent, checkFailures = "check_failures", statusCodes = "status_codes",
-             byName = "by_name", sessions, connections, targetRate = "target_rate", targetConnections = "target_connections", part
+             byName = "by_name", sessions, connections, targetRate = "target_rate", targetConnections = "target_connections", part,
+             scenarios
     }
 }
 
@@ -98,6 +101,8 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
     public var connectLateS: Double?
     /// The part of the test (nil: the driver's own share).
     public var part: Int?
+    /// A test of several scenarios: each one's whole figures on this driver, by name.
+    public var scenarios: [String: ScenarioShare]?
 
     public init(driverID: String, testID: String, startedAtMs: Int64, durationS: Double, requests: Int,
                 responses: Int, errors: ErrorCounts, bytesRead: Int, histogram: String,
@@ -117,7 +122,7 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
              serviceHistogram = "service_histogram", firstError = "first_error", firstCheckFailure = "first_check_failure", interrupted,
              startLagMs = "start_lag_ms", connectHistogram = "connect_histogram",
              connectPhaseS = "connect_phase_s", connectPhaseErrors = "connect_phase_errors",
-             connectLateS = "connect_late_s", part
+             connectLateS = "connect_late_s", part, scenarios
     }
 }
 

@@ -43,6 +43,13 @@ public struct TestSpec: Codable, Sendable, Equatable {
     public var start: Double?
     /// Local addresses to bind new connections to, round-robin.
     public var source_addrs: [String]?
+    /// A test of several scenarios: this one's name and when it begins after the test's start,
+    /// the drivers that run it (nil: every driver the message is for; a driver's shard is its
+    /// place in this list), and the test's other scenarios, each a spec of its own.
+    public var scenario: String?
+    public var start_after_s: Double?
+    public var scenario_drivers: [String]?
+    public var scenarios: [TestSpec]?
 
     public init(target: String, mode: LoadMode, connections: Int, requests: Int?, duration_s: Double?,
                 delay_ms: Double? = nil, rate: Double? = nil, timeout_ms: Int = LoadSpec.defaultTimeoutMs, method: String = "GET",
@@ -84,6 +91,39 @@ public struct TestSpec: Codable, Sendable, Equatable {
         sessions_paced = spec.pacesSessions ? true : nil
         seed = spec.seed
         data_csv = spec.data?.text
+    }
+
+    /// The scenarios `driver` runs (in the test's order), each with its load validated and its
+    /// place among that scenario's drivers; `driverIDs`: the drivers the message is for.
+    /// - Throws: `ConfigError`, its reason prefixed with the scenario's name.
+    public func scenarioLoads(driver: String, driverIDs: [String]?, defaultThreads: Int) throws(ConfigError) -> [Scenario] {
+        var result: [Scenario] = []
+        for one in [self] + (scenarios ?? []) {
+            var spec = one
+            spec.scenarios = nil
+            if let drivers = spec.scenario_drivers {
+                // Its own drivers: a driver's place among them deals its numbers and rows.
+                guard let index = drivers.firstIndex(of: driver) else { continue }
+                spec.shard = index
+                spec.shards = drivers.count
+                spec.seq_start = nil
+            } else if spec.shard == nil, let drivers = driverIDs, let index = drivers.firstIndex(of: driver) {
+                spec.shard = index
+                spec.shards = drivers.count
+            } else if spec.shard == nil {
+                spec.shard = shard
+                spec.shards = shards
+            }
+            if spec.source_addrs == nil { spec.source_addrs = source_addrs }
+            let name = spec.scenario ?? Scenario.defaultName
+            do {
+                let load = try spec.loadSpec(defaultThreads: defaultThreads, driverName: driver)
+                result.append(Scenario(name: name, load: load, startAfterS: spec.start_after_s ?? 0))
+            } catch {
+                throw ConfigError(error.setting, scenarios == nil ? error.reason : "scenario \(name): \(error.reason)", entry: error.entry, part: error.part)
+            }
+        }
+        return result
     }
 
     /// The bus field that carries a setting.

@@ -114,7 +114,7 @@ struct BenchCommand: ParsableCommand {
         let config = run.config
         for note in run.notes { printError("note: \(note)") }
         var hlogWriter = hlog != nil || html != nil ? try HLogFile(path: hlog, startTime: Date()) : nil
-        let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, config: config)
+        let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, config: config, scenarios: run.scenarios)
         let signals = SignalHandlers { run.interrupt() }
         if !json {
             if run.scenarios.count == 1 {

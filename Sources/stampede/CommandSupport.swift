@@ -15,9 +15,15 @@ final class ProgressLine {
     let total: String
     private var wrote = false
 
-    init(enabled: Bool, plain: Bool = false, config: LoadSpec) {
+    /// `scenarios`: a test of several runs until the last one ends.
+    init(enabled: Bool, plain: Bool = false, config: LoadSpec, scenarios: [Scenario] = []) {
         self.enabled = enabled
         self.plain = plain
+        if scenarios.count > 1 {
+            let ends = scenarios.map(\.endS)
+            total = ends.contains(nil) ? "" : "/\(formatSeconds(ends.compactMap { $0 }.max() ?? 0))"
+            return
+        }
         switch config.stop {
         case .duration(let s): total = "/\(formatSeconds(s))"
         case .requests(let n): total = " (\(n) requests)"

@@ -28,7 +28,7 @@ struct RunCommand: ParsableCommand {
               stampede run --targets targets.txt --drivers 2 --order sequence -d 1m
             """)
 
-    @Argument(help: "The http:// or https:// URL to load (or give --targets).")
+    @Argument(help: "The http:// or https:// URL to load (or give --targets), or a test file: a TestConfig JSON document, scenarios and all (docs/scenarios.md).")
     var url: String?
 
     @OptionGroup var load: LoadOptions
@@ -67,14 +67,26 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         // The summary and progress lines are the output; log lines only for what went wrong.
         logging.bootstrap(defaultLevel: .warning)
-        let (config, thresholds) = try load.spec(url: url, threads: threads, defaultConnections: LoadSpec.defaultConnections)
         let (host, port) = try listen.map { try parseListen($0) } ?? ("127.0.0.1", 0)
         // Unique within a reports dir: two runs in the same second must not collide with each other's saved state.
-        let testID = "run-\(Int(Date().timeIntervalSince1970 * 1000))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+        let generatedID = "run-\(Int(Date().timeIntervalSince1970 * 1000))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
         let testConfig: TestConfig
-        do { testConfig = try TestConfig(testID: testID, load: config, drivers: drivers, thresholds: thresholds) } catch {
-            throw ValidationError(error.description)
+        if TestFile.isTestFile(url), let path = url {
+            testConfig = try TestFile(path: path, options: load, testID: generatedID).config
+            if FileManager.default.fileExists(atPath: "\(reportsDir)/\(testConfig.testID)") {
+                throw ValidationError("\(path): test_id '\(testConfig.testID)' already has a report in \(reportsDir)/\(testConfig.testID): change test_id, leave it out (one is made), or give another --reports-dir")
+            }
+            if let wanted = testConfig.drivers, wanted > drivers {
+                throw ValidationError("--drivers: \(path) asks for \(wanted) drivers; give --drivers \(wanted) or more")
+            }
+        } else {
+            let (config, thresholds) = try load.spec(url: url, threads: threads, defaultConnections: LoadSpec.defaultConnections)
+            do { testConfig = try TestConfig(testID: generatedID, load: config, drivers: drivers, thresholds: thresholds) } catch {
+                throw ValidationError(error.description)
+            }
         }
+        let config = testConfig.load
+        let testID = testConfig.testID
         if dryRun { print(testConfig.original.text); return }
         try checkJUnitPath(junit)
 
@@ -92,7 +104,7 @@ struct RunCommand: ParsableCommand {
         let agents = (1...drivers).map { i in
             DriverAgent(bus: bus, id: "local-\(i)", host: ProcessInfo.processInfo.hostName, threads: threads, version: stampedeVersion)
         }
-        let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, plain: isatty(STDERR_FILENO) != 1, config: config)
+        let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, plain: isatty(STDERR_FILENO) != 1, config: config, scenarios: testConfig.scenarios)
         var hlogFile = try hlog.map { try HLogFile(path: $0, startTime: Date()) }
         let finished = DispatchSemaphore(value: 0)
         let outcome = Mutex<LoadReport?>(nil)
@@ -150,7 +162,14 @@ struct RunCommand: ParsableCommand {
             if case .invalid = error { throw ExitCode(2) }
             throw ExitCode(1)
         }
-        if !json { print("Running \(describe(config)) @ \(where_(config))\n  \(drivers) driver(s) × \(config.connections) connection(s), \(threads) thread(s) each") }
+        if !json {
+            if testConfig.hasScenarios {
+                print("Running \(testConfig.scenarios.count) scenario(s) on \(drivers) driver(s), \(threads) thread(s) each (connections per driver):")
+                for s in testConfig.scenarios { print("  " + describe(s)) }
+            } else {
+                print("Running \(describe(config)) @ \(where_(config))\n  \(drivers) driver(s) × \(config.connections) connection(s), \(threads) thread(s) each")
+            }
+        }
         finished.wait()
         progress.finish()
         orchestrator.requestShutdown()

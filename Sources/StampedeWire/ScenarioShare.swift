@@ -1,0 +1,35 @@
+import StampedeModel
+
+/// One scenario's figures from one driver (a second in an `interval`, the whole test in a
+/// `final`), as a metrics message's `scenarios` carries them by name: the same fields as the
+/// message's own, merged alike (histograms added, never averaged).
+public struct ScenarioShare: Codable, Sendable, Equatable, CountersMessage {
+    public var requests = 0
+    public var responses = 0
+    public var errors = ErrorCounts()
+    public var bytesRead = 0
+    public var histogram = ""
+    public var retriedStale: Int?
+    public var cookiesDropped: Int?
+    public var unsent: Int?
+    public var checkFailures: CheckFailures?
+    public var statusCodes: StatusCodeCounts?
+    public var byName: [String: NameShare]?
+    public var sessions: SessionShare?
+    /// A final's: the uncorrected service time (tsunami), the unsent by the second (from the
+    /// scenario's own start), and how long it ran.
+    public var serviceHistogram: String?
+    public var unsentPerSecond: [Int]?
+    public var durationS: Double?
+    /// An interval's: the requests this driver intended for the scenario in the second.
+    public var targetRate: Double?
+
+    public init(_ figures: Figures) { carry(figures) }
+
+    private enum CodingKeys: String, CodingKey {
+        case requests, responses, errors, bytesRead = "bytes_read", histogram, retriedStale = "retried_stale",
+             cookiesDropped = "cookies_dropped", unsent, checkFailures = "check_failures", statusCodes = "status_codes",
+             byName = "by_name", sessions, serviceHistogram = "service_histogram", unsentPerSecond = "unsent_per_second",
+             durationS = "duration_s", targetRate = "target_rate"
+    }
+}
