@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Scenarios through the whole system: POST /tests, Kafka (Tansu), two drivers, against the shop
+/// (Tests/Interop/shop.py) and nginx, whose logs are the truth each scenario is held to.
+@Suite(.serialized) struct ScenarioClusterTests {
+    static func config(id: String, shop: Shop, nginx: Nginx, duration: Int = 6) -> String {
+        let web = "http://127.0.0.1:\(nginx.port)"
+        return """
+            {"seed": 5, "scenarios": {
+              "browse": {"requests": [{"name": "home", "url": "\(web)/browse/home"}, {"name": "item", "url": "\(web)/browse/item/{{seq}}"}],
+                         "order": "sequence", "test_type": "TSUNAMI", "session_rate": 10, "connections": 6, "duration_s": \(duration),
+                         "think_ms": 50},
+              "buy": {"requests": \(SessionClusterTests.visit(shop.base, think: 20)), "order": "sequence", "follow_redirects": 1,
+                      "connections": 2, "duration_s": \(duration), "thresholds": {"session_error_rate": 0}},
+              "api": {"target": "\(web)/api/items", "test_type": "TSUNAMI", "rate": 100, "connections": 4, "duration_s": 2,
+                      "start_after_s": 4}
+            }}
+            """
+    }
+
+    static func scenario(_ report: [String: Any], _ name: String) -> [String: Any] {
+        ((report["scenarios"] as? [String: Any])?[name] as? [String: Any]) ?? [:]
+    }
+
+    @Test func threeScenariosOverKafkaWithTwoDriversEqualTheLogsOfTheirSites() throws {
+        let shop = try Shop()
+        defer { shop.stop() }
+        let nginx = try Nginx(logFormat: "$msec $request_uri $status")
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 2)
+        defer { cluster.stop() }
+        #expect(try cluster.startTest("mix-1", Self.config(id: "mix-1", shop: shop, nginx: nginx)) == 202)
+        let (status, report, _) = try cluster.finishedTest("mix-1", seconds: 90)
+        #expect(status == "done", "\(report)")
+        let browse = Self.scenario(report, "browse"), buy = Self.scenario(report, "buy"), api = Self.scenario(report, "api")
+        let total = [browse, buy, api].map { $0["requests"] as? Int ?? -1 }.reduce(0, +)
+        #expect(report["requests"] as? Int == total)
+        // Each scenario's counts are its site's.
+        let shopLines = try shop.lines(expecting: buy["requests"] as? Int ?? 0)
+        #expect(shopLines.count == buy["requests"] as? Int && shopLines.allSatisfy { $0.status == 200 || $0.status == 302 })
+        let web = try nginx.accessLog(expecting: (browse["requests"] as? Int ?? 0) + (api["requests"] as? Int ?? 0))
+        let browsed = web.filter { $0.contains(" /browse/") }, called = web.filter { $0.contains(" /api/") }
+        #expect(browsed.count == browse["requests"] as? Int && called.count == api["requests"] as? Int)
+        // The API scenario: its rate × its duration, split over the drivers, starting 4 s in.
+        #expect(api["intended"] as? Int == 200 && api["requests"] as? Int == 200 && api["unsent"] as? Int == 0, "\(api)")
+        func firstAt(_ lines: [String]) -> Double { lines.compactMap { Double($0.split(separator: " ")[0]) }.min() ?? 0 }
+        let late = firstAt(called) - firstAt(browsed)
+        #expect(late >= 3.9 && late < 4.6, "api began \(late) s after browse")
+        // Browsers arrive 10 a second for 6 s (two drivers, 5 each); buyers are a closed loop.
+        let sessions = browse["sessions"] as? [String: Any] ?? [:]
+        #expect(sessions["started"] as? Int == 60 && sessions["completed"] as? Int == 60, "\(sessions)")
+        let bought = buy["sessions"] as? [String: Any] ?? [:]
+        #expect((bought["completed"] as? Int ?? 0) > 10 && bought["failed_total"] as? Int == 0, "\(bought)")
+        let results = (report["thresholds"] as? [String: Any])?["results"] as? [[String: Any]] ?? []
+        #expect(results.map { $0["name"] as? String } == ["buy/session_error_rate"] && results.allSatisfy { $0["passed"] as? Bool == true })
+
+        // Per-scenario percentiles: the drivers' per-scenario histograms merged by Python's hdrhistogram.
+        let dir = cluster.reportsDirectory.appendingPathComponent("mix-1")
+        let finals = try ["d1", "d2"].map { d in
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("drivers/\(d).json"))) as! [String: Any]
+        }
+        for (name, one) in [("browse", browse), ("buy", buy), ("api", api)] {
+            let parts = finals.compactMap { (($0["scenarios"] as? [String: Any])?[name] as? [String: Any])?["histogram"] as? String }
+            #expect(parts.count == 2, "\(name): both drivers ran it")
+            let merged = try python("merge", ["b64": parts, "percentiles": [50.0, 90, 99]], as: PythonStats.self)
+            let latency = one["latency_us"] as? [String: Any] ?? [:]
+            #expect(merged.total == Int64(one["responses"] as? Int ?? -1), "\(name)")
+            #expect(merged.values == ["p50", "p90", "p99"].map { Int64(latency[$0] as? Int ?? -1) }, "\(name): \(merged.values) vs \(latency)")
+            #expect(merged.max == Int64(latency["max"] as? Int ?? -1))
+        }
+        let hlog = try String(contentsOf: dir.appendingPathComponent("latency.hlog"), encoding: .utf8)
+        #expect(hlog.contains("Tag=scenario.api,") && hlog.contains("Tag=scenario.buy,") && hlog.contains("Tag=scenario.browse,"))
+    }
+
+    /// A scenario whose driver_selector matches no driver is refused at the trigger (503 naming it).
+    @Test func aScenarioNoDriverMatchesIsRefusedNamingIt() throws {
+        let cluster = try Cluster(drivers: 1)
+        defer { cluster.stop() }
+        let body = #"{"test_id": "sel-1", "scenarios": {"a": {"target": "http://127.0.0.1:1/", "duration_s": 1}, "b": {"target": "http://127.0.0.1:1/", "duration_s": 1, "driver_selector": {"zone": "mars"}}}}"#
+        let (created, _) = try cluster.json("POST", "/tests", body: body)
+        #expect(created == 201 || created == 202)
+        let (status, answer) = try cluster.json("POST", "/trigger", body: #"{"test_id": "sel-1"}"#)
+        #expect(status == 503, "\(answer)")
+        #expect(answer["field"] as? String == "scenarios.b.driver_selector", "\(answer)")
+    }
+}
