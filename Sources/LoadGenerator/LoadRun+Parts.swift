@@ -58,6 +58,8 @@ struct WorkerPlan {
     let connections: Int
     let offset: Int
     let budget: Int
+    /// Sessions it may start (`sessions: N`; `Int.max`: no count).
+    let sessions: Int
     let slot: Int
 
     /// Each scenario's connections and budget split over `min(threads, connections)` threads:
@@ -69,10 +71,12 @@ struct WorkerPlan {
             let threads = Swift.min(load.threads, load.connections)
             let budget: Int = if case .requests(let n) = load.stop { n } else { Int.max }
             let budgets = split(total: budget, into: threads)
+            let sessions = split(total: { if case .sessions(let n) = load.stop { n } else { Int.max } }(), into: threads)
             let counts = split(total: load.connections, into: threads)
             var offset = 0
             for t in 0..<threads {
-                plans.append(WorkerPlan(thread: t, scenario: k, connections: counts[t], offset: offset, budget: budgets[t], slot: plans.count))
+                plans.append(WorkerPlan(thread: t, scenario: k, connections: counts[t], offset: offset, budget: budgets[t],
+                                        sessions: sessions[t], slot: plans.count))
                 offset += counts[t]
             }
         }

@@ -253,7 +253,7 @@ public final class LoadRun: Sendable {
                                         startAfterNs: UInt64(scenarios[plan.scenario].startAfterS * 1e9), thread: thread)
                 return Worker(reactor: reactor, config: load, endpoints: part.endpoints, sources: part.sources, tlsContext: part.tlsContext,
                               workload: part.workload, connections: plan.connections, connectionOffset: plan.offset,
-                              budget: plan.budget, connectLimit: connectLimit, gate: gate, sink: sink, threadIndex: t, place: place, clock: clock)
+                              budget: plan.budget, sessionBudget: plan.sessions, connectLimit: connectLimit, gate: gate, sink: sink, threadIndex: t, place: place, clock: clock)
             }
             reactor.onWakeup = { [workers, self] in
                 for worker in workers {

@@ -137,6 +137,7 @@ struct RenderValues {
     var session: Int
     var connection: Int
     let driver: [UInt8]
+    let scenario: [UInt8]
     /// Data rows, each column's bytes.
     let rows: [[[UInt8]]]
     /// The session's captured values, by slot.
@@ -173,6 +174,7 @@ extension RequestProgram {
             case .conn: out.append(decimal: Int64(values.connection))
             case .session: out.append(decimal: Int64(values.session))
             case .driver: out.append(values.driver)
+            case .scenario: out.append(values.scenario)
             case .randInt(let lo, let hi):
                 let span = UInt64(bitPattern: hi &- lo) &+ 1
                 let offset = span == 0 ? random.next() : random.next(below: span)

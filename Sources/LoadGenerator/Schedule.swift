@@ -36,6 +36,8 @@ struct Schedule {
     private(set) var model: Model
     /// Requests this worker may still send (`Int.max`: a timed run).
     private(set) var budget: Int
+    /// Sessions this worker may still start (`sessions: N`; `Int.max`: no count).
+    private(set) var sessionBudget: Int
     /// The measured schedule's start (set by `begin`) and, for a timed run, its end.
     private(set) var startAt: UInt64 = 0
     private(set) var stopAt: UInt64?
@@ -50,12 +52,13 @@ struct Schedule {
     ///   - connections: this worker's connections; `offset`: the driver-wide index of its first.
     ///   - budget: requests this worker may send (`Int.max` for a timed run).
     ///   - timeoutNs: how long an arrival may wait for a free connection before it is dropped.
-    init(_ spec: LoadSpec, connections: Int, offset: Int, budget: Int, timeoutNs: UInt64) {
+    init(_ spec: LoadSpec, connections: Int, offset: Int, budget: Int, sessionBudget: Int = .max, timeoutNs: UInt64) {
         self.budget = budget
+        self.sessionBudget = sessionBudget
         switch spec.stop {
         case .duration(let s): runSeconds = s
         case .stages(let profile): runSeconds = profile.duration
-        case .requests: runSeconds = nil
+        case .requests, .sessions: runSeconds = nil
         }
         let clock = SlotClock(perSecond: spec.slotsPerSecond, stages: spec.stages, driverConnections: spec.connections,
                               offset: offset, count: connections)
@@ -114,7 +117,8 @@ struct Schedule {
     func turn(connection i: Int, nextSend: UInt64, hasSession: Bool, hop: Bool, now: UInt64) -> Turn {
         if budget == 0 { return .retire }
         switch model {
-        case .closedLoop: return .send
+        // A counted run of sessions: a connection between sessions starts one only while any are left.
+        case .closedLoop: return hasSession || sessionBudget > 0 ? .send : .retire
         case .ramp(let ramp): return i < ramp.wanted ? .send : .rest
         case .arrivals: return hasSession ? .send : .awaitArrival
         case .paced:
@@ -124,6 +128,12 @@ struct Schedule {
             if let stopAt, nextSend >= stopAt { return .retire }
             return nextSend > now ? .wait(until: nextSend) : .send
         }
+    }
+
+    /// A session starts (its first request goes out).
+    @inline(__always)
+    mutating func startSession() {
+        if sessionBudget != .max { sessionBudget -= 1 }
     }
 
     /// A request goes out. Returns true when it was the last of the budget.

@@ -44,9 +44,9 @@ extension Worker {
         } else {
             let program = workload.programs[k]
             let sequence = program.needsSequence ? workload.nextSequence() : 0
-            let values = RenderValues(sequence: sequence, row: workload.sessions ? conns[i].sessionNumber : sequence,
-                                      session: conns[i].sessionNumber, connection: connectionOffset + i, driver: workload.driver,
-                                      rows: workload.rows, variables: conns[i].variables)
+            let values = RenderValues(sequence: workload.testWide(sequence), row: workload.sessions ? conns[i].sessionNumber : sequence,
+                                      session: workload.testWide(conns[i].sessionNumber), connection: connectionOffset + i,
+                                      driver: workload.driver, scenario: workload.scenario, rows: workload.rows, variables: conns[i].variables)
             if let fixed = program.fixed {
                 conns[i].outgoing = fixed
                 conns[i].target = facts[k].fixedTarget

@@ -31,6 +31,7 @@ extension Worker {
     /// when the session is given a free connection).
     func beginSession(_ i: Int, now: UInt64) {
         figures.second.counters.sessions.started += 1
+        schedule.startSession()
         conns[i].inSession = true
         conns[i].sessionThinkNs = 0
         conns[i].sessionNumber = workload.nextSession()
@@ -92,7 +93,9 @@ extension Worker {
         conns[i].journey = 0
         conns[i].thinkUntil = 0
         conns[i].next = nil
-        if schedule.pacesSessions { conns[i].sessionArrival = 0 }
+        // Between sessions a connection holds no arrival (a counted closed loop asks the
+        // schedule whether another may start).
+        conns[i].sessionArrival = 0
     }
 
     /// The run ends with sessions under way: each is counted as interrupted, never dropped.

@@ -78,7 +78,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     ///   - budget: requests this worker may send (`Int.max` for a timed run).
     ///   - connectLimit: connects in flight at once.
     init(reactor: Reactor, config: LoadSpec, endpoints: [Endpoint], sources: [SocketAddress], tlsContext: TLSContext?, workload: Workload,
-         connections: Int, connectionOffset: Int, budget: Int, connectLimit: Int, gate: StartGate, sink: IntervalSink, threadIndex: Int,
+         connections: Int, connectionOffset: Int, budget: Int, sessionBudget: Int = .max, connectLimit: Int, gate: StartGate, sink: IntervalSink, threadIndex: Int,
          place: WorkerPlace = WorkerPlace(), clock: any MonotonicClock = SystemMonotonicClock()) {
         self.reactor = reactor
         self.config = config
@@ -91,7 +91,8 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         random = workload.random(thread: threadIndex)
         figures = WorkerFigures(names: workload.tracksNames ? workload.names : [], sessions: workload.sessions, serviceTime: config.mode == .tsunami)
         timeoutNs = UInt64(config.timeoutMs) * 1_000_000
-        schedule = Schedule(config, connections: connections, offset: connectionOffset, budget: budget, timeoutNs: timeoutNs)
+        schedule = Schedule(config, connections: connections, offset: connectionOffset, budget: budget, sessionBudget: sessionBudget,
+                            timeoutNs: timeoutNs)
         connects = ConnectQueue(limit: connectLimit, sources: sources)
         self.gate = gate
         self.sink = sink

@@ -42,6 +42,11 @@ final class Workload: Sendable {
     /// Where Content-Encoding is among `recordedHeaders` (-1: not kept).
     let contentEncodingIndex: Int
     let driver: [UInt8]
+    /// `{{scenario}}`, and where this scenario's numbers lie among the test's: `{{seq}}` and
+    /// `{{session}}` are the scenario's own numbers (which deal its data rows) interleaved with
+    /// the other scenarios', so they stay unique test-wide.
+    let scenario: [UInt8]
+    let scenarioPlace: (index: Int, count: Int)
     let rows: [[[UInt8]]]
     /// This driver's requests that took a sequence number so far (all threads), and its sessions.
     private let sequenceCount = Atomic<Int>(0)
@@ -98,6 +103,8 @@ final class Workload: Sendable {
         seed = spec.seed ?? UInt64.random(in: 0...UInt64.max)
         shard = spec.shard
         driver = Array(spec.driverName.utf8)
+        scenario = Array(spec.scenarioName.utf8)
+        scenarioPlace = (spec.scenarioIndex, Swift.max(1, spec.scenarioCount))
         rows = spec.data?.rows.map { $0.map { Array($0.utf8) } } ?? []
     }
 
@@ -106,6 +113,10 @@ final class Workload: Sendable {
     func nextSequence() -> Int {
         shard.sequence(sequenceCount.add(1, ordering: .relaxed).oldValue)
     }
+
+    /// A scenario's own number (a sequence or session number) as a test-wide one.
+    @inline(__always)
+    func testWide(_ n: Int) -> Int { scenarioPlace.count == 1 ? n : n &* scenarioPlace.count &+ scenarioPlace.index }
 
     /// The next test-wide session number for this driver (`{{session}}`, and the session's data row).
     func nextSession() -> Int {

@@ -18,6 +18,8 @@ public struct LoadChoices: Sendable {
     public var connections: Int?
     public var defaultConnections = LoadSpec.defaultConnections
     public var requests: Int?
+    /// Sessions in all (`order: sequence`): the run stops when exactly this many have run.
+    public var sessions: Int?
     public var durationS: Double?
     public var stages: [Stage]?
     public var start: Double?
@@ -42,7 +44,8 @@ extension LoadSpec {
     public mutating func apply(_ c: LoadChoices) throws(ConfigError) {
         mode = c.mode
         connections = c.connections ?? c.defaultConnections
-        let given = [(LoadSetting.requests, c.requests != nil), (.duration, c.durationS != nil), (.stages, c.stages != nil)]
+        let given = [(LoadSetting.requests, c.requests != nil), (.duration, c.durationS != nil), (.stages, c.stages != nil),
+                     (.sessions, c.sessions != nil)]
             .filter(\.1).map(\.0)
         if let search = c.search {
             let strays = given + (c.delayMs != nil ? [.delay] : []) + (c.rate != nil ? [.rate] : [])
@@ -52,12 +55,18 @@ extension LoadSpec {
             stop = .duration(search.stepS)
             pacing = .rate(search.firstRate)
         } else if given.count > 1 {
+            if given.contains(.sessions) {
+                let other = given.first { $0 != .sessions }!
+                throw ConfigError(.sessions, "{sessions} and {\(other.rawValue)} are exclusive: the run ends when the sessions have run")
+            }
             guard given.contains(.stages) else { throw ConfigError(.duration, "{requests} and {duration} are exclusive: give one") }
             let other = given[0]
             let why = other == .duration ? "the stages' durations add up to the test's" : "stages end when their time is up"
             throw ConfigError(.stages, "{stages} and {\(other.rawValue)} are exclusive: \(why)")
         } else if let n = c.requests {
             stop = .requests(n)
+        } else if let n = c.sessions {
+            stop = .sessions(n)
         } else if let s = c.durationS {
             stop = .duration(s)
         } else if c.stages == nil {

@@ -16,6 +16,9 @@ public enum StopCondition: Sendable, Equatable {
     case duration(Double)
     /// The load follows stages (a rate for tsunami, connections for avalanche) and stops at their end.
     case stages(StageProfile)
+    /// `order: sequence`, closed loop: exactly this many sessions, each run to its end (k6's
+    /// shared iterations), shared by the connections.
+    case sessions(Int)
 }
 
 /// How a tsunami run is paced.
@@ -45,6 +48,7 @@ public enum LoadSetting: String, Sendable, CaseIterable {
     /// Several populations at once, and when one begins after the test's start.
     case scenarios
     case startAfter = "start_after_s"
+    case sessions
 }
 
 /// A setting with a bad value. `setting` is the adapter-neutral name; each adapter reports it
@@ -123,6 +127,11 @@ public struct LoadSpec: Sendable {
     public var shard = Shard()
     /// What `{{driver}}` renders to.
     public var driverName = "local"
+    /// What `{{scenario}}` renders to, and the scenario's place among the test's (its `{{seq}}`
+    /// and `{{session}}` numbers are interleaved with the others' to stay unique test-wide).
+    public var scenarioName = Scenario.defaultName
+    public var scenarioIndex = 0
+    public var scenarioCount = 1
     /// Local addresses new connections bind to, round-robin (empty: the kernel picks).
     public var sourceAddresses: [String] = []
     public var mode: LoadMode = .avalanche
@@ -198,6 +207,12 @@ public struct LoadSpec: Sendable {
         switch stop {
         case .requests(let n):
             guard Self.requestsRange.contains(n) else { throw ConfigError(.requests, "must be in 1...1000000000, got \(n)") }
+        case .sessions(let n):
+            guard Self.requestsRange.contains(n) else { throw ConfigError(.sessions, "must be in 1...1000000000, got \(n)") }
+            guard order == .sequence else { throw ConfigError(.sessions, "counts sessions, and only order: sequence has them (each pass through the list is one)") }
+            guard mode == .avalanche else {
+                throw ConfigError(.sessions, "applies to the avalanche mode (a closed loop of users); a tsunami's rate says how many sessions start")
+            }
         case .duration(let s):
             guard s > 0 && s <= Self.maxDurationS else { throw ConfigError(.duration, "must be positive and at most 86400 seconds, got \(s)") }
         case .stages(let profile):
@@ -250,6 +265,7 @@ public struct LoadSpec: Sendable {
     public var schedulesRequests: Bool {
         guard mode == .tsunami && !pacesSessions else { return false }
         if case .requests = stop { return false }
+        if case .sessions = stop { return false }
         return true
     }
 

@@ -19,6 +19,7 @@ public struct Scenario: Sendable {
     public init(name: String = Scenario.defaultName, load: LoadSpec, startAfterS: Double = 0, thresholds: [Threshold] = [],
                 driverSelector: [String: String] = [:]) {
         self.name = name; self.load = load; self.startAfterS = startAfterS
+        self.load.scenarioName = name
         self.thresholds = thresholds; self.driverSelector = driverSelector
     }
 
@@ -43,7 +44,7 @@ public struct Scenario: Sendable {
         switch load.stop {
         case .duration(let s): startAfterS + s
         case .stages(let profile): startAfterS + profile.duration
-        case .requests: nil
+        case .requests, .sessions: nil
         }
     }
 

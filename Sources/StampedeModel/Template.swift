@@ -10,6 +10,8 @@ public struct Template: Sendable, Equatable {
         case literal([UInt8])
         case seq
         case driver
+        /// The scenario's name (`default` for a test without scenarios).
+        case scenario
         case conn
         /// The session's number, unique across drivers (`order: sequence`).
         case session
@@ -30,7 +32,7 @@ public struct Template: Sendable, Equatable {
     public let parts: [Part]
 
     /// The fields a template may name, as an error lists them.
-    public static let known = "seq, session, driver, conn, rand_int:LO:HI, uuid, row.COLUMN, var.NAME (each of the last two with |url or |json)"
+    public static let known = "seq, session, driver, scenario, conn, rand_int:LO:HI, uuid, row.COLUMN, var.NAME (each of the last two with |url or |json)"
 
     /// No fields: the text renders to itself.
     public var isLiteral: Bool { parts.allSatisfy { if case .literal = $0 { return true } else { return false } } }
@@ -100,6 +102,7 @@ public struct Template: Sendable, Equatable {
         switch field {
         case "seq": return .seq
         case "driver": return .driver
+        case "scenario": return .scenario
         case "conn": return .conn
         case "session": return .session
         case "uuid": return .uuid
@@ -133,6 +136,7 @@ public struct Template: Sendable, Equatable {
             case .literal(let bytes): out += String(decoding: bytes, as: UTF8.self)
             case .seq, .conn, .session: out += "0"
             case .driver: out += "driver"
+            case .scenario: out += "scenario"
             case .randInt(let lo, _): out += String(lo)
             case .uuid: out += "00000000-0000-4000-8000-000000000000"
             case .row(let c, let filter): out += Self.filtered(row?[c] ?? "", filter)

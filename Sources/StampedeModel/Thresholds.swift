@@ -125,7 +125,7 @@ public struct Threshold: Sendable, Equatable, Codable {
         let seconds: Double? = switch spec.stop {
         case .duration(let s): s
         case .stages(let profile): profile.duration
-        case .requests: nil
+        case .requests, .sessions: nil
         }
         if let seconds, let late = thresholds.first(where: { $0.abortOnFail && $0.delayAbortEvalS >= seconds }) {
             throw ConfigError(.thresholds, "\(late.key): delay_abort_eval_s \(late.delayAbortEvalS) is not before the test's end (\(seconds) s)")

@@ -62,6 +62,8 @@ extension TestConfig {
                 throw FieldError("\(path).\(error.field)", error.reason, status: error.status)
             }
             part.load.sourceAddresses = sources
+            part.load.scenarioIndex = k
+            part.load.scenarioCount = named.count
             scenarios.append(Scenario(name: name, load: part.load, startAfterS: startAfter, thresholds: part.thresholds,
                                       driverSelector: part.driverSelector))
             if k == 0 { firstCompiled = part.compiled }

@@ -175,6 +175,7 @@ public struct TestConfig: Sendable {
         }
         choices.connections = try r.integer(.connections)
         choices.requests = try r.integer(.message_count_per_driver)
+        choices.sessions = try r.integer(.sessions)
         choices.durationS = try r.number(.duration_s)
         let stages = try readStages(r)
         choices.stages = stages?.stages
@@ -256,6 +257,7 @@ public struct TestConfig: Sendable {
         if !load.sourceAddresses.isEmpty { o[.source_addrs] = .array(load.sourceAddresses.map { .string($0) }) }
         switch load.stop {
         case .requests(let n): o[.message_count_per_driver] = .number(Double(n))
+        case .sessions(let n): o[.sessions] = .number(Double(n))
         case .duration(let s): o[.duration_s] = .number(s)
         case .stages(let profile):
             o[.stages] = .array(profile.stages.map { .object(["duration_s": .number($0.duration_s), "target": .number($0.target)]) })
@@ -423,15 +425,15 @@ public enum TestConfigField: String, CaseIterable, Sendable {
     case test_id, test_type, test_message_delay, message_count_per_driver, target, connections, duration_s, rate,
          method, headers, body, timeout_ms, drivers, thresholds, requests, order, seed, data, stages, start,
          slo, start_rate, max_rate, step_s, driver_selector, source_addrs, cookies, capture_bytes,
-         follow_redirects, session_rate, scenarios, start_after_s, think_ms
+         follow_redirects, session_rate, scenarios, start_after_s, think_ms, sessions
 
     /// With `scenarios`, the fields that stay on the test.
-    static let testWide: Set<TestConfigField> = [.test_id, .drivers, .seed, .source_addrs, .thresholds, .scenarios]
+    public static let testWide: Set<TestConfigField> = [.test_id, .drivers, .seed, .source_addrs, .thresholds, .scenarios]
     /// The fields a scenario takes.
-    static let scenarioFields: [TestConfigField] = [
+    public static let scenarioFields: [TestConfigField] = [
         .target, .method, .headers, .body, .requests, .order, .test_type, .connections, .rate, .test_message_delay, .session_rate,
         .stages, .start, .duration_s, .message_count_per_driver, .think_ms, .data, .cookies, .follow_redirects, .capture_bytes,
-        .timeout_ms, .thresholds, .driver_selector, .start_after_s]
+        .timeout_ms, .thresholds, .driver_selector, .start_after_s, .sessions]
 }
 
 extension FieldReader {

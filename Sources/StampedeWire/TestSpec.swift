@@ -50,6 +50,9 @@ public struct TestSpec: Codable, Sendable, Equatable {
     public var start_after_s: Double?
     public var scenario_drivers: [String]?
     public var scenarios: [TestSpec]?
+    /// Instead of `requests` or `duration_s`: sessions in all, over every driver of the
+    /// scenario (each takes its share by its place among them).
+    public var sessions: Int?
 
     public init(target: String, mode: LoadMode, connections: Int, requests: Int?, duration_s: Double?,
                 delay_ms: Double? = nil, rate: Double? = nil, timeout_ms: Int = LoadSpec.defaultTimeoutMs, method: String = "GET",
@@ -65,6 +68,7 @@ public struct TestSpec: Codable, Sendable, Equatable {
         var profile: StageProfile?
         switch spec.stop {
         case .requests(let n): requests = n
+        case .sessions: break
         case .duration(let s): duration = s
         case .stages(let p): profile = p
         }
@@ -85,6 +89,7 @@ public struct TestSpec: Codable, Sendable, Equatable {
         stages = profile?.stages
         start = profile.map(\.start)
         order = spec.order == .random ? nil : spec.order
+        if case .sessions(let n) = spec.stop { sessions = n }
         cookies = spec.cookies == .session ? nil : spec.cookies
         capture_bytes = spec.captureBytes == LoadSpec.defaultCaptureBytes ? nil : spec.captureBytes
         follow_redirects = spec.followRedirects == 0 ? nil : spec.followRedirects
@@ -98,7 +103,8 @@ public struct TestSpec: Codable, Sendable, Equatable {
     /// - Throws: `ConfigError`, its reason prefixed with the scenario's name.
     public func scenarioLoads(driver: String, driverIDs: [String]?, defaultThreads: Int) throws(ConfigError) -> [Scenario] {
         var result: [Scenario] = []
-        for one in [self] + (scenarios ?? []) {
+        let all = [self] + (scenarios ?? [])
+        for (k, one) in all.enumerated() {
             var spec = one
             spec.scenarios = nil
             if let drivers = spec.scenario_drivers {
@@ -117,7 +123,9 @@ public struct TestSpec: Codable, Sendable, Equatable {
             if spec.source_addrs == nil { spec.source_addrs = source_addrs }
             let name = spec.scenario ?? Scenario.defaultName
             do {
-                let load = try spec.loadSpec(defaultThreads: defaultThreads, driverName: driver)
+                var load = try spec.loadSpec(defaultThreads: defaultThreads, driverName: driver)
+                load.scenarioIndex = k
+                load.scenarioCount = all.count
                 result.append(Scenario(name: name, load: load, startAfterS: spec.start_after_s ?? 0))
             } catch {
                 throw ConfigError(error.setting, scenarios == nil ? error.reason : "scenario \(name): \(error.reason)", entry: error.entry, part: error.part)
@@ -183,6 +191,11 @@ public struct TestSpec: Codable, Sendable, Equatable {
         choices.defaultConnections = connections
         choices.requests = requests
         choices.durationS = duration_s
+        if let total = sessions {
+            // This driver's share of the sessions: split as evenly as whole sessions go.
+            let place = spec.shard
+            choices.sessions = total / Swift.max(1, place.count) + (place.index < total % Swift.max(1, place.count) ? 1 : 0)
+        }
         choices.stages = stages
         choices.start = start
         choices.delayMs = delay_ms

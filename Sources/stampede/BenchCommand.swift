@@ -179,6 +179,7 @@ func describe(_ config: LoadSpec) -> String {
     let stop: String
     switch config.stop {
     case .requests(let n): stop = "\(n)-request"
+    case .sessions(let n): stop = "\(n)-session"
     case .duration(let s): stop = "\(formatSeconds(s))"
     case .stages(let profile):
         let targets = ([profile.start] + profile.stages.map(\.target)).map { String(Int($0.rounded())) }.joined(separator: "→")

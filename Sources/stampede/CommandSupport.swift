@@ -27,6 +27,7 @@ final class ProgressLine {
         switch config.stop {
         case .duration(let s): total = "/\(formatSeconds(s))"
         case .requests(let n): total = " (\(n) requests)"
+        case .sessions(let n): total = " (\(n) sessions)"
         case .stages(let profile): total = "/\(formatSeconds(profile.duration))"
         }
     }

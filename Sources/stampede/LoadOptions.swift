@@ -17,6 +17,9 @@ struct LoadOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Send exactly this many requests, then stop (exclusive with --duration; per driver for run).")
     var requests: Int?
 
+    @Option(parsing: .unconditional, help: "With --order sequence: run exactly this many sessions (passes through the list), each to its end, shared by the connections (and split over drivers for run); instead of --requests/--duration. Avalanche only.")
+    var sessions: Int?
+
     @Option(name: [.customShort("d"), .long], parsing: .unconditional,
             help: "Stop sending after this long: seconds, or with a unit as wrk takes it (500ms, 10s, 2m, 1h; default 10s when --requests is not given).",
             transform: Seconds.parse)
@@ -122,7 +125,7 @@ struct LoadOptions: ParsableArguments {
     /// scenarios' loads; flags set only its test-wide fields).
     var loadFlagsGiven: [String] {
         let given: [(String, Bool)] = [
-            ("--connections", connections != nil), ("--requests", requests != nil), ("--duration", duration != nil),
+            ("--connections", connections != nil), ("--requests", requests != nil), ("--sessions", sessions != nil), ("--duration", duration != nil),
             ("--delay-ms", delayMs != nil), ("--stage", !stages.isEmpty), ("--start", start != nil), ("--rate", rate != nil),
             ("--method", method != nil), ("--body", body != nil), ("--targets", targets != nil), ("--data", data != nil),
             ("--order", order != nil), ("--cookies", cookies != nil), ("--think-ms", thinkMs != nil),
@@ -184,6 +187,7 @@ struct LoadOptions: ParsableArguments {
         choices.connections = connections
         choices.defaultConnections = defaultConnections
         choices.requests = requests
+        choices.sessions = sessions
         choices.durationS = duration?.value
         choices.defaultDurationS = LoadSpec.defaultDurationS
         choices.stages = stages.isEmpty ? nil : stages.map { Stage(durationS: $0.duration, target: $0.target) }

@@ -40,7 +40,7 @@ import TestSupport
         }
     }
 
-    @Test(arguments: ["bench", "run", "search", "report", "compare", "orchestrator", "driver", "target"])
+    @Test(arguments: ["bench", "run", "search", "report", "compare", "orchestrator", "driver", "target", "validate"])
     func everyFlagInHelpIsDocumented(command: String) throws {
         let help = try runCommand(stampedeBinary, [command, "--help"], timeout: 30)
         let cli = try Self.doc("cli.md")
@@ -74,7 +74,7 @@ import TestSupport
 
     /// No command's --help wraps an example (ArgumentParser wraps at 80 columns): in an
     /// Example(s) block every line is indented, under 80 columns, and a `\` continues a command.
-    @Test(arguments: ["bench", "run", "search", "report", "compare", "target", "orchestrator", "driver"])
+    @Test(arguments: ["bench", "run", "search", "report", "compare", "target", "orchestrator", "driver", "validate"])
     func helpExamplesAreNotWrapped(command: String) throws {
         let help = try runCommand(stampedeBinary, [command, "--help"], timeout: 30).stdout
         var inExamples = false

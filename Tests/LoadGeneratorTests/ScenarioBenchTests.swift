@@ -103,3 +103,50 @@ import TestSupport
         #expect(field.status == 2 && field.stderr.contains("scenarios.buy.rate"), "\(field.stderr)")
     }
 }
+
+/// `sessions: N` / `--sessions N`: exactly N sessions, each run to its end; `{{scenario}}`, and
+/// `{{seq}}` unique across scenarios.
+@Suite struct SessionCountTests {
+    @Test func exactlyNSessionsRunEachToItsEndSharedByThreadsAndConnections() throws {
+        let nginx = try Nginx(logFormat: "$request_uri")
+        defer { nginx.stop() }
+        let list = try temporaryFile("sessions.json", """
+            [{"name": "a", "url": "http://127.0.0.1:\(nginx.port)/a/{{session}}"}, {"name": "b", "url": "http://127.0.0.1:\(nginx.port)/b/{{session}}", "think_ms": 5}]
+            """)
+        let result = try runCommand(stampedeBinary, ["bench", "--targets", list, "--order", "sequence", "--sessions", "101", "-c", "7", "-t", "2", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONDecoder().decode(LoadReport.self, from: Data(result.stdout.utf8))
+        #expect(report.sessions?.started == 101 && report.sessions?.completed == 101 && report.requests == 202)
+        let lines = try nginx.accessLog(expecting: 202)
+        #expect(lines.count == 202)
+        // Every session that began also ended: its a and its b, each session number once.
+        let a = Set(lines.filter { $0.hasPrefix("/a/") }.map { $0.dropFirst(3) }), b = Set(lines.filter { $0.hasPrefix("/b/") }.map { $0.dropFirst(3) })
+        #expect(a.count == 101 && a == b)
+        let refused = try runCommand(stampedeBinary, ["bench", "--targets", list, "--sessions", "5"])
+        #expect(refused.status == 2 && refused.stderr.contains("--sessions") && refused.stderr.contains("order: sequence"), "\(refused.stderr)")
+        let both = try runCommand(stampedeBinary, ["bench", "--targets", list, "--order", "sequence", "--sessions", "5", "--duration", "2"])
+        #expect(both.status == 2 && both.stderr.contains("--sessions and --duration are exclusive"), "\(both.stderr)")
+    }
+
+    @Test func scenarioTemplatesAndTestWideSequenceNumbers() throws {
+        let nginx = try Nginx(logFormat: "$request_uri")
+        defer { nginx.stop() }
+        let base = "http://127.0.0.1:\(nginx.port)"
+        let file = try temporaryFile("two.json", """
+            {"scenarios": {
+              "one": {"target": "\(base)/{{scenario}}/{{seq}}", "connections": 3, "message_count_per_driver": 150},
+              "two": {"requests": [{"url": "\(base)/{{scenario}}/{{seq}}"}, {"url": "\(base)/{{scenario}}/s{{session}}"}], "order": "sequence",
+                      "connections": 2, "sessions": 40}
+            }}
+            """)
+        let result = try runCommand(stampedeBinary, ["bench", file, "-t", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = try nginx.accessLog(expecting: 230)
+        #expect(lines.count == 230)
+        let one = lines.filter { $0.hasPrefix("/one/") }, two = lines.filter { $0.hasPrefix("/two/") }
+        #expect(one.count == 150 && two.count == 80)
+        let seqs = (one + two).compactMap { Int($0.split(separator: "/").last ?? "") }
+        #expect(seqs.count == 190 && Set(seqs).count == 190, "{{seq}} repeated across scenarios")
+        #expect(Set(two.filter { $0.contains("/s") }).count == 40)
+    }
+}

@@ -149,6 +149,11 @@ func refusal(_ body: String) -> FieldError? {
     @Test func everyFieldIsDocumented() throws {
         let rest = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/rest-api.md"), encoding: .utf8)
         for field in TestConfigField.allCases { #expect(rest.contains("`\(field.rawValue)`"), "docs/rest-api.md lacks \(field.rawValue)") }
+        let scenarios = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/scenarios.md"), encoding: .utf8)
+        for name in TestConfigField.scenarioFields.map(\.rawValue) + ["{{scenario}}", "Tag=scenario.NAME", "stampede validate", "--sessions",
+                                                                     "scenarios.NAME.driver_selector", "NAME/p99_ms"] {
+            #expect(scenarios.contains(name), "docs/scenarios.md lacks \(name)")
+        }
         let sessions = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/sessions.md"), encoding: .utf8)
         for name in ["capture", "think_ms", "cookies", "follow_redirects", "session_rate", "capture_bytes", "{{session}}", "{{var.NAME|url}}",
                      "start_delay_us", "duration_us", "active_us", "dropped", "interrupted", "session_p99_ms", "session_error_rate",
