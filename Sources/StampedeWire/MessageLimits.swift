@@ -13,6 +13,8 @@ public enum MessageLimits {
     public static let maxPart = 1 << 20
     /// `by_name` entries in one message (a request list has at most this many names).
     public static let maxNames = 10_000
+    /// `scenarios` entries in one message (a test has at most this many).
+    public static let maxScenarios = 1_000
     /// A driver's `threads`.
     public static let maxThreads = 4096
 }
@@ -56,6 +58,32 @@ private func checkNames(_ byName: [String: NameShare]?) throws(MessageRangeError
     for (name, share) in byName { try checkCounters(share.counters, prefix: "by_name.\(name).") }
 }
 
+/// Each scenario's share, checked as the message's own fields are (`scenarios.NAME.requests`).
+private func checkScenarios(_ scenarios: [String: ScenarioShare]?) throws(MessageRangeError) {
+    guard let scenarios else { return }
+    guard scenarios.count <= MessageLimits.maxScenarios else {
+        throw MessageRangeError(field: "scenarios", reason: "has \(scenarios.count) scenarios, more than \(MessageLimits.maxScenarios)")
+    }
+    for (name, share) in scenarios {
+        let prefix = "scenarios.\(name)."
+        try checkCounters(share.counters, prefix: prefix)
+        if let byName = share.byName {
+            guard byName.count <= MessageLimits.maxNames else {
+                throw MessageRangeError(field: prefix + "by_name", reason: "has \(byName.count) names, more than \(MessageLimits.maxNames)")
+            }
+            for (n, s) in byName { try checkCounters(s.counters, prefix: prefix + "by_name.\(n).") }
+        }
+        try checkFinite(prefix + "target_rate", share.targetRate)
+        try checkFinite(prefix + "duration_s", share.durationS, max: Double(MessageLimits.maxSecond))
+        if let perSecond = share.unsentPerSecond {
+            guard perSecond.count <= MessageLimits.maxSecond else {
+                throw MessageRangeError(field: prefix + "unsent_per_second", reason: "has \(perSecond.count) seconds, more than \(MessageLimits.maxSecond)")
+            }
+            for n in perSecond { try checkCount(prefix + "unsent_per_second", n) }
+        }
+    }
+}
+
 extension IntervalMessage {
     /// - Throws: `MessageRangeError` naming the first field out of range.
     public func validate() throws(MessageRangeError) {
@@ -68,6 +96,7 @@ extension IntervalMessage {
         try checkCount("connections", connections ?? 0)
         try checkFinite("target_rate", targetRate)
         try checkFinite("target_connections", targetConnections)
+        try checkScenarios(scenarios)
     }
 }
 
@@ -90,6 +119,7 @@ extension FinalMessage {
         try checkFinite("connect_phase_s", connectPhaseS, max: Double(MessageLimits.maxSecond))
         try checkCount("connect_phase_errors", connectPhaseErrors ?? 0)
         try checkFinite("connect_late_s", connectLateS.map(abs), max: Double(MessageLimits.maxSecond))
+        try checkScenarios(scenarios)
     }
 }
 

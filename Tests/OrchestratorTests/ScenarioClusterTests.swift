@@ -74,6 +74,39 @@ import TestSupport
         #expect(hlog.contains("Tag=scenario.api,") && hlog.contains("Tag=scenario.buy,") && hlog.contains("Tag=scenario.browse,"))
     }
 
+    /// A driver killed mid-test: each scenario keeps what it reported, the report is partial and
+    /// names it, and each scenario's count is its site's less at most the killed driver's last,
+    /// unreported seconds.
+    @Test func aDriverKilledMidTestLeavesEachScenarioTheCountsOfItsSite() throws {
+        let shop = try Shop()
+        defer { shop.stop() }
+        let nginx = try Nginx(logFormat: "$msec $request_uri $status")
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 3, heartbeatTimeoutMs: 2_000)
+        defer { cluster.stop() }
+        #expect(try cluster.startTest("mix-2", Self.config(id: "mix-2", shop: shop, nginx: nginx, duration: 8)) == 202)
+        try cluster.waitForProgress("mix-2", seconds: 2, requests: 100)
+        cluster.killDriver("d2")
+        let (status, report, _) = try cluster.finishedTest("mix-2", seconds: 90)
+        #expect(status == "done" && report["partial"] as? Bool == true && report["failed_drivers"] as? [String] == ["d2"], "\(report)")
+        let browse = Self.scenario(report, "browse"), buy = Self.scenario(report, "buy"), api = Self.scenario(report, "api")
+        #expect(report["requests"] as? Int == [browse, buy, api].map { $0["requests"] as? Int ?? -1 }.reduce(0, +))
+        let web = try nginx.accessLogLines()
+        let lines = try String(contentsOf: nginx.directory.appendingPathComponent("access.log"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == web)
+        let sites = [("browse", lines.filter { $0.contains(" /browse/") }.count, 60),
+                     ("api", lines.filter { $0.contains(" /api/") }.count, 120),
+                     ("buy", try shop.lines(expecting: buy["requests"] as? Int ?? 0).count, 500)]
+        for (name, seen, slack) in sites {
+            let counted = Self.scenario(report, name)["requests"] as? Int ?? -1
+            #expect(counted <= seen && seen - counted <= slack, "\(name): the site saw \(seen), the report counts \(counted)")
+        }
+        // d2 ran no second of the API scenario (it starts 4 s in): the two survivors sent their
+        // shares whole (a third of 100/s each for 2 s), every one intended.
+        let sent = api["requests"] as? Int ?? 0
+        #expect(sent >= 132 && sent <= 134 && api["intended"] as? Int == sent && api["unsent"] as? Int == 0, "\(api)")
+    }
+
     /// A scenario whose driver_selector matches no driver is refused at the trigger (503 naming it).
     @Test func aScenarioNoDriverMatchesIsRefusedNamingIt() throws {
         let cluster = try Cluster(drivers: 1)

@@ -37,6 +37,10 @@ import Testing
         (interval(extra: #","target_rate":1e300"#), "'target_rate'"),
         (interval(extra: #","by_name":{"a":{"requests":1099511627776000,"responses":0,"errors":{},"status_codes":{},"histogram":""}}"#),
          "'by_name.a.requests'"),
+        (interval(extra: #","scenarios":{"buy":{"requests":9223372036854775807,"responses":0,"errors":{},"bytes_read":0,"histogram":""}}"#),
+         "'scenarios.buy.requests'"),
+        (interval(extra: #","scenarios":{"buy":{"requests":1,"responses":0,"errors":{},"bytes_read":0,"histogram":"","target_rate":-1}}"#),
+         "'scenarios.buy.target_rate'"),
     ])
     func everyCountedFieldHasARange(json: String, field: String) {
         guard case .failure(let error) = BusMessage.decode(Self.record(json)) else { Issue.record("decoded: \(json)"); return }
