@@ -123,7 +123,7 @@ extension ReportPage {
             + Charts.spectrum(nil, byName: named, log: true, title: "Latency by percentile, both runs").render(cssClass: "logv") + "</div>"
         body += "<h2>Figures</h2><table>" + Tables.row(["", "base", "new", "change", "limit", ""], header: true)
         for row in comparison.rows {
-            body += Tables.row([html((row.name.map { "\($0): " } ?? "") + row.metric), row.display(row.base), row.display(row.new),
+            body += Tables.row([html(row.label), row.display(row.base), row.display(row.new),
                                 row.change_pct.map { String(format: "%+.1f%%", $0) } ?? "+inf", row.limit_pct.map { String(format: "%g%%", $0) } ?? "",
                                 row.regressed ? "<span class=\"fail\">REGRESSION</span>" : ""])
         }

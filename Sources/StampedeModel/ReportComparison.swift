@@ -11,7 +11,9 @@ public struct ReportComparison: Sendable, Codable {
 
     public struct Row: Sendable, Codable, Equatable {
         public let metric: String
-        /// A name of the workload, or nil for the whole test.
+        /// A scenario (a test of several), or nil for the whole test.
+        public var scenario: String?
+        /// A name of the workload, or nil for the whole test (or scenario).
         public let name: String?
         public let base: Double
         public let new: Double
@@ -20,6 +22,10 @@ public struct ReportComparison: Sendable, Codable {
         /// The allowed regression, if one was given for this metric.
         public let limit_pct: Double?
         public let regressed: Bool
+
+        /// How it is written, as `--max-regression` names it: `p99`, `checkout:p99`, `buy/p99`,
+        /// `buy/checkout:p99`.
+        public var label: String { (scenario.map { "\($0)/" } ?? "") + (name.map { "\($0):" } ?? "") + metric }
 
         /// A value of this row with its unit, the one way the CLI and the HTML page write it:
         /// latencies in ms, rps in requests/s, the error rate in %.
@@ -36,8 +42,10 @@ public struct ReportComparison: Sendable, Codable {
     public var passed: Bool { !rows.contains(where: \.regressed) }
     public var regressions: [Row] { rows.filter(\.regressed) }
 
-    /// An allowed regression: of the whole test, or of one name (`checkout:p99=10%`).
+    /// An allowed regression: of the whole test, of one name (`checkout:p99=10%`), of one
+    /// scenario (`buy/p99=10%`) or of one name in it (`buy/checkout:p99=10%`).
     public struct Limit: Sendable, Equatable {
+        public var scenario: String?
         public let name: String?
         public let metric: Metric
         public let percent: Double
@@ -46,6 +54,19 @@ public struct ReportComparison: Sendable, Codable {
     /// Parses `NAME=P%` or `REQUEST:NAME=P%` (the % is optional).
     /// - Throws: `ConfigError` naming the metric names, or the bad percentage.
     public static func limit(parsing text: String) throws(ConfigError) -> Limit {
+        var text = text
+        var scenario: String?
+        if let slash = text.firstIndex(of: "/"), let eq = text.firstIndex(of: "="), slash < eq {
+            scenario = String(text[..<slash])
+            text = String(text[text.index(after: slash)...])
+            guard !(scenario ?? "").isEmpty else { throw ConfigError(.thresholds, "'/\(text)': the scenario's name before '/' is empty") }
+        }
+        var limit = try unscopedLimit(parsing: text)
+        limit.scenario = scenario
+        return limit
+    }
+
+    private static func unscopedLimit(parsing text: String) throws(ConfigError) -> Limit {
         let parts = text.split(separator: "=", maxSplits: 1)
         let names = Metric.allCases.map(\.rawValue).joined(separator: ", ")
         var key = parts.first.map(String.init) ?? ""
@@ -67,29 +88,52 @@ public struct ReportComparison: Sendable, Codable {
     /// A limit for a name must name one both reports have.
     /// - Throws: `ConfigError` naming the limit and the names the reports share.
     public static func checkNames(_ limits: [Limit], base: LoadReport, new: LoadReport) throws(ConfigError) {
-        let shared = Set(base.by_name?.keys ?? [:].keys).intersection(new.by_name?.keys ?? [:].keys)
+        let scenarios = Set(base.scenarios?.keys ?? [:].keys).intersection(new.scenarios?.keys ?? [:].keys)
         for l in limits {
+            guard let scenario = l.scenario else { continue }
+            guard scenarios.contains(scenario) else {
+                throw ConfigError(.thresholds, "'\(scenario)/...': '\(scenario)' is not a scenario of both reports (shared: \(scenarios.sorted().joined(separator: ", ")))")
+            }
+            let names = Set(base.scenarios![scenario]!.by_name?.keys ?? [:].keys).intersection(new.scenarios![scenario]!.by_name?.keys ?? [:].keys)
+            if let name = l.name, !names.contains(name) {
+                throw ConfigError(.thresholds, "'\(scenario)/\(name):\(l.metric.rawValue)': '\(name)' is not a name of scenario \(scenario) in both reports (shared: \(names.sorted().joined(separator: ", ")))")
+            }
+        }
+        let shared = Set(base.by_name?.keys ?? [:].keys).intersection(new.by_name?.keys ?? [:].keys)
+        for l in limits where l.scenario == nil {
             guard let name = l.name, !shared.contains(name) else { continue }
             throw ConfigError(.thresholds, "'\(name):\(l.metric.rawValue)': '\(name)' is not a name of both reports (shared: \(shared.sorted().joined(separator: ", ")))")
         }
     }
 
     public init(base: LoadReport, new: LoadReport, limits: [Limit]) {
-        struct Key: Hashable { let name: String?; let metric: Metric }
-        let allowed = Dictionary(limits.map { (Key(name: $0.name, metric: $0.metric), $0.percent) }, uniquingKeysWith: { _, b in b })
+        struct Key: Hashable { let scenario: String?; let name: String?; let metric: Metric }
+        let allowed = Dictionary(limits.map { (Key(scenario: $0.scenario, name: $0.name, metric: $0.metric), $0.percent) }, uniquingKeysWith: { _, b in b })
+        var scenario: String?
         func rows(_ name: String?, _ b: [Metric: Double], _ n: [Metric: Double]) -> [Row] {
             Metric.allCases.compactMap { m in
                 guard let bv = b[m], let nv = n[m] else { return nil }
                 let change: Double? = bv == 0 ? (nv == 0 ? 0 : nil) : (nv - bv) / bv * 100
                 let worse = m.higherIsWorse ? (change ?? .infinity) : -(change ?? -.infinity)
-                let limit = allowed[Key(name: name, metric: m)]
-                return Row(metric: m.rawValue, name: name, base: bv, new: nv, change_pct: change.map { ($0 * 10).rounded() / 10 },
-                           limit_pct: limit, regressed: limit.map { worse > $0 } ?? false)
+                let limit = allowed[Key(scenario: scenario, name: name, metric: m)]
+                var row = Row(metric: m.rawValue, name: name, base: bv, new: nv, change_pct: change.map { ($0 * 10).rounded() / 10 },
+                              limit_pct: limit, regressed: limit.map { worse > $0 } ?? false)
+                row.scenario = scenario
+                return row
             }
         }
-        var all = rows(nil, Self.figures(base), Self.figures(new))
-        for name in Set(base.by_name?.keys ?? [:].keys).intersection(new.by_name?.keys ?? [:].keys).sorted() {
-            all += rows(name, Self.figures(base.by_name![name]!, duration: base.duration_s), Self.figures(new.by_name![name]!, duration: new.duration_s))
+        func rows(of base: LoadReport, _ new: LoadReport) -> [Row] {
+            var all = rows(nil, Self.figures(base), Self.figures(new))
+            for name in Set(base.by_name?.keys ?? [:].keys).intersection(new.by_name?.keys ?? [:].keys).sorted() {
+                all += rows(name, Self.figures(base.by_name![name]!, duration: base.duration_s), Self.figures(new.by_name![name]!, duration: new.duration_s))
+            }
+            return all
+        }
+        var all = rows(of: base, new)
+        // Scenario by scenario: each one both reports have.
+        for name in Set(base.scenarios?.keys ?? [:].keys).intersection(new.scenarios?.keys ?? [:].keys).sorted() {
+            scenario = name
+            all += rows(of: base.scenarios![name]!, new.scenarios![name]!)
         }
         self.rows = all
     }

@@ -53,7 +53,7 @@ struct CompareCommand: ParsableCommand {
             print("Comparing \(baseReport.test_id) (base) with \(newReport.test_id) (new)")
             print("  " + "".padding(toLength: 28, withPad: " ", startingAt: 0) + ["base", "new", "change", "limit"].map { $0.leftPadded(to: 12) }.joined())
             for row in comparison.rows {
-                let label = (row.name.map { "\($0): " } ?? "") + row.metric
+                let label = row.label
                 let value = row.display
                 let change = row.change_pct.map { String(format: "%+.1f%%", $0) } ?? "+inf"
                 print("  " + String(label.prefix(27)).padding(toLength: 28, withPad: " ", startingAt: 0)
@@ -61,7 +61,7 @@ struct CompareCommand: ParsableCommand {
                       + (row.regressed ? "  REGRESSION" : ""))
             }
             print(comparison.passed ? "No regression beyond the limits."
-                  : "Regressed: " + comparison.regressions.map { ($0.name.map { "\($0):" } ?? "") + $0.metric }.joined(separator: ", "))
+                  : "Regressed: " + comparison.regressions.map(\.label).joined(separator: ", "))
         }
         if let html {
             let page = try ReportPage.comparison(base: baseReport, new: newReport, comparison: comparison)
@@ -69,7 +69,7 @@ struct CompareCommand: ParsableCommand {
         }
         if !comparison.passed {
             printError("stampede compare: regressed beyond --max-regression: "
-                       + comparison.regressions.map { "\($0.name.map { "\($0):" } ?? "")\($0.metric) \($0.change_pct.map { String(format: "%+.1f%%", $0) } ?? "+inf") (limit \(String(format: "%g", $0.limit_pct ?? 0))%)" }.joined(separator: ", "))
+                       + comparison.regressions.map { "\($0.label) \($0.change_pct.map { String(format: "%+.1f%%", $0) } ?? "+inf") (limit \(String(format: "%g", $0.limit_pct ?? 0))%)" }.joined(separator: ", "))
             throw ExitCode(3)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Histogram
 import StampedeModel
 import StampedeWire
 import Testing
@@ -75,5 +76,35 @@ import Testing
         whole.setScenarios(["api": api])
         #expect(whole.thresholds.results.map(\.name) == ["api/p99_ms"])
         #expect(!whole.thresholds.passed && whole.scenarios?["api"]?.start_after_s == 5)
+    }
+}
+
+/// `stampede compare` scenario by scenario: rows for each scenario both reports have, limits
+/// `SCENARIO/NAME=P%`.
+@Suite struct ScenarioComparisonTests {
+    static func report(p99Us buy: Int64) -> LoadReport {
+        func one(_ latencyUs: Int64) -> LoadReport {
+            var h = HDRHistogram()
+            for _ in 0..<100 { h.record(latencyUs) }
+            var c = LoadCounters()
+            c.requests = 100
+            c.responses = 100
+            return LoadReport(testID: "t", mode: .avalanche, target: "x", startedAt: Date(), duration: 10, drivers: ["a"],
+                              counters: c, latency: h, serviceTime: nil)
+        }
+        var whole = one(1_000)
+        whole.setScenarios(["browse": one(1_000), "buy": one(buy)])
+        return whole
+    }
+
+    @Test func scenariosAreComparedOneByOneAndLimitedByName() throws {
+        let base = Self.report(p99Us: 10_000), new = Self.report(p99Us: 12_000)
+        let limits = [try ReportComparison.limit(parsing: "buy/p99=10%"), try ReportComparison.limit(parsing: "browse/p99=10%")]
+        #expect(limits[0].scenario == "buy" && limits[0].metric == .p99 && limits[0].name == nil)
+        try ReportComparison.checkNames(limits, base: base, new: new)
+        let comparison = ReportComparison(base: base, new: new, limits: limits)
+        #expect(comparison.rows.contains { $0.label == "buy/p99" } && comparison.rows.contains { $0.label == "browse/rps" })
+        #expect(comparison.regressions.map(\.label) == ["buy/p99"], "\(comparison.regressions.map(\.label))")
+        #expect(throws: ConfigError.self) { try ReportComparison.checkNames([try ReportComparison.limit(parsing: "api/p99=5%")], base: base, new: new) }
     }
 }
