@@ -38,14 +38,25 @@ extension Orchestrator {
                           ("status_4xx", e.status_4xx), ("status_5xx", e.status_5xx)] {
             out += "stampede_errors_total{kind=\"\(kind)\"} \(n)\n"
         }
-        family("stampede_test_latency_seconds", "summary", "Latency per test, from the merged HDR histogram.")
-        for (id, r) in reports {
-            let l = r.latency_us
-            for (q, v) in [("0.5", l.p50), ("0.9", l.p90), ("0.99", l.p99), ("0.999", l.p999), ("1", l.max)] {
-                out += "stampede_test_latency_seconds{test_id=\"\(label(id))\",quantile=\"\(q)\"} \(Double(v) / 1e6)\n"
+        family("stampede_test_latency_seconds", "summary",
+               "Latency per test (and per scenario of a test with scenarios, labelled scenario), from the merged HDR histogram.")
+        for (id, whole) in reports {
+            let parts = [(nil, whole)] + (whole.scenarios ?? [:]).sorted { $0.key < $1.key }.map { (Optional($0.key), $0.value) }
+            for (scenario, r) in parts {
+                let labels = "test_id=\"\(label(id))\"" + (scenario.map { ",scenario=\"\(label($0))\"" } ?? "")
+                let l = r.latency_us
+                for (q, v) in [("0.5", l.p50), ("0.9", l.p90), ("0.99", l.p99), ("0.999", l.p999), ("1", l.max)] {
+                    out += "stampede_test_latency_seconds{\(labels),quantile=\"\(q)\"} \(Double(v) / 1e6)\n"
+                }
+                out += "stampede_test_latency_seconds_sum{\(labels)} \(l.mean * Double(r.responses) / 1e6)\n"
+                out += "stampede_test_latency_seconds_count{\(labels)} \(r.responses)\n"
             }
-            out += "stampede_test_latency_seconds_sum{test_id=\"\(label(id))\"} \(l.mean * Double(r.responses) / 1e6)\n"
-            out += "stampede_test_latency_seconds_count{test_id=\"\(label(id))\"} \(r.responses)\n"
+        }
+        family("stampede_scenario_requests_total", "counter", "Requests sent per scenario of a test with scenarios.")
+        for (id, whole) in reports {
+            for (scenario, r) in (whole.scenarios ?? [:]).sorted(by: { $0.key < $1.key }) {
+                out += "stampede_scenario_requests_total{test_id=\"\(label(id))\",scenario=\"\(label(scenario))\"} \(r.requests)\n"
+            }
         }
         family("stampede_merge_seconds_total", "counter", "CPU time spent decoding and merging drivers' interval histograms.")
         out += "stampede_merge_seconds_total \(book.mergeCPUSeconds)\n"

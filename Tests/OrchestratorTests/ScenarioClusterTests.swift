@@ -72,6 +72,10 @@ import TestSupport
         }
         let hlog = try String(contentsOf: dir.appendingPathComponent("latency.hlog"), encoding: .utf8)
         #expect(hlog.contains("Tag=scenario.api,") && hlog.contains("Tag=scenario.buy,") && hlog.contains("Tag=scenario.browse,"))
+        // /metrics: a scenario label on each scenario's latency summary and request count.
+        let (_, metrics) = try cluster.call("GET", "/metrics", body: nil, headers: [])
+        #expect(metrics.contains(#"stampede_test_latency_seconds_count{test_id="mix-1",scenario="api"} 200"#), "\(metrics)")
+        #expect(metrics.contains(#"stampede_scenario_requests_total{test_id="mix-1",scenario="buy"} \#(buy["requests"] as? Int ?? -1)"#))
     }
 
     /// A driver killed mid-test: each scenario keeps what it reported, the report is partial and
