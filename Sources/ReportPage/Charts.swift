@@ -16,6 +16,15 @@ enum Charts {
         return SVGChart(title: "Requests and errors per second", xLabel: "second", yLabel: "per second", series: series)
     }
 
+    /// Responses per second of each scenario (from the `Tag=scenario.NAME` lines), on one chart.
+    static func rateByScenario(_ s: PerSecond) -> SVGChart {
+        let series = s.scenarios.keys.sorted().enumerated().map { k, name in
+            SVGChart.Series(label: name, color: colors[k % colors.count],
+                            points: s.scenarios[name]!.map { (Double($0.t), Double($0.histogram.totalCount)) })
+        }
+        return SVGChart(title: "Responses per second, per scenario", xLabel: "second", yLabel: "per second", series: series)
+    }
+
     static func latencyPerSecond(_ s: PerSecond, log: Bool) -> SVGChart {
         let kinds: [(String, (HDRHistogram) -> Int64)] = [
             ("p50", { $0.value(atPercentile: 50) }), ("p90", { $0.value(atPercentile: 90) }),

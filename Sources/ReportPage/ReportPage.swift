@@ -57,13 +57,19 @@ public enum ReportPage {
             body += Charts.spectrum(nil, byName: named, log: false).render(cssClass: "lin")
             body += Charts.spectrum(nil, byName: named, log: true).render(cssClass: "logv")
         }
+        if let scenarios = r.scenarios, !scenarios.isEmpty {
+            body += Charts.rateByScenario(seconds).render()
+            let named = try scenarios.keys.sorted().map { ($0, try HDRHistogram(base64: scenarios[$0]!.histogram)) }
+            body += Charts.spectrum(nil, byName: named, log: false, title: "Latency by percentile, per scenario").render(cssClass: "lin")
+            body += Charts.spectrum(nil, byName: named, log: true, title: "Latency by percentile, per scenario").render(cssClass: "logv")
+        }
         if let sessions = r.sessions {
             body += Charts.sessionsPerSecond(seconds, sessions: sessions).render()
             body += Charts.sessionDuration(seconds, log: false).render(cssClass: "lin")
             body += Charts.sessionDuration(seconds, log: true).render(cssClass: "logv")
         }
         body += "</div>"
-        body += Tables.sessions(r) + Tables.byName(r) + Tables.drivers(inputs.drivers) + Tables.thresholds(r) + Tables.search(r) + Tables.redistributed(r)
+        body += Tables.scenarios(r) + Tables.sessions(r) + Tables.byName(r) + Tables.drivers(inputs.drivers) + Tables.thresholds(r) + Tables.search(r) + Tables.redistributed(r)
         if let config = inputs.configJSON { body += "<h2>Config</h2><pre>\(html(ConfigRedaction.redacted(config)))</pre>" }
         return """
             <!doctype html>
@@ -97,11 +103,14 @@ struct PerSecond {
     var targetRate: [Int: Double] = [:]
     /// `Tag=session` lines: the durations of the sessions that ended in each second.
     var sessions: [(t: Int, histogram: HDRHistogram)] = []
+    /// `Tag=scenario.NAME` lines: each scenario's seconds.
+    var scenarios: [String: [(t: Int, histogram: HDRHistogram)]] = [:]
 
     init(hlog: String) throws {
         for entry in try HistogramLogReader.parse(hlog) {
             let t = Int(entry.startTimestamp.rounded()) + 1
             if entry.tag == nil { seconds.append((t, entry.histogram)) } else if entry.tag == "session" { sessions.append((t, entry.histogram)) }
+            if let tag = entry.tag, tag.hasPrefix("scenario.") { scenarios[String(tag.dropFirst("scenario.".count)), default: []].append((t, entry.histogram)) }
         }
         // "#errors 4 at 2..3 s", "#target_rate 625.0 at 0..1 s": the value and the second's end.
         for line in hlog.split(separator: "\n") where line.hasPrefix("#errors ") || line.hasPrefix("#target_rate ") {

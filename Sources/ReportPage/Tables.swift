@@ -71,6 +71,24 @@ enum Tables {
         return out + "</table>"
     }
 
+    /// A test of named scenarios: a row each (its model, when it began, its counts and
+    /// percentiles, what it intended, its thresholds).
+    static func scenarios(_ r: LoadReport) -> String {
+        guard let scenarios = r.scenarios, !scenarios.isEmpty else { return "" }
+        var out = "<h2>Scenarios</h2><table>" + row(["scenario", "mode", "from s", "requests", "responses", "req/s", "errors", "p50 ms",
+                                                     "p90 ms", "p99 ms", "max ms", "intended", "unsent", "sessions", "thresholds"], header: true)
+        for name in scenarios.keys.sorted() {
+            let s = scenarios[name]!
+            let verdict = s.thresholds.results.isEmpty ? "–" : s.thresholds.passed ? "passed" : "<span class=\"fail\">FAILED</span>"
+            let sessions = s.sessions.map { "\($0.completed) of \($0.started)" } ?? "–"
+            out += row([html(name), html(s.mode), String(format: "%g", s.start_after_s ?? 0), String(s.requests), String(s.responses),
+                        String(format: "%.1f", s.rps), String(s.errors.total), ms(s.latency_us.p50), ms(s.latency_us.p90),
+                        ms(s.latency_us.p99), ms(s.latency_us.max), s.intended.map(String.init) ?? "–", s.unsent.map(String.init) ?? "–",
+                        sessions, verdict])
+        }
+        return out + "</table>"
+    }
+
     static func drivers(_ rows: [DriverRow]) -> String {
         guard !rows.isEmpty else { return "" }
         var out = "<h2>Drivers</h2><table>" + row(["driver", "requests", "responses", "start lag ms", "state", "first error"], header: true)

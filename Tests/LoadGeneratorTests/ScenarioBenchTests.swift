@@ -29,8 +29,8 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("three.json").path
         try Self.file(port: nginx.port).write(toFile: path, atomically: true, encoding: .utf8)
-        let hlog = dir.appendingPathComponent("run.hlog").path
-        let result = try runCommand(stampedeBinary, ["bench", path, "-H", "X-Token: abc", "--json", "--hlog", hlog,
+        let hlog = dir.appendingPathComponent("run.hlog").path, page = dir.appendingPathComponent("run.html").path
+        let result = try runCommand(stampedeBinary, ["bench", path, "-H", "X-Token: abc", "--json", "--hlog", hlog, "--html", page,
                                                      "--threshold", "api/p99_ms=10000"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try JSONDecoder().decode(LoadReport.self, from: Data(result.stdout.utf8))
@@ -75,6 +75,10 @@ import TestSupport
         #expect(log.total == Int64(report.responses))
         for name in ["api", "browse", "buy"] { #expect(log.tags["scenario.\(name)"] == Int64(scenarios[name]!.responses), "\(log.tags)") }
         #expect(report.thresholds.results.map(\.name) == ["api/p99_ms"] && report.thresholds.passed)
+        // report.html: a table of the scenarios, their rates on one chart, their percentiles on another.
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("<h2>Scenarios</h2>") && html.contains("Responses per second, per scenario")
+                && html.contains("Latency by percentile, per scenario"))
     }
 
     @Test func aScenariosFailedThresholdFailsTheRunNamingIt() throws {
