@@ -33,6 +33,7 @@ enum DashboardPage {
  <section><h2>Latency per second (ms) <label class="toggle"><input type="checkbox" id="logScale"> log scale</label></h2><canvas id="latencyChart"></canvas></section>
  <section><h2>Latency by percentile (whole test, merged histogram)</h2><canvas id="spectrumChart"></canvas></section>
  <section id="nameSection" hidden><h2>Per name (this test) and errors by kind</h2><table><thead><tr><th>name</th><th>requests</th><th>errors</th><th>p99 (last second)</th></tr></thead><tbody id="names"></tbody></table><div id="errorKinds"></div></section>
+ <section id="scenarioSection" hidden><h2>Scenarios (this test): responses per second</h2><canvas id="scenarioChart"></canvas><table><thead><tr><th>scenario</th><th>requests</th><th>errors</th><th>req/s (last second)</th><th>target</th><th>p99 (last second)</th></tr></thead><tbody id="scenarios"></tbody></table></section>
  <section id="sessionSection" hidden><h2>Sessions per second <span id="sessionTotals"></span></h2><canvas id="sessionChart"></canvas></section>
  <section><h2>Drivers</h2><table><thead><tr><th>id</th><th>host</th><th>labels</th><th>state</th><th>heartbeat</th><th>clock offset</th><th>rtt</th></tr></thead><tbody id="drivers"></tbody></table></section>
  <section class="wide"><h2>New test</h2>
@@ -55,7 +56,8 @@ const token = new URLSearchParams(location.search).get("token");
 const auth = token ? {"Authorization": "Bearer " + token} : {};
 const $ = id => document.getElementById(id);
 const fmt = us => us == null ? "–" : us < 1000 ? us + " µs" : us < 1e6 ? (us / 1000).toFixed(2) + " ms" : (us / 1e6).toFixed(2) + " s";
-const state = {drivers: {}, tests: {}, current: null, totals: {responses: 0, errors: 0}, names: {}, kinds: {}};
+const state = {drivers: {}, tests: {}, current: null, totals: {responses: 0, errors: 0}, names: {}, kinds: {}, scenarios: {}};
+const palette = ["#36c", "#2a7", "#e80", "#b33", "#63c", "#3aa"];
 const charts = {};
 function chart(id, config) { if (window.Chart) charts[id] = new Chart($(id), config); }
 // Straight lines between measured seconds: a curve would invent values between them.
@@ -68,8 +70,13 @@ chart("spectrumChart", {type: "line", data: {datasets: [line("latency (ms)", "#6
   options: {animation: false, parsing: false, scales: {x: {type: "logarithmic", title: {display: true, text: "percentile"},
    ticks: {callback: v => [1, 2, 10, 100, 1000, 10000, 100000].includes(v) ? parseFloat((100 * (1 - 1 / v)).toFixed(4)) + "%" : ""}},
    y: {title: {display: true, text: "ms"}}}}});
+// Sessions per second on the left axis, their p99 in ms on the right: each on its own scale.
 chart("sessionChart", {type: "line", data: {labels: [], datasets: [line("started/s", "#36c"), line("completed/s", "#2a7"), line("failed/s", "#b33"),
-  Object.assign(line("session p99 (ms)", "#e80"), {yAxisID: "ms"})]}, options: {animation: false, scales: {ms: {position: "right"}}}});
+  Object.assign(line("session p99 (ms)", "#e80"), {yAxisID: "ms"})].map(d => Object.assign({yAxisID: "count"}, d))},
+  options: {animation: false, scales: {
+    count: {type: "linear", axis: "y", position: "left", beginAtZero: true, title: {display: true, text: "sessions per second"}},
+    ms: {type: "linear", axis: "y", position: "right", beginAtZero: true, title: {display: true, text: "p99 ms"}, grid: {drawOnChartArea: false}}}}});
+chart("scenarioChart", {type: "line", data: {labels: [], datasets: []}, options: {animation: false}});
 $("logScale").onchange = ev => {
   for (const id of ["latencyChart", "spectrumChart"]) {
     const c = charts[id]; if (!c) continue;
@@ -81,11 +88,46 @@ function resetCharts() {
   for (const c of Object.values(charts)) { if (c.data.labels) c.data.labels = []; c.data.datasets.forEach(d => d.data = []); c.update(); }
   state.totals = {responses: 0, errors: 0, started: 0, completed: 0, failed: 0};
   state.names = {}; state.kinds = {}; $("names").innerHTML = ""; $("errorKinds").textContent = "";
+  state.scenarios = {}; $("scenarios").innerHTML = ""; $("scenarioSection").hidden = true;
+  if (charts.scenarioChart) { charts.scenarioChart.data.datasets = []; charts.scenarioChart.update(); }
+}
+// A test of named scenarios: each one's second, its running totals, and a line per scenario.
+function renderScenarios(m) {
+  if (!m.scenarios) return;
+  $("scenarioSection").hidden = false;
+  const names = Object.keys(m.scenarios).sort();
+  for (const n of names) {
+    const s = state.scenarios[n] = state.scenarios[n] || {requests: 0, errors: 0}, x = m.scenarios[n];
+    s.requests += x.requests; s.errors += x.errors; s.rps = x.rps; s.target = x.target_rate; s.p99 = x.responses ? x.latency_us.p99 : null;
+  }
+  if (charts.scenarioChart) {
+    const c = charts.scenarioChart; c.data.labels.push(m.t);
+    names.forEach((n, i) => {
+      let d = c.data.datasets.find(d => d.label === n);
+      if (!d) { d = line(n, palette[i % palette.length]); d.data = c.data.labels.slice(1).map(() => null); c.data.datasets.push(d); }
+      d.data.push(m.scenarios[n].rps);
+    });
+    c.update();
+  }
+  drawScenarios();
+}
+function finalScenarios(r) {
+  if (!r.scenarios) return;
+  state.scenarios = {};
+  for (const [n, s] of Object.entries(r.scenarios)) state.scenarios[n] = {requests: s.requests, errors: errorsTotal(s.errors), rps: s.rps, target: s.intended ?? null, p99: s.latency_us.p99};
+  $("scenarioSection").hidden = false;
+  drawScenarios();
+}
+function drawScenarios() {
+  $("scenarios").innerHTML = Object.keys(state.scenarios).sort().map(n => { const s = state.scenarios[n];
+    return `<tr><td>${n.replace(/</g, "&lt;")}</td><td>${s.requests}</td><td>${s.errors}</td><td>${s.rps ?? "–"}</td><td>${s.target != null ? Math.round(s.target) : "–"}</td><td>${fmt(s.p99)}</td></tr>`; }).join("");
 }
 // Per name, and errors by kind (what report.html shows at the end), as the test runs.
 function renderBreakdown(m) {
   for (const [k, n] of Object.entries(m.errors || {})) if (n) state.kinds[k] = (state.kinds[k] || 0) + n;
   for (const [name, r] of Object.entries(m.by_name || {})) {
+    // A request's redirect hops appear once there were any (as in the report).
+    if (name.endsWith(" redirect") && !r.requests && !state.names[name]) continue;
     const s = state.names[name] = state.names[name] || {requests: 0, errors: 0, p99: null};
     s.requests += r.requests; s.errors += errorsTotal(r.errors); if (r.responses) s.p99 = r.latency_us.p99;
   }
@@ -129,6 +171,7 @@ function onInterval(m) {
   if (state.current !== m.test_id) { state.current = m.test_id; resetCharts(); }
   state.totals.responses += m.responses; state.totals.errors += errorsTotal(m.errors);
   renderBreakdown(m);
+  renderScenarios(m);
   $("current").textContent = "test " + m.test_id + ", second " + m.t;
   if (charts.spectrumChart && m.spectrum) { charts.spectrumChart.data.datasets[0].data = m.spectrum.filter(p => p[0] < 100)
       .map(p => ({x: 1 / (1 - p[0] / 100), y: p[1] / 1000})); charts.spectrumChart.update(); }
@@ -170,6 +213,7 @@ function onFinal(m) {
     $("p99").textContent = fmt(m.report.latency_us.p99); $("max").textContent = fmt(m.report.latency_us.max);
     $("status").textContent = m.report.error ? "failed" : m.report.partial ? "done (partial)" : "done";
     finalBreakdown(m.report);
+    finalScenarios(m.report);
     $("current").textContent = "test " + m.test_id + (m.report.error ? " failed: " + m.report.error : " finished")
       + (m.report.redistributed ? " (" + m.report.redistributed.map(r => r.requests + " requests of " + r.from + " sent by "
       + Object.keys(r.to).join(", ")).join("; ") + ")" : "");

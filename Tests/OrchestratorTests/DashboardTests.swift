@@ -51,6 +51,32 @@ import TestSupport
         #expect(checks > 0 && last["kinds"] as? String == "errors by kind: check \(checks)", "\(last["kinds"] ?? "")")
     } }
 
+    /// A test of scenarios: the page shows each one live (a table and a line per scenario) and,
+    /// at the end, the report's exact counts; a redirect that never happened is not a row; the
+    /// sessions chart keeps counts and milliseconds on axes of their own.
+    @Test func scenariosAreShownLiveAndEndWithTheReportsCounts() throws { try withDashboard { nginx, cluster, chromium in
+        let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-dashboard-scenarios.png").path
+        let out = try chromium.drive("cdp_scenarios.py", ["http://127.0.0.1:\(cluster.apiPort)", "http://127.0.0.1:\(nginx.port)/", screenshot],
+                                     timeout: 90)
+        #expect(out.status == 0, "\(out.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        let samples = result["samples"] as? [[String: Any]] ?? []
+        let report = result["report"] as? [String: Any] ?? [:]
+        let running = samples.filter { $0["status"] as? String == "running" }
+        #expect(running.contains { ($0["scenarios"] as? [[String]])?.count == 2 && $0["shown"] as? Bool == true }, "\(samples)")
+        let last = try #require(samples.last)
+        let rows = last["scenarios"] as? [[String]] ?? []
+        let scenarios = report["scenarios"] as? [String: [String: Any]] ?? [:]
+        #expect(rows.map { $0.first ?? "" } == ["api", "home"], "\(rows)")
+        for row in rows where row.count == 6 {
+            #expect(Int(row[1]) == scenarios[row[0]]?["requests"] as? Int, "\(row) against the report")
+        }
+        let lines = (last["lines"] as? [[Any]] ?? []).map { $0.first as? String ?? "" }
+        #expect(lines.sorted() == ["api", "home"], "\(last["lines"] ?? "")")
+        #expect((last["names"] as? [String] ?? []).allSatisfy { !$0.hasSuffix(" redirect") }, "\(last["names"] ?? "")")
+        #expect(last["sessionAxes"] as? [String] == ["count", "count", "count", "ms"], "\(last["sessionAxes"] ?? "")")
+    } }
+
     /// The stop button of a running test in the dashboard ends it: the page shows it done within
     /// seconds, and its report keeps what was sent (interrupted).
     @Test func theStopButtonEndsARunningTest() throws { try withDashboard { nginx, cluster, chromium in
