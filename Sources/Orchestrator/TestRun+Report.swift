@@ -95,12 +95,26 @@ extension TestRun {
     /// and the first with `abort_on_fail` that fails; nil when the test has no thresholds.
     func liveVerdict(elapsedS: Double) throws -> LiveVerdict? {
         let thresholds = definition.thresholds
-        guard !thresholds.isEmpty else { return nil }
-        var total = Figures(latency: latencySoFar)
-        for (_, r) in reported.sorted(by: { $0.key < $1.key }) {
-            try LiveVerdict.accumulate(r, into: &total, for: thresholds, includingLatency: false)
+        let judged = definition.hasScenarios ? definition.scenarios.filter { !$0.thresholds.isEmpty } : []
+        guard !thresholds.isEmpty || !judged.isEmpty else { return nil }
+        var verdict = LiveVerdict.empty
+        if !thresholds.isEmpty {
+            var total = Figures(latency: latencySoFar)
+            for (_, r) in reported.sorted(by: { $0.key < $1.key }) {
+                try LiveVerdict.accumulate(r, into: &total, for: thresholds, includingLatency: false)
+            }
+            verdict = LiveVerdict(thresholds: thresholds, figures: total, elapsedS: elapsedS, mode: definition.mode,
+                                  order: definition.load.order, firstStepName: definition.load.requests[0].displayName)
         }
-        return LiveVerdict(thresholds: thresholds, figures: total, elapsedS: elapsedS, mode: definition.mode,
-                           order: definition.load.order, firstStepName: definition.load.requests[0].displayName)
+        // Each scenario's thresholds on its own figures so far, from every driver running it.
+        for scenario in judged {
+            var figures = Figures()
+            for (_, byName) in reportedByScenario.sorted(by: { $0.key < $1.key }) {
+                guard let one = byName[scenario.name] else { continue }
+                try LiveVerdict.accumulate(one, into: &figures, for: scenario.thresholds, includingLatency: true)
+            }
+            if let theirs = LiveVerdict.judge(scenario, figures: figures, elapsedS: elapsedS) { verdict.add(scenario: scenario.name, theirs) }
+        }
+        return verdict
     }
 }

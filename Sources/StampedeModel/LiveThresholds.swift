@@ -31,9 +31,10 @@ public struct AbortReport: Codable, Sendable, Equatable {
         self.threshold = threshold; self.scenario = scenario; at_s = atS; self.value = value; self.limit = limit
     }
 
-    /// The summary's last line.
+    /// The summary's last line (a scenario's threshold named `SCENARIO/NAME`).
     public var sentence: String {
-        "Aborted at \(Int(at_s)) s: \(threshold) was \(value), limit \(limit) (abort_on_fail)"
+        let name = scenario == Scenario.defaultName ? threshold : "\(scenario)/\(threshold)"
+        return "Aborted at \(Int(at_s)) s: \(name) was \(value), limit \(limit) (abort_on_fail)"
     }
 }
 
@@ -48,8 +49,8 @@ extension LoadReport {
 /// The thresholds judged on the figures so far, exactly as at the end (the same report rules
 /// on the merged histograms), and the first one that stops the test, if any.
 public struct LiveVerdict: Sendable {
-    public let report: ThresholdReport
-    public let abort: AbortReport?
+    public private(set) var report: ThresholdReport
+    public private(set) var abort: AbortReport?
 
     public var states: [ThresholdState] { report.results.map(ThresholdState.init) }
 
@@ -92,5 +93,32 @@ public struct LiveVerdict: Sendable {
             break
         }
         self.abort = abort
+    }
+
+    /// A scenario's verdict joins the test's: its states named `SCENARIO/NAME`, its abort (when
+    /// the test's own has none) naming the scenario.
+    public mutating func add(scenario: String, _ verdict: LiveVerdict) {
+        for r in verdict.report.results {
+            report.results.append(ThresholdReport.Result(name: "\(scenario)/\(r.name)", limit: r.limit, actual: r.actual, passed: r.passed))
+        }
+        report.passed = report.results.allSatisfy(\.passed)
+        if abort == nil, var theirs = verdict.abort {
+            theirs.scenario = scenario
+            abort = theirs
+        }
+    }
+
+    /// A test's verdict before any of its own thresholds: none, nothing failing.
+    public static var empty: LiveVerdict {
+        LiveVerdict(thresholds: [], figures: Figures(), elapsedS: 0, mode: .avalanche, order: .random, firstStepName: "")
+    }
+
+    /// A scenario's thresholds judged on its figures so far, `elapsedS` seconds into the test
+    /// (nil before it begins: nothing of it to judge).
+    public static func judge(_ scenario: Scenario, figures: Figures, elapsedS: Double) -> LiveVerdict? {
+        let own = elapsedS - scenario.startAfterS
+        guard !scenario.thresholds.isEmpty, own > 0 else { return nil }
+        return LiveVerdict(thresholds: scenario.thresholds, figures: figures, elapsedS: own, mode: scenario.load.mode,
+                           order: scenario.load.order, firstStepName: scenario.load.requests[0].displayName)
     }
 }

@@ -126,7 +126,7 @@ struct BenchCommand: ParsableCommand {
         }
 
         var hlogError: Error?
-        let live = LiveThresholds(thresholds, config: config)
+        let live = LiveThresholds(thresholds, config: config, scenarios: run.scenarios)
         let result = try run.run(onConnected: { phase in
             progress.connected(phase)
             do { try hlogWriter?.restart(at: Date()) } catch { hlogError = error }

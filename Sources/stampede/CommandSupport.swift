@@ -178,20 +178,36 @@ final class LiveThresholds {
     private let thresholds: [Threshold]
     private let config: LoadSpec
     private var soFar = Figures()
+    /// A run of several scenarios: each one's, and its figures so far.
+    private let scenarios: [Scenario]
+    private var scenariosSoFar: [Figures]
     private(set) var aborted: AbortReport?
     private(set) var firstFailing: ThresholdState?
 
-    init(_ thresholds: [Threshold], config: LoadSpec) {
+    init(_ thresholds: [Threshold], config: LoadSpec, scenarios: [Scenario] = []) {
         self.thresholds = thresholds
         self.config = config
+        self.scenarios = scenarios.count > 1 ? scenarios : []
+        scenariosSoFar = Array(repeating: Figures(), count: self.scenarios.count)
     }
 
     /// A second ended: returns true the first time a threshold asks for the run to stop.
     func judge(_ interval: IntervalReport) -> Bool {
-        guard !thresholds.isEmpty else { return false }
-        do { try LiveVerdict.accumulate(interval.figures, into: &soFar, for: thresholds, includingLatency: true) } catch { return false }
-        let verdict = LiveVerdict(thresholds: thresholds, figures: soFar, elapsedS: Double(interval.t), mode: config.mode,
-                                  order: config.order, firstStepName: config.requests[0].displayName)
+        guard !thresholds.isEmpty || scenarios.contains(where: { !$0.thresholds.isEmpty }) else { return false }
+        var verdict = LiveVerdict.empty
+        do {
+            if !thresholds.isEmpty {
+                try LiveVerdict.accumulate(interval.figures, into: &soFar, for: thresholds, includingLatency: true)
+                verdict = LiveVerdict(thresholds: thresholds, figures: soFar, elapsedS: Double(interval.t), mode: config.mode,
+                                      order: config.order, firstStepName: config.requests[0].displayName)
+            }
+            for (k, scenario) in scenarios.enumerated() where !scenario.thresholds.isEmpty && k < interval.scenarios.count {
+                try LiveVerdict.accumulate(interval.scenarios[k], into: &scenariosSoFar[k], for: scenario.thresholds, includingLatency: true)
+                if let theirs = LiveVerdict.judge(scenario, figures: scenariosSoFar[k], elapsedS: Double(interval.t)) {
+                    verdict.add(scenario: scenario.name, theirs)
+                }
+            }
+        } catch { return false }
         firstFailing = verdict.states.first { $0.state == "failing" }
         guard aborted == nil, let abort = verdict.abort else { return false }
         aborted = abort

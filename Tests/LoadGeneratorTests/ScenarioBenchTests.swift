@@ -102,6 +102,18 @@ import TestSupport
         #expect(bad.status == 2 && bad.stderr.contains("no scenario 'nope'") && bad.stderr.contains("fast, slow"), "\(bad.stderr)")
         let flag = try runCommand(stampedeBinary, ["bench", path, "--rate", "5"])
         #expect(flag.status == 2 && flag.stderr.contains("--rate: the test file"), "\(flag.stderr)")
+        // A scenario's threshold judged live, with abort: the run stops early, naming it.
+        try """
+            {"scenarios": {
+              "fast": {"target": "http://127.0.0.1:\(nginx.port)/a", "connections": 2, "duration_s": 20},
+              "slow": {"target": "http://127.0.0.1:\(nginx.port)/b", "connections": 2, "duration_s": 20}
+            }}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let started = Date()
+        let aborted = try runCommand(stampedeBinary, ["bench", path, "--threshold", "slow/max_ms=0.001,abort-after=1s"])
+        #expect(aborted.status == 3 && Date().timeIntervalSince(started) < 10, "\(aborted.stderr)")
+        #expect(aborted.stdout.split(separator: "\n").last?.hasPrefix("Aborted at ") == true
+                && aborted.stdout.contains("slow/max_ms was"), "\(aborted.stdout)")
         try #"{"scenarios": {"buy": {"target": "http://127.0.0.1:1/", "duration_s": 1, "rate": 5}}}"#.write(toFile: path, atomically: true, encoding: .utf8)
         let field = try runCommand(stampedeBinary, ["bench", path])
         #expect(field.status == 2 && field.stderr.contains("scenarios.buy.rate"), "\(field.stderr)")

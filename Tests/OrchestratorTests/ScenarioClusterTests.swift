@@ -111,6 +111,31 @@ import TestSupport
         #expect(sent >= 132 && sent <= 134 && api["intended"] as? Int == sent && api["unsent"] as? Int == 0, "\(api)")
     }
 
+    /// A scenario's threshold with abort_on_fail, judged each second on its own figures from every
+    /// driver: failing, it stops the whole test, and the report names the scenario.
+    @Test func aScenariosFailingThresholdAbortsTheTestNamingIt() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 2)
+        defer { cluster.stop() }
+        let web = "http://127.0.0.1:\(nginx.port)"
+        #expect(try cluster.startTest("abort-sc", """
+            {"scenarios": {
+              "steady": {"target": "\(web)/a", "connections": 2, "duration_s": 30, "thresholds": {"p99_ms": 10000}},
+              "api": {"target": "\(web)/b", "connections": 1, "duration_s": 30, "start_after_s": 1,
+                      "thresholds": {"max_ms": {"limit": 0.001, "abort_on_fail": true, "delay_abort_eval_s": 1}}}
+            }}
+            """) == 202)
+        let (status, report, _) = try cluster.finishedTest("abort-sc", seconds: 60)
+        #expect(status == "done" && report["partial"] as? Bool == true, "\(report)")
+        let aborted = report["aborted"] as? [String: Any] ?? [:]
+        #expect(aborted["scenario"] as? String == "api" && aborted["threshold"] as? String == "max_ms", "\(aborted)")
+        #expect((aborted["at_s"] as? Double ?? 99) <= 5 && (report["duration_s"] as? Double ?? 99) < 10, "\(report)")
+        let results = (report["thresholds"] as? [String: Any])?["results"] as? [[String: Any]] ?? []
+        #expect(results.contains { $0["name"] as? String == "api/max_ms" && $0["passed"] as? Bool == false }, "\(results)")
+        #expect(results.contains { $0["name"] as? String == "steady/p99_ms" && $0["passed"] as? Bool == true }, "\(results)")
+    }
+
     /// A scenario whose driver_selector matches no driver is refused at the trigger (503 naming it).
     @Test func aScenarioNoDriverMatchesIsRefusedNamingIt() throws {
         let cluster = try Cluster(drivers: 1)
