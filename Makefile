@@ -77,6 +77,7 @@ perf: setup oracle release dist
 	bash scripts/perf-peers.sh
 	.venv/bin/python Perf/peers_table.py $(RELEASE_BIN) --static .build-dist/release/stampede --markdown Perf/results/peers.md --summary $(PERF_ROWS)
 	python3 Perf/costs.py $(RELEASE_BIN) --markdown Perf/results/costs.md --profile Perf/results/profile.md --summary $(PERF_ROWS)
+	python3 Perf/scenarios_cost.py $(RELEASE_BIN) --markdown Perf/results/scenarios.md --summary $(PERF_ROWS)
 	python3 Perf/latency_overhead.py $(RELEASE_BIN) --markdown Perf/results/overhead.md --summary $(PERF_ROWS)
 	python3 Perf/wakeups.py $(RELEASE_BIN) > Perf/results/wakeups.md
 	python3 Perf/summary.py $(PERF_ROWS) Perf/results/peers.md Perf/results/costs.md Perf/results/profile.md Perf/results/overhead.md > Perf/results/latest.md
