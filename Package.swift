@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // YAML test files (`stampede bench shop.yaml`): read into the same document as JSON.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries, reached through thin system-library targets (module map + shim header).
@@ -71,6 +73,7 @@ let package = Package(
                 "StampedeModel", "StampedeWire", "ReportPage", "Sessions", "CRdKafka", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]),
 
         // libFuzzer harnesses (`make fuzz`); a corpus replayer when built normally.

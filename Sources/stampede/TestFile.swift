@@ -3,7 +3,8 @@ import Foundation
 import StampedeModel
 import StampedeWire
 
-/// A test file: the TestConfig document `POST /tests` takes (JSON), run by `bench FILE` and
+/// A test file: the TestConfig document `POST /tests` takes (JSON, or the same in YAML for a
+/// `.yaml`/`.yml` file), run by `bench FILE` and
 /// `run FILE`. Flags beside it set its test-wide fields (`--seed`, `--threshold`, `--source-addrs`)
 /// and `-H` adds a header to every request that does not set it; they are written into the
 /// document before it is read, so the one validator judges the result and names the path.
@@ -26,8 +27,15 @@ struct TestFile {
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the test file '\(path)'") }
         let bytes = Array(data)
-        guard let value = JSONValue.parse(bytes) else { throw ValidationError("\(path): \(JSONValue.syntaxProblem(bytes))") }
-        guard case .object(var document) = value else { throw ValidationError("\(path): a test file is a JSON object (a TestConfig)") }
+        let value: JSONValue
+        if YAMLDocument.isYAML(path) {
+            guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(path): not UTF-8 text") }
+            value = try YAMLDocument.json(from: text, path: path)
+        } else {
+            guard let parsed = JSONValue.parse(bytes) else { throw ValidationError("\(path): \(JSONValue.syntaxProblem(bytes))") }
+            value = parsed
+        }
+        guard case .object(var document) = value else { throw ValidationError("\(path): a test file is an object (a TestConfig), not \(value.kind)") }
         if let seed = options.seed { document["seed"] = .number(Double(seed)) }
         if let addrs = options.sourceAddrs { document["source_addrs"] = .string(addrs) }
         for text in options.thresholds { try Self.add(threshold: text, to: &document, path: path) }

@@ -120,6 +120,42 @@ import TestSupport
     }
 }
 
+/// A YAML test file is the same document as its JSON: run, validated, and refused by path.
+@Suite struct YAMLTestFileTests {
+    @Test func aYAMLFileRunsLikeItsJSON() throws {
+        let nginx = try Nginx(logFormat: "$request_uri")
+        defer { nginx.stop() }
+        let file = try temporaryFile("shop.yaml", """
+            # two scenarios
+            test_id: from-yaml
+            scenarios:
+              home:
+                target: "http://127.0.0.1:\(nginx.port)/home"
+                connections: 2
+                message_count_per_driver: 120
+              api:
+                requests:
+                  - {name: list, url: "http://127.0.0.1:\(nginx.port)/api/list"}
+                  - {name: item, url: "http://127.0.0.1:\(nginx.port)/api/item/{{seq}}", weight: 3}
+                connections: 1
+                message_count_per_driver: 80
+                thresholds: {error_rate: 0}
+            """)
+        let validated = try runCommand(stampedeBinary, ["validate", file, "--drivers", "2"])
+        #expect(validated.status == 0 && validated.stdout.contains("2 scenario(s) over 2 driver(s)"), "\(validated.stdout)\(validated.stderr)")
+        let result = try runCommand(stampedeBinary, ["bench", file, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONDecoder().decode(LoadReport.self, from: Data(result.stdout.utf8))
+        #expect(report.test_id == "from-yaml" && report.scenarios?["home"]?.requests == 120 && report.scenarios?["api"]?.requests == 80)
+        let lines = try nginx.accessLog(expecting: 200)
+        #expect(lines.filter { $0.hasPrefix("/home") }.count == 120 && lines.filter { $0.hasPrefix("/api/") }.count == 80)
+        #expect(report.thresholds.results.map(\.name) == ["api/error_rate"] && report.thresholds.passed)
+        let bad = try temporaryFile("bad.yaml", "scenarios:\n  a: {target: \"http://127.0.0.1:1/\", duration_s: 1, rate: yes}\n")
+        let refused = try runCommand(stampedeBinary, ["validate", bad])
+        #expect(refused.status == 2 && refused.stderr.contains("scenarios.a.rate: must be a number"), "\(refused.stderr)")
+    }
+}
+
 /// `sessions: N` / `--sessions N`: exactly N sessions, each run to its end; `{{scenario}}`, and
 /// `{{seq}}` unique across scenarios.
 @Suite struct SessionCountTests {
