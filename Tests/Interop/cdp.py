@@ -63,3 +63,17 @@ async def until(probe, done, seconds, step=0.2):
         await asyncio.sleep(step)
         value = await probe()
     return value
+
+
+async def samples_until_done(probe, seconds=30, step=0.3):
+    """Every `probe()` value, `step` apart, until one shows the test done (its `status` starts
+    with "done") or `seconds` pass."""
+    samples = []
+    end = time.time() + seconds
+    while time.time() < end:
+        s = await probe()
+        samples.append(s)
+        if s["status"].startswith("done"):
+            break
+        await asyncio.sleep(step)
+    return samples

@@ -10,7 +10,6 @@ import asyncio
 import base64
 import json
 import sys
-import time
 
 import cdp
 from cdp import api
@@ -33,20 +32,13 @@ async def main():
         async def probe():
             return await session.evaluate(PROBE) or {"conn": "", "status": ""}  # None while the page loads
 
-        samples = []
         await cdp.until(probe, lambda s: s["conn"] == "live", 20)
         # A mix: one name answers as expected, the other fails its check (it expects a 201).
         api("POST", f"{base}/tests", {"test_id": "dash-1", "duration_s": 4, "connections": 2,
                                       "requests": [{"name": "home", "url": target},
                                                    {"name": "missing", "url": target + "nosuch", "expect_status": [201]}]})
         api("POST", f"{base}/trigger", {"test_id": "dash-1"})
-        end = time.time() + 30
-        while time.time() < end:
-            s = await probe()
-            samples.append(s)
-            if s["status"].startswith("done"):
-                break
-            await asyncio.sleep(0.3)
+        samples = await cdp.samples_until_done(probe)
         await asyncio.sleep(0.5)
         shot_data = await call("Page.captureScreenshot", {"format": "png"})
         with open(shot, "wb") as f:

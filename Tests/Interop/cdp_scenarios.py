@@ -10,7 +10,6 @@ import asyncio
 import base64
 import json
 import sys
-import time
 
 import cdp
 from cdp import api
@@ -32,19 +31,12 @@ async def main():
         async def probe():
             return await session.evaluate(PROBE) or {"conn": "", "status": ""}
 
-        samples = []
         await cdp.until(probe, lambda s: s["conn"] == "live", 20)
         api("POST", f"{base}/tests", {"test_id": "dash-sc", "scenarios": {
             "home": {"requests": [{"name": "home", "url": target}], "follow_redirects": 1, "duration_s": 4, "connections": 2},
             "api": {"target": target + "api", "test_type": "TSUNAMI", "rate": 50, "duration_s": 2, "start_after_s": 1, "connections": 1}}})
         api("POST", f"{base}/trigger", {"test_id": "dash-sc"})
-        end = time.time() + 30
-        while time.time() < end:
-            s = await probe()
-            samples.append(s)
-            if s["status"].startswith("done"):
-                break
-            await asyncio.sleep(0.3)
+        samples = await cdp.samples_until_done(probe)
         await asyncio.sleep(0.5)
         samples.append(await probe())
         shot_data = await session.call("Page.captureScreenshot", {"format": "png"})
