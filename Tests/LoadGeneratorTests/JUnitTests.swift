@@ -103,4 +103,29 @@ import TestSupport
         #expect(suite.name == "stampede.\(id)" && suite.tests == 2 && suite.failures == 1, "\(suite)")
         #expect(suite.properties["requests"] == "400")
     }
+
+    /// A test of scenarios: one suite for the test's own thresholds and one per scenario with its
+    /// own, as junitparser reads them.
+    @Test func aSuitePerScenario() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("mix.json").path
+        try """
+            {"test_id": "mix", "thresholds": {"error_rate": 0}, "scenarios": {
+              "fast": {"target": "http://127.0.0.1:\(nginx.port)/a", "connections": 2, "message_count_per_driver": 100, "thresholds": {"p99_ms": 10000}},
+              "slow": {"target": "http://127.0.0.1:\(nginx.port)/b", "connections": 1, "message_count_per_driver": 50,
+                       "thresholds": {"max_ms": 0.001, "min_rps": 1}}
+            }}
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let file = dir.appendingPathComponent("mix.xml").path
+        let result = try runCommand(stampedeBinary, ["bench", config, "--junit", file])
+        #expect(result.status == 3, "\(result.stderr)")
+        let suites = try Self.read(file).suites
+        #expect(suites.map(\.name) == ["stampede.mix", "stampede.mix.fast", "stampede.mix.slow"], "\(suites)")
+        #expect(suites.map(\.tests) == [1, 1, 2] && suites.map(\.failures) == [0, 0, 1], "\(suites)")
+        #expect(suites[2].properties["scenario"] == "slow" && suites[2].properties["requests"] == "50")
+        #expect(suites[2].cases.first { $0.name == "max_ms <= 0.001" }?.result == "failure")
+    }
 }
