@@ -33,6 +33,7 @@ enum DashboardPage {
  <section><h2>Latency per second (ms) <label class="toggle"><input type="checkbox" id="logScale"> log scale</label></h2><canvas id="latencyChart"></canvas></section>
  <section><h2>Latency by percentile (whole test, merged histogram)</h2><canvas id="spectrumChart"></canvas></section>
  <section id="nameSection" hidden><h2>Per name (this test) and errors by kind</h2><table><thead><tr><th>name</th><th>requests</th><th>errors</th><th>p99 (last second)</th></tr></thead><tbody id="names"></tbody></table><div id="errorKinds"></div></section>
+ <section id="thresholdSection" hidden><h2>Thresholds (judged each second on every driver's figures merged)</h2><table><thead><tr><th>threshold</th><th>state</th><th>measured</th><th>limit</th></tr></thead><tbody id="thresholds"></tbody></table></section>
  <section id="scenarioSection" hidden><h2>Scenarios (this test): responses per second</h2><canvas id="scenarioChart"></canvas><table><thead><tr><th>scenario</th><th>requests</th><th>errors</th><th>req/s (last second)</th><th>target</th><th>p99 (last second)</th></tr></thead><tbody id="scenarios"></tbody></table></section>
  <section id="sessionSection" hidden><h2>Sessions per second <span id="sessionTotals"></span></h2><canvas id="sessionChart"></canvas></section>
  <section><h2>Drivers</h2><table><thead><tr><th>id</th><th>host</th><th>labels</th><th>state</th><th>heartbeat</th><th>clock offset</th><th>rtt</th></tr></thead><tbody id="drivers"></tbody></table></section>
@@ -88,7 +89,7 @@ function resetCharts() {
   for (const c of Object.values(charts)) { if (c.data.labels) c.data.labels = []; c.data.datasets.forEach(d => d.data = []); c.update(); }
   state.totals = {responses: 0, errors: 0, started: 0, completed: 0, failed: 0};
   state.names = {}; state.kinds = {}; $("names").innerHTML = ""; $("errorKinds").textContent = "";
-  state.scenarios = {}; $("scenarios").innerHTML = ""; $("scenarioSection").hidden = true;
+  state.scenarios = {}; $("scenarios").innerHTML = ""; $("scenarioSection").hidden = true; renderThresholds([]);
   if (charts.scenarioChart) { charts.scenarioChart.data.datasets = []; charts.scenarioChart.update(); }
 }
 // A test of named scenarios: each one's second, its running totals, and a line per scenario.
@@ -110,6 +111,12 @@ function renderScenarios(m) {
     c.update();
   }
   drawScenarios();
+}
+// The thresholds as the orchestrator judged them this second (at the end: the report's verdict).
+function renderThresholds(states) {
+  $("thresholdSection").hidden = !states || states.length === 0;
+  $("thresholds").innerHTML = (states || []).map(t => `<tr><td>${t.name.replace(/</g, "&lt;")}</td>
+    <td class="${t.state === "ok" ? "" : "err"}">${t.state}</td><td>${t.value}</td><td>${t.limit}</td></tr>`).join("");
 }
 function finalScenarios(r) {
   if (!r.scenarios) return;
@@ -172,6 +179,7 @@ function onInterval(m) {
   state.totals.responses += m.responses; state.totals.errors += errorsTotal(m.errors);
   renderBreakdown(m);
   renderScenarios(m);
+  if (m.thresholds) renderThresholds(m.thresholds);
   $("current").textContent = "test " + m.test_id + ", second " + m.t;
   if (charts.spectrumChart && m.spectrum) { charts.spectrumChart.data.datasets[0].data = m.spectrum.filter(p => p[0] < 100)
       .map(p => ({x: 1 / (1 - p[0] / 100), y: p[1] / 1000})); charts.spectrumChart.update(); }
@@ -214,6 +222,8 @@ function onFinal(m) {
     $("status").textContent = m.report.error ? "failed" : m.report.partial ? "done (partial)" : "done";
     finalBreakdown(m.report);
     finalScenarios(m.report);
+    renderThresholds((m.report.thresholds.results || []).map(r => ({name: r.name, state: r.passed ? "passed" : "failed",
+      value: Math.round(r.actual * 1000) / 1000, limit: r.limit})));
     $("current").textContent = "test " + m.test_id + (m.report.error ? " failed: " + m.report.error : " finished")
       + (m.report.redistributed ? " (" + m.report.redistributed.map(r => r.requests + " requests of " + r.from + " sent by "
       + Object.keys(r.to).join(", ")).join("; ") + ")" : "");

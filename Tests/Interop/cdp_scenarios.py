@@ -20,6 +20,7 @@ PROBE = """JSON.stringify({conn: document.getElementById('conn').textContent,
   scenarios: Array.from(document.querySelectorAll('#scenarios tr')).map(r => Array.from(r.cells).map(c => c.textContent)),
   names: Array.from(document.querySelectorAll('#names tr')).map(r => r.cells[0].textContent),
   lines: typeof Chart !== 'undefined' ? Chart.getChart('scenarioChart').data.datasets.map(d => [d.label, d.data.filter(v => v != null).length]) : [],
+  thresholds: Array.from(document.querySelectorAll('#thresholds tr')).map(r => Array.from(r.cells).map(c => c.textContent.trim())),
   sessionAxes: typeof Chart !== 'undefined' ? Chart.getChart('sessionChart').data.datasets.map(d => d.yAxisID) : []})"""
 
 
@@ -33,8 +34,11 @@ async def main():
 
         await cdp.until(probe, lambda s: s["conn"] == "live", 20)
         api("POST", f"{base}/tests", {"test_id": "dash-sc", "scenarios": {
-            "home": {"requests": [{"name": "home", "url": target}], "follow_redirects": 1, "duration_s": 4, "connections": 2},
-            "api": {"target": target + "api", "test_type": "TSUNAMI", "rate": 50, "duration_s": 2, "start_after_s": 1, "connections": 1}}})
+            "home": {"requests": [{"name": "home", "url": target}], "follow_redirects": 1, "duration_s": 4, "connections": 2,
+                     "thresholds": {"p99_ms": 10000}},
+            "api": {"target": target + "api", "test_type": "TSUNAMI", "rate": 50, "duration_s": 2, "start_after_s": 1, "connections": 1,
+                    "thresholds": {"max_ms": 0.001}}},
+            "thresholds": {"error_rate": 0}})
         api("POST", f"{base}/trigger", {"test_id": "dash-sc"})
         samples = await cdp.samples_until_done(probe)
         await asyncio.sleep(0.5)

@@ -75,6 +75,12 @@ import TestSupport
         #expect(lines.sorted() == ["api", "home"], "\(last["lines"] ?? "")")
         #expect((last["names"] as? [String] ?? []).allSatisfy { !$0.hasSuffix(" redirect") }, "\(last["names"] ?? "")")
         #expect(last["sessionAxes"] as? [String] == ["count", "count", "count", "ms"], "\(last["sessionAxes"] ?? "")")
+        // The thresholds live: the test's and each scenario's, with their state and measured value.
+        let live = running.compactMap { $0["thresholds"] as? [[String]] }.last ?? []
+        #expect(live.map { $0.first ?? "" } == ["error_rate", "api/max_ms", "home/p99_ms"], "\(live)")
+        #expect(live.first { $0.first == "api/max_ms" }?[1] == "failing" && live.first { $0.first == "home/p99_ms" }?[1] == "ok", "\(live)")
+        let final = last["thresholds"] as? [[String]] ?? []
+        #expect(final.first { $0.first == "api/max_ms" }?[1] == "failed" && final.count == 3, "\(final)")
     } }
 
     /// The stop button of a running test in the dashboard ends it: the page shows it done within
