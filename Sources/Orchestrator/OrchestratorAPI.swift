@@ -2,6 +2,7 @@ import Foundation
 import HTTP1
 import HTTPServer
 import Reactor
+import StampedeModel
 import StampedeWire
 import WebSocket
 
@@ -72,6 +73,17 @@ extension Orchestrator: HTTPServerHandler {
             guard request.method == "POST" else { return methodNotAllowed("POST") }
             struct Stopping: Encodable { let test_id: String; let status = "stopping" }
             do { return json(202, Stopping(test_id: try book.stop(id: s[1]).id)) } catch { return failure(error) }
+        case ["history"]:
+            guard request.method == "GET" else { return methodNotAllowed("GET") }
+            return json(200, book.history.mapValues(\.count))
+        case let s where s.count == 2 && s[0] == "history":
+            guard request.method == "GET" else { return methodNotAllowed("GET") }
+            if let problem = HistoryRun.problem(withName: s[1]) { return error(400, problem, field: "name") }
+            guard let runs = book.history[s[1]] else {
+                return error(404, "no finished test is named '\(s[1])' (a TestConfig's name field names a test's family)", field: "name")
+            }
+            struct History: Encodable { let name: String; let runs: [HistoryRun] }
+            return json(200, History(name: s[1], runs: runs))
         case ["trigger"]:
             guard request.method == "POST" else { return methodNotAllowed("POST") }
             return trigger(request)
@@ -93,6 +105,12 @@ extension Orchestrator: HTTPServerHandler {
     /// The dashboard, its chart library and its icon: public, they hold no data (the page asks the
     /// API, with the token from its own ?token= parameter).
     private func publicPage(_ request: HTTPRequest) -> HTTPServerReply? {
+        let segments = request.path.split(separator: "/")
+        if segments.count == 3 && segments[0] == "history" && segments[2] == "page" {
+            guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed("GET") }
+            return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")],
+                                         body: Array(HistoryPage.html.utf8)))
+        }
         guard ["/", "/assets/chart.js", "/favicon.ico"].contains(request.path) else { return nil }
         guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed("GET") }
         switch request.path {

@@ -70,6 +70,8 @@ final class TestBook {
     private(set) var order: [String] = []
     /// Finished tests beyond `keepTests`, as listed (without their report): the rest is on disk.
     private(set) var archived: [String: TestSummary] = [:]
+    /// Finished runs of named tests, oldest first (`TestBook+History`).
+    var history: [String: [HistoryRun]] = [:]
     /// Finished tests kept whole in memory (`--keep-tests`).
     var keepTests = 200
     /// What users watch: the /ws feed.
@@ -112,6 +114,7 @@ final class TestBook {
         for run in runs where tests[run.id] == nil {
             tests[run.id] = run
             order.append(run.id)
+            if let report = run.report { recordHistory(report) }
         }
         archiveOldTests()
     }
@@ -332,6 +335,7 @@ final class TestBook {
         do {
             let (report, latency) = try run.end(nowMs: clock.wallMs())
             try reports.write(run, report: report)
+            recordHistory(report)
             let log = log, id = run.id
             reports.writePageInBackground(run) { error in
                 log.error("report.html not written", metadata: ["test_id": "\(id)", "error": "\(error)"])

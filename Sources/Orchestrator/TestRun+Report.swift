@@ -61,6 +61,7 @@ extension TestRun {
                                onlyStep: definition.load.requests[0].displayName)
         }
         report.seed = definition.load.seed
+        report.name = definition.name
         report.search = search?.report
         if finished {
             try setConnectPhase(&report)

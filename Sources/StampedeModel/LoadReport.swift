@@ -122,6 +122,8 @@ public struct LoadReport: Codable, Sendable {
     /// Several scenarios: each one's own report (its figures merged like the whole, judged by
     /// its own thresholds), by name; absent for a test of one.
     public var scenarios: [String: LoadReport]?
+    /// The test's family (`name` in its TestConfig: `checkout-nightly`), whose runs history lists.
+    public var name: String?
     /// A scenario's report: seconds after the test's start that it began.
     public var start_after_s: Double?
 

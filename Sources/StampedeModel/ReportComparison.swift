@@ -88,18 +88,22 @@ public struct ReportComparison: Sendable, Codable {
     /// A limit for a name must name one both reports have.
     /// - Throws: `ConfigError` naming the limit and the names the reports share.
     public static func checkNames(_ limits: [Limit], base: LoadReport, new: LoadReport) throws(ConfigError) {
-        let scenarios = Set(base.scenarios?.keys ?? [:].keys).intersection(new.scenarios?.keys ?? [:].keys)
+        try checkNames(limits, base: ComparedFigures(base), new: ComparedFigures(new))
+    }
+
+    public static func checkNames(_ limits: [Limit], base: ComparedFigures, new: ComparedFigures) throws(ConfigError) {
+        let scenarios = Set(base.scenarios.keys).intersection(new.scenarios.keys)
         for l in limits {
             guard let scenario = l.scenario else { continue }
             guard scenarios.contains(scenario) else {
                 throw ConfigError(.thresholds, "'\(scenario)/...': '\(scenario)' is not a scenario of both reports (shared: \(scenarios.sorted().joined(separator: ", ")))")
             }
-            let names = Set(base.scenarios![scenario]!.by_name?.keys ?? [:].keys).intersection(new.scenarios![scenario]!.by_name?.keys ?? [:].keys)
+            let names = Set(base.scenarios[scenario]!.byName.keys).intersection(new.scenarios[scenario]!.byName.keys)
             if let name = l.name, !names.contains(name) {
                 throw ConfigError(.thresholds, "'\(scenario)/\(name):\(l.metric.rawValue)': '\(name)' is not a name of scenario \(scenario) in both reports (shared: \(names.sorted().joined(separator: ", ")))")
             }
         }
-        let shared = Set(base.by_name?.keys ?? [:].keys).intersection(new.by_name?.keys ?? [:].keys)
+        let shared = Set(base.byName.keys).intersection(new.byName.keys)
         for l in limits where l.scenario == nil {
             guard let name = l.name, !shared.contains(name) else { continue }
             throw ConfigError(.thresholds, "'\(name):\(l.metric.rawValue)': '\(name)' is not a name of both reports (shared: \(shared.sorted().joined(separator: ", ")))")
@@ -107,6 +111,11 @@ public struct ReportComparison: Sendable, Codable {
     }
 
     public init(base: LoadReport, new: LoadReport, limits: [Limit]) {
+        self.init(base: ComparedFigures(base), new: ComparedFigures(new), limits: limits)
+    }
+
+    /// Figures against figures (a report's, or the median of a named test's last runs).
+    public init(base: ComparedFigures, new: ComparedFigures, limits: [Limit]) {
         struct Key: Hashable { let scenario: String?; let name: String?; let metric: Metric }
         let allowed = Dictionary(limits.map { (Key(scenario: $0.scenario, name: $0.name, metric: $0.metric), $0.percent) }, uniquingKeysWith: { _, b in b })
         var scenario: String?
@@ -122,18 +131,18 @@ public struct ReportComparison: Sendable, Codable {
                 return row
             }
         }
-        func rows(of base: LoadReport, _ new: LoadReport) -> [Row] {
-            var all = rows(nil, Self.figures(base), Self.figures(new))
-            for name in Set(base.by_name?.keys ?? [:].keys).intersection(new.by_name?.keys ?? [:].keys).sorted() {
-                all += rows(name, Self.figures(base.by_name![name]!, duration: base.duration_s), Self.figures(new.by_name![name]!, duration: new.duration_s))
+        func rows(of base: ComparedFigures, _ new: ComparedFigures) -> [Row] {
+            var all = rows(nil, base.whole, new.whole)
+            for name in Set(base.byName.keys).intersection(new.byName.keys).sorted() {
+                all += rows(name, base.byName[name]!, new.byName[name]!)
             }
             return all
         }
         var all = rows(of: base, new)
-        // Scenario by scenario: each one both reports have.
-        for name in Set(base.scenarios?.keys ?? [:].keys).intersection(new.scenarios?.keys ?? [:].keys).sorted() {
+        // Scenario by scenario: each one both have.
+        for name in Set(base.scenarios.keys).intersection(new.scenarios.keys).sorted() {
             scenario = name
-            all += rows(of: base.scenarios![name]!, new.scenarios![name]!)
+            all += rows(of: base.scenarios[name]!, new.scenarios[name]!)
         }
         self.rows = all
     }

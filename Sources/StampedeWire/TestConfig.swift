@@ -7,6 +7,8 @@ import StampedeModel
 /// `LoadSpec.validate()`, whose errors are reported under the REST field names.
 public struct TestConfig: Sendable {
     public var testID: String
+    /// The test's family (`checkout-nightly`): its finished runs are listed by `GET /history/NAME`.
+    public var name: String?
     /// One driver's load; `rate` (tsunami) is the total over all drivers (see `spec(driverCount:)`).
     public var load: LoadSpec
     /// How many drivers to use; nil: every idle one.
@@ -67,6 +69,10 @@ public struct TestConfig: Sendable {
         guard (1...64).contains(testID.count),
               testID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }), testID.first != "." else {
             throw FieldError(.test_id, "must be 1-64 characters of A-Z a-z 0-9 - _ . (not starting with .)")
+        }
+        if let given = try r.string(.name) {
+            if let problem = HistoryRun.problem(withName: given) { throw FieldError(.name, problem) }
+            name = given
         }
         for only in [TestConfigField.start_after_s, .think_ms] where object[only] != nil {
             throw FieldError(only, "only applies inside a scenario (scenarios.NAME.\(only.rawValue))")
@@ -219,22 +225,25 @@ public struct TestConfig: Sendable {
     /// A test from an already validated spec (`stampede run`): no JSON round trip. `original` is
     /// the body that describes it, for GET /tests/{id} and the state file.
     /// - Throws: `FieldError` when the spec does not validate (it always should, from the CLI).
-    public init(testID: String, load: LoadSpec, drivers: Int?, thresholds: [Threshold]) throws(FieldError) {
+    public init(testID: String, name: String? = nil, load: LoadSpec, drivers: Int?, thresholds: [Threshold]) throws(FieldError) {
         do { compiled = try load.validate() } catch { throw FieldError(Self.field(error), error.reason(naming: Self.field)) }
+        if let name, let problem = HistoryRun.problem(withName: name) { throw FieldError(.name, problem) }
         self.testID = testID
+        self.name = name
         var load = load
         if load.seed == nil { load.seed = UInt64.random(in: 0...(1 << 53)) }
         self.load = load
         self.drivers = drivers
         self.thresholds = thresholds
         scenarios = [Scenario(load: load)]
-        original = Self.json(testID: testID, load: load, drivers: drivers, thresholds: thresholds)
+        original = Self.json(testID: testID, name: name, load: load, drivers: drivers, thresholds: thresholds)
     }
 
     /// The TestConfig body that describes `load` (`--dry-run` prints it).
-    public static func json(testID: String, load: LoadSpec, drivers: Int?, thresholds: [Threshold]) -> JSONValue {
+    public static func json(testID: String, name: String? = nil, load: LoadSpec, drivers: Int?, thresholds: [Threshold]) -> JSONValue {
         var o: [String: JSONValue] = [:]
         o[.test_id] = .string(testID)
+        if let name { o[.name] = .string(name) }
         o[.test_type] = .string(load.mode.rawValue.uppercased())
         o[.connections] = .number(Double(load.connections))
         o[.timeout_ms] = .number(Double(load.timeoutMs))
@@ -290,10 +299,10 @@ public enum TestConfigField: String, CaseIterable, Sendable {
     case test_id, test_type, test_message_delay, message_count_per_driver, target, connections, duration_s, rate,
          method, headers, body, timeout_ms, drivers, thresholds, requests, order, seed, data, stages, start,
          slo, start_rate, max_rate, step_s, driver_selector, source_addrs, cookies, capture_bytes,
-         follow_redirects, session_rate, scenarios, start_after_s, think_ms, sessions
+         follow_redirects, session_rate, scenarios, start_after_s, think_ms, sessions, name
 
     /// With `scenarios`, the fields that stay on the test.
-    public static let testWide: Set<TestConfigField> = [.test_id, .drivers, .seed, .source_addrs, .thresholds, .scenarios]
+    public static let testWide: Set<TestConfigField> = [.test_id, .name, .drivers, .seed, .source_addrs, .thresholds, .scenarios]
     /// The fields a scenario takes.
     public static let scenarioFields: [TestConfigField] = [
         .target, .method, .headers, .body, .requests, .order, .test_type, .connections, .rate, .test_message_delay, .session_rate,

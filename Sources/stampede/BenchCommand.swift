@@ -74,12 +74,14 @@ struct BenchCommand: ParsableCommand {
         if latency && json { throw ValidationError("--latency: --json already carries the whole histogram (its `histogram` field): give one") }
         try checkJUnitPath(junit)
         let testID: String
+        var name: String?
         let scenarios: [Scenario]
         let thresholds: [Threshold]
         let document: JSONValue
         if TestFile.isTestFile(url), let path = url {
             let file = try TestFile(path: path, options: load, testID: "bench")
             testID = file.config.testID
+            name = file.config.name
             scenarios = file.config.scenarios.map { s in
                 var s = s
                 s.load.threads = threads
@@ -94,7 +96,9 @@ struct BenchCommand: ParsableCommand {
             testID = "bench"
             scenarios = [Scenario(load: config)]
             thresholds = given
-            document = TestConfig.json(testID: "bench", load: config, drivers: nil, thresholds: given)
+            if let given = load.name, let problem = HistoryRun.problem(withName: given) { throw ValidationError("--name: \(problem)") }
+            name = load.name
+            document = TestConfig.json(testID: "bench", name: load.name, load: config, drivers: nil, thresholds: given)
         }
         if dryRun {
             print(document.text)
@@ -107,10 +111,10 @@ struct BenchCommand: ParsableCommand {
             printError("stampede: \(error)")
             throw ExitCode(1)
         }
-        try execute(run, testID: testID, thresholds: thresholds, document: document)
+        try execute(run, testID: testID, name: name, thresholds: thresholds, document: document)
     }
 
-    private func execute(_ run: LoadRun, testID: String, thresholds: [Threshold], document: JSONValue) throws {
+    private func execute(_ run: LoadRun, testID: String, name: String?, thresholds: [Threshold], document: JSONValue) throws {
         let config = run.config
         for note in run.notes { printError("note: \(note)") }
         var hlogWriter = hlog != nil || html != nil ? try HLogFile(path: hlog, startTime: Date()) : nil
@@ -143,6 +147,7 @@ struct BenchCommand: ParsableCommand {
         var report = LoadReport(testID: testID == "bench" ? "bench-\(Int(result.startedAt.timeIntervalSince1970))" : testID, result: result,
                                 thresholds: thresholds)
         if let aborted = live.aborted { report.markAborted(aborted) }
+        report.name = name
         if let html {
             let pretty = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: Data(document.text.utf8)),
                                                     options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

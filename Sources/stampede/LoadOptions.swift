@@ -89,6 +89,9 @@ struct LoadOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Seed of the random mix and of {{rand_int}}/{{uuid}}, to repeat a run (default: drawn, and reported).")
     var seed: UInt64?
 
+    @Option(help: ArgumentHelp("The test's family (a TestConfig's name: checkout-nightly): its runs are listed by GET /history/NAME and judged by compare --history; 1-64 of A-Z a-z 0-9 . _ -.", valueName: "name"))
+    var name: String?
+
     @Option(name: .customLong("threshold"), help: "Pass/fail limit NAME=VALUE (repeatable): p50_ms, p90_ms, p99_ms, p999_ms, max_ms, error_rate, min_rps, unsent_rate (a timed tsunami); with --order sequence also session_p99_ms, session_error_rate; REQUEST:NAME=VALUE limits one name of a list (checkout:p99_ms=200). A failed one exits 3.")
     var thresholds: [String] = []
 

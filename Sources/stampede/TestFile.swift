@@ -37,6 +37,7 @@ struct TestFile {
         }
         guard case .object(var document) = value else { throw ValidationError("\(path): a test file is an object (a TestConfig), not \(value.kind)") }
         if let seed = options.seed { document["seed"] = .number(Double(seed)) }
+        if let name = options.name { document["name"] = .string(name) }
         if let addrs = options.sourceAddrs { document["source_addrs"] = .string(addrs) }
         for text in options.thresholds { try Self.add(threshold: text, to: &document, path: path) }
         let headers = try options.parsedHeaders()

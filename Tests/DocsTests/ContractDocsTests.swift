@@ -35,6 +35,7 @@ import TestSupport
             case "/tests/{id}/report.html", "/tests/{id}/junit.xml": #expect(status == 404 && answer.contains("written when the test ends"), "\(path): \(status) \(answer)")
             case "/trigger": #expect(status == 503 && answer.contains(#""field":"drivers""#), "\(path): no driver, got \(status) \(answer)")
             case "/tests/{id}/stop": #expect(status == 409 && answer.contains("not running"), "\(path): a created test, got \(status) \(answer)")
+            case "/history/NAME": #expect(status == 404 && answer.contains(#""field":"name""#), "\(path): no finished test, got \(status) \(answer)")
             default: #expect((200..<300).contains(status), "\(method) \(path): \(status) \(answer)")
             }
         }

@@ -54,6 +54,10 @@ import Testing
         (#"{"scenarios": {"buy": {"target": "http://127.0.0.1:1/", "duration_s": 1, "think_ms": 5}}}"#, "scenarios.buy.think_ms"),
         (#"{"scenarios": {"buy": {"target": "http://127.0.0.1:1/", "duration_s": 1}}, "thresholds": {"nope:p99_ms": 5}}"#, "thresholds"),
         (#"{"scenarios": {"buy": {"target": "http://127.0.0.1:1/", "duration_s": 1}}, "thresholds": {"session_p99_ms": 5}}"#, "thresholds"),
+        (#"{"name": "night ly", "target": "http://127.0.0.1:1/", "duration_s": 1}"#, "name"),
+        (#"{"name": "", "target": "http://127.0.0.1:1/", "duration_s": 1}"#, "name"),
+        (#"{"name": 5, "scenarios": {"buy": {"target": "http://127.0.0.1:1/", "duration_s": 1}}}"#, "name"),
+        (#"{"scenarios": {"buy": {"target": "http://127.0.0.1:1/", "duration_s": 1, "name": "x"}}}"#, "scenarios.buy.name"),
     ]
 
     @Test(arguments: refused)
