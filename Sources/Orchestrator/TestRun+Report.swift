@@ -85,6 +85,25 @@ extension TestRun {
                                lateSeconds: phases.compactMap(\.connectLateS).max() ?? 0)
     }
 
+    /// What arrived for a second already announced joins the judged figures (the report's
+    /// per-second histograms hold it too).
+    func judgeLate(_ figures: DecodedFigures, byScenario: [String: DecodedFigures]) throws {
+        var whole = Figures()
+        try whole.add(figures)
+        try LiveVerdict.accumulate(whole, into: &judged, for: definition.thresholds, includingLatency: true)
+        for (name, f) in byScenario {
+            var one = Figures()
+            try one.add(f)
+            try judgeScenario(name, one)
+        }
+    }
+
+    /// A scenario's announced second (or what arrived late for one) joins its judged figures.
+    func judgeScenario(_ name: String, _ figures: Figures) throws {
+        guard let scenario = definition.scenarios.first(where: { $0.name == name }), !scenario.thresholds.isEmpty else { return }
+        try LiveVerdict.accumulate(figures, into: &judgedByScenario[name, default: Figures()], for: scenario.thresholds, includingLatency: true)
+    }
+
     /// Start skew across drivers: how late each started after `start_at_ms`, from their own shares' finals.
     var startLags: [String: Double] {
         var lags: [String: Double] = [:]
@@ -100,20 +119,12 @@ extension TestRun {
         guard !thresholds.isEmpty || !judged.isEmpty else { return nil }
         var verdict = LiveVerdict.empty
         if !thresholds.isEmpty {
-            var total = Figures(latency: latencySoFar)
-            for (_, r) in reported.sorted(by: { $0.key < $1.key }) {
-                try LiveVerdict.accumulate(r, into: &total, for: thresholds, includingLatency: false)
-            }
-            verdict = LiveVerdict(thresholds: thresholds, figures: total, elapsedS: elapsedS, mode: definition.mode,
+            verdict = LiveVerdict(thresholds: thresholds, figures: self.judged, elapsedS: elapsedS, mode: definition.mode,
                                   order: definition.load.order, firstStepName: definition.load.requests[0].displayName)
         }
-        // Each scenario's thresholds on its own figures so far, from every driver running it.
+        // Each scenario's thresholds on its own seconds so far, from every driver running it.
         for scenario in judged {
-            var figures = Figures()
-            for (_, byName) in reportedByScenario.sorted(by: { $0.key < $1.key }) {
-                guard let one = byName[scenario.name] else { continue }
-                try LiveVerdict.accumulate(one, into: &figures, for: scenario.thresholds, includingLatency: true)
-            }
+            let figures = judgedByScenario[scenario.name] ?? Figures()
             if let theirs = LiveVerdict.judge(scenario, figures: figures, elapsedS: elapsedS) { verdict.add(scenario: scenario.name, theirs) }
         }
         return verdict

@@ -22,3 +22,18 @@ extension TestRun {
                            busiest: used.compactMap(\.busiest).max() ?? 0, pacesSessions: definition.load.pacesSessions)
     }
 }
+
+/// Where handed-over work and a search's steps take their numbers from.
+extension TestRun {
+    /// The first `{{seq}}` number above every share's: each share up to its count, or what it
+    /// sent (its final, else what it reported). A search step starts its drivers above it.
+    var nextFreeSequence: Int {
+        shares.map { share, work in
+            let used = work.requests ?? finals[share]?.requests ?? reported[share]?.counters.requests ?? 0
+            return used == 0 ? 0 : work.shard + work.shards * (work.seqStart + used - 1) + 1
+        }.max() ?? 0
+    }
+
+    /// The next part number for handed-over work.
+    var nextPart: Int { (shares.keys.map(\.part).max() ?? 1) + 1 }
+}

@@ -20,6 +20,10 @@ final class TestRun {
     private(set) var reported: [Share: Figures] = [:]
     /// A test of named scenarios: the same, per scenario (by name).
     private(set) var reportedByScenario: [Share: [String: Figures]] = [:]
+    /// Seconds 1...t as announced (and what came late for them), as far as the thresholds judge
+    /// them, and each scenario's: what the live verdict of second t judges (`liveVerdict`).
+    var judged = Figures()
+    var judgedByScenario: [String: Figures] = [:]
     /// Every share's reported latency summed: the live report's histogram, kept as messages
     /// arrive (a sparse add each) instead of merged from every share on each request for it.
     private var reportedLatency = HDRHistogram()
@@ -206,18 +210,6 @@ final class TestRun {
         self.report = report
     }
 
-    /// The first `{{seq}}` number above every share's: each share up to its count, or what it
-    /// sent (its final, else what it reported). A search step starts its drivers above it.
-    var nextFreeSequence: Int {
-        shares.map { share, work in
-            let used = work.requests ?? finals[share]?.requests ?? reported[share]?.counters.requests ?? 0
-            return used == 0 ? 0 : work.shard + work.shards * (work.seqStart + used - 1) + 1
-        }.max() ?? 0
-    }
-
-    /// The next part number for handed-over work.
-    var nextPart: Int { (shares.keys.map(\.part).max() ?? 1) + 1 }
-
     func add(_ m: IntervalMessage) throws {
         let share = Share(driver: m.driverID, part: m.part ?? 1)
         // A failed driver's unsent requests were handed over when it failed: whatever it says
@@ -266,6 +258,7 @@ final class TestRun {
                 late.scenarios[name] = (one.encodeBase64(), one.max)
             }
             compactIntervals[t] = late
+            try judgeLate(figures, byScenario: byScenario)
             return
         }
         // Taken out while it changes: a copy left in the dictionary would make the addition
@@ -329,6 +322,8 @@ final class TestRun {
     func releaseMeasurements() {
         reported = reported.mapValues { Figures(counters: $0.counters) }
         reportedByScenario = [:]
+        judged = Figures()
+        judgedByScenario = [:]
         intervals = [:]
         compactIntervals = [:]
         liveIntervals = []
@@ -384,6 +379,8 @@ final class TestRun {
                                                   scenarios: s.scenarios.mapValues { ($0.latency.encodeBase64(), $0.latency.max) })
             intervals[t] = nil
             announced = t
+            try? LiveVerdict.accumulate(f, into: &judged, for: definition.thresholds, includingLatency: true)
+            for (name, one) in s.scenarios { try? judgeScenario(name, one) }
             t += 1
         }
         return ready

@@ -6,6 +6,8 @@ interoperability tests. Reads one JSON request on stdin, writes one JSON answer 
   merge    {"b64": [...], "percentiles": [...]}       -> stats of all the histograms added together
   readlog  {"path": "...", "percentiles": [...]}      -> intervals of an .hlog file and their merged stats
   writelog {"path": "...", "intervals": [[values]]}   -> writes an .hlog with one interval per list
+  cumulative {"path": "...", "percentiles": [...]}  -> for each k, the percentiles of the log's first k
+                                                       untagged intervals merged (a live verdict's figures)
 """
 import json
 import math
@@ -80,6 +82,18 @@ def main():
             intervals.append(h.get_total_count())
             merged.add(h)
         out = {"intervals": intervals, "tags": tags, **stats(merged, ps)}
+    elif mode == "cumulative":
+        reader = HistogramLogReader(req["path"], HdrHistogram(LOWEST, HIGHEST, DIGITS))
+        merged = HdrHistogram(LOWEST, HIGHEST, DIGITS)
+        out = []
+        while True:
+            h = reader.get_next_interval_histogram()
+            if h is None:
+                break
+            if h.get_tag():
+                continue
+            merged.add(h)
+            out.append([value_at_percentile(merged, p) for p in ps])
     elif mode == "writelog":
         with open(req["path"], "w") as f:
             writer = HistogramLogWriter(f)

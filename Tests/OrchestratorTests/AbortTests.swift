@@ -48,4 +48,38 @@ import TestSupport
         let (xmlStatus, xml) = try cluster.call("GET", "/tests/abort-1/junit.xml", body: nil, headers: [])
         #expect(xmlStatus == 200 && xml.contains(#"<failure type="aborted""#) && xml.contains("error_rate"), "\(xml)")
     }
+
+    /// The live verdict of second t is the thresholds judged on seconds 1...t exactly: each
+    /// interval's p50 and p99 states equal Python hdrhistogram's merge of latency.hlog's first t
+    /// seconds (the report's per-second histograms), two drivers over Kafka.
+    @Test func eachSecondsVerdictEqualsTheOneRecomputedFromThePerSecondHistograms() throws {
+        let nginx = try Nginx()
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 2)
+        defer { cluster.stop() }
+        let listener = try WebSocketListener(url: "ws://127.0.0.1:\(cluster.apiPort)/ws", seconds: 60, untilFinal: "verdicts")
+        usleep(500_000)
+        #expect(try cluster.startTest("verdicts", """
+            {"target": "http://127.0.0.1:\(nginx.port)/", "test_type": "TSUNAMI", "rate": 400, "connections": 4, "duration_s": 5,
+             "thresholds": {"p50_ms": 0.05, "p99_ms": 1000}}
+            """) == 202)
+        let (status, _, _) = try cluster.finishedTest("verdicts", seconds: 60)
+        #expect(status == "done")
+        let (_, lines) = listener.finish()
+        struct State: Decodable { let name: String; let value: Double }
+        struct Event: Decodable { let type: String; let t: Int?; let thresholds: [State]?; let late_drivers: [String]? }
+        let events = lines.compactMap { try? JSONDecoder().decode(Event.self, from: Data($0.utf8)) }.filter { $0.type == "interval" }
+        let hlog = cluster.reportsDirectory.appendingPathComponent("verdicts/latency.hlog").path
+        let recomputed = try python("cumulative", ["path": hlog, "percentiles": [50.0, 99.0]], as: [[Int64]].self)
+        #expect(events.count >= 5 && recomputed.count >= 5, "\(events.count) intervals, \(recomputed.count) seconds in the log")
+        var compared = 0
+        for e in events where e.late_drivers == nil {
+            guard let t = e.t, t <= recomputed.count, let states = e.thresholds else { continue }
+            let live = Dictionary(uniqueKeysWithValues: states.map { ($0.name, $0.value) })
+            #expect(live["p50_ms"] == Double(recomputed[t - 1][0]) / 1000 && live["p99_ms"] == Double(recomputed[t - 1][1]) / 1000,
+                    "second \(t): live \(live), recomputed \(recomputed[t - 1]) µs")
+            compared += 1
+        }
+        #expect(compared >= 5, "seconds compared: \(compared)")
+    }
 }
