@@ -29,11 +29,15 @@ struct BenchCommand: ParsableCommand {
               stampede bench http://127.0.0.1:8080/ --mode tsunami -R 500 -d 1m --dry-run
               stampede bench --targets mix.json --data users.csv -c 50 -d 30s --seed 7
               stampede bench 'http://127.0.0.1:8080/items/{{seq}}' --requests 1000
+              stampede bench http://127.0.0.1:8080/ -d 1m \\
+                  --threshold 'p99_ms=50,abort-after=10s' --junit junit.xml
+              stampede bench shop.json -H 'Authorization: Bearer T' \\
+                  --threshold 'buy/p99_ms=800'
 
             --targets FILE sends a mix of requests instead of one URL: a JSON list \
             ([{"name": "home", "url": "http://h/", "weight": 7, "expect_status": [200]}, ...]) or \
             Vegeta's target format. URLs, header values and bodies may hold templates: {{seq}}, \
-            {{driver}}, {{conn}}, {{rand_int:LO:HI}}, {{uuid}}, {{row.COLUMN}} (from --data). \
+            {{driver}}, {{scenario}}, {{conn}}, {{rand_int:LO:HI}}, {{uuid}}, {{row.COLUMN}} (from --data). \
             See docs/workload.md.
 
             Exit codes: 0 success, 1 nothing succeeded (e.g. the target is unreachable), \

@@ -26,6 +26,7 @@ struct RunCommand: ParsableCommand {
                   --listen 127.0.0.1:8090
               stampede run http://127.0.0.1:8080/ -c 20 --requests 5000 --dry-run
               stampede run --targets targets.txt --drivers 2 --order sequence -d 1m
+              stampede run shop.json --drivers 4 --name checkout-nightly
             """)
 
     @Argument(help: "The http:// or https:// URL to load (or give --targets), or a test file: a TestConfig JSON document, scenarios and all (docs/scenarios.md).")
