@@ -24,14 +24,25 @@ extension TestBook {
                                            "achieved_rps": "\(Int(step.achieved_rps))", "next": "\(next.map { String(Int($0)) } ?? "-")"])
         guard let next, !run.live.isEmpty else { return false }
         var config = run.definition
-        config.load.pacing = .rate(next)
         let part = run.nextPart
         let startAt = clock.wallMs() + Int64(startDelayMs)
         // {{seq}} stays unique across steps: each driver's numbers (its place in the step's
         // driver list) start above every number an earlier step could have used.
         let live = run.live
         let seqStart = (run.nextFreeSequence + live.count - 1) / live.count
-        var spec = config.spec(driverCount: live.count)
+        var spec: TestSpec
+        if let searched = config.searchScenario, let k = config.scenarios.firstIndex(where: { $0.name == searched }) {
+            // The searched scenario at the next rate, every other at its own load, for one step.
+            config.scenarios[k].load.pacing = .rate(next)
+            do { spec = try config.spec(drivers: live, matches: driverMatches) } catch {
+                run.failed("search step at \(Int(next)) req/s: scenario \(error.scenario) has no live driver left")
+                return false
+            }
+            spec.scenarios = spec.scenarios.map { $0.map { var one = $0; one.seq_start = seqStart; return one } }
+        } else {
+            config.load.pacing = .rate(next)
+            spec = config.spec(driverCount: live.count)
+        }
         spec.seq_start = seqStart
         do {
             try sendWork(run.id, spec: spec, to: live, startAtMs: startAt, part: part)

@@ -70,6 +70,9 @@ final class TestBook {
     private(set) var order: [String] = []
     /// Finished tests beyond `keepTests`, as listed (without their report): the rest is on disk.
     private(set) var archived: [String: TestSummary] = [:]
+    /// Whether a driver carries a scenario's labels (its `driver_selector`); the orchestrator
+    /// answers from its registry.
+    var driverMatches: (String, [String: String]) -> Bool = { _, _ in true }
     /// Finished runs of named tests, oldest first (`TestBook+History`).
     var history: [String: [HistoryRun]] = [:]
     /// Finished tests kept whole in memory (`--keep-tests`).

@@ -24,6 +24,8 @@ extension TestRun {
                     duration = Swift.max(duration, one.durationS ?? 0)
                     drivers.insert(share.driver)
                 }
+                // A search runs every scenario in each of its steps: it lasted the whole test.
+                if search != nil { duration = elapsedS }
                 for (share, byName) in reportedByScenario.sorted(by: { $0.key < $1.key })
                 where failedDrivers.contains(share.driver) && finals[share] == nil {
                     guard let one = byName[name] else { continue }

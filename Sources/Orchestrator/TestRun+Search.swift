@@ -10,16 +10,26 @@ extension TestRun {
         let used = finals.filter { $0.key.part == searchPart }.map(\.value)
         guard !used.isEmpty else { return nil }
         var total = Figures(serviceTime: HDRHistogram())
-        for f in used { try total.add(try f.decodedFigures(serviceTime: f.serviceHistogram)) }
+        // With scenarios, the step is judged on the searched one's figures alone.
+        let searched = definition.searchScenario
+        let load = definition.scenarios.first { $0.name == searched }?.load ?? definition.load
+        for f in used {
+            if let searched {
+                guard let one = f.scenarios?[searched] else { continue }
+                try total.add(try one.decodedFigures(serviceTime: one.serviceHistogram))
+            } else {
+                try total.add(try f.decodedFigures(serviceTime: f.serviceHistogram))
+            }
+        }
         let duration = used.map(\.durationS).max() ?? search.stepS
-        var report = LoadReport(testID: id, mode: .tsunami, target: definition.target.description, startedAt: Date(),
+        var report = LoadReport(testID: id, mode: .tsunami, target: load.target.description, startedAt: Date(),
                                 duration: duration, drivers: used.map(\.driverID), counters: total.counters, latency: total.latency,
                                 serviceTime: total.serviceTime)
-        if definition.load.order == .sequence {
-            report.setSessions(total.counters.sessions, histograms: total.sessions ?? SessionHistograms(), byName: [], onlyStep: definition.load.requests[0].displayName)
+        if load.order == .sequence {
+            report.setSessions(total.counters.sessions, histograms: total.sessions ?? SessionHistograms(), byName: [], onlyStep: load.requests[0].displayName)
         }
-        return search.step(rate: rate, report: report, connections: definition.load.connections * used.count,
-                           busiest: used.compactMap(\.busiest).max() ?? 0, pacesSessions: definition.load.pacesSessions)
+        return search.step(rate: rate, report: report, connections: load.connections * used.count,
+                           busiest: used.compactMap(\.busiest).max() ?? 0, pacesSessions: load.pacesSessions)
     }
 }
 

@@ -8,6 +8,8 @@ extension TestConfig {
         var compiled: [CompiledRequest]
         var drivers: Int?
         var thresholds: [Threshold]
+        var search: CapacitySearch?
+        var searchScenario: String?
     }
 
     static func readScenarios(_ value: JSONValue, testWide object: [String: JSONValue]) throws(FieldError) -> ReadScenarios {
@@ -30,6 +32,14 @@ extension TestConfig {
             seed = UInt64.random(in: 0...(1 << 53))
         }
         let sources = try object[.source_addrs].map { value throws(FieldError) in try readSourceAddresses(value) } ?? []
+        let searched = try r.string(.search_scenario)
+        if searched == nil, let stray = [TestConfigField.slo, .start_rate, .max_rate, .step_s].first(where: { object[$0] != nil }) {
+            throw FieldError(stray, "with scenarios, a search names the scenario it searches: give search_scenario")
+        }
+        if let searched, named[searched] == nil {
+            throw FieldError(.search_scenario, "no scenario is named '\(searched)' (scenarios: \(named.keys.sorted().joined(separator: ", ")))")
+        }
+        var search: CapacitySearch?
         var scenarios: [Scenario] = []
         var firstCompiled: [CompiledRequest] = []
         for (k, (name, body)) in named.sorted(by: { $0.key < $1.key }).enumerated() {
@@ -52,15 +62,35 @@ extension TestConfig {
                 })
                 fields[.think_ms] = nil
             }
+            if let searched {
+                // A search's steps set how long every scenario runs and the searched one's rate.
+                let set: [TestConfigField] = [.duration_s, .message_count_per_driver, .sessions, .stages, .start, .start_after_s]
+                    + (name == searched ? [.rate, .test_message_delay] : [])
+                for setting in set where fields[setting] != nil {
+                    throw FieldError("\(path).\(setting.rawValue)", "a search's steps (of step_s seconds) set \(name == searched ? "this scenario's rate and how long it runs" : "how long every scenario runs"): leave it out")
+                }
+                if name == searched {
+                    if let type = fields[.test_type], type != .string("TSUNAMI"), type != .string("tsunami") {
+                        throw FieldError("\(path).test_type", "the searched scenario runs tsunami steps: leave test_type out or give TSUNAMI")
+                    }
+                    fields[.test_type] = .string("SEARCH")
+                    for setting in [TestConfigField.slo, .start_rate, .max_rate, .step_s] { fields[setting] = object[setting] }
+                } else {
+                    fields[.duration_s] = .number(try r.number(.step_s) ?? CapacitySearch.defaultStepS)
+                }
+            }
             let s = FieldReader(object: fields, path: path)
             let startAfter = try s.number(TestConfigField.start_after_s.rawValue) ?? 0
             if let problem = Scenario.problem(withStartAfter: startAfter) { throw FieldError("\(path).start_after_s", problem) }
             // Each scenario its own stream of the test's seed (a rerun with the seed repeats all).
             let own = seed ^ (UInt64(k) &* 0x9E37_79B9_7F4A_7C15 & ((1 << 53) - 1))
             var part: LoadPart
-            do { part = try readLoad(FieldReader(object: fields), object: fields, search: false, seed: own) } catch {
-                throw FieldError("\(path).\(error.field)", error.reason, status: error.status)
+            do { part = try readLoad(FieldReader(object: fields), object: fields, search: name == searched, seed: own) } catch {
+                // The search's own fields are the test's: named at the top.
+                let own = ["slo", "start_rate", "max_rate", "step_s"].contains { error.field == $0 || error.field.hasPrefix($0 + ".") }
+                throw FieldError(own ? error.field : "\(path).\(error.field)", error.reason, status: error.status)
             }
+            if name == searched { search = part.search }
             part.load.sourceAddresses = sources
             part.load.scenarioIndex = k
             part.load.scenarioCount = named.count
@@ -75,6 +105,7 @@ extension TestConfig {
         if !scenarios.allSatisfy({ $0.load.order == .sequence }), let t = thresholds.first(where: { $0.name.isSession }) {
             throw FieldError(.thresholds, "\(t.name.rawValue) judges sessions, and a scenario without order: sequence has none (give it in the scenarios that have sessions)")
         }
-        return ReadScenarios(scenarios: scenarios, compiled: firstCompiled, drivers: try readDrivers(r), thresholds: thresholds)
+        return ReadScenarios(scenarios: scenarios, compiled: firstCompiled, drivers: try readDrivers(r), thresholds: thresholds,
+                             search: search, searchScenario: searched)
     }
 }

@@ -18,6 +18,9 @@ public struct TestConfig: Sendable {
     public var driverSelector: [String: String] = [:]
     /// `test_type: SEARCH`: the capacity search (its steps are tsunami parts of `step_s` seconds).
     public var search: CapacitySearch?
+    /// A search with scenarios: the one whose rate it searches (the others run at their load in
+    /// every step).
+    public var searchScenario: String?
     /// The request body as received, echoed in GET /tests/{id}.
     public var original: JSONValue
     /// `load`'s request list as validation compiled it (a change of `load` keeps its requests).
@@ -84,6 +87,8 @@ public struct TestConfig: Sendable {
             compiled = read.compiled
             drivers = read.drivers
             thresholds = read.thresholds
+            search = read.search
+            searchScenario = read.searchScenario
             return
         }
         let part = try Self.readLoad(r, object: object, search: true)
@@ -299,10 +304,11 @@ public enum TestConfigField: String, CaseIterable, Sendable {
     case test_id, test_type, test_message_delay, message_count_per_driver, target, connections, duration_s, rate,
          method, headers, body, timeout_ms, drivers, thresholds, requests, order, seed, data, stages, start,
          slo, start_rate, max_rate, step_s, driver_selector, source_addrs, cookies, capture_bytes,
-         follow_redirects, session_rate, scenarios, start_after_s, think_ms, sessions, name
+         follow_redirects, session_rate, scenarios, start_after_s, think_ms, sessions, name, search_scenario
 
     /// With `scenarios`, the fields that stay on the test.
-    public static let testWide: Set<TestConfigField> = [.test_id, .name, .drivers, .seed, .source_addrs, .thresholds, .scenarios]
+    public static let testWide: Set<TestConfigField> = [.test_id, .name, .drivers, .seed, .source_addrs, .thresholds, .scenarios,
+                                                        .search_scenario, .slo, .start_rate, .max_rate, .step_s]
     /// The fields a scenario takes.
     public static let scenarioFields: [TestConfigField] = [
         .target, .method, .headers, .body, .requests, .order, .test_type, .connections, .rate, .test_message_delay, .session_rate,

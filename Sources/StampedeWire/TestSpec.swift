@@ -112,7 +112,6 @@ public struct TestSpec: Codable, Sendable, Equatable {
                 guard let index = drivers.firstIndex(of: driver) else { continue }
                 spec.shard = index
                 spec.shards = drivers.count
-                spec.seq_start = nil
             } else if spec.shard == nil, let drivers = driverIDs, let index = drivers.firstIndex(of: driver) {
                 spec.shard = index
                 spec.shards = drivers.count

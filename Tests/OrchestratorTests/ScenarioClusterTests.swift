@@ -136,6 +136,52 @@ import TestSupport
         #expect(results.contains { $0["name"] as? String == "steady/p99_ms" && $0["passed"] as? Bool == true }, "\(results)")
     }
 
+    /// A capacity search of one scenario while another runs at its own load in every step: nginx
+    /// limits both paths together to 300 requests/s, browsing takes 100 of them, so the most
+    /// checkouts per second within the SLO is about 200 (alone it would be about 300).
+    @Test func aSearchOfOneScenarioWithTheOthersAsBackgroundLoad() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-search-bg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let page = dir.appendingPathComponent("ok.txt")
+        try Data("ok".utf8).write(to: page)
+        let limit = "limit_req zone=one burst=10 nodelay; limit_req_status 503; alias \(page.path);"
+        let nginx = try Nginx(httpSettings: "limit_req_zone $binary_remote_addr zone=one:1m rate=300r/s;",
+                              locations: "location = /browse { \(limit) } location = /checkout { \(limit) }",
+                              logFormat: "$msec $request_uri $status")
+        defer { nginx.stop() }
+        let cluster = try Cluster(drivers: 2)
+        defer { cluster.stop() }
+        let web = "http://127.0.0.1:\(nginx.port)"
+        let config = """
+            {"search_scenario": "checkout", "slo": {"error_rate": 0.01}, "start_rate": 50, "max_rate": 800, "step_s": 2,
+             "scenarios": {
+               "browse": {"target": "\(web)/browse", "test_type": "TSUNAMI", "rate": 100, "connections": 4},
+               "checkout": {"target": "\(web)/checkout", "connections": 10}
+             }}
+            """
+        // Fields a search sets itself are refused in its scenarios, naming them.
+        let (refused, why) = try cluster.json("POST", "/tests", body: config.replacingOccurrences(of: #""connections": 10}"#, with: #""connections": 10, "rate": 5}"#))
+        #expect(refused == 400 && why["field"] as? String == "scenarios.checkout.rate", "\(why)")
+        let (created, answer) = try cluster.json("POST", "/tests", body: "{\"test_id\": \"search-bg\", " + config.dropFirst())
+        #expect(created == 201, "\(answer)")
+        let (triggered, started) = try cluster.json("POST", "/trigger", body: #"{"test_id": "search-bg"}"#)
+        #expect(triggered == 202, "\(started)")
+        let (status, report, _) = try cluster.finishedTest("search-bg", seconds: 150)
+        #expect(status == "done", "\(report)")
+        let search = try #require(report["search"] as? [String: Any], "\(report.keys)")
+        let max = search["max_rate"] as? Double ?? 0
+        let steps = search["steps"] as? [[String: Any]] ?? []
+        #expect(max >= 150 && max <= 230, "max_rate \(max) with 100/s of browsing: \(steps)")
+        print("search with background load: max_rate \(max) in \(steps.count) steps")
+        // Browsing ran at its load in every step: 100/s for 2 s each, all of them sent and served.
+        let browse = Self.scenario(report, "browse")
+        #expect(browse["requests"] as? Int == 200 * steps.count && browse["intended"] as? Int == 200 * steps.count, "\(browse)")
+        let lines = try nginx.accessLog(expecting: report["requests"] as? Int ?? 0)
+        #expect(lines.filter { $0.contains(" /browse ") }.count == 200 * steps.count)
+        #expect(Self.scenario(report, "checkout")["requests"] as? Int == lines.filter { $0.contains(" /checkout ") }.count)
+    }
+
     /// A scenario whose driver_selector matches no driver is refused at the trigger (503 naming it).
     @Test func aScenarioNoDriverMatchesIsRefusedNamingIt() throws {
         let cluster = try Cluster(drivers: 1)
