@@ -31,14 +31,6 @@ extension LoadReport {
                                     drivers: drivers, unsentPerSecond: s.unsentPerSecond))
             })
             connections = result.scenarios.map(\.scenario.load.connections).reduce(0, +)
-            let scheduled = reports.values.filter { $0.intended != nil }
-            if !scheduled.isEmpty {
-                intended = scheduled.compactMap(\.intended).reduce(0, +)
-                unsent = c.unsent
-            } else {
-                intended = nil
-                unsent = nil
-            }
             if let sessions = result.sessions, sessions.duration.totalCount > 0 || c.sessions.started > 0, self.sessions == nil {
                 setSessions(c.sessions, histograms: sessions, byName: result.byName, onlyStep: result.config.requests[0].displayName)
             }

@@ -151,11 +151,14 @@ public final class LoadRun: Sendable {
             while let entry = pending[nextSecond] {
                 let expected = plans.indices.filter { finishedAt[$0].map { $0 >= nextSecond } ?? true }.count
                 guard entry.count >= expected else { break }
+                // Tsunami: what each scenario intended in this second (from its own start); the
+                // whole test's is their sum.
+                let rates = scenarios.map { targetRate(of: $0, second: nextSecond) }
                 let report = IntervalReport(t: nextSecond, figures: entry.figures, connections: entry.connections,
-                                            targetRate: targetRate(second: nextSecond),
+                                            targetRate: rates.contains { $0 != nil } ? rates.compactMap { $0 }.reduce(0, +) : nil,
                                             targetConnections: targetConnections(second: nextSecond),
                                             scenarios: scenarios.count > 1 ? entry.scenarios : [],
-                                            scenarioTargetRates: scenarios.count > 1 ? scenarios.map { targetRate(of: $0, second: nextSecond) } : [])
+                                            scenarioTargetRates: scenarios.count > 1 ? rates : [])
                 intervalCount += 1
                 onInterval(report)
                 pending[nextSecond] = nil
@@ -209,13 +212,7 @@ public final class LoadRun: Sendable {
                           busiest: whole.busiest, scenarios: scenarioResults)
     }
 
-    /// Tsunami: the requests intended in second `t` (1-based) of the test, over its scenarios
-    /// (each from its own start).
-    private func targetRate(second t: Int) -> Double? {
-        let rates = scenarios.compactMap { targetRate(of: $0, second: t) }
-        return rates.isEmpty ? nil : rates.reduce(0, +)
-    }
-
+    /// Tsunami: the requests scenario `s` intended in second `t` (1-based) of the test.
     private func targetRate(of s: Scenario, second t: Int) -> Double? {
         guard s.load.mode == .tsunami else { return nil }
         // Several scenarios: each intends nothing after its end.

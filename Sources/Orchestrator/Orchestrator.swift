@@ -188,7 +188,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         let matching = registry.idle.filter { d in selectors.contains { registry.drivers[d]?.matches($0) ?? false } }
         // A driver whose clock is too far off would not start with the others: left out, named.
         let refused = Dictionary(uniqueKeysWithValues: matching.compactMap { d in registry.refusal(d).map { (d, $0) } })
-        let (run, chosen) = try book.trigger(id: id, idle: matching.filter { refused[$0] == nil }, refused: refused, matches: book.driverMatches)
+        let (run, chosen) = try book.trigger(id: id, idle: matching.filter { refused[$0] == nil }, refused: refused)
         for (driver, why) in refused.sorted(by: { $0.key < $1.key }) {
             log.warning("driver left out of the test", metadata: ["test_id": "\(id)", "driver_id": "\(driver)", "reason": "\(why)"])
         }

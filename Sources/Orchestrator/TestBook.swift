@@ -173,9 +173,8 @@ final class TestBook {
 
     /// Sends a created test to drivers chosen from `idle` (sorted ids); returns the chosen ones.
     /// `refused`: idle drivers left out, each with the reason (named when too few remain).
-    /// `matches(driver, selector)`: whether a driver carries a scenario's labels.
-    func trigger(id: String, idle: [String], refused: [String: String] = [:],
-                 matches: (String, [String: String]) -> Bool = { _, _ in true }) throws(TestBookError) -> (run: TestRun, drivers: [String]) {
+    /// Each scenario runs on the chosen drivers `driverMatches` says carry its labels.
+    func trigger(id: String, idle: [String], refused: [String: String] = [:]) throws(TestBookError) -> (run: TestRun, drivers: [String]) {
         guard let run = tests[id] else { throw .notFound(testID: id) }
         guard run.status == .created else { throw .alreadyTriggered(testID: id, status: run.status.rawValue) }
         let wanted = run.definition.drivers ?? idle.count
@@ -189,7 +188,7 @@ final class TestBook {
         let chosen = Array(idle.prefix(wanted))
         let startAt = clock.wallMs() + Int64(startDelayMs)
         let spec: TestSpec
-        do { spec = try run.definition.spec(drivers: chosen, matches: matches) } catch {
+        do { spec = try run.definition.spec(drivers: chosen, matches: driverMatches) } catch {
             throw .noScenarioDrivers(scenario: error.scenario, selector: error.selector)
         }
         do {

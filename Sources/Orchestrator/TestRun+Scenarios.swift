@@ -48,17 +48,12 @@ extension TestRun {
         return reports
     }
 
-    /// The whole test's figures that only its scenarios know: connections over their drivers,
-    /// intended over the scenarios that schedule requests.
+    /// The whole test's figures that only its scenarios know: each scenario's report, and
+    /// connections over their drivers.
     func setScenarios(_ report: inout LoadReport, start: Date, finished: Bool, elapsedS: Double) throws {
         guard definition.hasScenarios else { return }
         let reports = try scenarioReports(start: start, finished: finished, elapsedS: elapsedS)
         if finished { report.connections = reports.values.compactMap(\.connections).reduce(0, +) }
-        let scheduled = reports.values.compactMap(\.intended)
-        if !scheduled.isEmpty {
-            report.intended = scheduled.reduce(0, +)
-            report.unsent = reports.values.compactMap(\.unsent).reduce(0, +)
-        }
         report.setScenarios(reports)
     }
 }

@@ -1,3 +1,4 @@
+import Histogram
 import StampedeModel
 
 /// One interval (a second) of a test, merged over the drivers that reported it.
@@ -33,6 +34,14 @@ struct CompactInterval {
     var sessions: (encoded: String, max: Int64)?
     /// Each scenario's latency (`Tag=scenario.NAME`).
     var scenarios: [String: (encoded: String, max: Int64)] = [:]
+
+    /// A tagged line's histogram with what arrived late for it added (already decoded: only
+    /// the line's own histogram is decoded again).
+    static func fold(_ before: (encoded: String, max: Int64)?, _ more: SparseCounts) throws -> (encoded: String, max: Int64) {
+        var h = try before.map { try HDRHistogram(base64: $0.encoded) } ?? HDRHistogram()
+        try h.add(more)
+        return (h.encodeBase64(), h.max)
+    }
 }
 
 /// One driver's piece of a test: part 1 is its own share; parts 2, 3, … are a failed driver's

@@ -247,16 +247,8 @@ final class TestRun {
                 if let before = late.sessions { try h.add(try HDRHistogram(base64: before.encoded)) }
                 late.sessions = (h.encodeBase64(), h.max)
             }
-            for (name, share) in m.byName ?? [:] {
-                var named = try HDRHistogram(base64: share.histogram)
-                if let before = late.byName[name] { try named.add(try HDRHistogram(base64: before.encoded)) }
-                late.byName[name] = (named.encodeBase64(), named.max)
-            }
-            for (name, share) in m.scenarios ?? [:] {
-                var one = try HDRHistogram(base64: share.histogram)
-                if let before = late.scenarios[name] { try one.add(try HDRHistogram(base64: before.encoded)) }
-                late.scenarios[name] = (one.encodeBase64(), one.max)
-            }
+            for e in figures.byName { late.byName[e.name] = try CompactInterval.fold(late.byName[e.name], e.latency) }
+            for (name, f) in byScenario { late.scenarios[name] = try CompactInterval.fold(late.scenarios[name], f.latency) }
             compactIntervals[t] = late
             try judgeLate(figures, byScenario: byScenario)
             return

@@ -22,10 +22,15 @@ extension LoadReport {
         seed = load.seed
     }
 
-    /// Sets `scenarios` (a test of several) and adds each one's thresholds to the test's, named
-    /// `SCENARIO/NAME` (`buy/p99_ms`): a scenario's failed threshold fails the test.
+    /// Sets `scenarios` (a test of several), the whole test's `intended` and `unsent` as their
+    /// sums over the scenarios that schedule requests (none: absent), and adds each one's
+    /// thresholds to the test's, named `SCENARIO/NAME` (`buy/p99_ms`): a scenario's failed
+    /// threshold fails the test.
     public mutating func setScenarios(_ reports: [String: LoadReport]) {
         scenarios = reports
+        let scheduled = reports.values.filter { $0.intended != nil }
+        intended = scheduled.isEmpty ? nil : scheduled.compactMap(\.intended).reduce(0, +)
+        unsent = scheduled.isEmpty ? nil : scheduled.compactMap(\.unsent).reduce(0, +)
         for (name, report) in reports.sorted(by: { $0.key < $1.key }) {
             for r in report.thresholds.results {
                 thresholds.results.append(ThresholdReport.Result(name: "\(name)/\(r.name)", limit: r.limit, actual: r.actual, passed: r.passed))

@@ -100,7 +100,6 @@ struct BenchCommand: ParsableCommand {
             testID = "bench"
             scenarios = [Scenario(load: config)]
             thresholds = given
-            if let given = load.name, let problem = HistoryRun.problem(withName: given) { throw ValidationError("--name: \(problem)") }
             name = load.name
             document = TestConfig.json(testID: "bench", name: load.name, load: config, drivers: nil, thresholds: given)
         }

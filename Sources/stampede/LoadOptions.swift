@@ -114,6 +114,11 @@ struct LoadOptions: ParsableArguments {
         }
     }
 
+    /// Checked as the flags are parsed, for every command that takes them.
+    func validate() throws {
+        if let name, let problem = HistoryRun.problem(withName: name) { throw ValidationError("--name: \(problem)") }
+    }
+
     /// `-H 'Name: value'` pairs, in order.
     func parsedHeaders() throws -> [(String, String)] {
         try headers.map { header in

@@ -83,7 +83,7 @@ struct RunCommand: ParsableCommand {
         } else {
             let (config, thresholds) = try load.spec(url: url, threads: threads, defaultConnections: LoadSpec.defaultConnections)
             do { testConfig = try TestConfig(testID: generatedID, name: load.name, load: config, drivers: drivers, thresholds: thresholds) } catch {
-                throw ValidationError(error.field == "name" ? "--name: \(error.reason)" : error.description)
+                throw ValidationError(error.description)
             }
         }
         let config = testConfig.load

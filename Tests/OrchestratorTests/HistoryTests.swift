@@ -47,6 +47,11 @@ import TestSupport
                                                    "\(dir)/nightly-3", "--max-regression", "p99=200%"])
         #expect(fine.status == 0, "\(fine.stdout)\(fine.stderr)")
 
+        for command in ["bench", "run"] {
+            let bad = try runCommand(stampedeBinary, [command, "http://127.0.0.1:\(nginx.port)/", "--name", "night ly", "--dry-run"])
+            #expect(bad.status == 2 && bad.stderr.contains("--name: a test's name is 1-64 characters"), "\(command): \(bad.stderr)")
+        }
+
         // 1,000 more stored runs: the restarted orchestrator indexes them before it listens.
         #expect(cluster.stopOrchestrator() == 0)
         let source = cluster.reportsDirectory.appendingPathComponent("nightly-1")
