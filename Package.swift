@@ -49,6 +49,8 @@ let package = Package(
         // A user's session at run time: cookie jar (RFC 6265), running captures, drawing think
         // times, gzip. Plain logic, no I/O; it implements what the model declares.
         .target(name: "Sessions", dependencies: ["CZlib", "Patterns", "StampedeModel"]),
+        // From a browser recording (HAR) to a journey: what to keep, redirects, correlation.
+        .target(name: "HARImport", dependencies: ["StampedeModel", "StampedeWire", "Sessions", "Patterns"]),
         // A linear-time regular expression engine (Pike VM): the model checks a capture's
         // pattern with it, Sessions runs it.
         // Optimized in debug builds too: the tests run captures over whole bodies at load, and
@@ -70,7 +72,7 @@ let package = Package(
             name: "stampede",
             dependencies: [
                 "Histogram", "Reactor", "HTTP1", "TLS", "LoadGenerator", "HTTPServer", "Messaging", "Driver", "Orchestrator",
-                "StampedeModel", "StampedeWire", "ReportPage", "Sessions", "CRdKafka", "COpenSSL", "CZlib",
+                "StampedeModel", "StampedeWire", "ReportPage", "Sessions", "HARImport", "CRdKafka", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -100,6 +102,7 @@ let package = Package(
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "TestSupport", "BusTestSupport"]),
         // In memory: the connection's state machine with a manual clock (no sockets, no Kafka).
         .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Patterns", "StampedeModel"]),
+        .testTarget(name: "HARImportTests", dependencies: ["HARImport", "StampedeModel", "StampedeWire", "TestSupport"]),
         .testTarget(name: "ConnectionStateMachineTests", dependencies: ["LoadGenerator", "Reactor"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "HTTP1", "Reactor", "StampedeModel", "TestSupport"]),
         .testTarget(name: "StampedeModelTests", dependencies: ["StampedeModel", "StampedeWire", "Messaging", "TestSupport"]),

@@ -12,7 +12,7 @@ struct Stampede: ParsableCommand {
             digits) and merged, never averaged, so percentiles stay exact to histogram precision.
             """,
         version: stampedeVersion,
-        subcommands: [BenchCommand.self, RunCommand.self, ValidateCommand.self, SearchCommand.self, ReportCommand.self, CompareCommand.self, TargetCommand.self, OrchestratorCommand.self, DriverCommand.self, VersionCommand.self])
+        subcommands: [BenchCommand.self, RunCommand.self, ValidateCommand.self, SearchCommand.self, ImportCommand.self, ReportCommand.self, CompareCommand.self, TargetCommand.self, OrchestratorCommand.self, DriverCommand.self, VersionCommand.self])
 
     /// Usage errors exit 2 (docs/cli.md), not ArgumentParser's 64; the message names the flag.
     static func main() {
