@@ -38,11 +38,11 @@ test: setup oracle compose-check dist
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 
-## test-fast: the in-memory tier: the connection state machine (manual clock), sessions' cookie
+## test-fast: the in-memory tier: the connection state machine (manual clock), HAR import, sessions' cookie
 ## jar, captures and think time, the HTTP/1.1 and
 ## WebSocket parsers, histogram recording and layout, the model's validator, the test book and
 ## test runs over the in-memory bus. No server, broker or browser; about a minute after a build.
-FAST_TESTS := ConnectionStateMachineTests|LoadGeneratorTests.ScheduleTests|OrchestratorTests.ClockOffsetTests|SessionsTests|HTTP1Tests|WebSocketTests|StampedeModelTests|HistogramTests\.(RecordingTests|LayoutTests|ConcurrencyTests|MemoryTests|SummaryTests)|OrchestratorTests\.(TestBookTests|TestRunTests)
+FAST_TESTS := ConnectionStateMachineTests|HARImportTests\.(CorrelatorTests|SelectionTests)|LoadGeneratorTests.ScheduleTests|OrchestratorTests.ClockOffsetTests|SessionsTests|HTTP1Tests|WebSocketTests|StampedeModelTests|HistogramTests\.(RecordingTests|LayoutTests|ConcurrencyTests|MemoryTests|SummaryTests)|OrchestratorTests\.(TestBookTests|TestRunTests)
 test-fast: setup oracle
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter '$(FAST_TESTS)'

@@ -34,6 +34,8 @@ public struct ImportResult: Sendable {
     /// Values rendered by `--template` rules: field, template, use.
     public var templated: [(field: String, template: String, use: String)] = []
     public var leftOut: [LeftOut] = []
+    /// Kept entries whose response body could not be searched (an encoding the import cannot read).
+    public var unsearched: [LeftOut] = []
     /// `--data-fields` seen, in order, with the recorded value of each (the data file's first row).
     public var dataColumns: [String] = []
     public var dataRow: [String] = []
@@ -52,6 +54,9 @@ public enum HARImporter {
         result.leftOut = selection.leftOut.sorted { $0.index < $1.index }
         result.origin = selection.origin
         result.followRedirects = steps.map(\.hops).max() ?? 0
+        result.unsearched = steps.flatMap(\.entries).compactMap { e in
+            e.bodyProblem.map { LeftOut(index: e.index, what: "\(e.method) \(e.url)", reason: "response \($0): values in it are not correlated") }
+        }
 
         var requests: [RecordedRequest] = []
         var captures = Array(repeating: [CaptureRule](), count: steps.count)

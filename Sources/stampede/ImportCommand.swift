@@ -8,6 +8,15 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Turn a recording into a journey (a request list or a whole test).",
+        discussion: """
+            `stampede import har FILE.har` reads a browser's recording (HAR 1.2: Chromium, Firefox, \
+            Playwright) and writes a journey that runs as the browser did: captures for every value \
+            a response gave, redirects followed, checks and think times. See docs/import.md.
+
+            Examples:
+              stampede import har login.har > journey.json
+              stampede import har login.har --verify --config > test.json
+            """,
         subcommands: [ImportHARCommand.self])
 }
 
@@ -33,11 +42,15 @@ struct ImportHARCommand: ParsableCommand {
 
             Examples:
               stampede import har login.har > journey.json
-              stampede bench --targets journey.json --order sequence --follow-redirects 1 -c 5 --sessions 50
-              stampede import har login.har --data-fields username,password --data-out users.csv > journey.json
-              stampede import har login.har --config > test.json && stampede bench test.json
+              stampede bench --targets journey.json --order sequence \\
+                --follow-redirects 1 -c 5 --sessions 50
+              stampede import har login.har --data-fields username,password \\
+                --data-out users.csv > journey.json
+              stampede import har login.har --config > test.json
+              stampede bench test.json
               stampede import har login.har --verify > journey.json
-              stampede import har app.har --template nonce=uuid --think 500-2000 --origin https://api.example.com
+              stampede import har app.har --template nonce=uuid --think 500-2000 \\
+                --origin https://api.example.com > journey.json
             """)
 
     @Argument(help: ArgumentHelp("The recording (HAR 1.2 JSON).", valueName: "file.har"))

@@ -35,6 +35,7 @@ enum ImportSummary {
             out += "left out (\(r.leftOut.count)):\n"
             for l in r.leftOut { out += "  entries[\(l.index)] \(l.what.prefix(100)): \(l.reason)\n" }
         }
+        for u in r.unsearched { out += "not searched: entries[\(u.index)] \(u.what.prefix(100)): \(u.reason)\n" }
         if let bytes = r.captureBytes { out += "note: a capture reads \(bytes) bytes into a body: run with --capture-bytes \(bytes)\n" }
         var run = "run: stampede bench --targets JOURNEY.json --order sequence"
         if r.followRedirects > 0 { run += " --follow-redirects \(r.followRedirects)" }

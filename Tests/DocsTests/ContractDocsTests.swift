@@ -41,9 +41,9 @@ import TestSupport
         }
     }
 
-    @Test(arguments: ["bench", "run", "search", "report", "compare", "orchestrator", "driver", "target", "validate"])
+    @Test(arguments: ["bench", "run", "search", "report", "compare", "orchestrator", "driver", "target", "validate", "import har"])
     func everyFlagInHelpIsDocumented(command: String) throws {
-        let help = try runCommand(stampedeBinary, [command, "--help"], timeout: 30)
+        let help = try runCommand(stampedeBinary, command.split(separator: " ").map(String.init) + ["--help"], timeout: 30)
         let cli = try Self.doc("cli.md")
         let flags = Set(help.stdout.split(separator: "\n").compactMap { line -> String? in
             // Option lines start at column 2; deeper lines continue a description.
@@ -75,9 +75,9 @@ import TestSupport
 
     /// No command's --help wraps an example (ArgumentParser wraps at 80 columns): in an
     /// Example(s) block every line is indented, under 80 columns, and a `\` continues a command.
-    @Test(arguments: ["bench", "run", "search", "report", "compare", "target", "orchestrator", "driver", "validate"])
+    @Test(arguments: ["bench", "run", "search", "report", "compare", "target", "orchestrator", "driver", "validate", "import", "import har"])
     func helpExamplesAreNotWrapped(command: String) throws {
-        let help = try runCommand(stampedeBinary, [command, "--help"], timeout: 30).stdout
+        let help = try runCommand(stampedeBinary, command.split(separator: " ").map(String.init) + ["--help"], timeout: 30).stdout
         var inExamples = false
         for line in help.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("Example") { inExamples = true; continue }
