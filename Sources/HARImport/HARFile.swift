@@ -110,8 +110,8 @@ public struct HARFile: Sendable {
         var resourceType: String?
         if case .string(let r)? = e["_resourceType"] { resourceType = r.lowercased() }
         var fromCache = false
+        // Chromium's mark ("memory", "disk"); HAR's `cache` object describes an entry, not that it answered.
         if case .string(let c)? = e["_fromCache"], !c.isEmpty { fromCache = true }
-        if case .object(let cache)? = e["cache"], case .object? = cache["beforeRequest"] ?? cache["afterRequest"] { fromCache = true }
         return HAREntry(index: index, startedMs: started, timeMs: time, method: method, url: url, requestHeaders: pairs(request["headers"]),
                         postMimeType: postMime, postText: postText, postParams: params, status: status, responseHeaders: responseHeaders,
                         mimeType: mime, responseText: text, bodyProblem: problem, resourceType: resourceType, fromCache: fromCache)

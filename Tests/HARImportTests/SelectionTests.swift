@@ -28,13 +28,16 @@ import Testing
         har.add("https://analytics.example/collect", at: 4)
         har.add("\(site)/gone", at: 5, status: 0)
         har.add("ws://shop.test/socket", at: 6)
+        har.add("\(site)/cached", at: 7)
+        har.entries[7]["_fromCache"] = "memory"
         let r = try har.imported()
         #expect(r.requests.map(\.url) == ["\(site)/"])
         let reasons = r.leftOut.map { "\($0.index): \($0.reason)" }
         #expect(reasons == ["1: static (stylesheet); --include-static keeps it", "2: static (.png file); --include-static keeps it",
                             "3: another origin (https://fonts.example); --origin https://fonts.example keeps it",
                             "4: another origin (https://analytics.example); --origin https://analytics.example keeps it",
-                            "5: failed in the browser (status 0): no response to replay", "6: not an http or https URL"])
+                            "5: failed in the browser (status 0): no response to replay", "6: not an http or https URL",
+                            "7: served from the browser's cache"])
         var options = ImportOptions()
         options.includeStatic = true
         options.origins = ["https://analytics.example:443"]
