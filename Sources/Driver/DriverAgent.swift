@@ -44,6 +44,10 @@ public final class DriverAgent: @unchecked Sendable {
     struct RunningTest {
         let testID: String
         var run: LoadRun?
+        /// Steering: the test's changes so far (applied to the run once it exists), and those
+        /// applied after their instant.
+        var changes: [ChangeMessage] = []
+        var late: [LateChange] = []
     }
 
     /// - Parameter labels: `--label KEY=VALUE`, sent with the registration and every heartbeat.
@@ -135,6 +139,12 @@ public final class DriverAgent: @unchecked Sendable {
             if let running = current.withLock({ $0?.testID }) {
                 log.info("work queued until the running test ends", metadata: ["test_id": "\(m.testID)", "part": "\(m.part ?? 1)", "running": "\(running)"])
             }
+        case .change(let m) where addressedToMe(m.driverIDs):
+            current.withLock { running in
+                guard running?.testID == m.testID, !(running?.changes.contains { $0.seq == m.seq } ?? true) else { return }
+                running!.changes.append(m)
+                if let run = running!.run { running!.late += apply(m, to: run) }
+            }
         case .clockProbe(let m):
             probe = ProbeEcho(orchestratorID: m.orchestratorID, sentAtUs: m.sentAtUs, receivedAtUs: wallClockMicroseconds())
         case .stop(let m):
@@ -143,6 +153,16 @@ public final class DriverAgent: @unchecked Sendable {
         default:
             break
         }
+    }
+
+    /// Applies a change to the run at its instant on this driver's clock; one that came after
+    /// it is applied now and said to be late.
+    private func apply(_ m: ChangeMessage, to run: LoadRun) -> [LateChange] {
+        guard let index = run.scenarios.firstIndex(where: { $0.name == m.scenario }), let change = m.change(for: id, scenario: index) else { return [] }
+        let late = run.change(change, atWallMs: m.applyAtMs(for: id))
+        log.info("load changed", metadata: ["test_id": "\(m.testID)", "seq": "\(m.seq)", "scenario": "\(m.scenario)", "field": "\(m.field)",
+                                             "value": "\(m.valueByDriver?[id].map { "\($0)" } ?? "-")", "late_ms": "\(String(format: "%.1f", late))"])
+        return late > 0 ? [LateChange(seq: m.seq, late_ms: (late * 10).rounded() / 10)] : []
     }
 
     /// Drops queued work of the tests `matching` selects; each gets an interrupted final message,
@@ -218,7 +238,10 @@ public final class DriverAgent: @unchecked Sendable {
             fail("\(error)")
             return
         }
-        current.withLock { $0?.run = run }
+        current.withLock { running in
+            running?.run = run
+            for m in running?.changes ?? [] { running!.late += apply(m, to: run) }
+        }
         for note in run.notes { log.warning("\(note)", metadata: ["test_id": "\(testID)"]) }
         // Start together at the trigger's wall-clock time; the connections open before it.
         if stopRequested.load(ordering: .relaxed) { run.interrupt() }
@@ -270,6 +293,7 @@ public final class DriverAgent: @unchecked Sendable {
             final.sockets = result.sockets
             final.busiest = (result.busiest * 1000).rounded() / 1000
             final.part = part
+            final.lateChanges = current.withLock { $0?.late.isEmpty == false ? $0?.late : nil }
             if spec.scenario != nil {
                 final.scenarios = Dictionary(uniqueKeysWithValues: result.scenarios.map { s in
                     var share = ScenarioShare(s.figures)

@@ -68,11 +68,12 @@ struct WorkerPlan {
         var plans: [WorkerPlan] = []
         for (k, scenario) in scenarios.enumerated() {
             let load = scenario.load
-            let threads = Swift.min(load.threads, load.connections)
+            // A steerable avalanche allocates room to raise its connections (those rest until wanted).
+            let threads = Swift.min(load.threads, load.allocatedConnections)
             let budget: Int = if case .requests(let n) = load.stop { n } else { Int.max }
             let budgets = split(total: budget, into: threads)
             let sessions = split(total: { if case .sessions(let n) = load.stop { n } else { Int.max } }(), into: threads)
-            let counts = split(total: load.connections, into: threads)
+            let counts = split(total: load.allocatedConnections, into: threads)
             var offset = 0
             for t in 0..<threads {
                 plans.append(WorkerPlan(thread: t, scenario: k, connections: counts[t], offset: offset, budget: budgets[t],

@@ -61,6 +61,8 @@ public final class LoadRun: Sendable {
     public var config: LoadSpec { scenarios[0].load }
     private let parts: [ScenarioPart]
     private let remotes = Mutex<[ReactorRemote]>([])
+    /// Steering: every change given to the run, in order, with its instant on this host.
+    private let changeLog = Mutex<[TimedChange]>([])
     private let interruptedFlag = Atomic<Bool>(false)
     /// The clock the run and its workers time with (the machine's monotonic clock; the reactor's
     /// timers run on the same clock).
@@ -83,7 +85,7 @@ public final class LoadRun: Sendable {
         self.clock = clock
         parts = try scenarios.map { try ScenarioPart($0) }
         // Each connection may hold a socket per origin.
-        let sockets = zip(scenarios, parts).map { $0.load.connections * $1.workload.origins.count }.reduce(0, +)
+        let sockets = zip(scenarios, parts).map { $0.load.allocatedConnections * $1.workload.origins.count }.reduce(0, +)
         let sources = Swift.max(1, parts[0].sources.count)
         notes = [EphemeralPorts.current()?.crowdingNote(socketsPerAddress: sockets / sources)].compactMap { $0 }
         let needed = sockets + 64
@@ -97,6 +99,18 @@ public final class LoadRun: Sendable {
     public func interrupt() {
         interruptedFlag.store(true, ordering: .relaxed)
         for remote in remotes.withLock({ $0 }) { remote.wake() }
+    }
+
+    /// Changes the running load (steering) at `atWallMs` (this host's wall clock; nil or past:
+    /// now), on every worker of the change's scenario. Returns how late it came, in ms (0: in time).
+    @discardableResult
+    public func change(_ change: LoadChange, atWallMs: Int64?) -> Double {
+        let nowNs = clock.nanoseconds()
+        let ahead = atWallMs.map { Double($0) - Date().timeIntervalSince1970 * 1000 } ?? 0
+        let at = nowNs + UInt64(Swift.max(0, ahead) * 1e6)
+        changeLog.withLock { $0.append(TimedChange(change: change, atNs: at)) }
+        for remote in remotes.withLock({ $0 }) { remote.wake() }
+        return Swift.max(0, -ahead)
     }
 
     /// Connects in flight at once over all threads: below the SYN backlog of a default Linux
@@ -153,7 +167,8 @@ public final class LoadRun: Sendable {
                 guard entry.count >= expected else { break }
                 // Tsunami: what each scenario intended in this second (from its own start); the
                 // whole test's is their sum.
-                let rates = scenarios.map { targetRate(of: $0, second: nextSecond) }
+                let paces = scenarioPaces(start: gate.start)
+                let rates = scenarios.indices.map { targetRate(of: scenarios[$0], pace: paces[$0], second: nextSecond) }
                 let report = IntervalReport(t: nextSecond, figures: entry.figures, connections: entry.connections,
                                             targetRate: rates.contains { $0 != nil } ? rates.compactMap { $0 }.reduce(0, +) : nil,
                                             targetConnections: targetConnections(second: nextSecond),
@@ -212,15 +227,41 @@ public final class LoadRun: Sendable {
                           busiest: whole.busiest, scenarios: scenarioResults)
     }
 
-    /// Tsunami: the requests scenario `s` intended in second `t` (1-based) of the test.
-    private func targetRate(of s: Scenario, second t: Int) -> Double? {
+    /// Tsunami: the requests scenario `s` intended in second `t` (1-based) of the test, its
+    /// pace's changes followed.
+    private func targetRate(of s: Scenario, pace: Pace?, second t: Int) -> Double? {
         guard s.load.mode == .tsunami else { return nil }
         // Several scenarios: each intends nothing after its end.
         let end = scenarios.count > 1 ? (s.endS ?? .infinity) : .infinity
         let from = Swift.max(0, Double(t - 1) - s.startAfterS), to = Swift.min(Double(t), end) - s.startAfterS
         guard to > from else { return 0 }
         if let profile = s.load.stages { return profile.integral(to: to) - profile.integral(to: from) }
+        if let pace { return pace.integral(to: to) - pace.integral(to: from) }
         return s.load.slotsPerSecond.map { $0 * (to - from) }
+    }
+
+    /// Each scenario's pace with the changes given so far (in seconds of its own schedule), nil
+    /// for one never changed or without a constant pace.
+    private func scenarioPaces(start: UInt64?) -> [Pace?] {
+        let log = changeLog.withLock { $0 }
+        guard !log.isEmpty, let start else { return Array(repeating: nil, count: scenarios.count) }
+        return scenarios.indices.map { k in
+            let s = scenarios[k]
+            guard s.load.stages == nil, let base = s.load.slotsPerSecond else { return nil }
+            var pace: Pace?
+            for c in log where c.change.scenario == k {
+                let atS = Swift.max(0, (Double(Int64(bitPattern: c.atNs &- start)) / 1e9) - s.startAfterS)
+                var p = pace ?? Pace(base: base)
+                switch c.change.kind {
+                case .rate(let r), .sessionRate(let r): p.set(r, atS: atS)
+                case .pause: p.pause(atS: atS)
+                case .resume: p.resume(atS: atS)
+                case .connections: continue
+                }
+                pace = p
+            }
+            return pace
+        }
     }
 
     /// Avalanche stages: the connections wanted as second `t` ends, over its scenarios.
@@ -253,9 +294,11 @@ public final class LoadRun: Sendable {
                               budget: plan.budget, sessionBudget: plan.sessions, connectLimit: connectLimit, gate: gate, sink: sink, threadIndex: t, place: place, clock: clock)
             }
             reactor.onWakeup = { [workers, self] in
+                let changes = self.changeLog.withLock { $0 }
                 for worker in workers {
                     if self.interruptedFlag.load(ordering: .relaxed) { worker.beginStopping() }
                     worker.scheduleBegin()
+                    worker.takeChanges(changes)
                 }
             }
             remotes.withLock { $0.append(reactor.remote) }

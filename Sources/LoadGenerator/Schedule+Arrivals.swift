@@ -1,3 +1,5 @@
+import StampedeModel
+
 /// The open model of users (`session_rate`): sessions arrive on a schedule whatever the target
 /// does, each taking a free connection. An arrival that finds none waits in order; its session
 /// is timed from the intended arrival, and one still waiting after the timeout is dropped and
@@ -54,6 +56,13 @@ struct Arrivals {
             return nil
         }
         return next
+    }
+
+    /// The arrival pace changes (steering): the next arrival moves; returns when it is due.
+    mutating func change(stopAt: UInt64?, _ body: (inout Pace) -> Void) -> UInt64?? {
+        guard clock.change(body) else { return nil }
+        next = clock.arrivalTime(arrived)
+        return .some(timer(stopAt: stopAt))
     }
 
     mutating func slotFreed(_ i: Int) {

@@ -15,11 +15,16 @@ struct SlotClock {
     let offset: Int
     let count: Int
     var startAt: UInt64 = 0
+    /// A constant pace changed or paused while the run goes (steering); nil: never changed.
+    var changes: Pace?
 
-    /// When the driver's slot `n` is due; `.max` when the stages end first.
+    /// When the driver's slot `n` is due; `.max` when the stages end first or it is paused.
     @inline(__always)
     func time(ofSlot n: Int) -> UInt64 {
-        if let perSecond { return startAt + UInt64((Double(n) / perSecond * 1e9).rounded()) }
+        if let perSecond {
+            guard let changes else { return startAt + UInt64((Double(n) / perSecond * 1e9).rounded()) }
+            return changes.time(atIntegral: Double(n)).map { startAt + UInt64(($0 * 1e9).rounded()) } ?? .max
+        }
         guard let stages, let t = stages.time(atIntegral: Double(n)) else { return .max }
         return startAt + UInt64(t * 1e9)
     }
@@ -39,14 +44,26 @@ struct SlotClock {
             return startAt + UInt64(t * 1e9)
         }
         guard let perSecond else { return .max }
-        return startAt + UInt64(g / perSecond * 1e9)
+        guard let changes else { return startAt + UInt64(g / perSecond * 1e9) }
+        return changes.time(atIntegral: g).map { startAt + UInt64($0 * 1e9) } ?? .max
+    }
+
+    /// The pace from `atS` seconds after the start on (a constant pace only).
+    mutating func change(_ body: (inout Pace) -> Void) -> Bool {
+        guard let perSecond else { return false }
+        var pace = changes ?? Pace(base: perSecond)
+        body(&pace)
+        changes = pace
+        return true
     }
 
     /// The driver's slots due before `stopAt`, settled against the slot times themselves.
     func slots(before stopAt: UInt64) -> Int {
         let end = Double(stopAt - startAt) / 1e9
         var n: Int
-        if let perSecond {
+        if let changes {
+            n = Int(changes.integral(to: end).rounded(.up))
+        } else if let perSecond {
             n = Int((end * perSecond).rounded(.up))
         } else if let stages {
             n = Int(stages.integral(to: end).rounded(.up))
@@ -75,6 +92,13 @@ struct PacedSlots {
     mutating func begin(at start: UInt64, stopAt: UInt64?) {
         clock.startAt = start
         intended = stopAt.map { clock.slots(before: $0) } ?? 0
+    }
+
+    /// The pace changes (steering): the slots due before the end follow.
+    mutating func change(stopAt: UInt64?, _ body: (inout Pace) -> Void) -> Bool {
+        guard clock.change(body) else { return false }
+        intended = stopAt.map { clock.slots(before: $0) } ?? 0
+        return true
     }
 
     /// Connection `i` retires after `scheduled` sends: its slots due before the end that it did

@@ -17,6 +17,8 @@ struct Schedule {
         /// Tsunami with a session rate: sessions arrive on their own schedule, each waiting for
         /// a free connection (the open model).
         case arrivals(Arrivals)
+        /// Avalanche steered while it runs: as many connections as wanted send, or none while paused.
+        case held(Held)
     }
 
     /// What a connection ready for its next request does now.
@@ -27,20 +29,24 @@ struct Schedule {
         case rest
         /// It has no session: it waits for an arrival.
         case awaitArrival
+        /// Paused: it keeps its socket and waits for the resume (or the end).
+        case hold
         /// Its next slot is later.
         case wait(until: UInt64)
         /// Send now.
         case send
     }
 
-    private(set) var model: Model
+    var model: Model
     /// Requests this worker may still send (`Int.max`: a timed run).
     private(set) var budget: Int
     /// Sessions this worker may still start (`sessions: N`; `Int.max`: no count).
     private(set) var sessionBudget: Int
     /// The measured schedule's start (set by `begin`) and, for a timed run, its end.
     private(set) var startAt: UInt64 = 0
-    private(set) var stopAt: UInt64?
+    var stopAt: UInt64?
+    /// When a pause began (steering), until the resume.
+    var pausedSince: UInt64?
     /// Seconds a timed run lasts (its duration, or its stages'); nil: it ends on its budget.
     private let runSeconds: Double?
 
@@ -63,6 +69,9 @@ struct Schedule {
         let clock = SlotClock(perSecond: spec.slotsPerSecond, stages: spec.stages, driverConnections: spec.connections,
                               offset: offset, count: connections)
         switch (spec.mode, spec.stages) {
+        // Room to raise the users while it runs: those past the start's number rest until wanted.
+        case (.avalanche, nil) where spec.allocatedConnections > spec.connections:
+            model = .held(Held(total: spec.connections, offset: offset, count: connections, allocated: spec.allocatedConnections))
         case (.avalanche, nil): model = .closedLoop
         case (.avalanche, let profile?): model = .ramp(Ramp(profile, offset: offset, count: connections))
         case (.tsunami, _) where spec.pacesSessions: model = .arrivals(Arrivals(clock, timeoutNs: timeoutNs))
@@ -75,7 +84,7 @@ struct Schedule {
     var isTsunami: Bool {
         switch model {
         case .paced, .arrivals: true
-        case .closedLoop, .ramp: false
+        case .closedLoop, .ramp, .held: false
         }
     }
 
@@ -97,7 +106,7 @@ struct Schedule {
         stopAt = runSeconds.map { start + UInt64($0 * 1e9) }
         let stopAt = stopAt
         switch model {
-        case .closedLoop, .ramp: return nil
+        case .closedLoop, .ramp, .held: return nil
         case .paced: modifyPaced { $0.begin(at: start, stopAt: stopAt) }; return nil
         case .arrivals: return modifyArrivals { $0.begin(at: start, stopAt: stopAt) } ?? nil
         }
@@ -121,11 +130,15 @@ struct Schedule {
         case .closedLoop: return hasSession || sessionBudget > 0 ? .send : .retire
         case .ramp(let ramp): return i < ramp.wanted ? .send : .rest
         case .arrivals: return hasSession ? .send : .awaitArrival
-        case .paced:
+        case .held(let held):
+            if held.paused && !hop { return .hold }
+            if i >= held.wanted { return .rest }
+            return hasSession || sessionBudget > 0 ? .send : .retire
+        case .paced(let slots):
             if hop { return .send }
             // A slot at or after the end of a timed run is not part of it (even when the
-            // response before it ended late).
-            if let stopAt, nextSend >= stopAt { return .retire }
+            // response before it ended late); paused, no slot is due until the resume.
+            if let stopAt, nextSend >= stopAt { return nextSend == .max && slots.clock.changes?.isPaused == true ? .hold : .retire }
             return nextSend > now ? .wait(until: nextSend) : .send
         }
     }
@@ -160,7 +173,7 @@ struct Schedule {
         case .arrivals:
             modifyArrivals { $0.slotGone(i) }
             return 0
-        case .closedLoop, .ramp: return 0
+        case .closedLoop, .ramp, .held: return 0
         }
     }
 
@@ -175,7 +188,11 @@ struct Schedule {
 
     /// How many connections the ramp wants before the schedule begins (all of them without one).
     var initiallyWanted: Int? {
-        if case .ramp(let ramp) = model { ramp.wanted } else { nil }
+        switch model {
+        case .ramp(let ramp): ramp.wanted
+        case .held(let held): held.wanted
+        default: nil
+        }
     }
 
     /// The slots this worker was due to send before the end of a timed tsunami, by the second
@@ -214,7 +231,7 @@ struct Schedule {
     /// Runs `body` on the paced slots, with the model's own copy moved out first so the
     /// arrays inside are uniquely held (no copy-on-write).
     @discardableResult
-    private mutating func modifyPaced<R>(_ body: (inout PacedSlots) -> R) -> R? {
+    mutating func modifyPaced<R>(_ body: (inout PacedSlots) -> R) -> R? {
         guard case .paced(var slots) = model else { return nil }
         model = .closedLoop
         defer { model = .paced(slots) }
@@ -222,7 +239,7 @@ struct Schedule {
     }
 
     @discardableResult
-    private mutating func modifyArrivals<R>(_ body: (inout Arrivals) -> R) -> R? {
+    mutating func modifyArrivals<R>(_ body: (inout Arrivals) -> R) -> R? {
         guard case .arrivals(var arrivals) = model else { return nil }
         model = .closedLoop
         defer { model = .arrivals(arrivals) }

@@ -81,6 +81,7 @@ extension Worker {
         }
         if let firstArrival { reactor.schedule(at: firstArrival, handler: ids.timer, token: Self.arrivalToken) }
         for i in conns.indices where conns[i].machine.begin() { proceed(i, now: now) }
+        applyDueChanges(now: now)
     }
 
     /// Connected before the schedule started: idle until it does (a server's close is read).

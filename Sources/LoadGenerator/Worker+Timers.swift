@@ -24,6 +24,8 @@ extension Worker {
             begin(now: now)
         case Self.arrivalToken:
             arrivalsDue(now: now)
+        case Self.changeToken:
+            applyDueChanges(now: now)
         case Self.intervalToken:
             guard active > 0 else { return }
             publishInterval(final: false)

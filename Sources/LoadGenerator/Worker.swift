@@ -65,11 +65,16 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     var figures: WorkerFigures
     /// The worker's registrations with the reactor: for its sockets, and for its timers.
     var ids = (handler: 0, timer: 0)
+    /// Steering: changes of this worker's scenario not applied yet (in order), and how much of
+    /// the run's list it has looked at.
+    var pendingChanges: [TimedChange] = []
+    var changesSeen = 0
 
     static let tickToken = -1
     static let intervalToken = -2
     static let beginToken = -3
     static let arrivalToken = -4
+    static let changeToken = -5
     static let idleBufferReleaseNs: UInt64 = 20_000_000
     static let generationBits = 20
 
@@ -173,12 +178,17 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         case .retire: retire(i); return
         case .rest: rest(i); return
         case .awaitArrival: becomeFree(i, now: now); return
+        case .hold:
+            // Paused: the socket stays; a resume (or the end's tick) moves it on.
+            conns[i].machine.wait(until: .max)
+            return
         case .wait(let until):
             // Idle for a while: OpenSSL's record buffers go back until the next request
             // (thousands of paced TLS connections would otherwise hold 32 KiB each).
             if until - now >= Self.idleBufferReleaseNs { conns[i].transport.tls?.releaseBuffers() }
             conns[i].machine.wait(until: until)
-            setTimer(i, at: until)
+            // A paced run paused with no end: no slot is due until the resume wakes it.
+            if until != .max { setTimer(i, at: until) }
             return
         }
         if conns[i].thinkUntil > now {
@@ -256,7 +266,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         switch next {
         case .proceed: proceed(i, now: now)
         case .reconnect(let at):
-            if UnreachableTarget.isEvident(figures.totals, connections: conns.count) { beginStopping(); return }
+            if UnreachableTarget.isEvident(figures.totals, connections: schedule.sendingConnections ?? conns.count) { beginStopping(); return }
             if isStopping || schedule.budget == 0 { retire(i); return }
             setTimer(i, at: at)
         }

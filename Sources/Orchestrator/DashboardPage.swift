@@ -29,6 +29,10 @@ enum DashboardPage {
   <div class="kpi"><b id="responses">0</b><span>responses (this test)</span></div>
   <div class="kpi"><b id="errors">0</b><span>errors (this test)</span></div>
   <div class="kpi"><b id="status">–</b><span>status</span></div></div></section>
+ <section class="wide" id="steerSection" hidden><h2>Steer test <span id="steerTest"></span> <span id="pausedMark"></span></h2>
+  <div id="steerFields"></div>
+  <p><button id="pauseButton">pause</button> <button id="resumeButton">resume</button> <button id="stopButton">stop</button>
+  <span id="steerStatus"></span></p><ol id="changeList"></ol></section>
  <section><h2>Requests and errors per second</h2><canvas id="rateChart"></canvas></section>
  <section><h2>Latency per second (ms) <label class="toggle"><input type="checkbox" id="logScale"> log scale</label></h2><canvas id="latencyChart"></canvas></section>
  <section><h2>Latency by percentile (whole test, merged histogram)</h2><canvas id="spectrumChart"></canvas></section>
@@ -65,7 +69,9 @@ function chart(id, config) { if (window.Chart) charts[id] = new Chart($(id), con
 function line(label, color) { return {label, data: [], borderColor: color, backgroundColor: color, pointRadius: 0, tension: 0}; }
 chart("rateChart", {type: "line", data: {labels: [], datasets: [line("req/s", "#2a7"), line("errors/s", "#b33"),
   // Chart.js draws the lowest order last: the intended rate stays visible on top of the achieved one.
-  Object.assign(line("target req/s", "#999"), {borderDash: [4, 4], order: -1})]}, options: {animation: false}});
+  Object.assign(line("target req/s", "#999"), {borderDash: [4, 4], order: -1}),
+  // Steering: a mark on the second each change applied in.
+  Object.assign(line("changes", "#c0c"), {pointRadius: 7, pointStyle: "triangle", showLine: false, order: -2})]}, options: {animation: false}});
 chart("latencyChart", {type: "line", data: {labels: [], datasets: [line("p50", "#36c"), line("p90", "#3aa"), line("p99", "#e80"), line("max", "#b33")]}, options: {animation: false}});
 chart("spectrumChart", {type: "line", data: {datasets: [line("latency (ms)", "#63c")]},
   options: {animation: false, parsing: false, scales: {x: {type: "logarithmic", title: {display: true, text: "percentile"},
@@ -174,8 +180,48 @@ $("tests").onclick = async ev => {
   const r = await fetch("/tests/" + encodeURIComponent(b.dataset.id) + "/stop", {method: "POST", headers: auth});
   if (!r.ok) { const a = await r.json(); $("formError").textContent = a.error; b.disabled = false; }
 };
+// Steering a running test: its rate or users (per scenario), pause, resume and stop, through the
+// API with the page's token; each change the orchestrator announces is listed and marked.
+async function showSteer(id) {
+  state.steer = {id, marks: {}};
+  $("changeList").innerHTML = ""; $("steerStatus").textContent = ""; $("pausedMark").textContent = "";
+  const r = await fetch("/tests/" + encodeURIComponent(id), {headers: auth}); if (!r.ok) return;
+  const cfg = (await r.json()).config || {};
+  const named = cfg.scenarios ? Object.entries(cfg.scenarios) : [["default", cfg]];
+  const fieldOf = c => c.stages ? null : (c.test_type || cfg.test_type || "AVALANCHE") === "AVALANCHE" ? "connections"
+    : typeof c.session_rate === "number" ? "session_rate" : c.rate != null ? "rate" : null;
+  $("steerFields").innerHTML = named.map(([n, c]) => { const f = fieldOf(c);
+    return f ? `<label>${cfg.scenarios ? n + ": " : ""}${f === "connections" ? "users (connections per driver)" : f.replace("_", " ") + " (total per second)"}
+      <input class="steerValue" data-scenario="${n}" data-field="${f}" type="number" min="0" step="any" value="${c[f] ?? ""}"></label>
+      <button class="apply" data-scenario="${n}">apply</button>` : `<span>${n}: follows its stages</span>`; }).join(" ");
+  $("steerSection").hidden = false; $("steerTest").textContent = id;
+}
+async function steer(path, method, body) {
+  $("steerStatus").textContent = "";
+  const r = await fetch("/tests/" + encodeURIComponent(state.steer.id) + path, {method, headers: Object.assign({"Content-Type": "application/json"}, auth),
+    body: body ? JSON.stringify(body) : undefined});
+  const a = await r.json().catch(() => ({}));
+  $("steerStatus").textContent = r.ok ? "sent" : (a.error || r.status) + (a.field ? " (" + a.field + ")" : "");
+}
+$("steerFields").onclick = ev => {
+  const b = ev.target.closest("button.apply"); if (!b) return;
+  const input = [...document.querySelectorAll("input.steerValue")].find(i => i.dataset.scenario === b.dataset.scenario);
+  const change = {[input.dataset.field]: Number(input.value)};
+  steer("", "PATCH", document.querySelectorAll("input.steerValue").length > 1 || input.dataset.scenario !== "default"
+    ? {scenarios: {[input.dataset.scenario]: change}} : change);
+};
+$("pauseButton").onclick = () => steer("/pause", "POST");
+$("resumeButton").onclick = () => steer("/resume", "POST");
+$("stopButton").onclick = () => steer("/stop", "POST");
+function onChange(m) {
+  if (!state.steer || state.steer.id !== m.test_id) return;
+  const c = m.change, v = x => typeof x === "boolean" ? (x ? "on" : "off") : x;
+  $("changeList").insertAdjacentHTML("beforeend", `<li>at ${c.at_s.toFixed(1)} s: ${c.scenario} ${c.field} ${v(c.from)} → ${v(c.to)}</li>`);
+  state.steer.marks[Math.ceil(c.at_s)] = true;
+  if (c.field === "paused") $("pausedMark").textContent = c.to ? "(paused)" : "";
+}
 function onInterval(m) {
-  if (state.current !== m.test_id) { state.current = m.test_id; resetCharts(); }
+  if (state.current !== m.test_id) { state.current = m.test_id; resetCharts(); showSteer(m.test_id); }
   state.totals.responses += m.responses; state.totals.errors += errorsTotal(m.errors);
   renderBreakdown(m);
   renderScenarios(m);
@@ -187,7 +233,9 @@ function onInterval(m) {
   $("p99").textContent = fmt(m.latency_us.p99); $("max").textContent = fmt(m.latency_us.max);
   $("responses").textContent = state.totals.responses; $("errors").textContent = state.totals.errors; $("status").textContent = "running";
   if (charts.rateChart) { const c = charts.rateChart; c.data.labels.push(m.t); c.data.datasets[0].data.push(m.rps); c.data.datasets[1].data.push(errorsTotal(m.errors));
-    c.data.datasets[2].data.push(m.target_rate ?? null); c.update(); }
+    c.data.datasets[2].data.push(m.target_rate ?? null);
+    c.data.datasets[3].data.push(state.steer && state.steer.marks[m.t] ? (m.target_rate ?? m.rps) : null); c.update(); }
+  if (m.paused) $("current").textContent += " (paused)";
   if (m.target_connections != null) $("current").textContent += ", " + m.connections + " connections (target " + Math.round(m.target_connections) + ")";
   else if (m.target_rate != null) $("current").textContent += ", target " + Math.round(m.target_rate) + " req/s";
   if (charts.latencyChart) { const c = charts.latencyChart; c.data.labels.push(m.t);
@@ -212,6 +260,7 @@ function onSearchStep(m) {
   $("searchNext").textContent = m.next_rate != null ? "next: " + Math.round(m.next_rate) + " req/s" : "search finished";
 }
 function onFinal(m) {
+  if (state.steer && state.steer.id === m.test_id) $("steerSection").hidden = true;
   state.tests[m.test_id] = Object.assign(state.tests[m.test_id] || {test_id: m.test_id}, {status: m.report.error ? "failed" : "done", report: m.report});
   if (state.current === m.test_id || !state.current) {
     state.current = m.test_id;
@@ -251,6 +300,7 @@ function connect() {
     else if (m.type === "interval") onInterval(m);
     else if (m.type === "final") onFinal(m);
     else if (m.type === "search_step") onSearchStep(m);
+    else if (m.type === "change") onChange(m);
   };
 }
 setInterval(async () => {  // heartbeat ages, from the API

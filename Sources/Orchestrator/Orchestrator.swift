@@ -196,6 +196,24 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         return (chosen, run.startAtMs)
     }
 
+    /// How far ahead of now a change applies, in ms (so every driver switches at one instant).
+    public static var changeLeadMs: Int64 { TestBook.changeLeadMs }
+
+    /// Changes a running test's load (as `PATCH /tests/{id}`). Reactor thread only.
+    public func changeTest(id: String, json: [UInt8]) throws(TestBookError) -> [ChangeRecord] {
+        try book.change(id: id, body: json)
+    }
+
+    /// Pauses or resumes a running test (as `POST /tests/{id}/pause|resume`). Reactor thread only.
+    public func pauseTest(id: String, paused: Bool) throws(TestBookError) -> [ChangeRecord] {
+        try book.pause(id: id, paused: paused)
+    }
+
+    /// Stops a running test (as `POST /tests/{id}/stop`). Reactor thread only.
+    public func stopTest(id: String) throws(TestBookError) {
+        _ = try book.stop(id: id)
+    }
+
     /// Idle drivers right now. Reactor thread only.
     public var idleDriverCount: Int { registry.idle.count }
 

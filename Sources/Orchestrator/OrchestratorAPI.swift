@@ -31,7 +31,7 @@ extension Orchestrator: HTTPServerHandler {
         let segments = path.split(separator: "/").map(String.init)
         if request.method == "OPTIONS" {
             return .respond(HTTPResponse(status: 204, headers: [
-                ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+                ("Access-Control-Allow-Methods", "GET, POST, PATCH, OPTIONS"),
                 ("Access-Control-Allow-Headers", "Authorization, Content-Type"), ("Access-Control-Max-Age", "600")]))
         }
         if let page = publicPage(request) { return page }
@@ -48,9 +48,20 @@ extension Orchestrator: HTTPServerHandler {
             default: return methodNotAllowed("GET, POST")
             }
         case let s where s.count == 2 && s[0] == "tests":
-            guard request.method == "GET" else { return methodNotAllowed("GET") }
+            if request.method == "PATCH" {
+                struct Changed: Encodable { let test_id: String; let changes: [ChangeRecord] }
+                do { return json(202, Changed(test_id: s[1], changes: try book.change(id: s[1], body: request.body))) } catch { return failure(error) }
+            }
+            guard request.method == "GET" else { return methodNotAllowed("GET, PATCH") }
             guard let run = book[s[1]] else { return failure(.notFound(testID: s[1])) }
             return json(200, book.detail(run))
+        case let s where s.count == 3 && s[0] == "tests" && (s[2] == "pause" || s[2] == "resume"):
+            guard request.method == "POST" else { return methodNotAllowed("POST") }
+            struct Changed: Encodable { let test_id: String; let status: String; let changes: [ChangeRecord] }
+            do {
+                let changes = try book.pause(id: s[1], paused: s[2] == "pause")
+                return json(202, Changed(test_id: s[1], status: s[2] == "pause" ? "paused" : "running", changes: changes))
+            } catch { return failure(error) }
         case let s where s.count == 3 && s[0] == "tests" && s[2] == "report.html":
             guard request.method == "GET" else { return methodNotAllowed("GET") }
             guard let run = book[s[1]] else { return failure(.notFound(testID: s[1])) }

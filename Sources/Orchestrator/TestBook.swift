@@ -35,7 +35,7 @@ public enum TestBookError: Error, Equatable, CustomStringConvertible {
         case .exists(let id): return "a test with id '\(id)' exists"
         case .notFound(let id): return "no test with id '\(id)'"
         case .alreadyTriggered(let id, let status): return "test \(id) was already triggered (status \(status))"
-        case .notRunning(let id, let status): return "test \(id) is not running (status \(status)): only a running test can be stopped"
+        case .notRunning(let id, let status): return "test \(id) is not running (status \(status)): only a running test can be stopped, paused or changed"
         case .notEnoughDrivers(let wanted, let idle): return "\(wanted) idle driver(s) needed, \(idle) available"
         case .driversRefused(let wanted, let usable, let refused):
             return "\(wanted) idle driver(s) needed, \(usable) usable; refused: "
@@ -295,6 +295,7 @@ final class TestBook {
                                                 connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)
             event.spectrum = spectrum
             event.thresholds = verdict?.states
+            if run.steering.isPaused(second: t) { event.paused = true }
             if run.definition.hasScenarios {
                 event.scenarios = Dictionary(uniqueKeysWithValues: run.definition.scenarios.map { scenario in
                     (scenario.name, ScenarioSecond(s.scenarios[scenario.name] ?? Figures(), targetRate: s.scenarioTargetRates[scenario.name]))

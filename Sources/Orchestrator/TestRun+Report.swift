@@ -46,6 +46,7 @@ extension TestRun {
         report.first_error = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstError).first
         report.first_check_failure = finals.sorted { $0.key < $1.key }.lazy.compactMap(\.value.firstCheckFailure).first
         report.redistributed = redistributed.isEmpty ? nil : redistributed
+        setSteering(&report)
         setDistribution(&report)
         report.setByName(byName)
         if definition.load.schedulesRequests && finished && !definition.hasScenarios {

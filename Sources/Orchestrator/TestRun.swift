@@ -51,6 +51,8 @@ final class TestRun {
     private(set) var aborted: AbortReport?
     /// When a stop was asked for (`POST /tests/{id}/stop`); nil: never.
     private(set) var stoppedAtMs: Int64?
+    /// Changes to the running load, and its pauses (`TestRun+Steering`).
+    var steering = Steering()
     /// Each driver's clock offset (ms, its clock minus the orchestrator's) when it was sent work:
     /// its start time was moved by it, and its reported times are read back with it.
     private(set) var clockOffsetsMs: [String: Double] = [:]

@@ -126,6 +126,11 @@ public struct LoadReport: Codable, Sendable {
     public var name: String?
     /// A scenario's report: seconds after the test's start that it began.
     public var start_after_s: Double?
+    /// Steering: every change to the running load, in order (absent: none), the seconds the
+    /// test was paused, and by driver the changes it applied after their instant.
+    public var changes: [ChangeRecord]?
+    public var paused_s: Double?
+    public var late_changes: [String: [LateChange]]?
 
     /// Sets the connect phase fields (`connectTime` empty: nothing connected, no percentiles).
     public mutating func setConnectPhase(connectTime: HDRHistogram, seconds: Double, errors: Int, lateSeconds: Double) {

@@ -136,6 +136,14 @@ public struct LoadSpec: Sendable {
     public var sourceAddresses: [String] = []
     public var mode: LoadMode = .avalanche
     public var connections: Int = LoadSpec.defaultConnections
+    /// Avalanche without stages: how far its connections may be raised while it runs
+    /// (`max_connections`, per driver; nil: no higher than `connections`).
+    public var maxConnections: Int?
+    /// A pause extends a timed run by the paused time (`pause_extends`); otherwise it eats into it.
+    public var pauseExtends = false
+    /// A TestConfig's avalanche may be raised to this many times its connections unless it says
+    /// (`max_connections`): the resting ones hold no socket.
+    public static let defaultSteeringHeadroom = 4
     public var threads: Int = 1
     public var stop: StopCondition = .duration(LoadSpec.defaultDurationS)
     public var pacing: Pacing?
@@ -191,6 +199,14 @@ public struct LoadSpec: Sendable {
     @discardableResult
     public func validate() throws(ConfigError) -> [CompiledRequest] {
         guard Self.connectionsRange.contains(connections) else { throw ConfigError(.connections, "must be in 1...100000, got \(connections)") }
+        if let maxConnections {
+            guard mode == .avalanche, stages == nil else {
+                throw ConfigError(.connections, "max_connections: only an avalanche without stages raises its connections while it runs")
+            }
+            guard maxConnections >= connections, maxConnections <= Self.connectionsRange.upperBound else {
+                throw ConfigError(.connections, "max_connections: must be in \(connections)...\(Self.connectionsRange.upperBound) (at least connections), got \(maxConnections)")
+            }
+        }
         guard Self.threadsRange.contains(threads) else { throw ConfigError(.threads, "must be in 1...256, got \(threads)") }
         guard Self.timeoutRange.contains(timeoutMs) else { throw ConfigError(.timeout, "must be in 1...3600000 ms, got \(timeoutMs)") }
         guard Self.captureBytesRange.contains(captureBytes) else {
@@ -274,6 +290,12 @@ public struct LoadSpec: Sendable {
 
     /// Tsunami at a constant pace: the driver's slots per second (its rate, or its connections'
     /// delay turned into one).
+    /// Connections each driver allocates: room for `max_connections` in a steerable avalanche.
+    public var allocatedConnections: Int {
+        guard mode == .avalanche, stages == nil, let maxConnections else { return connections }
+        return Swift.max(connections, maxConnections)
+    }
+
     public var slotsPerSecond: Double? {
         switch pacing {
         case .delayMs(let ms): return Double(connections) * 1000 / ms

@@ -9,7 +9,7 @@ public let busMessageVersion = 1
 
 /// The `type` of each message on the bus, spelled as on the wire (docs/kafka.md).
 public enum BusMessageKind: String, Codable, Sendable {
-    case register, heartbeat, test_config, trigger, stop, interval, final, clock_probe
+    case register, heartbeat, test_config, trigger, stop, interval, final, clock_probe, change
 }
 
 /// What a driver is doing, as heartbeats and the orchestrator's registry say it.
@@ -160,6 +160,7 @@ public enum BusMessage: Sendable, Equatable {
     case testConfig(TestConfigMessage)
     case trigger(TriggerMessage)
     case stop(StopMessage)
+    case change(ChangeMessage)
     case interval(IntervalMessage)
     case final(FinalMessage)
     case clockProbe(ClockProbeMessage)
@@ -170,7 +171,7 @@ public enum BusMessage: Sendable, Equatable {
         case .register: return .register
         case .heartbeat: return .heartbeat
         case .testConfig: return .test_config
-        case .trigger, .stop, .clockProbe: return .trigger
+        case .trigger, .stop, .change, .clockProbe: return .trigger
         case .interval, .final: return .metrics
         }
     }
@@ -185,6 +186,7 @@ public enum BusMessage: Sendable, Equatable {
         case .testConfig(let m): return m.testID
         case .trigger(let m): return m.testID
         case .stop(let m): return m.testID
+        case .change(let m): return m.testID
         case .clockProbe(let m): return m.orchestratorID
         }
     }
@@ -199,6 +201,7 @@ public enum BusMessage: Sendable, Equatable {
         case .testConfig(let m): data = try? encoder.encode(m)
         case .trigger(let m): data = try? encoder.encode(m)
         case .stop(let m): data = try? encoder.encode(m)
+        case .change(let m): data = try? encoder.encode(m)
         case .interval(let m): data = try? encoder.encode(m)
         case .final(let m): data = try? encoder.encode(m)
         case .clockProbe(let m): data = try? encoder.encode(m)
@@ -220,6 +223,7 @@ public enum BusMessage: Sendable, Equatable {
         case .testConfig: return .test_config
         case .trigger: return .trigger
         case .stop: return .stop
+        case .change: return .change
         case .interval: return .interval
         case .final: return .final
         case .clockProbe: return .clock_probe
@@ -256,6 +260,7 @@ public enum BusMessage: Sendable, Equatable {
         case .test_config: return .testConfig(try decoder.decode(TestConfigMessage.self, from: data))
         case .trigger: return .trigger(try decoder.decode(TriggerMessage.self, from: data))
         case .stop: return .stop(try decoder.decode(StopMessage.self, from: data))
+        case .change: return .change(try decoder.decode(ChangeMessage.self, from: data))
         case .interval: return .interval(try decoder.decode(IntervalMessage.self, from: data))
         case .final: return .final(try decoder.decode(FinalMessage.self, from: data))
         case .clock_probe: return .clockProbe(try decoder.decode(ClockProbeMessage.self, from: data))

@@ -111,6 +111,8 @@ public enum LiveEvent: Sendable {
     case final(testID: String, report: LoadReport, spectrum: [[Double]])
     /// A capacity search finished a step (the dashboard lists them as they come).
     case searchStep(testID: String, step: SearchStep, next: Double?)
+    /// The running load was changed (steering): the change as the report lists it.
+    case change(testID: String, change: ChangeRecord)
 
     public struct IntervalEvent: Codable, Sendable {
         public var type = "interval"
@@ -148,6 +150,8 @@ public enum LiveEvent: Sendable {
         /// cut-off link): the second is short by their share, which the report and latency.hlog
         /// still count. Absent when every driver's arrived.
         public var late_drivers: [String]?
+        /// Steering: the test was paused for some of this second (absent: it was not).
+        public var paused: Bool?
         /// The test's thresholds judged on the whole test so far (absent: it has none).
         public var thresholds: [ThresholdState]?
         /// A test of named scenarios: this second of each (absent otherwise).
@@ -180,6 +184,7 @@ public enum LiveEvent: Sendable {
     private struct Driver: Encodable { let type = "driver"; let id: String; let state: String }
     private struct Final: Encodable { let type = "final"; let test_id: String; let report: LoadReport; let spectrum: [[Double]] }
     private struct Step: Encodable { let type = "search_step"; let test_id: String; let step: SearchStep; let next_rate: Double? }
+    private struct Change: Encodable { let type = "change"; let test_id: String; let change: ChangeRecord }
 
     /// The frame's JSON text (keys sorted).
     public var json: String {
@@ -190,6 +195,7 @@ public enum LiveEvent: Sendable {
         case .driver(let id, let state): return encodeJSON(Driver(id: id, state: state))
         case .final(let testID, let report, let spectrum): return encodeJSON(Final(test_id: testID, report: report, spectrum: spectrum))
         case .searchStep(let testID, let step, let next): return encodeJSON(Step(test_id: testID, step: step, next_rate: next))
+        case .change(let testID, let change): return encodeJSON(Change(test_id: testID, change: change))
         }
     }
 }

@@ -120,6 +120,11 @@ extension FinalMessage {
         try checkCount("connect_phase_errors", connectPhaseErrors ?? 0)
         try checkFinite("connect_late_s", connectLateS.map(abs), max: Double(MessageLimits.maxSecond))
         try checkScenarios(scenarios)
+        for late in lateChanges ?? [] {
+            guard late.seq >= 1, late.late_ms.isFinite, late.late_ms >= 0 else {
+                throw MessageRangeError(field: "late_changes", reason: "seq \(late.seq) late by \(late.late_ms) ms is out of range")
+            }
+        }
     }
 }
 
@@ -136,6 +141,16 @@ extension BusMessage {
             }
         case .testConfig(let m): try checkPart(m.part)
         case .trigger(let m): try checkPart(m.part)
+        case .change(let m):
+            guard ChangeMessage.fields.contains(m.field) else {
+                throw MessageRangeError(field: "field", reason: "'\(m.field)' is not one of \(ChangeMessage.fields.sorted().joined(separator: ", "))")
+            }
+            guard m.seq >= 1 else { throw MessageRangeError(field: "seq", reason: "is \(m.seq), not positive") }
+            for (driver, value) in m.valueByDriver ?? [:] {
+                guard value.isFinite, value >= 0, value <= 1e9 else {
+                    throw MessageRangeError(field: "value_by_driver.\(driver)", reason: "is \(value), outside 0...1e9")
+                }
+            }
         case .heartbeat, .stop, .clockProbe: break
         }
     }

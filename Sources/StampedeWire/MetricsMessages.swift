@@ -103,6 +103,8 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
     public var part: Int?
     /// A test of several scenarios: each one's whole figures on this driver, by name.
     public var scenarios: [String: ScenarioShare]?
+    /// Changes (steering) this driver applied after their instant had passed.
+    public var lateChanges: [LateChange]?
 
     public init(driverID: String, testID: String, startedAtMs: Int64, durationS: Double, requests: Int,
                 responses: Int, errors: ErrorCounts, bytesRead: Int, histogram: String,
@@ -122,7 +124,7 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
              serviceHistogram = "service_histogram", firstError = "first_error", firstCheckFailure = "first_check_failure", interrupted,
              startLagMs = "start_lag_ms", connectHistogram = "connect_histogram",
              connectPhaseS = "connect_phase_s", connectPhaseErrors = "connect_phase_errors",
-             connectLateS = "connect_late_s", part, scenarios
+             connectLateS = "connect_late_s", part, scenarios, lateChanges = "late_changes"
     }
 }
 

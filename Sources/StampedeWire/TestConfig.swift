@@ -204,6 +204,16 @@ public struct TestConfig: Sendable {
         try checked { () throws(ConfigError) in try applied.apply(choices) }
         load = applied
         load.timeoutMs = try r.integer(.timeout_ms) ?? LoadSpec.defaultTimeoutMs
+        // Steering: room to raise an avalanche's users while it runs (resting connections cost no socket).
+        load.maxConnections = try r.integer(.max_connections)
+        if load.maxConnections == nil, load.mode == .avalanche, load.stages == nil {
+            load.maxConnections = Swift.min(LoadSpec.defaultSteeringHeadroom * load.connections, LoadSpec.connectionsRange.upperBound)
+        }
+        switch object[.pause_extends] {
+        case nil, .null?: break
+        case .bool(let b)?: load.pauseExtends = b
+        case let other?: throw FieldError(.pause_extends, "must be true or false, not \(other.kind)")
+        }
         // One seed for the whole test, so the report can give it and a rerun can repeat it.
         if load.seed == nil { load.seed = seed ?? UInt64.random(in: 0...(1 << 53)) }
         let spec = load
@@ -237,6 +247,10 @@ public struct TestConfig: Sendable {
         self.name = name
         var load = load
         if load.seed == nil { load.seed = UInt64.random(in: 0...(1 << 53)) }
+        // `stampede run`: room to raise an avalanche's users from its keys, as a posted TestConfig has.
+        if load.maxConnections == nil, load.mode == .avalanche, load.stages == nil {
+            load.maxConnections = Swift.min(LoadSpec.defaultSteeringHeadroom * load.connections, LoadSpec.connectionsRange.upperBound)
+        }
         self.load = load
         self.drivers = drivers
         self.thresholds = thresholds
@@ -266,6 +280,8 @@ public struct TestConfig: Sendable {
         if load.cookies != .session { o[.cookies] = .string(load.cookies.rawValue) }
         if load.captureBytes != LoadSpec.defaultCaptureBytes { o[.capture_bytes] = .number(Double(load.captureBytes)) }
         if load.followRedirects != 0 { o[.follow_redirects] = .number(Double(load.followRedirects)) }
+        if load.allocatedConnections > load.connections { o[.max_connections] = .number(Double(load.allocatedConnections)) }
+        if load.pauseExtends { o[.pause_extends] = .bool(true) }
         if let seed = load.seed { o[.seed] = .number(Double(seed)) }
         if let data = load.data { o[.data] = .object(["csv": .string(data.text)]) }
         if !load.sourceAddresses.isEmpty { o[.source_addrs] = .array(load.sourceAddresses.map { .string($0) }) }
@@ -304,7 +320,8 @@ public enum TestConfigField: String, CaseIterable, Sendable {
     case test_id, test_type, test_message_delay, message_count_per_driver, target, connections, duration_s, rate,
          method, headers, body, timeout_ms, drivers, thresholds, requests, order, seed, data, stages, start,
          slo, start_rate, max_rate, step_s, driver_selector, source_addrs, cookies, capture_bytes,
-         follow_redirects, session_rate, scenarios, start_after_s, think_ms, sessions, name, search_scenario
+         follow_redirects, session_rate, scenarios, start_after_s, think_ms, sessions, name, search_scenario, max_connections,
+         pause_extends
 
     /// With `scenarios`, the fields that stay on the test.
     public static let testWide: Set<TestConfigField> = [.test_id, .name, .drivers, .seed, .source_addrs, .thresholds, .scenarios,
@@ -313,7 +330,7 @@ public enum TestConfigField: String, CaseIterable, Sendable {
     public static let scenarioFields: [TestConfigField] = [
         .target, .method, .headers, .body, .requests, .order, .test_type, .connections, .rate, .test_message_delay, .session_rate,
         .stages, .start, .duration_s, .message_count_per_driver, .think_ms, .data, .cookies, .follow_redirects, .capture_bytes,
-        .timeout_ms, .thresholds, .driver_selector, .start_after_s, .sessions]
+        .timeout_ms, .thresholds, .driver_selector, .start_after_s, .sessions, .max_connections, .pause_extends]
 }
 
 extension FieldReader {

@@ -53,6 +53,9 @@ public struct TestSpec: Codable, Sendable, Equatable {
     /// Instead of `requests` or `duration_s`: sessions in all, over every driver of the
     /// scenario (each takes its share by its place among them).
     public var sessions: Int?
+    /// Steering: an avalanche's ceiling for raised connections, and whether a pause extends the run.
+    public var max_connections: Int?
+    public var pause_extends: Bool?
 
     public init(target: String, mode: LoadMode, connections: Int, requests: Int?, duration_s: Double?,
                 delay_ms: Double? = nil, rate: Double? = nil, timeout_ms: Int = LoadSpec.defaultTimeoutMs, method: String = "GET",
@@ -96,6 +99,8 @@ public struct TestSpec: Codable, Sendable, Equatable {
         sessions_paced = spec.pacesSessions ? true : nil
         seed = spec.seed
         data_csv = spec.data?.text
+        max_connections = spec.allocatedConnections > spec.connections ? spec.allocatedConnections : nil
+        pause_extends = spec.pauseExtends ? true : nil
     }
 
     /// The scenarios `driver` runs (in the test's order), each with its load validated and its
@@ -169,6 +174,8 @@ public struct TestSpec: Codable, Sendable, Equatable {
         spec.cookies = cookies ?? .session
         spec.captureBytes = capture_bytes ?? LoadSpec.defaultCaptureBytes
         spec.followRedirects = follow_redirects ?? 0
+        spec.maxConnections = max_connections
+        spec.pauseExtends = pause_extends ?? false
         spec.seed = seed
         if let data_csv {
             do { spec.data = try CSVData(parsing: data_csv) } catch { throw ConfigError(.data, error.reason) }

@@ -14,6 +14,8 @@ final class ProgressLine {
     let plain: Bool
     let total: String
     private var wrote = false
+    /// Appended to each line (`stampede run`'s steering: the last change, or paused).
+    var note: () -> String = { "" }
 
     /// `scenarios`: a test of several runs until the last one ends.
     init(enabled: Bool, plain: Bool = false, config: LoadSpec, scenarios: [Scenario] = []) {
@@ -47,6 +49,8 @@ final class ProgressLine {
         }
         // The first threshold failing on the run so far.
         if let failing { line += "  FAILING \(failing.name) \(failing.value) (limit \(failing.limit))" }
+        let note = note()
+        if !note.isEmpty { line += "  [\(note)]" }
         if enabled {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
             wrote = true

@@ -59,8 +59,32 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Check the flags and print the TestConfig this run would post (JSON for POST /tests), then exit.")
     var dryRun = false
 
+    @Option(name: .customLong("control-file"), help: ArgumentHelp("Steer the test from FILE's lines, '[AT_S] COMMAND [VALUE] [SCENARIO]': rate R, connections N, session_rate R, pause, resume, stop, + or - (10 %); timed lines at AT_S seconds from the start, others as read (a FIFO works).", valueName: "file"))
+    var controlFile: String?
+
     func validate() throws {
         guard (1...64).contains(drivers) else { throw ValidationError("--drivers: must be in 1...64, got \(drivers)") }
+        if let controlFile {
+            // A regular file is checked whole before the test starts (a FIFO line by line as it comes).
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: controlFile, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw ValidationError("--control-file: cannot read '\(controlFile)'")
+            }
+            let attributes = try? FileManager.default.attributesOfItem(atPath: controlFile)
+            if attributes?[.type] as? FileAttributeType == .typeRegular {
+                guard let text = try? String(contentsOfFile: controlFile, encoding: .utf8) else { throw ValidationError("--control-file: cannot read '\(controlFile)'") }
+                var last = 0.0
+                for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    do throws(ValidationError) {
+                        guard let command = try RunControl.parse(String(line)) else { continue }
+                        if let at = command.atS {
+                            guard at >= last else { throw ValidationError("'\(line)': timed lines must come in time order") }
+                            last = at
+                        }
+                    } catch { throw ValidationError("--control-file \(controlFile) line \(k + 1): \(error.message)") }
+                }
+            }
+        }
     }
 
     @OptionGroup var logging: LogOptions
@@ -148,7 +172,8 @@ struct RunCommand: ParsableCommand {
         orchestrator.perform {
             do throws(TestBookError) {
                 _ = try orchestrator.createTest(testConfig)
-                _ = try orchestrator.triggerTest(id: testID)
+                let triggered = try orchestrator.triggerTest(id: testID)
+                step.startAtMs = triggered.startAtMs
             } catch {
                 step.error = error
             }
@@ -162,6 +187,17 @@ struct RunCommand: ParsableCommand {
             threadsDone.wait()
             if case .invalid = error { throw ExitCode(2) }
             throw ExitCode(1)
+        }
+        let control = RunControl(orchestrator: orchestrator, testID: testID, config: testConfig)
+        progress.note = { control.note.withLock { $0 } }
+        defer { control.finished.store(true, ordering: .relaxed) }
+        if !json && isatty(STDIN_FILENO) == 1 {
+            FileHandle.standardError.write(Data("keys: + / - rate or users by 10 %, p pause, r resume, q stop\n".utf8))
+            Thread { control.readKeys() }.start()
+        }
+        if let controlFile, let handle = FileHandle(forReadingAtPath: controlFile) {
+            let startAtMs = step.startAtMs
+            Thread { control.follow(file: handle, path: controlFile, startAtMs: startAtMs) }.start()
         }
         if !json {
             if testConfig.hasScenarios {
@@ -198,6 +234,7 @@ final class Handoff: @unchecked Sendable {
     let done = DispatchSemaphore(value: 0)
     var count = 0
     var error: TestBookError?
+    var startAtMs: Int64 = 0
 }
 
 /// Hands a non-Sendable reference to another thread whose use of it is safe by construction.

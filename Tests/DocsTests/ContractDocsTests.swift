@@ -119,6 +119,7 @@ import TestSupport
         try Data("GET http://127.0.0.1:8080/\nX-Test: 1\n\nPOST http://127.0.0.1:8080/orders\n@payload.json\n".utf8)
             .write(to: scratch.appendingPathComponent("targets.txt"))
         try Data("id,name\n1,ann\n2,bob\n".utf8).write(to: scratch.appendingPathComponent("users.csv"))
+        try Data("5 rate 1000\n10 pause\n12 resume\n".utf8).write(to: scratch.appendingPathComponent("steps.txt"))
         for example in examples {
             // Drop a trailing comment or redirection: the flags are what is checked.
             var line = example

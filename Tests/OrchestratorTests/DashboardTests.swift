@@ -98,6 +98,23 @@ import TestSupport
         #expect(try nginx.accessLogLines(expecting: requests) == requests)
     } }
 
+    /// The steering controls of a running test: the rate applied from the page, a pause and a
+    /// resume, then stop; the page lists each change and the report holds them.
+    @Test func theDashboardSteersARunningTest() throws { try withDashboard { nginx, cluster, chromium in
+        let out = try chromium.drive("cdp_steer.py", ["http://127.0.0.1:\(cluster.apiPort)", "http://127.0.0.1:\(nginx.port)/"], timeout: 120)
+        #expect(out.status == 0, "\(out.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        #expect(result["fields"] as? [String] == ["rate=100"], "\(result)")
+        let listed = result["changes"] as? [String] ?? []
+        #expect(listed.count == 3 && listed[0].contains("rate 100 → 300") && listed[1].contains("paused off → on"), "\(listed)")
+        let report = result["report"] as? [String: Any] ?? [:]
+        let changes = report["changes"] as? [[String: Any]] ?? []
+        #expect(changes.map { $0["field"] as? String } == ["rate", "paused", "paused"], "\(changes)")
+        #expect(changes.first?["to"] as? Double == 300)
+        #expect((report["paused_s"] as? Double ?? 0) >= 1.5 && report["interrupted"] as? Bool == true, "\(report)")
+        #expect(try nginx.accessLogLines(expecting: report["requests"] as? Int ?? 0) == report["requests"] as? Int)
+    } }
+
     /// A page opened 5 s into a 10 s test draws the seconds it missed at once, and its percentile
     /// chart has data before the test ends.
     @Test func aPageOpenedMidTestDrawsTheWholeTest() throws {
