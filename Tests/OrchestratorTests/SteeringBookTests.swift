@@ -102,6 +102,23 @@ import Testing
         #expect(run.steering.isPaused(second: 2) && run.steering.isPaused(second: 4) && !run.steering.isPaused(second: 6))
     }
 
+    /// A driver that applied a change after its instant says so in its final message; the
+    /// report names it under `late_changes`.
+    @Test func aLateChangeIsNamedInTheReport() throws {
+        let run = try running(#"{"test_id": "l", "test_type": "TSUNAMI", "target": "http://127.0.0.1/", "rate": 100, "duration_s": 10}"#)
+        _ = try patch("l", #"{"rate": 300}"#)
+        for (driver, late) in [("d1", [LateChange(seq: 1, late_ms: 850.5)]), ("d2", nil)] {
+            var m = FinalMessage(driverID: driver, testID: "l", startedAtMs: run.startAtMs, durationS: 10, requests: 10, responses: 10,
+                                 errors: ErrorCounts(), bytesRead: 0, histogram: HDRHistogram().encodeBase64(), serviceHistogram: nil,
+                                 firstError: nil, interrupted: false)
+            m.lateChanges = late
+            book.add(m)
+        }
+        let report = try #require(run.report)
+        #expect(report.late_changes == ["d1": [LateChange(seq: 1, late_ms: 850.5)]])
+        #expect(report.changes?.count == 1 && report.paused_s == nil)
+    }
+
     @Test func theReportListsChangesPausedTimeAndLateDrivers() throws {
         let run = try running(#"{"test_id": "r", "test_type": "TSUNAMI", "target": "http://127.0.0.1/", "rate": 100, "duration_s": 10}"#)
         _ = try patch("r", #"{"rate": 50}"#)
