@@ -171,7 +171,7 @@ public final class LoadRun: Sendable {
                 let rates = scenarios.indices.map { targetRate(of: scenarios[$0], pace: paces[$0], second: nextSecond) }
                 let report = IntervalReport(t: nextSecond, figures: entry.figures, connections: entry.connections,
                                             targetRate: rates.contains { $0 != nil } ? rates.compactMap { $0 }.reduce(0, +) : nil,
-                                            targetConnections: targetConnections(second: nextSecond),
+                                            targetConnections: targetConnections(second: nextSecond, start: gate.start),
                                             scenarios: scenarios.count > 1 ? entry.scenarios : [],
                                             scenarioTargetRates: scenarios.count > 1 ? rates : [])
                 intervalCount += 1
@@ -264,10 +264,25 @@ public final class LoadRun: Sendable {
         }
     }
 
-    /// Avalanche stages: the connections wanted as second `t` ends, over its scenarios.
-    private func targetConnections(second t: Int) -> Double? {
-        let wanted = scenarios.compactMap { s -> Double? in
-            guard s.load.mode == .avalanche, let profile = s.load.stages else { return nil }
+    /// Avalanche stages, or users changed while it runs: the connections wanted as second `t`
+    /// ends, over its scenarios.
+    private func targetConnections(second t: Int, start: UInt64?) -> Double? {
+        let log = changeLog.withLock { $0 }
+        let wanted = scenarios.indices.compactMap { k -> Double? in
+            let s = scenarios[k]
+            guard s.load.mode == .avalanche else { return nil }
+            guard let profile = s.load.stages else {
+                // The last change of its users applied by the second's end (none: not reported, as before).
+                guard let start else { return nil }
+                let changed = log.last { c in
+                    guard c.change.scenario == k, case .connections = c.change.kind else { return false }
+                    return Double(Int64(bitPattern: c.atNs &- start)) / 1e9 <= Double(t)
+                }
+                guard let changed, case .connections(let n) = changed.change.kind else {
+                    return log.contains { if $0.change.scenario == k, case .connections = $0.change.kind { true } else { false } } ? Double(s.load.connections) : nil
+                }
+                return Double(n)
+            }
             return Double(t) < s.startAfterS ? 0 : profile.target(at: Double(t) - s.startAfterS)
         }
         return wanted.isEmpty ? nil : wanted.reduce(0, +)

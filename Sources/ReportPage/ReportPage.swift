@@ -35,6 +35,17 @@ public struct DriverRow: Sendable {
 /// inline script for the log-scale toggle, nothing fetched. The same inputs give the same bytes.
 public enum ReportPage {
     /// - Throws: `HistogramError` when the report's histogram or the hlog does not decode.
+    /// "rate 1000", "buy: rate 300", "paused", "resumed".
+    static func markLabel(_ c: ChangeRecord) -> String {
+        let what: String
+        switch (c.field, c.to) {
+        case ("paused", .flag(let on)): what = on ? "paused" : "resumed"
+        case (let field, .number(let v)): what = "\(field.replacingOccurrences(of: "_", with: " ")) \(v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v))"
+        default: what = c.field
+        }
+        return c.scenario == Scenario.defaultName ? what : "\(c.scenario): \(what)"
+    }
+
     public static func render(_ inputs: ReportInputs) throws -> String {
         let r = inputs.report
         let seconds = try PerSecond(hlog: inputs.hlog ?? "")
@@ -45,10 +56,21 @@ public enum ReportPage {
             + (r.error.map { ", <b>error: \(html($0))</b>" } ?? "") + "</p>"
         body += Tables.summary(r)
         body += "<label class=\"toggle\"><input type=\"checkbox\" onchange=\"document.body.classList.toggle('log', this.checked)\"> logarithmic latency axes</label>"
+        if let changes = r.changes, !changes.isEmpty {
+            body += "<p class=\"sub\">Load changed while it ran: " + changes.map { html("at \(String(format: "%.1f", $0.at_s)) s: " + Self.markLabel($0)) }
+                .joined(separator: "; ") + (r.paused_s.map { "; paused \(String(format: "%.1f", $0)) s in all" } ?? "") + "</p>"
+        }
         body += "<div class=\"charts\">"
-        body += Charts.rate(seconds).render()
-        body += Charts.latencyPerSecond(seconds, log: false).render(cssClass: "lin")
-        body += Charts.latencyPerSecond(seconds, log: true).render(cssClass: "logv")
+        // Steering: each change marked where it applied on the per-second charts (their x is the second's end).
+        let marks = (r.changes ?? []).map { c in (x: c.at_s, label: Self.markLabel(c)) }
+        var rate = Charts.rate(seconds)
+        rate.marks = marks
+        body += rate.render()
+        for log in [false, true] {
+            var chart = Charts.latencyPerSecond(seconds, log: log)
+            chart.marks = marks
+            body += chart.render(cssClass: log ? "logv" : "lin")
+        }
         body += Charts.spectrum(latency, byName: [], log: false).render(cssClass: "lin")
         body += Charts.spectrum(latency, byName: [], log: true).render(cssClass: "logv")
         body += Charts.distribution(latency).render()

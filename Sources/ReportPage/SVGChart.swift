@@ -15,6 +15,8 @@ struct SVGChart {
     var xLabel: String
     var yLabel: String
     var series: [Series]
+    /// Vertical marks at x with a label (steering: each change to the running load).
+    var marks: [(x: Double, label: String)] = []
     var logX = false
     var logY = false
     /// Tick labels for the x axis (value → text); nil: numbers.
@@ -71,6 +73,11 @@ struct SVGChart {
         }
         svg += "<text x=\"\(f(Self.left + w / 2))\" y=\"\(f(Self.height - 4))\" text-anchor=\"middle\">\(html(xLabel))</text>"
         svg += "<text x=\"12\" y=\"\(f(Self.top + h / 2))\" transform=\"rotate(-90 12 \(f(Self.top + h / 2)))\" text-anchor=\"middle\">\(html(yLabel))</text></g>"
+        for m in marks where m.x >= minX0 && m.x <= maxX0 {
+            let x = px(m.x)
+            svg += "<g class=\"mark\"><line x1=\"\(f(x))\" y1=\"\(f(Self.top))\" x2=\"\(f(x))\" y2=\"\(f(Self.top + h))\" stroke=\"#c0c\" stroke-dasharray=\"2 3\"/>"
+            svg += "<text x=\"\(f(x + 3))\" y=\"\(f(Self.top + 10))\" fill=\"#c0c\">\(html(m.label))</text></g>"
+        }
         // Dashed lines (an intended rate) on top, so an achieved line on them cannot hide them.
         for s in series.filter({ !$0.dashed }) + series.filter(\.dashed) {
             let pts = s.points.filter { (!logX || $0.x > 0) && (!logY || $0.y > 0) }.map { "\(f(px($0.x))),\(f(py($0.y)))" }

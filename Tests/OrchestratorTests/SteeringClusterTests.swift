@@ -76,6 +76,17 @@ import TestSupport
         for (range, rate) in [(2...4, 400.0), (Int(at[0]) + 4...9, 1_000), (Int(at[1]) + 2...15, 200)] {
             for k in range { #expect(abs(Double(seconds[k]) - rate) <= rate * 0.05, "second \(k): \(seconds[k]) requests, rate \(rate); \(seconds)") }
         }
+        // The intended rate of each second follows the changes (latency.hlog's `#target_rate` lines).
+        let hlog = try String(contentsOf: cluster.reportsDirectory.appendingPathComponent("steer-rate/latency.hlog"), encoding: .utf8)
+        var target: [Int: Double] = [:]
+        for line in hlog.split(separator: "\n") where line.hasPrefix("#target_rate ") {
+            let f = line.split(separator: " ")  // "#target_rate 400.0 at 0..1 s"
+            if let v = Double(f[1]), let end = Int(f[3].split(separator: ".").last ?? "") { target[end] = v }
+        }
+        for (k, rate) in [(3, 400.0), (8, 1_000), (13, 200)] { #expect(abs((target[k] ?? 0) - rate) < 1, "second \(k): \(target)") }
+        // report.html marks each change on the per-second charts and lists them.
+        let (pageStatus, page) = try cluster.api("GET", "/tests/steer-rate/report.html")
+        #expect(pageStatus == 200 && page.components(separatedBy: "<g class=\"mark\">").count - 1 == 6 && page.contains("s: rate 1000"))
         // The finished test takes no change.
         let (late, refusal) = try cluster.json("PATCH", "/tests/steer-rate", body: #"{"rate": 5}"#)
         #expect(late == 409 && refusal["field"] as? String == "test_id", "\(late) \(refusal)")
