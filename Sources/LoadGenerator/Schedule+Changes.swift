@@ -30,7 +30,7 @@ struct Held {
 extension Schedule {
     /// A steerable avalanche's connections that send now (the rest rest); nil for other models.
     var sendingConnections: Int? {
-        if case .held(let held) = model { Swift.max(held.wanted, 1) } else { nil }
+        if case .held = model { Swift.max(held.wanted, 1) } else { nil }
     }
 
     enum ChangeEffect: Equatable {
@@ -52,9 +52,8 @@ extension Schedule {
             return changePace(stopAt: stopAt) { $0.set(r, atS: atS) } ? .wakeWaiting : nil
         case (.sessionRate(let r), .arrivals):
             return (modifyArrivals { $0.change(stopAt: end) { $0.set(r, atS: atS) } } ?? nil).map { .rearmArrivals($0) }
-        case (.connections(let n), .held(var held)):
+        case (.connections(let n), .held):
             held.set(total: n)
-            model = .held(held)
             return held.paused ? nil : .follow(wanted: held.wanted)
         case (.pause, .paced):
             if pausedSince == nil { pausedSince = t }
@@ -62,10 +61,9 @@ extension Schedule {
         case (.pause, .arrivals):
             if pausedSince == nil { pausedSince = t }
             return (modifyArrivals { $0.change(stopAt: end) { $0.pause(atS: atS) } } ?? nil).map { .rearmArrivals($0) }
-        case (.pause, .held(var held)):
+        case (.pause, .held):
             if pausedSince == nil { pausedSince = t }
             held.paused = true
-            model = .held(held)
             return .follow(wanted: held.wanted)
         case (.resume, .paced):
             extendIfPaused(until: t, pauseExtends)
@@ -74,10 +72,9 @@ extension Schedule {
             extendIfPaused(until: t, pauseExtends)
             let extended = stopAt
             return (modifyArrivals { $0.change(stopAt: extended) { $0.resume(atS: atS) } } ?? nil).map { .rearmArrivals($0) }
-        case (.resume, .held(var held)):
+        case (.resume, .held):
             extendIfPaused(until: t, pauseExtends)
             held.paused = false
-            model = .held(held)
             return .follow(wanted: held.wanted)
         default:
             return nil

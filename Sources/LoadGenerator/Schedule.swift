@@ -17,8 +17,9 @@ struct Schedule {
         /// Tsunami with a session rate: sessions arrive on their own schedule, each waiting for
         /// a free connection (the open model).
         case arrivals(Arrivals)
-        /// Avalanche steered while it runs: as many connections as wanted send, or none while paused.
-        case held(Held)
+        /// Avalanche steered while it runs: as many connections as wanted send, or none while
+        /// paused (`held`, beside the model: a payload here made every copy of it dearer).
+        case held
     }
 
     /// What a connection ready for its next request does now.
@@ -47,6 +48,8 @@ struct Schedule {
     var stopAt: UInt64?
     /// When a pause began (steering), until the resume.
     var pausedSince: UInt64?
+    /// The `held` model's users (steering an avalanche).
+    var held = Held(total: 0, offset: 0, count: 0, allocated: 1)
     /// Seconds a timed run lasts (its duration, or its stages'); nil: it ends on its budget.
     private let runSeconds: Double?
 
@@ -71,31 +74,43 @@ struct Schedule {
         switch (spec.mode, spec.stages) {
         // Room to raise the users while it runs: those past the start's number rest until wanted.
         case (.avalanche, nil) where spec.allocatedConnections > spec.connections:
-            model = .held(Held(total: spec.connections, offset: offset, count: connections, allocated: spec.allocatedConnections))
+            model = .held
+            held = Held(total: spec.connections, offset: offset, count: connections, allocated: spec.allocatedConnections)
         case (.avalanche, nil): model = .closedLoop
         case (.avalanche, let profile?): model = .ramp(Ramp(profile, offset: offset, count: connections))
         case (.tsunami, _) where spec.pacesSessions: model = .arrivals(Arrivals(clock, timeoutNs: timeoutNs))
         case (.tsunami, _): model = .paced(PacedSlots(clock))
         }
+        switch model {
+        case .closedLoop: kind = .closedLoop
+        case .ramp(let ramp): kind = .ramp; rampWanted = ramp.wanted
+        case .paced: kind = .paced
+        case .arrivals: kind = .arrivals
+        case .held: kind = .held
+        }
+        isTsunami = kind == .paced || kind == .arrivals
+        pacesRequests = kind == .paced
+        pacesSessions = kind == .arrivals
     }
+
+    /// The model's case, as a plain byte. The request path asks it several times per request:
+    /// reading the model's own tag went through an outlined function and a copy of the whole
+    /// model (callgrind: about 100 instructions a request).
+    enum Kind: UInt8 { case closedLoop, ramp, paced, arrivals, held }
+    let kind: Kind
+    /// The ramp's wanted connections (avalanche stages), kept beside the model for the same reason.
+    private(set) var rampWanted = 0
 
     /// Tsunami (paced or by arrivals): latency counts from an intended instant, and service
     /// time is measured beside it.
-    var isTsunami: Bool {
-        switch model {
-        case .paced, .arrivals: true
-        case .closedLoop, .ramp, .held: false
-        }
-    }
+    /// (Stored, as `kind`: a computed property of the worker's schedule is read from a copy of
+    /// the whole schedule.)
+    let isTsunami: Bool
 
     /// Requests are paced one by one (not sessions by arrival).
-    var pacesRequests: Bool {
-        if case .paced = model { true } else { false }
-    }
+    let pacesRequests: Bool
 
-    var pacesSessions: Bool {
-        if case .arrivals = model { true } else { false }
-    }
+    let pacesSessions: Bool
 
     // MARK: Events
 
@@ -125,20 +140,21 @@ struct Schedule {
     @inline(__always)
     func turn(connection i: Int, nextSend: UInt64, hasSession: Bool, hop: Bool, now: UInt64) -> Turn {
         if budget == 0 { return .retire }
-        switch model {
+        switch kind {
         // A counted run of sessions: a connection between sessions starts one only while any are left.
         case .closedLoop: return hasSession || sessionBudget > 0 ? .send : .retire
-        case .ramp(let ramp): return i < ramp.wanted ? .send : .rest
+        case .ramp: return i < rampWanted ? .send : .rest
         case .arrivals: return hasSession ? .send : .awaitArrival
-        case .held(let held):
+        case .held:
             if held.paused && !hop { return .hold }
             if i >= held.wanted { return .rest }
             return hasSession || sessionBudget > 0 ? .send : .retire
-        case .paced(let slots):
+        case .paced:
             if hop { return .send }
             // A slot at or after the end of a timed run is not part of it (even when the
-            // response before it ended late); paused, no slot is due until the resume.
-            if let stopAt, nextSend >= stopAt { return nextSend == .max && slots.clock.changes?.isPaused == true ? .hold : .retire }
+            // response before it ended late); paused, no slot is due until the resume. (No
+            // payload bound here: copying the paced slots out of the model costs a memcpy.)
+            if let stopAt, nextSend >= stopAt { return nextSend == .max && pausedSince != nil ? .hold : .retire }
             return nextSend > now ? .wait(until: nextSend) : .send
         }
     }
@@ -183,6 +199,7 @@ struct Schedule {
         guard case .ramp(var ramp) = model else { return nil }
         let wanted = ramp.follow(at: Double(now &- startAt) / 1e9)
         model = .ramp(ramp)
+        rampWanted = wanted
         return wanted
     }
 
@@ -190,7 +207,7 @@ struct Schedule {
     var initiallyWanted: Int? {
         switch model {
         case .ramp(let ramp): ramp.wanted
-        case .held(let held): held.wanted
+        case .held: held.wanted
         default: nil
         }
     }
