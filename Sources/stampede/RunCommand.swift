@@ -195,9 +195,16 @@ struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("keys: + / - rate or users by 10 %, p pause, r resume, q stop\n".utf8))
             Thread { control.readKeys() }.start()
         }
-        if let controlFile, let handle = FileHandle(forReadingAtPath: controlFile) {
+        if let controlFile {
             let startAtMs = step.startAtMs
-            Thread { control.follow(file: handle, path: controlFile, startAtMs: startAtMs) }.start()
+            // Opened on its own thread: opening a FIFO waits for its writer.
+            Thread {
+                guard let handle = FileHandle(forReadingAtPath: controlFile) else {
+                    printError("stampede run: --control-file: cannot read '\(controlFile)'")
+                    return
+                }
+                control.follow(file: handle, path: controlFile, startAtMs: startAtMs)
+            }.start()
         }
         if !json {
             if testConfig.hasScenarios {
