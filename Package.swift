@@ -50,7 +50,7 @@ let package = Package(
         // times, gzip. Plain logic, no I/O; it implements what the model declares.
         .target(name: "Sessions", dependencies: ["CZlib", "Patterns", "StampedeModel"]),
         // From a browser recording (HAR) to a journey: what to keep, redirects, correlation.
-        .target(name: "HARImport", dependencies: ["StampedeModel", "StampedeWire", "Sessions", "Patterns"]),
+        .target(name: "HARImport", dependencies: ["HTTP1", "StampedeModel", "StampedeWire", "Sessions", "Patterns"]),
         // A linear-time regular expression engine (Pike VM): the model checks a capture's
         // pattern with it, Sessions runs it.
         // Optimized in debug builds too: the tests run captures over whole bodies at load, and

@@ -79,7 +79,7 @@ enum Correlator {
         case .array(let items):
             for (i, child) in items.enumerated() { leaves(child, path: "\(path)[\(i)]", key: key, matching: value, into: &out) }
         case .string(let s) where s == value: out.append((path, key))
-        case .number(let n) where String(n) == value || n == n.rounded() && abs(n) < 1e15 && String(Int64(n)) == value: out.append((path, key))
+        case .number(let n) where String(n) == value || RecordedRequest.numberText(n) == value: out.append((path, key))
         default: break
         }
     }

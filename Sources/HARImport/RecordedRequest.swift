@@ -1,4 +1,5 @@
 import Foundation
+import StampedeModel
 import StampedeWire
 
 /// Where a request sends a value the correlator looks at.
@@ -149,7 +150,7 @@ struct RecordedRequest {
         case .string(let s):
             out.append(Send(place: .jsonString(jsonEscaped(s)), field: key, value: s, describe: "JSON field \(key)"))
         case .number(let n):
-            let text = n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
+            let text = numberText(n)
             out.append(Send(place: .jsonNumber(text), field: key, value: text, describe: "JSON field \(key)"))
         case .bool, .null: break
         }
@@ -209,7 +210,11 @@ struct RecordedRequest {
         return t.removingPercentEncoding ?? t
     }
 
-    static func encode(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: .init(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? s
+    /// Percent-encoded as the `|url` filter writes it (RFC 3986's unreserved characters stay).
+    static func encode(_ s: String) -> String { Template.filtered(s, .url) }
+
+    /// A JSON number's text as JSON writes it: an integer without a fraction, else the double.
+    static func numberText(_ n: Double) -> String {
+        n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
     }
 }

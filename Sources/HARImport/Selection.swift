@@ -1,4 +1,5 @@
 import Foundation
+import HTTP1
 
 /// How `stampede import har` treats a recording (its flags).
 public struct ImportOptions: Sendable {
@@ -60,8 +61,9 @@ struct Selection {
         var kept: [HAREntry] = []
         for e in file.entries {
             let what = "\(e.method) \(e.url)"
-            guard let url = RecordedURL(e.url) else {
-                leftOut.append(LeftOut(index: e.index, what: what, reason: "not an http or https URL")); continue
+            let url: RecordedURL
+            do { url = RecordedURL(try TargetURL(parsing: e.url)) } catch {
+                leftOut.append(LeftOut(index: e.index, what: what, reason: "not a URL the engine can send (\(error.reason))")); continue
             }
             if e.fromCache { leftOut.append(LeftOut(index: e.index, what: what, reason: "served from the browser's cache")); continue }
             if e.status <= 0 {
@@ -109,39 +111,33 @@ struct Selection {
     }
 }
 
-/// A recorded URL's parts, as the import edits them: origin, path and query, raw (percent-encoded).
+/// A recorded URL's parts, as the import edits them: origin (lower case, no default port), path
+/// and query, raw (percent-encoded). Parsed as the engine parses a target (`TargetURL`), so a URL
+/// kept is one the engine can send.
 struct RecordedURL {
     var origin: String
     var path: String
     var query: String?
 
-    init?(_ text: String) {
-        let t = Self.withoutFragment(text)
-        guard let schemeEnd = t.range(of: "://") else { return nil }
-        let scheme = t[..<schemeEnd.lowerBound].lowercased()
-        guard scheme == "http" || scheme == "https" else { return nil }
-        let rest = t[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        guard !authority.isEmpty else { return nil }
-        origin = Self.normalizedOrigin("\(scheme)://\(authority)")
-        let pathAndQuery = rest[authorityEnd...]
+    init(_ url: TargetURL) {
+        origin = url.origin.lowercased()
+        let pathAndQuery = url.pathAndQuery
         if let q = pathAndQuery.firstIndex(of: "?") {
             path = String(pathAndQuery[..<q])
             query = String(pathAndQuery[pathAndQuery.index(after: q)...])
         } else {
-            path = String(pathAndQuery)
+            path = pathAndQuery
         }
-        if path.isEmpty { path = "/" }
     }
 
-    /// `scheme://host[:port]`, lower case, without the scheme's default port.
+    init?(_ text: String) {
+        guard let url = try? TargetURL(parsing: text) else { return nil }
+        self.init(url)
+    }
+
+    /// `scheme://host[:port]` as `origin` has it (what `--origin` gives is compared so).
     static func normalizedOrigin(_ text: String) -> String {
-        var o = text.lowercased()
-        while o.hasSuffix("/") { o.removeLast() }
-        if o.hasPrefix("http://"), o.hasSuffix(":80") { o.removeLast(3) }
-        if o.hasPrefix("https://"), o.hasSuffix(":443") { o.removeLast(4) }
-        return o
+        (try? TargetURL(parsing: text)).map { RecordedURL($0).origin } ?? text.lowercased()
     }
 
     static func withoutFragment(_ text: String) -> String {

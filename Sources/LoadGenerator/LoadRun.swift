@@ -250,7 +250,7 @@ public final class LoadRun: Sendable {
             guard s.load.stages == nil, let base = s.load.slotsPerSecond else { return nil }
             var pace: Pace?
             for c in log where c.change.scenario == k {
-                let atS = Swift.max(0, (Double(Int64(bitPattern: c.atNs &- start)) / 1e9) - s.startAfterS)
+                let atS = Swift.max(0, c.seconds(since: start) - s.startAfterS)
                 var p = pace ?? Pace(base: base)
                 switch c.change.kind {
                 case .rate(let r), .sessionRate(let r): p.set(r, atS: atS)
@@ -276,7 +276,7 @@ public final class LoadRun: Sendable {
                 guard let start else { return nil }
                 let changed = log.last { c in
                     guard c.change.scenario == k, case .connections = c.change.kind else { return false }
-                    return Double(Int64(bitPattern: c.atNs &- start)) / 1e9 <= Double(t)
+                    return c.seconds(since: start) <= Double(t)
                 }
                 guard let changed, case .connections(let n) = changed.change.kind else {
                     return log.contains { if $0.change.scenario == k, case .connections = $0.change.kind { true } else { false } } ? Double(s.load.connections) : nil

@@ -29,13 +29,7 @@ extension Worker {
         case .wakeWaiting:
             for i in conns.indices { lookAgain(i, now: now) }
         case .follow(let wanted):
-            for i in 0..<wanted where conns[i].machine.wake() { proceed(i, now: now) }
-            for i in wanted..<conns.count {
-                switch conns[i].machine.state {
-                case .closed, .backoff: rest(i)
-                default: continue
-                }
-            }
+            follow(wanted: wanted, now: now)
             // Held by a pause (or thinking): they look again at what the schedule wants now.
             for i in 0..<Swift.min(wanted, conns.count) { lookAgain(i, now: now) }
         case .rearmArrivals(let next):
@@ -58,4 +52,7 @@ extension Worker {
 struct TimedChange: Sendable {
     let change: LoadChange
     let atNs: UInt64
+
+    /// Seconds from `start` (the test's, monotonic ns) to the change (negative: before it).
+    func seconds(since start: UInt64) -> Double { Double(Int64(bitPattern: atNs &- start)) / 1e9 }
 }

@@ -7,8 +7,13 @@ extension Worker {
     /// wants rest when their request in flight ends (`proceed`).
     func followRamp(now: UInt64) {
         guard !isStopping, let wanted = schedule.follow(now: now) else { return }
+        follow(wanted: wanted, now: now)
+    }
+
+    /// The first `wanted` connections send (resting ones wake); idle ones past them rest now,
+    /// the others when their response ends. A ramp's tick and a change of users both do this.
+    func follow(wanted: Int, now: UInt64) {
         for i in 0..<wanted where conns[i].machine.wake() { proceed(i, now: now) }
-        // Idle ones past the target rest now (the others when their response ends).
         for i in wanted..<conns.count {
             switch conns[i].machine.state {
             case .closed, .backoff: rest(i)

@@ -9,6 +9,19 @@ extension TestBook {
     /// all of them switch at the same instant.
     static let changeLeadMs: Int64 = 300
 
+    /// The measured clock offsets of `drivers`, those not measured left out: a start and a change
+    /// are each given on every driver's own clock.
+    func clockOffsets(of drivers: [String]) -> [String: Double] {
+        var offsets: [String: Double] = [:]
+        for d in drivers { if let offset = clockOffsetMs(d) { offsets[d] = offset } }
+        return offsets
+    }
+
+    /// An instant (our wall clock, ms) on each driver's own clock; nil when none was measured.
+    func onDriverClocks(_ atMs: Int64, _ offsets: [String: Double]) -> [String: Int64]? {
+        offsets.isEmpty ? nil : offsets.mapValues { atMs + Int64($0.rounded()) }
+    }
+
     /// `PATCH /tests/{id}`: `rate`, `connections`, `session_rate`, or `{"scenarios": {"NAME": {...}}}`.
     func change(id: String, body: [UInt8]) throws(TestBookError) -> [ChangeRecord] {
         let run = try steerable(id)
@@ -122,9 +135,7 @@ extension TestBook {
             let share = field == "connections" ? total : total / Double(Swift.max(drivers.count, 1))
             message.valueByDriver = Dictionary(uniqueKeysWithValues: drivers.map { ($0, share) })
         }
-        var offsets: [String: Int64] = [:]
-        for d in drivers { if let offset = clockOffsetMs(d) { offsets[d] = applyAt + Int64(offset.rounded()) } }
-        message.applyAtMsByDriver = offsets.isEmpty ? nil : offsets
+        message.applyAtMsByDriver = onDriverClocks(applyAt, clockOffsets(of: drivers))
         do { try publisher.publish(.change(message)) } catch { throw .notSent("\(error)") }
         let record = ChangeRecord(seq: seq, at_s: (Double(applyAt - run.startAtMs) / 1000 * 1000).rounded() / 1000, scenario: scenario.name,
                                   field: field == "pause" || field == "resume" ? "paused" : field, from: from, to: to)

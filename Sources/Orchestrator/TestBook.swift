@@ -206,9 +206,8 @@ final class TestBook {
     /// used are kept for the report and for reading its drivers' times back.
     func sendWork(_ testID: String, spec: TestSpec, to drivers: [String], startAtMs: Int64, part: Int?) throws(BusError) {
         var trigger = TriggerMessage(testID: testID, driverIDs: drivers, startAtMs: startAtMs, part: part)
-        var offsets: [String: Double] = [:]
-        for d in drivers { if let offset = clockOffsetMs(d) { offsets[d] = offset } }
-        if !offsets.isEmpty { trigger.startAtMsByDriver = offsets.mapValues { startAtMs + Int64($0.rounded()) } }
+        let offsets = clockOffsets(of: drivers)
+        trigger.startAtMsByDriver = onDriverClocks(startAtMs, offsets)
         try publisher.publish(.testConfig(TestConfigMessage(testID: testID, driverIDs: drivers, config: spec, part: part)))
         try publisher.publish(.trigger(trigger))
         tests[testID]?.usedClockOffsets(offsets)

@@ -75,11 +75,8 @@ enum ImportVerify {
             let recorded = result.recordedStatuses[k]
             var line = "  \(k + 1). \(name): recorded \(recorded)"
             guard let figures = report.by_name?[name], figures.responses > 0 else {
-                let e = report.by_name?[name]?.errors
-                let kinds = e.map { e in
-                    [("connect", e.connect), ("tls", e.tls), ("timeout", e.timeout), ("read", e.read), ("write", e.write), ("parse", e.parse),
-                     ("redirects", e.redirects)].filter { $0.1 > 0 }.map(\.0)
-                } ?? []
+                // No response: only transport errors (and redirects past the last hop) can be counted.
+                let kinds = (report.by_name?[name]?.errors.byKind ?? []).filter { $0.count > 0 }.map(\.kind)
                 out += line + ", replayed: " + (kinds.isEmpty ? "not sent (an earlier step failed)" : "no response (\(kinds.joined(separator: ", ")))") + "\n"
                 continue
             }

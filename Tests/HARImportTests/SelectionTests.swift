@@ -36,7 +36,7 @@ import Testing
         #expect(reasons == ["1: static (stylesheet); --include-static keeps it", "2: static (.png file); --include-static keeps it",
                             "3: another origin (https://fonts.example); --origin https://fonts.example keeps it",
                             "4: another origin (https://analytics.example); --origin https://analytics.example keeps it",
-                            "5: failed in the browser (status 0): no response to replay", "6: not an http or https URL",
+                            "5: failed in the browser (status 0): no response to replay", "6: not a URL the engine can send (scheme must be http or https, not 'ws')",
                             "7: served from the browser's cache"])
         var options = ImportOptions()
         options.includeStatic = true
