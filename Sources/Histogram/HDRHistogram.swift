@@ -22,10 +22,13 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
     /// How many recorded values were outside `0...highestTrackableValue` and clamped into it.
     public var clampedCount: Int64 { _clampedCount }
 
-    /// An empty histogram with the given layout (default: Stampede's latency layout).
+    /// An empty histogram with the given layout (default: Stampede's latency layout). A latency
+    /// histogram shares one empty set of counters until its first write (copy-on-write makes its
+    /// own then): the many that stay empty (a second's connect times, a name's TLS times) cost no
+    /// mapping at all.
     public init(layout: HistogramLayout = .latency) {
         self.layout = layout
-        self._storage = HistogramCounters(count: layout.countsLength)
+        self._storage = layout == .latency ? HistogramCounters.emptyLatency : HistogramCounters(count: layout.countsLength)
     }
 
     /// A histogram with precomputed counters, e.g. from a decoder or an atomic snapshot.
@@ -63,7 +66,8 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
     /// Copy-on-write: this value's own counters before one is written.
     @usableFromInline @inline(never)
     mutating func makeCountersUnique() {
-        _storage = HistogramCounters(copying: _storage)
+        // Nothing recorded yet (the shared empty counters): fresh ones, nothing to copy.
+        _storage = _totalCount == 0 && _clampedCount == 0 ? HistogramCounters(count: _storage.count) : HistogramCounters(copying: _storage)
     }
 
     /// Reads the counters in place (`layout.countsLength` of them) for the duration of `body`.
@@ -88,7 +92,7 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
         if isKnownUniquelyReferenced(&_storage) {
             _storage.clear()
         } else {
-            _storage = HistogramCounters(count: layout.countsLength)
+            _storage = layout == .latency ? HistogramCounters.emptyLatency : HistogramCounters(count: layout.countsLength)
         }
         _totalCount = 0
         _clampedCount = 0

@@ -14,6 +14,10 @@ final class HistogramCounters: @unchecked Sendable {
     @usableFromInline let count: Int
     private let mapped: Bool
 
+    /// The empty counters every new latency histogram shares until its first write (never
+    /// written itself: it is always referenced here too, so never uniquely referenced).
+    static let emptyLatency = HistogramCounters(count: HistogramLayout.latency.countsLength)
+
     /// Below this many bytes calloc (whose small blocks may reuse pages already written).
     static let mapThreshold = 64 * 1024
 

@@ -70,6 +70,10 @@ struct Connection {
     /// When the request was meant to go out (tsunami schedule) and when it actually did (ns).
     var intendedAt: UInt64 = 0
     var sentAt: UInt64 = 0
+    /// When the request's last byte was written, and when its response's first byte was read
+    /// (0: the response is read in one go, or not yet begun): its waiting and receiving times.
+    var writtenAt: UInt64 = 0
+    var firstByteAt: UInt64 = 0
     /// Tsunami: the next intended send time (ns), and (stages) how many sends were scheduled.
     var nextSend: UInt64 = 0
     var scheduled = 0

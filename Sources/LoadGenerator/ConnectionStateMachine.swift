@@ -14,6 +14,8 @@ struct ConnectionStateMachine {
     /// A connect in flight. It holds one of the worker's connect slots until it ends.
     struct Attempt: Equatable {
         var startedAt: UInt64
+        /// When TCP connected (a TLS origin's handshake follows; 0 until then).
+        var connectedAt: UInt64 = 0
         var deadline: UInt64
         /// The connect phase waits for this connection's first connect to end.
         var awaitedByPhase: Bool
@@ -60,6 +62,8 @@ struct ConnectionStateMachine {
         var outcome: Outcome
         var startedAt: UInt64
         var awaitedByPhase: Bool
+        /// Established: when TCP connected (the TLS handshake, if any, ran from then to the end).
+        var connectedAt: UInt64 = 0
     }
 
     /// What follows a failure.
@@ -156,8 +160,9 @@ struct ConnectionStateMachine {
 
     /// The connect ended: `error` is the socket's pending error (0: connected).
     mutating func connectFinished(error: Int32, tls: Bool, now: UInt64) -> Action {
-        guard case .connecting(let attempt) = state else { preconditionFailure("Invalid state for connectFinished: \(state)") }
+        guard case .connecting(var attempt) = state else { preconditionFailure("Invalid state for connectFinished: \(state)") }
         if error != 0 { return failed(.connect, now: now) }
+        attempt.connectedAt = now
         if tls {
             state = .handshaking(attempt)
             return .startHandshake
@@ -180,7 +185,8 @@ struct ConnectionStateMachine {
 
     private mutating func established(_ attempt: Attempt, now: UInt64) -> Action {
         connectFailures = 0
-        let end = ConnectEnd(outcome: .established, startedAt: attempt.startedAt, awaitedByPhase: attempt.awaitedByPhase)
+        let end = ConnectEnd(outcome: .established, startedAt: attempt.startedAt, awaitedByPhase: attempt.awaitedByPhase,
+                             connectedAt: attempt.connectedAt)
         if attempt.resend {
             // Timed from the resend: the first send's time stays the request's service time.
             state = .writing(Request(deadline: now + timeoutNs, retryable: false))

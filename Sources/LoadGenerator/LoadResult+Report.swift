@@ -19,6 +19,7 @@ extension LoadReport {
         tls_handshakes = tls ? c.tlsHandshakes : nil
         tls_resumed = tls ? c.tlsResumed : nil
         setByName(result.byName)
+        setTimings(result.figures.timings)
         if config.schedulesRequests { setIntended(c, perSecond: result.unsentPerSecond) }
         if let sessions = result.sessions {
             setSessions(c.sessions, histograms: sessions, byName: result.byName, onlyStep: result.config.requests[0].displayName)

@@ -34,6 +34,7 @@ extension Worker {
                 if tls.resumed { figures.second.counters.tlsResumed += 1 }
                 conns[i].transport.saveSession = true
             }
+            recordConnectTimings(i, end, tls: conns[i].transport.tls != nil, now: now)
             connectEnded(i, end, now: now)
             // Level-triggered: a connected socket is always writable, and may wait for its slot.
             if conns[i].transport.interest != .readable { setInterest(i, .readable) }
@@ -109,6 +110,7 @@ extension Worker {
             case .bytes(let n):
                 conns[i].written += n
                 if conns[i].written == request.count {
+                    conns[i].writtenAt = now
                     perform(i, conns[i].machine.requestWritten(), now: now)
                     return
                 }
@@ -134,7 +136,11 @@ extension Worker {
                 let (used, outcome) = conns[i].parser.parse(UnsafeRawBufferPointer(rebasing: buffers.read[..<n]))
                 switch outcome {
                 case .needMore:
-                    _ = conns[i].machine.responseRead(.needMore, now: self.now())
+                    let now = self.now()
+                    // The response's first byte: its waiting time ends here (one clock reading a
+                    // response, taken only when it needs more than one read).
+                    if conns[i].firstByteAt == 0 { conns[i].firstByteAt = now }
+                    _ = conns[i].machine.responseRead(.needMore, now: now)
                     // Level-triggered: the kernel will report the socket again. TLS may hold
                     // decrypted bytes the socket will not signal, so drain those now.
                     if let tls = conns[i].transport.tls, tls.hasPending { continue }

@@ -232,6 +232,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func completed(_ i: Int, status: Int, keepAlive: Bool, now: UInt64) {
         let latencyUs = Int64((now &- conns[i].intendedAt + 500) / 1000)
         figures.second.latency.record(latencyUs)
+        recordResponseTimings(i, now: now)
         if schedule.isTsunami { figures.published.serviceTime?.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
         if conns[i].parser.recorded { storeCookies(i) }
         if workload.plainResponses {
@@ -254,6 +255,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func failed(_ i: Int, _ kind: Failure, lostRequest: Bool, connect end: ConnectionStateMachine.ConnectEnd?,
                 next: ConnectionStateMachine.AfterFailure, now: UInt64) {
         kind.count(into: &figures.second.counters.errors)
+        conns[i].firstByteAt = 0
         if lostRequest {
             recordFailureByName(i, kind)
             failSession(i, .transport(kind))

@@ -55,6 +55,7 @@ struct WorkerFigures {
         do { try published.add(second) } catch { noteFirstError("adding a second's figures: \(error)") }
         second.counters = LoadCounters()
         second.latency = HDRHistogram()
+        second.timings = Timings()
         second.byName = FiguresByName(names: second.byName.names)
         if second.sessions != nil { second.sessions = SessionHistograms() }
         return sample

@@ -49,6 +49,7 @@ extension TestRun {
         setSteering(&report)
         setDistribution(&report)
         report.setByName(byName)
+        report.setTimings(total.timings)
         if definition.load.schedulesRequests && finished && !definition.hasScenarios {
             // Each part's seconds count from its own start: placed on the test's clock.
             let perSecond = finals.sorted { $0.key < $1.key }.reduce(into: [Int]()) { sum, entry in

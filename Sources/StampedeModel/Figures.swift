@@ -16,11 +16,13 @@ public struct Figures: Sendable {
     public var byName = FiguresByName()
     /// `order: sequence`: the sessions' durations (their counts are in `counters.sessions`).
     public var sessions: SessionHistograms?
+    /// Where the requests' time went: connect, TLS, waiting, receiving.
+    public var timings = Timings()
 
     public init(counters: LoadCounters = LoadCounters(), latency: HDRHistogram = HDRHistogram(), serviceTime: HDRHistogram? = nil,
-                byName: FiguresByName = FiguresByName(), sessions: SessionHistograms? = nil) {
+                byName: FiguresByName = FiguresByName(), sessions: SessionHistograms? = nil, timings: Timings = Timings()) {
         self.counters = counters; self.latency = latency; self.serviceTime = serviceTime
-        self.byName = byName; self.sessions = sessions
+        self.byName = byName; self.sessions = sessions; self.timings = timings
     }
 
     /// Adds `other`. `includingLatency: false` leaves the latency out (a caller that keeps the
@@ -31,6 +33,7 @@ public struct Figures: Sendable {
         if let s = other.serviceTime { try addServiceTime(s) }
         try byName.add(other.byName)
         if let s = other.sessions { try addSessions(s) }
+        try timings.add(other.timings)
         counters = sum
     }
 
@@ -42,8 +45,9 @@ public struct Figures: Sendable {
             if serviceTime == nil { serviceTime = HDRHistogram() }
             try serviceTime!.add(s)
         }
-        for e in other.byName { try byName.add(name: e.name, counters: e.counters, latency: e.latency) }
+        for e in other.byName { try byName.add(name: e.name, counters: e.counters, latency: e.latency, timings: e.timings) }
         if let s = other.sessions { try addSessions(s) }
+        if let t = other.timings { try timings.add(t) }
         counters = sum
     }
 
@@ -104,11 +108,12 @@ public struct FiguresByName: Sendable {
         }
     }
 
-    public mutating func add(name: String, counters: LoadCounters, latency: SparseCounts) throws {
+    public mutating func add(name: String, counters: LoadCounters, latency: SparseCounts, timings: DecodedTimings? = nil) throws {
         if positions[name] == nil { append(NamedFigures(name: name)) }
         let k = positions[name]!
         storage[k].counters += counters
         try storage[k].latency.add(latency)
+        if let timings { try storage[k].timings.add(timings) }
     }
 
     private mutating func append(_ e: NamedFigures) {
@@ -124,15 +129,19 @@ public struct DecodedFigures: Sendable {
     public let counters: LoadCounters
     public let latency: SparseCounts
     public let serviceTime: SparseCounts?
-    public let byName: [(name: String, counters: LoadCounters, latency: SparseCounts)]
+    public let byName: [DecodedName]
     public let sessions: SessionHistograms?
+    public let timings: DecodedTimings?
+
+    /// A name's figures from a message (its timings absent from a driver that sent none).
+    public typealias DecodedName = (name: String, counters: LoadCounters, latency: SparseCounts, timings: DecodedTimings?)
 
     public init(counters: LoadCounters, latency: SparseCounts, serviceTime: SparseCounts? = nil,
-                byName: [(name: String, counters: LoadCounters, latency: SparseCounts)] = [], sessions: SessionHistograms? = nil) throws {
+                byName: [DecodedName] = [], sessions: SessionHistograms? = nil, timings: DecodedTimings? = nil) throws {
         for layout in [latency.layout] + byName.map(\.latency.layout) + (serviceTime.map { [$0.layout] } ?? []) where layout != .latency {
             throw HistogramError.layoutMismatch(.latency, layout)
         }
         self.counters = counters; self.latency = latency; self.serviceTime = serviceTime
-        self.byName = byName; self.sessions = sessions
+        self.byName = byName; self.sessions = sessions; self.timings = timings
     }
 }

@@ -61,14 +61,17 @@ public struct LiveVerdict: Sendable {
                                   includingLatency: Bool) throws {
         let needsNames = thresholds.contains { $0.scope != nil }
         let needsSessions = thresholds.contains(where: \.name.isSession)
+        let needsTimings = thresholds.contains { $0.name.isTiming && $0.scope == nil }
         guard needsNames || needsSessions else {
             total.counters = try total.counters.adding(part.counters)
             if includingLatency { try total.latency.add(part.latency) }
+            if needsTimings { try total.timings.add(part.timings) }
             return
         }
         var part = part
         if !needsNames { part.byName = FiguresByName() }
         if !needsSessions { part.sessions = nil }
+        if !needsTimings { part.timings = Timings() }
         try total.add(part, includingLatency: includingLatency)
     }
 
@@ -81,6 +84,7 @@ public struct LiveVerdict: Sendable {
                                 duration: Swift.max(elapsedS, 0.001), drivers: [], counters: figures.counters, latency: figures.latency,
                                 serviceTime: nil, thresholds: thresholds)
         if thresholds.contains(where: { $0.scope != nil }) { report.setByName(figures.byName.sortedByName) }
+        if thresholds.contains(where: { $0.name.isTiming && $0.scope == nil }) { report.setTimings(figures.timings) }
         if thresholds.contains(where: \.name.isSession), order == .sequence {
             report.setSessions(figures.counters.sessions, histograms: figures.sessions ?? SessionHistograms(),
                                byName: figures.byName.sortedByName, onlyStep: firstStepName)

@@ -14,6 +14,7 @@ extension LoadReport {
         start_after_s = scenario.startAfterS
         connections = load.connections
         setByName(figures.byName.entries)
+        setTimings(figures.timings)
         if load.schedulesRequests, let unsentPerSecond { setIntended(c, perSecond: unsentPerSecond) }
         if load.order == .sequence {
             setSessions(c.sessions, histograms: figures.sessions ?? SessionHistograms(), byName: figures.byName.entries,

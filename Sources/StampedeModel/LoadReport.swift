@@ -131,6 +131,22 @@ public struct LoadReport: Codable, Sendable {
     public var changes: [ChangeRecord]?
     public var paused_s: Double?
     public var late_changes: [String: [LateChange]]?
+    /// Where the requests' time went (see `Timings`): each phase's percentiles (absent when
+    /// nothing was measured), and the connections opened (`tls_handshakes` says the handshakes).
+    public var connect_us: LatencySummary?
+    public var tls_us: LatencySummary?
+    public var waiting_us: LatencySummary?
+    public var receiving_us: LatencySummary?
+    public var connects: Int?
+
+    /// Sets the timing fields from the merged timings.
+    public mutating func setTimings(_ timings: Timings) {
+        let t = TimingsSummary(timings)
+        connect_us = t.connect_us; tls_us = t.tls_us; waiting_us = t.waiting_us; receiving_us = t.receiving_us
+        connects = t.connects
+        if let handshakes = t.tls_handshakes { tls_handshakes = handshakes }
+        thresholds.evaluateTimings(self)
+    }
 
     /// Sets the connect phase fields (`connectTime` empty: nothing connected, no percentiles).
     public mutating func setConnectPhase(connectTime: HDRHistogram, seconds: Double, errors: Int, lateSeconds: Double) {
@@ -201,15 +217,17 @@ public struct NamedFigures: Sendable {
     public let name: String
     public var counters: LoadCounters
     public var latency: HDRHistogram
+    public var timings: Timings
 
-    public init(name: String, counters: LoadCounters = LoadCounters(), latency: HDRHistogram = HDRHistogram()) {
-        self.name = name; self.counters = counters; self.latency = latency
+    public init(name: String, counters: LoadCounters = LoadCounters(), latency: HDRHistogram = HDRHistogram(), timings: Timings = Timings()) {
+        self.name = name; self.counters = counters; self.latency = latency; self.timings = timings
     }
 
     /// Adds another share of the same name (another thread, driver or second).
     public mutating func add(_ other: NamedFigures) throws {
         counters += other.counters
         try latency.add(other.latency)
+        try timings.add(other.timings)
     }
 }
 
@@ -222,6 +240,14 @@ public struct NameReport: Codable, Sendable {
     public var status_codes: StatusCodeCounts
     public var latency_us: LatencySummary
     public var histogram: String
+    /// Where this name's time went (see `Timings`), and the connections and TLS handshakes its
+    /// requests opened.
+    public var connect_us: LatencySummary?
+    public var tls_us: LatencySummary?
+    public var waiting_us: LatencySummary?
+    public var receiving_us: LatencySummary?
+    public var connects: Int?
+    public var tls_handshakes: Int?
 
     public init(_ f: NamedFigures) {
         requests = f.counters.requests
@@ -231,5 +257,8 @@ public struct NameReport: Codable, Sendable {
         status_codes = f.counters.statusCodes
         latency_us = LatencySummary(f.latency)
         histogram = f.latency.encodeBase64()
+        let t = TimingsSummary(f.timings)
+        connect_us = t.connect_us; tls_us = t.tls_us; waiting_us = t.waiting_us; receiving_us = t.receiving_us
+        connects = t.connects; tls_handshakes = t.tls_handshakes
     }
 }

@@ -10,8 +10,12 @@ public struct Threshold: Sendable, Equatable, Codable {
         case unsent_rate
         /// Sessions (`order: sequence`): p99 of the session duration, and failed over ended sessions.
         case session_p99_ms, session_error_rate
+        /// Where the time went (p99 of each phase, see `Timings`): time to first byte, the body's
+        /// transfer, new connections' TCP connect and TLS handshake.
+        case waiting_p99_ms, receiving_p99_ms, connect_p99_ms, tls_p99_ms
 
         public var isSession: Bool { self == .session_p99_ms || self == .session_error_rate }
+        public var isTiming: Bool { self == .waiting_p99_ms || self == .receiving_p99_ms || self == .connect_p99_ms || self == .tls_p99_ms }
     }
     public let name: Name
     public let value: Double
@@ -70,7 +74,8 @@ public struct Threshold: Sendable, Equatable, Codable {
     public var key: String { scope.map { "\($0):\(name.rawValue)" } ?? name.rawValue }
 
     /// Names a scoped threshold may use (figures every name has).
-    static let perName: Set<Name> = [.p50_ms, .p90_ms, .p99_ms, .p999_ms, .max_ms, .error_rate, .min_rps]
+    static let perName: Set<Name> = [.p50_ms, .p90_ms, .p99_ms, .p999_ms, .max_ms, .error_rate, .min_rps,
+                                     .waiting_p99_ms, .receiving_p99_ms, .connect_p99_ms, .tls_p99_ms]
 
     /// Parses `NAME=VALUE` or `REQUEST:NAME=VALUE`.
     /// - Throws: `ConfigError` (setting `thresholds`) naming the valid names or the bad value.
@@ -164,6 +169,8 @@ public struct ThresholdReport: Codable, Sendable {
     /// per-name ones, when the names are (`evaluateNames`).
     private var sessionLimits: [Threshold] = []
     private var nameLimits: [Threshold] = []
+    /// Whole-test timing thresholds, judged when the timings are known (`evaluateTimings`).
+    private var timingLimits: [Threshold] = []
 
     private enum CodingKeys: String, CodingKey { case passed, results }
 
@@ -171,7 +178,8 @@ public struct ThresholdReport: Codable, Sendable {
                 rps: Double, latency: LatencySummary, unsent: Int = 0) {
         sessionLimits = thresholds.filter(\.name.isSession)
         nameLimits = thresholds.filter { $0.scope != nil }
-        results = thresholds.filter { !$0.name.isSession && $0.scope == nil }.map { t in
+        timingLimits = thresholds.filter { $0.name.isTiming && $0.scope == nil }
+        results = thresholds.filter { !$0.name.isSession && !$0.name.isTiming && $0.scope == nil }.map { t in
             let actual = t.name == .unsent_rate ? (requests + unsent > 0 ? Double(unsent) / Double(requests + unsent) : 0)
                 : Self.measured(t.name, latency: latency, errors: errors, requests: requests, rps: rps)
             return Self.result(t, actual)
@@ -189,8 +197,31 @@ public struct ThresholdReport: Codable, Sendable {
         case .max_ms: return Double(l.max) / 1000
         case .error_rate: return errors.rate(per: requests)
         case .min_rps: return rps
-        case .unsent_rate, .session_p99_ms, .session_error_rate: preconditionFailure("\(name.rawValue) is judged where its figure is known")
+        case .unsent_rate, .session_p99_ms, .session_error_rate, .waiting_p99_ms, .receiving_p99_ms, .connect_p99_ms, .tls_p99_ms:
+            preconditionFailure("\(name.rawValue) is judged where its figure is known")
         }
+    }
+
+    /// A timing threshold's figure: the phase's p99 in ms (0 when nothing was measured: no TLS
+    /// handshake in a plain-HTTP test passes any `tls_p99_ms`).
+    private static func timing(_ name: Threshold.Name, connect: LatencySummary?, tls: LatencySummary?, waiting: LatencySummary?,
+                               receiving: LatencySummary?) -> Double {
+        let phase: LatencySummary? = switch name {
+        case .connect_p99_ms: connect
+        case .tls_p99_ms: tls
+        case .waiting_p99_ms: waiting
+        default: receiving
+        }
+        return Double(phase?.p99 ?? 0) / 1000
+    }
+
+    /// Judges the whole-test timing thresholds against the report's timings.
+    public mutating func evaluateTimings(_ r: LoadReport) {
+        for t in timingLimits {
+            results.removeAll { $0.name == t.key }
+            results.append(Self.result(t, Self.timing(t.name, connect: r.connect_us, tls: r.tls_us, waiting: r.waiting_us, receiving: r.receiving_us)))
+        }
+        passed = results.allSatisfy(\.passed)
     }
 
     private static func result(_ t: Threshold, _ actual: Double) -> Result {
@@ -216,7 +247,9 @@ public struct ThresholdReport: Codable, Sendable {
                 continue
             }
             let rps = duration > 0 ? Double(n.responses) / duration : 0
-            results.append(Self.result(t, Self.measured(t.name, latency: n.latency_us, errors: n.errors, requests: n.requests, rps: rps)))
+            let actual = t.name.isTiming ? Self.timing(t.name, connect: n.connect_us, tls: n.tls_us, waiting: n.waiting_us, receiving: n.receiving_us)
+                : Self.measured(t.name, latency: n.latency_us, errors: n.errors, requests: n.requests, rps: rps)
+            results.append(Self.result(t, actual))
         }
         passed = results.allSatisfy(\.passed)
     }

@@ -156,6 +156,11 @@ public enum LiveEvent: Sendable {
         public var thresholds: [ThresholdState]?
         /// A test of named scenarios: this second of each (absent otherwise).
         public var scenarios: [String: ScenarioSecond]?
+        /// Where this second's time went (each absent when nothing was timed).
+        public var connect_us: LatencySummary?
+        public var tls_us: LatencySummary?
+        public var waiting_us: LatencySummary?
+        public var receiving_us: LatencySummary?
 
         public init(testID: String, t: Int, drivers: Int, counters: LoadCounters, latency: LatencySummary, histogram: String,
                     byName: [NamedFigures] = [], connections: Int = 0, targetRate: Double? = nil, targetConnections: Double? = nil) {
@@ -166,6 +171,12 @@ public enum LiveEvent: Sendable {
             errors = counters.errors; rps = counters.responses; latency_us = latency; self.histogram = histogram
             status_codes = counters.statusCodes
             by_name = byName.isEmpty ? nil : Dictionary(byName.map { ($0.name, NameReport($0)) }, uniquingKeysWith: { a, _ in a })
+        }
+
+        /// The second's timings.
+        public mutating func setTimings(_ timings: Timings) {
+            let t = TimingsSummary(timings)
+            connect_us = t.connect_us; tls_us = t.tls_us; waiting_us = t.waiting_us; receiving_us = t.receiving_us
         }
 
         /// The second's sessions (a test with `order: sequence`).

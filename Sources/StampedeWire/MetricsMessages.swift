@@ -40,6 +40,8 @@ public struct IntervalMessage: Codable, Sendable, Equatable, CountersMessage {
     public var part: Int?
     /// A test of several scenarios: the second's figures of each this driver runs, by name.
     public var scenarios: [String: ScenarioShare]?
+    /// Where the second's time went (absent: nothing timed, or a driver from before timings).
+    public var timings: TimingsShare?
 
     public init(driverID: String, testID: String, t: Int, requests: Int, responses: Int, errors: ErrorCounts,
                 bytesRead: Int, histogram: String, part: Int? = nil, retriedStale: Int = 0) {
@@ -53,7 +55,7 @@ public struct IntervalMessage: Codable, Sendable, Equatable, CountersMessage {
              bytesRead = "bytes_read", histogram, retriedStale = "retried_stale",
              cookiesDropped = "cookies_dropped", unsent, checkFailures = "check_failures", statusCodes = "status_codes",
              byName = "by_name", sessions, connections, targetRate = "target_rate", targetConnections = "target_connections", part,
-             scenarios
+             scenarios, timings
     }
 }
 
@@ -105,6 +107,8 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
     public var scenarios: [String: ScenarioShare]?
     /// Changes (steering) this driver applied after their instant had passed.
     public var lateChanges: [LateChange]?
+    /// Where the driver's time went over the whole test.
+    public var timings: TimingsShare?
 
     public init(driverID: String, testID: String, startedAtMs: Int64, durationS: Double, requests: Int,
                 responses: Int, errors: ErrorCounts, bytesRead: Int, histogram: String,
@@ -124,7 +128,7 @@ public struct FinalMessage: Codable, Sendable, Equatable, CountersMessage {
              serviceHistogram = "service_histogram", firstError = "first_error", firstCheckFailure = "first_check_failure", interrupted,
              startLagMs = "start_lag_ms", connectHistogram = "connect_histogram",
              connectPhaseS = "connect_phase_s", connectPhaseErrors = "connect_phase_errors",
-             connectLateS = "connect_late_s", part, scenarios, lateChanges = "late_changes"
+             connectLateS = "connect_late_s", part, scenarios, lateChanges = "late_changes", timings
     }
 }
 
@@ -143,6 +147,7 @@ public protocol CountersMessage {
     var statusCodes: StatusCodeCounts? { get set }
     var byName: [String: NameShare]? { get set }
     var sessions: SessionShare? { get set }
+    var timings: TimingsShare? { get set }
 }
 
 extension CountersMessage {
@@ -162,6 +167,7 @@ extension CountersMessage {
         statusCodes = c.statusCodes
         byName = NameShare.byName(figures.byName.entries)
         sessions = figures.sessions.map { SessionShare(counts: c.sessions, histograms: $0) }
+        timings = TimingsShare(figures.timings)
     }
 
     /// The counters this message carries: the one way a message becomes `LoadCounters`.
@@ -183,9 +189,12 @@ extension CountersMessage {
             sessionHistograms = SessionHistograms()
             try share.add(into: &sessionHistograms!)
         }
-        let names = try (byName ?? [:]).map { name, share in (name: name, counters: share.counters, latency: try SparseCounts(base64: share.histogram)) }
+        let names = try (byName ?? [:]).map { name, share in
+            (name: name, counters: share.counters, latency: try SparseCounts(base64: share.histogram), timings: try share.timings?.decoded())
+        }
         return try DecodedFigures(counters: counters, latency: try SparseCounts(base64: histogram),
-                                  serviceTime: try serviceTime.map { try SparseCounts(base64: $0) }, byName: names, sessions: sessionHistograms)
+                                  serviceTime: try serviceTime.map { try SparseCounts(base64: $0) }, byName: names, sessions: sessionHistograms,
+                                  timings: try timings?.decoded())
     }
 }
 
@@ -200,6 +209,8 @@ public struct NameShare: Codable, Sendable, Equatable {
     /// Sessions that failed at this step, by kind (absent: none).
     public var sessionFailures: ErrorCounts?
     public var checkFailures: CheckFailures?
+    /// Where this name's time went (absent: nothing timed).
+    public var timings: TimingsShare?
 
     public init(_ f: NamedFigures) {
         requests = f.counters.requests
@@ -209,6 +220,7 @@ public struct NameShare: Codable, Sendable, Equatable {
         histogram = f.latency.encodeBase64()
         sessionFailures = f.counters.sessions.failures.total > 0 ? f.counters.sessions.failures : nil
         checkFailures = f.counters.errors.checkFailures
+        timings = TimingsShare(f.timings)
     }
 
     /// This name's counters (its histogram is decoded where it is merged).
@@ -226,7 +238,7 @@ public struct NameShare: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case requests, responses, errors, statusCodes = "status_codes", histogram, sessionFailures = "session_failures",
-             checkFailures = "check_failures"
+             checkFailures = "check_failures", timings
     }
 }
 
@@ -260,5 +272,31 @@ public struct SessionShare: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case counts, durationHistogram = "duration_histogram", activeHistogram = "active_histogram",
              startDelayHistogram = "start_delay_histogram"
+    }
+}
+
+/// Timings (`Timings`) as a metrics message carries them: each phase's histogram (HdrHistogram
+/// V2 compressed, base64, µs), absent when empty; merged by adding, like latency.
+public struct TimingsShare: Codable, Sendable, Equatable {
+    public var connect: String?
+    public var tls: String?
+    public var waiting: String?
+    public var receiving: String?
+
+    /// nil when nothing was timed (the message leaves `timings` out).
+    public init?(_ t: Timings) {
+        guard !t.isEmpty else { return nil }
+        func encoded(_ h: HDRHistogram) -> String? { h.totalCount > 0 ? h.encodeBase64() : nil }
+        connect = encoded(t.connect); tls = encoded(t.tls); waiting = encoded(t.waiting); receiving = encoded(t.receiving)
+    }
+
+    /// Each histogram decoded once (all before any is added, so a bad message adds nothing).
+    public func decoded() throws -> DecodedTimings {
+        try DecodedTimings(connect: try connect.map { try SparseCounts(base64: $0) }, tls: try tls.map { try SparseCounts(base64: $0) },
+                           waiting: try waiting.map { try SparseCounts(base64: $0) }, receiving: try receiving.map { try SparseCounts(base64: $0) })
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case connect = "connect_us", tls = "tls_us", waiting = "waiting_us", receiving = "receiving_us"
     }
 }

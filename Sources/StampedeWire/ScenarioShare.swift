@@ -16,6 +16,7 @@ public struct ScenarioShare: Codable, Sendable, Equatable, CountersMessage {
     public var statusCodes: StatusCodeCounts?
     public var byName: [String: NameShare]?
     public var sessions: SessionShare?
+    public var timings: TimingsShare?
     /// A final's: the uncorrected service time (tsunami), the unsent by the second (from the
     /// scenario's own start), and how long it ran.
     public var serviceHistogram: String?
@@ -30,6 +31,6 @@ public struct ScenarioShare: Codable, Sendable, Equatable, CountersMessage {
         case requests, responses, errors, bytesRead = "bytes_read", histogram, retriedStale = "retried_stale",
              cookiesDropped = "cookies_dropped", unsent, checkFailures = "check_failures", statusCodes = "status_codes",
              byName = "by_name", sessions, serviceHistogram = "service_histogram", unsentPerSecond = "unsent_per_second",
-             durationS = "duration_s", targetRate = "target_rate"
+             durationS = "duration_s", targetRate = "target_rate", timings
     }
 }

@@ -275,6 +275,7 @@ func printSummary(_ report: LoadReport, tls: (handshakes: Int, resumed: Int)?,
         printByName(byName)
         if let seed = report.seed { print("  Seed: \(seed) (--seed \(seed) repeats the draw)") }
     }
+    printTimings(report)
     if let stale = report.retried_stale, stale > 0 {
         print("  Retried: \(stale) request(s) resent once after the server closed an idle keep-alive connection")
     }
