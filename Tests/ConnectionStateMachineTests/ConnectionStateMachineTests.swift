@@ -26,8 +26,9 @@ import Testing
         #expect(m.deadline == now + Self.timeoutMs * 1_000_000)
         let start = now
         clock.advance(milliseconds: 3)
+        // TCP's end is the connect's time (connect_us: 3 ms).
         #expect(m.connectFinished(error: 0, tls: false, now: now)
-                == .established(.init(outcome: .established, startedAt: start, awaitedByPhase: true), resend: false))
+                == .established(.init(outcome: .established, startedAt: start, awaitedByPhase: true, connectedAt: start + 3_000_000), resend: false))
         #expect(m.state == .closed && !m.holdsConnectSlot && m.deadline == 0)
 
         m.requestStarted(now: now, retryable: false)
@@ -42,14 +43,16 @@ import Testing
         var m = machine()
         let start = now
         m.connectStarted(now: now)
+        clock.advance(milliseconds: 2)
         #expect(m.connectFinished(error: 0, tls: true, now: now) == .startHandshake)
         #expect(m.handshakeStepped(.wantRead, now: now) == .setInterest(.readable))
         #expect(m.handshakeStepped(.wantWrite, now: now) == .setInterest(.writable))
         // The handshake shares the connect's deadline and slot.
         #expect(m.holdsConnectSlot && m.deadline == start + Self.timeoutMs * 1_000_000)
         clock.advance(milliseconds: 5)
+        // TCP took 2 ms (connect_us); the handshake ran from then to now (tls_us: 5 ms).
         #expect(m.handshakeStepped(.done, now: now)
-                == .established(.init(outcome: .established, startedAt: start, awaitedByPhase: false), resend: false))
+                == .established(.init(outcome: .established, startedAt: start, awaitedByPhase: false, connectedAt: start + 2_000_000), resend: false))
     }
 
     @Test func failedHandshakeBacksOffLikeAFailedConnect() {
@@ -128,7 +131,7 @@ import Testing
         #expect(m.hasRequestInFlight)
         clock.advance(milliseconds: 4)
         #expect(m.connectFinished(error: 0, tls: false, now: now)
-                == .established(.init(outcome: .established, startedAt: start, awaitedByPhase: false), resend: true))
+                == .established(.init(outcome: .established, startedAt: start, awaitedByPhase: false, connectedAt: start + 4_000_000), resend: true))
         #expect(m.state == .writing(.init(deadline: now + Self.timeoutMs * 1_000_000, retryable: false)))
         _ = m.requestWritten()
         #expect(m.connectionLost(.read, now: now) == .fail(.read, lostRequest: true, connect: nil, next: .proceed))
