@@ -52,6 +52,22 @@ extension Orchestrator {
                 out += "stampede_test_latency_seconds_count{\(labels)} \(r.responses)\n"
             }
         }
+        family("stampede_test_phase_seconds", "summary",
+               "Where requests' time went per test (and per request name, labelled name): phase connect (TCP, new connections), tls (handshake), waiting (last byte sent to first byte back), receiving (first byte to the end).")
+        for (id, whole) in reports {
+            let parts = [(nil, whole.phases)] + (whole.by_name ?? [:]).sorted { $0.key < $1.key }.map { (Optional($0.key), $0.value.phases) }
+            for (name, phases) in parts {
+                for (phase, summary, count) in phases {
+                    guard let l = summary else { continue }
+                    let labels = "test_id=\"\(label(id))\",phase=\"\(phase)\"" + (name.map { ",name=\"\(label($0))\"" } ?? "")
+                    for (q, v) in [("0.5", l.p50), ("0.9", l.p90), ("0.99", l.p99), ("1", l.max)] {
+                        out += "stampede_test_phase_seconds{\(labels),quantile=\"\(q)\"} \(Double(v) / 1e6)\n"
+                    }
+                    out += "stampede_test_phase_seconds_sum{\(labels)} \(l.mean * Double(count) / 1e6)\n"
+                    out += "stampede_test_phase_seconds_count{\(labels)} \(count)\n"
+                }
+            }
+        }
         family("stampede_scenario_requests_total", "counter", "Requests sent per scenario of a test with scenarios.")
         for (id, whole) in reports {
             for (scenario, r) in (whole.scenarios ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -60,12 +76,27 @@ extension Orchestrator {
         }
         family("stampede_merge_seconds_total", "counter", "CPU time spent decoding and merging drivers' interval histograms.")
         out += "stampede_merge_seconds_total \(book.mergeCPUSeconds)\n"
-        family("stampede_merged_histograms_total", "counter", "Interval histograms merged.")
+        family("stampede_merged_histograms_total", "counter", "Histograms merged from drivers' intervals (latency, timings, per name, per scenario, sessions).")
         out += "stampede_merged_histograms_total \(book.mergedHistograms)\n"
         family("stampede_websocket_clients", "gauge", "Connected WebSocket clients.")
         out += "stampede_websocket_clients \(hub.clientCount)\n"
         family("stampede_websocket_dropped_total", "counter", "WebSocket clients dropped for being slow or silent.")
         out += "stampede_websocket_dropped_total \(hub.dropped)\n"
         return out
+    }
+}
+
+extension LoadReport {
+    /// Each timing phase: its summary and how many values it holds (connects, handshakes, responses).
+    var phases: [(phase: String, summary: LatencySummary?, count: Int)] {
+        [("connect", connect_us, connects ?? 0), ("tls", tls_us, tls_handshakes ?? 0), ("waiting", waiting_us, responses),
+         ("receiving", receiving_us, responses)]
+    }
+}
+
+extension NameReport {
+    var phases: [(phase: String, summary: LatencySummary?, count: Int)] {
+        [("connect", connect_us, connects ?? 0), ("tls", tls_us, tls_handshakes ?? 0), ("waiting", waiting_us, responses),
+         ("receiving", receiving_us, responses)]
     }
 }

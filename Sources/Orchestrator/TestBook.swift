@@ -223,7 +223,7 @@ final class TestBook {
             log.warning("interval skipped", metadata: ["driver_id": "\(m.driverID)", "test_id": "\(m.testID)", "error": "\(error)"])
         }
         mergeCPUSeconds += clock.threadCPUSeconds() - start
-        mergedHistograms += 1
+        mergedHistograms += m.histogramCountWithScenarios
         announceIntervals(run)
     }
 

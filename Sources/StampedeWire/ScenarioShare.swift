@@ -34,3 +34,20 @@ public struct ScenarioShare: Codable, Sendable, Equatable, CountersMessage {
              durationS = "duration_s", targetRate = "target_rate", timings
     }
 }
+
+extension CountersMessage {
+    /// The histograms the message carries (latency, timings, sessions, each name's): what merging
+    /// it costs. A message's scenarios are counted by the caller.
+    public var histogramCount: Int {
+        func timed(_ t: TimingsShare?) -> Int { [t?.connect, t?.tls, t?.waiting, t?.receiving].compactMap { $0 }.count }
+        let names = (byName ?? [:]).values.reduce(0) { $0 + 1 + timed($1.timings) }
+        return 1 + timed(timings) + (sessions == nil ? 0 : 2) + names
+    }
+}
+
+extension IntervalMessage {
+    /// With its scenarios' histograms.
+    public var histogramCountWithScenarios: Int {
+        histogramCount + (scenarios ?? [:]).values.reduce(0) { $0 + $1.histogramCount }
+    }
+}
