@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
-"""The engine's latency overhead: what a load tester adds to a server's own answer time.
+"""The engine's latency overhead, measured against the wire: what a load tester adds to the time
+its requests spend between the wire and the wire.
 
-A Python asyncio server (on CPU 0) answers every request exactly DELAY ms after reading it and
-records its own service time (request read to response written). Each client (pinned to CPU 1,
-closed loop, N connections, one thread) runs against a fresh server; the overhead is the
-client's p50/p99 minus the server's own p50/p99 of the same run. The clients' figures are their
-own: stampede's JSON, wrk's --latency table, h2load's per-request --log-file.
+A Python asyncio server (on CPU 0) answers every request DELAY ms after reading it. For each
+setting (server delay, connections) one server is started and warmed (a short run first), then
+the clients (pinned to CPU 1, closed loop, one thread) take turns in alternating order, ROUNDS
+times. During each client's run tcpdump (Debian) captures the loopback packets that carry data;
+the benchmark reads the pcap itself and pairs, per connection, each request's packet with its
+response's first packet: the wire's own request-to-response times of that very run. A client's
+added latency is its own p50/p99 (stampede's JSON, wrk's --latency table, h2load's per-request
+--log-file) minus the wire's p50/p99 of the same run. The server's own report of its service
+time is not used: it counts the server's time to read a request as the client's, and depends on
+which client ran first against a new server.
 
-Where the server cannot keep up (1 ms answers need 50,000 req/s at 50 connections, more than one
-Python process serves), time queued before the server reads a request counts as overhead for
-every client alike; the server's throughput is printed beside it, and how many responses it wrote
-per pass of its event loop: a Python loop pays its per-pass cost (a select, the timer heap) once
-per pass, so requests that arrive together are served for less CPU than requests that arrive one
-by one, and a client's timing alone moves the server's capacity.
+Packets the kernel dropped from the capture are printed; a request or response whose packet was
+dropped leaves its pair out (the pairing never joins a response to an older request).
 
-Usage: Perf/latency_overhead.py STAMPEDE_BINARY [--seconds S] [--markdown FILE] [--summary ROWS]
+Usage: Perf/latency_overhead.py STAMPEDE_BINARY [--seconds S] [--rounds N] [--markdown FILE] [--summary ROWS]
 """
 import argparse
 import json
@@ -23,6 +25,7 @@ import re
 import shutil
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -32,9 +35,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import raise_nofile, run_measured, write_results  # noqa: E402
 
 SERVER = r"""
-import asyncio, signal, sys, time
+import asyncio, signal, sys
 delay, port = float(sys.argv[1]) / 1000, int(sys.argv[2])
-samples = []
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 17\r\nContent-Type: text/plain\r\n\r\nhello from async\n"
 
 class Answer(asyncio.Protocol):
@@ -44,27 +46,13 @@ class Answer(asyncio.Protocol):
         self.buffer += data
         while b"\r\n\r\n" in self.buffer:
             _, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-            loop.call_later(delay, self.answer, time.perf_counter())
-    def answer(self, read_at):
+            loop.call_later(delay, self.answer)
+    def answer(self):
         if not self.transport.is_closing():
             self.transport.write(RESPONSE)
-            samples.append((time.perf_counter() - read_at) * 1e6)
-
-def done():
-    samples.sort()
-    pick = lambda p: samples[min(len(samples) - 1, int(len(samples) * p / 100))] if samples else 0
-    print(f"{len(samples)} {pick(50):.0f} {pick(99):.0f} {passes[0]}", flush=True)
-    loop.stop()
 
 loop = asyncio.new_event_loop()
-# Passes of the event loop (selector calls), to tell batched arrivals from spread ones.
-passes = [0]
-select = loop._selector.select
-def counted_select(timeout=None):
-    passes[0] += 1
-    return select(timeout)
-loop._selector.select = counted_select
-loop.add_signal_handler(signal.SIGTERM, done)
+loop.add_signal_handler(signal.SIGTERM, loop.stop)
 server = loop.run_until_complete(loop.create_server(Answer, "127.0.0.1", port, backlog=4096, reuse_address=True))
 print("ready", flush=True)
 loop.run_forever()
@@ -82,11 +70,73 @@ def start_server(work, delay_ms, port):
     return proc
 
 
-def stop_server(proc):
+def stop(proc):
     proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=30)
-    count, p50, p99, passes = out.split()
-    return int(count), int(p50), int(p99), int(passes)
+    try:
+        proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def start_capture(port, path):
+    """tcpdump on loopback: the packets of `port` that carry data, nanosecond timestamps, the
+    first 128 bytes of each (headers and the payload's first bytes)."""
+    proc = subprocess.Popen(["tcpdump", "-i", "lo", "-n", "-s", "128", "-B", "65536", "--time-stamp-precision=nano",
+                             "-w", path, f"tcp port {port} and (tcp[tcpflags] & tcp-push != 0)"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # tcpdump says "listening on lo" once capturing.
+    deadline = time.time() + 10
+    line = ""
+    while time.time() < deadline and "listening" not in line:
+        line = proc.stderr.readline()
+    if "listening" not in line:
+        sys.exit("tcpdump did not start capturing: " + line)
+    return proc
+
+
+def stop_capture(proc):
+    """Stops tcpdump; returns how many packets the kernel dropped from the capture."""
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    m = re.search(r"(\d+) packets? dropped by kernel", err)
+    return int(m.group(1)) if m else -1
+
+
+def wire_times(path, port):
+    """Per connection, each request packet's time to its response's first packet (µs), from a
+    pcap of loopback (Ethernet framing, IPv4)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack_from("<I", data, 0)[0]
+    scale = 1e-3 if magic == 0xA1B23C4D else 1.0  # nanosecond or microsecond fractions, to µs
+    link = struct.unpack_from("<I", data, 20)[0]
+    if link != 1:
+        sys.exit(f"pcap link type {link}: expected Ethernet framing on lo")
+    offset, pending, times = 24, {}, []
+    while offset + 16 <= len(data):
+        sec, frac, incl, _ = struct.unpack_from("<IIII", data, offset)
+        packet = data[offset + 16:offset + 16 + incl]
+        offset += 16 + incl
+        if len(packet) < 34 or packet[12:14] != b"\x08\x00":
+            continue
+        ihl = (packet[14] & 0x0F) * 4
+        tcp = 14 + ihl
+        sport, dport = struct.unpack_from("!HH", packet, tcp)
+        payload = packet[tcp + (packet[tcp + 12] >> 4) * 4:]
+        at = sec * 1e6 + frac * scale
+        if dport == port and payload[:4] in (b"GET ", b"POST", b"HEAD"):
+            pending[sport] = at
+        elif sport == port and payload[:5] == b"HTTP/":
+            sent = pending.pop(dport, None)
+            if sent is not None:
+                times.append(at - sent)
+    times.sort()
+    return times
+
+
+def percentile(sorted_values, p):
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p / 100))] if sorted_values else 0
 
 
 def ms_value(text):
@@ -113,48 +163,70 @@ def client(tool, binary, url, connections, seconds, work):
                       "--log-file", log, url], seconds + 60)
         # Each line: start time (µs since the epoch), status, request time (µs).
         times = sorted(int(line.split()[2]) for line in open(log) if len(line.split()) >= 3 and line.split()[1] == "200")
-        return times[len(times) // 2], times[min(len(times) - 1, int(len(times) * 0.99))], len(times)
+        return percentile(times, 50), percentile(times, 99), len(times)
     raise ValueError(tool)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
-    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--markdown")
     ap.add_argument("--summary")
     args = ap.parse_args()
+    if not shutil.which("tcpdump"):
+        sys.exit("tcpdump is needed (the wire is the reference): scripts/perf-peers.sh installs it")
     tools = ["stampede"] + [t for t in ("wrk", "h2load") if shutil.which(t)]
     work = tempfile.mkdtemp(prefix="stampede-overhead-")
-    lines = [f"Latency overhead: client p50/p99 minus the server's own (an asyncio server answering after a fixed delay, "
-             f"CPU 0; clients on CPU 1, closed loop, {args.seconds} s each; µs).", "",
-             "| server delay | connections | tool | client p50 / p99 | server p50 / p99 | added p50 / p99 | req/s | server responses per loop pass |",
-             "|---|---|---|---|---|---|---|---|"]
-    rows = []
+    lines = [f"Latency overhead against the wire: each client's p50/p99 minus the same run's request-to-response times on "
+             f"loopback (tcpdump). An asyncio server answers after a fixed delay (CPU 0, warmed); clients on CPU 1, closed loop, "
+             f"{args.seconds} s each, {args.rounds} rounds in alternating order; µs.", "",
+             "| server delay | connections | round | tool | client p50 / p99 | wire p50 / p99 | added p50 / p99 | req/s | pairs (dropped packets) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    rows, table = [], []
     port = 18980
     try:
         for delay in (10, 1):
             for connections in (50, 1000):
-                added = {}
+                port += 1
+                server = start_server(work, delay, port)
+                added = {t: [] for t in tools}
+                try:
+                    client("stampede", args.binary, f"http://127.0.0.1:{port}/", connections, 2, work)  # warm the server
+                    for r in range(args.rounds):
+                        order = tools if r % 2 == 0 else list(reversed(tools))
+                        for tool in order:
+                            pcap = os.path.join(work, f"{tool}-{delay}-{connections}-{r}.pcap")
+                            capture = start_capture(port, pcap)
+                            try:
+                                p50, p99, responses = client(tool, args.binary, f"http://127.0.0.1:{port}/", connections, args.seconds, work)
+                            finally:
+                                dropped = stop_capture(capture)
+                            wire = wire_times(pcap, port)
+                            os.remove(pcap)
+                            w50, w99 = percentile(wire, 50), percentile(wire, 99)
+                            added[tool].append((p50 - w50, p99 - w99))
+                            lines.append(f"| {delay} ms | {connections} | {r + 1} | {tool} | {p50:,.0f} / {p99:,.0f} | {w50:,.0f} / {w99:,.0f} | "
+                                         f"{p50 - w50:+,.0f} / {p99 - w99:+,.0f} | {responses / args.seconds:,.0f} | {len(wire):,} ({dropped}) |")
+                            print(lines[-1], file=sys.stderr)
+                            time.sleep(0.3)
+                finally:
+                    stop(server)
                 for tool in tools:
-                    port += 1
-                    server = start_server(work, delay, port)
-                    try:
-                        p50, p99, responses = client(tool, args.binary, f"http://127.0.0.1:{port}/", connections, args.seconds, work)
-                    finally:
-                        count, s50, s99, passes = stop_server(server)
-                    added[tool] = (p50 - s50, p99 - s99)
-                    lines.append(f"| {delay} ms | {connections} | {tool} | {p50:,.0f} / {p99:,.0f} | {s50:,} / {s99:,} | "
-                                 f"{p50 - s50:,.0f} / {p99 - s99:,.0f} | {responses / args.seconds:,.0f} | {count / max(passes, 1):.2f} |")
-                    print(lines[-1], file=sys.stderr)
-                    time.sleep(0.5)
-                peers = [t for t in added if t != "stampede"]
+                    a50 = [a[0] for a in added[tool]]
+                    a99 = [a[1] for a in added[tool]]
+                    table.append(f"| {delay} ms | {connections} | {tool} | {min(a50):+,.0f} to {max(a50):+,.0f} | {min(a99):+,.0f} to {max(a99):+,.0f} |")
+                peers = [t for t in tools if t != "stampede"]
                 if peers:
-                    best = min(peers, key=lambda t: added[t][1])
-                    rows.append({"row": f"added p99, {delay} ms server, {connections} connections (least-adding peer)",
-                                 "value": added["stampede"][1], "unit": "µs", "peer": added[best][1], "peer_name": best})
+                    best = min(peers, key=lambda t: statistics.median(a[0] for a in added[t]))
+                    rows.append({"row": f"added p50 over the wire, {delay} ms server, {connections} connections (least-adding peer)",
+                                 "value": round(statistics.median(a[0] for a in added["stampede"])), "unit": "µs",
+                                 "peer": round(statistics.median(a[0] for a in added[best])), "peer_name": best})
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    lines += ["", "Added over the wire, range over the rounds (µs):", "",
+              "| server delay | connections | tool | added p50 | added p99 |", "|---|---|---|---|---|"] + table
     text = "\n".join(lines)
     write_results(text, text, rows, args.markdown, args.summary)
 

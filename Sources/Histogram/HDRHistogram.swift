@@ -87,6 +87,20 @@ public struct HDRHistogram: HistogramRecording, Sendable, Equatable {
         _clampedCount &+= other._clampedCount
     }
 
+    /// Takes away every count of `other`, which must be part of this histogram (recorded into it
+    /// too): the rest is exactly the histogram of the values `other` does not hold. Nothing
+    /// changes when a counter of `other` exceeds this one's.
+    /// - Throws: `layoutMismatch`, or `notContained`.
+    public mutating func subtract(_ other: HDRHistogram) throws(HistogramError) {
+        guard other.layout == layout else { throw .layoutMismatch(layout, other.layout) }
+        guard other._totalCount != 0 || other._clampedCount != 0 else { return }
+        guard other._totalCount <= _totalCount, other._clampedCount <= _clampedCount, _storage.contains(other._storage) else { throw .notContained }
+        if !isKnownUniquelyReferenced(&_storage) { makeCountersUnique() }
+        _storage.subtract(other._storage)
+        _totalCount &-= other._totalCount
+        _clampedCount &-= other._clampedCount
+    }
+
     /// Sets every counter to zero.
     public mutating func reset() {
         if isKnownUniquelyReferenced(&_storage) {

@@ -66,6 +66,36 @@ final class HistogramCounters: @unchecked Sendable {
         }
     }
 
+    /// Whether each of `other`'s counters (the same count) is at most this one's.
+    func contains(_ other: HistogramCounters) -> Bool {
+        let mine = UnsafePointer(base), theirs = UnsafePointer(other.base)
+        var i = 0
+        while i + Self.line <= count {
+            if Self.lineHoldsValues(theirs + i) { for k in i..<(i + Self.line) where theirs[k] > mine[k] { return false } }
+            i += Self.line
+        }
+        while i < count {
+            if theirs[i] > mine[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Takes away `other`'s counters (each at most this one's: `contains`), line by line where
+    /// `other` holds values.
+    func subtract(_ other: HistogramCounters) {
+        let mine = base, theirs = UnsafePointer(other.base)
+        var i = 0
+        while i + Self.line <= count {
+            if Self.lineHoldsValues(theirs + i) { for k in i..<(i + Self.line) { mine[k] &-= theirs[k] } }
+            i += Self.line
+        }
+        while i < count {
+            if theirs[i] != 0 { mine[i] &-= theirs[i] }
+            i += 1
+        }
+    }
+
     /// Zeroes the lines of counters that hold values (the others' pages stay untouched).
     func clear() {
         var i = 0

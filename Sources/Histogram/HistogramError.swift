@@ -10,6 +10,8 @@ public enum HistogramError: Error, Equatable, CustomStringConvertible {
     case compression(code: Int32, message: String)
     /// A line of an .hlog file could not be parsed.
     case malformedLog(line: Int, reason: String)
+    /// A histogram subtracted holds a count this one does not.
+    case notContained
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum HistogramError: Error, Equatable, CustomStringConvertible {
         case .malformedEncoding(let why): return "malformed histogram encoding: \(why)"
         case .compression(let code, let message): return "zlib error \(code): \(message)"
         case .malformedLog(let line, let reason): return "malformed histogram log, line \(line): \(reason)"
+        case .notContained: return "the histogram subtracted holds values this one does not"
         }
     }
 }

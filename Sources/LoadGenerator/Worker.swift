@@ -232,7 +232,6 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
     func completed(_ i: Int, status: Int, keepAlive: Bool, now: UInt64) {
         let latencyUs = Int64((now &- conns[i].intendedAt + 500) / 1000)
         figures.second.latency.record(latencyUs)
-        recordResponseTimings(i, now: now)
         if schedule.isTsunami { figures.published.serviceTime?.record(Int64((now &- conns[i].sentAt + 500) / 1000)) }
         if conns[i].parser.recorded { storeCookies(i) }
         if workload.plainResponses {
@@ -242,6 +241,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
         } else {
             sessionResponse(i, status: status, latencyUs: latencyUs, now: now)
         }
+        if !workload.tracksNames && countsAsWaitingIsLatency(i) { figures.waitingIsLatency += 1 } else { recordResponseTimings(i, latencyUs: latencyUs, now: now) }
         conns[i].transport.reused = keepAlive
         if schedule.pacesRequests && !conns[i].hopPending { advanceSchedule(i) }
         // After the first response the server's TLS 1.3 tickets have arrived.

@@ -19,6 +19,12 @@ struct WorkerFigures {
     /// connection needs).
     var openSockets = 0
     var peakSockets = 0
+    /// The second's responses whose waiting equals their latency and whose receiving is 0 (read
+    /// in one go, written at their intended time): counted, not recorded; and the latencies of
+    /// the others, whose timings are recorded. The second's latency less those is the counted
+    /// ones' waiting (`foldTimings`).
+    var waitingIsLatency: Int64 = 0
+    var latencyOfOthers = HDRHistogram()
     /// When the measured schedule actually began on this worker (monotonic ns; 0: never).
     var beganAt: UInt64 = 0
     /// When it finished (its sockets closed; 0: not yet).
@@ -46,10 +52,33 @@ struct WorkerFigures {
         if openSockets > peakSockets { peakSockets = openSockets }
     }
 
+    /// The counted responses' timings into the second's: their waiting is the second's latency
+    /// histogram less the others' latencies (exact: each latency was recorded in both), their
+    /// receiving 0.
+    mutating func foldTimings() {
+        defer { waitingIsLatency = 0; latencyOfOthers = HDRHistogram() }
+        guard waitingIsLatency > 0 else { return }
+        second.timings.receiving.record(0, count: waitingIsLatency)
+        if latencyOfOthers.totalCount == 0 && second.timings.waiting.totalCount == 0 {
+            // Every response counted (the usual second): the waiting histogram is the latency's
+            // (shared, copy-on-write: nothing copied).
+            second.timings.waiting = second.latency
+            return
+        }
+        var counted = second.latency
+        do {
+            try counted.subtract(latencyOfOthers)
+            try second.timings.waiting.add(counted)
+        } catch {
+            noteFirstError("timings of a second: \(error)")
+        }
+    }
+
     /// The second just ended, as a sample for the coordinating thread; it is added into
     /// `published` and the next second starts from zero (the same names).
     mutating func takeInterval(worker: Int, scenario: Int, final: Bool) -> IntervalSample {
         intervalIndex += 1
+        foldTimings()
         let sample = IntervalSample(worker: worker, scenario: scenario, index: intervalIndex, final: final, figures: second,
                                     connections: openSockets)
         do { try published.add(second) } catch { noteFirstError("adding a second's figures: \(error)") }

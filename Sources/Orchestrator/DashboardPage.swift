@@ -36,7 +36,7 @@ enum DashboardPage {
  <section><h2>Requests and errors per second</h2><canvas id="rateChart"></canvas></section>
  <section><h2>Latency per second (ms) <label class="toggle"><input type="checkbox" id="logScale"> log scale</label></h2><canvas id="latencyChart"></canvas></section>
  <section><h2>Latency by percentile (whole test, merged histogram)</h2><canvas id="spectrumChart"></canvas></section>
- <section id="nameSection" hidden><h2>Per name (this test) and errors by kind</h2><table><thead><tr><th>name</th><th>requests</th><th>errors</th><th>p99 (last second)</th></tr></thead><tbody id="names"></tbody></table><div id="errorKinds"></div></section>
+ <section id="nameSection" hidden><h2>Per name (this test) and errors by kind</h2><table><thead><tr><th>name</th><th>requests</th><th>errors</th><th>p99 (last second)</th><th>waiting p99</th><th>receiving p99</th><th>new conns</th></tr></thead><tbody id="names"></tbody></table><div id="errorKinds"></div></section>
  <section id="thresholdSection" hidden><h2>Thresholds (judged each second on every driver's figures merged)</h2><table><thead><tr><th>threshold</th><th>state</th><th>measured</th><th>limit</th></tr></thead><tbody id="thresholds"></tbody></table></section>
  <section id="scenarioSection" hidden><h2>Scenarios (this test): responses per second</h2><canvas id="scenarioChart"></canvas><table><thead><tr><th>scenario</th><th>requests</th><th>errors</th><th>req/s (last second)</th><th>target</th><th>p99 (last second)</th></tr></thead><tbody id="scenarios"></tbody></table></section>
  <section id="sessionSection" hidden><h2>Sessions per second <span id="sessionTotals"></span></h2><canvas id="sessionChart"></canvas></section>
@@ -141,8 +141,10 @@ function renderBreakdown(m) {
   for (const [name, r] of Object.entries(m.by_name || {})) {
     // A request's redirect hops appear once there were any (as in the report).
     if (name.endsWith(" redirect") && !r.requests && !state.names[name]) continue;
-    const s = state.names[name] = state.names[name] || {requests: 0, errors: 0, p99: null};
+    const s = state.names[name] = state.names[name] || {requests: 0, errors: 0, p99: null, waiting: null, receiving: null, connects: 0};
     s.requests += r.requests; s.errors += errorsTotal(r.errors); if (r.responses) s.p99 = r.latency_us.p99;
+    // Where the time goes, live: the last second's time to first byte and transfer, and the new connections so far.
+    if (r.waiting_us) s.waiting = r.waiting_us.p99; if (r.receiving_us) s.receiving = r.receiving_us.p99; s.connects += r.connects || 0;
   }
   drawBreakdown();
 }
@@ -150,13 +152,16 @@ function renderBreakdown(m) {
 function finalBreakdown(r) {
   state.kinds = {}; state.names = {};
   for (const [k, n] of Object.entries(r.errors || {})) if (n) state.kinds[k] = n;
-  for (const [name, n] of Object.entries(r.by_name || {})) state.names[name] = {requests: n.requests, errors: errorsTotal(n.errors), p99: n.latency_us.p99};
+  for (const [name, n] of Object.entries(r.by_name || {})) state.names[name] = {requests: n.requests, errors: errorsTotal(n.errors), p99: n.latency_us.p99,
+    waiting: n.waiting_us ? n.waiting_us.p99 : null, receiving: n.receiving_us ? n.receiving_us.p99 : null, connects: n.connects || 0};
   drawBreakdown();
 }
 function drawBreakdown() {
   const names = Object.keys(state.names).sort();
   $("nameSection").hidden = names.length === 0 && Object.keys(state.kinds).length === 0;
-  $("names").innerHTML = names.map(n => `<tr><td>${n.replace(/</g, "&lt;")}</td><td>${state.names[n].requests}</td><td>${state.names[n].errors}</td><td>${fmt(state.names[n].p99)}</td></tr>`).join("");
+  $("names").innerHTML = names.map(n => { const s = state.names[n];
+    return `<tr class="name" data-name="${n.replace(/"/g, "&quot;")}"><td>${n.replace(/</g, "&lt;")}</td><td>${s.requests}</td><td>${s.errors}</td><td>${fmt(s.p99)}</td>
+    <td class="waiting">${s.waiting != null ? fmt(s.waiting) : "–"}</td><td class="receiving">${s.receiving != null ? fmt(s.receiving) : "–"}</td><td>${s.connects}</td></tr>`; }).join("");
   const kinds = Object.entries(state.kinds).sort((a, b) => b[1] - a[1]);
   $("errorKinds").textContent = kinds.length ? "errors by kind: " + kinds.map(([k, n]) => k + " " + n).join(", ") : "no errors";
 }

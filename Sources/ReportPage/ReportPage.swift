@@ -74,6 +74,7 @@ public enum ReportPage {
         body += Charts.spectrum(latency, byName: [], log: false).render(cssClass: "lin")
         body += Charts.spectrum(latency, byName: [], log: true).render(cssClass: "logv")
         body += Charts.distribution(latency).render()
+        body += TimingBars.render(r)
         if let byName = r.by_name, !byName.isEmpty {
             let named = try byName.keys.sorted().map { ($0, try HDRHistogram(base64: byName[$0]!.histogram)) }
             body += Charts.spectrum(nil, byName: named, log: false).render(cssClass: "lin")
@@ -91,7 +92,7 @@ public enum ReportPage {
             body += Charts.sessionDuration(seconds, log: true).render(cssClass: "logv")
         }
         body += "</div>"
-        body += Tables.scenarios(r) + Tables.sessions(r) + Tables.byName(r) + Tables.drivers(inputs.drivers) + Tables.thresholds(r) + Tables.search(r) + Tables.redistributed(r)
+        body += Tables.scenarios(r) + Tables.sessions(r) + Tables.byName(r) + Tables.timings(r) + Tables.drivers(inputs.drivers) + Tables.thresholds(r) + Tables.search(r) + Tables.redistributed(r)
         if let config = inputs.configJSON { body += "<h2>Config</h2><pre>\(html(ConfigRedaction.redacted(config)))</pre>" }
         return """
             <!doctype html>

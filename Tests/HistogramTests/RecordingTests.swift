@@ -18,6 +18,26 @@ import TestSupport
         #expect(abs(h.standardDeviation - 2886.9) < 5)
     }
 
+    /// Subtracting a part leaves exactly the rest; a histogram that is not a part changes nothing.
+    @Test func subtractingAPartLeavesTheRest() throws {
+        var whole = HDRHistogram(), part = HDRHistogram(), rest = HDRHistogram()
+        for v in [5, 90, 1_500, 2_049, 70_000, 3_000_000, 9_000_000_000] as [Int64] { whole.record(v); rest.record(v) }
+        for v in [90, 4_321, 4_321, 12_000_000] as [Int64] { whole.record(v); part.record(v) }
+        try whole.subtract(part)
+        #expect(whole == rest && whole.totalCount == 7 && whole.clampedCount == 1)
+        var other = HDRHistogram()
+        other.record(17)
+        #expect(throws: HistogramError.notContained) { try whole.subtract(other) }
+        #expect(whole == rest)
+        // Empty histograms share their counters until written: writing one leaves the others empty.
+        var a = HDRHistogram(), b = HDRHistogram()
+        a.record(3)
+        #expect(b.totalCount == 0 && b.count(at: 3) == 0 && a.count(at: 3) == 1)
+        b.reset()
+        try b.add(a)
+        #expect(b == a && HDRHistogram().count(at: 3) == 0)
+    }
+
     @Test func emptyHistogramAnswersZero() {
         let h = HDRHistogram()
         #expect(h.totalCount == 0 && h.min == 0 && h.max == 0 && h.mean == 0)

@@ -82,6 +82,35 @@ import Testing
         #expect(run.intervals[1] == nil && run.reported.isEmpty)
     }
 
+    /// A busy second of 200 names (100 responses each, latencies spread from 50 µs to 2 s, a
+    /// few new connections each, TLS) stays under the broker's default message size (1 MiB).
+    @Test func aSecondOfTwoHundredNamesFitsInOneMessage() throws {
+        var random = SystemRandomNumberGenerator()
+        let names = (0..<200).map { "name-\($0)" }
+        var f = Figures(byName: FiguresByName(names: names))
+        func spread(_ lo: Double, _ hi: Double) -> Int64 { Int64(exp(Double.random(in: log(lo)...log(hi), using: &random))) }
+        for n in names.indices {
+            for _ in 0..<100 {
+                let w = spread(50, 2_000_000), r = spread(1, 50_000)
+                f.latency.record(w + r); f.byName[position: n].latency.record(w + r)
+                f.timings.waiting.record(w); f.timings.receiving.record(r)
+                f.byName[position: n].timings.waiting.record(w); f.byName[position: n].timings.receiving.record(r)
+                f.byName[position: n].counters.requests += 1; f.byName[position: n].counters.responses += 1
+                f.byName[position: n].counters.statusCodes.record(200)
+            }
+            for _ in 0..<5 {
+                let c = spread(50, 5_000), t = spread(500, 50_000)
+                f.timings.connect.record(c); f.timings.tls.record(t)
+                f.byName[position: n].timings.connect.record(c); f.byName[position: n].timings.tls.record(t)
+            }
+        }
+        var m = IntervalMessage(driverID: "d1", testID: "tm", t: 1, requests: 20_000, responses: 20_000, errors: ErrorCounts(), bytesRead: 0, histogram: "")
+        m.carry(f)
+        let bytes = try JSONEncoder().encode(m).count
+        #expect(bytes < 1_000_000, "an interval of 200 busy names is \(bytes) bytes")
+        #expect(bytes > 100_000, "\(bytes) bytes: the histograms are not empty")
+    }
+
     @Test func thresholdNamesParseInBothForms() throws {
         #expect(try Threshold(parsing: "waiting_p99_ms=200").name == .waiting_p99_ms)
         let scoped = try Threshold(parsing: "login:connect_p99_ms=5")
