@@ -74,13 +74,15 @@ perf: setup oracle release dist
 	python3 Perf/connections.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --drivers 100 --clients 20 --summary $(PERF_ROWS)
+	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --drivers 100 --clients 20 --names 20 --scenarios 3 --summary $(PERF_ROWS)
 	bash scripts/perf-peers.sh
 	.venv/bin/python Perf/peers_table.py $(RELEASE_BIN) --static .build-dist/release/stampede --markdown Perf/results/peers.md --summary $(PERF_ROWS)
 	python3 Perf/costs.py $(RELEASE_BIN) --markdown Perf/results/costs.md --profile Perf/results/profile.md --summary $(PERF_ROWS)
 	python3 Perf/scenarios_cost.py $(RELEASE_BIN) --markdown Perf/results/scenarios.md --summary $(PERF_ROWS)
+	python3 Perf/timings_cost.py $(RELEASE_BIN) --markdown Perf/results/timings.md --summary $(PERF_ROWS)
 	python3 Perf/latency_overhead.py $(RELEASE_BIN) --markdown Perf/results/overhead.md --summary $(PERF_ROWS)
 	python3 Perf/wakeups.py $(RELEASE_BIN) > Perf/results/wakeups.md
-	python3 Perf/summary.py $(PERF_ROWS) Perf/results/peers.md Perf/results/costs.md Perf/results/profile.md Perf/results/overhead.md > Perf/results/latest.md
+	python3 Perf/summary.py $(PERF_ROWS) Perf/results/peers.md Perf/results/costs.md Perf/results/profile.md Perf/results/overhead.md Perf/results/timings.md > Perf/results/latest.md
 	cat Perf/results/latest.md
 
 ## broker: a Tansu Kafka broker on 127.0.0.1:9092 for development (in-memory; Ctrl-C stops it)

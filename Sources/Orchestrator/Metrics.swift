@@ -55,7 +55,10 @@ extension Orchestrator {
         family("stampede_test_phase_seconds", "summary",
                "Where requests' time went per test (and per request name, labelled name): phase connect (TCP, new connections), tls (handshake), waiting (last byte sent to first byte back), receiving (first byte to the end).")
         for (id, whole) in reports {
-            let parts = [(nil, whole.phases)] + (whole.by_name ?? [:]).sorted { $0.key < $1.key }.map { (Optional($0.key), $0.value.phases) }
+            let parts = [(nil, whole.phases(connects: whole.connects ?? 0, handshakes: whole.tls_handshakes ?? 0, responses: whole.responses))]
+                + (whole.by_name ?? [:]).sorted { $0.key < $1.key }.map { name, n in
+                    (Optional(name), n.phases(connects: n.connects ?? 0, handshakes: n.tls_handshakes ?? 0, responses: n.responses))
+                }
             for (name, phases) in parts {
                 for (phase, summary, count) in phases {
                     guard let l = summary else { continue }
@@ -83,20 +86,5 @@ extension Orchestrator {
         family("stampede_websocket_dropped_total", "counter", "WebSocket clients dropped for being slow or silent.")
         out += "stampede_websocket_dropped_total \(hub.dropped)\n"
         return out
-    }
-}
-
-extension LoadReport {
-    /// Each timing phase: its summary and how many values it holds (connects, handshakes, responses).
-    var phases: [(phase: String, summary: LatencySummary?, count: Int)] {
-        [("connect", connect_us, connects ?? 0), ("tls", tls_us, tls_handshakes ?? 0), ("waiting", waiting_us, responses),
-         ("receiving", receiving_us, responses)]
-    }
-}
-
-extension NameReport {
-    var phases: [(phase: String, summary: LatencySummary?, count: Int)] {
-        [("connect", connect_us, connects ?? 0), ("tls", tls_us, tls_handshakes ?? 0), ("waiting", waiting_us, responses),
-         ("receiving", receiving_us, responses)]
     }
 }

@@ -293,7 +293,7 @@ final class TestBook {
                                                 latency: LatencySummary(figures.latency), histogram: encoded, byName: second.byName,
                                                 connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)
             event.spectrum = spectrum
-            event.setTimings(figures.timings)
+            event.setPhases(figures.timings)
             event.thresholds = verdict?.states
             if run.steering.isPaused(second: t) { event.paused = true }
             if run.definition.hasScenarios {

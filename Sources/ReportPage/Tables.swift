@@ -74,14 +74,13 @@ enum Tables {
     /// Where the time goes, per name and for all requests: each phase's p50 and p99, and the
     /// connections opened (the figures under the stacked bars).
     static func timings(_ r: LoadReport) -> String {
-        let rows = TimingBars.rows(r)
+        let rows = r.timingRows
         guard !rows.isEmpty else { return "" }
         var out = "<h2>Where the time goes</h2><table>" + row(["name", "waiting p50 ms", "waiting p99 ms", "receiving p50 ms", "receiving p99 ms",
                                                                "new connections", "connect p50 ms", "connect p99 ms", "TLS p50 ms", "TLS p99 ms"], header: true)
-        for r2 in rows {
-            let connects = r2.name == "all requests" ? r.connects : r.by_name?[r2.name]?.connects
+        for t in rows {
             func pair(_ s: LatencySummary?) -> [String] { [s.map { ms($0.p50) } ?? "–", s.map { ms($0.p99) } ?? "–"] }
-            out += row([html(r2.name)] + pair(r2.phases[2]) + pair(r2.phases[3]) + [String(connects ?? 0)] + pair(r2.phases[0]) + pair(r2.phases[1]))
+            out += row([html(t.name)] + pair(t.waiting) + pair(t.receiving) + [String(t.connects)] + pair(t.connect) + pair(t.tls))
         }
         return out + "</table><p class=\"sub\">waiting: last byte sent to first byte back (time to first byte); receiving: first byte to the end; "
             + "connect and TLS: once per new connection, under the name of its first request.</p>"

@@ -11,32 +11,15 @@ enum TimingBars {
         ("connect", "#9467bd"), ("TLS", "#8c564b"), ("waiting", "#1f77b4"), ("receiving", "#ff7f0e"),
     ]
 
-    struct Row {
-        let name: String
-        let phases: [LatencySummary?]  // connect, TLS, waiting, receiving
-    }
-
-    static func rows(_ r: LoadReport) -> [Row] {
-        var rows: [Row] = []
-        if let byName = r.by_name, byName.count > 1 {
-            for name in byName.keys.sorted() {
-                let n = byName[name]!
-                guard n.waiting_us != nil || n.connect_us != nil else { continue }
-                rows.append(Row(name: name, phases: [n.connect_us, n.tls_us, n.waiting_us, n.receiving_us]))
-            }
-        }
-        if r.waiting_us != nil || r.connect_us != nil {
-            rows.append(Row(name: "all requests", phases: [r.connect_us, r.tls_us, r.waiting_us, r.receiving_us]))
-        }
-        return rows
-    }
+    /// A row's phases in the bars' order.
+    static func phases(of row: TimingRow) -> [LatencySummary?] { [row.connect, row.tls, row.waiting, row.receiving] }
 
     /// The chart, or nothing when the report has no timings (a report from before them).
     static func render(_ r: LoadReport) -> String {
-        let rows = rows(r)
+        let rows = r.timingRows
         guard !rows.isEmpty else { return "" }
         let bars = rows.flatMap { row in [(row, "p50", \LatencySummary.p50), (row, "p99", \LatencySummary.p99)] }
-        let longest = bars.map { bar in bar.0.phases.reduce(0) { $0 + Double($1?[keyPath: bar.2] ?? 0) } }.max() ?? 0
+        let longest = bars.map { bar in phases(of: bar.0).reduce(0) { $0 + Double($1?[keyPath: bar.2] ?? 0) } }.max() ?? 0
         let width = 760.0, left = 190.0, right = 90.0, top = 44.0, barHeight = 14.0, gap = 6.0
         let height = top + Double(bars.count) * (barHeight + gap) + Double(rows.count) * 6 + 16
         let scale = longest > 0 ? (width - left - right) / longest : 0
@@ -56,7 +39,7 @@ enum TimingBars {
             let shown = label == "p50" ? String(row.name.prefix(24)) : ""
             svg += "<text x=\"10\" y=\"\(y + 11)\">\(html(shown))</text><text x=\"\(left - 30)\" y=\"\(y + 11)\">\(label)</text>"
             var at = left, total = 0.0
-            for (k, phase) in row.phases.enumerated() {
+            for (k, phase) in phases(of: row).enumerated() {
                 guard let value = phase?[keyPath: key], value > 0 else { continue }
                 let w = Double(value) * scale
                 svg += "<rect class=\"seg\" data-phase=\"\(phases[k].label)\" x=\"\(String(format: "%.1f", at))\" y=\"\(y)\" width=\"\(String(format: "%.1f", Swift.max(w, 0.5)))\" "

@@ -34,7 +34,7 @@ public struct Redistribution: Codable, Sendable, Equatable {
 
 /// The report JSON (`bench --json` prints it; the orchestrator stores and serves it). Field
 /// names are the contract documented in docs/reports.md.
-public struct LoadReport: Codable, Sendable {
+public struct LoadReport: Codable, Sendable, TimingFields {
     public var test_id: String
     public var mode: String
     public var target: String
@@ -141,8 +141,7 @@ public struct LoadReport: Codable, Sendable {
 
     /// Sets the timing fields from the merged timings.
     public mutating func setTimings(_ timings: Timings) {
-        let t = TimingsSummary(timings)
-        connect_us = t.connect_us; tls_us = t.tls_us; waiting_us = t.waiting_us; receiving_us = t.receiving_us
+        let t = setPhases(timings)
         connects = t.connects
         if let handshakes = t.tls_handshakes { tls_handshakes = handshakes }
         thresholds.evaluateTimings(self)
@@ -232,7 +231,7 @@ public struct NamedFigures: Sendable {
 }
 
 /// A name's entry in `by_name`.
-public struct NameReport: Codable, Sendable {
+public struct NameReport: Codable, Sendable, TimingFields {
     public var requests: Int
     public var responses: Int
     public var errors: ErrorCounts
@@ -257,8 +256,7 @@ public struct NameReport: Codable, Sendable {
         status_codes = f.counters.statusCodes
         latency_us = LatencySummary(f.latency)
         histogram = f.latency.encodeBase64()
-        let t = TimingsSummary(f.timings)
-        connect_us = t.connect_us; tls_us = t.tls_us; waiting_us = t.waiting_us; receiving_us = t.receiving_us
+        let t = setPhases(f.timings)
         connects = t.connects; tls_handshakes = t.tls_handshakes
     }
 }

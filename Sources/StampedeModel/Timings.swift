@@ -59,6 +59,32 @@ public struct DecodedTimings: Sendable {
     }
 }
 
+/// What carries the four timing summaries: the report (whole, per scenario), a name's entry,
+/// a second on the live feed.
+public protocol TimingFields {
+    var connect_us: LatencySummary? { get set }
+    var tls_us: LatencySummary? { get set }
+    var waiting_us: LatencySummary? { get set }
+    var receiving_us: LatencySummary? { get set }
+}
+
+extension TimingFields {
+    /// Sets the four summaries from `timings` (each absent when nothing was measured); returns
+    /// them, with the counts.
+    @discardableResult
+    public mutating func setPhases(_ timings: Timings) -> TimingsSummary {
+        let t = TimingsSummary(timings)
+        connect_us = t.connect_us; tls_us = t.tls_us; waiting_us = t.waiting_us; receiving_us = t.receiving_us
+        return t
+    }
+
+    /// Each phase with its summary and how many values it holds (`connects`, `handshakes`, and
+    /// one waiting and one receiving time per response).
+    public func phases(connects: Int, handshakes: Int, responses: Int) -> [(phase: String, summary: LatencySummary?, count: Int)] {
+        [("connect", connect_us, connects), ("tls", tls_us, handshakes), ("waiting", waiting_us, responses), ("receiving", receiving_us, responses)]
+    }
+}
+
 /// The timings in a report (the whole test's, a name's, a scenario's): each phase's percentiles
 /// (absent when nothing was measured: `tls_us` of a plain-HTTP test, `connect_us` when no
 /// connection was opened), and how many connections and handshakes were timed.
@@ -78,5 +104,34 @@ public struct TimingsSummary: Sendable, Equatable {
         receiving_us = summary(t.receiving)
         connects = Int(t.connect.totalCount)
         tls_handshakes = t.tls.totalCount > 0 ? Int(t.tls.totalCount) : nil
+    }
+}
+
+/// A row of "where the time went" (the summary's table, report.html's bars): a name, or all
+/// requests.
+public struct TimingRow: Sendable {
+    public let name: String
+    public let connect, tls, waiting, receiving: LatencySummary?
+    public let connects: Int
+    public let isTotal: Bool
+}
+
+extension LoadReport {
+    /// Each name that was timed (when the test has several) in name order, then all requests;
+    /// empty when nothing was timed (a report from before timings).
+    public var timingRows: [TimingRow] {
+        var rows: [TimingRow] = []
+        if let byName = by_name, byName.count > 1 {
+            for name in byName.keys.sorted() {
+                let n = byName[name]!
+                guard n.waiting_us != nil || n.connect_us != nil else { continue }
+                rows.append(TimingRow(name: name, connect: n.connect_us, tls: n.tls_us, waiting: n.waiting_us, receiving: n.receiving_us,
+                                      connects: n.connects ?? 0, isTotal: false))
+            }
+        }
+        guard waiting_us != nil || connect_us != nil else { return rows }
+        rows.append(TimingRow(name: rows.isEmpty ? "all requests" : "all", connect: connect_us, tls: tls_us, waiting: waiting_us,
+                              receiving: receiving_us, connects: connects ?? 0, isTotal: true))
+        return rows
     }
 }

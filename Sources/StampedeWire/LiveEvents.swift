@@ -114,7 +114,7 @@ public enum LiveEvent: Sendable {
     /// The running load was changed (steering): the change as the report lists it.
     case change(testID: String, change: ChangeRecord)
 
-    public struct IntervalEvent: Codable, Sendable {
+    public struct IntervalEvent: Codable, Sendable, TimingFields {
         public var type = "interval"
         public var test_id: String
         /// 1-based second since the test's start.
@@ -171,12 +171,6 @@ public enum LiveEvent: Sendable {
             errors = counters.errors; rps = counters.responses; latency_us = latency; self.histogram = histogram
             status_codes = counters.statusCodes
             by_name = byName.isEmpty ? nil : Dictionary(byName.map { ($0.name, NameReport($0)) }, uniquingKeysWith: { a, _ in a })
-        }
-
-        /// The second's timings.
-        public mutating func setTimings(_ timings: Timings) {
-            let t = TimingsSummary(timings)
-            connect_us = t.connect_us; tls_us = t.tls_us; waiting_us = t.waiting_us; receiving_us = t.receiving_us
         }
 
         /// The second's sessions (a test with `order: sequence`).

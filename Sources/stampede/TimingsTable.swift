@@ -4,17 +4,8 @@ import StampedeModel
 /// names), waiting (time to first byte) and receiving p50/p99, then the new connections it
 /// opened with their TCP connect and TLS handshake p50/p99.
 func printTimings(_ report: LoadReport) {
-    guard report.waiting_us != nil || report.connect_us != nil else { return }
-    struct Row { let name: String; let waiting, receiving, connect, tls: LatencySummary?; let connects: Int }
-    var rows: [Row] = []
-    if let byName = report.by_name, byName.count > 1 {
-        for name in byName.keys.sorted() {
-            let r = byName[name]!
-            rows.append(Row(name: name, waiting: r.waiting_us, receiving: r.receiving_us, connect: r.connect_us, tls: r.tls_us, connects: r.connects ?? 0))
-        }
-    }
-    rows.append(Row(name: rows.isEmpty ? "All requests" : "All", waiting: report.waiting_us, receiving: report.receiving_us,
-                    connect: report.connect_us, tls: report.tls_us, connects: report.connects ?? 0))
+    let rows = report.timingRows
+    guard !rows.isEmpty else { return }
     let width = Swift.min(40, Swift.max(12, rows.map(\.name.count).max() ?? 12)) + 2
     func cells(_ s: LatencySummary?) -> String {
         guard let s else { return "-".leftPadded(to: 10) + "-".leftPadded(to: 10) }

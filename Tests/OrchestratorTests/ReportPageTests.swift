@@ -50,6 +50,10 @@ import TestSupport
                 "p99 \(p99) ms, requests \(report["requests"] ?? "-") in: \(text.prefix(600))")
         let connectP99 = String(format: "%.3f", Double((report["connect_time_us"] as? [String: Any])?["p99"] as? Int ?? -1) / 1000)
         #expect(text.contains("connect phase") && text.contains(connectP99), "connect p99 \(connectP99) ms")
+        // Where the time goes: the table's waiting p99 is the report's, under a bar of each percentile.
+        let waitingP99 = String(format: "%.3f", Double((report["waiting_us"] as? [String: Any])?["p99"] as? Int ?? -1) / 1000)
+        #expect(text.contains("Where the time goes") && text.contains(waitingP99), "waiting p99 \(waitingP99) ms")
+        #expect(page.contains(#"data-bars="2""#) && page.contains(#"data-phase="waiting""#))
 
         // `stampede report DIR` renders the same bytes from the same files.
         let again = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-again-\(UUID().uuidString).html")
