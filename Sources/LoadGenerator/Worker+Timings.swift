@@ -36,22 +36,24 @@ extension Worker {
     @inline(never)
     func recordResponseTimings(_ i: Int, latencyUs: Int64, now: UInt64) {
         let firstByteAt = conns[i].firstByteAt
+        let n = workload.tracksNames ? currentNameIndex(i) : -1
+        if firstByteAt == 0 && conns[i].writtenAt == conns[i].intendedAt {
+            figures.waitingIsLatency += 1
+            if n >= 0 { figures.namesWaitingIsLatency[n] += 1 }
+            return
+        }
         conns[i].firstByteAt = 0
         let firstByte = firstByteAt == 0 ? now : firstByteAt
         // A request resent on a fresh connection was written after its first send: timed from
         // its last write, never before it.
         let waitingUs = Int64((firstByte &- Swift.min(conns[i].writtenAt, firstByte) + 500) / 1000)
         let receivingUs = Int64((now &- firstByte + 500) / 1000)
-        if firstByteAt == 0 && conns[i].writtenAt == conns[i].intendedAt {
-            figures.waitingIsLatency += 1
-        } else {
-            figures.second.timings.waiting.record(waitingUs)
-            figures.second.timings.receiving.record(receivingUs)
-            figures.latencyOfOthers.record(latencyUs)
-        }
-        guard workload.tracksNames else { return }
-        let n = currentNameIndex(i)
+        figures.second.timings.waiting.record(waitingUs)
+        figures.second.timings.receiving.record(receivingUs)
+        figures.latencyOfOthers.record(latencyUs)
+        guard n >= 0 else { return }
         figures.second.byName[position: n].timings.waiting.record(waitingUs)
         figures.second.byName[position: n].timings.receiving.record(receivingUs)
+        figures.namesLatencyOfOthers[n].record(latencyUs)
     }
 }

@@ -25,6 +25,9 @@ struct WorkerFigures {
     /// ones' waiting (`foldTimings`).
     var waitingIsLatency: Int64 = 0
     var latencyOfOthers = HDRHistogram()
+    /// The same for each name (a list of requests), by its position.
+    var namesWaitingIsLatency: [Int64]
+    var namesLatencyOfOthers: [HDRHistogram]
     /// When the measured schedule actually began on this worker (monotonic ns; 0: never).
     var beganAt: UInt64 = 0
     /// When it finished (its sockets closed; 0: not yet).
@@ -35,6 +38,8 @@ struct WorkerFigures {
     ///   - sessions: the run has sessions; `serviceTime`: it is a tsunami.
     init(names: [String], sessions: Bool, serviceTime: Bool) {
         second = Figures(byName: FiguresByName(names: names), sessions: sessions ? SessionHistograms() : nil)
+        namesWaitingIsLatency = Array(repeating: 0, count: names.count)
+        namesLatencyOfOthers = Array(repeating: HDRHistogram(), count: names.count)
         published = second
         published.serviceTime = serviceTime ? HDRHistogram() : nil
     }
@@ -52,26 +57,41 @@ struct WorkerFigures {
         if openSockets > peakSockets { peakSockets = openSockets }
     }
 
-    /// The counted responses' timings into the second's: their waiting is the second's latency
-    /// histogram less the others' latencies (exact: each latency was recorded in both), their
-    /// receiving 0.
+    /// The counted responses' timings into the second's, in total and per name: their waiting
+    /// is the latency histogram less the others' latencies (exact: each latency was recorded in
+    /// both), their receiving 0.
     mutating func foldTimings() {
-        defer { waitingIsLatency = 0; latencyOfOthers = HDRHistogram() }
-        guard waitingIsLatency > 0 else { return }
-        second.timings.receiving.record(0, count: waitingIsLatency)
-        if latencyOfOthers.totalCount == 0 && second.timings.waiting.totalCount == 0 {
+        if waitingIsLatency > 0 {
+            do { try Self.fold(waitingIsLatency, latency: second.latency, others: latencyOfOthers, into: &second.timings) } catch {
+                noteFirstError("timings of a second: \(error)")
+            }
+            waitingIsLatency = 0
+            latencyOfOthers = HDRHistogram()
+        }
+        for n in namesWaitingIsLatency.indices where namesWaitingIsLatency[n] > 0 {
+            do {
+                try Self.fold(namesWaitingIsLatency[n], latency: second.byName[position: n].latency, others: namesLatencyOfOthers[n],
+                              into: &second.byName[position: n].timings)
+            } catch {
+                let name = second.byName[position: n].name
+                noteFirstError("timings of a second of \(name): \(error)")
+            }
+            namesWaitingIsLatency[n] = 0
+            namesLatencyOfOthers[n] = HDRHistogram()
+        }
+    }
+
+    private static func fold(_ counted: Int64, latency: HDRHistogram, others: HDRHistogram, into timings: inout Timings) throws {
+        timings.receiving.record(0, count: counted)
+        if others.totalCount == 0 && timings.waiting.totalCount == 0 {
             // Every response counted (the usual second): the waiting histogram is the latency's
             // (shared, copy-on-write: nothing copied).
-            second.timings.waiting = second.latency
+            timings.waiting = latency
             return
         }
-        var counted = second.latency
-        do {
-            try counted.subtract(latencyOfOthers)
-            try second.timings.waiting.add(counted)
-        } catch {
-            noteFirstError("timings of a second: \(error)")
-        }
+        var waiting = latency
+        try waiting.subtract(others)
+        try timings.waiting.add(waiting)
     }
 
     /// The second just ended, as a sample for the coordinating thread; it is added into
