@@ -95,6 +95,10 @@ def test_config(target, rate, names, scenarios):
     return dict(load, test_id="scale")
 
 
+def orch_alive(procs):
+    return len(procs) > 2 and procs[2].poll() is None
+
+
 def metric(port, name):
     _, text = api(port, "GET", "/metrics")
     for line in str(text).splitlines():
@@ -104,7 +108,8 @@ def metric(port, name):
 
 
 async def client(url, test_id, arrivals, done):
-    async with websockets.connect(url, max_size=None, open_timeout=30) as ws:
+    # No keep-alive pings: a stalled orchestrator shows as late intervals, not as a dropped client.
+    async with websockets.connect(url, max_size=None, open_timeout=30, ping_interval=None) as ws:
         done["connected"] += 1
         while True:
             m = json.loads(await ws.recv())
@@ -120,7 +125,7 @@ async def crowd(url, test_id, start, arrivals, clients):
     while done["connected"] < clients:
         await asyncio.sleep(0.05)
     await asyncio.get_running_loop().run_in_executor(None, start)
-    await asyncio.wait_for(asyncio.gather(*tasks), timeout=SECONDS + 60)
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=SECONDS + 300)
 
 
 def main():
@@ -146,7 +151,8 @@ def main():
         wait_port(broker)
         procs.append(subprocess.Popen([binary, "target", "--listen", f"127.0.0.1:{target}"], stdout=subprocess.DEVNULL))
         orch = subprocess.Popen([binary, "orchestrator", "--listen", f"127.0.0.1:{apiport}", "--brokers", f"127.0.0.1:{broker}",
-                                 "--reports-dir", f"{work}/reports"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 "--reports-dir", f"{work}/reports"], stdout=subprocess.DEVNULL,
+                                stderr=open(f"{work}/orchestrator.log", "w"))
         procs.append(orch)
         wait_port(apiport)
         spawned = time.time()
@@ -220,6 +226,13 @@ def main():
                      "value": int(report["requests"] == expected and report["responses"] == expected and exact_merge), "unit": "(1: yes)", "goal": "1"},
                 ]:
                     f.write(json.dumps(row) + "\n")
+    except BaseException:
+        # What the orchestrator said last (its log), when the run went wrong.
+        if os.path.exists(f"{work}/orchestrator.log"):
+            print("orchestrator log (last lines):\n" + "".join(open(f"{work}/orchestrator.log").readlines()[-30:]), file=sys.stderr)
+        if orch_alive(procs):
+            print("the orchestrator is still running", file=sys.stderr)
+        raise
     finally:
         stop_all(procs)
 

@@ -62,6 +62,21 @@ def idle_session_bytes(binary, work, base):
     return (rss[5000] - rss[1000]) / 4000
 
 
+def write_journeys(work, base):
+    """The journey's three requests without a session (plain.json) and with one (session.json:
+    the cookie kept, the token captured from /account's JSON and sent in /cart's X-CSRF header,
+    /cart's status checked)."""
+    with open(f"{work}/plain.json", "w") as f:
+        json.dump([{"name": "login", "method": "POST", "url": f"{base}/login", "body": "user=ann"},
+                   {"name": "account", "url": f"{base}/account"},
+                   {"name": "cart", "method": "POST", "url": f"{base}/cart", "headers": {"X-CSRF": "tok0"}, "body": "{}"}], f)
+    with open(f"{work}/session.json", "w") as f:
+        json.dump([{"name": "login", "method": "POST", "url": f"{base}/login", "body": "user=ann"},
+                   {"name": "account", "url": f"{base}/account", "capture": {"csrf": {"json": "csrf"}}},
+                   {"name": "cart", "method": "POST", "url": f"{base}/cart", "headers": {"X-CSRF": "{{var.csrf}}"}, "body": "{}",
+                    "expect_status": [200]}], f)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
@@ -72,15 +87,7 @@ def main():
     work = tempfile.mkdtemp(prefix="stampede-sessions-")
     port = 18193
     base = f"http://127.0.0.1:{port}"
-    with open(f"{work}/plain.json", "w") as f:
-        json.dump([{"name": "login", "method": "POST", "url": f"{base}/login", "body": "user=ann"},
-                   {"name": "account", "url": f"{base}/account"},
-                   {"name": "cart", "method": "POST", "url": f"{base}/cart", "headers": {"X-CSRF": "tok0"}, "body": "{}"}], f)
-    with open(f"{work}/session.json", "w") as f:
-        json.dump([{"name": "login", "method": "POST", "url": f"{base}/login", "body": "user=ann"},
-                   {"name": "account", "url": f"{base}/account", "capture": {"csrf": {"json": "csrf"}}},
-                   {"name": "cart", "method": "POST", "url": f"{base}/cart", "headers": {"X-CSRF": "{{var.csrf}}"}, "body": "{}",
-                    "expect_status": [200]}], f)
+    write_journeys(work, base)
     shapes = {"plain": ["--targets", f"{work}/plain.json", "--cookies", "off"],
               "session": ["--targets", f"{work}/session.json"]}
     nginx = start_nginx(work, port, locations=LOCATIONS)

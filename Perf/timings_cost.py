@@ -26,7 +26,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import start_nginx, stop_nginx, write_results  # noqa: E402
-from session_journey import LOCATIONS  # noqa: E402
+from session_journey import LOCATIONS, write_journeys  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHORT, LONG = 20_000, 60_000
@@ -83,15 +83,7 @@ def main():
         subprocess.run(["strip", "--strip-debug", stripped[name]], check=True)
     port, tls_port = 18941, 18942
     base = f"http://127.0.0.1:{port}"
-    with open(f"{work}/plain.json", "w") as f:
-        json.dump([{"name": "login", "method": "POST", "url": f"{base}/login", "body": "user=ann"},
-                   {"name": "account", "url": f"{base}/account"},
-                   {"name": "cart", "method": "POST", "url": f"{base}/cart", "headers": {"X-CSRF": "tok0"}, "body": "{}"}], f)
-    with open(f"{work}/session.json", "w") as f:
-        json.dump([{"name": "login", "method": "POST", "url": f"{base}/login", "body": "user=ann"},
-                   {"name": "account", "url": f"{base}/account", "capture": {"csrf": {"json": "csrf"}}},
-                   {"name": "cart", "method": "POST", "url": f"{base}/cart", "headers": {"X-CSRF": "{{var.csrf}}"}, "body": "{}",
-                    "expect_status": [200]}], f)
+    write_journeys(work, base)
     nginx = start_nginx(work, port, tls_port=tls_port, key="ec", locations=LOCATIONS)
     rows = []
     try:

@@ -4,14 +4,16 @@
 
 Modes: close-mid-response, garbage-status, huge-headers, endless-chunked, never-answers, reset,
 slow-trickle, close-when-reused, answer-early,
-close-after-head. Reads each request's head, then misbehaves as named. Prints
+close-after-head, answer-then-shut. Reads each request's head, then misbehaves as named. Prints
 "ready" when listening.
 
 close-when-reused answers a connection's first request (keep-alive) and closes the connection on
 its second without answering: the stale keep-alive race, every time.
 
 answer-early answers 413 as soon as a request's head is in and closes without reading the body (a
-proxy refusing an upload); close-after-head closes without a word. Either way a client still
+proxy refusing an upload); close-after-head closes without a word; answer-then-shut answers 413,
+ends its side cleanly (FIN) and closes 50 ms later, so the half-closed client's next write fails
+with EPIPE. Either way a client still
 writing the body gets EPIPE or a reset.
 """
 import asyncio
@@ -35,6 +37,16 @@ async def handle(reader, writer):
                 writer.close()
                 return
             if MODE == "close-after-head":
+                return
+            if MODE == "answer-then-shut":
+                # 413, then a clean end of this side (FIN) while the client still writes its body,
+                # then the close: the client, half-closed, meets a reset, and its next write
+                # fails with EPIPE (the signal that killed a client writing with write(2)).
+                writer.write(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                await writer.drain()
+                writer.get_extra_info("socket").shutdown(socket.SHUT_WR)
+                await asyncio.sleep(0.05)
+                writer.transport.abort()
                 return
             if MODE == "close-when-reused":
                 if answered:

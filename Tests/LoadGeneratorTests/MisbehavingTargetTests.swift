@@ -46,10 +46,12 @@ import TestSupport
 /// A 16 MiB upload to a server that answers or closes after the request's head: the client's body
 /// writes meet a closed connection (EPIPE or a reset), which is a counted error, never a signal
 /// that ends the process. The body is larger than loopback's socket buffers (4 MiB at most), so
-/// the client is still writing when the server's close arrives (with 1 MB the whole body fit in
-/// the buffer and the old code, without MSG_NOSIGNAL or SIGPIPE ignored, passed too).
+/// the client is still writing when the server's close arrives. `answer-then-shut` ends the
+/// server's side cleanly before its close, so the client's next write fails with EPIPE, not a
+/// reset: the code before SIGPIPE was ignored died of it (exit 141), where a reset alone (the
+/// other two modes) never raised the signal.
 @Suite(.serialized) struct UploadRefusedTests {
-    @Test(arguments: ["answer-early", "close-after-head"])
+    @Test(arguments: ["answer-early", "close-after-head", "answer-then-shut"])
     func aRefusedUploadIsCountedAndTheRunEnds(mode: String) throws {
         let port = freePort()
         let server = try ServerProcess(repositoryRoot.appendingPathComponent(".venv/bin/python"),
