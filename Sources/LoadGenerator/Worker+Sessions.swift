@@ -43,6 +43,7 @@ extension Worker {
     func sessionResponse(_ i: Int, status: Int, latencyUs: Int64, now: UInt64) {
         let redirect = workload.followRedirects > 0 ? redirectOutcome(i, status: status) : .none
         let failure = recordResponse(i, status: status, latencyUs: latencyUs, redirect: redirect)
+        recordTimings(i, latencyUs: latencyUs, now: now)
         if case .follow = redirect {
             conns[i].hops += 1
             return

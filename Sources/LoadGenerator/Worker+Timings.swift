@@ -21,18 +21,23 @@ extension Worker {
     /// waiting is their latency to the microsecond and their receiving 0, so they are only
     /// counted, and the second's waiting histogram is made from its latency histogram when the
     /// second ends (`WorkerFigures.foldTimings`). Exact either way: the common case costs a
-    /// compare and an add on the request path; the others are recorded out of line (placed after
-    /// the response is counted: placed before, the branch kept `recordResponse` from being
+    /// compare and an add on the request path; the others are recorded out of line (called after
+    /// the response is counted: called before, the branch kept `recordResponse` from being
     /// inlined into `completed`, 60 instructions a request by callgrind).
+    /// Called once a response is counted, while the request's name is still the one its latency
+    /// went under.
     @inline(__always)
-    func countsAsWaitingIsLatency(_ i: Int) -> Bool {
-        conns[i].firstByteAt == 0 && conns[i].writtenAt == conns[i].intendedAt
+    func recordTimings(_ i: Int, latencyUs: Int64, now: UInt64) {
+        if !workload.tracksNames && conns[i].firstByteAt == 0 && conns[i].writtenAt == conns[i].intendedAt {
+            figures.waitingIsLatency += 1
+        } else {
+            recordResponseTimings(i, latencyUs: latencyUs, now: now)
+        }
     }
 
     /// A whole response was read at `now`: its waiting and receiving times, recorded (its first
     /// byte is its end when it was read in one go: no clock reading of its own), and under its
-    /// name. A response that `countsAsWaitingIsLatency` is counted in the whole second's figures
-    /// instead.
+    /// name; one read in one go from a request written at its intended time is only counted.
     @inline(never)
     func recordResponseTimings(_ i: Int, latencyUs: Int64, now: UInt64) {
         let firstByteAt = conns[i].firstByteAt

@@ -238,10 +238,11 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             // No redirects to follow, no session: the response is counted, and that is all.
             _ = recordResponse(i, status: status, latencyUs: latencyUs, redirect: .none)
             if conns[i].sessionStep { stepSucceeded(i, now: now) }
+            recordTimings(i, latencyUs: latencyUs, now: now)
         } else {
+            // Records the timings itself, under the name the latency went to (a hop moves it on).
             sessionResponse(i, status: status, latencyUs: latencyUs, now: now)
         }
-        if !workload.tracksNames && countsAsWaitingIsLatency(i) { figures.waitingIsLatency += 1 } else { recordResponseTimings(i, latencyUs: latencyUs, now: now) }
         conns[i].transport.reused = keepAlive
         if schedule.pacesRequests && !conns[i].hopPending { advanceSchedule(i) }
         // After the first response the server's TLS 1.3 tickets have arrived.

@@ -65,16 +65,19 @@ struct WorkerFigures {
             do { try Self.fold(waitingIsLatency, latency: second.latency, others: latencyOfOthers, into: &second.timings) } catch {
                 noteFirstError("timings of a second: \(error)")
             }
-            waitingIsLatency = 0
-            latencyOfOthers = HDRHistogram()
         }
-        for n in namesWaitingIsLatency.indices where namesWaitingIsLatency[n] > 0 {
-            do {
-                try Self.fold(namesWaitingIsLatency[n], latency: second.byName[position: n].latency, others: namesLatencyOfOthers[n],
-                              into: &second.byName[position: n].timings)
-            } catch {
-                let name = second.byName[position: n].name
-                noteFirstError("timings of a second of \(name): \(error)")
+        // Each second starts afresh, whatever it held (a second of recorded responses only too).
+        waitingIsLatency = 0
+        if latencyOfOthers.totalCount > 0 { latencyOfOthers = HDRHistogram() }
+        for n in namesWaitingIsLatency.indices where namesWaitingIsLatency[n] > 0 || namesLatencyOfOthers[n].totalCount > 0 {
+            if namesWaitingIsLatency[n] > 0 {
+                do {
+                    try Self.fold(namesWaitingIsLatency[n], latency: second.byName[position: n].latency, others: namesLatencyOfOthers[n],
+                                  into: &second.byName[position: n].timings)
+                } catch {
+                    let name = second.byName[position: n].name
+                    noteFirstError("timings of a second of \(name): \(error)")
+                }
             }
             namesWaitingIsLatency[n] = 0
             namesLatencyOfOthers[n] = HDRHistogram()

@@ -52,6 +52,32 @@ import TestSupport
         #expect(Self.ms(report, "latency_us") >= waiting)
     }
 
+    /// A redirect's first response and its hop are timed under their own names (`NAME` and
+    /// `NAME redirect`), like their latencies, and a paced run's (tsunami) are recorded rather
+    /// than counted: every name that answered has its waiting and receiving, and nothing went
+    /// wrong folding them (no first error).
+    @Test func redirectsAndPacedRequestsAreTimedUnderTheirOwnNames() throws {
+        let nginx = try Nginx(locations: "location = /old { return 302 /new; } location = /new { return 200 'moved here'; }")
+        defer { nginx.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("timings-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let list = dir.appendingPathComponent("list.json")
+        try Data(#"[{"name": "moved", "url": "http://127.0.0.1:\#(nginx.port)/old"}, {"name": "home", "url": "http://127.0.0.1:\#(nginx.port)/"}]"#.utf8).write(to: list)
+        for mode in [["--connections", "4", "--duration", "2s"], ["--mode", "tsunami", "--rate", "200", "--connections", "4", "--duration", "3s"]] {
+            let report = try bench(["--targets", list.path, "--follow-redirects", "1"] + mode)
+            #expect(report["first_error"] == nil, "\(mode): \(report["first_error"] ?? "")")
+            let byName = try #require(report["by_name"] as? [String: [String: Any]])
+            #expect(Set(byName.keys) == ["moved", "moved redirect", "home"], "\(byName.keys)")
+            for (name, n) in byName {
+                #expect((n["responses"] as? Int ?? 0) > 0 && n["waiting_us"] != nil && n["receiving_us"] != nil, "\(mode) \(name): \(n)")
+                // Small answers, read in one go: waiting is most of the latency.
+                let waiting = Self.ms(n, "waiting_us", "max"), latency = Self.ms(n, "latency_us", "max")
+                #expect(waiting <= latency + 0.001, "\(mode) \(name): waiting max \(waiting) ms, latency max \(latency) ms")
+            }
+        }
+    }
+
     @Test func tlsWithConnectionCloseHasAConnectAndAHandshakePerRequest() throws {
         let nginx = try Nginx(logFormat: "$ssl_session_reused $connection")
         defer { nginx.stop() }
