@@ -291,7 +291,7 @@ final class TestBook {
             onInterval?(AnnouncedInterval(testID: run.id, interval: second, thresholds: verdict?.states ?? []))
             var event = LiveEvent.IntervalEvent(testID: run.id, t: t, drivers: s.drivers.count, counters: figures.counters,
                                                 latency: LatencySummary(figures.latency), histogram: encoded, byName: second.byName,
-                                                connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)
+                                                encodedByName: run.encodedNames(second: t), connections: s.connections, targetRate: s.targetRate, targetConnections: s.targetConnections)
             event.spectrum = spectrum
             event.setPhases(figures.timings)
             event.thresholds = verdict?.states

@@ -64,3 +64,11 @@ struct ShareWork {
     let shards: Int
     let seqStart: Int
 }
+
+extension TestRun {
+    /// Each name's latency of second `t` as encoded for latency.hlog (the live feed reuses it:
+    /// encoding 1,000 names twice a second held the reactor up).
+    func encodedNames(second t: Int) -> [String: String] {
+        compactIntervals[t]?.byName.mapValues(\.encoded) ?? [:]
+    }
+}

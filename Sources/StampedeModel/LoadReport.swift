@@ -248,14 +248,19 @@ public struct NameReport: Codable, Sendable, TimingFields {
     public var connects: Int?
     public var tls_handshakes: Int?
 
-    public init(_ f: NamedFigures) {
+    /// - Parameter timings: false leaves the timing fields out (the live feed of a test with
+    ///   many names: four percentile scans a name each second held the reactor up).
+    ///   - encoded: the latency histogram already encoded (the live feed encodes each second's
+    ///     once, for latency.hlog too).
+    public init(_ f: NamedFigures, timings: Bool = true, encoded: String? = nil) {
         requests = f.counters.requests
         responses = f.counters.responses
         errors = f.counters.errors
         check_failures = f.counters.errors.checkFailures
         status_codes = f.counters.statusCodes
         latency_us = LatencySummary(f.latency)
-        histogram = f.latency.encodeBase64()
+        histogram = encoded ?? f.latency.encodeBase64()
+        guard timings else { return }
         let t = setPhases(f.timings)
         connects = t.connects; tls_handshakes = t.tls_handshakes
     }

@@ -163,14 +163,16 @@ public enum LiveEvent: Sendable {
         public var receiving_us: LatencySummary?
 
         public init(testID: String, t: Int, drivers: Int, counters: LoadCounters, latency: LatencySummary, histogram: String,
-                    byName: [NamedFigures] = [], connections: Int = 0, targetRate: Double? = nil, targetConnections: Double? = nil) {
+                    byName: [NamedFigures] = [], encodedByName: [String: String] = [:], connections: Int = 0, targetRate: Double? = nil,
+                    targetConnections: Double? = nil) {
             self.connections = connections
             target_rate = targetRate.map { ($0 * 10).rounded() / 10 }
             target_connections = targetConnections.map { ($0 * 10).rounded() / 10 }
             test_id = testID; self.t = t; self.drivers = drivers; requests = counters.requests; responses = counters.responses
             errors = counters.errors; rps = counters.responses; latency_us = latency; self.histogram = histogram
             status_codes = counters.statusCodes
-            by_name = byName.isEmpty ? nil : Dictionary(byName.map { ($0.name, NameReport($0)) }, uniquingKeysWith: { a, _ in a })
+            let timed = byName.count <= NameShare.maxTimedNames
+            by_name = byName.isEmpty ? nil : Dictionary(byName.map { ($0.name, NameReport($0, timings: timed, encoded: encodedByName[$0.name])) }, uniquingKeysWith: { a, _ in a })
         }
 
         /// The second's sessions (a test with `order: sequence`).

@@ -25,7 +25,7 @@ public struct ScenarioShare: Codable, Sendable, Equatable, CountersMessage {
     /// An interval's: the requests this driver intended for the scenario in the second.
     public var targetRate: Double?
 
-    public init(_ figures: Figures) { carry(figures) }
+    public init(_ figures: Figures, namesTimed: Bool = true) { carry(figures, namesTimed: namesTimed) }
 
     private enum CodingKeys: String, CodingKey {
         case requests, responses, errors, bytesRead = "bytes_read", histogram, retriedStale = "retried_stale",
