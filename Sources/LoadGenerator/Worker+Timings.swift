@@ -23,9 +23,8 @@ extension Worker {
     /// second ends (`WorkerFigures.foldTimings`). Exact either way: the common case costs a
     /// compare and an add on the request path; the others are recorded out of line (called after
     /// the response is counted: called before, the branch kept `recordResponse` from being
-    /// inlined into `completed`, 60 instructions a request by callgrind).
-    /// Called once a response is counted, while the request's name is still the one its latency
-    /// went under.
+    /// inlined into `completed`, 60 instructions a request by callgrind). Called once a response
+    /// is counted, while the request's name is still the one its latency went under.
     @inline(__always)
     func recordTimings(_ i: Int, latencyUs: Int64, now: UInt64) {
         if !workload.tracksNames && conns[i].firstByteAt == 0 && conns[i].writtenAt == conns[i].intendedAt {

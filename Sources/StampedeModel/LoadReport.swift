@@ -248,8 +248,9 @@ public struct NameReport: Codable, Sendable, TimingFields {
     public var connects: Int?
     public var tls_handshakes: Int?
 
-    /// - Parameter timings: false leaves the timing fields out (the live feed of a test with
-    ///   many names: four percentile scans a name each second held the reactor up).
+    /// - Parameters:
+    ///   - timings: false leaves the timing fields out (the live feed of a test with many names:
+    ///     four percentile scans a name each second held the reactor up).
     ///   - encoded: the latency histogram already encoded (the live feed encodes each second's
     ///     once, for latency.hlog too).
     public init(_ f: NamedFigures, timings: Bool = true, encoded: String? = nil) {
