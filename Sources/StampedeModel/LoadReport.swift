@@ -141,9 +141,9 @@ public struct LoadReport: Codable, Sendable, TimingFields {
 
     /// Sets the timing fields from the merged timings.
     public mutating func setTimings(_ timings: Timings) {
-        let t = setPhases(timings)
-        connects = t.connects
-        if let handshakes = t.tls_handshakes { tls_handshakes = handshakes }
+        setPhases(timings)
+        connects = timings.connects
+        if let handshakes = timings.handshakes { tls_handshakes = handshakes }
         thresholds.evaluateTimings(self)
     }
 
@@ -262,7 +262,7 @@ public struct NameReport: Codable, Sendable, TimingFields {
         latency_us = LatencySummary(f.latency)
         histogram = encoded ?? f.latency.encodeBase64()
         guard timings else { return }
-        let t = setPhases(f.timings)
-        connects = t.connects; tls_handshakes = t.tls_handshakes
+        setPhases(f.timings)
+        connects = f.timings.connects; tls_handshakes = f.timings.handshakes
     }
 }

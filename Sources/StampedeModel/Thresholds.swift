@@ -204,13 +204,12 @@ public struct ThresholdReport: Codable, Sendable {
 
     /// A timing threshold's figure: the phase's p99 in ms (0 when nothing was measured: no TLS
     /// handshake in a plain-HTTP test passes any `tls_p99_ms`).
-    private static func timing(_ name: Threshold.Name, connect: LatencySummary?, tls: LatencySummary?, waiting: LatencySummary?,
-                               receiving: LatencySummary?) -> Double {
+    private static func timing(_ name: Threshold.Name, of figures: some TimingFields) -> Double {
         let phase: LatencySummary? = switch name {
-        case .connect_p99_ms: connect
-        case .tls_p99_ms: tls
-        case .waiting_p99_ms: waiting
-        default: receiving
+        case .connect_p99_ms: figures.connect_us
+        case .tls_p99_ms: figures.tls_us
+        case .waiting_p99_ms: figures.waiting_us
+        default: figures.receiving_us
         }
         return Double(phase?.p99 ?? 0) / 1000
     }
@@ -219,7 +218,7 @@ public struct ThresholdReport: Codable, Sendable {
     public mutating func evaluateTimings(_ r: LoadReport) {
         for t in timingLimits {
             results.removeAll { $0.name == t.key }
-            results.append(Self.result(t, Self.timing(t.name, connect: r.connect_us, tls: r.tls_us, waiting: r.waiting_us, receiving: r.receiving_us)))
+            results.append(Self.result(t, Self.timing(t.name, of: r)))
         }
         passed = results.allSatisfy(\.passed)
     }
@@ -247,7 +246,7 @@ public struct ThresholdReport: Codable, Sendable {
                 continue
             }
             let rps = duration > 0 ? Double(n.responses) / duration : 0
-            let actual = t.name.isTiming ? Self.timing(t.name, connect: n.connect_us, tls: n.tls_us, waiting: n.waiting_us, receiving: n.receiving_us)
+            let actual = t.name.isTiming ? Self.timing(t.name, of: n)
                 : Self.measured(t.name, latency: n.latency_us, errors: n.errors, requests: n.requests, rps: rps)
             results.append(Self.result(t, actual))
         }

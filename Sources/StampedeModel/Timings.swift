@@ -22,10 +22,9 @@ public struct Timings: Sendable, Equatable {
         connect.totalCount == 0 && tls.totalCount == 0 && waiting.totalCount == 0 && receiving.totalCount == 0
     }
 
-    /// Each phase's histogram with its report name (`connect_us`, ...).
-    public var named: [(name: String, histogram: HDRHistogram)] {
-        [("connect_us", connect), ("tls_us", tls), ("waiting_us", waiting), ("receiving_us", receiving)]
-    }
+    /// Connections timed (opened), and TLS handshakes timed (nil: none, a plain-HTTP test).
+    public var connects: Int { Int(connect.totalCount) }
+    public var handshakes: Int? { tls.totalCount > 0 ? Int(tls.totalCount) : nil }
 
     public mutating func add(_ other: Timings) throws {
         try connect.add(other.connect)
@@ -69,13 +68,14 @@ public protocol TimingFields {
 }
 
 extension TimingFields {
-    /// Sets the four summaries from `timings` (each absent when nothing was measured); returns
-    /// them, with the counts.
-    @discardableResult
-    public mutating func setPhases(_ timings: Timings) -> TimingsSummary {
-        let t = TimingsSummary(timings)
-        connect_us = t.connect_us; tls_us = t.tls_us; waiting_us = t.waiting_us; receiving_us = t.receiving_us
-        return t
+    /// Sets the four summaries from `timings`, each absent when nothing was measured
+    /// (`tls_us` of a plain-HTTP test, `connect_us` when no connection was opened).
+    public mutating func setPhases(_ timings: Timings) {
+        func summary(_ h: HDRHistogram) -> LatencySummary? { h.totalCount > 0 ? LatencySummary(h) : nil }
+        connect_us = summary(timings.connect)
+        tls_us = summary(timings.tls)
+        waiting_us = summary(timings.waiting)
+        receiving_us = summary(timings.receiving)
     }
 
     /// Each phase with its summary and how many values it holds (`connects`, `handshakes`, and
@@ -85,35 +85,12 @@ extension TimingFields {
     }
 }
 
-/// The timings in a report (the whole test's, a name's, a scenario's): each phase's percentiles
-/// (absent when nothing was measured: `tls_us` of a plain-HTTP test, `connect_us` when no
-/// connection was opened), and how many connections and handshakes were timed.
-public struct TimingsSummary: Sendable, Equatable {
-    public var connect_us: LatencySummary?
-    public var tls_us: LatencySummary?
-    public var waiting_us: LatencySummary?
-    public var receiving_us: LatencySummary?
-    public var connects: Int?
-    public var tls_handshakes: Int?
-
-    public init(_ t: Timings) {
-        func summary(_ h: HDRHistogram) -> LatencySummary? { h.totalCount > 0 ? LatencySummary(h) : nil }
-        connect_us = summary(t.connect)
-        tls_us = summary(t.tls)
-        waiting_us = summary(t.waiting)
-        receiving_us = summary(t.receiving)
-        connects = Int(t.connect.totalCount)
-        tls_handshakes = t.tls.totalCount > 0 ? Int(t.tls.totalCount) : nil
-    }
-}
-
 /// A row of "where the time went" (the summary's table, report.html's bars): a name, or all
 /// requests.
 public struct TimingRow: Sendable {
     public let name: String
     public let connect, tls, waiting, receiving: LatencySummary?
     public let connects: Int
-    public let isTotal: Bool
 }
 
 extension LoadReport {
@@ -126,12 +103,12 @@ extension LoadReport {
                 let n = byName[name]!
                 guard n.waiting_us != nil || n.connect_us != nil else { continue }
                 rows.append(TimingRow(name: name, connect: n.connect_us, tls: n.tls_us, waiting: n.waiting_us, receiving: n.receiving_us,
-                                      connects: n.connects ?? 0, isTotal: false))
+                                      connects: n.connects ?? 0))
             }
         }
         guard waiting_us != nil || connect_us != nil else { return rows }
         rows.append(TimingRow(name: rows.isEmpty ? "all requests" : "all", connect: connect_us, tls: tls_us, waiting: waiting_us,
-                              receiving: receiving_us, connects: connects ?? 0, isTotal: true))
+                              receiving: receiving_us, connects: connects ?? 0))
         return rows
     }
 }
