@@ -37,7 +37,8 @@ public struct OrchestratorOptions: Sendable {
 }
 
 /// The orchestrator: REST API and WebSocket server on one reactor, fed by the Kafka topics
-/// `register`, `heartbeat` and `metrics` (whose consumers wake the same reactor through fds). Its
+/// `register` and `heartbeat` (whose consumer wakes the same reactor through an fd) and `metrics`
+/// (read and decoded on the intake's thread, merged on the reactor's). Its
 /// parts: the driver registry, bus liveness, the test book (tests from creation to report), the
 /// live feed (/ws) and the HTTP adapter (`OrchestratorAPI.swift`).
 ///
@@ -52,6 +53,8 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     /// the oldest trigger of a test still running when this orchestrator (re)started.
     let subscription: BusSubscription
     let metricsSubscription: BusSubscription
+    /// Reads and decodes `metrics` off the reactor thread; merging stays here.
+    private var intake: MetricsIntake!
     let publisher: BusPublisher
     var server: HTTPServer!
     var hub: WebSocketHub!
@@ -119,13 +122,14 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
             }
         }
         book.clockOffsetMs = { [unowned self] id in self.registry.clockOffsetMs(id) }
+        book.offReactor = { [pages = reports.pages] work in pages.enqueue(work) }
+        book.onReactor = { [unowned self] work in self.perform(work) }
         book.onFinished = { [unowned self] run in
             for id in run.assigned where self.registry.drivers[id]?.state == .busy { self.registry.mark(id, state: .idle, testID: nil) }
             self.onFinished?(run.id, run.report)
         }
         let kafkaHandler = reactor.addHandler(self)
         try reactor.register(fd: subscription.readinessFD, events: .readable, handler: kafkaHandler, token: 0)
-        try reactor.register(fd: metricsSubscription.readinessFD, events: .readable, handler: kafkaHandler, token: 1)
         timerID = reactor.addTimerHandler(self)
         reactor.schedule(at: clock.monotonicNs() + 250_000_000, handler: timerID, token: 0)
         reactor.onWakeup = { [unowned self] in
@@ -133,6 +137,13 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
             if self.shutdownRequested.load(ordering: .relaxed) { self.beginShutdown() }
         }
         drainBus()  // anything that arrived before the fd was watched
+        intake = MetricsIntake(subscription: metricsSubscription, clock: clock) { [unowned self] batch, merged in
+            self.perform {
+                for incoming in batch { self.handle(incoming) }
+                merged()
+            }
+        }
+        intake.start()
     }
 
     /// The port the API listens on (useful with port 0).
@@ -141,6 +152,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     /// Runs until shut down.
     public func run() throws {
         try reactor.run()
+        intake.stop()
         book.reports.pages.waitUntilWritten()
         subscription.close()
         metricsSubscription.close()
@@ -222,7 +234,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     public func reactor(_ reactor: Reactor, ready events: IOEvents, fd: Int32, token: Int) { drainBus() }
 
     func drainBus() {
-        for source in [subscription, metricsSubscription] {
+        for source in [subscription] {
             while true {
                 let messages: [BusMessage]
                 do { messages = try source.pollMessages(timeoutMs: 0) } catch {
@@ -232,6 +244,15 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
                 if messages.isEmpty { break }
                 for m in messages { handle(m) }
             }
+        }
+    }
+
+    /// A `metrics` message from the intake (an interval's histograms decoded there).
+    func handle(_ incoming: IncomingMetrics) {
+        if case .interval(let m) = incoming.message {
+            book.add(m, decoded: incoming.decoded, decodeCPUSeconds: incoming.decodeCPUSeconds)
+        } else {
+            handle(incoming.message)
         }
     }
 
@@ -295,7 +316,10 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
             let running = book.running
             if running.isEmpty || now >= shutdownDeadline {
                 for run in running { book.finish(run) }
-                // Every event encoded so far (the finished tests' reports) goes out before the close.
+                // Their reports built and written (handed back through the inbox), then every event
+                // encoded so far (the finished tests' reports) goes out before the close.
+                book.reports.pages.waitUntilWritten()
+                runInbox()
                 liveEventEncoder.sync {}
                 runInbox()
                 hub.closeAll(code: 1001, reason: "orchestrator shutting down")

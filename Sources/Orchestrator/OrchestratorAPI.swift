@@ -54,7 +54,7 @@ extension Orchestrator: HTTPServerHandler {
             }
             guard request.method == "GET" else { return methodNotAllowed("GET, PATCH") }
             guard let run = book[s[1]] else { return failure(.notFound(testID: s[1])) }
-            return json(200, book.detail(run))
+            return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: book.detailJSON(run)))
         case let s where s.count == 3 && s[0] == "tests" && (s[2] == "pause" || s[2] == "resume"):
             guard request.method == "POST" else { return methodNotAllowed("POST") }
             struct Changed: Encodable { let test_id: String; let status: String; let changes: [ChangeRecord] }

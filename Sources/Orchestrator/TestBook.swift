@@ -82,6 +82,11 @@ final class TestBook {
     /// Each merged second and each finished test (the embedded `stampede run` prints progress).
     var onInterval: ((AnnouncedInterval) -> Void)?
     var onFinished: ((TestRun) -> Void)?
+    /// Where a finished test's report is built and written, and how the outcome comes back to
+    /// the thread that owns the book: inline unless set (the orchestrator sets a background
+    /// thread and its reactor's inbox).
+    var offReactor: (@escaping @Sendable () -> Void) -> Void = { $0() }
+    var onReactor: @Sendable (@escaping @Sendable () -> Void) -> Void = { $0() }
     /// CPU time the reactor thread spent decoding and merging driver histograms (CPU, not wall:
     /// on a busy host the thread may be descheduled mid-merge), and how many (for /metrics).
     private(set) var mergeCPUSeconds = 0.0
@@ -214,15 +219,16 @@ final class TestBook {
     }
 
     /// One second of one driver: merged, and announced as soon as every live driver sent it.
-    func add(_ m: IntervalMessage) {
+    /// `decoded`: its histograms decoded already (off this thread), taking `decodeCPUSeconds`.
+    func add(_ m: IntervalMessage, decoded: Result<DecodedInterval, any Error>? = nil, decodeCPUSeconds: Double = 0) {
         guard let run = tests[m.testID] else { return }
         log.debug("interval", metadata: ["test_id": "\(m.testID)", "driver_id": "\(m.driverID)", "t": "\(m.t)", "part": "\(m.part ?? 1)",
                                          "announced": "\(run.announced)"])
         let start = clock.threadCPUSeconds()
-        do { try run.add(m) } catch {
+        do { try run.add(m, decoded: try decoded?.get()) } catch {
             log.warning("interval skipped", metadata: ["driver_id": "\(m.driverID)", "test_id": "\(m.testID)", "error": "\(error)"])
         }
-        mergeCPUSeconds += clock.threadCPUSeconds() - start
+        mergeCPUSeconds += clock.threadCPUSeconds() - start + decodeCPUSeconds
         mergedHistograms += m.histogramCountWithScenarios
         announceIntervals(run)
     }
@@ -332,37 +338,6 @@ final class TestBook {
                                                               "value": "\(abort.value)", "limit": "\(abort.limit)", "at_s": "\(abort.at_s)"])
     }
 
-    func finish(_ run: TestRun) {
-        guard run.status == .running else { return }
-        announceIntervals(run)
-        do {
-            let (report, latency) = try run.end(nowMs: clock.wallMs())
-            try reports.write(run, report: report)
-            recordHistory(report)
-            let log = log, id = run.id
-            reports.writePageInBackground(run) { error in
-                log.error("report.html not written", metadata: ["test_id": "\(id)", "error": "\(error)"])
-            }
-            // A test with a failed driver may still hear its final and be amended (all its files
-            // rewritten as before): it keeps what the rewrite needs.
-            if run.failedDrivers.isEmpty { run.releaseMeasurements() }
-            // glibc keeps freed memory in its arenas; a long-lived orchestrator gives it back.
-            returnFreedMemory()
-            let lags = run.startLags.values
-            log.info("test ended", metadata: ["test_id": "\(run.id)", "status": "\(run.status.rawValue)", "responses": "\(report.responses)",
-                                              "start_skew_ms": "\(lags.isEmpty ? "-" : String(format: "%.1f", lags.max()! - lags.min()!))"])
-            let spectrum = latency.percentileSpectrum(ticksPerHalfDistance: 5).map { [$0.percentile, Double($0.value)] }
-            onEvent(.final(testID: run.id, report: report, spectrum: spectrum))
-        } catch {
-            run.notReported()
-            log.error("test could not be reported", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
-            onEvent(.test(run.summary))
-        }
-        save(run)
-        onFinished?(run)
-        archiveOldTests()
-    }
-
     /// Writes a test's state file; a failure is logged (the test goes on, a restart would miss it).
     func save(_ run: TestRun) {
         do { try reports.saveState(run) } catch {
@@ -370,15 +345,26 @@ final class TestBook {
         }
     }
 
-    /// `GET /tests/{id}`: with the figures so far while the test runs.
-    func detail(_ run: TestRun) -> TestDetail {
-        var summary = run.summary
-        var live: Bool?
-        if run.report == nil && run.status == .running, let report = try? run.buildReport(nowMs: clock.wallMs()).report {
-            summary.report = report
-            live = true
+    /// `GET /tests/{id}`, encoded: with the figures so far while the test runs. A running test's
+    /// answer is built and encoded again once a second at most, or sooner when something it is
+    /// built from changed (a health check polling a 1,000-name test rebuilt ~1 MB on every poll,
+    /// ~100 ms each on the reactor); while the final report is built, the last one stands.
+    func detailJSON(_ run: TestRun) -> [UInt8] {
+        guard run.report == nil && run.status == .running else { return Array(encodeJSON(detail(run, report: nil)).utf8) }
+        let now = clock.wallMs(), revision = run.liveRevision
+        if let cached = run.liveDetail, run.concluding || (cached.revision == revision && now - cached.builtAtMs < 1_000) {
+            return cached.body
         }
-        return TestDetail(summary: summary, config: run.definition.original, live: live,
+        let body = Array(encodeJSON(detail(run, report: try? run.buildReport(nowMs: now).report)).utf8)
+        run.liveDetail = LiveDetailCache(revision: revision, builtAtMs: now, body: body)
+        return body
+    }
+
+    /// `live`: the running test's report so far (nil: a finished test's own, or none yet).
+    private func detail(_ run: TestRun, report live: LoadReport?) -> TestDetail {
+        var summary = run.summary
+        if let live { summary.report = live }
+        return TestDetail(summary: summary, config: run.definition.original, live: live == nil ? nil : true,
                           failedDrivers: run.failedDrivers.isEmpty ? nil : run.failedDrivers.sorted())
     }
 }

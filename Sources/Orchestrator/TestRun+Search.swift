@@ -4,6 +4,10 @@ import StampedeModel
 import StampedeWire
 
 extension TestRun {
+    /// The part the search's current step runs as: its newest (a search hands nothing over, so
+    /// every part after the first is a step).
+    var searchPart: Int { nextPart - 1 }
+
     /// A search step's figures: the finals of its part, merged, judged against the SLOs.
     func searchStep(rate: Double) throws -> SearchStep? {
         guard let search else { return nil }

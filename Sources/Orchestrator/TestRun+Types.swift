@@ -1,5 +1,6 @@
 import Histogram
 import StampedeModel
+import StampedeWire
 
 /// One interval (a second) of a test, merged over the drivers that reported it.
 struct MergedInterval {
@@ -70,5 +71,69 @@ extension TestRun {
     /// encoding 1,000 names twice a second held the reactor up).
     func encodedNames(second t: Int) -> [String: String] {
         compactIntervals[t]?.byName.mapValues(\.encoded) ?? [:]
+    }
+}
+
+extension TestRun {
+    /// What `end` left on a frozen copy (`frozenCopy`), for the reactor's run to take (`adopt`).
+    struct Ended {
+        let status: Status
+        let error: String?
+        let report: LoadReport?
+    }
+
+    var ended: Ended { Ended(status: status, error: error, report: report) }
+
+    /// What a final message did to the test.
+    enum FinalOutcome {
+        case counted
+        /// Not counted: not of this test's shares, or read again after the test ended.
+        case ignored
+        /// From a driver that had failed: not counted (its work was handed over), but what it
+        /// sent beyond its reported seconds is now listed; `amended`: the report to write again
+        /// when the test had already ended.
+        case sentAfterFailure(requests: Int, amended: LoadReport?)
+    }
+
+    /// Drivers not failed.
+    var live: [String] { assigned.filter { !failedDrivers.contains($0) } }
+
+    /// Shares of live drivers still without a final message.
+    var pending: [Share] { shares.keys.filter { !failedDrivers.contains($0.driver) && finals[$0] == nil }.sorted() }
+
+    var isComplete: Bool { status == .running && pending.isEmpty }
+
+    /// A failed driver's shares without a final, each with the requests it had not reported sending.
+    func unsent(by driver: String) -> [(share: Share, requests: Int)] {
+        shares.compactMap { share, work in
+            guard share.driver == driver, finals[share] == nil, let requests = work.requests else { return nil }
+            return (share, Swift.max(0, requests - (reported[share]?.counters.requests ?? 0)))
+        }.sorted { $0.share < $1.share }
+    }
+}
+
+/// A running test's `GET /tests/{id}` answer, encoded, and what and when it was built from
+/// (`TestBook.detailJSON`).
+struct LiveDetailCache {
+    let revision: [Int64]
+    let builtAtMs: Int64
+    let body: [UInt8]
+}
+
+/// A value handed to another thread and back whole: the sender does not touch it meanwhile (a
+/// frozen copy of a run, a report being built).
+struct Handoff<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// A driver's second with every histogram decoded (and checked): done off the reactor thread by
+/// the metrics intake, or by `TestRun.add` itself.
+struct DecodedInterval: Sendable {
+    let figures: DecodedFigures
+    let scenarios: [String: DecodedFigures]
+
+    init(_ m: IntervalMessage) throws {
+        figures = try m.decodedFigures()
+        scenarios = try (m.scenarios ?? [:]).mapValues { try $0.decodedFigures() }
     }
 }

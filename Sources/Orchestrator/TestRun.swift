@@ -64,12 +64,20 @@ final class TestRun {
     private(set) var sentAfterFailure: [String: Int] = [:]
     private(set) var finalsAfterFailure: Set<Share> = []
 
+    /// Its report is being built and written off the reactor thread, from a frozen copy
+    /// (`frozenCopy`): nothing finishes it again meanwhile, and `adopt` takes the outcome back.
+    var concluding = false
+    /// The answer to `GET /tests/{id}` last built while it runs, with what it was built from.
+    var liveDetail: LiveDetailCache?
+    /// What the live report depends on, besides the clock: unchanged, a report built from it stands.
+    var liveRevision: [Int64] {
+        [Int64(seenIntervals.count), Int64(finals.count), Int64(failedDrivers.count), Int64(announced), Int64(steering.changes.count),
+         Int64(steering.pauses.count), stoppedAtMs ?? -1, aborted == nil ? 0 : 1, error == nil ? 0 : 1, Int64(search?.steps.count ?? 0)]
+    }
+
     /// `test_type: SEARCH`: the search so far, and the rate of its current step.
     private(set) var search: CapacitySearch?
     private(set) var searchRate = 0.0
-    /// The part the search's current step runs as: its newest (a search hands nothing over, so
-    /// every part after the first is a step).
-    var searchPart: Int { nextPart - 1 }
 
     init(createdAtMs: Int64, definition: TestConfig) {
         self.definition = definition
@@ -183,6 +191,37 @@ final class TestRun {
         }
     }
 
+    /// A copy to build the report from on another thread: every stored value copied (shared
+    /// copy-on-write until one side changes it), so the reactor's run and the copy never touch
+    /// the same storage. A stored property added to `TestRun` is copied here too
+    /// (TestRunTests compares a copy with its original, property by property).
+    func frozenCopy() -> TestRun {
+        let c = TestRun(createdAtMs: createdAtMs, definition: definition)
+        c.status = status; c.assigned = assigned; c.startAtMs = startAtMs; c.shares = shares; c.finals = finals
+        c.reported = reported; c.reportedByScenario = reportedByScenario; c.judged = judged; c.judgedByScenario = judgedByScenario
+        c.reportedLatency = reportedLatency; c.failedDrivers = failedDrivers; c.redistributed = redistributed
+        c.intervals = intervals; c.compactIntervals = compactIntervals; c.announced = announced; c.liveIntervals = liveIntervals
+        c.seenIntervals = seenIntervals; c.report = report; c.error = error; c.triggeredAtMs = triggeredAtMs; c.aborted = aborted
+        c.stoppedAtMs = stoppedAtMs; c.steering = steering; c.clockOffsetsMs = clockOffsetsMs; c.refusedDrivers = refusedDrivers
+        c.lateSeconds = lateSeconds; c.sentAfterFailure = sentAfterFailure; c.finalsAfterFailure = finalsAfterFailure
+        c.search = search; c.searchRate = searchRate; c.concluding = concluding; c.liveDetail = liveDetail
+        return c
+    }
+
+    /// Takes back what `end` did to a frozen copy: the report, status and error. Returns true when
+    /// a failed driver's final arrived meanwhile and the report was amended with it (to write again).
+    func adopt(_ ended: Ended) -> Bool {
+        concluding = false
+        liveIntervals = []
+        liveDetail = nil
+        status = ended.status
+        error = ended.error
+        report = ended.report
+        guard report != nil, !sentAfterFailure.isEmpty, report!.sent_after_failure != sentAfterFailure else { return false }
+        report!.sent_after_failure = sentAfterFailure
+        return true
+    }
+
     /// Its report could not be written: the test failed.
     func notReported() {
         status = .failed
@@ -212,18 +251,20 @@ final class TestRun {
         self.report = report
     }
 
-    func add(_ m: IntervalMessage) throws {
+    /// `decoded`: its histograms, decoded already (on the metrics intake's thread); nil: here.
+    func add(_ m: IntervalMessage, decoded: DecodedInterval? = nil) throws {
         let share = Share(driver: m.driverID, part: m.part ?? 1)
         // A failed driver's unsent requests were handed over when it failed: whatever it says
         // later would count twice.
         guard let work = shares[share], !failedDrivers.contains(m.driverID) else { return }
-        guard seenIntervals.insert("\(m.driverID)/\(share.part)/\(m.t)").inserted else { return }  // a redelivered message counts once
         // Decoded once, sparse: each addition below touches only the non-zero counters. All of
         // it is decoded and checked before anything is counted, so a bad message counts nowhere.
-        let figures = try m.decodedFigures()
+        let decoded = try decoded ?? DecodedInterval(m)
+        guard seenIntervals.insert("\(m.driverID)/\(share.part)/\(m.t)").inserted else { return }  // a redelivered message counts once
+        let figures = decoded.figures
         let histogram = figures.latency
         let sessions = figures.sessions
-        let byScenario = try (m.scenarios ?? [:]).mapValues { try $0.decodedFigures() }
+        let byScenario = decoded.scenarios
         // A test's clock: a handed-over part's intervals count from its own start.
         let t = m.t + Int((Double(work.startAtMs - startAtMs) / 1000).rounded())
         // Sums checked before anything is counted: counts that do not fit refuse the message.
@@ -268,17 +309,6 @@ final class TestRun {
             if let r = share.targetRate { s.scenarioTargetRates[name, default: 0] += r }
         }
         intervals[t] = s
-    }
-
-    /// What a final message did to the test.
-    enum FinalOutcome {
-        case counted
-        /// Not counted: not of this test's shares, or read again after the test ended.
-        case ignored
-        /// From a driver that had failed: not counted (its work was handed over), but what it
-        /// sent beyond its reported seconds is now listed; `amended`: the report to write again
-        /// when the test had already ended.
-        case sentAfterFailure(requests: Int, amended: LoadReport?)
     }
 
     @discardableResult
@@ -329,23 +359,8 @@ final class TestRun {
             finals[share]!.byName = nil
             finals[share]!.sessions = nil
             finals[share]!.scenarios = nil
+            finals[share]!.timings = nil
         }
-    }
-
-    /// Drivers not failed.
-    var live: [String] { assigned.filter { !failedDrivers.contains($0) } }
-
-    /// Shares of live drivers still without a final message.
-    var pending: [Share] { shares.keys.filter { !failedDrivers.contains($0.driver) && finals[$0] == nil }.sorted() }
-
-    var isComplete: Bool { status == .running && pending.isEmpty }
-
-    /// A failed driver's shares without a final, each with the requests it had not reported sending.
-    func unsent(by driver: String) -> [(share: Share, requests: Int)] {
-        shares.compactMap { share, work in
-            guard share.driver == driver, finals[share] == nil, let requests = work.requests else { return nil }
-            return (share, Swift.max(0, requests - (reported[share]?.counters.requests ?? 0)))
-        }.sorted { $0.share < $1.share }
     }
 
     /// Intervals every live driver has reported (or that are older than the newest by 2 s), in

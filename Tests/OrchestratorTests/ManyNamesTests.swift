@@ -34,17 +34,18 @@ import TestSupport
         try pollerIn.fileHandleForWriting.close()
         let polled = try #require(try JSONSerialization.jsonObject(with: pollerOut.fileHandleForReading.readDataToEndOfFile()) as? [String: Any])
         poller.waitUntilExit()
-        // Steady state: with one test kept whole, eight more leave memory about where the second left
-        // it (seen: 61-80 MiB over twelve, allocator noise; before this round each such test kept
-        // about 50 MiB until a restart).
-        #expect(Double(afterTen) <= Double(afterFirst) * 1.35, "RSS after the second test \(afterFirst) KiB, after the tenth \(afterTen) KiB")
+        // Steady state: with one test kept whole, eight more leave memory within 20 % of where the
+        // second left it (seen: 54-68 MiB after the second, 50-55 after the tenth; before, each
+        // such test kept about 50 MiB until a restart, and the page writer's arena ~20 MiB more).
+        #expect(Double(afterTen) <= Double(afterFirst) * 1.2, "RSS after the second test \(afterFirst) KiB, after the tenth \(afterTen) KiB")
         let pings = (polled["ms"] as? [Double] ?? []).sorted()
         #expect(pings.count > 500 && polled["failures"] as? Int == 0, "\(pings.count) polls, \(polled["failures"] ?? "?") failed")
         let p99 = pings.isEmpty ? 0 : pings[Int(Double(pings.count) * 0.99)]
         #expect(p99 < 100, "/ping p99 \(p99) ms over \(pings.count) polls, max \(pings.last ?? 0) ms")
-        // Each second's 1,000 names are merged, and at the end the report is built, on the reactor
-        // thread: bounded stalls (1.1-1.6 s at the end before this round's changes).
-        #expect((pings.last ?? 0) < 1_000, "/ping max \(pings.last ?? 0) ms")
+        // Each second's 1,000 names are merged on the reactor thread (read and decoded on the
+        // metrics intake's, the report built on the page writer's): bounded stalls (1.1-1.6 s at
+        // each end before; seen since: at most 182 ms).
+        #expect((pings.last ?? 0) < 500, "/ping max \(pings.last ?? 0) ms")
         // One kept whole; the nine older ones listed without their report, read back when asked for.
         let (_, listed) = try cluster.api("GET", "/tests")
         let tests = try #require(try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]])

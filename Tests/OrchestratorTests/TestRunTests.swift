@@ -64,4 +64,34 @@ import Testing
         try run.add(interval("d1", t: 1, requests: 10, part: 2))
         #expect(run.intervals[6]?.figures.counters.requests == 10)
     }
+
+    /// A test's report is built off the reactor thread from a frozen copy: every stored property
+    /// copied (a new one left out of `frozenCopy` shows here as a difference), and what `end` does
+    /// to the copy reaches the run only through `adopt`.
+    @Test func aFrozenCopyHoldsEveryPropertyAndEndsApart() throws {
+        let run = TestRun(createdAtMs: 7, definition: try definition(#"{"test_id": "r", "target": "http://127.0.0.1/", "message_count_per_driver": 100}"#))
+        run.triggered(drivers: ["d1", "d2"], startAtMs: 1_000, refused: ["d9": "clock"], atMs: 5)
+        run.usedClockOffsets(["d1": 1.5])
+        try run.add(interval("d1", t: 1, requests: 30))
+        try run.add(interval("d2", t: 1, requests: 20))
+        try run.add(interval("d1", t: 2, requests: 30))
+        _ = run.intervalsReady()
+        run.driverFailed("d2")
+        run.handedOver(Redistribution(from: "d2", requests: 80, to: ["d1": 80]))
+        run.sent(Share(driver: "d1", part: 2), ShareWork(requests: 80, startAtMs: 3_000, shard: 1, shards: 2, seqStart: 20))
+        run.add(final("d1", requests: 100))
+        run.add(final("d1", requests: 80, part: 2))
+        _ = run.stopRequested(atMs: 9)
+        run.concluding = true
+        let copy = run.frozenCopy()
+        let original = Mirror(reflecting: run).children, copied = Mirror(reflecting: copy).children
+        #expect(original.count == copied.count && original.count > 30)
+        for (a, b) in zip(original, copied) {
+            #expect(a.label == b.label && String(describing: a.value) == String(describing: b.value), "\(a.label ?? "?") differs in the copy")
+        }
+        let (report, _) = try copy.end(nowMs: 10_000)
+        #expect(copy.status == .done && run.status == .running && run.report == nil)
+        #expect(run.adopt(copy.ended) == false)
+        #expect(run.status == .done && !run.concluding && run.report?.requests == report.requests && report.requests == 200)
+    }
 }
