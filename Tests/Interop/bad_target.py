@@ -1,6 +1,6 @@
 """A misbehaving HTTP server for Stampede's hardening tests.
 
-  bad_target.py MODE PORT
+  bad_target.py MODE PORT [RCVBUF [ADDRESS]]
 
 Modes: close-mid-response, garbage-status, huge-headers, endless-chunked, never-answers, reset,
 slow-trickle, close-when-reused, answer-early,
@@ -15,6 +15,10 @@ proxy refusing an upload); close-after-head closes without a word; answer-then-s
 ends its side cleanly (FIN) and closes 50 ms later, so the half-closed client's next write fails
 with EPIPE. Either way a client still
 writing the body gets EPIPE or a reset.
+
+RCVBUF: the listening socket's receive buffer in bytes (SO_RCVBUF, inherited by its connections):
+a small one keeps a client's 1 MB body from fitting in loopback's buffers before the answer comes,
+so the client is still writing when the connection closes. ADDRESS: where to listen (127.0.0.1).
 """
 import asyncio
 import socket
@@ -22,6 +26,8 @@ import struct
 import sys
 
 MODE, PORT = sys.argv[1], int(sys.argv[2])
+RCVBUF = int(sys.argv[3]) if len(sys.argv) > 3 else None
+ADDRESS = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
 
 
 async def handle(reader, writer):
@@ -88,7 +94,14 @@ async def handle(reader, writer):
 
 
 async def main():
-    server = await asyncio.start_server(handle, "127.0.0.1", PORT)
+    if RCVBUF is None:
+        server = await asyncio.start_server(handle, ADDRESS, PORT)
+    else:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        listener.bind((ADDRESS, PORT))
+        server = await asyncio.start_server(handle, sock=listener)
     print("ready", flush=True)
     async with server:
         await server.serve_forever()

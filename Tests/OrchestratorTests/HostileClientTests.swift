@@ -78,4 +78,35 @@ import TestSupport
         #expect((detail["report"] as? [String: Any])?["requests"] as? Int == requests)
         #expect(try cluster.json("GET", "/ping").1["status"] as? String == "ok")
     }
+
+    /// A target that answers 413 and closes while two drivers over Kafka still write a 500 KB body
+    /// (each on its own host, on links of MTU 1500, and the target's receive buffer small, so the
+    /// body cannot all be sent before the close): a write after the target's FIN and reset fails
+    /// with EPIPE, whose signal killed both drivers of the code before SIGPIPE was ignored, and
+    /// the test ended `failed` with `error: null`. Now each is a counted error and the test ends done.
+    @Test(.disabled(if: TestHosts.unavailable != nil, "\(TestHosts.unavailable ?? "")"))
+    func aTargetRefusingUploadsMidBodyIsCountedByEveryDriver() throws {
+        let cluster = try HostCluster(drivers: 2)
+        defer { cluster.stop() }
+        let port = 8_081, address = cluster.hosts.address("target"), inside = cluster.hosts.inside("target")
+        let target = try ServerProcess(URL(fileURLWithPath: inside[0]), Array(inside.dropFirst()) + [
+            Self.python.path, repositoryRoot.appendingPathComponent("Tests/Interop/bad_target.py").path,
+            "answer-then-shut", String(port), "4096", address,
+        ], port: port) { try cluster.hosts.waitForPort(from: "target", address, port) }
+        defer { target.stop() }
+        let body = String(repeating: "x", count: 500_000)
+        #expect(try cluster.startTest("refused", """
+            {"target": "http://\(address):\(port)/", "method": "POST", "body": "\(body)", "message_count_per_driver": 10,
+             "connections": 2, "timeout_ms": 2000}
+            """) == 202)
+        let (status, report, detail) = try cluster.finishedTest("refused", seconds: 60)
+        #expect(status == "done", "\(detail["error"] ?? "no error")")
+        #expect(cluster.drivers.values.allSatisfy { $0.process.isRunning })
+        let errors = report["errors"] as? [String: Int] ?? [:]
+        #expect(report["requests"] as? Int == 20)
+        #expect((errors["status_4xx"] ?? 0) + (errors["write"] ?? 0) + (errors["read"] ?? 0) == 20, "\(errors)")
+        // The case that raised the signal happened: a write met the closed connection.
+        #expect((errors["write"] ?? 0) > 0 && (report["first_error"] as? String ?? "").contains("Broken pipe"),
+                "\(errors) \(report["first_error"] ?? "none")")
+    }
 }
