@@ -120,8 +120,9 @@ struct ReportStore {
             try atomicWrite([UInt8](try encoder.encode(final)), to: drivers.appendingPathComponent("\(name).json"))
         }
         var log = HistogramLogWriter(startTime: Date(timeIntervalSince1970: Double(run.startAtMs) / 1000))
-        for t in run.compactIntervals.keys.sorted() {
-            let second = run.compactIntervals[t]!
+        // Seconds still being encoded when the test ended are encoded here (this is off the reactor).
+        for t in Set(run.compactIntervals.keys).union(run.encodingSeconds.keys).sorted() {
+            let second = run.compactIntervals[t] ?? CompactInterval(encoding: run.encodingSeconds[t]!.interval)
             if let rate = second.targetRate { log.comment("target_rate \(String(format: "%.1f", rate)) at \(t - 1)..\(t) s") }
             log.comment("errors \(second.errors) at \(t - 1)..\(t) s")
             log.append(encoded: second.encoded, max: second.max, start: Double(t - 1), end: Double(t))

@@ -36,6 +36,8 @@ final class TestRun {
     /// Intervals already announced, kept compact (encoded) for `latency.hlog`: a long test would
     /// otherwise hold 184 KiB per interval.
     private(set) var compactIntervals: [Int: CompactInterval] = [:]
+    /// Seconds announced and being encoded off the reactor thread (`secondEncoded` ends it).
+    private(set) var encodingSeconds: [Int: EncodingSecond] = [:]
     /// Intervals already sent on /ws, and (while running) those events without their
     /// histograms, for the snapshot of a client that connects mid-test.
     private(set) var announced = 0
@@ -200,7 +202,7 @@ final class TestRun {
         c.status = status; c.assigned = assigned; c.startAtMs = startAtMs; c.shares = shares; c.finals = finals
         c.reported = reported; c.reportedByScenario = reportedByScenario; c.judged = judged; c.judgedByScenario = judgedByScenario
         c.reportedLatency = reportedLatency; c.failedDrivers = failedDrivers; c.redistributed = redistributed
-        c.intervals = intervals; c.compactIntervals = compactIntervals; c.announced = announced; c.liveIntervals = liveIntervals
+        c.intervals = intervals; c.compactIntervals = compactIntervals; c.encodingSeconds = encodingSeconds; c.announced = announced; c.liveIntervals = liveIntervals
         c.seenIntervals = seenIntervals; c.report = report; c.error = error; c.triggeredAtMs = triggeredAtMs; c.aborted = aborted
         c.stoppedAtMs = stoppedAtMs; c.steering = steering; c.clockOffsetsMs = clockOffsetsMs; c.refusedDrivers = refusedDrivers
         c.lateSeconds = lateSeconds; c.sentAfterFailure = sentAfterFailure; c.finalsAfterFailure = finalsAfterFailure
@@ -263,13 +265,13 @@ final class TestRun {
         guard seenIntervals.insert("\(m.driverID)/\(share.part)/\(m.t)").inserted else { return }  // a redelivered message counts once
         let figures = decoded.figures
         let histogram = figures.latency
-        let sessions = figures.sessions
         let byScenario = decoded.scenarios
         // A test's clock: a handed-over part's intervals count from its own start.
         let t = m.t + Int((Double(work.startAtMs - startAtMs) / 1000).rounded())
         // Sums checked before anything is counted: counts that do not fit refuse the message.
         try reported[share]?.checkAddable(figures)
         try intervals[t]?.figures.checkAddable(figures)
+        try encodingSeconds[t]?.interval.figures.checkAddable(figures)
         for (name, f) in byScenario {
             try reportedByScenario[share]?[name]?.checkAddable(f)
             try intervals[t]?.scenarios[name]?.checkAddable(f)
@@ -278,20 +280,17 @@ final class TestRun {
         try reported[share, default: Figures()].add(figures)
         for (name, f) in byScenario { try reportedByScenario[share, default: [:]][name, default: Figures()].add(f) }
         try reportedLatency.add(histogram)
+        if encodingSeconds[t] != nil {
+            // Announced, its encoding under way: added to the second, encoded again when it is back.
+            try encodingSeconds[t]!.interval.figures.add(figures)
+            for (name, f) in byScenario { try encodingSeconds[t]!.interval.scenarios[name, default: Figures()].add(f) }
+            encodingSeconds[t]!.changed = true
+            try judgeLate(figures, byScenario: byScenario)
+            return
+        }
         if var late = compactIntervals[t] {
             // A driver's interval that arrived after it was announced: fold it into the log.
-            var merged = try HDRHistogram(base64: late.encoded)
-            try merged.add(histogram)
-            late.encoded = merged.encodeBase64()
-            late.errors += m.errors.total
-            late.max = merged.max
-            if let sessions {
-                var h = sessions.duration
-                if let before = late.sessions { try h.add(try HDRHistogram(base64: before.encoded)) }
-                late.sessions = (h.encodeBase64(), h.max)
-            }
-            for e in figures.byName { late.byName[e.name] = try CompactInterval.fold(late.byName[e.name], e.latency) }
-            for (name, f) in byScenario { late.scenarios[name] = try CompactInterval.fold(late.scenarios[name], f.latency) }
+            try late.fold(figures, byScenario: byScenario, errors: m.errors.total)
             compactIntervals[t] = late
             try judgeLate(figures, byScenario: byScenario)
             return
@@ -350,6 +349,7 @@ final class TestRun {
         judgedByScenario = [:]
         intervals = [:]
         compactIntervals = [:]
+        encodingSeconds = [:]
         liveIntervals = []
         reportedLatency = HDRHistogram()
         for share in finals.keys {
@@ -364,12 +364,12 @@ final class TestRun {
     }
 
     /// Intervals every live driver has reported (or that are older than the newest by 2 s), in
-    /// order, each with its histogram encoded (as kept for `latency.hlog`).
+    /// order; each is then encoded off the reactor thread (`encodingSeconds` until `secondEncoded`).
     /// `late`: the drivers still working whose interval for that second has not arrived.
-    func intervalsReady() -> [(t: Int, interval: MergedInterval, encoded: String, late: [String])] {
+    func intervalsReady() -> [(t: Int, interval: MergedInterval, late: [String])] {
         let newest = intervals.keys.max() ?? 0
         let working = Set(pending.map(\.driver))
-        var ready: [(t: Int, interval: MergedInterval, encoded: String, late: [String])] = []
+        var ready: [(t: Int, interval: MergedInterval, late: [String])] = []
         var t = announced + 1
         while let s = intervals[t] {
             let everyone = working.allSatisfy { s.drivers.contains($0) }
@@ -377,21 +377,21 @@ final class TestRun {
             // Announced without them: the feed says so, and the report keeps which seconds.
             let late = working.filter { !s.drivers.contains($0) }.sorted()
             for d in late { lateSeconds[d, default: []].append(t) }
-            let f = s.figures
-            let encoded = f.latency.encodeBase64()
-            ready.append((t, s, encoded, late))
-            compactIntervals[t] = CompactInterval(encoded: encoded, max: f.latency.max,
-                                                  byName: Dictionary(f.byName.entries.map { ($0.name, ($0.latency.encodeBase64(), $0.latency.max)) },
-                                                                     uniquingKeysWith: { a, _ in a }),
-                                                  targetRate: s.targetRate, errors: f.counters.errors.total,
-                                                  sessions: f.sessions.map { ($0.duration.encodeBase64(), $0.duration.max) },
-                                                  scenarios: s.scenarios.mapValues { ($0.latency.encodeBase64(), $0.latency.max) })
+            ready.append((t, s, late))
+            encodingSeconds[t] = EncodingSecond(interval: s)
             intervals[t] = nil
             announced = t
-            try? LiveVerdict.accumulate(f, into: &judged, for: definition.thresholds, includingLatency: true)
+            try? LiveVerdict.accumulate(s.figures, into: &judged, for: definition.thresholds, includingLatency: true)
             for (name, one) in s.scenarios { try? judgeScenario(name, one) }
             t += 1
         }
         return ready
+    }
+
+    /// Second `t`, encoded: kept compact for `latency.hlog` (encoded again here when a driver's
+    /// late interval was added to it meanwhile; dropped when the test let go of its seconds).
+    func secondEncoded(_ t: Int, _ compact: CompactInterval) {
+        guard let second = encodingSeconds.removeValue(forKey: t) else { return }
+        compactIntervals[t] = second.changed ? CompactInterval(encoding: second.interval) : compact
     }
 }

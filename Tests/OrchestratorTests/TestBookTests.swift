@@ -284,4 +284,36 @@ final class ManualClock: OrchestratorClock {
         #expect(report.aborted == abort && report.partial && report.interrupted == true && report.requests == 800)
         #expect(run.status == .done)
     }
+
+    /// Seconds are encoded (and reports built) off the reactor thread: a driver's interval that
+    /// arrives late for a second still being encoded is in `latency.hlog`'s line for it all the
+    /// same, and the second's event goes out once the work comes back.
+    @Test func aLateIntervalForASecondBeingEncodedIsInItsLogLine() throws {
+        let jobs = Mutex<[@Sendable () -> Void]>([])
+        book.offReactor = { job in jobs.withLock { $0.append(job) } }
+        func runJobs() { while let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { job() } }
+        _ = try create(#"{"test_id": "late", "target": "http://127.0.0.1/", "message_count_per_driver": 9}"#)
+        let (run, _) = try book.trigger(id: "late", idle: ["d1", "d2"])
+        func interval(_ d: String, _ t: Int, _ values: [Int64]) -> IntervalMessage {
+            IntervalMessage(driverID: d, testID: "late", t: t, requests: values.count, responses: values.count, errors: ErrorCounts(),
+                            bytesRead: 0, histogram: histogram(values))
+        }
+        func announced() -> Int { events.withLock { $0.filter { $0.contains(#""type":"interval""#) }.count } }
+        book.add(interval("d1", 1, [100, 200]))
+        book.add(interval("d1", 2, [100]))
+        book.add(interval("d1", 3, [100]))  // two newer seconds: second 1 goes out without d2
+        #expect(run.announced == 1 && run.encodingSeconds[1] != nil && announced() == 0)
+        book.add(interval("d2", 1, [5_000]))  // late, while second 1 is encoded
+        runJobs()
+        #expect(run.encodingSeconds.isEmpty && announced() == 1)
+        let line = try HDRHistogram(base64: try #require(run.compactIntervals[1]).encoded)
+        #expect(line.totalCount == 3 && line.max >= 5_000)
+        // The seconds after it go out as usual, in order.
+        book.add(interval("d2", 2, [7_000]))
+        book.add(interval("d2", 3, [100]))
+        runJobs()
+        let second = try HDRHistogram(base64: try #require(run.compactIntervals[2]).encoded)
+        #expect(run.announced == 3 && second.totalCount == 2 && announced() == 3)
+        #expect(events.withLock { $0.filter { $0.contains(#""type":"interval""#) }.map { $0.contains(#""t":1,"#) } } == [true, false, false])
+    }
 }
