@@ -57,7 +57,8 @@ run: release
 
 ## perf: benchmarks in Perf/ (release builds), each against a peer measured in the same run:
 ## the histogram against hdrhistogram-swift, stampede bench against wrk on the same nginx (plain,
-## TLS, 15,000 connections), mixes against one URL, the orchestrator with 20 and 100 drivers, the
+## TLS, 15,000 connections), mixes against one URL, the orchestrator with 20 and 100 drivers (and its
+## merge CPU in process, merge-bench), the
 ## peers table (wrk, ab, h2load, hey, Locust), instruction and system-call counts against wrk, a
 ## profile, the latency overhead against wrk and h2load; the table of every row is written to
 ## Perf/results/latest.md (see Perf/README.md)
@@ -68,6 +69,8 @@ perf: setup oracle release dist
 	.build/release/histogram-bench --peer $(ORACLE) --summary $(PERF_ROWS)
 	$(SWIFT) build -c release --product kafka-bench
 	.build/release/kafka-bench .deps/bin/tansu
+	$(SWIFT) build -c release --product merge-bench
+	.build/release/merge-bench 100 20 3 10 100 20 1 10 1 1000 1 5 | tee Perf/results/merge.md
 	python3 Perf/http_vs_wrk.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	python3 Perf/workload_mix.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	python3 Perf/session_journey.py $(RELEASE_BIN) --summary $(PERF_ROWS)

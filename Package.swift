@@ -92,6 +92,8 @@ let package = Package(
                           path: "Perf/HistogramBenchmark"),
         .executableTarget(name: "kafka-bench", dependencies: ["Messaging", "StampedeWire"],
                           path: "Perf/KafkaBenchmark"),
+        .executableTarget(name: "merge-bench", dependencies: ["Orchestrator"],
+                          path: "Perf/MergeBenchmark"),
 
         // Test helpers shared by the test targets (subprocesses, servers, the Python bridge): no
         // Kafka linked in. BusTestSupport adds what reads the bus, for the targets that need it.

@@ -82,13 +82,14 @@ final class TestBook {
     /// Each merged second and each finished test (the embedded `stampede run` prints progress).
     var onInterval: ((AnnouncedInterval) -> Void)?
     var onFinished: ((TestRun) -> Void)?
-    /// Where a finished test's report is built and written, and how the outcome comes back to
-    /// the thread that owns the book: inline unless set (the orchestrator sets a background
-    /// thread and its reactor's inbox).
+    /// Where a finished test's report is built and its announced seconds are encoded, in order,
+    /// and how the outcome comes back to the thread that owns the book: inline unless set (the
+    /// orchestrator sets the page writer's thread and its reactor's inbox).
     var offReactor: (@escaping @Sendable () -> Void) -> Void = { $0() }
     var onReactor: @Sendable (@escaping @Sendable () -> Void) -> Void = { $0() }
-    /// CPU time the reactor thread spent decoding and merging driver histograms (CPU, not wall:
-    /// on a busy host the thread may be descheduled mid-merge), and how many (for /metrics).
+    /// CPU time spent decoding (on the metrics intake's thread) and merging (on the reactor's)
+    /// driver histograms (CPU, not wall: on a busy host a thread may be descheduled mid-merge),
+    /// and how many (for /metrics).
     private(set) var mergeCPUSeconds = 0.0
     private(set) var mergedHistograms = 0
     /// A driver's estimated clock offset (its clock minus ours, ms): each driver is given its start
