@@ -70,7 +70,7 @@ perf: setup oracle release dist
 	$(SWIFT) build -c release --product kafka-bench
 	.build/release/kafka-bench .deps/bin/tansu
 	$(SWIFT) build -c release --product merge-bench
-	.build/release/merge-bench 100 20 3 10 100 20 1 10 1 1000 1 5 | tee Perf/results/merge.md
+	.build/release/merge-bench 100 20 3 10 100 20 1 10 10 20 3 10 | tee Perf/results/merge.md
 	python3 Perf/http_vs_wrk.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	python3 Perf/workload_mix.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	python3 Perf/session_journey.py $(RELEASE_BIN) --summary $(PERF_ROWS)

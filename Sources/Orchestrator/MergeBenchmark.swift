@@ -15,7 +15,10 @@ import StampedeWire
 /// what one core must keep up with.
 public enum MergeBenchmark {
     public struct Figures: Sendable {
-        /// CPU seconds per second of test: decoding and merging, announcing, the /ws JSON.
+        /// CPU seconds per second of test: decoding and merging (of which parsing the messages'
+        /// JSON, and decoding their histograms), announcing, the /ws JSON.
+        public let jsonCPU: Double
+        public let histogramDecodeCPU: Double
         public let mergeCPU: Double
         public let announceCPU: Double
         public let liveJSONCPU: Double
@@ -29,8 +32,10 @@ public enum MergeBenchmark {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-merge-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let bus = InMemoryBus(topics: .stampede())
+        var quiet = Logger(label: "merge-bench")
+        quiet.logLevel = .warning
         let book = TestBook(clock: SystemClock(), publisher: try bus.makePublisher(), reports: ReportStore(directory: directory),
-                            log: Logger(label: "merge-bench"), startDelayMs: 0, allowedTargets: try TargetAllowList([]))
+                            log: quiet, startDelayMs: 0, allowedTargets: try TargetAllowList([]))
         var liveJSON = 0.0
         book.onEvent = { event in
             let start = threadCPUSeconds()
@@ -57,12 +62,15 @@ public enum MergeBenchmark {
                 return BusRecord(topic: .metrics, partition: 0, offset: 0, key: id, payload: bus.encoded())
             })
         }
-        var merge = 0.0, all = 0.0
+        var merge = 0.0, all = 0.0, json = 0.0, histogramDecode = 0.0
         for second in records {
             for record in second {
                 let start = threadCPUSeconds()
                 guard case .success(.interval(let m)) = BusMessage.decode(record) else { throw CocoaError(.coderReadCorrupt) }
+                let parsed = threadCPUSeconds()
+                json += parsed - start
                 let decoded = Result { try DecodedInterval(m) }
+                histogramDecode += threadCPUSeconds() - parsed
                 let before = book.mergeCPUSeconds
                 book.add(m, decoded: decoded, decodeCPUSeconds: threadCPUSeconds() - start)
                 merge += book.mergeCPUSeconds - before  // decoding and merging
@@ -72,7 +80,7 @@ public enum MergeBenchmark {
         let announce = all - merge - liveJSON
         precondition(run.announced == seconds, "announced \(run.announced) of \(seconds) seconds")
         let perSecond = Double(seconds)
-        return Figures(mergeCPU: merge / perSecond, announceCPU: Swift.max(0, announce) / perSecond, liveJSONCPU: liveJSON / perSecond,
+        return Figures(jsonCPU: json / perSecond, histogramDecodeCPU: histogramDecode / perSecond, mergeCPU: merge / perSecond, announceCPU: Swift.max(0, announce) / perSecond, liveJSONCPU: liveJSON / perSecond,
                        histogramsPerSecond: histograms, messageBytes: records[0][0].payload.count)
     }
 
