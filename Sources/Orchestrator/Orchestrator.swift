@@ -137,7 +137,8 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
             if self.shutdownRequested.load(ordering: .relaxed) { self.beginShutdown() }
         }
         drainBus()  // anything that arrived before the fd was watched
-        intake = MetricsIntake(subscription: metricsSubscription, clock: clock) { [unowned self] batch, merged in
+        intake = MetricsIntake(subscription: metricsSubscription, clock: clock) { [weak self] batch, merged in
+            guard let self else { return merged() }
             self.perform {
                 for incoming in batch { self.handle(incoming) }
                 merged()
