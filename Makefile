@@ -78,6 +78,7 @@ perf: setup oracle release dist
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --summary $(PERF_ROWS)
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --drivers 100 --clients 20 --summary $(PERF_ROWS)
 	.venv/bin/python Perf/orchestrator_scale.py $(RELEASE_BIN) --drivers 100 --clients 20 --names 20 --scenarios 3 --summary $(PERF_ROWS)
+	.venv/bin/python Perf/many_names.py $(RELEASE_BIN) --restart | tee Perf/results/many-names.md
 	bash scripts/perf-peers.sh
 	.venv/bin/python Perf/peers_table.py $(RELEASE_BIN) --static .build-dist/release/stampede --markdown Perf/results/peers.md --summary $(PERF_ROWS)
 	python3 Perf/costs.py $(RELEASE_BIN) --markdown Perf/results/costs.md --profile Perf/results/profile.md --summary $(PERF_ROWS)

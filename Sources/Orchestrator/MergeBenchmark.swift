@@ -25,6 +25,10 @@ public enum MergeBenchmark {
         /// Histograms the messages of one second carry, and the bytes of one driver's second.
         public let histogramsPerSecond: Int
         public let messageBytes: Int
+        /// Resident memory before the messages are merged and after (MiB): what the test's
+        /// merged figures hold.
+        public let residentBeforeMiB: Int
+        public let residentAfterMiB: Int
         public var totalCPU: Double { mergeCPU + announceCPU + liveJSONCPU }
     }
 
@@ -63,6 +67,8 @@ public enum MergeBenchmark {
             })
         }
         var merge = 0.0, all = 0.0, json = 0.0, histogramDecode = 0.0
+        returnFreedMemory()
+        let residentBefore = residentMiB()
         for second in records {
             for record in second {
                 let start = threadCPUSeconds()
@@ -81,7 +87,15 @@ public enum MergeBenchmark {
         precondition(run.announced == seconds, "announced \(run.announced) of \(seconds) seconds")
         let perSecond = Double(seconds)
         return Figures(jsonCPU: json / perSecond, histogramDecodeCPU: histogramDecode / perSecond, mergeCPU: merge / perSecond, announceCPU: Swift.max(0, announce) / perSecond, liveJSONCPU: liveJSON / perSecond,
-                       histogramsPerSecond: histograms, messageBytes: records[0][0].payload.count)
+                       histogramsPerSecond: histograms, messageBytes: records[0][0].payload.count,
+                       residentBeforeMiB: residentBefore, residentAfterMiB: residentMiB())
+    }
+
+    /// This process's resident memory now (statm), MiB.
+    private static func residentMiB() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let pages = Int(text.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        return (pages * Int(sysconf(Int32(_SC_PAGESIZE)))) >> 20
     }
 
     /// One driver's second: `requests` latencies spread over the names of each scenario, each
