@@ -35,9 +35,10 @@ import TestSupport
         try pollerIn.fileHandleForWriting.close()
         let polled = try #require(try JSONSerialization.jsonObject(with: pollerOut.fileHandleForReading.readDataToEndOfFile()) as? [String: Any])
         poller.waitUntilExit()
-        // Steady state: with one test kept whole, eight more leave memory within 20 % of where the
-        // first two left it (seen: 53-68 MiB after the first two, 50-66 after the tenth; before,
-        // each such test kept about 50 MiB until a restart, and the page writer's arena ~20 MiB more).
+        // Steady state: with one test kept whole, eight more leave memory about where the first two
+        // left it (before this round each such test kept about 50 MiB until a restart). Between
+        // identical tests RSS moves 10-20 % (seen: 83, 49, 101, 106, 109, 108, 106, 99, 101, 98 MiB;
+        // and 94 -> 115 in a full run): 35 %, so the allocator's noise does not fail it.
         #expect(Double(afterTen) <= Double(warmed) * 1.35, "RSS after each test, MiB: \(resident.map { $0 / 1024 })")
         let pings = (polled["ms"] as? [Double] ?? []).sorted()
         #expect(pings.count > 500 && polled["failures"] as? Int == 0, "\(pings.count) polls, \(polled["failures"] ?? "?") failed")
