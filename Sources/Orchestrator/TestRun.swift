@@ -275,6 +275,7 @@ final class TestRun {
         for (name, f) in byScenario {
             try reportedByScenario[share]?[name]?.checkAddable(f)
             try intervals[t]?.scenarios[name]?.checkAddable(f)
+            try encodingSeconds[t]?.interval.scenarios[name]?.checkAddable(f)
         }
         // In place: a copy would duplicate a whole histogram per message.
         try reported[share, default: Figures()].add(figures)
