@@ -260,7 +260,7 @@ public final class DriverAgent: @unchecked Sendable {
             }) { interval in
                 var message = IntervalMessage(driverID: self.id, testID: testID, t: interval.t, requests: 0, responses: 0,
                                               errors: ErrorCounts(), bytesRead: 0, histogram: "", part: part)
-                message.carry(interval.figures, namesTimed: interval.figures.byName.count <= NameShare.maxTimedNames)
+                message.carry(second: interval.figures)
                 message.connections = interval.connections
                 message.targetRate = interval.targetRate
                 message.targetConnections = interval.targetConnections
@@ -269,7 +269,7 @@ public final class DriverAgent: @unchecked Sendable {
                     let figures = interval.scenarios.isEmpty ? [interval.figures] : interval.scenarios
                     let rates = interval.scenarios.isEmpty ? [interval.targetRate] : interval.scenarioTargetRates
                     message.scenarios = Dictionary(uniqueKeysWithValues: zip(run.scenarios, zip(figures, rates)).map { s, f in
-                        var share = ScenarioShare(f.0, namesTimed: f.0.byName.count <= NameShare.maxTimedNames)
+                        var share = ScenarioShare(second: f.0)
                         share.targetRate = f.1
                         return (s.name, share)
                     })

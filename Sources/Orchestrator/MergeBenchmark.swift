@@ -38,7 +38,8 @@ public enum MergeBenchmark {
         let bus = InMemoryBus(topics: .stampede())
         var quiet = Logger(label: "merge-bench")
         quiet.logLevel = .warning
-        let book = TestBook(clock: SystemClock(), publisher: try bus.makePublisher(), reports: ReportStore(directory: directory),
+        let clock = SystemClock()
+        let book = TestBook(clock: clock, publisher: try bus.makePublisher(), reports: ReportStore(directory: directory),
                             log: quiet, startDelayMs: 0, allowedTargets: try TargetAllowList([]))
         var liveJSON = 0.0
         book.onEvent = { event in
@@ -72,13 +73,14 @@ public enum MergeBenchmark {
         for second in records {
             for record in second {
                 let start = threadCPUSeconds()
-                guard case .success(.interval(let m)) = BusMessage.decode(record) else { throw CocoaError(.coderReadCorrupt) }
-                let parsed = threadCPUSeconds()
-                json += parsed - start
-                let decoded = Result { try DecodedInterval(m) }
-                histogramDecode += threadCPUSeconds() - parsed
+                guard case .success(let message) = BusMessage.decode(record), case .interval(let m) = message else {
+                    throw CocoaError(.coderReadCorrupt)
+                }
+                json += threadCPUSeconds() - start
+                let incoming = IncomingMetrics(message, clock: clock)  // as the metrics intake reads it
+                histogramDecode += incoming.decodeCPUSeconds
                 let before = book.mergeCPUSeconds
-                book.add(m, decoded: decoded, decodeCPUSeconds: threadCPUSeconds() - start)
+                book.add(m, decoded: incoming.decoded, decodeCPUSeconds: threadCPUSeconds() - start)
                 merge += book.mergeCPUSeconds - before  // decoding and merging
                 all += threadCPUSeconds() - start       // and the announcing (with the /ws JSON) it set off
             }
@@ -121,11 +123,11 @@ public enum MergeBenchmark {
                 try! figures.add(one)
             }
             try! whole.add(figures)
-            if scenarios > 1 { shares["s\(s)"] = ScenarioShare(figures) }
+            if scenarios > 1 { shares["s\(s)"] = ScenarioShare(second: figures) }
         }
         var message = IntervalMessage(driverID: driver, testID: "bench", t: t, requests: 0, responses: 0, errors: ErrorCounts(),
                                       bytesRead: 0, histogram: "")
-        message.carry(whole)
+        message.carry(second: whole)
         message.connections = 5
         if !shares.isEmpty { message.scenarios = shares }
         return message

@@ -10,6 +10,19 @@ struct IncomingMetrics: Sendable {
     let message: BusMessage
     let decoded: Result<DecodedInterval, any Error>?
     let decodeCPUSeconds: Double
+
+    /// `message` read: an interval's histograms decoded, timed on `clock`'s thread CPU.
+    init(_ message: BusMessage, clock: OrchestratorClock) {
+        self.message = message
+        guard case .interval(let m) = message else {
+            decoded = nil
+            decodeCPUSeconds = 0
+            return
+        }
+        let start = clock.threadCPUSeconds()
+        decoded = Result { try DecodedInterval(m) }
+        decodeCPUSeconds = clock.threadCPUSeconds() - start
+    }
 }
 
 /// Reads the `metrics` topic on its own thread: every message's JSON, and an interval's
@@ -63,12 +76,7 @@ final class MetricsIntake: @unchecked Sendable {
             return
         }
         guard !messages.isEmpty else { return }
-        let batch = messages.map { message in
-            guard case .interval(let m) = message else { return IncomingMetrics(message: message, decoded: nil, decodeCPUSeconds: 0) }
-            let start = clock.threadCPUSeconds()
-            let decoded = Result { () throws -> DecodedInterval in try DecodedInterval(m) }
-            return IncomingMetrics(message: message, decoded: decoded, decodeCPUSeconds: clock.threadCPUSeconds() - start)
-        }
+        let batch = messages.map { IncomingMetrics($0, clock: clock) }
         room.wait()
         guard !stopping.load(ordering: .relaxed) else { return }
         deliver(batch) { [room] in room.signal() }

@@ -171,7 +171,7 @@ public enum LiveEvent: Sendable {
             test_id = testID; self.t = t; self.drivers = drivers; requests = counters.requests; responses = counters.responses
             errors = counters.errors; rps = counters.responses; latency_us = latency; self.histogram = histogram
             status_codes = counters.statusCodes
-            let timed = byName.count <= NameShare.maxTimedNames
+            let timed = NameShare.timedEachSecond(names: byName.count)
             by_name = byName.isEmpty ? nil : Dictionary(byName.map { ($0.name, NameReport($0, timings: timed, encoded: encodedByName[$0.name])) }, uniquingKeysWith: { a, _ in a })
         }
 

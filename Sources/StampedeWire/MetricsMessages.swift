@@ -151,9 +151,15 @@ public protocol CountersMessage {
 }
 
 extension CountersMessage {
+    /// A second's figures: each name's timings only for a list of at most
+    /// `NameShare.maxTimedNames` names (a final carries them all: `carry(_:)`).
+    public mutating func carry(second figures: Figures) {
+        carry(figures, namesTimed: NameShare.timedEachSecond(names: figures.byName.count))
+    }
+
     /// Writes what was measured into the message's fields (a count that is zero where the
     /// message leaves it out, absent).
-    /// - Parameter namesTimed: false leaves each name's timings out (`NameShare.maxTimedNames`).
+    /// - Parameter namesTimed: false leaves each name's timings out.
     public mutating func carry(_ figures: Figures, namesTimed: Bool = true) {
         let c = figures.counters
         requests = c.requests
@@ -229,6 +235,10 @@ public struct NameShare: Codable, Sendable, Equatable {
     /// compressing and merging four histograms a name every second took a 1,000-name test's
     /// /ping p99 from 122 to 160 ms on a 2-core machine.
     public static let maxTimedNames = 100
+
+    /// Whether a second of `names` names carries each one's timings (the drivers' seconds, the
+    /// live feed's).
+    public static func timedEachSecond(names: Int) -> Bool { names <= maxTimedNames }
 
     /// This name's counters (its histogram is decoded where it is merged).
     public var counters: LoadCounters {

@@ -25,7 +25,11 @@ public struct ScenarioShare: Codable, Sendable, Equatable, CountersMessage {
     /// An interval's: the requests this driver intended for the scenario in the second.
     public var targetRate: Double?
 
-    public init(_ figures: Figures, namesTimed: Bool = true) { carry(figures, namesTimed: namesTimed) }
+    /// A final's scenario (every name timed).
+    public init(_ figures: Figures) { carry(figures) }
+
+    /// An interval's scenario (`carry(second:)`).
+    public init(second figures: Figures) { carry(second: figures) }
 
     private enum CodingKeys: String, CodingKey {
         case requests, responses, errors, bytesRead = "bytes_read", histogram, retriedStale = "retried_stale",
