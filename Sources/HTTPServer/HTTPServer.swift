@@ -11,6 +11,10 @@ public enum HTTPServerReply {
     /// calls `takeOver` with it, the encoded `response` still to be written, and any bytes already
     /// received after the request.
     case upgrade(HTTPResponse, takeOver: (_ fd: Int32, _ pendingOutput: [UInt8], _ receivedInput: [UInt8]) -> Void)
+    /// The answer comes later (made on another thread, so the reactor answers others meanwhile):
+    /// `start` is called at once with `reply`, which is then called once, on the reactor thread.
+    /// Later requests on the connection wait; a reply for a connection closed meanwhile is dropped.
+    case later(_ start: (_ reply: @escaping (HTTPResponse) -> Void) -> Void)
 }
 
 /// Handles requests. Called on the reactor thread.
@@ -49,6 +53,8 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
         var parser: HTTPRequestParser
         var waitingUntil: UInt64 = 0
         var delayed: (response: HTTPResponse, keepAlive: Bool, head: Bool)?
+        /// A `later` answer is being made: nothing more is read or answered until it comes.
+        var awaitingReply = false
         /// Set while lingering after an early answer: closed at this time at the latest.
         var lingerUntil: UInt64 = 0
         /// The last byte in or response out; the first byte of the request now arriving (0: none).
@@ -180,7 +186,7 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
             && now - connection.lastActivity > idleTimeoutNs {
             close(connection)
         }
-        for connection in Array(connections.values) where connection.delayed == nil && !connection.io.isLingering
+        for connection in Array(connections.values) where connection.delayed == nil && !connection.awaitingReply && !connection.io.isLingering
             && !connection.io.closeAfterWrite && connection.io.pending == 0 {
             if connection.requestStartedAt != 0 && now - connection.requestStartedAt > requestTimeoutNs {
                 let body = Array("{\"error\":\"the request did not arrive whole within \(requestTimeoutNs / 1_000_000_000) s\",\"field\":\"request\"}".utf8)
@@ -198,7 +204,7 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
     /// the connection closed, or the client left too much output unread (then reading pauses until
     /// it takes some: see `maxPendingOutputBytes`).
     private func processInput(_ connection: ServerConnection) {
-        while connection.delayed == nil && !connection.io.closeAfterWrite && !connection.closed {
+        while connection.delayed == nil && !connection.awaitingReply && !connection.io.closeAfterWrite && !connection.closed {
             guard connection.io.pending <= maxPendingOutputBytes else {
                 if !connection.io.pauseReading(true, reactor: reactor) { close(connection) }
                 return
@@ -246,6 +252,18 @@ public final class HTTPServer: ReactorHandler, ReactorTimerHandler {
                 do { try reactor.deregister(fd: connection.fd) } catch { reactor.close(fd: connection.fd); return }
                 takeOver(connection.fd, connection.io.output.unsent + response.encode(keepAlive: true), connection.io.input)
                 return
+            case .later(let start):
+                connection.awaitingReply = true
+                var replied = false, starting = true
+                start { [weak self, connection] response in
+                    guard let self, !replied, !connection.closed else { return }
+                    replied = true
+                    connection.awaitingReply = false
+                    queue(response, keepAlive: keepAlive, head: head, on: connection)
+                    // Replied at once: this loop goes on with the next request.
+                    if !starting && !connection.closed { processInput(connection) }
+                }
+                starting = false
             case .respondAt(let at, let response):
                 if at <= now {
                     queue(response, keepAlive: keepAlive, head: head, on: connection)

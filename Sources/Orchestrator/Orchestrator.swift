@@ -68,7 +68,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     var shuttingDown = false
     var shutdownDeadline: UInt64 = 0
     /// Work handed in from other threads (`perform`), run on the reactor thread.
-    private let inbox = Mutex<[@Sendable () -> Void]>([])
+    private let inbox = Mutex<[InboxWork]>([])
     /// Encodes /ws events off the reactor thread, in order (a 1,000-name test's final report took
     /// ~50 ms to encode), and hands each back to the reactor to broadcast.
     private let liveEventEncoder = DispatchQueue(label: "stampede.live-events")
@@ -123,7 +123,8 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         }
         book.clockOffsetMs = { [unowned self] id in self.registry.clockOffsetMs(id) }
         book.offReactor = { [pages = reports.pages] work in pages.enqueue(work) }
-        book.onReactor = { [unowned self] work in self.perform(work) }
+        book.onReactor = { [unowned self] from, work in self.perform(from: from, work) }
+        book.answerOffReactor = { [answers = DispatchQueue(label: "stampede.api-answers")] work in answers.async(execute: work) }
         book.onFinished = { [unowned self] run in
             for id in run.assigned where self.registry.drivers[id]?.state == .busy { self.registry.mark(id, state: .idle, testID: nil) }
             self.onFinished?(run.id, run.report)
@@ -132,6 +133,10 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         try reactor.register(fd: subscription.readinessFD, events: .readable, handler: kafkaHandler, token: 0)
         timerID = reactor.addTimerHandler(self)
         reactor.schedule(at: clock.monotonicNs() + 250_000_000, handler: timerID, token: 0)
+        // A stall is what a health check would see: said once per stall, with what caused it.
+        reactor.slowDispatches = (Self.slowDispatchNs, { [log] what, ns in
+            log.warning("the reactor was busy", metadata: ["ms": "\(ns / 1_000_000)", "what": "\(what)"])
+        })
         reactor.onWakeup = { [unowned self] in
             self.runInbox()
             if self.shutdownRequested.load(ordering: .relaxed) { self.beginShutdown() }
@@ -139,7 +144,7 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         drainBus()  // anything that arrived before the fd was watched
         intake = MetricsIntake(subscription: metricsSubscription, clock: clock) { [weak self] batch, merged in
             guard let self else { return merged() }
-            self.perform {
+            self.perform(from: "\(batch.count) metrics message(s)") {
                 for incoming in batch { self.handle(incoming) }
                 merged()
             }
@@ -171,13 +176,28 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         reactor.remote.wake()
     }
 
+    /// A dispatch longer than this is logged (`the reactor was busy`): /ping waited as long.
+    static let slowDispatchNs: UInt64 = 100_000_000
+
     private func runInbox() {
-        for work in inbox.withLock({ q in defer { q.removeAll() }; return q }) { work() }
+        for item in inbox.withLock({ q in defer { q.removeAll() }; return q }) {
+            let started = clock.monotonicNs()
+            item.work()
+            let took = clock.monotonicNs() &- started
+            if took > Self.slowDispatchNs {
+                log.warning("the reactor was busy", metadata: ["ms": "\(took / 1_000_000)", "what": "work from \(item.from)"])
+            }
+        }
     }
 
     /// Runs `work` on the reactor thread soon. Safe from any thread.
-    public func perform(_ work: @escaping @Sendable () -> Void) {
-        inbox.withLock { $0.append(work) }
+    public func perform(fileID: StaticString = #fileID, line: UInt = #line, _ work: @escaping @Sendable () -> Void) {
+        perform(from: "\(fileID):\(line)", work)
+    }
+
+    /// `perform`, saying what the work is (in the log when it keeps the reactor busy).
+    func perform(from: String, _ work: @escaping @Sendable () -> Void) {
+        inbox.withLock { $0.append(InboxWork(work: work, from: from)) }
         reactor.remote.wake()
     }
 
@@ -356,4 +376,10 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
     }
 
     public func webSocketHub(_ hub: WebSocketHub, client: Int, received text: String) {}
+}
+
+/// Work handed to the reactor thread, and where from.
+private struct InboxWork {
+    let work: @Sendable () -> Void
+    let from: String
 }

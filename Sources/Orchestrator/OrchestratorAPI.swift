@@ -18,10 +18,22 @@ extension Orchestrator: HTTPServerHandler {
     public func handle(_ request: HTTPRequest, now: UInt64) -> HTTPServerReply {
         let origin = request.header("origin")
         let cors = origin.flatMap { options.allowedOrigins.contains($0) ? $0 : nil }
+        let started = clock.monotonicNs()
         var reply = route(request)
-        if case .respond(var response) = reply, let cors {
+        let took = clock.monotonicNs() &- started
+        if took > Self.slowDispatchNs {  // the path alone: a query may carry a token
+            log.warning("the reactor was busy", metadata: ["ms": "\(took / 1_000_000)", "what": "\(request.method) \(request.path)"])
+        }
+        guard let cors else { return reply }
+        func allowed(_ response: HTTPResponse) -> HTTPResponse {
+            var response = response
             response.headers += [("Access-Control-Allow-Origin", cors), ("Vary", "Origin")]
-            reply = .respond(response)
+            return response
+        }
+        switch reply {
+        case .respond(let response): reply = .respond(allowed(response))
+        case .later(let start): reply = .later { reply in start { reply(allowed($0)) } }
+        default: break
         }
         return reply
     }
@@ -53,8 +65,15 @@ extension Orchestrator: HTTPServerHandler {
                 do { return json(202, Changed(test_id: s[1], changes: try book.change(id: s[1], body: request.body))) } catch { return failure(error) }
             }
             guard request.method == "GET" else { return methodNotAllowed("GET, PATCH") }
-            guard let run = book[s[1]] else { return failure(.notFound(testID: s[1])) }
-            return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: book.detailJSON(run)))
+            let id = s[1]
+            guard book.knows(id) else { return failure(.notFound(testID: id)) }
+            // Made off the reactor (a 1,000-name test's is ~1 MB), answered when ready.
+            return .later { [unowned self] reply in
+                book.detailJSON(id: id) { [unowned self] body in
+                    if let body { return reply(HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: body)) }
+                    if case .respond(let missing) = failure(.notFound(testID: id)) { reply(missing) }  // unreadable since
+                }
+            }
         case let s where s.count == 3 && s[0] == "tests" && (s[2] == "pause" || s[2] == "resume"):
             guard request.method == "POST" else { return methodNotAllowed("POST") }
             struct Changed: Encodable { let test_id: String; let status: String; let changes: [ChangeRecord] }

@@ -22,7 +22,7 @@ extension TestBook {
                 return (report, latency.percentileSpectrum(ticksPerHalfDistance: 5).map { [$0.percentile, Double($0.value)] })
             })
             let ended = Handoff(value: copy.ended)
-            onReactor { back.value.book.concluded(back.value.run, ended.value, outcome.value) }
+            onReactor("the report of \(copy.id)") { back.value.book.concluded(back.value.run, ended.value, outcome.value) }
         }
     }
 

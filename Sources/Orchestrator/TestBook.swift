@@ -86,7 +86,10 @@ final class TestBook {
     /// and how the outcome comes back to the thread that owns the book: inline unless set (the
     /// orchestrator sets the page writer's thread and its reactor's inbox).
     var offReactor: (@escaping @Sendable () -> Void) -> Void = { $0() }
-    var onReactor: @Sendable (@escaping @Sendable () -> Void) -> Void = { $0() }
+    var onReactor: @Sendable (_ what: String, _ work: @escaping @Sendable () -> Void) -> Void = { $1() }
+    /// Where `GET /tests/{id}` answers are made (inline unless set), and who waits for each.
+    var answerOffReactor: (@escaping @Sendable () -> Void) -> Void = { $0() }
+    var detailWaiters: [String: [([UInt8]?) -> Void]] = [:]
     /// CPU time spent decoding (on the metrics intake's thread) and merging (on the reactor's)
     /// driver histograms (CPU, not wall: on a busy host a thread may be descheduled mid-merge),
     /// and how many (for /metrics).
@@ -111,6 +114,8 @@ final class TestBook {
     /// Every test, in creation order: archived ones without their report.
     var summaries: [TestSummary] { order.compactMap { tests[$0]?.summary ?? archived[$0] } }
     var running: [TestRun] { all.filter { $0.status == .running } }
+    /// Whether a test of that id exists (in memory or archived).
+    func knows(_ id: String) -> Bool { tests[id] != nil || archived[id] != nil }
     /// A test in memory, or an archived one read back from its directory (not kept).
     subscript(id: String) -> TestRun? {
         if let run = tests[id] { return run }
@@ -327,7 +332,7 @@ final class TestBook {
                 if !late.isEmpty { event.late_drivers = late }
                 if sequence { event.setSessions(figures.counters.sessions, duration: figures.sessions?.duration) }
                 let done = Handoff(value: (compact, event))
-                onReactor {
+                onReactor("second \(t) of \(id), encoded") {
                     let (book, run) = (made.value.book, made.value.run), (compact, event) = done.value
                     run.secondEncoded(t, compact)
                     book.onEvent(.interval(event))
@@ -362,29 +367,6 @@ final class TestBook {
         do { try reports.saveState(run) } catch {
             log.error("test state not saved", metadata: ["test_id": "\(run.id)", "error": "\(error)"])
         }
-    }
-
-    /// `GET /tests/{id}`, encoded: with the figures so far while the test runs. A running test's
-    /// answer is built and encoded again once a second at most, or sooner when something it is
-    /// built from changed (a health check polling a 1,000-name test rebuilt ~1 MB on every poll,
-    /// ~100 ms each on the reactor); while the final report is built, the last one stands.
-    func detailJSON(_ run: TestRun) -> [UInt8] {
-        guard run.report == nil && run.status == .running else { return Array(encodeJSON(detail(run, report: nil)).utf8) }
-        let now = clock.wallMs(), revision = run.liveRevision
-        if let cached = run.liveDetail, run.concluding || (cached.revision == revision && now - cached.builtAtMs < 1_000) {
-            return cached.body
-        }
-        let body = Array(encodeJSON(detail(run, report: try? run.buildReport(nowMs: now).report)).utf8)
-        run.liveDetail = LiveDetailCache(revision: revision, builtAtMs: now, body: body)
-        return body
-    }
-
-    /// `live`: the running test's report so far (nil: a finished test's own, or none yet).
-    private func detail(_ run: TestRun, report live: LoadReport?) -> TestDetail {
-        var summary = run.summary
-        if let live { summary.report = live }
-        return TestDetail(summary: summary, config: run.definition.original, live: live == nil ? nil : true,
-                          failedDrivers: run.failedDrivers.isEmpty ? nil : run.failedDrivers.sorted())
     }
 }
 

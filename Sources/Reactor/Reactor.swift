@@ -37,6 +37,11 @@ public final class Reactor {
     /// Called on the reactor thread after another thread called `wake()`.
     public var onWakeup: (() -> Void)?
 
+    /// Off unless set (it costs two clock reads a dispatch): hears of every dispatch (a handler's
+    /// readiness call, the due timers, a wake-up) that kept the loop from everything else for
+    /// longer than `thresholdNs`, with what it was and how long it took, in ns.
+    public var slowDispatches: (thresholdNs: UInt64, report: (_ what: String, _ ns: UInt64) -> Void)?
+
     private struct Slot {
         var id: UInt32 = 0
         var handler: Int32 = -1
@@ -118,18 +123,10 @@ public final class Reactor {
         while running && !wakeup.stopRequested.load(ordering: .relaxed) {
             try timer.arm(at: timers.earliest ?? 0)
             let n = try epoll.wait(into: events, timeoutMs: -1)
-            for i in 0..<n {
-                let ev = events[i]
-                let (fd, id) = Epoll.unpack(ev.data.u64)
-                if id == 0 {
-                    if fd == timer.fd { timer.acknowledge(); fireTimers() }
-                    else if fd == wakeup.fd { wakeup.acknowledge(); onWakeup?() }
-                    continue
-                }
-                let index = Int(fd)
-                guard index < slots.count, slots[index].id == id else { continue }  // stale: fd reused
-                let slot = slots[index]
-                handlers[Int(slot.handler)].reactor(self, ready: IOEvents(rawValue: ev.events), fd: fd, token: slot.token)
+            if slowDispatches == nil {
+                for i in 0..<n { dispatch(events[i]) }
+            } else {
+                for i in 0..<n { timedDispatch(events[i]) }
             }
             if n == events.count {
                 // A full batch: more may be waiting; grow so one epoll_wait sees them all.
@@ -138,6 +135,33 @@ public final class Reactor {
             }
         }
         running = false
+    }
+
+    @inline(__always)
+    private func dispatch(_ ev: epoll_event) {
+        let (fd, id) = Epoll.unpack(ev.data.u64)
+        if id == 0 {
+            if fd == timer.fd { timer.acknowledge(); fireTimers() }
+            else if fd == wakeup.fd { wakeup.acknowledge(); onWakeup?() }
+            return
+        }
+        let index = Int(fd)
+        guard index < slots.count, slots[index].id == id else { return }  // stale: fd reused
+        let slot = slots[index]
+        handlers[Int(slot.handler)].reactor(self, ready: IOEvents(rawValue: ev.events), fd: fd, token: slot.token)
+    }
+
+    private func timedDispatch(_ ev: epoll_event) {
+        let started = monotonicNanoseconds()
+        dispatch(ev)
+        let took = monotonicNanoseconds() &- started
+        guard let watch = slowDispatches, took > watch.thresholdNs else { return }
+        let (fd, id) = Epoll.unpack(ev.data.u64)
+        let what: String
+        if id == 0 { what = fd == timer.fd ? "timers" : "wake-up" }
+        else if Int(fd) < slots.count, slots[Int(fd)].handler >= 0 { what = "\(type(of: handlers[Int(slots[Int(fd)].handler)])) fd \(fd)" }
+        else { what = "fd \(fd) (closed meanwhile)" }
+        watch.report(what, took)
     }
 
     private func fireTimers() {

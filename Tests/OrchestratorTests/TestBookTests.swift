@@ -109,7 +109,9 @@ final class ManualClock: OrchestratorClock {
         #expect(events.withLock { $0.filter { $0.contains(#""type":"interval""#) } }.isEmpty)
         clock.advance(ms: 1_500)
         func liveDuration() throws -> Double? {
-            let detail = try JSONSerialization.jsonObject(with: Data(book.detailJSON(run))) as? [String: Any]
+            var body: [UInt8]?
+            book.detailJSON(id: run.id) { body = $0 }  // inline: no other thread in this book
+            let detail = try JSONSerialization.jsonObject(with: Data(try #require(body))) as? [String: Any]
             return (detail?["report"] as? [String: Any])?["duration_s"] as? Double
         }
         #expect(try liveDuration() == 0.5)  // live: from the start time to the clock

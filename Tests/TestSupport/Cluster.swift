@@ -12,17 +12,21 @@ public final class Cluster: ClusterAPI {
     public let prefix = uniqueTopicPrefix()
 
     private let orchestratorBinary: URL
+    /// Where the first orchestrator's stderr goes (nil, and a restarted one's: discarded).
+    public let orchestratorLog: URL?
 
     public init(drivers count: Int, heartbeatTimeoutMs: Int = 3_000, extraArguments: [String] = [],
-                orchestratorBinary: URL = stampedeBinary) throws {
+                orchestratorBinary: URL = stampedeBinary, orchestratorLog: URL? = nil) throws {
         self.orchestratorBinary = orchestratorBinary
+        self.orchestratorLog = orchestratorLog
         broker = try TansuBroker()
-        apiPort = freePort()
+        let port = freePort()
+        apiPort = port
         reportsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-reports-\(UUID().uuidString)")
         orchestratorArguments = ["orchestrator", "--listen", "127.0.0.1:\(apiPort)", "--brokers", broker.brokers,
                                  "--reports-dir", reportsDirectory.path, "--topic-prefix", prefix,
                                  "--heartbeat-timeout-ms", String(heartbeatTimeoutMs)] + extraArguments
-        orchestrator = try ServerProcess(orchestratorBinary, orchestratorArguments, port: apiPort)
+        orchestrator = try ServerProcess(orchestratorBinary, orchestratorArguments, port: apiPort, log: orchestratorLog) { try waitForPort(port) }
         for i in 1...max(count, 1) where count > 0 { try startDriver("d\(i)") }
         try waitUntil(seconds: 30) { (try? self.idleDrivers()) == count }
     }
