@@ -17,3 +17,4 @@ int stampede_accept_nonblocking(int listener) {
 }
 
 int stampede_malloc_trim(void) { return malloc_trim(0); }
+int stampede_limit_malloc_arenas(int n) { return mallopt(M_ARENA_MAX, n); }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Messaging
 import Orchestrator
+import Reactor
 
 struct OrchestratorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -135,6 +136,7 @@ struct OrchestratorCommand: ParsableCommand {
         options.allowedTargets = try TargetAllowList(allowTargets)
         Logger(label: "stampede.orchestrator").notice("starting", metadata: [
             "librdkafka": "\(librdkafkaRuntimeVersion)", "brokers": "\(brokers)", "topics": "\(topicPrefix)*"])
+        useOneMallocArena()  // before librdkafka's threads and ours start
         let connection = try kafka.connection(brokers: brokers)
         KafkaOptions.logConnection(connection, Logger(label: "stampede.orchestrator"))
         let orchestrator: Orchestrator
