@@ -51,12 +51,16 @@ import TestSupport
         let p99 = pings.isEmpty ? 0 : pings[Int(Double(pings.count) * 0.99)]
         #expect(p99 < 100, "/ping p99 \(p99) ms over \(pings.count) polls, max \(pings.last ?? 0) ms")
         // Each second's 1,000 names are merged on the reactor thread (read and decoded on the
-        // metrics intake's, the report built on the page writer's): bounded stalls (1.1-1.6 s at
-        // each end before; seen since: at most 182 ms).
-        // On a slow one: when it was, and what the orchestrator said kept its reactor busy.
+        // metrics intake's, the report built on the page writer's, GET /tests/{id} made on another):
+        // the orchestrator times everything its reactor does and logs what took over 100 ms. None
+        // may take 250 ms (1.1-1.6 s at each end before; since: nothing logged in four runs). The
+        // client's slowest poll also counts its own and the kernel's scheduling: printed, and
+        // asked under 1 s (a full CI run saw 1,647 ms once, with the live GET still on the reactor).
         let busy = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").filter { $0.contains("reactor was busy") } ?? []
+        let busiest = busy.compactMap { line in line.split(separator: " ").first { $0.hasPrefix("ms=") }.flatMap { Int($0.dropFirst(3)) } }.max() ?? 0
         print("ManyNamesTests: RSS after each test \(resident.map { $0 / 1024 }) MiB; /ping p99 \(p99) ms, max \(pings.last ?? 0) ms; reactor busy: \(busy)")
-        #expect((pings.last ?? 0) < 500, "/ping max \(pings.last ?? 0) ms; polls over 100 ms [started, ms]: \(polled["slow"] ?? []); orchestrator: \(busy)")
+        #expect(busiest < 250, "the reactor was busy \(busiest) ms: \(busy)")
+        #expect((pings.last ?? 0) < 1_000, "/ping max \(pings.last ?? 0) ms; polls over 100 ms [started, ms]: \(polled["slow"] ?? []); orchestrator: \(busy)")
         // One kept whole; the nine older ones listed without their report, read back when asked for.
         let (_, listed) = try cluster.api("GET", "/tests")
         let tests = try #require(try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]])
