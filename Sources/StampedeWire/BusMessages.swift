@@ -194,6 +194,7 @@ public enum BusMessage: Sendable, Equatable {
     public func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.userInfo[.sparseCounts] = true
         let data: Data?
         switch self {
         case .register(let m): data = try? encoder.encode(m)
