@@ -134,8 +134,8 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
         timerID = reactor.addTimerHandler(self)
         reactor.schedule(at: clock.monotonicNs() + 250_000_000, handler: timerID, token: 0)
         // A stall is what a health check would see: said once per stall, with what caused it.
-        reactor.slowDispatches = (Self.slowDispatchNs, { [log] what, ns in
-            log.warning("the reactor was busy", metadata: ["ms": "\(ns / 1_000_000)", "what": "\(what)"])
+        reactor.slowDispatches = (Self.slowDispatchNs, { [unowned self] what, ns in
+            if busyExplained { busyExplained = false } else { logBusy(ns, what) }
         })
         reactor.onWakeup = { [unowned self] in
             self.runInbox()
@@ -178,16 +178,28 @@ public final class Orchestrator: ReactorHandler, @unchecked Sendable, ReactorTim
 
     /// A dispatch longer than this is logged (`the reactor was busy`): /ping waited as long.
     static let slowDispatchNs: UInt64 = 100_000_000
+    /// A piece of work in the dispatch under way said it kept the reactor busy (`timed`): the
+    /// reactor's own report of that dispatch is left out, one line per stall.
+    private var busyExplained = false
+
+    /// `work`, logged as `what` when it keeps the reactor busy longer than `slowDispatchNs`.
+    func timed<T>(_ what: @autoclosure () -> String, _ work: () -> T) -> T {
+        let started = clock.monotonicNs()
+        let result = work()
+        let took = clock.monotonicNs() &- started
+        if took > Self.slowDispatchNs {
+            logBusy(took, what())
+            busyExplained = true
+        }
+        return result
+    }
+
+    private func logBusy(_ ns: UInt64, _ what: String) {
+        log.warning("the reactor was busy", metadata: ["ms": "\(ns / 1_000_000)", "what": "\(what)"])
+    }
 
     private func runInbox() {
-        for item in inbox.withLock({ q in defer { q.removeAll() }; return q }) {
-            let started = clock.monotonicNs()
-            item.work()
-            let took = clock.monotonicNs() &- started
-            if took > Self.slowDispatchNs {
-                log.warning("the reactor was busy", metadata: ["ms": "\(took / 1_000_000)", "what": "work from \(item.from)"])
-            }
-        }
+        for item in inbox.withLock({ q in defer { q.removeAll() }; return q }) { timed("work from \(item.from)", item.work) }
     }
 
     /// Runs `work` on the reactor thread soon. Safe from any thread.

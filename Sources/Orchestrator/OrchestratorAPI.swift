@@ -18,12 +18,7 @@ extension Orchestrator: HTTPServerHandler {
     public func handle(_ request: HTTPRequest, now: UInt64) -> HTTPServerReply {
         let origin = request.header("origin")
         let cors = origin.flatMap { options.allowedOrigins.contains($0) ? $0 : nil }
-        let started = clock.monotonicNs()
-        var reply = route(request)
-        let took = clock.monotonicNs() &- started
-        if took > Self.slowDispatchNs {  // the path alone: a query may carry a token
-            log.warning("the reactor was busy", metadata: ["ms": "\(took / 1_000_000)", "what": "\(request.method) \(request.path)"])
-        }
+        var reply = timed("\(request.method) \(request.path)") { route(request) }  // the path alone: a query may carry a token
         guard let cors else { return reply }
         func allowed(_ response: HTTPResponse) -> HTTPResponse {
             var response = response
