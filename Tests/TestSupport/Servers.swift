@@ -58,8 +58,38 @@ public func runCommand(_ executable: URL, _ arguments: [String], input: Data? = 
                          stderr: String(decoding: stderrData.withLock { $0 }, as: UTF8.self))
 }
 
-/// A loopback port that was free a moment ago.
+/// A loopback port for a test's server: free now, and below the kernel's ephemeral range, so no
+/// outgoing connection (a load test's, the broker's) can take it before the server binds it (CI
+/// saw nginx fail to start on a port `bind(0)` had handed out and something else then used).
+/// Each call in this process gives a different port; processes start at different places.
 public func freePort() -> Int {
+    let ephemeralLow = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+        .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } } ?? 32768
+    let low = 10_000, high = ephemeralLow - 1
+    guard high - low > 1_000 else { return kernelChosenPort() }
+    for _ in 0..<(high - low) {
+        let port = low + nextTestPort.add(1, ordering: .relaxed).oldValue % (high - low + 1)
+        if canBind(port: port) { return port }
+    }
+    return kernelChosenPort()
+}
+
+private let nextTestPort = Atomic<Int>(Int(getpid()) * 7 % 20_000)
+
+private func canBind(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
+}
+
+/// The kernel's choice (from the ephemeral range), where the host leaves no room below it.
+private func kernelChosenPort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
@@ -204,8 +234,13 @@ public final class Nginx {
             server = try ServerProcess(URL(fileURLWithPath: inside[0]), Array(inside.dropFirst()) + ["/usr/sbin/nginx"] + arguments,
                                        port: port) { try host.hosts.waitForPort(from: host.name, address, port) }
         } else {
-            server = try ServerProcess(URL(fileURLWithPath: "/usr/sbin/nginx"), arguments, port: port)
-            try waitForPort(tlsPort)
+            do {
+                server = try ServerProcess(URL(fileURLWithPath: "/usr/sbin/nginx"), arguments, port: port)
+                try waitForPort(tlsPort)
+            } catch {
+                let log = (try? String(contentsOfFile: "\(dir)/error.log", encoding: .utf8)) ?? "(no error.log)"
+                throw ProcessFailure(description: "nginx on ports \(port) and \(tlsPort): \(error); its error.log: \(log.suffix(600))")
+            }
         }
     }
 
