@@ -6,9 +6,9 @@ import Foundation
 public struct SparseCounts: Sendable, Equatable {
     public let layout: HistogramLayout
     /// Counts indexes of the non-zero counters, ascending, and those counters.
-    public private(set) var indexes: [Int32] = []
-    public private(set) var counts: [Int64] = []
-    public private(set) var totalCount: Int64 = 0
+    public internal(set) var indexes: [Int32] = []
+    public internal(set) var counts: [Int64] = []
+    public internal(set) var totalCount: Int64 = 0
 
     /// Decodes the base64 text form.
     /// - Throws: `HistogramError.malformedEncoding` for invalid base64 or any decoding error below.

@@ -18,7 +18,7 @@ extension TestRun {
             for f in used { try total.add(try f.decodedFigures(serviceTime: f.serviceHistogram)) }
             // What failed drivers reported before they went silent is measured, and stays.
             for (share, r) in reported.sorted(by: { $0.key < $1.key }) where failedDrivers.contains(share.driver) && finals[share] == nil {
-                try total.add(r)
+                try total.add(try r.decoded)
             }
             let begin = used.map { Double($0.startedAtMs) / 1000 }.min() ?? Double(startAtMs) / 1000
             let end = used.map { Double($0.startedAtMs) / 1000 + $0.durationS }.max() ?? begin
@@ -27,7 +27,7 @@ extension TestRun {
         } else {
             // Live figures: from each share's intervals so far (their latency summed as it came).
             total.latency = latencySoFar
-            for (_, r) in reported.sorted(by: { $0.key < $1.key }) { try total.add(r, includingLatency: false) }
+            for (_, r) in reported.sorted(by: { $0.key < $1.key }) { try total.add(try r.decoded, includingLatency: false) }
             start = Date(timeIntervalSince1970: Double(startAtMs) / 1000)
             duration = Swift.max(0, Double(nowMs - startAtMs) / 1000)
         }

@@ -29,13 +29,13 @@ extension TestRun {
                 for (share, byName) in reportedByScenario.sorted(by: { $0.key < $1.key })
                 where failedDrivers.contains(share.driver) && finals[share] == nil {
                     guard let one = byName[name] else { continue }
-                    try figures.add(one)
+                    try figures.add(try one.decoded)
                     drivers.insert(share.driver)
                 }
             } else {
                 for (share, byName) in reportedByScenario.sorted(by: { $0.key < $1.key }) {
                     guard let one = byName[name] else { continue }
-                    try figures.add(one)
+                    try figures.add(try one.decoded)
                     drivers.insert(share.driver)
                 }
                 duration = Swift.max(0, elapsedS - scenario.startAfterS)

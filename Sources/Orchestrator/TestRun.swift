@@ -16,10 +16,11 @@ final class TestRun {
     private(set) var shares: [Share: ShareWork] = [:]
     private(set) var finals: [Share: FinalMessage] = [:]
     /// Everything each share reported in its intervals so far: live figures, and a failed
-    /// driver's reported intervals in the final report.
-    private(set) var reported: [Share: Figures] = [:]
+    /// driver's reported intervals in the final report. Sparse: a share's few scattered values
+    /// in dense histograms made a page resident each (see `SparseFigures`).
+    private(set) var reported: [Share: SparseFigures] = [:]
     /// A test of named scenarios: the same, per scenario (by name).
-    private(set) var reportedByScenario: [Share: [String: Figures]] = [:]
+    private(set) var reportedByScenario: [Share: [String: SparseFigures]] = [:]
     /// Seconds 1...t as announced (and what came late for them), as far as the thresholds judge
     /// them, and each scenario's: what the live verdict of second t judges (`liveVerdict`).
     var judged = Figures()
@@ -278,8 +279,8 @@ final class TestRun {
             try encodingSeconds[t]?.interval.scenarios[name]?.checkAddable(f)
         }
         // In place: a copy would duplicate a whole histogram per message.
-        try reported[share, default: Figures()].add(figures)
-        for (name, f) in byScenario { try reportedByScenario[share, default: [:]][name, default: Figures()].add(f) }
+        try reported[share, default: SparseFigures()].add(figures)
+        for (name, f) in byScenario { try reportedByScenario[share, default: [:]][name, default: SparseFigures()].add(f) }
         try reportedLatency.add(histogram)
         if encodingSeconds[t] != nil {
             // Announced, its encoding under way: added to the second, encoded again when it is back.
@@ -344,7 +345,7 @@ final class TestRun {
     /// What a late final from a failed driver is judged against (each share's reported counters)
     /// stays. A 1,000-name test held 50 MB until the orchestrator restarted.
     func releaseMeasurements() {
-        reported = reported.mapValues { Figures(counters: $0.counters) }
+        reported = reported.mapValues { SparseFigures(counters: $0.counters) }
         reportedByScenario = [:]
         judged = Figures()
         judgedByScenario = [:]
