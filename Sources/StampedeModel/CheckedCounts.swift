@@ -15,6 +15,16 @@ func addChecked(_ a: inout Int, _ b: Int, _ field: String) throws(CounterOverflo
 }
 
 extension ErrorCounts {
+    /// Whether every count (the kinds and `check_failures`) lies in `range`: the check a message's
+    /// every share takes, with no field names made (`namedCounts` names the one that does not).
+    @inlinable
+    public func allCounts(in range: ClosedRange<Int>) -> Bool {
+        range.contains(connect) && range.contains(tls) && range.contains(timeout) && range.contains(read)
+            && range.contains(write) && range.contains(parse) && range.contains(status_4xx) && range.contains(status_5xx)
+            && range.contains(check) && range.contains(capture) && range.contains(redirects)
+            && range.contains(check_status) && range.contains(check_body)
+    }
+
     /// Every count by its wire name (the `errors` kinds, then `check_failures`).
     public var namedCounts: [(field: String, value: Int)] {
         byKind.map { ("errors.\($0.kind)", $0.count) } + [("check_failures.status", check_status), ("check_failures.body", check_body)]
@@ -39,6 +49,12 @@ extension ErrorCounts {
 }
 
 extension SessionCounts {
+    @inlinable
+    public func allCounts(in range: ClosedRange<Int>) -> Bool {
+        range.contains(started) && range.contains(completed) && range.contains(dropped) && range.contains(interrupted)
+            && failures.allCounts(in: range)
+    }
+
     public var namedCounts: [(field: String, value: Int)] {
         [("sessions.started", started), ("sessions.completed", completed), ("sessions.dropped", dropped),
          ("sessions.interrupted", interrupted)] + failures.namedCounts.map { ("sessions.failures.\($0.field)", $0.value) }
@@ -54,6 +70,15 @@ extension SessionCounts {
 }
 
 extension LoadCounters {
+    /// Whether every count lies in `range` (as `namedCounts` lists them, status codes included
+    /// whatever their sign): no strings made, so checking every share of a message stays cheap.
+    public func allCounts(in range: ClosedRange<Int>) -> Bool {
+        range.contains(requests) && range.contains(responses) && range.contains(bytesRead) && range.contains(tlsResumed)
+            && range.contains(tlsHandshakes) && range.contains(connects) && range.contains(retriedStale)
+            && range.contains(cookiesDropped) && range.contains(unsent)
+            && errors.allCounts(in: range) && sessions.allCounts(in: range) && statusCodes.allCounts(in: range)
+    }
+
     /// Every count by its wire name: what a message's ranges are checked over.
     public var namedCounts: [(field: String, value: Int)] {
         [("requests", requests), ("responses", responses), ("bytes_read", bytesRead), ("tls_resumed", tlsResumed),
@@ -80,6 +105,11 @@ extension LoadCounters {
 }
 
 extension StatusCodeCounts {
+    /// Whether every code's count (zero or not) lies in `range`.
+    public func allCounts(in range: ClosedRange<Int>) -> Bool {
+        counts.allSatisfy { range.contains($0) } && unusual.values.allSatisfy { range.contains($0) }
+    }
+
     public func adding(_ b: StatusCodeCounts) throws(CounterOverflow) -> StatusCodeCounts {
         var r = self
         for (code, n) in b.byCode {

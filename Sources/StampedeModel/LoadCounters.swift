@@ -201,9 +201,9 @@ public struct SessionCounts: Sendable, Equatable, Codable {
 /// Responses by status code (100...999: any three digits a server sends, 6xx to 9xx included), as the report's `status_codes` names them: `{"200": n}`.
 /// Storage appears with the first response, so empty counters cost nothing to copy or add.
 public struct StatusCodeCounts: Sendable, Equatable, Codable {
-    private var counts: [Int] = []
+    private(set) var counts: [Int] = []
     /// 600...999: three digits no RFC defines, counted as sent (rare: a dictionary, not 400 more slots).
-    private var unusual: [Int: Int] = [:]
+    private(set) var unusual: [Int: Int] = [:]
 
     public init() {}
 

@@ -46,8 +46,15 @@ private func checkPart(_ value: Int?) throws(MessageRangeError) {
     }
 }
 
-private func checkCounters(_ c: LoadCounters, prefix: String = "") throws(MessageRangeError) {
+/// Every count of `c` in range; only when one is not are the fields named to say which (naming
+/// them all was over a third of decoding a message with 20 names in 3 scenarios).
+private func checkCounters(_ c: LoadCounters, prefix: @autoclosure () -> String = "") throws(MessageRangeError) {
+    let range = 0...MessageLimits.maxCount
+    guard !c.allCounts(in: range) else { return }
+    let prefix = prefix()
     for (field, value) in c.namedCounts { try checkCount(prefix + field, value) }
+    // A negative count of a status code: `namedCounts` lists the codes that were seen (above 0).
+    throw MessageRangeError(field: prefix + "status_codes", reason: "has a count outside 0...\(MessageLimits.maxCount)")
 }
 
 private func checkNames(_ byName: [String: NameShare]?) throws(MessageRangeError) {
