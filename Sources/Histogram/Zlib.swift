@@ -29,8 +29,9 @@ enum Zlib {
         guard rc == Z_OK else { throw .compression(code: rc, message: "inflateInit failed") }
         defer { inflateEnd(&stream) }
 
-        // Histogram encodings inflate 3-6x; most fit the first guess.
-        var output = [UInt8](repeating: 0, count: Swift.min(limit, Swift.max(4096, input.count * 8)))
+        // Histogram encodings inflate 3-6x; most fit the first guess (small: a bus message's
+        // histograms are mostly a few hundred bytes, and zeroing 4 KiB for each showed).
+        var output = [UInt8](repeating: 0, count: Swift.min(limit, Swift.max(256, input.count * 8)))
         var produced = 0
         let result: Int32 = input.withUnsafeBufferPointer { src in
             stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress)
@@ -44,7 +45,9 @@ enum Zlib {
                 output.withUnsafeMutableBufferPointer { buf in
                     stream.next_out = buf.baseAddress! + produced
                     stream.avail_out = uInt(room)
-                    rc = inflate(&stream, Z_NO_FLUSH)
+                    // Z_FINISH: the whole input is here, so zlib inflates straight into the
+                    // output without allocating and filling its 32 KiB window.
+                    rc = inflate(&stream, Z_FINISH)
                     produced += room - Int(stream.avail_out)
                 }
                 switch rc {
