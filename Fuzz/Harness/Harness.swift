@@ -46,6 +46,11 @@ func runHarness(_ bytes: [UInt8]) {
         }
         _ = try? HistogramLogReader.parse(String(decoding: bytes, as: UTF8.self))
     case "bus-message":
+        // The interval reader gives nothing Foundation's decoder would not: whatever it reads,
+        // the decoder reads the same.
+        if case .interval(let read) = IntervalReading.read(bytes) {
+            precondition(read == (try? JSONDecoder().decode(IntervalMessage.self, from: Data(bytes))), "IntervalReading and JSONDecoder differ")
+        }
         // Whatever decodes has passed its range checks: adding it twice must not trap.
         let record = BusRecord(topic: .metrics, partition: 0, offset: 0, key: nil, payload: bytes)
         if case .success(let message) = BusMessage.decode(record) {

@@ -219,6 +219,11 @@ public struct NameShare: Codable, Sendable, Equatable {
     /// Where this name's time went (absent: nothing timed).
     public var timings: TimingsShare?
 
+    init(requests: Int, responses: Int, errors: ErrorCounts, statusCodes: StatusCodeCounts, histogram: String) {
+        self.requests = requests; self.responses = responses; self.errors = errors; self.statusCodes = statusCodes
+        self.histogram = histogram
+    }
+
     public init(_ f: NamedFigures, timed: Bool = true) {
         requests = f.counters.requests
         responses = f.counters.responses
@@ -268,6 +273,10 @@ public struct SessionShare: Codable, Sendable, Equatable {
     /// The open model only (absent: no session waited for a connection).
     public var startDelayHistogram: String?
 
+    init(counts: SessionCounts, durationHistogram: String, activeHistogram: String) {
+        self.counts = counts; self.durationHistogram = durationHistogram; self.activeHistogram = activeHistogram
+    }
+
     public init(counts: SessionCounts, histograms: SessionHistograms) {
         self.counts = counts
         durationHistogram = histograms.duration.encodeBase64()
@@ -299,6 +308,9 @@ public struct TimingsShare: Codable, Sendable, Equatable {
     public var tls: String?
     public var waiting: String?
     public var receiving: String?
+
+    /// Nothing timed yet (as `{}` reads).
+    init() {}
 
     /// nil when nothing was timed (the message leaves `timings` out).
     public init?(_ t: Timings) {

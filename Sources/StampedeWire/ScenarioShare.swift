@@ -25,6 +25,9 @@ public struct ScenarioShare: Codable, Sendable, Equatable, CountersMessage {
     /// An interval's: the requests this driver intended for the scenario in the second.
     public var targetRate: Double?
 
+    /// Nothing yet (fields filled as they are read).
+    init() {}
+
     /// A final's scenario (every name timed).
     public init(_ figures: Figures) { carry(figures) }
 
