@@ -234,8 +234,11 @@ public enum BusMessage: Sendable, Equatable {
         switch IntervalReading.read(record.payload) {
         case .interval(let interval): message = .interval(interval)
         case .malformed(let failure): return .failure(.malformed(record, reason: "interval: \(failure)"))
-        case .notThisReader:
+        case .notThisReader(let readerFailure):
             switch decodeAnyType(record) {
+            case .success(.interval) where readerFailure != nil:
+                // Refused by the reader before it knew the type: an interval is held to it whatever its keys' order.
+                return .failure(.malformed(record, reason: "interval: \(readerFailure!)"))
             case .success(let decoded): message = decoded
             case .failure(let error): return .failure(error)
             }

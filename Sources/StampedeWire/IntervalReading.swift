@@ -8,8 +8,9 @@ public enum IntervalReading {
     public enum Outcome: Equatable {
         case interval(IntervalMessage)
         /// A message of another type, or of a newer `v`, or one that failed before its `type`
-        /// was read: the general decoder reads it (and says what is wrong with it).
-        case notThisReader
+        /// and `v` were read (`failure`): the general decoder reads it. Should that make it an
+        /// interval after all, `failure` is why it is refused.
+        case notThisReader(failure: String?)
         /// An interval of this version that cannot be read, and why (field, byte, problem).
         case malformed(String)
     }
@@ -23,10 +24,10 @@ public enum IntervalReading {
         } catch {
             // With sorted keys `type` and `v` come last: a failure before them is the general
             // decoder's to describe (it may be a newer version's field).
-            guard m.type == "interval", let v = m.v, v <= busMessageVersion else { return .notThisReader }
+            guard m.type == "interval", let v = m.v, v <= busMessageVersion else { return .notThisReader(failure: error.description) }
             return .malformed(error.description)
         }
-        guard m.type == "interval", let v = m.v, v <= busMessageVersion else { return .notThisReader }
+        guard m.type == "interval", let v = m.v, v <= busMessageVersion else { return .notThisReader(failure: nil) }
         do { return .interval(try m.message(at: reader.offset)) } catch { return .malformed(error.description) }
     }
 }

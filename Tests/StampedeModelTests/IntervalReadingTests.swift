@@ -148,11 +148,29 @@ import TestSupport
                      #"{"type":"interval","v":2,"t":"a newer meaning"}"#,
                      #"{"t":1.5,"type":"interval","v":1}"#,
                      #"{"type":"interval"}"#, "[]", "", "\u{FF}"] {
-            #expect(IntervalReading.read(Array(json.utf8)) == .notThisReader, "\(json)")
+            guard case .notThisReader = IntervalReading.read(Array(json.utf8)) else { Issue.record("read: \(json)"); continue }
         }
         let newer = BusRecord(topic: .metrics, partition: 0, offset: 3, key: "d", payload: Array(#"{"type":"interval","v":2,"t":"x"}"#.utf8))
         guard case .failure(.newerVersion(_, let v)) = BusMessage.decode(newer) else { Issue.record("newer version decoded"); return }
         #expect(v == 2)
+    }
+
+    /// Keys sorted as drivers send them put `type` and `v` last: what the reader refuses before
+    /// them is refused all the same once the decoder says it is an interval.
+    @Test func anIntervalIsHeldToTheReaderWhateverItsKeysOrder() {
+        let fair = #""driver_id":"d","test_id":"t","t":1,"requests":1,"responses":1,"errors":{},"bytes_read":0,"histogram":"""#
+        let names = #""by_name":{"a":{"requests":1,"responses":1,"errors":{},"status_codes":{"abc":1},"histogram":""}}"#
+        for (json, problem) in [("{\"requests\":1,\(fair),\"type\":\"interval\",\"v\":1}", "'requests' given twice"),
+                                ("{\(names),\(fair),\"type\":\"interval\",\"v\":1}", "'by_name.a.status_codes.abc': not a status code")] {
+            let record = BusRecord(topic: .metrics, partition: 0, offset: 3, key: "d", payload: Array(json.utf8))
+            guard case .failure(.malformed(_, let reason)) = BusMessage.decode(record) else { Issue.record("decoded: \(json)"); continue }
+            #expect(reason.contains(problem), "\(reason)")
+        }
+        let heartbeat = #"{"driver_id":"d","state":"idle","test_id":null,"sent_at_ms":1,"type":"heartbeat","v":1}"#
+        guard case .success(.heartbeat) = BusMessage.decode(BusRecord(topic: .heartbeat, partition: 0, offset: 0, key: "d", payload: Array(heartbeat.utf8))) else {
+            Issue.record("a heartbeat refused")
+            return
+        }
     }
 
     /// Bytes of real messages changed at random: whatever the reader reads, Foundation reads the
