@@ -231,7 +231,9 @@ public enum BusMessage: Sendable, Equatable {
     /// `v` come from the same parse as the body (a parse of their own was a tenth of decoding).
     public static func decode(_ record: BusRecord) -> Result<BusMessage, MessageError> {
         let message: BusMessage
-        switch IntervalReading.read(record.payload) {
+        // Intervals travel on `metrics` only: other topics' messages (a test's config among them)
+        // are not read twice.
+        switch record.topic == .metrics ? IntervalReading.read(record.payload) : .notThisReader(failure: nil) {
         case .interval(let interval): message = .interval(interval)
         case .malformed(let failure): return .failure(.malformed(record, reason: "interval: \(failure)"))
         case .notThisReader(let readerFailure):

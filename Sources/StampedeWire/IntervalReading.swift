@@ -36,36 +36,24 @@ public enum IntervalReading {
 private struct IntervalFields {
     var type: String?
     var v: Int?
-    var driverID: String?, testID: String?, histogram: String?
-    var t: Int?, requests: Int?, responses: Int?, bytesRead: Int?
-    var errors: ErrorCounts?
+    var driverID: String?, testID: String?
+    var t: Int?
+    var counted = CountersRead()
     var rest = IntervalMessage(driverID: "", testID: "", t: 0, requests: 0, responses: 0, errors: ErrorCounts(), bytesRead: 0, histogram: "")
 
     mutating func read(_ name: String, _ r: inout JSONReader) throws(JSONReader.Failure) {
+        if try r.countersField(name, into: &rest, read: &counted) { return }
         switch name {
         case "type": type = try r.string()
         case "v": v = try r.int()
         case "driver_id": driverID = try r.string()
         case "test_id": testID = try r.string()
         case "t": t = try r.int()
-        case "requests": requests = try r.int()
-        case "responses": responses = try r.int()
-        case "errors": errors = try r.errorCounts()
-        case "bytes_read": bytesRead = try r.int()
-        case "histogram": histogram = try r.string()
-        case "retried_stale": rest.retriedStale = try r.optional { (r) throws(JSONReader.Failure) in try r.int() }
-        case "cookies_dropped": rest.cookiesDropped = try r.optional { (r) throws(JSONReader.Failure) in try r.int() }
-        case "unsent": rest.unsent = try r.optional { (r) throws(JSONReader.Failure) in try r.int() }
-        case "check_failures": rest.checkFailures = try r.optional { (r) throws(JSONReader.Failure) in try r.checkFailures() }
-        case "status_codes": rest.statusCodes = try r.optional { (r) throws(JSONReader.Failure) in try r.statusCodes() }
-        case "by_name": rest.byName = try r.optional { (r) throws(JSONReader.Failure) in try r.byName() }
-        case "sessions": rest.sessions = try r.optional { (r) throws(JSONReader.Failure) in try r.sessionShare() }
         case "connections": rest.connections = try r.optional { (r) throws(JSONReader.Failure) in try r.int() }
         case "target_rate": rest.targetRate = try r.optional { (r) throws(JSONReader.Failure) in try r.double() }
         case "target_connections": rest.targetConnections = try r.optional { (r) throws(JSONReader.Failure) in try r.double() }
         case "part": rest.part = try r.optional { (r) throws(JSONReader.Failure) in try r.int() }
         case "scenarios": rest.scenarios = try r.optional { (r) throws(JSONReader.Failure) in try r.scenarios() }
-        case "timings": rest.timings = try r.optional { (r) throws(JSONReader.Failure) in try r.timings() }
         default: try r.skip()
         }
     }
@@ -76,12 +64,20 @@ private struct IntervalFields {
         m.driverID = try required(driverID, "driver_id", offset)
         m.testID = try required(testID, "test_id", offset)
         m.t = try required(t, "t", offset)
-        m.requests = try required(requests, "requests", offset)
-        m.responses = try required(responses, "responses", offset)
-        m.errors = try required(errors, "errors", offset)
-        m.bytesRead = try required(bytesRead, "bytes_read", offset)
-        m.histogram = try required(histogram, "histogram", offset)
+        try counted.requireAll(at: offset)
         return m
+    }
+}
+
+/// Which of the fields every metrics share must carry (`CountersMessage`) were read.
+private struct CountersRead {
+    var requests = false, responses = false, errors = false, bytesRead = false, histogram = false
+
+    func requireAll(at offset: Int) throws(JSONReader.Failure) {
+        for (wasRead, name) in [(requests, "requests"), (responses, "responses"), (errors, "errors"), (bytesRead, "bytes_read"),
+                                (histogram, "histogram")] where !wasRead {
+            throw JSONReader.Failure(offset: offset, problem: "no '\(name)'")
+        }
     }
 }
 
@@ -227,6 +223,28 @@ extension JSONReader {
         return counts
     }
 
+    /// A field every metrics share carries (`CountersMessage`: an interval's, a scenario's),
+    /// read into `m`; false for any other name.
+    fileprivate mutating func countersField<M: CountersMessage>(_ name: String, into m: inout M, read: inout CountersRead) throws(Failure) -> Bool {
+        switch name {
+        case "requests": m.requests = try int(); read.requests = true
+        case "responses": m.responses = try int(); read.responses = true
+        case "errors": m.errors = try errorCounts(); read.errors = true
+        case "bytes_read": m.bytesRead = try int(); read.bytesRead = true
+        case "histogram": m.histogram = try string(); read.histogram = true
+        case "retried_stale": m.retriedStale = try optional { (r) throws(Failure) in try r.int() }
+        case "cookies_dropped": m.cookiesDropped = try optional { (r) throws(Failure) in try r.int() }
+        case "unsent": m.unsent = try optional { (r) throws(Failure) in try r.int() }
+        case "check_failures": m.checkFailures = try optional { (r) throws(Failure) in try r.checkFailures() }
+        case "status_codes": m.statusCodes = try optional { (r) throws(Failure) in try r.statusCodes() }
+        case "by_name": m.byName = try optional { (r) throws(Failure) in try r.byName() }
+        case "sessions": m.sessions = try optional { (r) throws(Failure) in try r.sessionShare() }
+        case "timings": m.timings = try optional { (r) throws(Failure) in try r.timings() }
+        default: return false
+        }
+        return true
+    }
+
     mutating func scenarios() throws(Failure) -> [String: ScenarioShare] {
         var shares: [String: ScenarioShare] = [:]
         try object { (r, name) throws(Failure) in shares[name] = try r.scenarioShare() }
@@ -237,22 +255,10 @@ extension JSONReader {
     /// `duration_s`) are read too, so the share is the one the decoder would make.
     mutating func scenarioShare() throws(Failure) -> ScenarioShare {
         var s = ScenarioShare()
-        var requests: Int?, responses: Int?, errors: ErrorCounts?, bytesRead: Int?, histogram: String?
+        var counted = CountersRead()
         try object { (r, name) throws(Failure) in
+            if try r.countersField(name, into: &s, read: &counted) { return }
             switch name {
-            case "requests": requests = try r.int()
-            case "responses": responses = try r.int()
-            case "errors": errors = try r.errorCounts()
-            case "bytes_read": bytesRead = try r.int()
-            case "histogram": histogram = try r.string()
-            case "retried_stale": s.retriedStale = try r.optional { (r) throws(Failure) in try r.int() }
-            case "cookies_dropped": s.cookiesDropped = try r.optional { (r) throws(Failure) in try r.int() }
-            case "unsent": s.unsent = try r.optional { (r) throws(Failure) in try r.int() }
-            case "check_failures": s.checkFailures = try r.optional { (r) throws(Failure) in try r.checkFailures() }
-            case "status_codes": s.statusCodes = try r.optional { (r) throws(Failure) in try r.statusCodes() }
-            case "by_name": s.byName = try r.optional { (r) throws(Failure) in try r.byName() }
-            case "sessions": s.sessions = try r.optional { (r) throws(Failure) in try r.sessionShare() }
-            case "timings": s.timings = try r.optional { (r) throws(Failure) in try r.timings() }
             case "service_histogram": s.serviceHistogram = try r.optional { (r) throws(Failure) in try r.string() }
             case "unsent_per_second":
                 s.unsentPerSecond = try r.optional { (r) throws(Failure) in
@@ -265,11 +271,7 @@ extension JSONReader {
             default: try r.skip()
             }
         }
-        s.requests = try required(requests, "requests", offset)
-        s.responses = try required(responses, "responses", offset)
-        s.errors = try required(errors, "errors", offset)
-        s.bytesRead = try required(bytesRead, "bytes_read", offset)
-        s.histogram = try required(histogram, "histogram", offset)
+        try counted.requireAll(at: offset)
         return s
     }
 }

@@ -224,7 +224,7 @@ struct JSONReader {
             offset += 1
         }
         guard offset > start, bytes[start] != UInt8(ascii: "0") || offset == start + 1 else { throw failure("expected an integer") }
-        if offset < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[offset]) {
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") || bytes[offset] | 0x20 == UInt8(ascii: "e") {
             throw failure("expected an integer, not a fraction")
         }
         return value
