@@ -42,7 +42,7 @@ test: setup oracle compose-check dist
 ## jar, captures and think time, the HTTP/1.1 and
 ## WebSocket parsers, histogram recording and layout, the model's validator, the test book and
 ## test runs over the in-memory bus. No server, broker or browser; about a minute after a build.
-FAST_TESTS := ConnectionStateMachineTests|HARImportTests\.(CorrelatorTests|SelectionTests)|LoadGeneratorTests\.(ScheduleTests|SteeringScheduleTests|TimingsFoldTests)|OrchestratorTests.ClockOffsetTests|SessionsTests|HTTP1Tests|WebSocketTests|StampedeModelTests|HistogramTests\.(RecordingTests|LayoutTests|ConcurrencyTests|MemoryTests|SummaryTests|SparseAddingTests|Base64Tests)|OrchestratorTests\.(TestBookTests|TestRunTests|SteeringBookTests|TimingsMergeTests)
+FAST_TESTS := ConnectionStateMachineTests|MessagingTests.OffsetGapTests|HARImportTests\.(CorrelatorTests|SelectionTests)|LoadGeneratorTests\.(ScheduleTests|SteeringScheduleTests|TimingsFoldTests)|OrchestratorTests.ClockOffsetTests|SessionsTests|HTTP1Tests|WebSocketTests|StampedeModelTests|HistogramTests\.(RecordingTests|LayoutTests|ConcurrencyTests|MemoryTests|SummaryTests|SparseAddingTests|Base64Tests)|OrchestratorTests\.(TestBookTests|TestRunTests|SteeringBookTests|TimingsMergeTests)
 test-fast: setup oracle
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter '$(FAST_TESTS)'

@@ -35,6 +35,14 @@ public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
     private let positions: Mutex<[String: [Int32: Int64]]>
     /// Held by `resume` and `close`, which both touch `readinessFD`'s life.
     private let lifecycle = NSLock()
+    /// Records skipped by a fetch and read again by seeking back (see `OffsetGaps`).
+    private let gapsReRead = Atomic<Int>(0)
+    /// Offsets given up on: still missing after `OffsetGaps.patienceNs` (logged each time).
+    private let offsetsLost = Atomic<Int>(0)
+    /// How many times a fetch skipped offsets and they were read again (the broker's fault; counted).
+    public var skippedFetchesReRead: Int { gapsReRead.load(ordering: .relaxed) }
+    /// Offsets never read: the broker no longer held them (each case logged as a warning).
+    public var offsetsGivenUp: Int { offsetsLost.load(ordering: .relaxed) }
 
     init(brokers: KafkaConnection, topics: TopicNames, subscribe wanted: [Topic], from start: StartPosition,
          extra: [String: String] = [:]) throws(BusError) {
@@ -60,6 +68,9 @@ public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
         _ = read(readinessFD, &value, 8)  // re-armed by librdkafka when the queue fills again
         var records: [BusRecord] = []
         var errors: [rd_kafka_resp_err_t] = []
+        var lost: [(OffsetGaps.PartitionKey, from: Int64, count: Int64)] = []
+        var rewound: [(OffsetGaps.PartitionKey, expected: Int64, got: Int64)] = []
+        var endedEarly = false
         let suspended = client.withLock { client -> Bool in
             guard let client else { return true }
             var wait = Int32(timeoutMs)
@@ -71,18 +82,47 @@ public final class KafkaConsumer: BusSubscription, @unchecked Sendable {
                     if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF { errors.append(m.err) }
                     continue
                 }
-                guard let rkt = m.rkt, let topic = names.topic(named: String(cString: rd_kafka_topic_name(rkt))) else { continue }
+                guard let rkt = m.rkt else { continue }
+                let name = String(cString: rd_kafka_topic_name(rkt))
+                guard let topic = names.topic(named: name) else { continue }
+                let partition = OffsetGaps.PartitionKey(topic: name, partition: m.partition)
+                switch client.gaps.admit(partition, offset: m.offset, nowNs: monotonicNs()) {
+                case .deliver: break
+                case .deliverAfterRewind(let expected): rewound.append((partition, expected, m.offset))
+                case .seekBack(let offset):
+                    // The seek discards what librdkafka fetched past it; what comes next is
+                    // read from `offset`, so this poll ends here.
+                    client.seek(partition, to: offset)
+                    gapsReRead.add(1, ordering: .relaxed)
+                    endedEarly = true
+                    return false
+                case .deliverAfterGap(let from, let count):
+                    lost.append((partition, from, count))
+                    offsetsLost.add(Int(count), ordering: .relaxed)
+                }
                 let payload = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
                 let key = m.key.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: m.key_len), as: UTF8.self) }
                 records.append(BusRecord(topic: topic, partition: m.partition, offset: m.offset, key: key, payload: payload))
-                if records.count >= 10_000 { break }
+                if records.count >= 10_000 { endedEarly = true; break }
             }
             return false
+        }
+        if endedEarly {
+            var one: UInt64 = 1
+            _ = write(readinessFD, &one, 8)  // the queue may still hold records: let the owner poll again
         }
         if !records.isEmpty {
             positions.withLock { p in
                 for r in records { p[names.name(r.topic), default: [:]][r.partition] = r.offset + 1 }
             }
+        }
+        for (partition, from, count) in lost {
+            kafkaLog.warning("Kafka broker skipped offsets that were still missing after reading them again for 2 s: reading on without them",
+                             metadata: ["topic": "\(partition.topic)", "partition": "\(partition.partition)", "from": "\(from)", "count": "\(count)"])
+        }
+        for (partition, expected, got) in rewound {
+            kafkaLog.warning("Kafka partition read from an earlier offset than the next one expected (its log started again): reading on from there",
+                             metadata: ["topic": "\(partition.topic)", "partition": "\(partition.partition)", "expected": "\(expected)", "offset": "\(got)"])
         }
         for err in errors where reportedErrors.insert(err.rawValue).inserted {
             kafkaLog.error("Kafka consumer error", metadata: ["error": "\(String(cString: rd_kafka_err2str(err)))"])
@@ -135,6 +175,8 @@ final class ConsumerClient: @unchecked Sendable {
     private let queue: OpaquePointer
     /// The offsets assigned, where concrete (for resuming later).
     private(set) var startPositions: [String: [Int32: Int64]] = [:]
+    /// Offsets expected next, per partition (a fetch that skips some is read again).
+    var gaps = OffsetGaps()
 
     /// - Parameter resumeAt: next offsets per topic and partition; each is used where the
     ///   partition's log still holds it, else the partition is read from its beginning.
@@ -194,8 +236,28 @@ final class ConsumerClient: @unchecked Sendable {
             }
         }
         if case .time(let ms) = start { resolveTimes(list, ms) }
+        var starts: [OffsetGaps.PartitionKey: Int64] = [:]
+        for i in 0..<Int(list.pointee.cnt) {
+            let e = list.pointee.elems[i]
+            starts[OffsetGaps.PartitionKey(topic: String(cString: e.topic), partition: e.partition)] = e.offset
+        }
+        gaps = OffsetGaps(starts: starts)
         let err = rd_kafka_assign(rk, list)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw BusError.from("assign", err) }
+    }
+
+    /// Reads `partition` again from `offset` (asynchronously: librdkafka drops what it had
+    /// fetched past it).
+    func seek(_ partition: OffsetGaps.PartitionKey, to offset: Int64) {
+        guard let list = rd_kafka_topic_partition_list_new(1) else { return }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)?.pointee.offset = offset
+        if let error = rd_kafka_seek_partitions(rk, list, 0) {
+            kafkaLog.warning("Kafka consumer could not seek back over skipped offsets", metadata: [
+                "topic": "\(partition.topic)", "partition": "\(partition.partition)", "offset": "\(offset)",
+                "error": "\(String(cString: rd_kafka_error_string(error)))"])
+            rd_kafka_error_destroy(error)
+        }
     }
 
     /// A partition's first and next offsets, from the broker.
@@ -244,4 +306,10 @@ final class ConsumerClient: @unchecked Sendable {
     }
 
     deinit { destroy() }
+}
+
+private func monotonicNs() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
