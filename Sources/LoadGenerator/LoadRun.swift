@@ -348,6 +348,15 @@ struct Endpoint: Sendable {
     let address: SocketAddress
     let serverName: String
     let isTLS: Bool
+    /// `serverName` lower-cased once, for the cookie jar (which compares domains lower-cased).
+    let cookieHost: String
+
+    init(address: SocketAddress, serverName: String, isTLS: Bool) {
+        self.address = address
+        self.serverName = serverName
+        self.isTLS = isTLS
+        cookieHost = serverName.lowercased()
+    }
 }
 
 /// Splits `total` into `parts` shares differing by at most one (Int.max stays Int.max each).

@@ -23,19 +23,30 @@ extension Worker {
         let now = conns[i].jar.earliestExpiry == .max ? 0 : wallClockMilliseconds() / 1000
         let reusable = conns[i].jar.pathIndependent && conns[i].cookieLineVersion == conns[i].jar.version
             && conns[i].cookieLineOrigin == origin && now < conns[i].jar.earliestExpiry
-        if !reusable || program.hasCookieHeader {
-            let endpoint = endpoints[origin]
-            let value = conns[i].jar.header(host: endpoint.serverName, path: requestTarget(i), secure: endpoint.isTLS, now: now)
-            // Rewritten in place: the line's storage is reused from session to session.
-            conns[i].cookieLine.removeAll(keepingCapacity: true)
-            if let value {
-                conns[i].cookieLine.append(contentsOf: Self.cookieName)
-                conns[i].cookieLine.append(contentsOf: value.utf8)
-                conns[i].cookieLine.append(contentsOf: [13, 10])
+        if program.hasCookieHeader {
+            // The endpoint's fields, not a copy of it (a copy retains each of its references).
+            let value = conns[i].jar.header(lowercasedHost: endpoints[origin].cookieHost, path: requestTarget(i),
+                                            secure: endpoints[origin].isTLS, now: now)
+            if let value { mergeCookies(i, value: value) }
+            return
+        }
+        if !reusable {
+            // Rewritten in place: the line's storage is reused from session to session (taken
+            // out of the connection while the jar writes to it).
+            var line: [UInt8] = []
+            swap(&line, &conns[i].cookieLine)
+            line.removeAll(keepingCapacity: true)
+            line.append(contentsOf: Self.cookieName)
+            if conns[i].jar.appendHeader(to: &line, lowercasedHost: endpoints[origin].cookieHost, path: requestTarget(i),
+                                         secure: endpoints[origin].isTLS, now: now) {
+                line.append(13)
+                line.append(10)
+            } else {
+                line.removeAll(keepingCapacity: true)
             }
+            swap(&line, &conns[i].cookieLine)
             conns[i].cookieLineVersion = conns[i].jar.version
             conns[i].cookieLineOrigin = origin
-            if program.hasCookieHeader, let value { mergeCookies(i, value: value); return }
         }
         guard !conns[i].cookieLine.isEmpty else { return }
         let request = conns[i].outgoing
@@ -68,12 +79,12 @@ extension Worker {
     /// After a whole response: the Set-Cookie values it carried go into the jar.
     func storeCookies(_ i: Int) {
         guard workload.cookies != .off, conns[i].parser.recorded, let recorder = conns[i].recorder, !recorder.values.isEmpty else { return }
-        let host = endpoints[conns[i].origin].serverName
+        let host = endpoints[conns[i].origin].cookieHost
         let now = wallClockMilliseconds() / 1000
         let droppedBefore = conns[i].jar.dropped
         // Set-Cookie is the first recorded header whenever cookies are kept.
         for (name, value) in recorder.values where name == 0 {
-            value.withUnsafeBytes { conns[i].jar.store(setCookie: $0, host: host, path: requestTarget(i), now: now) }
+            value.withUnsafeBytes { conns[i].jar.store(setCookie: $0, lowercasedHost: host, path: requestTarget(i), now: now) }
         }
         figures.second.counters.cookiesDropped += conns[i].jar.dropped - droppedBefore
     }

@@ -156,11 +156,15 @@ extension Worker {
         var firstUnfit: Int?
         let missing = runner.run(view, jar: conns[i].jar, host: host) { k, value in
             let slot = program.captureSlots[k]
-            if workload.variableInURL[slot] && value.utf8.contains(where: { $0 <= 32 || $0 >= 127 }) { firstUnfit = firstUnfit ?? k }
-            if workload.variableInHeader[slot] && value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) { firstUnfit = firstUnfit ?? k }
-            // The slot's storage is reused from session to session.
-            conns[i].variables[slot].removeAll(keepingCapacity: true)
-            conns[i].variables[slot].append(contentsOf: value.utf8)
+            var value = value
+            value.withUTF8 { bytes in
+                // Looked for in the contiguous bytes (`utf8.contains` cost about 70 instructions a byte).
+                if workload.variableInURL[slot] && bytes.contains(where: { $0 <= 32 || $0 >= 127 }) { firstUnfit = firstUnfit ?? k }
+                if workload.variableInHeader[slot] && bytes.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) { firstUnfit = firstUnfit ?? k }
+                // The slot's storage is reused from session to session.
+                conns[i].variables[slot].removeAll(keepingCapacity: true)
+                conns[i].variables[slot].append(contentsOf: bytes)
+            }
         }
         unfit = firstUnfit
         return missing

@@ -71,13 +71,20 @@ public struct CookieJar: Sendable, Equatable {
     /// The same, from the header's bytes: parsed on bytes (a login answers one per session), with
     /// `path` asked for only when the cookie gives none.
     public mutating func store(setCookie header: UnsafeRawBufferPointer, host: String, path: @autoclosure () -> String, now: Int64) {
+        store(setCookie: header, lowercasedHost: Self.lowercased(host), path: path(), now: now)
+    }
+
+    /// The same, for a host already lower-cased (a load generator lower-cases each origin once).
+    public mutating func store(setCookie header: UnsafeRawBufferPointer, lowercasedHost host: String, path: @autoclosure () -> String,
+                               now: Int64) {
         guard header.count <= Self.maxCookieBytes else { dropped += 1; return }
         let pair = 0..<Self.segmentEnd(header, from: 0)
         guard let eq = header[pair].firstIndex(of: 61) else { return }  // no '=': ignored (§5.2 step 2)
-        let name = Self.text(header, Self.trim(header, pair.lowerBound..<eq))
+        let nameRange = Self.trim(header, pair.lowerBound..<eq)
+        // A login sets the same cookie again and again: its name is kept, not made anew.
+        let name = cookies.first(where: { Self.equal(header, nameRange, $0.name) })?.name ?? Self.text(header, nameRange)
         let value = Self.text(header, Self.trim(header, (eq + 1)..<pair.upperBound))
         guard !name.isEmpty else { return }
-        let host = host.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? host.lowercased() : host
         var domain = host
         var hostOnly = true
         var cookiePath: String?
@@ -100,7 +107,7 @@ public struct CookieJar: Sendable, Equatable {
                 guard Self.domainMatches(host, d) else { dropped += 1; return }
                 domain = d
                 hostOnly = false
-            case .path: if header[val].first == 47 { cookiePath = Self.text(header, val) }
+            case .path: if header[val].first == 47 { cookiePath = val.count == 1 ? "/" : Self.text(header, val) }
             case .secure: secure = true
             case .maxAge:
                 let v = Self.text(header, val)
@@ -133,14 +140,45 @@ public struct CookieJar: Sendable, Equatable {
 
     /// The `Cookie` header's value for a request (nil: no cookie applies). Expired cookies go.
     public mutating func header(host: String, path: @autoclosure () -> String, secure: Bool, now: Int64) -> String? {
-        if now >= earliestExpiry {
-            cookies.removeAll { $0.expires.map { $0 <= now } ?? false }
-            changed()
+        header(lowercasedHost: Self.lowercased(host), path: path(), secure: secure, now: now)
+    }
+
+    /// The `Cookie` header's value appended to `line` (false: no cookie applies, `line` as it
+    /// was): the usual single cookie is written from its name's and value's bytes, with no
+    /// String built. `host` lower-cased.
+    public mutating func appendHeader(to line: inout [UInt8], lowercasedHost host: String, path: @autoclosure () -> String, secure: Bool,
+                                      now: Int64) -> Bool {
+        dropExpired(now: now)
+        if cookies.count == 1 {
+            guard Self.applies(cookies[0], host: host, path: path(), secure: secure) else { return false }
+            var name = cookies[0].name, value = cookies[0].value
+            name.withUTF8 { line.append(contentsOf: $0) }
+            line.append(61)  // "="
+            value.withUTF8 { line.append(contentsOf: $0) }
+            return true
         }
-        let host = host.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? host.lowercased() : host
+        guard var text = header(lowercasedHost: host, path: path(), secure: secure, now: now) else { return false }
+        text.withUTF8 { line.append(contentsOf: $0) }
+        return true
+    }
+
+    private mutating func dropExpired(now: Int64) {
+        guard now >= earliestExpiry else { return }
+        cookies.removeAll { $0.expires.map { $0 <= now } ?? false }
+        changed()
+    }
+
+    /// Whether the one cookie goes with a request to `host` (lower-cased) and `path`.
+    private static func applies(_ c: Cookie, host: String, path: @autoclosure () -> String, secure: Bool) -> Bool {
+        c.goes(to: host) && (secure || !c.secure) && (c.path == "/" || pathMatches(withoutQuery(path()), c.path))
+    }
+
+    /// The same, for a host already lower-cased.
+    public mutating func header(lowercasedHost host: String, path: @autoclosure () -> String, secure: Bool, now: Int64) -> String? {
+        dropExpired(now: now)
         if cookies.count == 1, let c = cookies.first {
             // One cookie (a session id, the usual case): no lists to build.
-            guard c.goes(to: host) && (secure || !c.secure) && (c.path == "/" || Self.pathMatches(Self.withoutQuery(path()), c.path)) else { return nil }
+            guard Self.applies(c, host: host, path: path(), secure: secure) else { return nil }
             return c.name + "=" + c.value
         }
         let path = Self.withoutQuery(path())
@@ -152,8 +190,17 @@ public struct CookieJar: Sendable, Equatable {
 
     /// The value of the cookie `name` the jar would send to `host` (a `cookie` capture).
     public func value(named name: String, host: String) -> String? {
-        let host = host.lowercased()
+        let host = Self.lowercased(host)
         return cookies.last { $0.name == name && $0.goes(to: host) }?.value
+    }
+
+    /// `host` lower-cased; itself (nothing copied) when it has no upper-case ASCII letter, which
+    /// is looked for in its contiguous bytes (a `contains` over `utf8` cost about 70
+    /// instructions a byte, a fifth of a login's cookie handling).
+    static func lowercased(_ host: String) -> String {
+        var host = host
+        let upper = host.withUTF8 { bytes in bytes.contains { $0 &- 65 < 26 } }
+        return upper ? host.lowercased() : host
     }
 
     static func withoutQuery(_ path: String) -> String { path.firstIndex(of: "?").map { String(path[..<$0]) } ?? path }
@@ -192,6 +239,20 @@ public struct CookieJar: Sendable, Equatable {
         while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
         while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
         return start..<end
+    }
+
+    /// Whether `bytes[range]` is `text`'s UTF-8.
+    private static func equal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { t in
+            guard t.count == range.count else { return false }
+            var k = 0
+            while k < t.count {
+                if bytes[range.lowerBound + k] != t[k] { return false }
+                k += 1
+            }
+            return true
+        }
     }
 
     private static func text(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
