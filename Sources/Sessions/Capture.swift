@@ -40,9 +40,10 @@ public final class CaptureRunner {
     /// the first rule that found nothing and has no default (the session then fails), or nil
     /// when all succeeded.
     public func run(_ response: ResponseView, jar: CookieJar, host: String, store: (Int, String) -> Void) -> String? {
-        for (k, rule) in rules.enumerated() {
+        // By index: a rule copied per run (its names and default) cost about 130 instructions.
+        for k in rules.indices {
             var value: String?
-            switch rule.source {
+            switch rules[k].source {
             case .json(let path): value = path.find(in: response.body)
             case .header(let name): value = response.header(name)
             case .cookie(let name): value = jar.value(named: name, host: host)
@@ -52,7 +53,7 @@ public final class CaptureRunner {
                     value = String(decoding: UnsafeRawBufferPointer(rebasing: response.body[range]), as: UTF8.self)
                 }
             }
-            guard let found = value ?? rule.defaultValue else { return rule.variable }
+            guard let found = value ?? rules[k].defaultValue else { return rules[k].variable }
             store(k, found)
         }
         return nil

@@ -82,7 +82,7 @@ public struct CookieJar: Sendable, Equatable {
         guard let eq = header[pair].firstIndex(of: 61) else { return }  // no '=': ignored (§5.2 step 2)
         let nameRange = Self.trim(header, pair.lowerBound..<eq)
         // A login sets the same cookie again and again: its name is kept, not made anew.
-        let name = cookies.first(where: { Self.equal(header, nameRange, $0.name) })?.name ?? Self.text(header, nameRange)
+        let name = cookies.firstIndex(where: { Self.equal(header, nameRange, $0.name) }).map { cookies[$0].name } ?? Self.text(header, nameRange)
         let value = Self.text(header, Self.trim(header, (eq + 1)..<pair.upperBound))
         guard !name.isEmpty else { return }
         var domain = host
