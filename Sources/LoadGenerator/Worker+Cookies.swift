@@ -21,8 +21,6 @@ extension Worker {
         let origin = conns[i].origin
         // The wall clock only where a cookie expires (its Expires is a date).
         let now = conns[i].jar.earliestExpiry == .max ? 0 : wallClockMilliseconds() / 1000
-        let reusable = conns[i].jar.pathIndependent && conns[i].cookieLineVersion == conns[i].jar.version
-            && conns[i].cookieLineOrigin == origin && now < conns[i].jar.earliestExpiry
         if program.hasCookieHeader {
             // The endpoint's fields, not a copy of it (a copy retains each of its references).
             let value = conns[i].jar.header(lowercasedHost: endpoints[origin].cookieHost, path: requestTarget(i),
@@ -30,6 +28,8 @@ extension Worker {
             if let value { mergeCookies(i, value: value) }
             return
         }
+        let reusable = conns[i].jar.pathIndependent && conns[i].cookieLineVersion == conns[i].jar.version
+            && conns[i].cookieLineOrigin == origin && now < conns[i].jar.earliestExpiry
         if !reusable {
             // Rewritten in place: the line's storage is reused from session to session (taken
             // out of the connection while the jar writes to it).

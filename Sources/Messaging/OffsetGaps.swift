@@ -37,8 +37,8 @@ struct OffsetGaps: Sendable {
         self.patienceNs = patienceNs
     }
 
-    /// Decides about one record; `nowNs` is a monotonic clock.
-    mutating func admit(_ key: PartitionKey, offset: Int64, nowNs: UInt64) -> Admission {
+    /// Decides about one record; `nowNs` is a monotonic clock, read only when offsets are skipped.
+    mutating func admit(_ key: PartitionKey, offset: Int64, nowNs: @autoclosure () -> UInt64) -> Admission {
         guard let expected = next[key] else {
             next[key] = offset + 1
             return .deliver
@@ -54,13 +54,14 @@ struct OffsetGaps: Sendable {
             openGaps[key] = nil
             return .deliver
         }
+        let now = nowNs()
         if let gap = openGaps[key], gap.offset == expected {
-            if nowNs &- gap.since < patienceNs { return .seekBack(to: expected) }
+            if now &- gap.since < patienceNs { return .seekBack(to: expected) }
             next[key] = offset + 1
             openGaps[key] = nil
             return .deliverAfterGap(from: expected, count: offset - expected)
         }
-        openGaps[key] = (expected, nowNs)
+        openGaps[key] = (expected, now)
         return .seekBack(to: expected)
     }
 }

@@ -82,7 +82,7 @@ public struct CookieJar: Sendable, Equatable {
         guard let eq = header[pair].firstIndex(of: 61) else { return }  // no '=': ignored (§5.2 step 2)
         let nameRange = Self.trim(header, pair.lowerBound..<eq)
         // A login sets the same cookie again and again: its name is kept, not made anew.
-        let name = cookies.firstIndex(where: { Self.equal(header, nameRange, $0.name) }).map { cookies[$0].name } ?? Self.text(header, nameRange)
+        let name = cookies.firstIndex(where: { utf8Equal(header, nameRange, $0.name) }).map { cookies[$0].name } ?? Self.text(header, nameRange)
         let value = Self.text(header, Self.trim(header, (eq + 1)..<pair.upperBound))
         guard !name.isEmpty else { return }
         var domain = host
@@ -239,20 +239,6 @@ public struct CookieJar: Sendable, Equatable {
         while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
         while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
         return start..<end
-    }
-
-    /// Whether `bytes[range]` is `text`'s UTF-8.
-    private static func equal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { t in
-            guard t.count == range.count else { return false }
-            var k = 0
-            while k < t.count {
-                if bytes[range.lowerBound + k] != t[k] { return false }
-                k += 1
-            }
-            return true
-        }
     }
 
     private static func text(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {

@@ -43,7 +43,7 @@ struct JSONReader {
             let matches: Bool
             if let raw = rawString() {
                 // No escapes (the usual key): compared in place, nothing allocated.
-                matches = Self.equal(raw, key)
+                matches = utf8Equal(raw.base, raw.startIndex..<raw.endIndex, key)
                 at = raw.endIndex + 1
             } else {
                 guard let name = readString() else { return false }
@@ -127,23 +127,6 @@ struct JSONReader {
 
     /// The bytes of the string at `"` when it has no escape (nil otherwise, or unterminated);
     /// its closing quote is at the slice's end.
-    /// Whether a key's raw bytes are `key`'s UTF-8, compared as contiguous bytes (the generic
-    /// `elementsEqual` over `String.UTF8View` cost about 190 instructions a key).
-    static func equal(_ raw: Slice<UnsafeRawBufferPointer>, _ key: String) -> Bool {
-        var key = key
-        return key.withUTF8 { k in
-            guard raw.count == k.count else { return false }
-            var n = 0
-            var r = raw.startIndex
-            while n < k.count {
-                if raw.base[r] != k[n] { return false }
-                n += 1
-                r += 1
-            }
-            return true
-        }
-    }
-
     func rawString() -> Slice<UnsafeRawBufferPointer>? {
         var k = at + 1
         while k < bytes.count {
@@ -200,5 +183,21 @@ struct JSONReader {
             at += 1
         }
         return v
+    }
+}
+
+/// Whether `bytes[range]` is `text`'s UTF-8, compared as contiguous bytes (the generic
+/// `elementsEqual` over `String.UTF8View` cost about 190 instructions a key). A JSON key against
+/// a path's, a Set-Cookie's name against a kept cookie's.
+func utf8Equal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: String) -> Bool {
+    var text = text
+    return text.withUTF8 { t in
+        guard t.count == range.count else { return false }
+        var k = 0
+        while k < t.count {
+            if bytes[range.lowerBound + k] != t[k] { return false }
+            k += 1
+        }
+        return true
     }
 }
