@@ -52,7 +52,7 @@ let package = Package(
                                               .product(name: "Logging", package: "swift-log")]),
         // A user's session at run time: cookie jar (RFC 6265), running captures, drawing think
         // times, gzip. Plain logic, no I/O; it implements what the model declares.
-        .target(name: "Sessions", dependencies: ["CZlib", "Patterns", "StampedeModel"],
+        .target(name: "Sessions", dependencies: ["CZlib", "HTTP1", "Patterns", "StampedeModel"],
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // From a browser recording (HAR) to a journey: what to keep, redirects, correlation.
         .target(name: "HARImport", dependencies: ["HTTP1", "StampedeModel", "StampedeWire", "Sessions", "Patterns"]),
@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "DriverTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "Histogram", "TestSupport", "BusTestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "StampedeWire", "StampedeModel", "TestSupport", "BusTestSupport"]),
         // In memory: the connection's state machine with a manual clock (no sockets, no Kafka).
-        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Patterns", "StampedeModel"]),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "HTTP1", "Patterns", "StampedeModel"]),
         .testTarget(name: "HARImportTests", dependencies: ["HARImport", "StampedeModel", "StampedeWire", "TestSupport"]),
         .testTarget(name: "ConnectionStateMachineTests", dependencies: ["LoadGenerator", "Reactor"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Histogram", "HTTP1", "Reactor", "StampedeModel", "TestSupport"]),

@@ -33,7 +33,7 @@ extension HTTPResponseParser {
         let keptValue = header == .recorded
         switch before {
         case .headerLineStart where HTTPBytes.isToken(b):
-            recorder!.nameBytes.removeAll(keepingCapacity: true)
+            recorder!.nameBytes.removeAll()
             recorder!.nameBytes.append(HTTPBytes.lower(b))
         case .headerName where b != UInt8(ascii: ":"): recorder!.nameBytes.append(HTTPBytes.lower(b))
         case .headerValueStart where keptValue && b != 32 && b != 9 && b != 13 && b != 10,
@@ -55,6 +55,6 @@ extension HTTPResponseParser {
     /// The response is content-encoded (the recorder kept its header): keep its body's first
     /// bytes for the caller to decode.
     mutating func keepBodyIfEncoded() {
-        if recorder!.values.contains(where: { $0.name == encodingIndex }) { bodyLimit = encodedBodyLimit }
+        if recorder!.hasValue(of: encodingIndex) { bodyLimit = encodedBodyLimit }
     }
 }

@@ -7,18 +7,22 @@
 public final class HeaderRecorder: @unchecked Sendable {
     /// Lower-cased names to keep.
     public let names: [[UInt8]]
-    /// The final response's values, in order: the index of the name, and the value without the
-    /// surrounding whitespace. Interim (1xx) responses' headers are dropped.
-    public private(set) var values: [(name: Int, value: [UInt8])] = []
+    /// The kept values' bytes back to back, and per value (of the final response, in order)
+    /// the index of its name and where it lies, without the surrounding whitespace. Reused from
+    /// response to response: a login's Set-Cookie allocates nothing once they have grown.
+    private var valueBytes = ByteStore()
+    private var fields: [(name: Int, range: Range<Int>)] = []
+    /// How many values the response kept (entries of `fields` beyond are left from earlier ones).
+    public private(set) var valueCount = 0
     /// Values longer than this are cut (a header block is capped by the parser anyway).
     public static let maxValueBytes = 8192
     /// The body's first bytes (up to the limit given to `HTTPResponseParser.reset`). Chunked
     /// framing is removed; any content coding is not.
-    public private(set) var body: [UInt8] = []
+    public private(set) var bodyBytes = ByteStore()
 
-    var nameBytes: [UInt8] = []
-    private var current: [UInt8] = []
+    var nameBytes = ByteStore()
     private var recording = -1
+    private var valueStart = 0
 
     /// A bit per name length (names of 64 bytes or more share the top bit): most headers are
     /// ruled out by their length alone, before any byte is compared.
@@ -33,22 +37,52 @@ public final class HeaderRecorder: @unchecked Sendable {
     @inline(__always)
     public static func lengthBit(_ length: Int) -> UInt64 { 1 << UInt64(Swift.min(length, 63)) }
 
-    /// The values of header `index` (of `names`).
+    /// The name index of kept value `k` (of `valueCount`).
+    public func name(at k: Int) -> Int { fields[k].name }
+
+    /// Kept value `k`'s bytes, valid during `body`.
+    public func withValue<R>(at k: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let range = fields[k].range
+        return try valueBytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
+
+    /// The first value of header `index` (of `names`), copied out.
+    public func firstValue(of index: Int) -> [UInt8]? {
+        guard let k = (0..<valueCount).first(where: { fields[$0].name == index }) else { return nil }
+        return withValue(at: k) { Array($0) }
+    }
+
+    /// The values of header `index` (of `names`), copied out.
     public func values(of index: Int) -> [[UInt8]] { values.filter { $0.name == index }.map(\.value) }
+
+    /// Every kept value with its name's index, copied out (tests and tools; the request path
+    /// reads them in place).
+    public var values: [(name: Int, value: [UInt8])] { (0..<valueCount).map { k in (fields[k].name, withValue(at: k) { Array($0) }) } }
+
+    /// The kept body, copied out.
+    public var body: [UInt8] { bodyBytes.array }
+
+    /// Keeps a value as if a response had carried it (a response assembled by hand).
+    public func record(_ name: Int, value: UnsafeRawBufferPointer) {
+        begin(name)
+        append(value)
+        end()
+    }
 
     /// Ready for the next response (per request: only what was used is cleared).
     @inline(__always)
     func reset() {
-        if !values.isEmpty { values.removeAll(keepingCapacity: true) }
-        if !body.isEmpty { body.removeAll(keepingCapacity: true) }
-        if !nameBytes.isEmpty { nameBytes.removeAll(keepingCapacity: true) }
+        valueCount = 0
+        valueBytes.removeAll()
+        bodyBytes.removeAll()
+        nameBytes.removeAll()
         recording = -1
     }
 
     /// Gives back a kept body's memory once its captures ran: a session waiting between requests
     /// (thinking, or a slot with no session) then holds no response bytes.
     public func releaseBody() {
-        if body.capacity > Self.retainedBodyBytes { body = [] }
+        if bodyBytes.capacity > Self.retainedBodyBytes { bodyBytes.removeAll(releasingAbove: Self.retainedBodyBytes) }
     }
 
     public static let retainedBodyBytes = 1024
@@ -68,37 +102,42 @@ public final class HeaderRecorder: @unchecked Sendable {
 
     /// The name whose bytes arrived one at a time (split across reads), if kept.
     func matchAccumulatedName() -> Int? {
-        defer { nameBytes.removeAll(keepingCapacity: true) }
+        defer { nameBytes.removeAll() }
         return nameBytes.withUnsafeBytes { match($0, from: 0, to: $0.count) }
     }
 
+    /// Whether the response kept a value of header `index`.
+    func hasValue(of index: Int) -> Bool { (0..<valueCount).contains { fields[$0].name == index } }
+
     func begin(_ index: Int) {
         recording = index
-        current.removeAll(keepingCapacity: true)
+        valueStart = valueBytes.count
     }
 
     @inline(__always)
     func append(_ b: UInt8) {
-        if current.count < Self.maxValueBytes { current.append(b) }
+        if valueBytes.count - valueStart < Self.maxValueBytes { valueBytes.append(b) }
     }
 
     func append(_ bytes: UnsafeRawBufferPointer) {
-        let room = Self.maxValueBytes - current.count
+        let room = Self.maxValueBytes - (valueBytes.count - valueStart)
         guard room > 0 else { return }
-        current.append(contentsOf: room >= bytes.count ? bytes : UnsafeRawBufferPointer(rebasing: bytes[..<room]))
+        valueBytes.append(room >= bytes.count ? bytes : UnsafeRawBufferPointer(rebasing: bytes[..<room]))
     }
 
     @inline(__always)
     func appendBody(_ bytes: UnsafeRawBufferPointer, limit: Int) {
-        let room = limit - body.count
+        let room = limit - bodyBytes.count
         guard room > 0 else { return }
-        body.append(contentsOf: room >= bytes.count ? bytes : UnsafeRawBufferPointer(rebasing: bytes[..<room]))
+        bodyBytes.append(room >= bytes.count ? bytes : UnsafeRawBufferPointer(rebasing: bytes[..<room]))
     }
 
     func end() {
         guard recording >= 0 else { return }
-        while let last = current.last, last == 32 || last == 9 { current.removeLast() }
-        values.append((recording, current))
+        while valueBytes.count > valueStart, valueBytes[valueBytes.count - 1] == 32 || valueBytes[valueBytes.count - 1] == 9 { valueBytes.removeLast(1) }
+        let field = (recording, valueStart..<valueBytes.count)
+        if valueCount < fields.count { fields[valueCount] = field } else { fields.append(field) }
+        valueCount += 1
         recording = -1
     }
 }

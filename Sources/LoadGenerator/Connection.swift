@@ -21,7 +21,7 @@ struct Connection {
     var jar = CookieJar()
     /// The `Cookie: ...\r\n` line the jar gave at `cookieLineVersion` for `cookieLineOrigin`:
     /// reused while the jar is unchanged (and its cookies' paths are all "/").
-    var cookieLine: [UInt8] = []
+    var cookieLine = ByteStore()
     var cookieLineVersion = -1
     var cookieLineOrigin = -1
     /// Keeps the response headers that cookies and captures read, and a captured body's first
@@ -33,7 +33,7 @@ struct Connection {
     var recorderRef: Unmanaged<HeaderRecorder>?
     /// The session's captured values, by slot (`{{var.NAME}}`), and when its think time ends
     /// (monotonic ns; 0: not thinking).
-    var variables: [[UInt8]] = []
+    var variables: [ByteStore] = []
     var thinkUntil: UInt64 = 0
     /// The request in flight captures values or thinks after its response (set as it is
     /// prepared, so a plain response costs no look-up).

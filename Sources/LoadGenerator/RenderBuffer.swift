@@ -1,3 +1,4 @@
+import HTTP1
 import StampedeModel
 
 /// A growable byte buffer that owns its memory (freed once, by `free()`), so a connection can keep
@@ -35,8 +36,19 @@ struct RenderBuffer {
 
     mutating func append(_ bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
 
-    /// A row or variable value as its template filter writes it (unfiltered: copied at once).
+    mutating func append(_ bytes: ByteStore) { bytes.withUnsafeBytes { append($0) } }
+
+    /// A row value as its template filter writes it (unfiltered: copied at once).
     mutating func append(_ value: [UInt8], _ filter: Template.Filter) {
+        value.withUnsafeBytes { append($0, filter) }
+    }
+
+    /// A captured variable's value, the same way.
+    mutating func append(_ value: ByteStore, _ filter: Template.Filter) {
+        value.withUnsafeBytes { append($0, filter) }
+    }
+
+    mutating func append(_ value: UnsafeRawBufferPointer, _ filter: Template.Filter) {
         if filter == .none { append(value) } else { filter.write(value) { append(byte: $0) } }
     }
 

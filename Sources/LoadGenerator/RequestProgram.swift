@@ -141,7 +141,7 @@ struct RenderValues {
     /// Data rows, each column's bytes.
     let rows: [[[UInt8]]]
     /// The session's captured values, by slot.
-    let variables: [[UInt8]]
+    let variables: [ByteStore]
 }
 
 extension RequestProgram {

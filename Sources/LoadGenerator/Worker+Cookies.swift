@@ -33,16 +33,16 @@ extension Worker {
         if !reusable {
             // Rewritten in place: the line's storage is reused from session to session (taken
             // out of the connection while the jar writes to it).
-            var line: [UInt8] = []
+            var line = ByteStore()
             swap(&line, &conns[i].cookieLine)
-            line.removeAll(keepingCapacity: true)
-            line.append(contentsOf: Self.cookieName)
+            line.removeAll()
+            line.append("Cookie: ")
             if conns[i].jar.appendHeader(to: &line, lowercasedHost: endpoints[origin].cookieHost, path: requestTarget(i),
                                          secure: endpoints[origin].isTLS, now: now) {
                 line.append(13)
                 line.append(10)
             } else {
-                line.removeAll(keepingCapacity: true)
+                line.removeAll()
             }
             swap(&line, &conns[i].cookieLine)
             conns[i].cookieLineVersion = conns[i].jar.version
@@ -61,8 +61,6 @@ extension Worker {
         conns[i].outgoing = conns[i].render.bytes
     }
 
-    static let cookieName: [UInt8] = Array("Cookie: ".utf8)
-
     /// The request has its own Cookie header: the jar's cookies go at its end.
     private func mergeCookies(_ i: Int, value: String) {
         let request = conns[i].outgoing
@@ -78,13 +76,13 @@ extension Worker {
 
     /// After a whole response: the Set-Cookie values it carried go into the jar.
     func storeCookies(_ i: Int) {
-        guard workload.cookies != .off, conns[i].parser.recorded, let recorder = conns[i].recorder, !recorder.values.isEmpty else { return }
+        guard workload.cookies != .off, conns[i].parser.recorded, let recorder = conns[i].recorder, recorder.valueCount > 0 else { return }
         let host = endpoints[conns[i].origin].cookieHost
         let now = wallClockMilliseconds() / 1000
         let droppedBefore = conns[i].jar.dropped
         // Set-Cookie is the first recorded header whenever cookies are kept.
-        for (name, value) in recorder.values where name == 0 {
-            value.withUnsafeBytes { conns[i].jar.store(setCookie: $0, lowercasedHost: host, path: requestTarget(i), now: now) }
+        for k in 0..<recorder.valueCount where recorder.name(at: k) == 0 {
+            recorder.withValue(at: k) { conns[i].jar.store(setCookie: $0, lowercasedHost: host, path: requestTarget(i), now: now) }
         }
         figures.second.counters.cookiesDropped += conns[i].jar.dropped - droppedBefore
     }

@@ -19,7 +19,7 @@ extension Worker {
     func redirectOutcome(_ i: Int, status: Int) -> RedirectOutcome {
         guard Redirect.isRedirect(status: status), let recorder = conns[i].recorder,
               let k = workload.recordedHeaders.firstIndex(of: "location"),
-              let location = recorder.values.first(where: { $0.name == k })?.value else { return .none }
+              let location = recorder.firstValue(of: k) else { return .none }
         guard conns[i].hops < workload.followRedirects else {
             noteFirstError("\(workload.names[currentNameIndex(i)]): still redirected (\(status)) after \(workload.followRedirects) hop(s) (--follow-redirects)")
             return .overLimit

@@ -57,7 +57,7 @@ extension Worker {
             }
             if let expect = program.expectTemplate { renderExpect(i, expect, values: values) }
         }
-        if !conns[i].jar.cookies.isEmpty { addCookies(i, program: workload.programs[k]) }
+        if !conns[i].jar.isEmpty { addCookies(i, program: workload.programs[k]) }
         conns[i].sessionStep = facts[k].isSessionStep
         resetParser(i, program: k)
         if workload.tracksNames { figures.second.byName[position: currentNameIndex(i)].counters.requests += 1 }

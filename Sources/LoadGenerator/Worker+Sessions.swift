@@ -116,16 +116,12 @@ extension Worker {
         guard !program.captures.isEmpty, let runner = captureRunners[conns[i].current], let recorder = conns[i].recorder else {
             return true
         }
-        var view = ResponseView(names: workload.recordedHeaders, values: recorder.values, body: UnsafeRawBufferPointer(start: nil, count: 0))
-        var body = recorder.body
-        if program.capturesBody, isContentEncoded(recorder), let decoded = Gunzip.decode(body, limit: workload.captureBytes) {
-            body = decoded
-        }
         let host = endpoints[conns[i].origin].serverName
         var unfit: Int?
-        let missing = body.withUnsafeBytes { bytes in
-            view.body = bytes
-            return run(i, program, runner, view, host: host, unfit: &unfit)
+        // The body as kept, read in place; decoded first when it came gzip- or deflate-encoded.
+        let decoded = program.capturesBody && isContentEncoded(recorder) ? Gunzip.decode(recorder.body, limit: workload.captureBytes) : nil
+        let missing = (decoded.map(ByteStore.init) ?? recorder.bodyBytes).withUnsafeBytes { body in
+            run(i, program, runner, ResponseView(headers: recorder, body: body), host: host, unfit: &unfit)
         }
         if program.capturesBody { recorder.releaseBody() }
         if let missing {
@@ -144,7 +140,7 @@ extension Worker {
     /// and `expect_body` read its body decoded.
     func isContentEncoded(_ recorder: HeaderRecorder) -> Bool {
         guard workload.contentEncodingIndex >= 0,
-              let coding = recorder.values.first(where: { $0.name == workload.contentEncodingIndex })?.value else { return false }
+              let coding = recorder.firstValue(of: workload.contentEncodingIndex) else { return false }
         let name = String(decoding: coding, as: UTF8.self).lowercased()
         return name == "gzip" || name == "deflate"
     }
@@ -154,17 +150,14 @@ extension Worker {
     private func run(_ i: Int, _ program: RequestProgram, _ runner: CaptureRunner, _ view: ResponseView, host: String,
                      unfit: inout Int?) -> String? {
         var firstUnfit: Int?
-        let missing = runner.run(view, jar: conns[i].jar, host: host) { k, value in
+        // The jar is read only for a cookie capture (passing it copied it per run).
+        let missing = runner.run(view, cookie: { conns[i].jar.value(named: $0, host: host) }) { k, bytes in
             let slot = program.captureSlots[k]
-            var value = value
-            value.withUTF8 { bytes in
-                // Looked for in the contiguous bytes (`utf8.contains` cost about 70 instructions a byte).
-                if workload.variableInURL[slot] && bytes.contains(where: { $0 <= 32 || $0 >= 127 }) { firstUnfit = firstUnfit ?? k }
-                if workload.variableInHeader[slot] && bytes.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) { firstUnfit = firstUnfit ?? k }
-                // The slot's storage is reused from session to session.
-                conns[i].variables[slot].removeAll(keepingCapacity: true)
-                conns[i].variables[slot].append(contentsOf: bytes)
-            }
+            if workload.variableInURL[slot] && bytes.contains(where: { $0 <= 32 || $0 >= 127 }) { firstUnfit = firstUnfit ?? k }
+            if workload.variableInHeader[slot] && bytes.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) { firstUnfit = firstUnfit ?? k }
+            // The slot's storage is reused from session to session.
+            conns[i].variables[slot].removeAll()
+            conns[i].variables[slot].append(bytes)
         }
         unfit = firstUnfit
         return missing

@@ -115,7 +115,7 @@ final class Worker: ReactorHandler, ReactorTimerHandler {
             conns[i].recorderRef = .passUnretained(recorders[i])
         }
         if workload.variableCount > 0 {
-            for i in conns.indices { conns[i].variables = Array(repeating: [], count: workload.variableCount) }
+            for i in conns.indices { conns[i].variables = Array(repeating: ByteStore(), count: workload.variableCount) }
         }
         // Regexes are compiled per thread (a compiled Regex is not shared between threads).
         captureRunners = workload.programs.map { $0.captures.isEmpty ? nil : CaptureRunner($0.captures) }

@@ -5,18 +5,60 @@ extension JSONPath {
     /// The value at the path: a string's text (unescaped), a number's, `true`/`false`, or an
     /// object's or array's JSON text. nil when the path is not there (or `null`).
     public func find(in bytes: UnsafeRawBufferPointer) -> String? {
-        var reader = JSONReader(bytes: bytes)
-        for step in steps {
-            reader.skipSpace()
+        switch ByteJSONPath(self).find(in: bytes) {
+        case .raw(let range): String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        case .unescaped(let text): text
+        case nil: nil
+        }
+    }
+}
+
+/// A value found in a body: where its bytes are (a string without escapes, between its quotes; a
+/// number, literal, object or array as written), or a string's unescaped text.
+public enum FoundJSONValue: Equatable {
+    case raw(Range<Int>)
+    case unescaped(String)
+}
+
+/// A JSON path ready for walking bodies: its keys as bytes in one array, so a step compares
+/// bytes in place (a `String` key cost a copy and a retain per step).
+public struct ByteJSONPath: Sendable {
+    /// Per step: a key's range in `keys`, or an array index (`index` >= 0).
+    private let steps: [(key: Range<Int>, index: Int)]
+    private let keys: [UInt8]
+
+    public init(_ path: JSONPath) {
+        var keys: [UInt8] = []
+        steps = path.steps.map { step in
             switch step {
             case .key(let key):
-                guard reader.enterObject(findingKey: key) else { return nil }
-            case .index(let index):
-                guard reader.enterArray(findingIndex: index) else { return nil }
+                let start = keys.count
+                keys.append(contentsOf: key.utf8)
+                return (start..<keys.count, -1)
+            case .index(let index): return (0..<0, index)
             }
         }
+        self.keys = keys
+    }
+
+    /// The value at the path, nil when it is not there (or `null`).
+    public func find(in bytes: UnsafeRawBufferPointer) -> FoundJSONValue? {
+        var reader = JSONReader(bytes: bytes)
+        let walked = keys.withUnsafeBytes { keys in
+            for k in steps.indices {
+                reader.skipSpace()
+                let step = steps[k]
+                if step.index >= 0 {
+                    guard reader.enterArray(findingIndex: step.index) else { return false }
+                } else {
+                    guard reader.enterObject(findingKey: UnsafeRawBufferPointer(rebasing: keys[step.key])) else { return false }
+                }
+            }
+            return true
+        }
+        guard walked else { return nil }
         reader.skipSpace()
-        return reader.valueText()
+        return reader.value()
     }
 }
 
@@ -34,7 +76,7 @@ struct JSONReader {
     }
 
     /// At an object: moves to the value of `key` (true), or fails.
-    mutating func enterObject(findingKey key: String) -> Bool {
+    mutating func enterObject(findingKey key: UnsafeRawBufferPointer) -> Bool {
         guard current == UInt8(ascii: "{") else { return false }
         at += 1
         while true {
@@ -43,11 +85,11 @@ struct JSONReader {
             let matches: Bool
             if let raw = rawString() {
                 // No escapes (the usual key): compared in place, nothing allocated.
-                matches = utf8Equal(raw.base, raw.startIndex..<raw.endIndex, key)
-                at = raw.endIndex + 1
+                matches = bytesEqual(bytes, raw, key, 0..<key.count)
+                at = raw.upperBound + 1
             } else {
                 guard let name = readString() else { return false }
-                matches = name == key
+                matches = name.utf8.elementsEqual(key)
             }
             skipSpace()
             guard current == UInt8(ascii: ":") else { return false }
@@ -78,14 +120,18 @@ struct JSONReader {
         }
     }
 
-    /// The value here as text (see `JSONPath.find`).
-    mutating func valueText() -> String? {
+    /// The value here (see `ByteJSONPath.find`).
+    mutating func value() -> FoundJSONValue? {
         guard let c = current else { return nil }
-        if c == UInt8(ascii: "\"") { return readString() }
+        if c == UInt8(ascii: "\"") {
+            if let raw = rawString() { return .raw(raw) }
+            return readString().map { .unescaped($0) }
+        }
         let start = at
         guard skipValue() else { return nil }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self)
-        return text == "null" ? nil : text
+        let isNull = at - start == 4 && bytes[start] == UInt8(ascii: "n") && bytes[start + 1] == UInt8(ascii: "u")
+            && bytes[start + 2] == UInt8(ascii: "l") && bytes[start + 3] == UInt8(ascii: "l")
+        return isNull ? nil : .raw(start..<at)
     }
 
     /// Skips one value; false when the bytes end or are not JSON.
@@ -125,13 +171,13 @@ struct JSONReader {
         return false
     }
 
-    /// The bytes of the string at `"` when it has no escape (nil otherwise, or unterminated);
-    /// its closing quote is at the slice's end.
-    func rawString() -> Slice<UnsafeRawBufferPointer>? {
+    /// Where the bytes of the string at `"` are when it has no escape (nil otherwise, or
+    /// unterminated); its closing quote is at the range's end.
+    func rawString() -> Range<Int>? {
         var k = at + 1
         while k < bytes.count {
             switch bytes[k] {
-            case UInt8(ascii: "\""): return bytes[(at + 1)..<k]
+            case UInt8(ascii: "\""): return (at + 1)..<k
             case UInt8(ascii: "\\"): return nil
             default: k += 1
             }
@@ -142,8 +188,8 @@ struct JSONReader {
     /// Reads a string at `"`, unescaping it.
     mutating func readString() -> String? {
         if let raw = rawString() {
-            at = raw.endIndex + 1
-            return String(decoding: UnsafeRawBufferPointer(rebasing: raw), as: UTF8.self)
+            at = raw.upperBound + 1
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[raw]), as: UTF8.self)
         }
         at += 1
         var out: [UInt8] = []
@@ -187,8 +233,8 @@ struct JSONReader {
 }
 
 /// Whether `bytes[range]` is `text`'s UTF-8, compared as contiguous bytes (the generic
-/// `elementsEqual` over `String.UTF8View` cost about 190 instructions a key). A JSON key against
-/// a path's, a Set-Cookie's name against a kept cookie's.
+/// `elementsEqual` over `String.UTF8View` cost about 190 instructions a key): a kept cookie's
+/// name or domain against a capture's or a host.
 func utf8Equal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: String) -> Bool {
     var text = text
     return text.withUTF8 { t in
@@ -200,4 +246,11 @@ func utf8Equal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: Str
         }
         return true
     }
+}
+
+/// Whether `a[ra]` and `b[rb]` hold the same bytes.
+func bytesEqual(_ a: UnsafeRawBufferPointer, _ ra: Range<Int>, _ b: UnsafeRawBufferPointer, _ rb: Range<Int>) -> Bool {
+    guard ra.count == rb.count else { return false }
+    for k in 0..<ra.count where a[ra.lowerBound + k] != b[rb.lowerBound + k] { return false }
+    return true
 }

@@ -159,7 +159,7 @@ extension Template {
 extension Template.Filter {
     /// Writes `value` filtered, byte by byte, to `emit` (rendering writes straight into its buffer).
     @inline(__always)
-    public func write(_ value: [UInt8], _ emit: (UInt8) -> Void) {
+    public func write(_ value: some Sequence<UInt8>, _ emit: (UInt8) -> Void) {
         switch self {
         case .none: for b in value { emit(b) }
         case .url:

@@ -22,6 +22,8 @@ import Testing
         #expect(try find("data.none", doc) == nil)
         #expect(try find("missing", doc) == nil)
         #expect(try find("[1]", "[10, 20]") == "20")
+        // A key written with escapes is the key it spells.
+        #expect(try find("é.b", #"{"\u00e9": {"a": 1, "b": [2]}}"#) == "[2]")
         // Cut off by capture_bytes: what lies before the cut is found, nothing after it.
         #expect(try find("a", #"{"a": "x", "b": "yyyy"#) == "x")
         #expect(try find("b", #"{"a": "x", "b": "yyyy"#) == nil)
