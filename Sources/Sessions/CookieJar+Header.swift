@@ -20,16 +20,19 @@ extension CookieJar {
     public mutating func appendHeader(to line: inout ByteStore, lowercasedHost host: String, path: @autoclosure () -> String, secure: Bool,
                                       now: Int64) -> Bool {
         dropExpired(now: now)
+        // Only locals go into the closure: one that read `self` copied the whole jar into it
+        // (about 150 instructions a header).
+        let list = self.list
         guard !list.isEmpty else { return false }
         return bytes.withUnsafeBytes { mine in
             if list.count == 1 {
                 // One cookie (a session id, the usual case): no list to build.
-                guard applies(list[0], host: host, path: path(), secure: secure, in: mine) else { return false }
+                guard Self.applies(list[0], host: host, path: path(), secure: secure, in: mine) else { return false }
                 Self.appendPair(list[0], from: mine, to: &line)
                 return true
             }
             let requestPath = Self.withoutQuery(path())
-            var chosen = list.indices.filter { applies(list[$0], host: host, path: requestPath, secure: secure, in: mine) }
+            var chosen = list.indices.filter { Self.applies(list[$0], host: host, path: requestPath, secure: secure, in: mine) }
             guard !chosen.isEmpty else { return false }
             chosen.sort { a, b in
                 list[a].path.count != list[b].path.count ? list[a].path.count > list[b].path.count : list[a].created < list[b].created
@@ -42,10 +45,9 @@ extension CookieJar {
         }
     }
 
+    @inline(__always)
     private static func appendPair(_ c: Cookie, from mine: UnsafeRawBufferPointer, to line: inout ByteStore) {
-        line.append(UnsafeRawBufferPointer(rebasing: mine[c.name]))
-        line.append(61)  // "="
-        line.append(UnsafeRawBufferPointer(rebasing: mine[c.value]))
+        line.append(UnsafeRawBufferPointer(rebasing: mine[c.name]), joinedBy: 61, UnsafeRawBufferPointer(rebasing: mine[c.value]))  // "="
     }
 
     private mutating func dropExpired(now: Int64) {
@@ -55,7 +57,7 @@ extension CookieJar {
     }
 
     /// Whether the cookie goes with a request to `host` (lower-cased) and `path`.
-    private func applies(_ c: Cookie, host: String, path: @autoclosure () -> String, secure: Bool, in mine: UnsafeRawBufferPointer) -> Bool {
+    private static func applies(_ c: Cookie, host: String, path: @autoclosure () -> String, secure: Bool, in mine: UnsafeRawBufferPointer) -> Bool {
         guard goes(c, to: host, in: mine), secure || !c.secure else { return false }
         if c.path.count == 1 && mine[c.path.lowerBound] == 47 { return true }
         var requestPath = Self.withoutQuery(path())
@@ -63,7 +65,7 @@ extension CookieJar {
     }
 
     /// Whether a request to `host` (lower-cased) gets the cookie back.
-    func goes(_ c: Cookie, to host: String, in mine: UnsafeRawBufferPointer) -> Bool {
+    static func goes(_ c: Cookie, to host: String, in mine: UnsafeRawBufferPointer) -> Bool {
         if c.hostOnly { return utf8Equal(mine, c.domain, host) }
         return Self.domainMatches(host, String(decoding: UnsafeRawBufferPointer(rebasing: mine[c.domain]), as: UTF8.self))
     }

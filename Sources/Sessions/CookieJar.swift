@@ -96,13 +96,14 @@ public struct CookieJar: Sendable, Equatable {
         var expires = parsed.expires
         if let maxAge = parsed.maxAge { expires = maxAge <= 0 ? Int64.min : now &+ maxAge }
         let expired = expires.map { $0 <= now } ?? false
-        // The path: the attribute's bytes, "/", or the request's directory (made only then).
+        // Made only where the usual cookie has none: a Domain's lower-cased text, the request's
+        // directory for a cookie without a Path.
+        let domain = parsed.domain.map { SetCookie.domainText(header, $0) }
         let defaultPath = parsed.path == nil ? Self.defaultPath(path()) : nil
-        let existing = firstIndex(header, parsed, host: host, defaultPath: defaultPath)
-        if let k = existing {
+        if let k = firstIndex(header, name: parsed.name, domain: domain ?? host, path: parsed.path, defaultPath: defaultPath) {
             if expired { discard(at: k); changed(); return }
             replaceValue(at: k, with: UnsafeRawBufferPointer(rebasing: header[parsed.value]))
-            list[k].hostOnly = parsed.domain == nil
+            list[k].hostOnly = domain == nil
             list[k].secure = parsed.secure
             list[k].expires = expires
             changed()
@@ -112,35 +113,34 @@ public struct CookieJar: Sendable, Equatable {
         guard list.count < Self.maxCookies else { dropped += 1; return }
         let name = append(UnsafeRawBufferPointer(rebasing: header[parsed.name]))
         let value = append(UnsafeRawBufferPointer(rebasing: header[parsed.value]))
-        let domain: Range<Int>
-        if let d = parsed.domain { domain = append(d) } else { domain = append(host) }
-        let cookiePath: Range<Int>
-        if let p = parsed.path { cookiePath = append(UnsafeRawBufferPointer(rebasing: header[p])) } else { cookiePath = append(defaultPath ?? "/") }
-        list.append(Cookie(name: name, value: value, domain: domain, path: cookiePath, hostOnly: parsed.domain == nil, secure: parsed.secure,
+        let domainRange = append(domain ?? host)
+        let cookiePath = parsed.path.map { append(UnsafeRawBufferPointer(rebasing: header[$0])) } ?? append(defaultPath ?? "/")
+        list.append(Cookie(name: name, value: value, domain: domainRange, path: cookiePath, hostOnly: domain == nil, secure: parsed.secure,
                            expires: expires, created: nextCreation))
         changed()
         nextCreation += 1
     }
 
-    /// The cookie with the parsed one's name, domain and path, if the jar has it.
-    private func firstIndex(_ header: UnsafeRawBufferPointer, _ parsed: SetCookie, host: String, defaultPath: String?) -> Int? {
-        bytes.withUnsafeBytes { mine in
-            list.indices.first { k in
+    /// The cookie with this name, domain and path (the attribute's, or the default), if the
+    /// jar has it.
+    private func firstIndex(_ header: UnsafeRawBufferPointer, name: Range<Int>, domain: String, path: Range<Int>?, defaultPath: String?) -> Int? {
+        let list = self.list
+        return bytes.withUnsafeBytes { mine in
+            for k in list.indices {
                 let c = list[k]
-                guard bytesEqual(mine, c.name, header, parsed.name) else { return false }
-                let sameDomain = parsed.domain.map { utf8Equal(mine, c.domain, $0) } ?? utf8Equal(mine, c.domain, host)
-                guard sameDomain else { return false }
-                if let p = parsed.path { return bytesEqual(mine, c.path, header, p) }
-                return utf8Equal(mine, c.path, defaultPath ?? "/")
+                guard bytesEqual(mine, c.name, header, name), utf8Equal(mine, c.domain, domain) else { continue }
+                if let path { if bytesEqual(mine, c.path, header, path) { return k } } else if utf8Equal(mine, c.path, defaultPath ?? "/") { return k }
             }
+            return nil
         }
     }
 
     /// The value of the cookie `name` the jar would send to `host` (a `cookie` capture).
     public func value(named name: String, host: String) -> String? {
         let host = Self.lowercased(host)
+        let list = self.list
         return bytes.withUnsafeBytes { mine in
-            guard let k = list.indices.last(where: { utf8Equal(mine, list[$0].name, name) && goes(list[$0], to: host, in: mine) }) else {
+            guard let k = list.indices.last(where: { utf8Equal(mine, list[$0].name, name) && Self.goes(list[$0], to: host, in: mine) }) else {
                 return nil
             }
             return String(decoding: UnsafeRawBufferPointer(rebasing: mine[list[k].value]), as: UTF8.self)

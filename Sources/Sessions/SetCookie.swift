@@ -4,8 +4,9 @@
 struct SetCookie {
     var name: Range<Int>
     var value: Range<Int>
-    /// Lower-cased, without a leading dot; nil without a Domain attribute (a host-only cookie).
-    var domain: String?
+    /// The Domain attribute's value without a leading dot (not lower-cased yet); nil without one
+    /// (a host-only cookie).
+    var domain: Range<Int>?
     /// The Path attribute's range when it starts with "/" (otherwise the default path applies).
     var path: Range<Int>?
     var secure = false
@@ -14,29 +15,29 @@ struct SetCookie {
     /// A Domain the response's host may not set cookies for: the cookie is refused (counted).
     var refused = false
 
-    /// nil when the header is no cookie: no "=" in its first segment, or an empty name.
+    /// nil when the header is no cookie: no "=" in its first segment, or an empty name. One pass
+    /// over the bytes, ranges only: a value with no String in it copies for free (the first
+    /// version, with slices and a String field, cost a login about 900 instructions).
     init?(_ header: UnsafeRawBufferPointer, host: String) {
-        let pair = 0..<Self.segmentEnd(header, from: 0)
-        guard let eq = header[pair].firstIndex(of: 61) else { return nil }  // no '=': ignored (§5.2 step 2)
-        name = Self.trim(header, pair.lowerBound..<eq)
-        value = Self.trim(header, (eq + 1)..<pair.upperBound)
+        var end = 0, eq = -1
+        Self.segment(header, from: 0, end: &end, equals: &eq)
+        guard eq >= 0 else { return nil }  // no '=': ignored (§5.2 step 2)
+        name = Self.trim(header, 0, eq)
+        value = Self.trim(header, eq + 1, end)
         guard !name.isEmpty else { return nil }
-        var next = pair.upperBound + 1
-        while next <= header.count {
-            let segment = next..<Self.segmentEnd(header, from: next)
-            next = segment.upperBound + 1
-            let split = header[segment].firstIndex(of: 61)
-            let key = Self.trim(header, segment.lowerBound..<(split ?? segment.upperBound))
-            let val = split.map { Self.trim(header, ($0 + 1)..<segment.upperBound) } ?? segment.upperBound..<segment.upperBound
+        while end < header.count {
+            let start = end + 1
+            Self.segment(header, from: start, end: &end, equals: &eq)
+            let key = Self.trim(header, start, eq >= 0 ? eq : end)
+            let val = eq >= 0 ? Self.trim(header, eq + 1, end) : end..<end
             switch Self.attribute(header, key) {
             case .domain:
-                var d = Self.text(header, val).lowercased()
-                if d.hasPrefix(".") { d.removeFirst() }
+                let d = !val.isEmpty && header[val.lowerBound] == 46 ? (val.lowerBound + 1)..<val.upperBound : val
                 guard !d.isEmpty else { continue }
                 // A host may set cookies for itself or a parent domain, never for another site.
-                guard CookieJar.domainMatches(host, d) else { refused = true; return }
+                guard CookieJar.domainMatches(host, Self.domainText(header, d)) else { refused = true; return }
                 domain = d
-            case .path: if header[val].first == 47 { path = val }
+            case .path: if !val.isEmpty && header[val.lowerBound] == 47 { path = val }
             case .secure: secure = true
             case .maxAge:
                 let v = Self.text(header, val)
@@ -49,16 +50,27 @@ struct SetCookie {
         }
     }
 
-    /// Where the segment starting at `start` ends: the next semicolon, or the end.
-    private static func segmentEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+    /// A Domain value as the jar keeps it: lower-cased.
+    static func domainText(_ header: UnsafeRawBufferPointer, _ range: Range<Int>) -> String { text(header, range).lowercased() }
+
+    /// The segment from `start` to the next semicolon (or the end), and its first "=" (-1: none).
+    @inline(__always)
+    private static func segment(_ bytes: UnsafeRawBufferPointer, from start: Int, end: inout Int, equals: inout Int) {
         var k = start
-        while k < bytes.count && bytes[k] != 59 { k += 1 }
-        return k
+        equals = -1
+        while k < bytes.count {
+            let b = bytes[k]
+            if b == 59 { break }
+            if b == 61 && equals < 0 { equals = k }
+            k += 1
+        }
+        end = k
     }
 
-    /// Without surrounding spaces and tabs.
-    private static func trim(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Range<Int> {
-        var start = range.lowerBound, end = range.upperBound
+    /// `start..<end` without surrounding spaces and tabs.
+    @inline(__always)
+    private static func trim(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Range<Int> {
+        var start = start, end = end
         while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
         while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
         return start..<end
