@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
 import HTTP1
+import Sessions
 import Reactor
 import StampedeModel
 import Synchronization
@@ -348,14 +349,14 @@ struct Endpoint: Sendable {
     let address: SocketAddress
     let serverName: String
     let isTLS: Bool
-    /// `serverName` lower-cased once, for the cookie jar (which compares domains lower-cased).
-    let cookieHost: String
+    /// `serverName` as the cookie jar compares it (lower-cased, and as bytes), made once.
+    let cookieHost: CookieHost
 
     init(address: SocketAddress, serverName: String, isTLS: Bool) {
         self.address = address
         self.serverName = serverName
         self.isTLS = isTLS
-        cookieHost = serverName.lowercased()
+        cookieHost = CookieHost(serverName)
     }
 }
 

@@ -23,7 +23,7 @@ extension Worker {
         let now = conns[i].jar.earliestExpiry == .max ? 0 : wallClockMilliseconds() / 1000
         if program.hasCookieHeader {
             // The endpoint's fields, not a copy of it (a copy retains each of its references).
-            let value = conns[i].jar.header(lowercasedHost: endpoints[origin].cookieHost, path: requestTarget(i),
+            let value = conns[i].jar.header(host: endpoints[origin].cookieHost, path: requestTarget(i),
                                             secure: endpoints[origin].isTLS, now: now)
             if let value { mergeCookies(i, value: value) }
             return
@@ -36,8 +36,8 @@ extension Worker {
             var line = ByteStore()
             swap(&line, &conns[i].cookieLine)
             line.removeAll()
-            line.append("Cookie: ")
-            if conns[i].jar.appendHeader(to: &line, lowercasedHost: endpoints[origin].cookieHost, path: requestTarget(i),
+            line.append(UnsafeRawBufferPointer(start: Self.cookieName.utf8Start, count: Self.cookieName.utf8CodeUnitCount))
+            if conns[i].jar.appendHeader(to: &line, host: endpoints[origin].cookieHost, path: requestTarget(i),
                                          secure: endpoints[origin].isTLS, now: now) {
                 line.append(13)
                 line.append(10)
@@ -61,6 +61,8 @@ extension Worker {
         conns[i].outgoing = conns[i].render.bytes
     }
 
+    static let cookieName: StaticString = "Cookie: "
+
     /// The request has its own Cookie header: the jar's cookies go at its end.
     private func mergeCookies(_ i: Int, value: String) {
         let request = conns[i].outgoing
@@ -82,7 +84,7 @@ extension Worker {
         let droppedBefore = conns[i].jar.dropped
         // Set-Cookie is the first recorded header whenever cookies are kept.
         for k in 0..<recorder.valueCount where recorder.name(at: k) == 0 {
-            recorder.withValue(at: k) { conns[i].jar.store(setCookie: $0, lowercasedHost: host, path: requestTarget(i), now: now) }
+            recorder.withValue(at: k) { conns[i].jar.store(setCookie: $0, host: host, path: requestTarget(i), now: now) }
         }
         figures.second.counters.cookiesDropped += conns[i].jar.dropped - droppedBefore
     }

@@ -116,7 +116,7 @@ extension Worker {
         guard !program.captures.isEmpty, let runner = captureRunners[conns[i].current], let recorder = conns[i].recorder else {
             return true
         }
-        let host = endpoints[conns[i].origin].serverName
+        let host = endpoints[conns[i].origin].cookieHost
         var unfit: Int?
         // The body as kept, read in place; decoded first when it came gzip- or deflate-encoded.
         let decoded = program.capturesBody && isContentEncoded(recorder) ? Gunzip.decode(recorder.body, limit: workload.captureBytes) : nil
@@ -147,7 +147,7 @@ extension Worker {
 
     /// The captures into the session's slots; `unfit`: the first rule whose value cannot go
     /// where it is used unfiltered.
-    private func run(_ i: Int, _ program: RequestProgram, _ runner: CaptureRunner, _ view: ResponseView, host: String,
+    private func run(_ i: Int, _ program: RequestProgram, _ runner: CaptureRunner, _ view: ResponseView, host: CookieHost,
                      unfit: inout Int?) -> String? {
         var firstUnfit: Int?
         // The jar is read only for a cookie capture (passing it copied it per run).

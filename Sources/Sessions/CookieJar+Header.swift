@@ -4,20 +4,19 @@ import HTTP1
 extension CookieJar {
     /// The `Cookie` header's value for a request (nil: no cookie applies). Expired cookies go.
     public mutating func header(host: String, path: @autoclosure () -> String, secure: Bool, now: Int64) -> String? {
-        header(lowercasedHost: Self.lowercased(host), path: path(), secure: secure, now: now)
+        header(host: CookieHost(host), path: path(), secure: secure, now: now)
     }
 
-    /// The same, for a host already lower-cased.
-    public mutating func header(lowercasedHost host: String, path: @autoclosure () -> String, secure: Bool, now: Int64) -> String? {
+    /// The same, for a host prepared once.
+    public mutating func header(host: CookieHost, path: @autoclosure () -> String, secure: Bool, now: Int64) -> String? {
         var line = ByteStore()
-        guard appendHeader(to: &line, lowercasedHost: host, path: path(), secure: secure, now: now) else { return nil }
+        guard appendHeader(to: &line, host: host, path: path(), secure: secure, now: now) else { return nil }
         return line.description
     }
 
     /// The `Cookie` header's value appended to `line` (false: no cookie applies, `line` as it
     /// was), straight from the jar's bytes: longer paths first, then older cookies (§5.4).
-    /// `host` lower-cased.
-    public mutating func appendHeader(to line: inout ByteStore, lowercasedHost host: String, path: @autoclosure () -> String, secure: Bool,
+    public mutating func appendHeader(to line: inout ByteStore, host: CookieHost, path: @autoclosure () -> String, secure: Bool,
                                       now: Int64) -> Bool {
         dropExpired(now: now)
         // Only locals go into the closure: one that read `self` copied the whole jar into it
@@ -57,17 +56,19 @@ extension CookieJar {
     }
 
     /// Whether the cookie goes with a request to `host` (lower-cased) and `path`.
-    private static func applies(_ c: Cookie, host: String, path: @autoclosure () -> String, secure: Bool, in mine: UnsafeRawBufferPointer) -> Bool {
+    @inline(__always)
+    private static func applies(_ c: Cookie, host: CookieHost, path: @autoclosure () -> String, secure: Bool, in mine: UnsafeRawBufferPointer) -> Bool {
         guard goes(c, to: host, in: mine), secure || !c.secure else { return false }
         if c.path.count == 1 && mine[c.path.lowerBound] == 47 { return true }
         var requestPath = Self.withoutQuery(path())
         return requestPath.withUTF8 { Self.pathMatches(UnsafeRawBufferPointer($0), mine, c.path) }
     }
 
-    /// Whether a request to `host` (lower-cased) gets the cookie back.
-    static func goes(_ c: Cookie, to host: String, in mine: UnsafeRawBufferPointer) -> Bool {
-        if c.hostOnly { return utf8Equal(mine, c.domain, host) }
-        return Self.domainMatches(host, String(decoding: UnsafeRawBufferPointer(rebasing: mine[c.domain]), as: UTF8.self))
+    /// Whether a request to `host` gets the cookie back.
+    @inline(__always)
+    static func goes(_ c: Cookie, to host: CookieHost, in mine: UnsafeRawBufferPointer) -> Bool {
+        if c.hostOnly { return host.matches(mine, c.domain) }
+        return Self.domainMatches(host.name, String(decoding: UnsafeRawBufferPointer(rebasing: mine[c.domain]), as: UTF8.self))
     }
 
     /// `host` lower-cased; itself (nothing copied) when it has no upper-case ASCII letter, which

@@ -84,14 +84,13 @@ public struct CookieJar: Sendable, Equatable {
 
     /// The same, from the header's bytes, with `path` asked for only when the cookie gives none.
     public mutating func store(setCookie header: UnsafeRawBufferPointer, host: String, path: @autoclosure () -> String, now: Int64) {
-        store(setCookie: header, lowercasedHost: Self.lowercased(host), path: path(), now: now)
+        store(setCookie: header, host: CookieHost(host), path: path(), now: now)
     }
 
-    /// The same, for a host already lower-cased (a load generator lower-cases each origin once).
-    public mutating func store(setCookie header: UnsafeRawBufferPointer, lowercasedHost host: String, path: @autoclosure () -> String,
-                               now: Int64) {
+    /// The same, for a host prepared once (a load generator makes one per origin).
+    public mutating func store(setCookie header: UnsafeRawBufferPointer, host: CookieHost, path: @autoclosure () -> String, now: Int64) {
         guard header.count <= Self.maxCookieBytes else { dropped += 1; return }
-        guard let parsed = SetCookie(header, host: host) else { return }
+        guard let parsed = SetCookie(header, host: host.name) else { return }
         guard !parsed.refused else { dropped += 1; return }
         var expires = parsed.expires
         if let maxAge = parsed.maxAge { expires = maxAge <= 0 ? Int64.min : now &+ maxAge }
@@ -100,7 +99,7 @@ public struct CookieJar: Sendable, Equatable {
         // directory for a cookie without a Path.
         let domain = parsed.domain.map { SetCookie.domainText(header, $0) }
         let defaultPath = parsed.path == nil ? Self.defaultPath(path()) : nil
-        if let k = firstIndex(header, name: parsed.name, domain: domain ?? host, path: parsed.path, defaultPath: defaultPath) {
+        if let k = firstIndex(header, name: parsed.name, domain: domain, host: host, path: parsed.path, defaultPath: defaultPath) {
             if expired { discard(at: k); changed(); return }
             replaceValue(at: k, with: UnsafeRawBufferPointer(rebasing: header[parsed.value]))
             list[k].hostOnly = domain == nil
@@ -113,7 +112,7 @@ public struct CookieJar: Sendable, Equatable {
         guard list.count < Self.maxCookies else { dropped += 1; return }
         let name = append(UnsafeRawBufferPointer(rebasing: header[parsed.name]))
         let value = append(UnsafeRawBufferPointer(rebasing: header[parsed.value]))
-        let domainRange = append(domain ?? host)
+        let domainRange = domain.map { append($0) } ?? host.bytes.withUnsafeBytes { append($0) }
         let cookiePath = parsed.path.map { append(UnsafeRawBufferPointer(rebasing: header[$0])) } ?? append(defaultPath ?? "/")
         list.append(Cookie(name: name, value: value, domain: domainRange, path: cookiePath, hostOnly: domain == nil, secure: parsed.secure,
                            expires: expires, created: nextCreation))
@@ -123,12 +122,15 @@ public struct CookieJar: Sendable, Equatable {
 
     /// The cookie with this name, domain and path (the attribute's, or the default), if the
     /// jar has it.
-    private func firstIndex(_ header: UnsafeRawBufferPointer, name: Range<Int>, domain: String, path: Range<Int>?, defaultPath: String?) -> Int? {
+    private func firstIndex(_ header: UnsafeRawBufferPointer, name: Range<Int>, domain: String?, host: CookieHost, path: Range<Int>?,
+                            defaultPath: String?) -> Int? {
         let list = self.list
+        guard !list.isEmpty else { return nil }
         return bytes.withUnsafeBytes { mine in
             for k in list.indices {
                 let c = list[k]
-                guard bytesEqual(mine, c.name, header, name), utf8Equal(mine, c.domain, domain) else { continue }
+                guard bytesEqual(mine, c.name, header, name) else { continue }
+                guard domain.map({ utf8Equal(mine, c.domain, $0) }) ?? host.matches(mine, c.domain) else { continue }
                 if let path { if bytesEqual(mine, c.path, header, path) { return k } } else if utf8Equal(mine, c.path, defaultPath ?? "/") { return k }
             }
             return nil
@@ -137,7 +139,10 @@ public struct CookieJar: Sendable, Equatable {
 
     /// The value of the cookie `name` the jar would send to `host` (a `cookie` capture).
     public func value(named name: String, host: String) -> String? {
-        let host = Self.lowercased(host)
+        value(named: name, host: CookieHost(host))
+    }
+
+    public func value(named name: String, host: CookieHost) -> String? {
         let list = self.list
         return bytes.withUnsafeBytes { mine in
             guard let k = list.indices.last(where: { utf8Equal(mine, list[$0].name, name) && Self.goes(list[$0], to: host, in: mine) }) else {
@@ -149,6 +154,7 @@ public struct CookieJar: Sendable, Equatable {
 
     // MARK: The byte store
 
+    @inline(__always)
     private mutating func append(_ part: UnsafeRawBufferPointer) -> Range<Int> {
         let start = bytes.count
         bytes.append(part)

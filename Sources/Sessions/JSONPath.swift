@@ -173,6 +173,7 @@ struct JSONReader {
 
     /// Where the bytes of the string at `"` are when it has no escape (nil otherwise, or
     /// unterminated); its closing quote is at the range's end.
+    @inline(__always)
     func rawString() -> Range<Int>? {
         var k = at + 1
         while k < bytes.count {
@@ -249,6 +250,7 @@ func utf8Equal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: Str
 }
 
 /// Whether `a[ra]` and `b[rb]` hold the same bytes.
+@inline(__always)
 func bytesEqual(_ a: UnsafeRawBufferPointer, _ ra: Range<Int>, _ b: UnsafeRawBufferPointer, _ rb: Range<Int>) -> Bool {
     guard ra.count == rb.count else { return false }
     for k in 0..<ra.count where a[ra.lowerBound + k] != b[rb.lowerBound + k] { return false }
