@@ -78,15 +78,21 @@ extension Worker {
 
     /// After a whole response: the Set-Cookie values it carried go into the jar.
     func storeCookies(_ i: Int) {
-        guard workload.cookies != .off, conns[i].parser.recorded, let recorder = conns[i].recorder, recorder.valueCount > 0 else { return }
-        let host = endpoints[conns[i].origin].cookieHost
-        let now = wallClockMilliseconds() / 1000
-        let droppedBefore = conns[i].jar.dropped
-        // Set-Cookie is the first recorded header whenever cookies are kept.
-        for k in 0..<recorder.valueCount where recorder.name(at: k) == 0 {
-            recorder.withValue(at: k) { conns[i].jar.store(setCookie: $0, host: host, path: requestTarget(i), now: now) }
+        guard workload.cookies != .off, conns[i].parser.recorded, let recorderRef = conns[i].recorderRef else { return }
+        // The recorder unretained, the host borrowed from its endpoint, the wall clock read
+        // only for a cookie that expires: each cost a login a retain and a release or more.
+        recorderRef._withUnsafeGuaranteedRef { recorder in
+            guard recorder.valueCount > 0 else { return }
+            let origin = conns[i].origin
+            let droppedBefore = conns[i].jar.dropped
+            // Set-Cookie is the first recorded header whenever cookies are kept.
+            for k in 0..<recorder.valueCount where recorder.name(at: k) == 0 {
+                recorder.withValue(at: k) {
+                    conns[i].jar.store(setCookie: $0, host: endpoints[origin].cookieHost, path: requestTarget(i), now: wallClockMilliseconds() / 1000)
+                }
+            }
+            figures.second.counters.cookiesDropped += conns[i].jar.dropped - droppedBefore
         }
-        figures.second.counters.cookiesDropped += conns[i].jar.dropped - droppedBefore
     }
 
     /// The index of the blank line's CRLF that ends the request head ("\r\n\r\n" starts at it - 2).

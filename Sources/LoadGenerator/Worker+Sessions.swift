@@ -113,17 +113,19 @@ extension Worker {
     /// session's failure at this step).
     func runCaptures(_ i: Int, status: Int) -> Bool {
         let program = workload.programs[conns[i].current]
-        guard !program.captures.isEmpty, let runner = captureRunners[conns[i].current], let recorder = conns[i].recorder else {
+        guard !program.captures.isEmpty, let runner = captureRunners[conns[i].current], let recorderRef = conns[i].recorderRef else {
             return true
         }
-        let host = endpoints[conns[i].origin].cookieHost
         var unfit: Int?
-        // The body as kept, read in place; decoded first when it came gzip- or deflate-encoded.
-        let decoded = program.capturesBody && isContentEncoded(recorder) ? Gunzip.decode(recorder.body, limit: workload.captureBytes) : nil
-        let missing = (decoded.map(ByteStore.init) ?? recorder.bodyBytes).withUnsafeBytes { body in
-            run(i, program, runner, ResponseView(headers: recorder, body: body), host: host, unfit: &unfit)
+        // The recorder unretained (the connection keeps it), its body read in place; decoded
+        // first when it came gzip- or deflate-encoded.
+        let missing = recorderRef._withUnsafeGuaranteedRef { recorder in
+            let decoded = program.capturesBody && isContentEncoded(recorder) ? Gunzip.decode(recorder.body, limit: workload.captureBytes) : nil
+            defer { if program.capturesBody { recorder.releaseBody() } }
+            return (decoded.map(ByteStore.init) ?? recorder.bodyBytes).withUnsafeBytes { body in
+                run(i, program, runner, ResponseView(headers: recorder, body: body), unfit: &unfit)
+            }
         }
-        if program.capturesBody { recorder.releaseBody() }
         if let missing {
             return captureFailed(i, "capture '\(missing)' of \(workload.names[program.nameIndex]): not found in the response (status \(status))")
         }
@@ -147,11 +149,10 @@ extension Worker {
 
     /// The captures into the session's slots; `unfit`: the first rule whose value cannot go
     /// where it is used unfiltered.
-    private func run(_ i: Int, _ program: RequestProgram, _ runner: CaptureRunner, _ view: ResponseView, host: CookieHost,
-                     unfit: inout Int?) -> String? {
+    private func run(_ i: Int, _ program: RequestProgram, _ runner: CaptureRunner, _ view: ResponseView, unfit: inout Int?) -> String? {
         var firstUnfit: Int?
         // The jar is read only for a cookie capture (passing it copied it per run).
-        let missing = runner.run(view, cookie: { conns[i].jar.value(named: $0, host: host) }) { k, bytes in
+        let missing = runner.run(view, cookie: { conns[i].jar.value(named: $0, host: endpoints[conns[i].origin].cookieHost) }) { k, bytes in
             let slot = program.captureSlots[k]
             if workload.variableInURL[slot] && bytes.contains(where: { $0 <= 32 || $0 >= 127 }) { firstUnfit = firstUnfit ?? k }
             if workload.variableInHeader[slot] && bytes.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) { firstUnfit = firstUnfit ?? k }

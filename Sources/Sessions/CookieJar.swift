@@ -36,6 +36,8 @@ public struct CookieJar: Sendable, Equatable {
     /// appended, and the bytes it leaves behind are reclaimed once they are half the array.
     private(set) var bytes = ByteStore()
     private var unusedBytes = 0
+    /// The last Set-Cookie attributes parsed (kept across `removeAll`: a parse cache, no cookie).
+    private var attributeMemo = SetCookie.Memo()
     /// Cookies refused: over `maxCookieBytes`, beyond `maxCookies`, or with a Domain the
     /// response's host may not set.
     public private(set) var dropped = 0
@@ -77,31 +79,39 @@ public struct CookieJar: Sendable, Equatable {
     }
 
     /// Stores one `Set-Cookie` header's value from a response to `host` (no port) and `path`.
-    public mutating func store(setCookie header: Substring, host: String, path: @autoclosure () -> String, now: Int64) {
+    public mutating func store(setCookie header: Substring, host: String, path: @autoclosure () -> String, now: @autoclosure () -> Int64) {
         var text = header
-        text.withUTF8 { store(setCookie: UnsafeRawBufferPointer($0), host: host, path: path(), now: now) }
+        text.withUTF8 { store(setCookie: UnsafeRawBufferPointer($0), host: host, path: path(), now: now()) }
     }
 
     /// The same, from the header's bytes, with `path` asked for only when the cookie gives none.
-    public mutating func store(setCookie header: UnsafeRawBufferPointer, host: String, path: @autoclosure () -> String, now: Int64) {
-        store(setCookie: header, host: CookieHost(host), path: path(), now: now)
+    public mutating func store(setCookie header: UnsafeRawBufferPointer, host: String, path: @autoclosure () -> String,
+                               now: @autoclosure () -> Int64) {
+        store(setCookie: header, host: CookieHost(host), path: path(), now: now())
     }
 
-    /// The same, for a host prepared once (a load generator makes one per origin).
-    public mutating func store(setCookie header: UnsafeRawBufferPointer, host: CookieHost, path: @autoclosure () -> String, now: Int64) {
+    /// The same, for a host prepared once (a load generator makes one per origin). `now` is
+    /// read only for a cookie that expires.
+    public mutating func store(setCookie header: UnsafeRawBufferPointer, host: CookieHost, path: @autoclosure () -> String,
+                               now: @autoclosure () -> Int64) {
         guard header.count <= Self.maxCookieBytes else { dropped += 1; return }
-        guard let parsed = SetCookie(header, host: host.name) else { return }
+        guard let cookie = SetCookie(header, host: host.name, memo: &attributeMemo) else { return }
+        let parsed = cookie.attributes
         guard !parsed.refused else { dropped += 1; return }
+        // The attributes' ranges count from their start.
+        let domainRange = parsed.domain.map { ($0.lowerBound + cookie.attributesStart)..<($0.upperBound + cookie.attributesStart) }
+        let pathRange = parsed.path.map { ($0.lowerBound + cookie.attributesStart)..<($0.upperBound + cookie.attributesStart) }
         var expires = parsed.expires
+        let now = expires != nil || parsed.maxAge != nil ? now() : 0
         if let maxAge = parsed.maxAge { expires = maxAge <= 0 ? Int64.min : now &+ maxAge }
         let expired = expires.map { $0 <= now } ?? false
         // Made only where the usual cookie has none: a Domain's lower-cased text, the request's
         // directory for a cookie without a Path.
-        let domain = parsed.domain.map { SetCookie.domainText(header, $0) }
-        let defaultPath = parsed.path == nil ? Self.defaultPath(path()) : nil
-        if let k = firstIndex(header, name: parsed.name, domain: domain, host: host, path: parsed.path, defaultPath: defaultPath) {
+        let domain = domainRange.map { SetCookie.domainText(header, $0) }
+        let defaultPath = pathRange == nil ? Self.defaultPath(path()) : nil
+        if let k = firstIndex(header, name: cookie.name, domain: domain, host: host, path: pathRange, defaultPath: defaultPath) {
             if expired { discard(at: k); changed(); return }
-            replaceValue(at: k, with: UnsafeRawBufferPointer(rebasing: header[parsed.value]))
+            replaceValue(at: k, with: UnsafeRawBufferPointer(rebasing: header[cookie.value]))
             list[k].hostOnly = domain == nil
             list[k].secure = parsed.secure
             list[k].expires = expires
@@ -110,11 +120,11 @@ public struct CookieJar: Sendable, Equatable {
         }
         guard !expired else { return }
         guard list.count < Self.maxCookies else { dropped += 1; return }
-        let name = append(UnsafeRawBufferPointer(rebasing: header[parsed.name]))
-        let value = append(UnsafeRawBufferPointer(rebasing: header[parsed.value]))
-        let domainRange = domain.map { append($0) } ?? host.bytes.withUnsafeBytes { append($0) }
-        let cookiePath = parsed.path.map { append(UnsafeRawBufferPointer(rebasing: header[$0])) } ?? append(defaultPath ?? "/")
-        list.append(Cookie(name: name, value: value, domain: domainRange, path: cookiePath, hostOnly: domain == nil, secure: parsed.secure,
+        let name = append(UnsafeRawBufferPointer(rebasing: header[cookie.name]))
+        let value = append(UnsafeRawBufferPointer(rebasing: header[cookie.value]))
+        let cookieDomain = domain.map { append($0) } ?? host.bytes.withUnsafeBytes { append($0) }
+        let cookiePath = pathRange.map { append(UnsafeRawBufferPointer(rebasing: header[$0])) } ?? append(defaultPath ?? "/")
+        list.append(Cookie(name: name, value: value, domain: cookieDomain, path: cookiePath, hostOnly: domain == nil, secure: parsed.secure,
                            expires: expires, created: nextCreation))
         changed()
         nextCreation += 1
