@@ -50,6 +50,13 @@ public struct ByteStore: Sendable, Equatable, CustomStringConvertible {
         used += n
     }
 
+    /// Holds `bytes` and nothing else (one mutation, not an empty and an append).
+    @inlinable
+    public mutating func set(_ bytes: UnsafeRawBufferPointer) {
+        used = 0
+        append(bytes)
+    }
+
     /// `first`, `separator` and `second` at once (a cookie's name, "=", its value).
     @inlinable
     public mutating func append(_ first: UnsafeRawBufferPointer, joinedBy separator: UInt8, _ second: UnsafeRawBufferPointer) {

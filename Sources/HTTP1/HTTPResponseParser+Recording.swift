@@ -1,10 +1,15 @@
 extension HTTPResponseParser {
+    /// The recorder, borrowed for `body` (the caller of `reset` keeps it alive).
+    @inline(__always)
+    func withRecorder<R>(_ body: (HeaderRecorder) -> R) -> R { recorderRef!._withUnsafeGuaranteedRef(body) }
+
     /// Whether the body contained the scanner's bytes (true when there is no scanner).
     public var bodyMatched: Bool { bodyScanner?.found ?? true }
 
     @inline(never)
     mutating func keepBody(_ bytes: UnsafeRawBufferPointer) {
-        recorder!.appendBody(bytes, limit: bodyLimit)
+        let limit = bodyLimit
+        withRecorder { $0.appendBody(bytes, limit: limit) }
         recorded = true
     }
 
@@ -19,7 +24,16 @@ extension HTTPResponseParser {
         guard i < bytes.count, bytes[i] >= 32 else { return i }
         let run = Self.ordinaryBytes(bytes, from: i)
         headerBytes += run
-        recorder!.append(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + run)]))
+        withRecorder { $0.append(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + run)])) }
+        // The line's CR LF at hand too (the usual case): the value ends here, as the byte-wise
+        // path would end it (two more steps through `recordingStep`, about 200 instructions a login).
+        if let next = Self.lineEnd(bytes, at: i + run) {
+            headerBytes += 2
+            withRecorder { $0.end() }
+            header = .other
+            state = .headerLineStart
+            return next
+        }
         state = .headerValue
         return i + run
     }
@@ -33,28 +47,29 @@ extension HTTPResponseParser {
         let keptValue = header == .recorded
         switch before {
         case .headerLineStart where HTTPBytes.isToken(b):
-            recorder!.nameBytes.removeAll()
-            recorder!.nameBytes.append(HTTPBytes.lower(b))
-        case .headerName where b != UInt8(ascii: ":"): recorder!.nameBytes.append(HTTPBytes.lower(b))
+            withRecorder { $0.nameBytes.removeAll() }
+            withRecorder { $0.nameBytes.append(HTTPBytes.lower(b)) }
+        case .headerName where b != UInt8(ascii: ":"): withRecorder { $0.nameBytes.append(HTTPBytes.lower(b)) }
         case .headerValueStart where keptValue && b != 32 && b != 9 && b != 13 && b != 10,
              .headerValue where keptValue && b != 13 && b != 10:
-            recorder!.append(b)
+            withRecorder { $0.append(b) }
         default: break
         }
         let outcome = step(b)
-        if before == .headerName && b == UInt8(ascii: ":") && header == .other, let k = recorder!.matchAccumulatedName() {
+        if before == .headerName && b == UInt8(ascii: ":") && header == .other, let k = withRecorder({ $0.matchAccumulatedName() }) {
             header = .recorded
             recordedIndex = k
-            recorder!.begin(k)
+            withRecorder { $0.begin(k) }
             recorded = true
         }
-        if keptValue && (before == .headerValueStart || before == .headerValue) && (b == 13 || b == 10) { recorder!.end() }
+        if keptValue && (before == .headerValueStart || before == .headerValue) && (b == 13 || b == 10) { withRecorder { $0.end() } }
         return outcome
     }
 
     /// The response is content-encoded (the recorder kept its header): keep its body's first
     /// bytes for the caller to decode.
     mutating func keepBodyIfEncoded() {
-        if recorder!.hasValue(of: encodingIndex) { bodyLimit = encodedBodyLimit }
+        let index = encodingIndex
+        if withRecorder({ $0.hasValue(of: index) }) { bodyLimit = encodedBodyLimit }
     }
 }

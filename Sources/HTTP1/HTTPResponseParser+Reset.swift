@@ -36,8 +36,8 @@ extension HTTPResponseParser {
         self.bodiless = bodiless
         if bodyScanner != nil || self.bodyScanner != nil { self.bodyScanner = bodyScanner }
         if let unretainedRecorder {
+            recorderRef = unretainedRecorder
             unretainedRecorder._withUnsafeGuaranteedRef { recorder in
-                self.recorder = recorder
                 recordMask = recorder.lengthMask
                 if dirty { recorder.reset() }
             }
@@ -45,7 +45,7 @@ extension HTTPResponseParser {
             self.encodedBodyLimit = encodedBodyLimit
             self.encodingIndex = encodingIndex
         } else {
-            self.recorder = nil
+            recorderRef = nil
             recordMask = 0
             self.bodyLimit = 0
             self.encodedBodyLimit = 0

@@ -19,8 +19,10 @@ public struct HTTPResponseParser: Sendable {
     /// Runs over the body bytes as they are skipped (`expect_body`); nil: bodies are not looked at.
     public internal(set) var bodyScanner: SubstringScanner?
     /// Keeps named headers (`Set-Cookie`, captures); nil: every header is skipped. Not retained:
-    /// the caller of `reset` keeps it alive while the response is parsed (no reference counting).
-    public internal(set) unowned(unsafe) var recorder: HeaderRecorder?
+    /// the caller of `reset` keeps it alive while the response is parsed, and each use borrows it
+    /// (`withRecorder`: an unowned(unsafe) reference was still retained and released per call).
+    var recorderRef: Unmanaged<HeaderRecorder>?
+    public var recorder: HeaderRecorder? { recorderRef?.takeUnretainedValue() }
     /// Copied at `reset`, so hot paths test these, not the recorder (a class: each access to it is
     /// checked for exclusivity): its name lengths (0: no recorder) and the body bytes to keep.
     var recordMask: UInt64 = 0
@@ -114,14 +116,15 @@ public struct HTTPResponseParser: Sendable {
                     if headerBytes > maxHeaderBytes { return (j + 1, fail(.headersTooLarge(limit: maxHeaderBytes))) }
                     var which = Self.classify(bytes, from: i, to: j)
                     if recordMask != 0 && which == .other && recordMask & HeaderRecorder.lengthBit(j - i) != 0,
-                       let k = recorder!.match(bytes, from: i, to: j) {
+                       let k = withRecorder({ $0.match(bytes, from: i, to: j) }) {
                         which = .recorded
                         recordedIndex = k
-                        recorder!.begin(k)
+                        withRecorder { $0.begin(k) }
                         recorded = true
                     }
                     if let error = beginValue(which) { return (j + 1, error) }
                     i = which == .recorded ? keepRecordedValue(bytes, from: j + 1) : j + 1
+                    if headerBytes > maxHeaderBytes { return (i, fail(.headersTooLarge(limit: maxHeaderBytes))) }
                     continue
                 }
             case .statusReason:
@@ -347,16 +350,16 @@ public struct HTTPResponseParser: Sendable {
     private mutating func headersEnded() -> Outcome? {
         if status < 200 && status != 101 {
             // Interim response (100 Continue, 103 Early Hints): the real one follows.
-            let keep = (bodiless, maxHeaderBytes, headerBytes, bodyScanner, recorder, recordMask, bodyLimit, recorded, encodedBodyLimit, encodingIndex)
+            let keep = (bodiless, maxHeaderBytes, headerBytes, bodyScanner, recorderRef, recordMask, bodyLimit, recorded, encodedBodyLimit, encodingIndex)
             self = HTTPResponseParser(maxHeaderBytes: keep.1)
             bodiless = keep.0
             headerBytes = keep.2
             bodyScanner = keep.3
-            recorder = keep.4
+            recorderRef = keep.4
             recordMask = keep.5
             bodyLimit = keep.6
             (encodedBodyLimit, encodingIndex) = (keep.8, keep.9)
-            if keep.7 { recorder!.reset() }
+            if keep.7 { withRecorder { $0.reset() } }
             return nil
         }
         if encodedBodyLimit > 0 && bodyLimit == 0 { keepBodyIfEncoded() }

@@ -157,8 +157,7 @@ extension Worker {
             if workload.variableInURL[slot] && bytes.contains(where: { $0 <= 32 || $0 >= 127 }) { firstUnfit = firstUnfit ?? k }
             if workload.variableInHeader[slot] && bytes.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) { firstUnfit = firstUnfit ?? k }
             // The slot's storage is reused from session to session.
-            conns[i].variables[slot].removeAll()
-            conns[i].variables[slot].append(bytes)
+            conns[i].variables[slot].set(bytes)
         }
         unfit = firstUnfit
         return missing
