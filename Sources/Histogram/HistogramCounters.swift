@@ -50,15 +50,15 @@ final class HistogramCounters: @unchecked Sendable {
 
     @usableFromInline var buffer: UnsafeMutableBufferPointer<Int64> { UnsafeMutableBufferPointer(start: base, count: count) }
 
-    /// Adds `other`'s counters (the same count). A line of 8 counters (64 bytes) that is all zero
-    /// in `other` is skipped, so this one's pages are written only where `other` has values;
-    /// within a line the adds run straight (vectorized).
-    func add(_ other: HistogramCounters) {
+    /// Adds `other`'s counters (the same count) below index `limit` (`other` holds none above).
+    /// A block of 32 counters (four lines) that is all zero in `other` is passed over with one
+    /// test, a line of 8 likewise, so this one's pages are written only where `other` has
+    /// values; within a line the adds run straight (vectorized).
+    func add(_ other: HistogramCounters, below limit: Int? = nil) {
         let mine = base, theirs = UnsafePointer(other.base)
+        let end = Swift.min(limit ?? count, count)
         var i = 0
-        // Blocks of four lines that are all zero are passed over with one test: a second's
-        // histograms are merged once a second and hold a few hundred of their 23,552 counters.
-        while i + Self.block <= count {
+        while i + Self.block <= end {
             if Self.blockHoldsValues(theirs + i) {
                 for j in stride(from: i, to: i + Self.block, by: Self.line) where Self.lineHoldsValues(theirs + j) {
                     for k in j..<(j + Self.line) { mine[k] &+= theirs[k] }
@@ -66,11 +66,11 @@ final class HistogramCounters: @unchecked Sendable {
             }
             i += Self.block
         }
-        while i + Self.line <= count {
+        while i + Self.line <= end {
             if Self.lineHoldsValues(theirs + i) { for k in i..<(i + Self.line) { mine[k] &+= theirs[k] } }
             i += Self.line
         }
-        while i < count {
+        while i < end {
             if theirs[i] != 0 { mine[i] &+= theirs[i] }
             i += 1
         }

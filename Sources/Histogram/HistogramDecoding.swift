@@ -149,5 +149,6 @@ extension HDRHistogram {
             }
         }
         _totalCount &+= sparse.totalCount
+        _highWater = layout.countsLength
     }
 }

@@ -19,6 +19,35 @@ import TestSupport
     }
 
     /// Subtracting a part leaves exactly the rest; a histogram that is not a part changes nothing.
+    /// Merges read a histogram's counters only below its high-water mark: whatever order
+    /// values came in (high then low, clamped, after a reset, decoded from the wire), merging
+    /// gives the counters of recording everything into one.
+    @Test func mergesSeeEveryValueWhateverTheOrderTheyCameIn() throws {
+        let values: [Int64] = [5_000_000_000, 3_599_999_999, 1, 900, 123_456, 2, 70_000_000, 9_999_999]
+        var all = HDRHistogram()
+        for v in values { all.record(v) }
+        var parts = [HDRHistogram(), HDRHistogram(), HDRHistogram()]
+        for (k, v) in values.enumerated() { parts[k % 3].record(v) }
+        var reused = HDRHistogram()
+        reused.record(3_000_000_000)
+        reused.reset()
+        reused.record(7)
+        var expected = all
+        expected.record(7)
+        // Decoded from the wire (which carries no clamped count: the clamped value is in part 0).
+        let decoded = try HDRHistogram(encoded: parts[1].encodeCompressed())
+        for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+            var merged = HDRHistogram()
+            for k in order { try merged.add(k == 1 ? decoded : parts[k]) }
+            #expect(merged == all, "order \(order)")
+            var more = HDRHistogram()
+            try more.add(reused)
+            try more.add(merged)
+            #expect(more == expected, "order \(order), after a reset")
+            #expect(more.max == all.max && more.clampedCount == 1)
+        }
+    }
+
     @Test func subtractingAPartLeavesTheRest() throws {
         var whole = HDRHistogram(), part = HDRHistogram(), rest = HDRHistogram()
         for v in [5, 90, 1_500, 2_049, 70_000, 3_000_000, 9_000_000_000] as [Int64] { whole.record(v); rest.record(v) }
