@@ -18,7 +18,7 @@ final class RequestProgram: @unchecked Sendable {
     /// `expect_body`: a scanner for fixed text, or the template rendered per request with the
     /// request's own values (into the connection's scanner).
     let expectBody: SubstringScanner?
-    let expectTemplate: [Template.Part]?
+    let expectTemplate: RenderPlan?
     var checksBody: Bool { expectBody != nil || expectTemplate != nil }
     /// Its responses are checked (status or body).
     let checks: Bool
@@ -33,9 +33,9 @@ final class RequestProgram: @unchecked Sendable {
     /// Otherwise the request line up to the end of its target, the rest of the head (the whole
     /// message when the body is fixed), and a templated body whose Content-Length is written
     /// per request.
-    let requestLine: [Template.Part]
-    let head: [Template.Part]
-    let body: [Template.Part]?
+    let requestLine: RenderPlan
+    let head: RenderPlan
+    let body: RenderPlan?
     let needsSequence: Bool
     /// Values this request's response gives the session's later requests, the variable slot
     /// each fills, and whether any reads the body (which is then kept, up to `capture_bytes`).
@@ -58,7 +58,7 @@ final class RequestProgram: @unchecked Sendable {
         expectStatus = spec.expectStatus
         if let expect = request.expect, !expect.isLiteral {
             expectBody = nil
-            expectTemplate = expect.parts
+            expectTemplate = RenderPlan(expect.parts)
         } else {
             expectBody = spec.expectBody.map { SubstringScanner(Array($0.utf8)) }
             expectTemplate = nil
@@ -79,15 +79,15 @@ final class RequestProgram: @unchecked Sendable {
             fixed = UnsafeRawBufferPointer(copy)
             // Found once here: the request line's second space ends its target.
             fixedTargetEnd = bytes[targetStart...].firstIndex(of: 32) ?? targetStart
-            requestLine = []
-            head = []
+            requestLine = RenderPlan([])
+            head = RenderPlan([])
             body = nil
             needsSequence = request.expect?.needsSequence ?? false
             return
         }
         fixed = nil
         fixedTargetEnd = targetStart
-        requestLine = Self.merged([.literal(Array("\(spec.method) ".utf8))] + request.path.parts)
+        requestLine = RenderPlan(Self.merged([.literal(Array("\(spec.method) ".utf8))] + request.path.parts))
         var parts: [Template.Part] = [.literal(Array(" HTTP/1.1\r\n".utf8))]
         parts.append(.literal(Array(HTTPRequestEncoder.defaultHeaders(given: spec.headers.map(\.0),
                                                                       hostHeader: request.origin.hostHeader).utf8)))
@@ -104,9 +104,9 @@ final class RequestProgram: @unchecked Sendable {
             parts.append(.literal([13, 10] + bytes))
             body = nil
         } else {
-            body = request.body.parts
+            body = RenderPlan(request.body.parts)
         }
-        head = Self.merged(parts)
+        head = RenderPlan(Self.merged(parts))
         needsSequence = request.path.needsSequence || request.body.needsSequence || request.headers.contains { $0.1.needsSequence }
             || (request.expect?.needsSequence ?? false)
     }
@@ -151,12 +151,12 @@ extension RequestProgram {
     @discardableResult
     func render(into out: inout RenderBuffer, scratch: inout RenderBuffer, values: RenderValues, random: inout SplitMix64) -> Int {
         out.removeAll()
-        Self.render(requestLine, into: &out, values: values, random: &random)
+        requestLine.render(into: &out, values: values, random: &random)
         let targetEnd = out.count
-        Self.render(head, into: &out, values: values, random: &random)
+        head.render(into: &out, values: values, random: &random)
         guard let body else { return targetEnd }
         scratch.removeAll()
-        Self.render(body, into: &scratch, values: values, random: &random)
+        body.render(into: &scratch, values: values, random: &random)
         out.append(Self.contentLengthPrefix)
         out.append(decimal: Int64(scratch.count))
         out.append(byte: 13); out.append(byte: 10); out.append(byte: 13); out.append(byte: 10)
@@ -165,28 +165,6 @@ extension RequestProgram {
     }
 
     private static let contentLengthPrefix: [UInt8] = Array("Content-Length: ".utf8)
-
-    static func render(_ parts: [Template.Part], into out: inout RenderBuffer, values: RenderValues, random: inout SplitMix64) {
-        for part in parts {
-            switch part {
-            case .literal(let bytes): out.append(bytes)
-            case .seq: out.append(decimal: Int64(values.sequence))
-            case .conn: out.append(decimal: Int64(values.connection))
-            case .session: out.append(decimal: Int64(values.session))
-            case .driver: out.append(values.driver)
-            case .scenario: out.append(values.scenario)
-            case .randInt(let lo, let hi):
-                let span = UInt64(bitPattern: hi &- lo) &+ 1
-                let offset = span == 0 ? random.next() : random.next(below: span)
-                out.append(decimal: lo &+ Int64(bitPattern: offset))
-            case .uuid: out.appendUUID(&random)
-            case .row(let column, let filter):
-                let rows = values.rows
-                out.append(rows[values.row % rows.count][column], filter)
-            case .variable(let slot, let filter): out.append(values.variables[slot], filter)
-            }
-        }
-    }
 }
 
 /// Picks the next request of a random mix in O(1) whatever the number of requests: Vose's alias

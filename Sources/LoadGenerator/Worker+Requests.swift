@@ -66,9 +66,9 @@ extension Worker {
 
     /// The request's `expect_body` with its values, into the connection's scanner (its storage
     /// reused: the parser's copy of the last one is dropped first, so nothing is copied).
-    func renderExpect(_ i: Int, _ parts: [Template.Part], values: RenderValues) {
+    func renderExpect(_ i: Int, _ plan: RenderPlan, values: RenderValues) {
         buffers.expect.removeAll()
-        RequestProgram.render(parts, into: &buffers.expect, values: values, random: &random)
+        plan.render(into: &buffers.expect, values: values, random: &random)
         conns[i].parser.reset()
         if conns[i].expectScanner == nil { conns[i].expectScanner = SubstringScanner([0]) }
         conns[i].expectScanner!.reset(needle: buffers.expect.bytes)
