@@ -4,19 +4,34 @@
 /// Array's generic paths (`removeAll(keepingCapacity:)` cost about 120 instructions and
 /// `append(contentsOf:)` from raw bytes about 150, a cookie's worth; callgrind).
 ///
-/// A value, copied on write like the array it holds. Thread-safety: that of a value.
-public struct ByteStore: Sendable, Equatable, CustomStringConvertible {
-    // Inlinable: the request path calls these from other modules, where a call through the
-    // generic `withUnsafeBytes` instantiated metadata at run time (about 300 instructions a
-    // journey request).
-    @usableFromInline var storage: [UInt8] = []
+/// A value, copied on write: its memory is a buffer of its own (`ByteStore.Buffer`, freed once,
+/// by its deinit), copied before a write when another value shares it. Appends write through a
+/// pointer after one uniqueness check (through Array's `withUnsafeMutableBufferPointer` an append
+/// cost about 100 instructions). Thread-safety: that of a value.
+public struct ByteStore: @unchecked Sendable, Equatable, CustomStringConvertible {
+    /// The memory: shared between copies until one of them writes.
+    @usableFromInline
+    final class Buffer {
+        @usableFromInline let base: UnsafeMutableRawPointer
+        @usableFromInline let capacity: Int
+
+        @usableFromInline
+        init(capacity: Int) {
+            self.capacity = capacity
+            base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        }
+
+        deinit { base.deallocate() }
+    }
+
+    @usableFromInline var buffer: Buffer?
     @usableFromInline var used = 0
 
     public init() {}
 
     public init(_ bytes: some Sequence<UInt8>) {
-        storage = Array(bytes)
-        used = storage.count
+        let array = Array(bytes)
+        array.withUnsafeBytes { append($0) }
     }
 
     /// Bytes in use.
@@ -25,7 +40,7 @@ public struct ByteStore: Sendable, Equatable, CustomStringConvertible {
     @inlinable public var isEmpty: Bool { used == 0 }
 
     /// Bytes held, in use or not.
-    public var capacity: Int { storage.count }
+    public var capacity: Int { buffer?.capacity ?? 0 }
 
     @inlinable
     public mutating func removeAll() { used = 0 }
@@ -37,17 +52,28 @@ public struct ByteStore: Sendable, Equatable, CustomStringConvertible {
     /// Empties and gives the memory back when more than `limit` bytes are held.
     public mutating func removeAll(releasingAbove limit: Int) {
         used = 0
-        if storage.count > limit { storage = [] }
+        if capacity > limit { buffer = nil }
+    }
+
+    /// Where `n` more bytes go: this value's own memory, with room for them.
+    @inlinable @inline(__always)
+    mutating func reserve(_ n: Int) -> UnsafeMutableRawPointer {
+        if used + n > (buffer?.capacity ?? 0) || !isKnownUniquelyReferenced(&buffer) { grow(to: used + n) }
+        return buffer.unsafelyUnwrapped.base + used
     }
 
     @inlinable
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         let n = bytes.count
         guard n > 0 else { return }
-        if used + n > storage.count { grow(to: used + n) }
-        let at = used
-        storage.withUnsafeMutableBufferPointer { UnsafeMutableRawPointer($0.baseAddress! + at).copyMemory(from: bytes.baseAddress!, byteCount: n) }
+        reserve(n).copyMemory(from: bytes.baseAddress!, byteCount: n)
         used += n
+    }
+
+    @inlinable
+    public mutating func append(_ byte: UInt8) {
+        reserve(1).storeBytes(of: byte, as: UInt8.self)
+        used += 1
     }
 
     /// Holds `bytes` and nothing else (one mutation, not an empty and an append).
@@ -61,22 +87,11 @@ public struct ByteStore: Sendable, Equatable, CustomStringConvertible {
     @inlinable
     public mutating func append(_ first: UnsafeRawBufferPointer, joinedBy separator: UInt8, _ second: UnsafeRawBufferPointer) {
         let n = first.count + 1 + second.count
-        if used + n > storage.count { grow(to: used + n) }
-        let at = used
-        storage.withUnsafeMutableBufferPointer { buffer in
-            let base = UnsafeMutableRawPointer(buffer.baseAddress! + at)
-            if let p = first.baseAddress { base.copyMemory(from: p, byteCount: first.count) }
-            base.storeBytes(of: separator, toByteOffset: first.count, as: UInt8.self)
-            if let p = second.baseAddress { (base + first.count + 1).copyMemory(from: p, byteCount: second.count) }
-        }
+        let at = reserve(n)
+        if let p = first.baseAddress { at.copyMemory(from: p, byteCount: first.count) }
+        at.storeBytes(of: separator, toByteOffset: first.count, as: UInt8.self)
+        if let p = second.baseAddress { (at + first.count + 1).copyMemory(from: p, byteCount: second.count) }
         used += n
-    }
-
-    @inlinable
-    public mutating func append(_ byte: UInt8) {
-        if used == storage.count { grow(to: used + 1) }
-        storage[used] = byte
-        used += 1
     }
 
     @inlinable
@@ -95,31 +110,38 @@ public struct ByteStore: Sendable, Equatable, CustomStringConvertible {
     public mutating func replace(at offset: Int, with bytes: UnsafeRawBufferPointer) {
         precondition(offset >= 0 && offset + bytes.count <= used, "ByteStore.replace past the bytes in use")
         guard let source = bytes.baseAddress else { return }
-        storage.withUnsafeMutableBufferPointer { UnsafeMutableRawPointer($0.baseAddress! + offset).copyMemory(from: source, byteCount: bytes.count) }
+        _ = reserve(0)  // this value's own memory before it is written
+        (buffer.unsafelyUnwrapped.base + offset).copyMemory(from: source, byteCount: bytes.count)
     }
 
+    /// Own memory with room for `needed` bytes, the bytes in use copied over.
     @usableFromInline
     mutating func grow(to needed: Int) {
-        let size = Swift.max(needed, storage.count * 2, 32)
-        storage.append(contentsOf: repeatElement(0, count: size - storage.count))
+        let old = buffer?.capacity ?? 0
+        let size = needed > old ? Swift.max(needed, old * 2, 32) : Swift.max(old, 32)
+        let grown = Buffer(capacity: size)
+        if let buffer, used > 0 { grown.base.copyMemory(from: buffer.base, byteCount: used) }
+        buffer = grown
     }
 
     @inlinable
     public subscript(_ k: Int) -> UInt8 {
         precondition(k >= 0 && k < used, "ByteStore index out of range")
-        return storage[k]
+        return buffer.unsafelyUnwrapped.base.load(fromByteOffset: k, as: UInt8.self)
     }
 
     /// The bytes in use, valid during `body`.
     @inlinable
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try storage.withUnsafeBufferPointer { try body(UnsafeRawBufferPointer(start: $0.baseAddress, count: used)) }
+        try withExtendedLifetime(buffer) { try body(UnsafeRawBufferPointer(start: used == 0 ? nil : buffer?.base, count: used)) }
     }
 
     /// A copy of the bytes in use.
-    public var array: [UInt8] { Array(storage[..<used]) }
+    public var array: [UInt8] { withUnsafeBytes { Array($0) } }
 
-    public var description: String { String(decoding: storage[..<used], as: UTF8.self) }
+    public var description: String { withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
 
-    public static func == (a: ByteStore, b: ByteStore) -> Bool { a.used == b.used && a.storage[..<a.used] == b.storage[..<b.used] }
+    public static func == (a: ByteStore, b: ByteStore) -> Bool {
+        a.used == b.used && a.withUnsafeBytes { x in b.withUnsafeBytes { y in x.elementsEqual(y) } }
+    }
 }

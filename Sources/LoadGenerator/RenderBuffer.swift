@@ -34,6 +34,14 @@ struct RenderBuffer {
         count += bytes.count
     }
 
+    /// Appends bytes there is room for (`reserve` made it).
+    @inline(__always)
+    mutating func appendReserved(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress else { return }
+        (base! + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+
     mutating func append(_ bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
 
     mutating func append(_ bytes: ByteStore) { bytes.withUnsafeBytes { append($0) } }

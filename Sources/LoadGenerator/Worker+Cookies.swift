@@ -52,10 +52,14 @@ extension Worker {
         let request = conns[i].outgoing
         guard let base = request.baseAddress, let lf = memchr(base, 10, request.count) else { return }
         let lineEnd = base.distance(to: UnsafeRawPointer(lf))
-        buffers.scratch.removeAll()
-        buffers.scratch.append(UnsafeRawBufferPointer(rebasing: request[...lineEnd]))
-        buffers.scratch.append(conns[i].cookieLine)
-        buffers.scratch.append(UnsafeRawBufferPointer(rebasing: request[(lineEnd + 1)...]))
+        // One reservation, three copies: the request line, the Cookie line, the rest.
+        conns[i].cookieLine.withUnsafeBytes { line in
+            buffers.scratch.removeAll()
+            buffers.scratch.reserve(request.count + line.count)
+            buffers.scratch.appendReserved(UnsafeRawBufferPointer(rebasing: request[...lineEnd]))
+            buffers.scratch.appendReserved(line)
+            buffers.scratch.appendReserved(UnsafeRawBufferPointer(rebasing: request[(lineEnd + 1)...]))
+        }
         // The connection's buffer may be the one the request was rendered into: swap, not copy.
         swap(&buffers.scratch, &conns[i].render)
         conns[i].outgoing = conns[i].render.bytes
