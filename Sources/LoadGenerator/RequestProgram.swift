@@ -220,6 +220,12 @@ struct ProgramFacts {
     let isSessionStep: Bool
     /// Where the target lies in `plainBytes` (or the program's fixed bytes).
     let fixedTarget: Range<Int>
+    let thinkTime: ThinkTime?
+    /// `expect_body` (fixed or templated): the body is checked.
+    let checksBody: Bool
+    /// The statuses `expect_status` accepts, a bit per code (none given: all zero).
+    let expectedStatuses: SIMD16<UInt64>
+    let hasExpectStatus: Bool
 
     init(_ program: RequestProgram) {
         plainBytes = program.expectTemplate == nil ? program.fixed : nil
@@ -231,5 +237,18 @@ struct ProgramFacts {
         parserNeedsProgram = program.checksBody || program.capturesBody || program.checks
         isSessionStep = program.isSessionStep
         fixedTarget = program.targetStart..<program.fixedTargetEnd
+        thinkTime = program.thinkTime
+        checksBody = program.checksBody
+        hasExpectStatus = !program.expectStatus.isEmpty
+        var bits = SIMD16<UInt64>()
+        for code in 100...999 where program.expectStatus.contains(where: { $0.matches(code) }) { bits[code >> 6] |= 1 << UInt64(code & 63) }
+        expectedStatuses = bits
+    }
+
+    /// Whether `expect_status` accepts `status` (a response's status has three digits).
+    @inline(__always)
+    func expects(_ status: Int) -> Bool {
+        guard status >= 0 && status < 1024 else { return false }
+        return expectedStatuses[status >> 6] >> UInt64(status & 63) & 1 == 1
     }
 }

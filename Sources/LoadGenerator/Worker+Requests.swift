@@ -106,13 +106,14 @@ extension Worker {
             judgeByClass = true
             if status >= 500 { failure = .status5xx } else if status >= 400 { failure = .status4xx }
         case .none:
-            let program = workload.programs[k]
-            let bodyFailed = program.checksBody && !(encodedBodyMatches(i, program) ?? conns[i].parser.bodyMatched)
-            let statusFailed = !program.expectStatus.isEmpty && !program.expectStatus.contains(where: { $0.matches(status) })
+            // The facts answer a status check; the program is read only for a body check or a
+            // failure (reading it, a class, retained and released it per response).
+            let bodyFailed = facts[k].checksBody && !bodyMatches(i, workload.programs[k])
+            let statusFailed = facts[k].hasExpectStatus && !facts[k].expects(status)
             check = bodyFailed || statusFailed
-            if check { checkFailed(i, program, status: status, onStatus: statusFailed, onBody: bodyFailed) }
+            if check { checkFailed(i, workload.programs[k], status: status, onStatus: statusFailed, onBody: bodyFailed) }
             // Given expect_status, the checks say which statuses are errors; otherwise 4xx and 5xx are.
-            judgeByClass = program.expectStatus.isEmpty
+            judgeByClass = !facts[k].hasExpectStatus
             if check { failure = .check } else if judgeByClass && status >= 500 { failure = .status5xx } else if judgeByClass && status >= 400 { failure = .status4xx }
         }
         let overLimit: Bool = if case .overLimit = redirect { true } else { false }
@@ -155,6 +156,11 @@ extension Worker {
             text += "; body: \(shown)" + (body.count > Self.checkFailureBodyBytes ? "..." : "")
         }
         figures.firstCheckFailure = text
+    }
+
+    /// Whether the body held `expect_body` (decoded first when it came encoded).
+    func bodyMatches(_ i: Int, _ program: RequestProgram) -> Bool {
+        encodedBodyMatches(i, program) ?? conns[i].parser.bodyMatched
     }
 
     /// How much of the first failing response's body is kept for `first_check_failure`.

@@ -70,10 +70,10 @@ extension Worker {
             figures.second.counters.sessions.completed += 1
             // The last step's think time: the user rests before the next session (closed
             // model; in the open model the next session is another user's).
-            if !schedule.pacesSessions, let think = workload.programs[conns[i].current].thinkTime { conns[i].thinkUntil = now + think.sampleNs(&random) }
+            if !schedule.pacesSessions, let think = facts[conns[i].current].thinkTime { conns[i].thinkUntil = now + think.sampleNs(&random) }
             return
         }
-        if let think = workload.programs[conns[i].current].thinkTime {
+        if let think = facts[conns[i].current].thinkTime {
             let pause = think.sampleNs(&random)
             conns[i].thinkUntil = now + pause
             if conns[i].inSession { conns[i].sessionThinkNs += pause }

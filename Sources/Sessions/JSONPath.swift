@@ -65,14 +65,29 @@ public struct ByteJSONPath: Sendable {
 /// A forward-only walk over JSON bytes (no tree): enough to find one value by its path.
 struct JSONReader {
     let bytes: UnsafeRawBufferPointer
+    /// `bytes` as a pointer that is never nil, so the hot loops test an index, not an optional,
+    /// per byte (an empty body's placeholder is never read: `count` is 0).
+    private let base: UnsafeRawPointer
+    private let count: Int
     var at = 0
 
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        count = bytes.count
+        base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+    }
 
-    var current: UInt8? { at < bytes.count ? bytes[at] : nil }
+    @inline(__always)
+    private func byte(_ k: Int) -> UInt8 { base.load(fromByteOffset: k, as: UInt8.self) }
+
+    var current: UInt8? { at < count ? byte(at) : nil }
 
     mutating func skipSpace() {
-        while let c = current, c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { at += 1 }
+        while at < count {
+            let c = byte(at)
+            guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+            at += 1
+        }
     }
 
     /// At an object: moves to the value of `key` (true), or fails.
@@ -163,7 +178,8 @@ struct JSONReader {
 
     private mutating func skipString() -> Bool {
         at += 1
-        while let b = current {
+        while at < count {
+            let b = byte(at)
             at += 1
             if b == UInt8(ascii: "\\") { at += 1; continue }
             if b == UInt8(ascii: "\"") { return true }
@@ -176,12 +192,11 @@ struct JSONReader {
     @inline(__always)
     func rawString() -> Range<Int>? {
         var k = at + 1
-        while k < bytes.count {
-            switch bytes[k] {
-            case UInt8(ascii: "\""): return (at + 1)..<k
-            case UInt8(ascii: "\\"): return nil
-            default: k += 1
-            }
+        while k < count {
+            let b = byte(k)
+            if b == UInt8(ascii: "\"") { return (at + 1)..<k }
+            if b == UInt8(ascii: "\\") { return nil }
+            k += 1
         }
         return nil
     }
