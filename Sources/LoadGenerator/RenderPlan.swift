@@ -54,15 +54,15 @@ struct RenderPlan: Sendable {
                     case .seq: out.append(decimal: Int64(values.sequence))
                     case .conn: out.append(decimal: Int64(values.connection))
                     case .session: out.append(decimal: Int64(values.session))
-                    case .driver: out.append(values.driver)
-                    case .scenario: out.append(values.scenario)
+                    case .driver: out.append(values.workload.driver)
+                    case .scenario: out.append(values.workload.scenario)
                     case .randInt:
                         let span = UInt64(bitPattern: step.b &- step.a) &+ 1
                         let offset = span == 0 ? random.next() : random.next(below: span)
                         out.append(decimal: step.a &+ Int64(bitPattern: offset))
                     case .uuid: out.appendUUID(&random)
                     case .row:
-                        let rows = values.rows
+                        let rows = values.workload.rows
                         out.append(rows[values.row % rows.count][Int(step.a)], step.filter)
                     case .variable: out.append(values.variables[Int(step.a)], step.filter)
                     }

@@ -17,11 +17,11 @@ extension Worker {
     /// line, or appended to a `Cookie` header the request already has (one header, as RFC 6265
     /// asks). The line is kept while the jar does not change, so a session's requests after
     /// its login cost a copy, not a look-up.
-    func addCookies(_ i: Int, program: RequestProgram) {
+    func addCookies(_ i: Int, hasCookieHeader: Bool) {
         let origin = conns[i].origin
         // The wall clock only where a cookie expires (its Expires is a date).
         let now = conns[i].jar.earliestExpiry == .max ? 0 : wallClockMilliseconds() / 1000
-        if program.hasCookieHeader {
+        if hasCookieHeader {
             // The endpoint's fields, not a copy of it (a copy retains each of its references).
             let value = conns[i].jar.header(host: endpoints[origin].cookieHost, path: requestTarget(i),
                                             secure: endpoints[origin].isTLS, now: now)

@@ -44,31 +44,43 @@ extension Worker {
         } else {
             let program = workload.programs[k]
             let sequence = program.needsSequence ? workload.nextSequence() : 0
-            let values = RenderValues(sequence: workload.testWide(sequence), row: workload.sessions ? conns[i].sessionNumber : sequence,
-                                      session: workload.testWide(conns[i].sessionNumber), connection: connectionOffset + i,
-                                      driver: workload.driver, scenario: workload.scenario, rows: workload.rows, variables: conns[i].variables)
+            let (testWide, row, session) = (workload.testWide(sequence), workload.sessions ? conns[i].sessionNumber : sequence,
+                                            workload.testWide(conns[i].sessionNumber))
+            // The values borrow the connection's slots while the request renders into a buffer
+            // taken out of the connection (the connection is not touched meanwhile).
+            func values(_ slots: UnsafeBufferPointer<ByteStore>) -> RenderValues {
+                RenderValues(sequence: testWide, row: row, session: session, connection: connectionOffset + i, workload: workload, variables: slots)
+            }
             if let fixed = program.fixed {
                 conns[i].outgoing = fixed
                 conns[i].target = facts[k].fixedTarget
             } else {
-                let targetEnd = program.render(into: &conns[i].render, scratch: &buffers.scratch, values: values, random: &random)
+                var out = RenderBuffer()
+                swap(&out, &conns[i].render)
+                let targetEnd = conns[i].variables.withUnsafeBufferPointer { slots in
+                    program.render(into: &out, scratch: &buffers.scratch, values: values(slots), random: &random)
+                }
+                swap(&out, &conns[i].render)
                 conns[i].outgoing = conns[i].render.bytes
                 conns[i].target = program.targetStart..<targetEnd
             }
-            if let expect = program.expectTemplate { renderExpect(i, expect, values: values) }
+            if let expect = program.expectTemplate {
+                buffers.expect.removeAll()
+                conns[i].variables.withUnsafeBufferPointer { slots in expect.render(into: &buffers.expect, values: values(slots), random: &random) }
+                useExpect(i)
+            }
         }
-        if !conns[i].jar.isEmpty { addCookies(i, program: workload.programs[k]) }
+        if !conns[i].jar.isEmpty { addCookies(i, hasCookieHeader: facts[k].hasCookieHeader) }
         conns[i].sessionStep = facts[k].isSessionStep
         resetParser(i, program: k)
         if workload.tracksNames { figures.second.byName[position: currentNameIndex(i)].counters.requests += 1 }
         return idempotent
     }
 
-    /// The request's `expect_body` with its values, into the connection's scanner (its storage
-    /// reused: the parser's copy of the last one is dropped first, so nothing is copied).
-    func renderExpect(_ i: Int, _ plan: RenderPlan, values: RenderValues) {
-        buffers.expect.removeAll()
-        plan.render(into: &buffers.expect, values: values, random: &random)
+    /// The request's `expect_body`, rendered into `buffers.expect`, becomes the connection's
+    /// scanner (its storage reused: the parser's copy of the last one is dropped first, so
+    /// nothing is copied).
+    func useExpect(_ i: Int) {
         conns[i].parser.reset()
         if conns[i].expectScanner == nil { conns[i].expectScanner = SubstringScanner([0]) }
         conns[i].expectScanner!.reset(needle: buffers.expect.bytes)
@@ -82,12 +94,13 @@ extension Worker {
                                   encodingIndex: workload.contentEncodingIndex)
             return
         }
-        let program = workload.programs[k]
-        conns[i].parser.reset(bodiless: program.bodiless, bodyScanner: program.expectTemplate == nil ? program.expectBody : conns[i].expectScanner,
+        // The program (a class: reading it retains it) only for a body check's scanner.
+        let scanner = facts[k].checksBody ? (workload.programs[k].expectTemplate == nil ? workload.programs[k].expectBody : conns[i].expectScanner) : nil
+        conns[i].parser.reset(bodiless: facts[k].bodiless, bodyScanner: scanner,
                               unretainedRecorder: conns[i].recorderRef,
-                              bodyLimit: program.capturesBody ? workload.captureBytes
-                                  : program.checks && figures.firstCheckFailure == nil ? Self.checkFailureBodyBytes : 0,
-                              encodedBodyLimit: program.checksBody ? workload.captureBytes : 0, encodingIndex: workload.contentEncodingIndex)
+                              bodyLimit: facts[k].capturesBody ? workload.captureBytes
+                                  : facts[k].checks && figures.firstCheckFailure == nil ? Self.checkFailureBodyBytes : 0,
+                              encodedBodyLimit: facts[k].checksBody ? workload.captureBytes : 0, encodingIndex: workload.contentEncodingIndex)
     }
 
     /// Counts a whole response: its status, its checks and its latency. A 3xx that is followed
