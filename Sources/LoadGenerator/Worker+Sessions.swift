@@ -120,11 +120,11 @@ extension Worker {
         // The recorder unretained (the connection keeps it), its body read in place; decoded
         // first when it came gzip- or deflate-encoded.
         let missing = recorderRef._withUnsafeGuaranteedRef { recorder in
-            let decoded = program.capturesBody && isContentEncoded(recorder) ? Gunzip.decode(recorder.body, limit: workload.captureBytes) : nil
             defer { if program.capturesBody { recorder.releaseBody() } }
-            return (decoded.map(ByteStore.init) ?? recorder.bodyBytes).withUnsafeBytes { body in
-                run(i, program, runner, ResponseView(headers: recorder, body: body), unfit: &unfit)
+            if program.capturesBody && isContentEncoded(recorder), let decoded = Gunzip.decode(recorder.body, limit: workload.captureBytes) {
+                return decoded.withUnsafeBytes { run(i, program, runner, ResponseView(headers: recorder, body: $0), unfit: &unfit) }
             }
+            return recorder.bodyBytes.withUnsafeBytes { run(i, program, runner, ResponseView(headers: recorder, body: $0), unfit: &unfit) }
         }
         if let missing {
             return captureFailed(i, "capture '\(missing)' of \(workload.names[program.nameIndex]): not found in the response (status \(status))")

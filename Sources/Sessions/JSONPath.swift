@@ -90,32 +90,50 @@ struct JSONReader {
         }
     }
 
-    /// At an object: moves to the value of `key` (true), or fails.
+    /// At an object: moves to the value of `key` (true), or fails. The position is kept in a
+    /// local while walking (a stored one was written back to memory on every byte).
     mutating func enterObject(findingKey key: UnsafeRawBufferPointer) -> Bool {
-        guard current == UInt8(ascii: "{") else { return false }
-        at += 1
+        var k = at
+        guard k < count, byte(k) == UInt8(ascii: "{") else { return false }
+        k += 1
         while true {
-            skipSpace()
-            guard current == UInt8(ascii: "\"") else { return false }
+            k = skipSpace(from: k)
+            guard k < count, byte(k) == UInt8(ascii: "\"") else { return false }
+            // The key's bytes: compared in place when it has no escape (the usual key).
+            var end = k + 1
+            while end < count, byte(end) != UInt8(ascii: "\""), byte(end) != UInt8(ascii: "\\") { end += 1 }
             let matches: Bool
-            if let raw = rawString() {
-                // No escapes (the usual key): compared in place, nothing allocated.
-                matches = bytesEqual(bytes, raw, key, 0..<key.count)
-                at = raw.upperBound + 1
+            if end < count && byte(end) == UInt8(ascii: "\"") {
+                matches = bytesEqual(bytes, (k + 1)..<end, key, 0..<key.count)
+                k = end + 1
             } else {
+                at = k
                 guard let name = readString() else { return false }
                 matches = name.utf8.elementsEqual(key)
+                k = at
             }
-            skipSpace()
-            guard current == UInt8(ascii: ":") else { return false }
-            at += 1
-            skipSpace()
+            k = skipSpace(from: k)
+            guard k < count, byte(k) == UInt8(ascii: ":") else { return false }
+            k = skipSpace(from: k + 1)
+            at = k
             if matches { return true }
             guard skipValue() else { return false }
-            skipSpace()
-            guard current == UInt8(ascii: ",") else { return false }
-            at += 1
+            k = skipSpace(from: at)
+            guard k < count, byte(k) == UInt8(ascii: ",") else { return false }
+            k += 1
         }
+    }
+
+    /// The first index from `k` on that is not JSON white space.
+    @inline(__always)
+    private func skipSpace(from k: Int) -> Int {
+        var k = k
+        while k < count {
+            let c = byte(k)
+            guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { break }
+            k += 1
+        }
+        return k
     }
 
     /// At an array: moves to element `index` (true), or fails.
