@@ -11,7 +11,10 @@ and 60,000 requests (start-up cancels out); 50 connections, one thread, nginx on
   - a session journey (--order sequence: /login sets a cookie, /account answers JSON whose token
     is captured, /cart sends it in a header and checks its status) against the same three
     requests without a session (--cookies off, no capture), and against a plain GET. Goal: a
-    journey's request at most 1.5x a plain request's.
+    journey's request at most 1.5x a plain request's, where the plain request is the same
+    journey's without a session, as in the figures the goal was set from (11,045 against 6,795
+    for the plain journey, Perf/README 2026-12-04). The ratio to a plain GET, a stricter reading
+    the 2026-12-06 results used, is printed beside it.
 
 Usage: Perf/timings_cost.py STAMPEDE_BINARY [--base REF] [--markdown FILE] [--summary ROWS]
 """
@@ -105,13 +108,17 @@ def main():
         rows.append({"row": f"timings: instructions per request, {label}", "value": round(b), "unit": "instructions",
                      "peer": round(a), "peer_name": "the same without timings", "goal": "<= 1.02x"})
     plain = costs["with", "plain"]
-    lines += ["", "| journey (timings on) | instructions per request | vs a plain GET | goal |", "|---|---|---|---|",
-              f"| plain GET | {plain:,.0f} | 1.00 | |",
-              f"| three requests in sequence, no session (--cookies off, no capture) | {unsessioned:,.0f} | {unsessioned / plain:.2f} | |",
+    lines += ["", "| journey (timings on) | instructions per request | vs the journey without a session | vs a plain GET | goal |",
+              "|---|---|---|---|---|",
+              f"| plain GET | {plain:,.0f} | | 1.00 | |",
+              f"| three requests in sequence, no session (--cookies off, no capture) | {unsessioned:,.0f} | 1.00 | "
+              f"{unsessioned / plain:.2f} | |",
               f"| session journey: cookie kept and sent, JSON capture, header template, status check | {journey:,.0f} | "
-              f"{journey / plain:.2f} | at most 1.5 |"]
+              f"{journey / unsessioned:.2f} | {journey / plain:.2f} | at most 1.5x the journey without a session |"]
     rows.append({"row": "session journey: instructions per request", "value": round(journey), "unit": "instructions",
-                 "peer": round(plain), "peer_name": "a plain GET", "goal": "<= 1.5x"})
+                 "peer": round(unsessioned), "peer_name": "the same journey without a session", "goal": "<= 1.5x"})
+    rows.append({"row": "session journey against a plain GET: instructions per request", "value": round(journey),
+                 "unit": "instructions", "peer": round(plain), "peer_name": "a plain GET"})
     text = "\n".join(lines)
     write_results(text, text, rows, args.markdown, args.summary)
 
