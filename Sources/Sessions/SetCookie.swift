@@ -51,7 +51,8 @@ struct SetCookie {
             return
         }
         attributes = Self.attributes(tail, host: host)
-        if attributes.domain == nil {
+        // Only what holds for any host is kept: no Domain, nothing refused.
+        if attributes.domain == nil && !attributes.refused {
             memo.bytes.removeAll()
             memo.bytes.append(tail)
             memo.attributes = attributes

@@ -89,8 +89,11 @@ class Shop(http.server.BaseHTTPRequestHandler):
             with lock:
                 sessions[sid] = token
             user = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("user", ["-"])[0]
-            self.answer(302, headers=[("Location", "/account"), ("Set-Cookie", f"sid={sid}; Path=/; HttpOnly")],
-                        extra=f" user={user} set={sid}")
+            # /login?nopath: the session cookie without a Path (its default path is "/"), and one
+            # more for the account page only.
+            cookies = [("Set-Cookie", f"sid={sid}; HttpOnly"), ("Set-Cookie", "seen=1; Path=/account")] \
+                if "nopath" in self.path else [("Set-Cookie", f"sid={sid}; Path=/; HttpOnly")]
+            self.answer(302, headers=[("Location", "/account")] + cookies, extra=f" user={user} set={sid}")
         elif path == "/api/token":
             try:
                 user = json.loads(body)["user"]
@@ -144,7 +147,8 @@ class Shop(http.server.BaseHTTPRequestHandler):
             sid = cookie_sid(self.headers.get("Cookie"))
             with lock:
                 token = sessions.get(sid)
-            if token is None:
+            seen = any(p.strip() == "seen=1" for p in (self.headers.get("Cookie") or "").split(";"))
+            if token is None or ("seen" in self.path and not seen):
                 self.answer(401)
             elif "gzip" in self.path:
                 body = gzip.compress(json.dumps({"user": sid, "csrf": token}).encode())

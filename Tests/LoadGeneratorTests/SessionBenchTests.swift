@@ -38,6 +38,26 @@ import TestSupport
         #expect(Set(accounts.map(\.sid)).count == accounts.count)
     }
 
+    /// A session cookie set without a Path and one set for the account page only: both go
+    /// back with the account request (the default path and a path match are worked out from
+    /// the request's target), every session with its own.
+    @Test func cookiesWithoutAPathOrForOnePathGoWhereTheyApply() throws {
+        let shop = try Shop()
+        defer { shop.stop() }
+        let targets = try temporaryFile("nopath.json", """
+            [{"name": "login", "method": "POST", "url": "\(shop.base)/login?nopath", "body": "user=ann"},
+             {"name": "account", "url": "\(shop.base)/account?seen", "expect_status": [200]}]
+            """)
+        let run = try runCommand(stampedeBinary, ["bench", "--targets", targets, "--order", "sequence", "-c", "2", "--requests", "40", "--json"],
+                                 timeout: 120)
+        #expect(run.status == 0, "\(run.stderr)")
+        let errors = try jsonObject(run.stdout)["errors"] as? [String: Int] ?? [:]
+        #expect(errors.values.reduce(0, +) == 0, "\(errors)")
+        let accounts = try shop.lines(expecting: 40).filter { $0.path.hasPrefix("/account") }
+        #expect(accounts.count >= 19 && accounts.allSatisfy { $0.status == 200 && $0.sid != "-" })
+        #expect(Set(accounts.map(\.sid)).count == accounts.count)
+    }
+
     /// `cookies: keep`: the jar outlives the session, so the next login already carries the
     /// previous session's cookie; `--cookies off` sends none and every account page is refused.
     @Test func keepAndOff() throws {

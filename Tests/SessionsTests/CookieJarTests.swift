@@ -137,4 +137,22 @@ import Testing
         #expect(jar.value(named: "sid", host: "SHOP.test") == last)
         #expect(jar.count == 3 && jar.bytes.count < 512)
     }
+
+    /// The attributes of a login's Set-Cookie are parsed once and then compared: a header whose
+    /// attributes differ, or that a host may not set, is never answered from that memo.
+    @Test func rememberedAttributesNeverOutliveWhatTheyHoldFor() {
+        var jar = CookieJar()
+        jar.store(setCookie: "a=1; Domain=shop.test; Path=/", host: "evil.test", path: "/", now: now)
+        jar.store(setCookie: "a=2; Domain=shop.test; Path=/", host: "www.shop.test", path: "/", now: now)
+        #expect(jar.dropped == 1 && jar.header(host: "api.shop.test", path: "/", secure: false, now: now) == "a=2")
+        jar.store(setCookie: "s=1; Path=/x", host: "h", path: "/", now: now)
+        jar.store(setCookie: "s=2; Path=/x", host: "h", path: "/", now: now)
+        jar.store(setCookie: "s=3; Path=/y", host: "h", path: "/", now: now)
+        #expect(jar.header(host: "h", path: "/x", secure: false, now: now) == "s=2")
+        #expect(jar.header(host: "h", path: "/y", secure: false, now: now) == "s=3")
+        jar.store(setCookie: "t=1; Max-Age=10", host: "h", path: "/", now: now)
+        jar.store(setCookie: "t=2; Max-Age=10", host: "h", path: "/", now: now + 100)
+        #expect(jar.header(host: "h", path: "/", secure: false, now: now + 105) == "t=2")
+        #expect(jar.header(host: "h", path: "/", secure: false, now: now + 110) == nil)
+    }
 }
