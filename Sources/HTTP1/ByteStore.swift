@@ -29,11 +29,6 @@ public struct ByteStore: @unchecked Sendable, Equatable, CustomStringConvertible
 
     public init() {}
 
-    public init(_ bytes: some Sequence<UInt8>) {
-        let array = Array(bytes)
-        array.withUnsafeBytes { append($0) }
-    }
-
     /// Bytes in use.
     @inlinable public var count: Int { used }
 
@@ -92,11 +87,6 @@ public struct ByteStore: @unchecked Sendable, Equatable, CustomStringConvertible
         at.storeBytes(of: separator, toByteOffset: first.count, as: UInt8.self)
         if let p = second.baseAddress { (at + first.count + 1).copyMemory(from: p, byteCount: second.count) }
         used += n
-    }
-
-    @inlinable
-    public mutating func append(_ bytes: ByteStore) {
-        bytes.withUnsafeBytes { append($0) }
     }
 
     @inlinable

@@ -22,7 +22,6 @@ public struct HTTPResponseParser: Sendable {
     /// the caller of `reset` keeps it alive while the response is parsed, and each use borrows it
     /// (`withRecorder`: an unowned(unsafe) reference was still retained and released per call).
     var recorderRef: Unmanaged<HeaderRecorder>?
-    public var recorder: HeaderRecorder? { recorderRef?.takeUnretainedValue() }
     /// Copied at `reset`, so hot paths test these, not the recorder (a class: each access to it is
     /// checked for exclusivity): its name lengths (0: no recorder) and the body bytes to keep.
     var recordMask: UInt64 = 0

@@ -44,8 +44,6 @@ struct RenderBuffer {
 
     mutating func append(_ bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
 
-    mutating func append(_ bytes: ByteStore) { bytes.withUnsafeBytes { append($0) } }
-
     /// A row value as its template filter writes it (unfiltered: copied at once).
     mutating func append(_ value: [UInt8], _ filter: Template.Filter) {
         value.withUnsafeBytes { append($0, filter) }

@@ -19,27 +19,41 @@ struct RenderPlan: Sendable {
     private let steps: [Step]
     private let literals: [UInt8]
 
+    /// Adjacent literals become one step (fewer pieces to walk per request); empty ones none.
     init(_ parts: [Template.Part]) {
         var literals: [UInt8] = []
-        steps = parts.compactMap { part in
-            switch part {
-            case .literal(let bytes):
-                guard !bytes.isEmpty else { return nil }
-                let start = literals.count
+        var steps: [Step] = []
+        for part in parts {
+            if case .literal(let bytes) = part {
+                guard !bytes.isEmpty else { continue }
+                // Literals are appended in order, so one right after a literal step extends it.
+                if let last = steps.last, last.kind == .literal {
+                    steps[steps.count - 1] = Step(kind: .literal, filter: .none, a: last.a, b: last.b + Int64(bytes.count))
+                } else {
+                    steps.append(Step(kind: .literal, filter: .none, a: Int64(literals.count), b: Int64(bytes.count)))
+                }
                 literals += bytes
-                return Step(kind: .literal, filter: .none, a: Int64(start), b: Int64(bytes.count))
-            case .seq: return Step(kind: .seq, filter: .none, a: 0, b: 0)
-            case .driver: return Step(kind: .driver, filter: .none, a: 0, b: 0)
-            case .scenario: return Step(kind: .scenario, filter: .none, a: 0, b: 0)
-            case .conn: return Step(kind: .conn, filter: .none, a: 0, b: 0)
-            case .session: return Step(kind: .session, filter: .none, a: 0, b: 0)
-            case .randInt(let lo, let hi): return Step(kind: .randInt, filter: .none, a: lo, b: hi)
-            case .uuid: return Step(kind: .uuid, filter: .none, a: 0, b: 0)
-            case .row(let column, let filter): return Step(kind: .row, filter: filter, a: Int64(column), b: 0)
-            case .variable(let slot, let filter): return Step(kind: .variable, filter: filter, a: Int64(slot), b: 0)
+            } else {
+                steps.append(Self.step(part))
             }
         }
+        self.steps = steps
         self.literals = literals
+    }
+
+    private static func step(_ part: Template.Part) -> Step {
+        switch part {
+        case .literal: preconditionFailure("literals are joined by init")
+        case .seq: return Step(kind: .seq, filter: .none, a: 0, b: 0)
+        case .driver: return Step(kind: .driver, filter: .none, a: 0, b: 0)
+        case .scenario: return Step(kind: .scenario, filter: .none, a: 0, b: 0)
+        case .conn: return Step(kind: .conn, filter: .none, a: 0, b: 0)
+        case .session: return Step(kind: .session, filter: .none, a: 0, b: 0)
+        case .randInt(let lo, let hi): return Step(kind: .randInt, filter: .none, a: lo, b: hi)
+        case .uuid: return Step(kind: .uuid, filter: .none, a: 0, b: 0)
+        case .row(let column, let filter): return Step(kind: .row, filter: filter, a: Int64(column), b: 0)
+        case .variable(let slot, let filter): return Step(kind: .variable, filter: filter, a: Int64(slot), b: 0)
+        }
     }
 
     var isEmpty: Bool { steps.isEmpty }

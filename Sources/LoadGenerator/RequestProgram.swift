@@ -87,7 +87,7 @@ final class RequestProgram: @unchecked Sendable {
         }
         fixed = nil
         fixedTargetEnd = targetStart
-        requestLine = RenderPlan(Self.merged([.literal(Array("\(spec.method) ".utf8))] + request.path.parts))
+        requestLine = RenderPlan([.literal(Array("\(spec.method) ".utf8))] + request.path.parts)
         var parts: [Template.Part] = [.literal(Array(" HTTP/1.1\r\n".utf8))]
         parts.append(.literal(Array(HTTPRequestEncoder.defaultHeaders(given: spec.headers.map(\.0),
                                                                       hostHeader: request.origin.hostHeader).utf8)))
@@ -106,27 +106,12 @@ final class RequestProgram: @unchecked Sendable {
         } else {
             body = RenderPlan(request.body.parts)
         }
-        head = RenderPlan(Self.merged(parts))
+        head = RenderPlan(parts)
         needsSequence = request.path.needsSequence || request.body.needsSequence || request.headers.contains { $0.1.needsSequence }
             || (request.expect?.needsSequence ?? false)
     }
 
     deinit { fixed?.deallocate() }
-
-    /// Adjacent literals joined: fewer pieces to walk per request.
-    private static func merged(_ parts: [Template.Part]) -> [Template.Part] {
-        var out: [Template.Part] = []
-        for part in parts {
-            if case .literal(let b) = part, case .literal(let a)? = out.last {
-                out[out.count - 1] = .literal(a + b)
-            } else if case .literal(let b) = part, b.isEmpty {
-                continue
-            } else {
-                out.append(part)
-            }
-        }
-        return out
-    }
 }
 
 /// What a template field renders to for one request. Holds no references of its own: made per

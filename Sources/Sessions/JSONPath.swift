@@ -100,12 +100,10 @@ struct JSONReader {
             k = skipSpace(from: k)
             guard k < count, byte(k) == UInt8(ascii: "\"") else { return false }
             // The key's bytes: compared in place when it has no escape (the usual key).
-            var end = k + 1
-            while end < count, byte(end) != UInt8(ascii: "\""), byte(end) != UInt8(ascii: "\\") { end += 1 }
             let matches: Bool
-            if end < count && byte(end) == UInt8(ascii: "\"") {
-                matches = bytesEqual(bytes, (k + 1)..<end, key, 0..<key.count)
-                k = end + 1
+            if let raw = rawString(at: k) {
+                matches = bytesEqual(bytes, raw, key, 0..<key.count)
+                k = raw.upperBound + 1
             } else {
                 at = k
                 guard let name = readString() else { return false }
@@ -157,7 +155,7 @@ struct JSONReader {
     mutating func value() -> FoundJSONValue? {
         guard let c = current else { return nil }
         if c == UInt8(ascii: "\"") {
-            if let raw = rawString() { return .raw(raw) }
+            if let raw = rawString(at: at) { return .raw(raw) }
             return readString().map { .unescaped($0) }
         }
         let start = at
@@ -205,14 +203,14 @@ struct JSONReader {
         return false
     }
 
-    /// Where the bytes of the string at `"` are when it has no escape (nil otherwise, or
-    /// unterminated); its closing quote is at the range's end.
+    /// Where the bytes of the string whose `"` is at `start` are when it has no escape (nil
+    /// otherwise, or unterminated); its closing quote is at the range's end.
     @inline(__always)
-    func rawString() -> Range<Int>? {
-        var k = at + 1
+    func rawString(at start: Int) -> Range<Int>? {
+        var k = start + 1
         while k < count {
             let b = byte(k)
-            if b == UInt8(ascii: "\"") { return (at + 1)..<k }
+            if b == UInt8(ascii: "\"") { return (start + 1)..<k }
             if b == UInt8(ascii: "\\") { return nil }
             k += 1
         }
@@ -221,7 +219,7 @@ struct JSONReader {
 
     /// Reads a string at `"`, unescaping it.
     mutating func readString() -> String? {
-        if let raw = rawString() {
+        if let raw = rawString(at: at) {
             at = raw.upperBound + 1
             return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[raw]), as: UTF8.self)
         }
